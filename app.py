@@ -1,0 +1,18 @@
+"""micromall entry points. Routes live in blueprints under chalicelib/api; this file wires them,
+and keeps Chalice's own error answers in the error body of API.md."""
+from chalice import Chalice
+
+from chalicelib.api import (auth_routes, catalog_routes, errors, guard, inventory_routes, order_routes,
+                            system_routes)
+
+app = Chalice(app_name="micromall")
+app.experimental_feature_flags.update(["BLUEPRINTS"])
+
+app.register_blueprint(guard.guard)
+for blueprint in (system_routes.bp, auth_routes.bp, catalog_routes.bp, inventory_routes.bp, order_routes.bp):
+    app.register_blueprint(blueprint)
+
+
+@app.middleware("http")
+def error_bodies(event, get_response):  # type: ignore[no-untyped-def]
+    return errors.normalize(get_response(event))

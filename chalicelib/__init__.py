@@ -1,0 +1,1 @@
+"""micromall: the service code packaged into the Lambda functions."""

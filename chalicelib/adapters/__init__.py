@@ -1,0 +1,1 @@
+"""Adapters: DynamoDB, security primitives, WeChat login. The only package that imports AWS."""

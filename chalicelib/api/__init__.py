@@ -1,0 +1,1 @@
+"""The HTTP edge: Chalice blueprints, the access table, error bodies, views and OpenAPI."""

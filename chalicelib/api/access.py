@@ -1,0 +1,119 @@
+"""The one declarative table of every route: who may call it, and what it takes and answers.
+
+The route decorator (api.http.endpoint) attaches the token authorizer and enforces `who` from
+here; /openapi.json is generated from it; a test keeps it equal to the app's routes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANYONE = "anyone"        # no token needed
+CUSTOMER = "customer"    # a token from /auth/wechat/login
+ALL_STAFF = frozenset({"admin", "merchandiser", "finance", "support", "scanner", "auditor"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    who: frozenset[str]
+    summary: str
+    request: str | None = None            # schema name in openapi.SCHEMAS, or a media type
+    response: str | None = None
+    status: int = 200
+    errors: tuple[str, ...] = ()          # codes beyond the common 400/401/403
+    query: tuple[str, ...] = ()
+    content_type: str = "application/json"
+    idempotent: bool = False              # honours Idempotency-Key
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def public(self) -> bool:
+        return ANYONE in self.who
+
+    def allows(self, kind: str, roles: frozenset[str]) -> bool:
+        if self.public:
+            return True
+        if kind == "customer":
+            return CUSTOMER in self.who
+        return bool(roles & self.who)
+
+
+def _who(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+CATALOG_EDITORS = _who("admin", "merchandiser")
+ORDER_STAFF = _who("admin", "support", "finance")
+PAGE = ("limit", "cursor")
+
+ROUTES: dict[tuple[str, str], Rule] = {
+    ("GET", "/health"): Rule(_who(ANYONE), "Liveness of the API", response="Health", tags=("system",)),
+    ("GET", "/openapi.json"): Rule(_who(ANYONE), "This document", tags=("system",)),
+    ("POST", "/auth/wechat/login"): Rule(
+        _who(ANYONE), "Customer login with a wx.login code", request="WeChatLogin", response="CustomerToken",
+        errors=("INVALID_LOGIN_CODE",), tags=("auth",)),
+    ("POST", "/auth/staff/login"): Rule(
+        _who(ANYONE), "Staff login", request="StaffLogin", response="StaffToken",
+        errors=("INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS"), tags=("auth",)),
+    ("POST", "/admin/staff"): Rule(
+        _who("admin"), "Create a staff account", request="NewStaff", response="Staff", status=201,
+        errors=("USERNAME_TAKEN",), tags=("auth",)),
+
+    ("POST", "/admin/products"): Rule(
+        CATALOG_EDITORS, "Create a product with its SKUs and initial stock", request="NewProduct",
+        response="Product", status=201, tags=("catalog",)),
+    ("GET", "/admin/products/{product_id}"): Rule(
+        CATALOG_EDITORS | _who("auditor", "support"), "A product as staff see it, listed or not",
+        response="Product", errors=("PRODUCT_NOT_FOUND",), tags=("catalog",)),
+    ("PATCH", "/admin/products/{product_id}"): Rule(
+        CATALOG_EDITORS, "Edit a product; status, list_at and delist_at list or delist it now or later",
+        request="ProductChanges", response="Product", errors=("PRODUCT_NOT_FOUND", "EDIT_CONFLICT"),
+        tags=("catalog",)),
+    ("POST", "/admin/products/{product_id}/skus"): Rule(
+        CATALOG_EDITORS, "Add a SKU (a new session or spec)", request="NewSku", response="Sku", status=201,
+        errors=("PRODUCT_NOT_FOUND", "TOO_MANY_SKUS"), tags=("catalog",)),
+    ("POST", "/admin/products/import"): Rule(
+        CATALOG_EDITORS, "Batch import from CSV (one row per SKU, grouped by the product column)",
+        request="text/csv", response="ImportResult", content_type="text/csv", tags=("catalog",)),
+    ("GET", "/catalog/products"): Rule(
+        _who(ANYONE), "Listed products with live availability", response="ProductPage",
+        query=("kind", "category", "tag") + PAGE, tags=("catalog",)),
+    ("GET", "/catalog/products/{product_id}"): Rule(
+        _who(ANYONE), "A listed product", response="Product", errors=("PRODUCT_NOT_FOUND",), tags=("catalog",)),
+
+    ("GET", "/admin/inventory"): Rule(
+        ALL_STAFF, "Stock of every SKU", response="InventoryPage", query=("below_threshold",) + PAGE,
+        tags=("inventory",)),
+    ("POST", "/admin/inventory/{sku_id}/adjustments"): Rule(
+        CATALOG_EDITORS, "Add or remove stock; never below zero", request="Adjustment", response="Available",
+        errors=("SKU_NOT_FOUND", "NEGATIVE_STOCK"), tags=("inventory",)),
+    ("POST", "/admin/stocktakes"): Rule(
+        CATALOG_EDITORS, "Record counted stock and apply the differences", request="Stocktake",
+        response="StocktakeResult", status=201, errors=("SKU_NOT_FOUND", "STOCK_CHANGED"), tags=("inventory",)),
+    ("GET", "/admin/inventory/{sku_id}/movements"): Rule(
+        ALL_STAFF, "The stock ledger of a SKU, oldest first", response="MovementPage", query=PAGE,
+        errors=("SKU_NOT_FOUND",), tags=("inventory",)),
+
+    ("POST", "/orders"): Rule(
+        _who(CUSTOMER), "Place an order: every line reserved at once or none", request="PlaceOrder",
+        response="Order", status=201, idempotent=True,
+        errors=("SOLD_OUT", "NOT_ON_SALE", "PURCHASE_LIMIT_EXCEEDED", "SKU_NOT_FOUND", "VISITORS_REQUIRED",
+                "DUPLICATE_VISITOR", "FULFILLMENT_NOT_AVAILABLE", "IDEMPOTENCY_KEY_REUSED", "TRY_AGAIN"),
+        tags=("orders",)),
+    ("GET", "/orders"): Rule(_who(CUSTOMER), "My orders, newest first", response="OrderPage", query=PAGE,
+                             tags=("orders",)),
+    ("GET", "/orders/{order_id}"): Rule(
+        _who(CUSTOMER) | ORDER_STAFF, "An order (its owner, or support/finance/admin)", response="Order",
+        errors=("ORDER_NOT_FOUND",), tags=("orders",)),
+    ("POST", "/orders/{order_id}/cancel"): Rule(
+        _who(CUSTOMER), "Cancel an order awaiting payment; its stock is released", response="Order",
+        errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),
+    ("GET", "/admin/orders"): Rule(
+        ORDER_STAFF, "Search orders by status and by order id, contact phone or product name",
+        response="OrderPage", query=("status", "q") + PAGE, tags=("orders",)),
+    ("POST", "/admin/orders/{order_id}/ship"): Rule(
+        _who("admin", "support"), "Record the shipment of a postal order", request="Shipment",
+        response="Order", errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),
+
+    ("GET", "/admin/audit"): Rule(
+        _who("admin", "auditor"), "Audit log of one UTC day, newest first", response="AuditPage",
+        query=("date",) + PAGE, tags=("back office",)),
+}

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from ..bootstrap import context
+from ..domain.commands import parse_place_order
+from ..domain.errors import InvalidInput
+from ..domain.validation import Fields
+from ..service_layer import orders
+from .http import Call, Reply, endpoint
+from .views import Views
+
+bp = Blueprint(__name__)
+
+
+def _views() -> Views:
+    return Views(context().venue_timezone)
+
+
+def _idempotency_key(call: Call) -> str | None:
+    key = call.header("idempotency-key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 128 or not key.isascii() or not key.isprintable():
+        raise InvalidInput("Idempotency-Key must be 1 to 128 printable ASCII characters", field="Idempotency-Key")
+    return key
+
+
+@endpoint(bp, "POST", "/orders")
+def place_order(call: Call) -> Reply:
+    body = call.body()
+    command = parse_place_order(body)
+    status, answer = orders.place_order(context(), call.actor, command, _views().placed_order,
+                                        idempotency_key=_idempotency_key(call),
+                                        request_fingerprint=orders.fingerprint(body))
+    return Reply(answer, status)
+
+
+@endpoint(bp, "GET", "/orders")
+def my_orders(call: Call) -> dict[str, Any]:
+    page = orders.my_orders(context(), call.actor, call.limit(), call.cursor())
+    views = _views()
+    return {"items": [views.order(o) for o in page.items], "next": page.next}
+
+
+@endpoint(bp, "GET", "/orders/{order_id}")
+def get_order(call: Call, order_id: str) -> dict[str, Any]:
+    return _views().order(orders.get_order(context(), call.actor, order_id))
+
+
+@endpoint(bp, "POST", "/orders/{order_id}/cancel")
+def cancel_order(call: Call, order_id: str) -> dict[str, Any]:
+    return _views().order(orders.cancel_order(context(), call.actor, order_id))
+
+
+@endpoint(bp, "GET", "/admin/orders")
+def search_orders(call: Call) -> dict[str, Any]:
+    found, cursor = orders.search_orders(context(), call.query("status"), call.query("q"), call.limit(),
+                                         call.cursor())
+    views = _views()
+    return {"items": [views.order(o) for o in found], "next": cursor}
+
+
+@endpoint(bp, "POST", "/admin/orders/{order_id}/ship")
+def ship_order(call: Call, order_id: str) -> dict[str, Any]:
+    body = Fields(call.body())
+    carrier = body.string("carrier", max_len=50) or ""
+    tracking_no = body.string("tracking_no", max_len=64) or ""
+    return _views().order(orders.ship_order(context(), call.actor, order_id, carrier, tracking_no))

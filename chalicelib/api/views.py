@@ -1,0 +1,84 @@
+"""JSON shapes of API.md. Times are shown in the venue's zone; personal data is masked."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain.model import Order, OrderLine, Product, Sku
+from ..domain.personal_data import mask_id_number, mask_phone
+from ..domain.timeutil import to_display
+
+
+class Views:
+    def __init__(self, zone: str) -> None:
+        self.zone = zone
+
+    def time(self, value: datetime | None) -> str | None:
+        return to_display(value, self.zone) if value is not None else None
+
+    def sku(self, sku: Sku, staff: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {"sku_id": sku.sku_id, "product_id": sku.product_id, "name": sku.name,
+                                "price": sku.price, "available": sku.available,
+                                "low_stock_threshold": sku.low_stock_threshold}
+        if sku.session:
+            data["session"] = {"start": self.time(sku.session.start), "end": self.time(sku.session.end)}
+            data["valid_from"], data["valid_until"] = self.time(sku.valid_from), self.time(sku.valid_until)
+        if sku.attributes:
+            data["attributes"] = sku.attributes
+        if staff:
+            data["reserved"], data["sold"] = sku.reserved, sku.sold
+        return data
+
+    def product(self, product: Product, skus: list[Sku], now: datetime | None = None,
+                staff: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "product_id": product.product_id, "kind": product.kind.value, "name": product.name,
+            "description": product.description, "category": product.category, "tags": product.tags,
+            # The public sees what is in effect now; staff see the stored status and schedule.
+            "status": product.status.value if staff or now is None
+            else ("listed" if product.is_visible(now) else "unlisted"),
+            "real_name": product.real_name,
+            "skus": [self.sku(s, staff) for s in skus]}
+        for name in ("list_at", "delist_at"):
+            if getattr(product, name) is not None:
+                data[name] = self.time(getattr(product, name))
+        if product.purchase_limit is not None:
+            data["purchase_limit"] = product.purchase_limit
+        if product.fulfillment:
+            data["fulfillment"] = [f.value for f in product.fulfillment]
+        return data
+
+    def line(self, line: OrderLine) -> dict[str, Any]:
+        data: dict[str, Any] = {"sku_id": line.sku_id, "product_id": line.product_id,
+                                "product_name": line.product_name, "name": line.sku_name,
+                                "kind": line.kind.value, "unit_price": line.unit_price,
+                                "quantity": line.quantity, "subtotal": line.subtotal}
+        if line.session:
+            data["session"] = {"start": self.time(line.session.start), "end": self.time(line.session.end)}
+        if line.valid_from:
+            data["valid_from"], data["valid_until"] = self.time(line.valid_from), self.time(line.valid_until)
+        return data
+
+    def order(self, order: Order) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "order_id": order.order_id, "status": order.status.value, "total": order.total, "currency": "CNY",
+            "created_at": self.time(order.created_at), "expires_at": self.time(order.expires_at),
+            "items": [self.line(l) for l in order.lines],
+            "contact": {"name": order.contact_name, "phone": mask_phone(order.contact_phone)},
+            "history": [{"status": h.status.value, "at": self.time(h.at), "by": h.by} for h in order.history],
+        }
+        if order.visitors:
+            data["visitors"] = [{"name": v.name, "id_type": v.id_type, "id_number": mask_id_number(v.id_number),
+                                 "sku_id": v.sku_id} for v in order.visitors]
+        if order.fulfillment:
+            data["fulfillment"] = order.fulfillment.value
+        if order.address:
+            data["address"] = {"recipient": order.address.recipient, "phone": mask_phone(order.address.phone),
+                               "region": order.address.region, "detail": order.address.detail}
+        if order.shipment:
+            data["shipment"] = order.shipment
+        return data
+
+    def placed_order(self, order: Order) -> dict[str, Any]:
+        # The wx.requestPayment parameters arrive with the payments issue; the key is part of the contract.
+        return {**self.order(order), "payment": None}

@@ -1,0 +1,54 @@
+"""Composition root: builds the use cases' context once per Lambda container (or local process)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from . import config
+from .adapters.repository import (AuditLog, CatalogRepository, IdempotencyStore, LoginThrottle, OrderRepository,
+                                  PeopleRepository, PurchaseCounters, StockLedger)
+from .adapters.security import FieldCipher, PasswordHasher, TokenService
+from .adapters.wechat_login import DevLogin, WeChatCode2Session, WeChatLogin
+from .service_layer.context import Context
+
+_context: Context | None = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def token_service() -> TokenService:
+    return TokenService(config.token_signing_key(), config.settings().token_ttl_seconds)
+
+
+def _wechat_login() -> WeChatLogin:
+    s = config.settings()
+    if s.is_local:
+        return DevLogin()
+    if not s.wechat_appid:
+        raise RuntimeError("WECHAT_APPID is not configured")
+    return WeChatCode2Session(s.wechat_appid, config.wechat_app_secret())
+
+
+def build_context() -> Context:
+    s = config.settings()
+    return Context(
+        catalog=CatalogRepository(), ledger=StockLedger(),
+        orders=OrderRepository(FieldCipher(config.data_encryption_key())), counters=PurchaseCounters(),
+        idempotency=IdempotencyStore(), people=PeopleRepository(), throttle=LoginThrottle(), audit=AuditLog(),
+        tokens=token_service(), passwords=PasswordHasher(), wechat=_wechat_login(), clock=utc_now,
+        payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone)
+
+
+def context() -> Context:
+    global _context
+    if _context is None:
+        _context = build_context()
+    return _context
+
+
+def reset() -> None:
+    """Tests rebuild the context after changing configuration."""
+    global _context
+    _context = None
+    config.reset_caches()

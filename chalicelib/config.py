@@ -1,0 +1,92 @@
+"""All configuration, read from environment variables in this one module.
+
+`.chalice/config.json` sets the variables per stage; `make run` sets the local ones and
+generates the local secrets at start-up. Deployed stages name a secret (``*_SECRET_ARN``)
+instead of carrying a value, and the value is fetched once per cold start.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import os
+from dataclasses import dataclass
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_prefix: str
+    dynamodb_endpoint: str | None
+    order_payment_timeout_seconds: int
+    token_ttl_seconds: int
+    wechat_appid: str | None
+    venue_timezone: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == "local"
+
+
+@functools.lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings(
+        stage=_env("STAGE", "local") or "local",
+        region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-east-1")) or "ap-east-1",
+        table_prefix=_env("TABLE_PREFIX", "micromall-local-") or "",
+        dynamodb_endpoint=_env("DYNAMODB_ENDPOINT"),
+        order_payment_timeout_seconds=int(_env("ORDER_PAYMENT_TIMEOUT_SECONDS", "900") or 900),
+        token_ttl_seconds=int(_env("TOKEN_TTL_SECONDS", "7200") or 7200),
+        wechat_appid=_env("WECHAT_APPID"),
+        venue_timezone=_env("VENUE_TIMEZONE", "Asia/Shanghai") or "Asia/Shanghai",
+    )
+
+
+def table_name(base: str) -> str:
+    return f"{settings().table_prefix}{base}"
+
+
+def _secret(value_var: str, arn_var: str) -> bytes:
+    """A secret's bytes: the local value (base64) or, in deployed stages, Secrets Manager.
+
+    The import of the parameters utility is deferred so that local runs and tests never
+    need it, and a cold start pays for it only once.
+    """
+    local = _env(value_var)
+    if local:
+        return base64.b64decode(local)
+    arn = _env(arn_var)
+    if not arn:
+        raise RuntimeError(f"neither {value_var} nor {arn_var} is configured")
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    return base64.b64decode(str(get_secret(arn, max_age=3600)))
+
+
+@functools.lru_cache(maxsize=1)
+def token_signing_key() -> bytes:
+    return _secret("JWT_SECRET", "JWT_SECRET_ARN")
+
+
+@functools.lru_cache(maxsize=1)
+def data_encryption_key() -> bytes:
+    """Key for personal data at rest (phone and ID numbers) and its search index."""
+    return _secret("DATA_KEY", "DATA_KEY_ARN")
+
+
+@functools.lru_cache(maxsize=1)
+def wechat_app_secret() -> str:
+    return _secret("WECHAT_APP_SECRET", "WECHAT_APP_SECRET_ARN").decode()
+
+
+def reset_caches() -> None:
+    """Tests change the environment between runs; forget what was read."""
+    settings.cache_clear()
+    token_signing_key.cache_clear()
+    data_encryption_key.cache_clear()
+    wechat_app_secret.cache_clear()

@@ -1,0 +1,47 @@
+"""Domain errors. Each carries the machine-readable code of API.md; the API layer maps its
+category to an HTTP status, so the domain never speaks HTTP."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "ERROR"
+
+    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+
+class InvalidInput(DomainError):
+    """Malformed request: wrong types, missing fields, out-of-range numbers."""
+    code = "VALIDATION_ERROR"
+
+
+class NotAuthenticated(DomainError):
+    code = "UNAUTHORIZED"
+
+
+class NotAllowed(DomainError):
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    """The request does not fit the current state (sold out, wrong order status, taken name)."""
+    code = "CONFLICT"
+
+
+class RuleViolation(DomainError):
+    """Well-formed but against a business rule (purchase limit, visitors missing)."""
+    code = "BUSINESS_RULE"
+
+
+class TooManyAttempts(DomainError):
+    code = "TOO_MANY_ATTEMPTS"

@@ -1,0 +1,40 @@
+"""Identifier formats. Order ids double as WeChat Pay out_trade_no (<= 32 of [A-Za-z0-9_-]);
+a SKU id embeds its product id so that one batched read can fetch both on the order path."""
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timezone
+
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U to misread
+
+PRODUCT_ID = re.compile(r"^P[0-9A-Z]{12}$")
+SKU_ID = re.compile(r"^(P[0-9A-Z]{12})-S[0-9A-Z]{6}$")
+ORDER_ID = re.compile(r"^O\d{14}[0-9A-Z]{12}$")
+
+
+def _random(n: int) -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(n))
+
+
+def new_product_id() -> str:
+    return "P" + _random(12)
+
+
+def new_sku_id(product_id: str) -> str:
+    return f"{product_id}-S{_random(6)}"
+
+
+def product_id_of(sku_id: str) -> str | None:
+    match = SKU_ID.match(sku_id)
+    return match.group(1) if match else None
+
+
+def new_order_id(now: datetime) -> str:
+    """27 characters: the UTC time makes ids sort by creation for staff; 60 random bits
+    make them unguessable."""
+    return "O" + now.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S") + _random(12)
+
+
+def new_reference(prefix: str) -> str:
+    return prefix + _random(16)

@@ -1,0 +1,184 @@
+"""Catalog, stock and orders as plain objects, with the rules that decide what may be sold."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from .errors import Conflict
+
+
+class Kind(str, Enum):
+    TICKET = "ticket"
+    MERCH = "merch"
+
+
+class ProductStatus(str, Enum):
+    LISTED = "listed"
+    UNLISTED = "unlisted"
+
+
+class Fulfillment(str, Enum):
+    PICKUP = "pickup"
+    SHIPPING = "shipping"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A 场次: the time window a ticket SKU admits to."""
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class Sku:
+    sku_id: str
+    product_id: str
+    name: str
+    price: int
+    available: int = 0
+    reserved: int = 0
+    sold: int = 0
+    low_stock_threshold: int = 0
+    session: Session | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    def sale_has_ended(self, now: datetime) -> bool:
+        """Tickets are sold until the end of their validity; goods have no end."""
+        return self.valid_until is not None and now >= self.valid_until
+
+    @property
+    def below_threshold(self) -> bool:
+        return self.available < self.low_stock_threshold
+
+
+@dataclass
+class Product:
+    product_id: str
+    kind: Kind
+    name: str
+    description: str = ""
+    category: str = "general"
+    tags: list[str] = field(default_factory=list)
+    status: ProductStatus = ProductStatus.UNLISTED
+    list_at: datetime | None = None
+    delist_at: datetime | None = None
+    purchase_limit: int | None = None
+    real_name: bool = False
+    fulfillment: list[Fulfillment] = field(default_factory=list)
+    sku_ids: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+    version: str = ""              # as read; an edit applies only if it is still current
+
+    def is_visible(self, now: datetime) -> bool:
+        """Listed now: by status, or because a scheduled `list_at` has come, and not past
+        `delist_at`. A `list_at` still ahead holds a listed status back until it comes."""
+        if self.delist_at is not None and now >= self.delist_at:
+            return False
+        if self.list_at is not None:
+            return now >= self.list_at
+        return self.status is ProductStatus.LISTED
+
+    @property
+    def may_become_visible(self) -> bool:
+        """Whether the product belongs in the catalog index at all (a sparse GSI)."""
+        return self.status is ProductStatus.LISTED or self.list_at is not None
+
+
+class OrderStatus(str, Enum):
+    PENDING_PAYMENT = "PENDING_PAYMENT"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+    REFUNDING = "REFUNDING"
+    REFUNDED = "REFUNDED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+
+
+_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDING}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED, OrderStatus.REFUNDING}),
+    OrderStatus.REFUNDING: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
+    OrderStatus.PARTIALLY_REFUNDED: frozenset({OrderStatus.REFUNDING, OrderStatus.COMPLETED}),
+    OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDING}),
+}
+
+
+def check_transition(current: OrderStatus, target: OrderStatus) -> None:
+    if target not in _TRANSITIONS.get(current, frozenset()):
+        raise Conflict(f"an order in {current.value} cannot become {target.value}",
+                       code="INVALID_STATE", status=current.value)
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku_id: str
+    product_id: str
+    product_name: str
+    sku_name: str
+    kind: Kind
+    unit_price: int
+    quantity: int
+    session: Session | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    @property
+    def subtotal(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """The person a real-name ticket admits; the ID number is encrypted at rest."""
+    name: str
+    id_type: str
+    id_number: str
+    sku_id: str = ""
+
+
+@dataclass(frozen=True)
+class Address:
+    recipient: str
+    phone: str
+    region: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    status: OrderStatus
+    at: datetime
+    by: str
+
+
+@dataclass
+class Order:
+    order_id: str
+    user_id: str
+    status: OrderStatus
+    lines: list[OrderLine]
+    created_at: datetime
+    expires_at: datetime
+    contact_name: str
+    contact_phone: str
+    visitors: list[Visitor] = field(default_factory=list)
+    fulfillment: Fulfillment | None = None
+    address: Address | None = None
+    history: list[HistoryEntry] = field(default_factory=list)
+    shipment: dict[str, str] | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(line.subtotal for line in self.lines)
+
+    def quantities_by_product(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for line in self.lines:
+            totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
+        return totals

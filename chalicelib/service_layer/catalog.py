@@ -1,0 +1,131 @@
+"""Products and SKUs: creating, editing, listing and the public catalog."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from ..adapters.dynamo import TransactionCancelled
+from ..adapters.repository import Page
+from ..domain import identifiers
+from ..domain.commands import NewProduct, NewSku, parse_product_changes, parse_sku
+from ..domain.csv_import import parse_catalog_csv
+from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
+from ..domain.model import Product, Sku
+from .context import Actor, Context
+
+
+def _sku_from(new: NewSku, product_id: str) -> Sku:
+    return Sku(sku_id=identifiers.new_sku_id(product_id), product_id=product_id, name=new.name,
+               price=new.price, available=new.stock, low_stock_threshold=new.low_stock_threshold,
+               session=new.session, valid_from=new.valid_from, valid_until=new.valid_until,
+               attributes=new.attributes)
+
+
+def create_product(ctx: Context, actor: Actor, command: NewProduct, action: str = "product_created"
+                   ) -> tuple[Product, list[Sku]]:
+    """The product, its SKUs, their initial stock movements and the audit record: one transaction."""
+    now = ctx.clock()
+    product_id = identifiers.new_product_id()
+    skus = [_sku_from(s, product_id) for s in command.skus]
+    product = Product(product_id=product_id, kind=command.kind, name=command.name,
+                      description=command.description, category=command.category, tags=command.tags,
+                      status=command.status, list_at=command.list_at, delist_at=command.delist_at,
+                      purchase_limit=command.purchase_limit, real_name=command.real_name,
+                      fulfillment=command.fulfillment, sku_ids=[s.sku_id for s in skus], created_at=now)
+    uow = ctx.unit_of_work()
+    ctx.catalog.add_product(uow, product, now)
+    for sku in skus:
+        ctx.ledger.add_sku(uow, sku, now, actor.name)
+    ctx.audit.record(actor.name, action, now, target=product_id, source_ip=actor.source_ip,
+                     details={"name": product.name, "skus": len(skus)}, uow=uow)
+    uow.commit()
+    return product, skus
+
+
+def _existing(ctx: Context, product_id: str) -> Product:
+    product = ctx.catalog.product(product_id) if identifiers.PRODUCT_ID.match(product_id) else None
+    if product is None:
+        raise NotFound("no such product", code="PRODUCT_NOT_FOUND", product_id=product_id)
+    return product
+
+
+def update_product(ctx: Context, actor: Actor, product_id: str, body: object) -> tuple[Product, list[Sku]]:
+    before = _existing(ctx, product_id)
+    changes = parse_product_changes(body, before.kind)
+    after = dataclasses.replace(before, **changes)
+    if after.list_at and after.delist_at and after.delist_at <= after.list_at:
+        raise InvalidInput("delist_at must be after list_at", field="delist_at")
+    now = ctx.clock()
+    uow = ctx.unit_of_work()
+    ctx.catalog.update_product(uow, before, after, changes.keys(), now)
+    ctx.audit.record(actor.name, "product_updated", now, target=product_id, source_ip=actor.source_ip,
+                     details={k: (v.value if hasattr(v, "value") else v) for k, v in changes.items()
+                              if k not in ("description",)}, uow=uow)
+    try:
+        uow.commit()
+    except TransactionCancelled as cancelled:
+        if "product" in cancelled.failed:
+            raise Conflict("the product was changed by someone else; reload and try again",
+                           code="EDIT_CONFLICT") from None
+        raise
+    return admin_product(ctx, product_id)
+
+
+def add_sku(ctx: Context, actor: Actor, product_id: str, body: object) -> Sku:
+    product = _existing(ctx, product_id)
+    if len(product.sku_ids) >= 1000:
+        raise Conflict("a product has at most 1000 SKUs", code="TOO_MANY_SKUS")
+    sku = _sku_from(parse_sku(body, product.kind, "body"), product_id)
+    now = ctx.clock()
+    uow = ctx.unit_of_work()
+    ctx.catalog.add_sku_to_product(uow, product_id, sku.sku_id, now)
+    ctx.ledger.add_sku(uow, sku, now, actor.name)
+    ctx.audit.record(actor.name, "sku_added", now, target=sku.sku_id, source_ip=actor.source_ip,
+                     details={"product_id": product_id, "stock": sku.available}, uow=uow)
+    uow.commit()
+    return sku
+
+
+def import_products(ctx: Context, actor: Actor, text: str) -> dict[str, Any]:
+    """Each product of the file is created on its own: a bad product is reported by line and
+    the good ones are still created."""
+    parsed, errors = parse_catalog_csv(text)
+    created = 0
+    for first_line, command in parsed:
+        try:
+            create_product(ctx, actor, command, action="product_imported")
+            created += 1
+        except DomainError as error:
+            errors.append({"line": first_line, "message": error.message})
+    errors.sort(key=lambda e: e["line"])
+    return {"created": created, "errors": errors}
+
+
+def admin_product(ctx: Context, product_id: str) -> tuple[Product, list[Sku]]:
+    product = _existing(ctx, product_id)
+    skus = ctx.catalog.skus(product.sku_ids)
+    return product, [skus[s] for s in product.sku_ids if s in skus]
+
+
+def _on_sale(skus: dict[str, Sku], product: Product, now: datetime) -> list[Sku]:
+    return [skus[s] for s in product.sku_ids if s in skus and not skus[s].sale_has_ended(now)]
+
+
+def catalog_product(ctx: Context, product_id: str) -> tuple[Product, list[Sku]]:
+    product = ctx.catalog.product(product_id) if identifiers.PRODUCT_ID.match(product_id) else None
+    now = ctx.clock()
+    if product is None or not product.is_visible(now):
+        raise NotFound("no such product", code="PRODUCT_NOT_FOUND", product_id=product_id)
+    return product, _on_sale(ctx.catalog.skus(product.sku_ids), product, now)
+
+
+def catalog_page(ctx: Context, limit: int, cursor: str | None, kind: str | None, category: str | None,
+                 tag: str | None) -> tuple[list[tuple[Product, list[Sku]]], str | None]:
+    """A page of the public catalog with live `available`: one Query and one batched read per
+    hundred SKUs."""
+    page: Page = ctx.catalog.catalog_page(limit, cursor, kind, category, tag)
+    now = ctx.clock()
+    products = [p for p in page.items if p.is_visible(now)]
+    skus = ctx.catalog.skus([s for p in products for s in p.sku_ids])
+    return [(p, _on_sale(skus, p, now)) for p in products], page.next

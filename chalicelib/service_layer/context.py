@@ -1,0 +1,45 @@
+"""What the use cases are given: repositories, gateways, the clock and the settings they need.
+Built once per Lambda container by `chalicelib.bootstrap`; tests build their own."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from ..adapters.dynamo import UnitOfWork
+from ..adapters.repository import (AuditLog, CatalogRepository, IdempotencyStore, LoginThrottle,
+                                   OrderRepository, PeopleRepository, PurchaseCounters, StockLedger)
+from ..adapters.security import PasswordHasher, Principal, TokenService
+from ..adapters.wechat_login import WeChatLogin
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of a use case, with where the call came from (for the audit log)."""
+    principal: Principal
+    source_ip: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.principal.subject
+
+
+@dataclass
+class Context:
+    catalog: CatalogRepository
+    ledger: StockLedger
+    orders: OrderRepository
+    counters: PurchaseCounters
+    idempotency: IdempotencyStore
+    people: PeopleRepository
+    throttle: LoginThrottle
+    audit: AuditLog
+    tokens: TokenService
+    passwords: PasswordHasher
+    wechat: WeChatLogin
+    clock: Callable[[], datetime]
+    payment_timeout: timedelta
+    venue_timezone: str
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork()

@@ -1,0 +1,50 @@
+"""Makes chalice's local API Gateway answer as the deployed one is configured to: the gateway
+responses of chalicelib.api.gateway_responses, and a token authorizer that raises
+"Unauthorized" giving 401 (chalice local would turn that into a 500)."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import local
+
+from chalicelib.api.gateway_responses import GATEWAY_RESPONSES, body_of
+
+_installed = False
+
+
+def _gateway_error(response_type: str, headers: dict[str, Any]) -> local.LocalGatewayException:
+    status = GATEWAY_RESPONSES[response_type][0]
+    error = local.LocalGatewayException(dict(headers, **{"Content-Type": "application/json"}), body_of(response_type))
+    error.CODE = status
+    return error
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    authorize = local.LocalGatewayAuthorizer.authorize
+    handle_request = local.LocalGateway.handle_request
+
+    def authorize_like_api_gateway(self: Any, raw_path: str, lambda_event: Any, lambda_context: Any) -> Any:
+        try:
+            return authorize(self, raw_path, lambda_event, lambda_context)
+        except local.LocalGatewayException:
+            raise
+        except Exception as error:
+            if str(error) == "Unauthorized":
+                raise local.NotAuthorizedError({}, b"") from None
+            raise
+
+    def handle_with_gateway_responses(self: Any, method: str, path: str, headers: Any, body: Any) -> Any:
+        try:
+            return handle_request(self, method, path, headers, body)
+        except local.NotAuthorizedError as error:
+            raise _gateway_error("UNAUTHORIZED", error.headers) from None
+        except local.ForbiddenError as error:
+            kind = "ACCESS_DENIED" if b"not authorized" in (error.body or b"") else "MISSING_AUTHENTICATION_TOKEN"
+            raise _gateway_error(kind, error.headers) from None
+
+    local.LocalGatewayAuthorizer.authorize = authorize_like_api_gateway  # type: ignore[method-assign]
+    local.LocalGateway.handle_request = handle_with_gateway_responses  # type: ignore[method-assign]

@@ -1,0 +1,92 @@
+"""`make run`: the whole system on this machine.
+
+moto's server is AWS on loopback (MOTO_PORT), tables come from the PynamoDB models, a demo
+catalog and the admin are seeded, and chalice's local gateway serves the API (API_PORT).
+Secrets are generated here at start-up and live only in this process's environment."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wait_for_port(port: int, seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise SystemExit(f"moto did not start on port {port}")
+
+
+def local_environment(moto_port: int) -> dict[str, str]:
+    stage = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = dict(stage.get("environment_variables", {}))
+    env.update(stage["stages"]["local"].get("environment_variables", {}))
+    endpoint = f"http://127.0.0.1:{moto_port}"
+    env.update({
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "DYNAMODB_ENDPOINT": endpoint, "AWS_ENDPOINT_URL": endpoint,
+        "JWT_SECRET": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    })
+    return env
+
+
+def main() -> None:
+    api_port = int(os.environ.get("API_PORT", "8000"))
+    moto_port = int(os.environ.get("MOTO_PORT", "5000"))
+    password = os.environ.get("LOCAL_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+    os.environ.update(local_environment(moto_port))
+
+    moto = subprocess.Popen([sys.executable, "-m", "local.moto_server", "--port", str(moto_port)], cwd=ROOT)
+
+    def stop(*_: object) -> None:
+        moto.terminate()
+        raise SystemExit(0)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        _wait_for_port(moto_port)
+        serve(api_port, password)
+    finally:
+        moto.terminate()
+
+
+def serve(api_port: int, password: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import create_local_server
+
+    from app import app
+    from chalicelib.adapters.tables import create_tables
+    from chalicelib.bootstrap import context
+    from chalicelib.domain.commands import NewStaff
+    from chalicelib.service_layer.auth import ensure_staff
+    from local import gateway, seed
+
+    create_tables()
+    ctx = context()
+    products = seed.seed(ctx)
+    ensure_staff(ctx, seed.SYSTEM, NewStaff("admin", password, ["admin"]))
+    gateway.install()
+    config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="local")
+    server = create_local_server(app, config, "127.0.0.1", api_port)
+    print(f"micromall is running: http://127.0.0.1:{api_port}  (AWS on {os.environ['AWS_ENDPOINT_URL']})")
+    print(f"seeded {products} demo products; staff login: admin / {password}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

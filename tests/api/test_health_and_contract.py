@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+from app import app
+from chalicelib.api.access import ALL_STAFF, ROUTES
+from chalicelib.api.openapi import ERROR_STATUS, document
+
+
+def test_health(anonymous) -> None:  # type: ignore[no-untyped-def]
+    r = anonymous.get("/health")
+    assert r.status_code == 200 and r.json_body == {"status": "ok"}
+
+
+def test_openapi_lists_exactly_the_routes_the_app_serves(anonymous) -> None:  # type: ignore[no-untyped-def]
+    served = {(method, path) for path, methods in app.routes.items() for method in methods}
+    doc = anonymous.get("/openapi.json").json_body
+    documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
+    assert documented == served == set(ROUTES)
+    validate(doc)  # a valid OpenAPI 3.1 document
+
+
+def test_openapi_states_each_routes_roles_and_errors() -> None:
+    doc = document()
+    for (method, path), rule in ROUTES.items():
+        op = doc["paths"][path][method.lower()]
+        assert op["x-roles"] == sorted(rule.who)
+        assert (op["security"] == []) == rule.public
+        for code in rule.errors:
+            assert str(ERROR_STATUS[code]) in op["responses"]
+            assert code in op["responses"][str(ERROR_STATUS[code])]["description"]
+
+
+def test_admin_may_do_everything_staff_may() -> None:
+    for rule in ROUTES.values():
+        if rule.who & ALL_STAFF:
+            assert "admin" in rule.who
+
+
+def test_every_non_public_route_has_the_token_authorizer() -> None:
+    for (method, path), rule in ROUTES.items():
+        entry = app.routes[path][method]
+        assert (entry.authorizer is None) == rule.public, (method, path)
+
+
+def test_unknown_route_is_404_in_the_error_body(anonymous) -> None:  # type: ignore[no-untyped-def]
+    r = anonymous.get("/no/such/thing")
+    assert r.status_code == 404 and r.json_body["code"] == "NOT_FOUND"
+
+
+def test_importing_app_does_not_import_image_libraries() -> None:
+    import subprocess
+    import sys
+    code = "import app, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'qrcode')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip() == "[]"
