@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from pynamodb.connection import Connection
 from pynamodb.constants import BATCH_GET_ITEM, TRANSACT_WRITE_ITEMS
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import VerboseClientError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -85,12 +85,10 @@ class UnitOfWork:
             raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} writes")
         try:
             connection().dispatch(TRANSACT_WRITE_ITEMS, {"TransactItems": self.items})
-        except PynamoDBException as error:
-            cause = getattr(error, "cause", None)
-            reasons = list(getattr(cause, "cancellation_reasons", None) or [])
-            if getattr(cause, "response", {}).get("Error", {}).get("Code") != "TransactionCanceledException" \
-                    and not reasons:
+        except VerboseClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise
+            reasons = list(error.cancellation_reasons or [])
             codes = [r.code if r else None for r in reasons]
             failed = [self.tags[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
             old = {self.tags[i]: r.raw_item for i, r in enumerate(reasons) if r and r.raw_item}

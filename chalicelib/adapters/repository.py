@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from pynamodb.exceptions import DoesNotExist, PutError, QueryError
+from pynamodb.exceptions import DoesNotExist, PutError, QueryError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from ..domain import timeutil
@@ -418,7 +418,7 @@ class IdempotencyStore:
                  now: datetime) -> None:
         uow.put(IdempotencyRecord(key=key, fingerprint=fingerprint, status_code=status_code,
                                   response=json.dumps(response, ensure_ascii=False),
-                                  expires=int(now.timestamp()) + self.TTL_SECONDS),
+                                  expires=now + timedelta(seconds=self.TTL_SECONDS)),
                 condition=IdempotencyRecord.key.does_not_exist(), tag="idempotency")
 
     def get(self, key: str) -> IdempotencyRecord | None:
@@ -487,9 +487,9 @@ class LoginThrottle:
         try:
             record.update(actions=[LoginThrottleRecord.failures.add(1)],
                           condition=LoginThrottleRecord.window_start > stamp - self.window_seconds)
-        except Exception:  # no window yet, or it has passed: start a new one
+        except UpdateError:  # no window yet, or it has passed: start a new one
             LoginThrottleRecord(username=username, failures=1, window_start=stamp,
-                                expires=int(stamp) + self.window_seconds).save()
+                                expires=now + timedelta(seconds=self.window_seconds)).save()
 
     def clear(self, username: str) -> None:
         LoginThrottleRecord(username=username).delete()

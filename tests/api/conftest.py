@@ -43,6 +43,7 @@ class DynamoCalls:
 def ddb_calls(aws: None) -> Iterator[DynamoCalls]:
     calls = DynamoCalls()
     pre_dynamodb_send.connect(calls)
+    Api.calls = calls
     yield calls
     pre_dynamodb_send.disconnect(calls)
 
@@ -55,15 +56,23 @@ def tables(aws: None, ddb_calls: DynamoCalls) -> Iterator[None]:
     create_tables()
     ddb_calls.reset()
     yield
-    # No request path may Scan a table (DESIGN.md); every API test checks it.
-    assert "Scan" not in ddb_calls.operations
 
 
 class Api:
-    """A caller: the test client plus a bearer token."""
+    """A caller: the test client plus a bearer token. No request path may Scan a table
+    (DESIGN.md), so every request made through it is checked for one."""
+    calls: DynamoCalls | None = None
 
     def __init__(self, client: Client, token: str | None = None) -> None:
         self.client, self.token = client, token
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        calls = Api.calls
+        before = len(calls.operations) if calls else 0
+        response = getattr(self.client.http, method)(path, **kwargs)
+        if calls:
+            assert "Scan" not in calls.operations[before:], f"{method.upper()} {path} scanned a table"
+        return response
 
     def _headers(self, headers: dict[str, str] | None, content_type: str = "application/json") -> dict[str, str]:
         h = {"Content-Type": content_type}
@@ -73,15 +82,15 @@ class Api:
         return h
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
-        return self.client.http.get(path, headers=self._headers(headers))
+        return self._send("get", path, headers=self._headers(headers))
 
     def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None,
              content_type: str = "application/json") -> Any:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        return self.client.http.post(path, headers=self._headers(headers, content_type), body=data)
+        return self._send("post", path, headers=self._headers(headers, content_type), body=data)
 
     def patch(self, path: str, body: Any) -> Any:
-        return self.client.http.patch(path, headers=self._headers(None), body=json.dumps(body).encode())
+        return self._send("patch", path, headers=self._headers(None), body=json.dumps(body).encode())
 
 
 @pytest.fixture
