@@ -46,5 +46,7 @@ def install() -> None:
             kind = "ACCESS_DENIED" if b"not authorized" in (error.body or b"") else "MISSING_AUTHENTICATION_TOKEN"
             raise _gateway_error(kind, error.headers) from None
 
+    # API Gateway takes a burst of connections; socketserver's default backlog of 5 resets them.
+    local.ThreadedHTTPServer.request_queue_size = 256
     local.LocalGatewayAuthorizer.authorize = authorize_like_api_gateway  # type: ignore[method-assign]
     local.LocalGateway.handle_request = handle_with_gateway_responses  # type: ignore[method-assign]

@@ -1,0 +1,147 @@
+"""End-to-end: the real `make run` stack on free ports, driven over HTTP only."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_PASSWORD = "E2e-Admin-" + uuid.uuid4().hex[:8]
+CST = timezone(timedelta(hours=8))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[dict[str, str]]:
+    api_port, moto_port = free_port(), free_port()
+    env = dict(os.environ, API_PORT=str(api_port), MOTO_PORT=str(moto_port), LOCAL_SCHEDULE_SECONDS="1",
+               LOCAL_ADMIN_PASSWORD=ADMIN_PASSWORD, ORDER_PAYMENT_TIMEOUT_SECONDS="600")
+    for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL", "TABLE_PREFIX", "STAGE", "JWT_SECRET", "DATA_KEY"):
+        env.pop(name, None)
+    log = open(Path(tempfile.gettempdir()) / "micromall-e2e-stack.log", "w")
+    proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{api_port}"
+    try:
+        deadline = time.time() + 600
+        while True:
+            assert proc.poll() is None, "make run exited before /health answered"
+            try:
+                if requests.get(url + "/health", timeout=2).json() == {"status": "ok"}:
+                    break
+            except (requests.RequestException, ValueError):
+                pass
+            assert time.time() < deadline, "stack not healthy in time"
+            time.sleep(0.5)
+        yield {"url": url, "moto": f"http://127.0.0.1:{moto_port}"}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+class Http:
+    def __init__(self, base: str, token: str | None = None) -> None:
+        self.base, self.token = base, token
+        self.session = requests.Session()
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**headers, **(extra or {})}
+
+    def get(self, path: str) -> requests.Response:
+        return self.session.get(self.base + path, headers=self._headers(), timeout=60)
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> requests.Response:
+        return self.session.post(self.base + path, json=body, headers=self._headers(headers), timeout=60)
+
+
+@pytest.fixture(scope="session")
+def admin(stack: dict[str, str]) -> Http:
+    r = requests.post(stack["url"] + "/auth/staff/login", json={"username": "admin", "password": ADMIN_PASSWORD},
+                      timeout=30)
+    assert r.status_code == 200, r.text
+    return Http(stack["url"], r.json()["token"])
+
+
+@pytest.fixture(scope="session")
+def customers(stack: dict[str, str]) -> Callable[[int], list[Http]]:
+    def make(n: int) -> list[Http]:
+        result = []
+        for _ in range(n):
+            r = requests.post(stack["url"] + "/auth/wechat/login",
+                              json={"code": f"dev:e2e-{uuid.uuid4().hex[:12]}"}, timeout=30)
+            result.append(Http(stack["url"], r.json()["token"]))
+        return result
+    return make
+
+
+def ticket_product(admin: Http, stocks: list[int], **extra: Any) -> tuple[str, list[str]]:
+    now = datetime.now(timezone.utc)
+    start = now + timedelta(days=2)
+    body = {"kind": "ticket", "name": "E2E " + uuid.uuid4().hex[:6], "category": "museum", "status": "listed",
+            "skus": [{"name": f"S{i}", "price": 5000, "stock": s,
+                      "session": {"start": start.astimezone(CST).isoformat(),
+                                  "end": (start + timedelta(hours=2)).astimezone(CST).isoformat()}}
+                     for i, s in enumerate(stocks)], **extra}
+    r = admin.post("/admin/products", body)
+    assert r.status_code == 201, r.text
+    return r.json()["product_id"], [s["sku_id"] for s in r.json()["skus"]]
+
+
+def order(*lines: tuple[str, int]) -> dict[str, Any]:
+    return {"items": [{"sku_id": s, "quantity": q} for s, q in lines],
+            "contact": {"name": "Racer", "phone": "13800138000"}}
+
+
+def fire_at_once(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Starts every call on its own thread behind one barrier, so they hit the server together."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Any]) -> Any:
+        barrier.wait()
+        return call()
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def inventory_of(admin: Http, sku_id: str) -> dict[str, int]:
+    cursor, found = None, None
+    while found is None:
+        page = admin.get("/admin/inventory?limit=200" + (f"&cursor={cursor}" if cursor else "")).json()
+        found = next((i for i in page["items"] if i["sku_id"] == sku_id), None)
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert found is not None
+    return found
+
+
+def ledger_sum(admin: Http, sku_id: str) -> int:
+    total, cursor = 0, None
+    while True:
+        page = admin.get(f"/admin/inventory/{sku_id}/movements?limit=200" + (f"&cursor={cursor}" if cursor else "")).json()
+        total += sum(m["delta"] for m in page["items"])
+        cursor = page["next"]
+        if not cursor:
+            return total
