@@ -100,3 +100,11 @@ def test_no_secret_or_password_reaches_the_audit_log(admin: Api) -> None:
     admin.post("/admin/staff", {"username": "auditor1", "password": "top-secret-pw", "roles": ["auditor"]})
     for r in AuditRecord.query(time.strftime("%Y-%m-%d", time.gmtime())):
         assert "top-secret-pw" not in json.dumps(r.attribute_values, default=str)
+
+
+def test_audit_log_is_for_admin_and_auditor(admin: Api, staff) -> None:  # type: ignore[no-untyped-def]
+    admin.post("/admin/staff", {"username": "scan1", "password": "a-long-password", "roles": ["scanner"]})
+    entries = staff("auditor").get("/admin/audit").json_body["items"]
+    assert [(e["actor"], e["action"], e["target"]) for e in entries] == [("boss", "staff_created", "scan1")]
+    assert staff("finance").get("/admin/audit").status_code == 403
+    assert admin.get("/admin/audit?date=yesterday").status_code == 400
