@@ -5,23 +5,10 @@ from __future__ import annotations
 
 from chalice import AuthResponse, Blueprint
 
+from ..bootstrap import context
 from ..domain.errors import NotAuthenticated
 
 guard = Blueprint(__name__)
-_verifier = None
-
-
-def _tokens():  # type: ignore[no-untyped-def]
-    global _verifier
-    if _verifier is None:
-        from ..bootstrap import token_service
-        _verifier = token_service()
-    return _verifier
-
-
-def reset() -> None:
-    global _verifier
-    _verifier = None
 
 
 @guard.authorizer(ttl_seconds=60)
@@ -31,7 +18,7 @@ def token_authorizer(auth_request):  # type: ignore[no-untyped-def]
         # API Gateway answers 401 when a token authorizer raises exactly this.
         raise Exception("Unauthorized")
     try:
-        principal = _tokens().verify(token.strip())
+        principal = context().tokens.verify(token.strip())
     except NotAuthenticated:
         raise Exception("Unauthorized") from None
     return AuthResponse(routes=["*"], principal_id=principal.subject,
