@@ -17,7 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest tests
-	$(PY) -m pytest ../shared/acceptance -k "not buy_pay_scan" -p no:cacheprovider
+	$(PY) -m pytest ../shared/acceptance -p no:cacheprovider
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit

@@ -6,7 +6,12 @@ from datetime import datetime, timedelta, timezone
 from . import config
 from .adapters.repository import (AuditLog, CatalogRepository, IdempotencyStore, LoginThrottle, OrderRepository,
                                   PeopleRepository, PurchaseCounters, StockLedger)
+from .adapters.metrics import EmfMetrics
+from .adapters.payment_repository import PaymentLedger
+from .adapters.payments import PaymentGateway
 from .adapters.security import FieldCipher, PasswordHasher, TokenService
+from .adapters.ticket_codes import QrSigner
+from .adapters.ticket_repository import TicketRepository
 from .adapters.wechat_login import DevLogin, WeChatCode2Session, WeChatLogin
 from .service_layer.context import Context
 
@@ -30,6 +35,14 @@ def _wechat_login() -> WeChatLogin:
     return WeChatCode2Session(s.wechat_appid, config.wechat_app_secret())
 
 
+def _payment_gateway() -> PaymentGateway:
+    if config.settings().is_local:
+        from .adapters.payment_sandbox import SandboxGateway
+        return SandboxGateway(config.wechatpay(), config.sandbox_platform_private_key())
+    from .adapters.payments import WeChatPayV3
+    return WeChatPayV3(config.wechatpay())
+
+
 def build_context() -> Context:
     s = config.settings()
     return Context(
@@ -37,7 +50,9 @@ def build_context() -> Context:
         orders=OrderRepository(FieldCipher(config.data_encryption_key())), counters=PurchaseCounters(),
         idempotency=IdempotencyStore(), people=PeopleRepository(), throttle=LoginThrottle(), audit=AuditLog(),
         tokens=token_service(), passwords=PasswordHasher(), wechat=_wechat_login(), clock=utc_now,
-        payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone)
+        payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
+        payments=_payment_gateway(), payment_ledger=PaymentLedger(), tickets=TicketRepository(),
+        qr=QrSigner(config.qr_signing_keys()), metrics=EmfMetrics())
 
 
 def context() -> Context:

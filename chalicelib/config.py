@@ -36,7 +36,9 @@ class Settings:
 @functools.lru_cache(maxsize=1)
 def settings() -> Settings:
     return Settings(
-        stage=_env("STAGE", "local") or "local",
+        # Deliberately not "local" when unset: the dev login and the /dev/ routes must never
+        # appear by accident (e.g. when `chalice package` imports the app without a stage).
+        stage=_env("STAGE", "unset") or "unset",
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "ap-east-1")) or "ap-east-1",
         table_prefix=_env("TABLE_PREFIX", "micromall-local-") or "",
         dynamodb_endpoint=_env("DYNAMODB_ENDPOINT"),
@@ -84,9 +86,32 @@ def wechat_app_secret() -> str:
     return _secret("WECHAT_APP_SECRET", "WECHAT_APP_SECRET_ARN").decode()
 
 
+@functools.lru_cache(maxsize=1)
+def qr_signing_keys() -> list[tuple[str, bytes]]:
+    """[(kid, raw Ed25519 private key)], the signing key first; older keys stay to verify
+    tickets issued before a rotation. The secret holds JSON [{"kid", "key"}] (key in base64)."""
+    import json
+    entries = json.loads(_secret("QR_SIGNING_KEYS", "QR_SIGNING_KEYS_ARN"))
+    return [(str(e["kid"]), base64.b64decode(e["key"])) for e in entries]
+
+
+@functools.lru_cache(maxsize=1)
+def wechatpay() -> dict[str, str]:
+    """WeChat Pay v3 merchant settings (public-key mode): mchid, appid, cert_serial_no,
+    merchant_private_key (PEM), apiv3_key, platform_public_key (PEM), platform_public_key_id,
+    notify_url. The secret holds them as JSON."""
+    import json
+    return dict(json.loads(_secret("WECHATPAY_CONFIG", "WECHATPAY_CONFIG_ARN")))
+
+
+@functools.lru_cache(maxsize=1)
+def sandbox_platform_private_key() -> str:
+    """Local stage only: the key the payment sandbox signs notifications with, as WeChat would."""
+    return _secret("SANDBOX_PLATFORM_PRIVATE_KEY", "SANDBOX_PLATFORM_PRIVATE_KEY_ARN").decode()
+
+
 def reset_caches() -> None:
     """Tests change the environment between runs; forget what was read."""
-    settings.cache_clear()
-    token_signing_key.cache_clear()
-    data_encryption_key.cache_clear()
-    wechat_app_secret.cache_clear()
+    for cached in (settings, token_signing_key, data_encryption_key, wechat_app_secret, qr_signing_keys,
+                   wechatpay, sandbox_platform_private_key):
+        cached.cache_clear()

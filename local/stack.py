@@ -5,7 +5,6 @@ catalog and the admin are seeded, and chalice's local gateway serves the API (AP
 Secrets are generated here at start-up and live only in this process's environment."""
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -15,6 +14,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from local import keys
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,9 +39,8 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local",
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
         "DYNAMODB_ENDPOINT": endpoint, "AWS_ENDPOINT_URL": endpoint,
-        "JWT_SECRET": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
     })
+    env.update(keys.generated_secrets())
     return env
 
 
@@ -77,6 +77,9 @@ def serve(api_port: int, password: str) -> None:
     from local import gateway, seed
 
     create_tables()
+    from chalicelib.adapters.payment_sandbox import SandboxRecord
+    if not SandboxRecord.exists():
+        SandboxRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
     ctx = context()
     products = seed.seed(ctx)
     ensure_staff(ctx, seed.SYSTEM, NewStaff("admin", password, ["admin"]))

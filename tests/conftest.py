@@ -2,20 +2,19 @@
 names and endpoints are read from it when the models are defined."""
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from local.keys import generated_secrets  # noqa: E402  (imports nothing of chalicelib)
+
 os.environ.update({
     "STAGE": "local", "TABLE_PREFIX": "micromall-test-", "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1", "JWT_SECRET": base64.b64encode(secrets.token_bytes(32)).decode(),
-    "DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(), "ORDER_PAYMENT_TIMEOUT_SECONDS": "900",
+    "AWS_REGION": "us-east-1", "ORDER_PAYMENT_TIMEOUT_SECONDS": "900", **generated_secrets(),
 })
 for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)

@@ -267,6 +267,34 @@ class OrderRepository:
         order.status = target
         order.history.append(entry)
 
+    def mark_paid(self, uow: UnitOfWork, order: Order, transaction_id: str, amount: int, at: datetime,
+                  tickets_total: int, tickets_now: int, pickup_code: str | None) -> None:
+        """PENDING_PAYMENT -> PAID, conditional on the order still pending at the amount paid;
+        the old item comes back on failure to tell a duplicate from a late payment."""
+        entry = HistoryEntry(OrderStatus.PAID, at, "wechatpay")
+        actions = [OrderRecord.status.set(OrderStatus.PAID.value), OrderRecord.updated_at.set(_t(at)),
+                   OrderRecord.history.set(OrderRecord.history.append([self._history_to_map(entry)])),
+                   OrderRecord.pending.remove(), OrderRecord.transaction_id.set(transaction_id),
+                   OrderRecord.paid_at.set(_t(at)), OrderRecord.tickets_total.set(tickets_total),
+                   OrderRecord.tickets_issued.set(tickets_now)]
+        if pickup_code:
+            actions.append(OrderRecord.pickup_code.set(pickup_code))
+        uow.update(OrderRecord(order_id=order.order_id), actions,
+                   condition=(OrderRecord.status == OrderStatus.PENDING_PAYMENT.value) & (OrderRecord.total == amount),
+                   tag="order", return_old_on_failure=True)
+        order.status, order.transaction_id, order.paid_at = OrderStatus.PAID, transaction_id, at
+        order.tickets_total, order.tickets_issued, order.pickup_code = tickets_total, tickets_now, pickup_code
+        order.history.append(entry)
+
+    def advance_issuance(self, uow: UnitOfWork, order_id: str, issued_before: int, issued_after: int) -> None:
+        """A further batch of a large order's tickets; conditional on the count it continues from,
+        so two resumptions cannot issue the same tickets twice."""
+        uow.update(OrderRecord(order_id=order_id), [OrderRecord.tickets_issued.set(issued_after)],
+                   condition=OrderRecord.tickets_issued == issued_before, tag="order")
+
+    def from_raw(self, item: dict[str, Any]) -> Order:
+        return self._from_record(OrderRecord.from_raw_data(item))
+
     def get(self, order_id: str) -> tuple[Order, set[str]] | None:
         """The order and the products whose purchase limit counted it."""
         try:
@@ -357,7 +385,9 @@ class OrderRepository:
                      expires_at=timeutil.from_storage(record.expires_at), contact_name=record.contact_name,
                      contact_phone=self._cipher.decrypt(record.contact_phone), visitors=visitors,
                      fulfillment=Fulfillment(record.fulfillment) if record.fulfillment else None,
-                     address=address, history=history, shipment=shipment)
+                     address=address, history=history, shipment=shipment, transaction_id=record.transaction_id,
+                     paid_at=_dt(record.paid_at), tickets_total=int(record.tickets_total or 0),
+                     tickets_issued=int(record.tickets_issued or 0), pickup_code=record.pickup_code)
 
 
 class PurchaseCounters:

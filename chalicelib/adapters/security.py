@@ -26,6 +26,7 @@ class Principal:
     subject: str
     kind: str                      # "customer" | "staff"
     roles: frozenset[str] = frozenset()
+    openid: str | None = None      # a customer's WeChat openid: the payer of their orders
 
     @property
     def is_staff(self) -> bool:
@@ -46,6 +47,8 @@ class TokenService:
         claims = {"iss": _ISSUER, "sub": principal.subject, "kind": principal.kind,
                   "roles": sorted(principal.roles), "iat": issued, "exp": issued + self.ttl_seconds,
                   "jti": secrets.token_hex(8)}
+        if principal.openid:
+            claims["wx"] = principal.openid
         return jwt.encode(claims, self._key, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
@@ -59,7 +62,9 @@ class TokenService:
         kind, roles = claims.get("kind"), claims.get("roles", [])
         if kind not in ("customer", "staff") or not isinstance(roles, list):
             raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN")
-        return Principal(subject=str(claims["sub"]), kind=kind, roles=frozenset(map(str, roles)))
+        openid = claims.get("wx")
+        return Principal(subject=str(claims["sub"]), kind=kind, roles=frozenset(map(str, roles)),
+                         openid=str(openid) if openid else None)
 
 
 class PasswordHasher:

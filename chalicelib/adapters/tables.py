@@ -153,6 +153,11 @@ class OrderRecord(Model):
     search_text = UnicodeAttribute(default="")   # lower-cased product names for staff search
     all_orders = UnicodeAttribute(default="order")
     pending = UnicodeAttribute(null=True)
+    transaction_id = UnicodeAttribute(null=True)
+    paid_at = UnicodeAttribute(null=True)
+    tickets_total = NumberAttribute(null=True)
+    tickets_issued = NumberAttribute(null=True)
+    pickup_code = UnicodeAttribute(null=True)
     customer_index = CustomerIndex()
     status_index = StatusIndex()
     all_orders_index = AllOrdersIndex()
@@ -217,6 +222,114 @@ ALL_TABLES: tuple[type[Model], ...] = (
     ProductRecord, SkuRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
     CustomerRecord, StaffRecord, LoginThrottleRecord, AuditRecord,
 )
+
+
+
+class OrderTicketsIndex(GlobalSecondaryIndex["TicketRecord"]):
+    class Meta:
+        index_name = "order-tickets-index"
+        projection = AllProjection()
+    order_id = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute(range_key=True)
+
+
+class TicketIdIndex(GlobalSecondaryIndex["TicketRecord"]):
+    class Meta:
+        index_name = "ticket-id-index"
+        projection = AllProjection()
+    ticket_id = UnicodeAttribute(hash_key=True)
+
+
+class RevokedIndex(GlobalSecondaryIndex["TicketRecord"]):
+    """Sparse: revoked codes only, for the scanners' offline pack."""
+    class Meta:
+        index_name = "revoked-index"
+        projection = AllProjection()
+    revoked = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+
+
+class TicketRecord(Model):
+    """Admission tickets and pickup codes, keyed by the code so that every scan is one keyed write."""
+    Meta = _meta("tickets")
+    code = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    sku_id = UnicodeAttribute(default="")
+    product_name = UnicodeAttribute()
+    sku_name = UnicodeAttribute()
+    session_start = UnicodeAttribute(null=True)
+    session_end = UnicodeAttribute(null=True)
+    valid_from = UnicodeAttribute()
+    valid_until = UnicodeAttribute()
+    visitor = MapAttribute(null=True)              # name and masked ID number only
+    status = UnicodeAttribute()
+    qr = UnicodeAttribute()
+    issued_at = UnicodeAttribute()
+    redeemed_at = UnicodeAttribute(null=True)
+    redeemed_scanned_at = UnicodeAttribute(null=True)
+    redeemed_gate = UnicodeAttribute(null=True)
+    redeemed_device = UnicodeAttribute(null=True)
+    redeemed_by = UnicodeAttribute(null=True)
+    redeem_nonce = UnicodeAttribute(null=True)
+    revoked = UnicodeAttribute(null=True)
+    order_tickets_index = OrderTicketsIndex()
+    ticket_id_index = TicketIdIndex()
+    revoked_index = RevokedIndex()
+
+
+class ScanConflictRecord(Model):
+    """An offline scan that lost to an earlier scan of the same code: kept for review."""
+    Meta = _meta("scan-conflicts")
+    code = UnicodeAttribute(hash_key=True)
+    conflict_id = UnicodeAttribute(range_key=True)   # <UTC time>#<random>
+    ticket_id = UnicodeAttribute()
+    scanned_at = UnicodeAttribute()
+    gate = UnicodeAttribute()
+    device_id = UnicodeAttribute()
+    staff = UnicodeAttribute()
+    nonce = UnicodeAttribute(null=True)
+    winner_scanned_at = UnicodeAttribute()
+    winner_gate = UnicodeAttribute()
+    recorded_at = UnicodeAttribute()
+
+
+class PaymentRecord(Model):
+    """One per WeChat Pay transaction: its effect happens once, whatever the redeliveries."""
+    Meta = _meta("payments")
+    transaction_id = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    outcome = UnicodeAttribute()                     # paid | refund_due
+    notification_id = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+
+
+class RefundStatusIndex(GlobalSecondaryIndex["RefundRecord"]):
+    class Meta:
+        index_name = "status-index"
+        projection = AllProjection()
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class RefundRecord(Model):
+    Meta = _meta("refunds")
+    refund_id = UnicodeAttribute(hash_key=True)      # also the gateway's out_refund_no
+    order_id = UnicodeAttribute()
+    transaction_id = UnicodeAttribute(null=True)
+    amount = NumberAttribute()
+    total = NumberAttribute()
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    source = UnicodeAttribute()                      # customer | automatic
+    created_at = UnicodeAttribute()
+    status_index = RefundStatusIndex()
+
+
+ALL_TABLES = ALL_TABLES + (TicketRecord, ScanConflictRecord, PaymentRecord, RefundRecord)
 
 
 def create_tables() -> None:

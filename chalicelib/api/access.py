@@ -22,6 +22,7 @@ class Rule:
     query: tuple[str, ...] = ()
     content_type: str = "application/json"
     idempotent: bool = False              # honours Idempotency-Key
+    local_only: bool = False              # exists in the local stage only (the /dev/ routes)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -112,6 +113,39 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/orders/{order_id}/ship"): Rule(
         _who("admin", "support"), "Record the shipment of a postal order", request="Shipment",
         response="Order", errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),
+
+    ("POST", "/orders/{order_id}/payment"): Rule(
+        _who(CUSTOMER), "wx.requestPayment parameters for an order awaiting payment (again)",
+        response="PaymentParams", errors=("ORDER_NOT_FOUND", "INVALID_STATE", "PAYMENT_UNAVAILABLE"),
+        tags=("payments",)),
+    ("POST", "/payments/wechat/notify"): Rule(
+        _who(ANYONE), "WeChat Pay v3 payment notification (signed, encrypted); 204 when handled",
+        request="WeChatPayNotice", status=204, tags=("payments",)),
+    ("POST", "/dev/payments/{order_id}/succeed"): Rule(
+        _who(ANYONE), "Local sandbox: WeChat's signed, encrypted success notice, delivered to the notify handler",
+        request="SandboxPayment", response="SandboxNotifyResult", local_only=True, tags=("local sandbox",)),
+    ("GET", "/dev/payments/refunds"): Rule(
+        _who(ANYONE), "Local sandbox: the refunds it received", response="SandboxRefunds", local_only=True,
+        tags=("local sandbox",)),
+
+    ("GET", "/orders/{order_id}/tickets"): Rule(
+        _who(CUSTOMER), "The tickets of my paid order", response="TicketList", errors=("ORDER_NOT_FOUND",),
+        tags=("tickets",)),
+    ("GET", "/tickets/{ticket_id}/qr.png"): Rule(
+        _who(CUSTOMER), "QR image of a ticket", response="image/png", errors=("TICKET_NOT_FOUND",),
+        tags=("tickets",)),
+    ("GET", "/orders/{order_id}/pickup/qr.png"): Rule(
+        _who(CUSTOMER), "QR image of an order's pickup code", response="image/png",
+        errors=("ORDER_NOT_FOUND", "TICKET_NOT_FOUND"), tags=("tickets",)),
+    ("POST", "/redemptions"): Rule(
+        _who("scanner", "admin"), "Redeem (核销) a ticket or pickup code by QR payload or manual code",
+        request="Scan", response="Redemption", tags=("redemption",)),
+    ("POST", "/redemptions/batch"): Rule(
+        _who("scanner", "admin"), "Upload offline scans; the earliest scan of a code wins",
+        request="ScanBatch", response="ScanBatchResult", tags=("redemption",)),
+    ("GET", "/scanner/offline-pack"): Rule(
+        _who("scanner", "admin"), "Public keys by key id and revoked tickets, to verify QR codes offline",
+        response="OfflinePack", tags=("redemption",)),
 
     ("GET", "/admin/audit"): Rule(
         _who("admin", "auditor"), "Audit log of one UTC day, newest first", response="AuditPage",

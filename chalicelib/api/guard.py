@@ -22,4 +22,5 @@ def token_authorizer(auth_request):  # type: ignore[no-untyped-def]
     except NotAuthenticated:
         raise Exception("Unauthorized") from None
     return AuthResponse(routes=["*"], principal_id=principal.subject,
-                        context={"kind": principal.kind, "roles": ",".join(sorted(principal.roles))})
+                        context={"kind": principal.kind, "roles": ",".join(sorted(principal.roles)),
+                                 "openid": principal.openid or ""})

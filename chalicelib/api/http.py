@@ -103,7 +103,7 @@ def principal_of(request: Request) -> Principal | None:
     if not subject or kind not in ("customer", "staff"):
         return None
     roles = frozenset(r for r in str(context.get("roles", "")).split(",") if r)
-    return Principal(subject=subject, kind=kind, roles=roles)
+    return Principal(subject=subject, kind=kind, roles=roles, openid=context.get("openid") or None)
 
 
 def _source_ip(request: Request) -> str | None:

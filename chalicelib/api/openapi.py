@@ -6,6 +6,7 @@ import functools
 import re
 from typing import Any
 
+from .. import config
 from .access import ROUTES, Rule
 
 ERROR_STATUS = {
@@ -14,7 +15,7 @@ ERROR_STATUS = {
     "NEGATIVE_STOCK": 409, "STOCK_CHANGED": 409, "SOLD_OUT": 409, "NOT_ON_SALE": 409,
     "PURCHASE_LIMIT_EXCEEDED": 422, "VISITORS_REQUIRED": 422, "DUPLICATE_VISITOR": 422,
     "FULFILLMENT_NOT_AVAILABLE": 422, "IDEMPOTENCY_KEY_REUSED": 422, "TRY_AGAIN": 409,
-    "ORDER_NOT_FOUND": 404, "INVALID_STATE": 409,
+    "ORDER_NOT_FOUND": 404, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
 }
 
 _STR = {"type": "string"}
@@ -117,6 +118,38 @@ SCHEMAS: dict[str, Any] = {
     "AuditEntry": _obj(["actor", "action", "at"], actor=_STR, action=_STR, target={"type": ["string", "null"]},
                        source_ip={"type": ["string", "null"]}, details={"type": "object"}, at=_TIME),
     "AuditPage": _page("AuditEntry"),
+    "PaymentParams": _obj(["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"], appId=_STR,
+                          timeStamp=_STR, nonceStr=_STR, package=_STR, signType={"const": "RSA"}, paySign=_STR),
+    "WeChatPayNotice": {"type": "object", "description": "WeChat Pay API v3 notification; Wechatpay-Signature, "
+                        "-Timestamp, -Nonce, -Serial headers required; resource AEAD_AES_256_GCM"},
+    "SandboxPayment": {"type": "object", "properties": {
+        "amount": {**_FEN, "description": "override the paid amount"},
+        "transaction_id": {**_STR, "description": "repeat a payment: WeChat's redelivery of the same transaction"},
+        "notification_id": _STR}},
+    "SandboxNotifyResult": _obj(["notify_status"], notify_status=_INT),
+    "SandboxRefunds": _obj(["items"], items={"type": "array", "items": _obj(
+        ["out_refund_no", "out_trade_no", "amount"], out_refund_no=_STR, out_trade_no=_STR, amount=_FEN)}),
+    "Ticket": _obj(["ticket_id", "sku_id", "status", "code", "qr", "valid_from", "valid_until"], ticket_id=_STR,
+                   kind={"enum": ["ticket", "pickup"]}, sku_id=_STR,
+                   status={"enum": ["VALID", "REDEEMED", "REVOKED", "EXPIRED"]},
+                   code={**_STR, "description": "manual entry, 12 digits shown 4-4-4"},
+                   qr={**_STR, "description": "MM1.<kid>.<payload>.<Ed25519 signature>, base64url"},
+                   valid_from=_TIME, valid_until=_TIME, session=SESSION, visitor={"type": "object"},
+                   redeemed_at=_TIME),
+    "TicketList": _obj(["items"], items={"type": "array", "items": _ref("Ticket")}),
+    "Scan": _obj(["code", "gate", "device_id"], code={**_STR, "description": "QR payload or manual code"},
+                 gate=_STR, device_id=_STR, nonce=_STR, scanned_at=_TIME),
+    "Redemption": _obj(["result"], result={"enum": ["ok", "rejected"]}, kind={"enum": ["ticket", "pickup"]},
+                       reason={"enum": ["invalid", "unpaid", "revoked", "not_yet_valid", "expired",
+                                        "already_redeemed"]},
+                       redeemed_at=_TIME, first_redeemed_at=_TIME, first_gate=_STR, ticket_id=_STR),
+    "ScanBatch": _obj(["scans"], scans={"type": "array", "maxItems": 500, "items": _ref("Scan")}),
+    "ScanBatchResult": _obj(["results"], results={"type": "array", "items": _obj(
+        ["nonce", "result"], nonce={"type": ["string", "null"]}, result=_STR, reason=_STR)}),
+    "OfflinePack": _obj(["keys", "revoked", "generated_at"], keys={"type": "array", "items": _obj(
+        ["kid", "alg", "public_key"], kid=_STR, alg={"const": "Ed25519"},
+        public_key={**_STR, "description": "raw 32-byte key, base64url"})},
+        revoked={"type": "array", "items": _STR, "description": "ticket ids"}, generated_at=_TIME),
 }
 
 _COMMON = {400: ("VALIDATION_ERROR", "malformed input"), 401: ("UNAUTHORIZED", "missing or invalid token"),
@@ -151,16 +184,25 @@ def _operation(method: str, path: str, rule: Rule) -> dict[str, Any]:
         schema = {"type": "string"} if "/" in rule.request else _ref(rule.request)
         operation["requestBody"] = {"required": True, "content": {media: {"schema": schema}}}
     success: dict[str, Any] = {"description": "success"}
-    if rule.response:
+    if rule.response and "/" in rule.response:
+        success["content"] = {rule.response: {"schema": {"type": "string", "format": "binary"}}}
+    elif rule.response:
         success["content"] = {"application/json": {"schema": _ref(rule.response)}}
     operation["responses"] = {str(rule.status): success, **_error_responses(rule)}
+    if rule.response == "Redemption":
+        for status, what in (("404", "rejected: invalid"), ("409", "rejected: any other reason")):
+            operation["responses"][status] = {"description": what, "content": {
+                "application/json": {"schema": _ref("Redemption")}}}
     return operation
 
 
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
+    local = config.settings().is_local
     for (method, path), rule in sorted(ROUTES.items(), key=lambda item: (item[0][1], item[0][0])):
+        if rule.local_only and not local:
+            continue
         paths.setdefault(path, {})[method.lower()] = _operation(method, path, rule)
     return {
         "openapi": "3.1.0",

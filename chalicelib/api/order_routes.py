@@ -8,7 +8,7 @@ from ..bootstrap import context
 from ..domain.commands import parse_place_order
 from ..domain.errors import InvalidInput
 from ..domain.validation import Fields
-from ..service_layer import orders
+from ..service_layer import orders, tickets
 from .http import Call, Reply, endpoint
 from .views import Views
 
@@ -32,7 +32,7 @@ def _idempotency_key(call: Call) -> str | None:
 def place_order(call: Call) -> Reply:
     body = call.body()
     command = parse_place_order(body)
-    status, answer = orders.place_order(context(), call.actor, command, _views().placed_order,
+    status, answer = orders.place_order(context(), call.actor, command, _views().order,
                                         idempotency_key=_idempotency_key(call),
                                         request_fingerprint=orders.fingerprint(body))
     return Reply(answer, status)
@@ -47,7 +47,9 @@ def my_orders(call: Call) -> dict[str, Any]:
 
 @endpoint(bp, "GET", "/orders/{order_id}")
 def get_order(call: Call, order_id: str) -> dict[str, Any]:
-    return _views().order(orders.get_order(context(), call.actor, order_id))
+    ctx = context()
+    order = orders.get_order(ctx, call.actor, order_id)
+    return _views().order(order, pickup=tickets.pickup_ticket(ctx, order))
 
 
 @endpoint(bp, "POST", "/orders/{order_id}/cancel")

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..domain.model import Order, OrderLine, Product, Sku
 from ..domain.personal_data import mask_id_number, mask_phone
+from ..domain.tickets import Ticket, display_code
 from ..domain.timeutil import to_display
 
 
@@ -59,7 +60,21 @@ class Views:
             data["valid_from"], data["valid_until"] = self.time(line.valid_from), self.time(line.valid_until)
         return data
 
-    def order(self, order: Order) -> dict[str, Any]:
+    def ticket(self, ticket: Ticket, now: datetime) -> dict[str, Any]:
+        data: dict[str, Any] = {"ticket_id": ticket.ticket_id, "kind": ticket.kind.value, "sku_id": ticket.sku_id,
+                                "product_name": ticket.product_name, "name": ticket.sku_name,
+                                "status": ticket.shown_status(now).value, "code": display_code(ticket.code),
+                                "qr": ticket.qr, "valid_from": self.time(ticket.valid_from),
+                                "valid_until": self.time(ticket.valid_until)}
+        if ticket.session:
+            data["session"] = {"start": self.time(ticket.session.start), "end": self.time(ticket.session.end)}
+        if ticket.visitor:
+            data["visitor"] = ticket.visitor
+        if ticket.redeemed_at:
+            data["redeemed_at"] = self.time(ticket.redeemed_at)
+        return data
+
+    def order(self, order: Order, pickup: Ticket | None = None) -> dict[str, Any]:
         data: dict[str, Any] = {
             "order_id": order.order_id, "status": order.status.value, "total": order.total, "currency": "CNY",
             "created_at": self.time(order.created_at), "expires_at": self.time(order.expires_at),
@@ -77,8 +92,8 @@ class Views:
                                "region": order.address.region, "detail": order.address.detail}
         if order.shipment:
             data["shipment"] = order.shipment
+        if order.paid_at:
+            data["paid_at"] = self.time(order.paid_at)
+        if pickup is not None:
+            data["pickup"] = {"code": display_code(pickup.code), "qr": pickup.qr, "status": pickup.status.value}
         return data
-
-    def placed_order(self, order: Order) -> dict[str, Any]:
-        # The wx.requestPayment parameters arrive with the payments issue; the key is part of the contract.
-        return {**self.order(order), "payment": None}

@@ -172,6 +172,11 @@ class Order:
     address: Address | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     shipment: dict[str, str] | None = None
+    transaction_id: str | None = None
+    paid_at: datetime | None = None
+    tickets_total: int = 0
+    tickets_issued: int = 0
+    pickup_code: str | None = None
 
     @property
     def total(self) -> int:

@@ -15,7 +15,7 @@ def login_customer(ctx: Context, code: object) -> dict[str, Any]:
         raise InvalidInput("code must be the string from wx.login", field="code")
     openid = ctx.wechat.openid_for(code)
     user_id = ctx.people.user_id_for(openid, ctx.clock())
-    token = ctx.tokens.issue(Principal(user_id, "customer"))
+    token = ctx.tokens.issue(Principal(user_id, "customer", openid=openid))
     return {"token": token, "user_id": user_id, "expires_in": ctx.tokens.ttl_seconds}
 
 

@@ -7,6 +7,11 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from ..adapters.dynamo import UnitOfWork
+from ..adapters.metrics import MetricsPort
+from ..adapters.payment_repository import PaymentLedger
+from ..adapters.payments import PaymentGateway
+from ..adapters.ticket_codes import QrSigner
+from ..adapters.ticket_repository import TicketRepository
 from ..adapters.repository import (AuditLog, CatalogRepository, IdempotencyStore, LoginThrottle,
                                    OrderRepository, PeopleRepository, PurchaseCounters, StockLedger)
 from ..adapters.security import PasswordHasher, Principal, TokenService
@@ -40,6 +45,11 @@ class Context:
     clock: Callable[[], datetime]
     payment_timeout: timedelta
     venue_timezone: str
+    payments: PaymentGateway
+    payment_ledger: PaymentLedger
+    tickets: TicketRepository
+    qr: QrSigner
+    metrics: MetricsPort
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork()

@@ -14,6 +14,7 @@ from ..domain.model import Order, OrderStatus, check_transition
 from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
 from ..domain.personal_data import normalize_phone
 from .context import Actor, Context
+from .payments import payment_parameters
 
 STAFF_WHO_SEE_ORDERS = frozenset({"admin", "support", "finance"})
 CONFLICT_ATTEMPTS = 3
@@ -24,11 +25,19 @@ def fingerprint(body: object) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _replay(reply: Any, expected_fingerprint: str) -> tuple[int, dict[str, Any]]:
+def _replay(ctx: Context, actor: Actor, reply: Any, expected_fingerprint: str) -> tuple[int, dict[str, Any]]:
     if reply.fingerprint != expected_fingerprint:
         raise RuleViolation("this Idempotency-Key was used with a different request",
                             code="IDEMPOTENCY_KEY_REUSED")
-    return int(reply.status_code), json.loads(reply.response)
+    body = json.loads(reply.response)
+    found = ctx.orders.get(body["order_id"])
+    return int(reply.status_code), _with_payment(ctx, actor, body, found[0] if found else None)
+
+
+def _with_payment(ctx: Context, actor: Actor, body: dict[str, Any], order: Order | None) -> dict[str, Any]:
+    """The wx.requestPayment parameters are not stored: they are asked of the gateway (which
+    answers the same prepay for the same order) each time the order is handed out."""
+    return {**body, "payment": payment_parameters(ctx, actor, order) if order else None}
 
 
 def place_order(ctx: Context, actor: Actor, command: PlaceOrder, present: Present,
@@ -45,7 +54,7 @@ def place_order(ctx: Context, actor: Actor, command: PlaceOrder, present: Presen
     for _ in range(CONFLICT_ATTEMPTS):
         snapshot = placement_snapshot([l.sku_id for l in command.lines], product_ids, user_id, idem_key)
         if snapshot.idempotent_reply is not None:
-            return _replay(snapshot.idempotent_reply, request_fingerprint)
+            return _replay(ctx, actor, snapshot.idempotent_reply, request_fingerprint)
         now = ctx.clock()
         order = build_order(order_id=identifiers.new_order_id(now), user_id=user_id, command=command,
                             skus=snapshot.skus, products=snapshot.products, purchased=snapshot.purchased,
@@ -64,12 +73,12 @@ def place_order(ctx: Context, actor: Actor, command: PlaceOrder, present: Presen
             ctx.idempotency.remember(uow, idem_key, request_fingerprint, 201, body, now)
         try:
             uow.commit()
-            return 201, body
+            return 201, _with_payment(ctx, actor, body, order)
         except TransactionCancelled as cancelled:
             if "idempotency" in cancelled.failed:
                 reply = ctx.idempotency.get(idem_key or "")
                 if reply is not None:
-                    return _replay(reply, request_fingerprint)
+                    return _replay(ctx, actor, reply, request_fingerprint)
             for tag in cancelled.failed:
                 if tag.startswith("sku:"):
                     raise sold_out(tag[4:]) from None

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from ..bootstrap import context
+from ..service_layer import orders, payments
+from .http import Call, endpoint
+
+bp = Blueprint(__name__)
+
+
+@endpoint(bp, "POST", "/orders/{order_id}/payment")
+def pay_again(call: Call, order_id: str) -> dict[str, Any]:
+    ctx = context()
+    return payments.pay_again(ctx, call.actor, orders.get_order(ctx, call.actor, order_id))
+
+
+@endpoint(bp, "POST", "/payments/wechat/notify")
+def wechat_notify(call: Call) -> Response:
+    # The signature covers the raw body: it is passed on exactly as received.
+    status, body = payments.receive_notification(context(), call.request.headers, call.text())
+    if body is None:
+        return Response(body="", status_code=status)
+    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
