@@ -101,6 +101,7 @@ def ticket_product(admin: Http, stocks: list[int], **extra: Any) -> tuple[str, l
     start = now + timedelta(days=2)
     body = {"kind": "ticket", "name": "E2E " + uuid.uuid4().hex[:6], "category": "museum", "status": "listed",
             "skus": [{"name": f"S{i}", "price": 5000, "stock": s,
+                      "valid_from": (now - timedelta(hours=1)).astimezone(CST).isoformat(),
                       "session": {"start": start.astimezone(CST).isoformat(),
                                   "end": (start + timedelta(hours=2)).astimezone(CST).isoformat()}}
                      for i, s in enumerate(stocks)], **extra}

@@ -1,0 +1,216 @@
+"""WeChat Pay v3 notifications with real cryptography: signatures, AES-GCM, and one effect."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from chalicelib import bootstrap
+from chalicelib.adapters.payment_sandbox import SandboxGateway
+from chalicelib.adapters.tables import OrderRecord, PaymentRecord, RefundRecord, TicketRecord
+from chalicelib.service_layer import payments
+
+from .conftest import Api, merch_body, order_body, ticket_body
+
+
+def sandbox() -> SandboxGateway:
+    gateway = bootstrap.context().payments
+    assert isinstance(gateway, SandboxGateway)
+    return gateway
+
+
+def notify(api: Api, headers: dict[str, str], body: str):  # type: ignore[no-untyped-def]
+    return api.client.http.post("/payments/wechat/notify", headers=headers, body=body.encode())
+
+
+def placed(customer, make_product, quantity: int = 2, **product):  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(ticket_body([200], **product))
+    alice = customer()
+    return alice, alice.post("/orders", order_body((sku, quantity))).json_body
+
+
+def status_of(order_id: str) -> str:
+    return OrderRecord.get(order_id).status
+
+
+def test_placing_an_order_gives_signed_wx_request_payment_parameters(customer, make_product) -> None:  # type: ignore[no-untyped-def]
+    alice, order = placed(customer, make_product)
+    payment = order["payment"]
+    assert set(payment) == {"appId", "timeStamp", "nonceStr", "package", "signType", "paySign"}
+    assert payment["package"].startswith("prepay_id=") and payment["signType"] == "RSA"
+    assert alice.post(f"/orders/{order['order_id']}/payment").json_body == payment
+
+
+def test_sandbox_payment_makes_the_order_paid_and_issues_one_ticket_per_admission(customer, make_product, ddb_calls,
+                                                                                  anonymous) -> None:  # type: ignore[no-untyped-def]
+    alice, order = placed(customer, make_product, quantity=3)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None)
+    ddb_calls.reset()
+    r = notify(anonymous, notice.headers, notice.body)
+    assert r.status_code == 204 and r.body == b""
+    assert ddb_calls.operations == ["GetItem", "TransactWriteItems"]     # a notice: at most two requests
+    ddb_calls.reset()
+    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {}).json_body == {"notify_status": 204}
+    shown = alice.get(f"/orders/{order['order_id']}").json_body
+    assert shown["status"] == "PAID" and [h["status"] for h in shown["history"]] == ["PENDING_PAYMENT", "PAID"]
+    tickets = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+    assert len(tickets) == 3 and {t["status"] for t in tickets} == {"VALID"}
+    codes = [t["code"].replace("-", "") for t in tickets]
+    assert len(set(codes)) == 3 and all(len(c) == 12 and c.isdigit() for c in codes)
+    assert all(t["code"].count("-") == 2 for t in tickets)
+    assert OrderRecord.get(order["order_id"]).pending is None
+
+
+def test_the_ticket_png_decodes_to_its_signed_payload(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    alice, order = placed(customer, make_product, quantity=1)
+    anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
+    (ticket,) = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+    png = alice.get(f"/tickets/{ticket['ticket_id']}/qr.png", headers={"Accept": "image/png"})
+    assert png.status_code == 200 and png.headers["Content-Type"] == "image/png"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.body)))
+    assert decoded[0].text == ticket["qr"]
+    assert customer().get(f"/tickets/{ticket['ticket_id']}/qr.png", headers={"Accept": "image/png"}).status_code == 404
+
+
+def test_a_duplicate_notice_has_no_second_effect(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    _, order = placed(customer, make_product)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None)
+    assert notify(anonymous, notice.headers, notice.body).status_code == 204
+    again = notify(anonymous, notice.headers, notice.body)          # a byte-for-byte replay
+    assert again.status_code == 204
+    redelivered = sandbox().payment_notice(order["order_id"], order["total"], None,
+                                           transaction_id=json.loads(_decrypt(notice.body))["transaction_id"])
+    assert notify(anonymous, redelivered.headers, redelivered.body).status_code == 204
+    assert len(list(TicketRecord.order_tickets_index.query(order["order_id"]))) == 2
+    assert PaymentRecord.count() == 1 and RefundRecord.count() == 0
+
+
+def _decrypt(body: str) -> str:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    resource = json.loads(body)["resource"]
+    key = bootstrap.context().payments._settings["apiv3_key"]  # type: ignore[attr-defined]
+    return AESGCM(key.encode()).decrypt(resource["nonce"].encode(), base64.b64decode(resource["ciphertext"]),
+                                        resource["associated_data"].encode()).decode()
+
+
+@pytest.mark.parametrize("tamper", ["body", "signature", "serial", "stale", "future", "ciphertext", "no_headers",
+                                    "not_json"])
+def test_forged_stale_and_broken_notices_change_nothing(customer, make_product, anonymous, tamper) -> None:  # type: ignore[no-untyped-def]
+    _, order = placed(customer, make_product)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None,
+                                      now=time.time() - 600 if tamper == "stale" else
+                                      time.time() + 600 if tamper == "future" else None)
+    headers, body = dict(notice.headers), notice.body
+    if tamper == "body":
+        body = body.replace('"summary":"', '"summary":"x')
+    elif tamper == "signature":
+        signature = bytearray(base64.b64decode(headers["Wechatpay-Signature"]))
+        signature[10] ^= 1
+        headers["Wechatpay-Signature"] = base64.b64encode(bytes(signature)).decode()
+    elif tamper == "serial":
+        headers["Wechatpay-Serial"] = "PUB_KEY_ID_SOMEONE_ELSE"
+    elif tamper == "ciphertext":
+        # re-signed by the real platform key but with a corrupted ciphertext: decryption must fail
+        data = json.loads(body)
+        data["resource"]["ciphertext"] = base64.b64encode(b"\0" * 64).decode()
+        fresh = sandbox().payment_notice(order["order_id"], order["total"], None)
+        headers, body = _resign(fresh.headers, json.dumps(data, separators=(",", ":")))
+    elif tamper == "no_headers":
+        headers = {"Content-Type": "application/json"}
+    elif tamper == "not_json":
+        headers, body = _resign(notice.headers, "not json at all")
+    r = notify(anonymous, headers, body)
+    assert r.status_code == 401 and r.json_body["code"] == "FAIL", (tamper, r.body)
+    assert status_of(order["order_id"]) == "PENDING_PAYMENT"
+    assert PaymentRecord.count() == 0 and TicketRecord.count() == 0
+
+
+def _resign(headers: dict[str, str], body: str) -> tuple[dict[str, str], str]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    key = sandbox()._platform_key
+    signed = dict(headers)
+    message = f"{signed['Wechatpay-Timestamp']}\n{signed['Wechatpay-Nonce']}\n{body}\n".encode()
+    signed["Wechatpay-Signature"] = base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()  # type: ignore[union-attr]
+    return signed, body
+
+
+def test_amount_mismatch_never_pays_and_is_refunded(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    _, order = placed(customer, make_product)
+    r = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"amount": 1})
+    assert r.json_body == {"notify_status": 204}
+    assert status_of(order["order_id"]) == "PENDING_PAYMENT" and TicketRecord.count() == 0
+    (refund,) = list(RefundRecord.status_index.query("APPROVED"))
+    assert (refund.order_id, int(refund.amount), refund.reason, refund.source) == (
+        order["order_id"], 1, "amount_mismatch", "automatic")
+
+
+def test_money_for_an_order_no_longer_pending_is_refunded(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    alice, order = placed(customer, make_product)
+    alice.post(f"/orders/{order['order_id']}/cancel")
+    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {}).json_body == {"notify_status": 204}
+    assert status_of(order["order_id"]) == "CANCELLED" and TicketRecord.count() == 0
+    (refund,) = list(RefundRecord.status_index.query("APPROVED"))
+    assert refund.reason == "order_cancelled" and int(refund.amount) == order["total"]
+    # a second payment of an already paid order goes back too
+    _, other = placed(customer, make_product)
+    anonymous.post(f"/dev/payments/{other['order_id']}/succeed", {})
+    anonymous.post(f"/dev/payments/{other['order_id']}/succeed", {})
+    assert status_of(other["order_id"]) == "PAID"
+    assert sorted(r.reason for r in RefundRecord.status_index.query("APPROVED")) == ["order_cancelled", "order_paid"]
+
+
+def test_orders_larger_than_one_transaction_get_every_ticket_once(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    _, (a, b) = make_product(ticket_body([200, 200]))
+    alice = customer()
+    order = alice.post("/orders", order_body((a, 99), (b, 80))).json_body
+    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {}).json_body == {"notify_status": 204}
+    record = OrderRecord.get(order["order_id"])
+    assert int(record.tickets_total) == int(record.tickets_issued) == 179
+    tickets = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+    assert len(tickets) == 179 and len({t["code"] for t in tickets}) == 179
+
+
+def test_issuing_cut_short_is_finished_by_the_redelivered_notice(customer, make_product, anonymous,
+                                                                 monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(ticket_body([300]))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 99))).json_body
+    real = payments._issue_rest
+    monkeypatch.setattr(payments, "_issue_rest", lambda *args: None)   # the Lambda dies after the first batch
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None)
+    assert notify(anonymous, notice.headers, notice.body).status_code == 204
+    assert int(OrderRecord.get(order["order_id"]).tickets_issued) == payments.FIRST_BATCH
+    monkeypatch.setattr(payments, "_issue_rest", real)
+    assert notify(anonymous, notice.headers, notice.body).status_code == 204   # WeChat redelivers
+    record = OrderRecord.get(order["order_id"])
+    assert int(record.tickets_issued) == int(record.tickets_total) == 99
+    assert len(list(TicketRecord.order_tickets_index.query(order["order_id"]))) == 99
+
+
+def test_merch_for_pickup_gets_one_pickup_code(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(merch_body([5]))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 2))).json_body
+    anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
+    shown = alice.get(f"/orders/{order['order_id']}").json_body
+    assert shown["pickup"]["status"] == "VALID" and len(shown["pickup"]["code"]) == 14
+    png = alice.get(f"/orders/{order['order_id']}/pickup/qr.png", headers={"Accept": "image/png"})
+    assert zxingcpp.read_barcodes(Image.open(io.BytesIO(png.body)))[0].text == shown["pickup"]["qr"]
+    assert alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"] == []
+
+
+def test_payment_metrics_are_emitted_as_emf(customer, make_product, anonymous, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, order = placed(customer, make_product, quantity=2)
+    capsys.readouterr()
+    anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    metrics = {m["Name"]: line[m["Name"]] for line in lines for d in line["_aws"]["CloudWatchMetrics"]
+               for m in d["Metrics"]}
+    assert metrics == {"OrdersPaid": [1.0], "GMV": [float(order["total"])], "TicketsIssued": [2.0]}
+    assert {d["Namespace"] for line in lines for d in line["_aws"]["CloudWatchMetrics"]} == {"micromall"}
