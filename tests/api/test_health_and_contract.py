@@ -51,7 +51,23 @@ def test_unknown_route_is_404_in_the_error_body(anonymous) -> None:  # type: ign
 def test_importing_app_does_not_import_image_libraries() -> None:
     import subprocess
     import sys
-    code = "import app, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'qrcode')))"
+    code = "import app, sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'qrcode', 'png')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
     assert out.stdout.strip() == "[]"
+
+
+def test_dev_routes_exist_in_the_local_stage_only() -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import app; print(sorted(p for p in app.app.routes if p.startswith('/dev/'))); "
+            "from chalicelib.api.openapi import document; print(sorted(p for p in document()['paths'] if p.startswith('/dev/')))")
+    root = str(Path(__file__).resolve().parents[2])
+    for stage, expected in (("prod", "[]"), ("", "[]"), ("local", "['/dev/payments/refunds', '/dev/payments/{order_id}/succeed']")):
+        env = {k: v for k, v in os.environ.items() if k != "STAGE"}
+        if stage:
+            env["STAGE"] = stage
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root, env=env)
+        assert out.stdout.split("\n")[:2] == [expected, expected], (stage, out.stdout)
