@@ -1,17 +1,17 @@
 """micromall entry points. Routes live in blueprints under chalicelib/api; this file wires them,
 and keeps Chalice's own error answers in the error body of API.md."""
-from chalice import Chalice
+from chalice import Chalice, Rate
 
 from chalicelib import config
-from chalicelib.api import (auth_routes, catalog_routes, errors, guard, inventory_routes, order_routes,
-                            payment_routes, system_routes, ticket_routes)
+from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, errors, events, guard,
+                            inventory_routes, order_routes, payment_routes, system_routes, ticket_routes)
 
 app = Chalice(app_name="micromall")
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 
 app.register_blueprint(guard.guard)
 for blueprint in (system_routes.bp, auth_routes.bp, catalog_routes.bp, inventory_routes.bp, order_routes.bp,
-                  payment_routes.bp, ticket_routes.bp):
+                  payment_routes.bp, ticket_routes.bp, back_office_routes.bp):
     app.register_blueprint(blueprint)
 if config.settings().is_local:
     from chalicelib.api import dev_routes
@@ -21,3 +21,18 @@ if config.settings().is_local:
 @app.middleware("http")
 def error_bodies(event, get_response):  # type: ignore[no-untyped-def]
     return errors.normalize(get_response(event))
+
+
+@app.on_sqs_message(queue=config.settings().refunds_queue, batch_size=10)
+def refunds_worker(event):  # type: ignore[no-untyped-def]
+    return events.refunds_batch(event.to_dict(), event.context)
+
+
+@app.on_sqs_message(queue=config.settings().alerts_queue, batch_size=10)
+def alerts_worker(event):  # type: ignore[no-untyped-def]
+    return events.alerts_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def every_minute(event):  # type: ignore[no-untyped-def]
+    return events.every_minute()

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 from . import config
 from .adapters.repository import (AuditLog, CatalogRepository, IdempotencyStore, LoginThrottle, OrderRepository,
                                   PeopleRepository, PurchaseCounters, StockLedger)
+from .adapters.messaging import SnsNotifier, SqsMessages
 from .adapters.metrics import EmfMetrics
+from .adapters.refund_repository import AlertLog, RefundEffects, RefundRepository
 from .adapters.payment_repository import PaymentLedger
 from .adapters.payments import PaymentGateway
 from .adapters.security import FieldCipher, PasswordHasher, TokenService
@@ -52,7 +54,10 @@ def build_context() -> Context:
         tokens=token_service(), passwords=PasswordHasher(), wechat=_wechat_login(), clock=utc_now,
         payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
         payments=_payment_gateway(), payment_ledger=PaymentLedger(), tickets=TicketRepository(),
-        qr=QrSigner(config.qr_signing_keys()), metrics=EmfMetrics())
+        qr=QrSigner(config.qr_signing_keys()), metrics=EmfMetrics(),
+        messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
+        notifier=SnsNotifier(s.alerts_topic_arn, s.region), refunds=RefundRepository(),
+        refund_effects=RefundEffects(), alerts=AlertLog(), refund_max_attempts=s.refund_max_attempts)
 
 
 def context() -> Context:

@@ -27,6 +27,11 @@ class Settings:
     token_ttl_seconds: int
     wechat_appid: str | None
     venue_timezone: str
+    refunds_queue: str
+    alerts_queue: str
+    alerts_topic_arn: str | None
+    refund_max_attempts: int
+    retry_base_seconds: int
 
     @property
     def is_local(self) -> bool:
@@ -46,6 +51,12 @@ def settings() -> Settings:
         token_ttl_seconds=int(_env("TOKEN_TTL_SECONDS", "7200") or 7200),
         wechat_appid=_env("WECHAT_APPID"),
         venue_timezone=_env("VENUE_TIMEZONE", "Asia/Shanghai") or "Asia/Shanghai",
+        refunds_queue=_env("REFUNDS_QUEUE_NAME", "micromall-refunds") or "micromall-refunds",
+        alerts_queue=_env("ALERTS_QUEUE_NAME", "micromall-alerts") or "micromall-alerts",
+        alerts_topic_arn=_env("ALERTS_TOPIC_ARN"),
+        # Must equal the refunds queue's maxReceiveCount: the last attempt marks the refund FAILED.
+        refund_max_attempts=int(_env("REFUND_MAX_ATTEMPTS", "5") or 5),
+        retry_base_seconds=int(_env("RETRY_BASE_SECONDS", "30") or 30),
     )
 
 

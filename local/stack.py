@@ -66,6 +66,12 @@ def main() -> None:
 
 def serve(api_port: int, password: str) -> None:
     sys.path.insert(0, str(ROOT))
+    from local.aws_resources import create_queues_and_topic
+    # Queue names are read when app.py registers its SQS handlers: they must exist first.
+    os.environ.update(create_queues_and_topic(os.environ["TABLE_PREFIX"], int(os.environ.get(
+        "REFUND_MAX_ATTEMPTS", "5")), os.environ["AWS_REGION"]))
+    os.environ.setdefault("RETRY_BASE_SECONDS", "2")
+
     from chalice.cli.factory import CLIFactory
     from chalice.local import create_local_server
 
@@ -74,7 +80,9 @@ def serve(api_port: int, password: str) -> None:
     from chalicelib.bootstrap import context
     from chalicelib.domain.commands import NewStaff
     from chalicelib.service_layer.auth import ensure_staff
+    import app as app_module
     from local import gateway, seed
+    from local.pump import EventPump
 
     create_tables()
     from chalicelib.adapters.payment_sandbox import SandboxRecord
@@ -86,6 +94,10 @@ def serve(api_port: int, password: str) -> None:
     gateway.install()
     config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="local")
     server = create_local_server(app, config, "127.0.0.1", api_port)
+    EventPump({os.environ["REFUNDS_QUEUE_NAME"]: app_module.refunds_worker,
+               os.environ["ALERTS_QUEUE_NAME"]: app_module.alerts_worker},
+              app_module.every_minute, float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "60")),
+              os.environ["AWS_REGION"]).start()
     print(f"micromall is running: http://127.0.0.1:{api_port}  (AWS on {os.environ['AWS_ENDPOINT_URL']})")
     print(f"seeded {products} demo products; staff login: admin / {password}", flush=True)
     server.serve_forever()

@@ -15,6 +15,9 @@ os.environ.update({
     "STAGE": "local", "TABLE_PREFIX": "micromall-test-", "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1", "ORDER_PAYMENT_TIMEOUT_SECONDS": "900", **generated_secrets(),
+    "REFUNDS_QUEUE_NAME": "micromall-test-refunds", "ALERTS_QUEUE_NAME": "micromall-test-alerts",
+    "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:micromall-test-alerts", "REFUND_MAX_ATTEMPTS": "3",
+    "RETRY_BASE_SECONDS": "0",
 })
 for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)

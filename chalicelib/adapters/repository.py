@@ -195,6 +195,18 @@ class StockLedger:
                    tag=f"sku:{sku_id}")
         self._movement(uow, sku_id, -quantity, "order_reserved", at, order_id=order_id)
 
+    def sell(self, uow: UnitOfWork, sku_id: str, quantity: int) -> None:
+        """Payment turns reserved units into sold ones; `available` does not move, so no movement."""
+        uow.update(SkuRecord(sku_id=sku_id), [SkuRecord.reserved.add(-quantity), SkuRecord.sold.add(quantity)],
+                   condition=SkuRecord.reserved >= quantity, tag=f"sku:{sku_id}")
+
+    def give_back_sold(self, uow: UnitOfWork, sku_id: str, quantity: int, refund_id: str, at: datetime) -> None:
+        """A refund returns sold units to sale, once: the caller's transaction is conditional on
+        the refund's state."""
+        uow.update(SkuRecord(sku_id=sku_id), [SkuRecord.available.add(quantity), SkuRecord.sold.add(-quantity)],
+                   condition=SkuRecord.sold >= quantity, tag=f"sku:{sku_id}")
+        self._movement(uow, sku_id, quantity, f"refunded {refund_id}", at)
+
     def release(self, uow: UnitOfWork, sku_id: str, quantity: int, order_id: str, reason: str,
                 at: datetime) -> None:
         uow.update(SkuRecord(sku_id=sku_id),
@@ -334,6 +346,11 @@ class OrderRepository:
         except QueryError as error:
             raise _query_errors_as_input(error) from error
 
+    def pending_expired(self, now: datetime, limit: int) -> list[str]:
+        """Orders awaiting payment past their expiry, from the sparse index (no Scan)."""
+        return [r.order_id for r in OrderRecord.pending_expiry_index.query(
+            "pending", OrderRecord.expires_at <= _t(now), limit=limit)]
+
     def by_phone(self, phone: str, limit: int) -> list[Order]:
         keys = [r.order_id for r in OrderRecord.phone_lookup_index.query(
             self.phone_index(phone), scan_index_forward=False, limit=limit)]
@@ -387,7 +404,9 @@ class OrderRepository:
                      fulfillment=Fulfillment(record.fulfillment) if record.fulfillment else None,
                      address=address, history=history, shipment=shipment, transaction_id=record.transaction_id,
                      paid_at=_dt(record.paid_at), tickets_total=int(record.tickets_total or 0),
-                     tickets_issued=int(record.tickets_issued or 0), pickup_code=record.pickup_code)
+                     tickets_issued=int(record.tickets_issued or 0), pickup_code=record.pickup_code,
+                     refunded_total=int(record.refunded_total or 0),
+                     refunds_in_flight=int(record.refunds_in_flight or 0), merch_refund=record.merch_refund)
 
 
 class PurchaseCounters:

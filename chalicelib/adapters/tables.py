@@ -74,6 +74,7 @@ class SkuRecord(Model):
     valid_from = UnicodeAttribute(null=True)
     valid_until = UnicodeAttribute(null=True)
     attributes = MapAttribute(default=dict)
+    low_stock_alerted = BooleanAttribute(null=True)  # latch: one alert per crossing below the threshold
     inventory = UnicodeAttribute(default="sku")
     inventory_index = InventoryIndex()
 
@@ -158,6 +159,10 @@ class OrderRecord(Model):
     tickets_total = NumberAttribute(null=True)
     tickets_issued = NumberAttribute(null=True)
     pickup_code = UnicodeAttribute(null=True)
+    refund_committed = NumberAttribute(null=True)    # approved refunds, in fen: never above the total
+    refunded_total = NumberAttribute(null=True)      # refunds that reached the customer
+    refunds_in_flight = NumberAttribute(null=True)
+    merch_refund = UnicodeAttribute(null=True)       # the refund that claimed the goods
     customer_index = CustomerIndex()
     status_index = StatusIndex()
     all_orders_index = AllOrdersIndex()
@@ -315,21 +320,60 @@ class RefundStatusIndex(GlobalSecondaryIndex["RefundRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class RefundOrderIndex(GlobalSecondaryIndex["RefundRecord"]):
+    class Meta:
+        index_name = "order-index"
+        projection = AllProjection()
+    order_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class RefundRecord(Model):
     Meta = _meta("refunds")
     refund_id = UnicodeAttribute(hash_key=True)      # also the gateway's out_refund_no
     order_id = UnicodeAttribute()
+    user_id = UnicodeAttribute(null=True)
     transaction_id = UnicodeAttribute(null=True)
     amount = NumberAttribute()
     total = NumberAttribute()
     status = UnicodeAttribute()
     reason = UnicodeAttribute()
     source = UnicodeAttribute()                      # customer | automatic
+    ticket_codes = ListAttribute(of=UnicodeAttribute, default=list)
+    stock_lines = ListAttribute(of=MapAttribute, default=list)   # [{sku_id, quantity}] back to stock
     created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    reject_reason = UnicodeAttribute(null=True)
+    gateway_status = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
     status_index = RefundStatusIndex()
+    order_index = RefundOrderIndex()
 
 
-ALL_TABLES = ALL_TABLES + (TicketRecord, ScanConflictRecord, PaymentRecord, RefundRecord)
+class RecentAlertsIndex(GlobalSecondaryIndex["AlertRecord"]):
+    class Meta:
+        index_name = "recent-index"
+        projection = AllProjection()
+    feed = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class AlertRecord(Model):
+    """Operational alerts for the back office (they also go to the SNS topic)."""
+    Meta = _meta("alerts")
+    alert_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()                        # low_stock | refund_failed | scan_conflict | ...
+    severity = UnicodeAttribute()
+    message = UnicodeAttribute()
+    details = UnicodeAttribute(default="{}")
+    created_at = UnicodeAttribute()
+    feed = UnicodeAttribute(default="alerts")
+    expires = TTLAttribute(null=True)
+    recent_index = RecentAlertsIndex()
+
+
+ALL_TABLES = ALL_TABLES + (TicketRecord, ScanConflictRecord, PaymentRecord, RefundRecord, AlertRecord)
 
 
 def create_tables() -> None:

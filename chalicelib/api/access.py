@@ -147,6 +147,27 @@ ROUTES: dict[tuple[str, str], Rule] = {
         _who("scanner", "admin"), "Public keys by key id and revoked tickets, to verify QR codes offline",
         response="OfflinePack", tags=("redemption",)),
 
+    ("POST", "/orders/{order_id}/refunds"): Rule(
+        _who(CUSTOMER), "Ask for a refund: unused tickets are approved at once, goods wait for staff review",
+        request="RefundRequest", response="RefundAccepted", status=202,
+        errors=("ORDER_NOT_FOUND", "TICKET_NOT_FOUND", "NOT_REFUNDABLE", "INVALID_STATE", "TOO_MANY_TICKETS"),
+        tags=("refunds",)),
+    ("GET", "/orders/{order_id}/refunds"): Rule(
+        _who(CUSTOMER) | ORDER_STAFF, "The refunds of an order", response="RefundPage",
+        errors=("ORDER_NOT_FOUND",), tags=("refunds",)),
+    ("GET", "/admin/refunds"): Rule(
+        _who("finance", "support", "admin"), "Refunds by status (default REQUESTED), newest first",
+        response="RefundPage", query=("status",) + PAGE, tags=("refunds",)),
+    ("POST", "/admin/refunds/{refund_id}/approve"): Rule(
+        _who("finance", "admin"), "Approve a requested refund: tickets revoked, money sent by the refunds queue",
+        response="Refund", errors=("REFUND_NOT_FOUND", "INVALID_STATE", "NOT_REFUNDABLE"), tags=("refunds",)),
+    ("POST", "/admin/refunds/{refund_id}/reject"): Rule(
+        _who("finance", "admin"), "Reject a requested refund", request="RefundRejection", response="Refund",
+        errors=("REFUND_NOT_FOUND", "INVALID_STATE"), tags=("refunds",)),
+    ("GET", "/admin/alerts"): Rule(
+        ALL_STAFF, "Operational alerts, newest first: low stock, failed refunds, offline-scan conflicts",
+        response="AlertPage", query=PAGE, tags=("back office",)),
+
     ("GET", "/admin/audit"): Rule(
         _who("admin", "auditor"), "Audit log of one UTC day, newest first", response="AuditPage",
         query=("date",) + PAGE, tags=("back office",)),

@@ -16,6 +16,7 @@ ERROR_STATUS = {
     "PURCHASE_LIMIT_EXCEEDED": 422, "VISITORS_REQUIRED": 422, "DUPLICATE_VISITOR": 422,
     "FULFILLMENT_NOT_AVAILABLE": 422, "IDEMPOTENCY_KEY_REUSED": 422, "TRY_AGAIN": 409,
     "ORDER_NOT_FOUND": 404, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
+    "NOT_REFUNDABLE": 409, "TOO_MANY_TICKETS": 422, "REFUND_NOT_FOUND": 404,
 }
 
 _STR = {"type": "string"}
@@ -118,6 +119,22 @@ SCHEMAS: dict[str, Any] = {
     "AuditEntry": _obj(["actor", "action", "at"], actor=_STR, action=_STR, target={"type": ["string", "null"]},
                        source_ip={"type": ["string", "null"]}, details={"type": "object"}, at=_TIME),
     "AuditPage": _page("AuditEntry"),
+    "RefundRequest": _obj(["reason"], reason=_STR, ticket_ids={"type": "array", "items": _STR,
+                                                               "description": "default: all that is refundable"}),
+    "RefundAccepted": _obj(["refund_id", "status", "amount"], refund_id=_STR,
+                           status={"enum": ["REQUESTED", "APPROVED"]}, amount=_FEN),
+    "Refund": _obj(["refund_id", "order_id", "status", "amount"], refund_id={**_STR, "description": "= out_refund_no"},
+                   order_id=_STR, status={"enum": ["REQUESTED", "APPROVED", "PROCESSING", "SUCCEEDED", "FAILED",
+                                                   "REJECTED"]}, amount=_FEN, reason=_STR,
+                   source={"enum": ["customer", "automatic"]}, created_at=_TIME, tickets=_INT, decided_by=_STR,
+                   reject_reason=_STR, last_error=_STR),
+    "RefundPage": _page("Refund"),
+    "RefundRejection": _obj(["reason"], reason=_STR),
+    "Alert": _obj(["alert_id", "kind", "severity", "message", "created_at"], alert_id=_STR,
+                  kind={"enum": ["low_stock", "refund_failed", "scan_conflict", "other"]},
+                  severity={"enum": ["info", "warning", "critical"]}, message=_STR, details={"type": "object"},
+                  created_at=_TIME),
+    "AlertPage": _page("Alert"),
     "PaymentParams": _obj(["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"], appId=_STR,
                           timeStamp=_STR, nonceStr=_STR, package=_STR, signType={"const": "RSA"}, paySign=_STR),
     "WeChatPayNotice": {"type": "object", "description": "WeChat Pay API v3 notification; Wechatpay-Signature, "

@@ -177,6 +177,9 @@ class Order:
     tickets_total: int = 0
     tickets_issued: int = 0
     pickup_code: str | None = None
+    refunded_total: int = 0
+    refunds_in_flight: int = 0
+    merch_refund: str | None = None
 
     @property
     def total(self) -> int:

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from ..adapters.dynamo import UnitOfWork
+from ..adapters.messaging import Messages, SnsNotifier
 from ..adapters.metrics import MetricsPort
+from ..adapters.refund_repository import AlertLog, RefundEffects, RefundRepository
 from ..adapters.payment_repository import PaymentLedger
 from ..adapters.payments import PaymentGateway
 from ..adapters.ticket_codes import QrSigner
@@ -50,6 +52,12 @@ class Context:
     tickets: TicketRepository
     qr: QrSigner
     metrics: MetricsPort
+    messages: Messages
+    notifier: SnsNotifier
+    refunds: RefundRepository
+    refund_effects: RefundEffects
+    alerts: AlertLog
+    refund_max_attempts: int
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork()

@@ -10,6 +10,7 @@ from ..domain.commands import Adjustment, StocktakeCount
 from ..domain.errors import Conflict, NotFound
 from ..domain.model import Sku
 from .context import Actor, Context
+from .stock_events import announce_stock_change
 
 STOCKTAKE_ATTEMPTS = 3
 
@@ -38,6 +39,7 @@ def adjust_stock(ctx: Context, actor: Actor, sku_id: str, adjustment: Adjustment
             raise Conflict(f"only {sku.available} available; stock cannot go below zero",
                            code="NEGATIVE_STOCK", available=sku.available, delta=adjustment.delta) from None
         raise
+    announce_stock_change(ctx, [sku_id])
     return {"sku_id": sku_id, "available": _require_sku(ctx, sku_id).available}
 
 
@@ -67,6 +69,7 @@ def take_stocktake(ctx: Context, actor: Actor, counts: list[StocktakeCount], not
             uow.commit()
         except TransactionCancelled:
             continue
+        announce_stock_change(ctx, [c.sku_id for c in counts])
         return {"stocktake_id": stocktake_id, "note": note, "lines": lines}
     raise Conflict("stock kept moving during the stocktake; try again", code="STOCK_CHANGED")
 

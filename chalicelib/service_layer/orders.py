@@ -15,6 +15,7 @@ from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
 from ..domain.personal_data import normalize_phone
 from .context import Actor, Context
 from .payments import payment_parameters
+from .stock_events import announce_stock_change
 
 STAFF_WHO_SEE_ORDERS = frozenset({"admin", "support", "finance"})
 CONFLICT_ATTEMPTS = 3
@@ -73,7 +74,6 @@ def place_order(ctx: Context, actor: Actor, command: PlaceOrder, present: Presen
             ctx.idempotency.remember(uow, idem_key, request_fingerprint, 201, body, now)
         try:
             uow.commit()
-            return 201, _with_payment(ctx, actor, body, order)
         except TransactionCancelled as cancelled:
             if "idempotency" in cancelled.failed:
                 reply = ctx.idempotency.get(idem_key or "")
@@ -87,6 +87,12 @@ def place_order(ctx: Context, actor: Actor, command: PlaceOrder, present: Presen
                     raise purchase_limit_exceeded(product_id, limits.get(product_id)) from None
             if not cancelled.conflicted:
                 raise
+            continue
+        # Only lines that may have crossed below their threshold wake the alerts worker.
+        announce_stock_change(ctx, [line.sku_id for line in order.lines
+                                    if snapshot.skus[line.sku_id].available - line.quantity
+                                    < snapshot.skus[line.sku_id].low_stock_threshold])
+        return 201, _with_payment(ctx, actor, body, order)
     raise Conflict("the shop is busy; please try again", code="TRY_AGAIN")
 
 
@@ -134,6 +140,8 @@ def cancel_order(ctx: Context, actor: Actor, order_id: str) -> Order:
             raise Conflict(f"the order is {current.status.value} and can no longer be cancelled",
                            code="INVALID_STATE", status=current.status.value) from None
         raise
+    ctx.metrics.count("OrdersCancelled")
+    announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return order
 
 

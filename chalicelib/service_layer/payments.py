@@ -14,9 +14,13 @@ from ..domain.tickets import CodeKind, Ticket, issue_for
 from .context import Actor, Context
 
 log = logging.getLogger("micromall.payments")
-# The transaction that marks an order paid holds the order, the payment record and tickets.
-FIRST_BATCH = MAX_TRANSACTION_ITEMS - 2
+# The transaction that marks an order paid holds the order, the payment record, one stock update
+# per line (reserved -> sold) and as many tickets as fit; later batches hold the order and tickets.
 NEXT_BATCH = MAX_TRANSACTION_ITEMS - 1
+
+
+def first_batch_size(order: Order) -> int:
+    return MAX_TRANSACTION_ITEMS - 2 - len(order.lines)
 
 
 def payment_parameters(ctx: Context, actor: Actor, order: Order) -> dict[str, str] | None:
@@ -75,12 +79,14 @@ def confirm_payment(ctx: Context, notice: PaymentNotice) -> str:
         return _refund_due(ctx, notice, order)
 
     tickets = _signed(ctx, issue_for(order, now))
-    first = tickets[:FIRST_BATCH]
+    first = tickets[:first_batch_size(order)]
     pickup = next((t.code for t in tickets if t.kind is CodeKind.PICKUP), None)
     uow = ctx.unit_of_work()
     ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
     ctx.payment_ledger.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
                               notice.notification_id, now)
+    for line in order.lines:
+        ctx.ledger.sell(uow, line.sku_id, line.quantity)
     for ticket in first:
         ctx.tickets.add(uow, ticket)
     try:

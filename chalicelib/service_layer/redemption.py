@@ -109,8 +109,8 @@ def _outcome(ctx: Context, accepted: bool, before: Ticket | None, scan: Scan, no
             # An earlier offline scan took over: the later one it displaced is a conflict.
             displaced = Scan(before.redeemed_gate, before.redeemed_device or "", before.redeemed_by or "",
                              _scanned_at(before), before.redeem_nonce)
-            ctx.tickets.record_conflict(before, displaced, scan.at, scan.gate, now)
-            ctx.metrics.count("OfflineScanConflicts", gate=scan.gate)
+            if ctx.tickets.record_conflict(before, displaced, scan.at, scan.gate, now):
+                _conflict_alert(ctx, before, displaced, scan.gate)
         return _accepted(before, now, scan.gate, views)
     if is_repeat_of_first_scan(before, scan):
         assert before is not None and before.redeemed_at is not None
@@ -160,8 +160,19 @@ def _record_losing_scan(ctx: Context, actor: Actor, request: ScanRequest, answer
     if ticket is None or ticket.redeemed_at is None:
         return
     scan = Scan(request.gate, request.device_id, actor.name, request.scanned_at or now, request.nonce)
-    ctx.tickets.record_conflict(ticket, scan, _scanned_at(ticket), ticket.redeemed_gate or "", now)
-    ctx.metrics.count("OfflineScanConflicts", gate=request.gate)
+    if ctx.tickets.record_conflict(ticket, scan, _scanned_at(ticket), ticket.redeemed_gate or "", now):
+        _conflict_alert(ctx, ticket, scan, ticket.redeemed_gate or "")
+
+
+def _conflict_alert(ctx: Context, ticket: Ticket, losing: Scan, winner_gate: str) -> None:
+    """Two gates admitted the same code while offline: someone should look."""
+    ctx.metrics.count("OfflineScanConflicts", gate=losing.gate)
+    try:
+        ctx.messages.alert("scan_conflict", f"ticket {ticket.ticket_id} was scanned at {losing.gate} and "
+                           f"{winner_gate} while offline", ticket_id=ticket.ticket_id, losing_gate=losing.gate,
+                           winning_gate=winner_gate, order_id=ticket.order_id)
+    except Exception:
+        pass  # the conflict itself is recorded; the alert is a courtesy
 
 
 def offline_pack(ctx: Context, views: Any) -> dict[str, Any]:

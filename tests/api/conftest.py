@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
+import boto3
 import pytest
 from chalice.test import Client
 from moto import mock_aws
@@ -17,6 +18,7 @@ from chalicelib.adapters.security import Principal
 from chalicelib.adapters.payment_sandbox import SandboxRecord
 from chalicelib.adapters.tables import ALL_TABLES, create_tables
 from local import gateway
+from local.aws_resources import create_queues_and_topic
 
 CST = timezone(timedelta(hours=8))
 
@@ -58,6 +60,10 @@ def tables(aws: None, ddb_calls: DynamoCalls) -> Iterator[None]:
             model.delete_table()
     create_tables()
     SandboxRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    for url in sqs.list_queues(QueueNamePrefix="micromall-test-").get("QueueUrls", []):
+        sqs.delete_queue(QueueUrl=url)
+    create_queues_and_topic("micromall-test-", 3, "us-east-1")
     ddb_calls.reset()
     yield
 

@@ -1,0 +1,66 @@
+"""SQS queues (refunds, alerts) and the SNS alerts topic."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Protocol
+
+import boto3
+
+
+class Messages(Protocol):
+    def refund_approved(self, refund_id: str) -> None: ...
+    def stock_changed(self, sku_ids: list[str]) -> None: ...
+    def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None: ...
+
+
+class SqsMessages:
+    """Publishes the work of the refund and alert workers. Queue URLs are looked up once per
+    container from the names the decorators in app.py listen on."""
+
+    def __init__(self, refunds_queue: str, alerts_queue: str, region: str) -> None:
+        self._names = {"refunds": refunds_queue, "alerts": alerts_queue}
+        self._region = region
+
+    @functools.cached_property
+    def _sqs(self) -> Any:
+        return boto3.client("sqs", region_name=self._region)
+
+    @functools.lru_cache(maxsize=4)
+    def _url(self, queue: str) -> str:
+        return str(self._sqs.get_queue_url(QueueName=self._names[queue])["QueueUrl"])
+
+    def _send(self, queue: str, body: dict[str, Any]) -> None:
+        self._sqs.send_message(QueueUrl=self._url(queue), MessageBody=json.dumps(body, ensure_ascii=False))
+
+    def refund_approved(self, refund_id: str) -> None:
+        self._send("refunds", {"refund_id": refund_id})
+
+    def stock_changed(self, sku_ids: list[str]) -> None:
+        if sku_ids:
+            self._send("alerts", {"type": "stock_changed", "sku_ids": sorted(set(sku_ids))})
+
+    def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None:
+        self._send("alerts", {"type": "alert", "kind": kind, "message": message, "severity": severity,
+                              "details": details})
+
+
+class SnsNotifier:
+    """Operations subscribe to the topic by e-mail or SMS."""
+
+    def __init__(self, topic_arn: str | None, region: str) -> None:
+        self._topic_arn, self._region = topic_arn, region
+
+    def publish(self, subject: str, message: str) -> None:
+        if not self._topic_arn:
+            return
+        boto3.client("sns", region_name=self._region).publish(
+            TopicArn=self._topic_arn, Subject=subject[:99], Message=message)
+
+
+def delay_retry(queue_arn: str, receipt_handle: str, seconds: int, region: str) -> None:
+    """Backoff for a failed message: it becomes visible again only after `seconds`."""
+    parts = queue_arn.split(":")
+    sqs = boto3.client("sqs", region_name=region)
+    url = sqs.get_queue_url(QueueName=parts[-1], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(seconds, 43000))

@@ -1,0 +1,56 @@
+"""The non-HTTP entry points' plumbing: SQS batches through Powertools' BatchProcessor with
+partial batch failure reporting (only the failed messages come back), and the schedule."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from .. import config
+from ..adapters.messaging import delay_retry
+from ..bootstrap import context
+from ..service_layer import alerts, refunds, schedule
+
+log = logging.getLogger("micromall.events")
+
+
+def _attempt(record: SQSRecord) -> int:
+    return int(record.attributes.approximate_receive_count or 1)
+
+
+def _back_off(record: SQSRecord) -> None:
+    """Exponential backoff between attempts: base, 2x base, 4x base, ..."""
+    seconds = config.settings().retry_base_seconds * 2 ** (_attempt(record) - 1)
+    try:
+        delay_retry(record.event_source_arn, record.receipt_handle, seconds, config.settings().region)
+    except Exception:
+        log.exception("could not delay the retry of message %s", record.message_id)
+
+
+def _refund_record(record: SQSRecord) -> None:
+    try:
+        refunds.process_refund(context(), str(json.loads(record.body)["refund_id"]), _attempt(record))
+    except Exception:
+        _back_off(record)
+        raise
+
+
+def _alert_record(record: SQSRecord) -> None:
+    alerts.handle_message(context(), record.message_id, json.loads(record.body))
+
+
+def refunds_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=_refund_record,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=lambda_context)
+
+
+def alerts_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=_alert_record,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=lambda_context)
+
+
+def every_minute() -> dict[str, int]:
+    return schedule.run(context())

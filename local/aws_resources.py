@@ -1,0 +1,60 @@
+"""The queues and topic of the local stack (and of the API tests), as infra/ declares them for AWS."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+
+def create_queues_and_topic(prefix: str, max_receive_count: int, region: str) -> dict[str, str]:
+    """Refunds and alerts queues, each with a dead-letter queue, and the alerts topic. Returns the
+    environment the app reads them from."""
+    sqs = boto3.client("sqs", region_name=region)
+    names: dict[str, str] = {}
+    for queue in ("refunds", "alerts"):
+        dlq_url = sqs.create_queue(QueueName=f"{prefix}{queue}-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.create_queue(QueueName=f"{prefix}{queue}", Attributes={
+            "VisibilityTimeout": "30",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)})})
+        names[queue] = f"{prefix}{queue}"
+    topic = boto3.client("sns", region_name=region).create_topic(Name=f"{prefix}alerts")["TopicArn"]
+    return {"REFUNDS_QUEUE_NAME": names["refunds"], "ALERTS_QUEUE_NAME": names["alerts"],
+            "ALERTS_TOPIC_ARN": topic, "REFUND_MAX_ATTEMPTS": str(max_receive_count)}
+
+
+def sqs_event(queue_arn: str, messages: list[dict[str, Any]], region: str) -> dict[str, Any]:
+    """The Lambda event that SQS's event source mapping would deliver for these messages."""
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": {"ApproximateReceiveCount": m.get("Attributes", {}).get("ApproximateReceiveCount", "1"),
+                       "SentTimestamp": m.get("Attributes", {}).get("SentTimestamp", "0"),
+                       "SenderId": "local", "ApproximateFirstReceiveTimestamp": "0"},
+        "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": region} for m in messages]}
+
+
+def deliver_once(queue_name: str, handler: Any, region: str, wait_seconds: int = 0) -> int:
+    """One poll of a queue: hands what it receives to the handler as Lambda would, deletes what
+    the handler did not report as failed. Returns how many messages were handed over."""
+    sqs = boto3.client("sqs", region_name=region)
+    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+                                   AttributeNames=["All"]).get("Messages", [])
+    if not received:
+        return 0
+    failed: set[str] = set()
+    try:
+        answer = handler(sqs_event(arn, received, region), None) or {}
+        failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+    except Exception:
+        failed = {m["MessageId"] for m in received}      # the whole batch comes back, as in Lambda
+        raise
+    finally:
+        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)
+                if m["MessageId"] not in failed]
+        if done:
+            sqs.delete_message_batch(QueueUrl=url, Entries=done)
+    return len(received)

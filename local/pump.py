@@ -1,0 +1,45 @@
+"""The local event pump: long-polls the local SQS queues and ticks the schedule, calling the
+same handler functions that Lambda calls. A failing handler is logged; the pump goes on."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from local.aws_resources import deliver_once
+
+log = logging.getLogger("micromall.pump")
+
+
+class EventPump:
+    def __init__(self, queues: dict[str, Callable[..., Any]], scheduled: Callable[..., Any], every_seconds: float,
+                 region: str) -> None:
+        self._queues, self._scheduled, self._every, self._region = queues, scheduled, every_seconds, region
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        for name, handler in self._queues.items():
+            threading.Thread(target=self._poll, args=(name, handler), name=f"pump-{name}", daemon=True).start()
+        threading.Thread(target=self._tick, name="pump-schedule", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _poll(self, queue: str, handler: Callable[..., Any]) -> None:
+        while not self._stop.is_set():
+            try:
+                deliver_once(queue, handler, self._region, wait_seconds=1)
+            except Exception:
+                log.exception("handler for %s failed; its messages will be retried", queue)
+                time.sleep(0.5)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._scheduled({"version": "0", "id": "local", "detail-type": "Scheduled Event", "account": "000000000000",
+                                 "region": self._region,
+                                 "source": "aws.events", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                                 "resources": ["local-schedule"], "detail": {}}, None)
+            except Exception:
+                log.exception("scheduled handler failed; next tick in %ss", self._every)
