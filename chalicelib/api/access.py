@@ -124,6 +124,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/dev/payments/{order_id}/succeed"): Rule(
         _who(ANYONE), "Local sandbox: WeChat's signed, encrypted success notice, delivered to the notify handler",
         request="SandboxPayment", response="SandboxNotifyResult", local_only=True, tags=("local sandbox",)),
+    ("POST", "/dev/schedule/run"): Rule(
+        _who(ANYONE), "Local: run the every-minute jobs now (expiry, listing schedule, refund sweep)",
+        response="ScheduleRun", local_only=True, tags=("local sandbox",)),
     ("GET", "/dev/payments/refunds"): Rule(
         _who(ANYONE), "Local sandbox: the refunds it received", response="SandboxRefunds", local_only=True,
         tags=("local sandbox",)),

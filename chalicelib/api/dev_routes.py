@@ -9,7 +9,7 @@ from ..adapters.payment_sandbox import SandboxGateway
 from ..bootstrap import context
 from ..domain.errors import NotFound
 from ..domain.validation import Fields
-from ..service_layer import payments
+from ..service_layer import payments, schedule
 from .http import Call, endpoint
 
 bp = Blueprint(__name__)
@@ -31,3 +31,9 @@ def sandbox_refunds(call: Call) -> dict[str, Any]:
     if not isinstance(gateway, SandboxGateway):
         raise NotFound("no such route", code="NOT_FOUND")
     return {"items": gateway.refunds()}
+
+
+@endpoint(bp, "POST", "/dev/schedule/run")
+def run_schedule(call: Call) -> dict[str, Any]:
+    """Runs the every-minute jobs now (the local pump also ticks them every LOCAL_SCHEDULE_SECONDS)."""
+    return schedule.run(context())

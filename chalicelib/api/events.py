@@ -42,14 +42,20 @@ def _alert_record(record: SQSRecord) -> None:
     alerts.handle_message(context(), record.message_id, json.loads(record.body))
 
 
+def _processor() -> BatchProcessor:
+    # A batch whose every record failed is reported like any other: as item failures, not as a
+    # Lambda error (which would page operations for what the retries already handle).
+    return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
 def refunds_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=_refund_record,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=lambda_context)
+                                    processor=_processor(), context=lambda_context)
 
 
 def alerts_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=_alert_record,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=lambda_context)
+                                    processor=_processor(), context=lambda_context)
 
 
 def every_minute() -> dict[str, int]:

@@ -144,6 +144,8 @@ SCHEMAS: dict[str, Any] = {
         "transaction_id": {**_STR, "description": "repeat a payment: WeChat's redelivery of the same transaction"},
         "notification_id": _STR}},
     "SandboxNotifyResult": _obj(["notify_status"], notify_status=_INT),
+    "ScheduleRun": _obj(["expired", "listing_changes", "refunds_resent"], expired=_INT, listing_changes=_INT,
+                        refunds_resent=_INT),
     "SandboxRefunds": _obj(["items"], items={"type": "array", "items": _obj(
         ["out_refund_no", "out_trade_no", "amount"], out_refund_no=_STR, out_trade_no=_STR, amount=_FEN)}),
     "Ticket": _obj(["ticket_id", "sku_id", "status", "code", "qr", "valid_from", "valid_until"], ticket_id=_STR,

@@ -10,7 +10,7 @@ from ..domain.commands import Adjustment, StocktakeCount
 from ..domain.errors import Conflict, NotFound
 from ..domain.model import Sku
 from .context import Actor, Context
-from .stock_events import announce_stock_change
+from .publishing import announce_stock_change
 
 STOCKTAKE_ATTEMPTS = 3
 

@@ -15,7 +15,7 @@ from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
 from ..domain.personal_data import normalize_phone
 from .context import Actor, Context
 from .payments import payment_parameters
-from .stock_events import announce_stock_change
+from .publishing import announce_stock_change
 
 STAFF_WHO_SEE_ORDERS = frozenset({"admin", "support", "finance"})
 CONFLICT_ATTEMPTS = 3

@@ -12,6 +12,7 @@ from ..domain.errors import Conflict, NotFound
 from ..domain.model import Order, OrderStatus
 from ..domain.tickets import CodeKind, Ticket, issue_for
 from .context import Actor, Context
+from .publishing import enqueue_refund
 
 log = logging.getLogger("micromall.payments")
 # The transaction that marks an order paid holds the order, the payment record, one stock update
@@ -152,7 +153,7 @@ def _refund_due(ctx: Context, notice: PaymentNotice, order: Order | None) -> str
     uow = ctx.unit_of_work()
     ctx.payment_ledger.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
                               notice.notification_id, ctx.clock())
-    ctx.payment_ledger.refund_due(uow, notice.out_trade_no, notice.transaction_id, notice.amount,
+    refund_id = ctx.payment_ledger.refund_due(uow, notice.out_trade_no, notice.transaction_id, notice.amount,
                                               reason, ctx.clock())
     try:
         uow.commit()
@@ -162,6 +163,7 @@ def _refund_due(ctx: Context, notice: PaymentNotice, order: Order | None) -> str
         raise
     log.warning("payment %s for order %s refunded automatically: %s", notice.transaction_id,
                 notice.out_trade_no, reason)
+    enqueue_refund(ctx, refund_id)
     ctx.metrics.count("PaymentsRefundedAutomatically", reason=reason)
     return "refund_due"
 

@@ -14,7 +14,7 @@ from ..domain.refunds import (Refund, RefundStatus, check_refund_transition, not
 from ..domain.validation import Fields
 from .context import Actor, Context
 from .orders import _visible_order
-from .stock_events import announce_stock_change
+from .publishing import announce_stock_change, enqueue_refund
 
 log = logging.getLogger("micromall.refunds")
 
@@ -41,7 +41,7 @@ def request_refund(ctx: Context, actor: Actor, order_id: str, body: object) -> R
         _approval_writes(ctx, uow, refund, actor.name)
     _commit_refund(uow)
     if refund.status is RefundStatus.APPROVED:
-        _enqueue(ctx, refund)
+        enqueue_refund(ctx, refund.refund_id)
     return refund
 
 
@@ -68,14 +68,6 @@ def _commit_refund(uow: Any) -> None:
         raise
 
 
-def _enqueue(ctx: Context, refund: Refund) -> None:
-    """If this send is lost, the schedule's sweep re-sends approved refunds that did not start."""
-    try:
-        ctx.messages.refund_approved(refund.refund_id)
-    except Exception:
-        log.exception("could not enqueue refund %s; the sweep will", refund.refund_id)
-
-
 def _existing(ctx: Context, refund_id: str) -> Refund:
     refund = ctx.refunds.get(refund_id) if 2 <= len(refund_id) <= 40 else None
     if refund is None:
@@ -94,7 +86,7 @@ def approve_refund(ctx: Context, actor: Actor, refund_id: str) -> Refund:
                      details={"order_id": refund.order_id, "amount": refund.amount}, uow=uow)
     _commit_refund(uow)
     refund.status, refund.decided_by = RefundStatus.APPROVED, actor.name
-    _enqueue(ctx, refund)
+    enqueue_refund(ctx, refund.refund_id)
     return refund
 
 

@@ -10,7 +10,7 @@ from ..adapters.dynamo import TransactionCancelled
 from ..adapters.payments import PaymentGatewayError
 from ..domain.model import OrderStatus, ProductStatus
 from .context import Context
-from .stock_events import announce_stock_change
+from .publishing import announce_stock_change
 
 log = logging.getLogger("micromall.schedule")
 EXPIRY_BATCH = 100

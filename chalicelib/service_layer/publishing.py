@@ -1,0 +1,27 @@
+"""Best-effort messages to the workers. A lost message delays work, it never breaks the use case
+that sent it: low-stock checks are re-triggered by the next stock change, and approved refunds
+whose message went missing are re-sent by the schedule's sweep."""
+from __future__ import annotations
+
+import logging
+
+from .context import Context
+
+log = logging.getLogger("micromall.publishing")
+
+
+def announce_stock_change(ctx: Context, sku_ids: list[str]) -> None:
+    """Wakes the alerts worker to raise or re-arm low-stock alerts."""
+    if not sku_ids:
+        return
+    try:
+        ctx.messages.stock_changed(sku_ids)
+    except Exception:
+        log.exception("could not announce a stock change")
+
+
+def enqueue_refund(ctx: Context, refund_id: str) -> None:
+    try:
+        ctx.messages.refund_approved(refund_id)
+    except Exception:
+        log.exception("could not enqueue refund %s; the schedule's sweep will", refund_id)

@@ -1,0 +1,141 @@
+"""Low-stock alerts (once per crossing), the SNS topic, and the every-minute schedule."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import boto3
+
+import app as app_module
+from chalicelib import bootstrap
+from chalicelib.adapters.payment_sandbox import SandboxRecord
+from chalicelib.adapters.repository import StockLedger
+from chalicelib.adapters.tables import OrderRecord, ProductRecord, PurchaseCounterRecord, SkuRecord
+from local.aws_resources import deliver_once
+
+from .conftest import Api, iso, merch_body, order_body, ticket_body
+
+REGION, ALERTS, TOPIC = "us-east-1", "micromall-test-alerts", "arn:aws:sns:us-east-1:123456789012:micromall-test-alerts"
+
+
+def drain_alerts() -> None:
+    while deliver_once(ALERTS, app_module.alerts_worker, REGION):
+        pass
+
+
+def low_stock_alerts(api: Api) -> list[dict]:  # type: ignore[type-arg]
+    drain_alerts()
+    return [a for a in api.get("/admin/alerts").json_body["items"] if a["kind"] == "low_stock"]
+
+
+def subscribe_to_topic() -> str:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName="ops-inbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    boto3.client("sns", region_name=REGION).subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn,
+                                                      Attributes={"RawMessageDelivery": "true"})
+    return url
+
+
+def test_a_low_stock_alert_fires_once_per_crossing_and_rearms(customer, make_product, admin: Api) -> None:  # type: ignore[no-untyped-def]
+    inbox = subscribe_to_topic()
+    body = merch_body([5])
+    body["skus"][0]["low_stock_threshold"] = 3
+    _, (sku,) = make_product(body)
+    alice = customer()
+    alice.post("/orders", order_body((sku, 3)))                      # 5 -> 2: crosses below 3
+    assert len(low_stock_alerts(admin)) == 1
+    alice.post("/orders", order_body((sku, 1)))                      # 2 -> 1: still below, no new alert
+    assert len(low_stock_alerts(admin)) == 1
+    admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": 10, "reason": "delivery"})   # 11: re-armed
+    assert len(low_stock_alerts(admin)) == 1 and not SkuRecord.get(sku).low_stock_alerted
+    alice.post("/orders", order_body((sku, 9)))                      # 11 -> 2: a new crossing
+    alerts = low_stock_alerts(admin)
+    assert len(alerts) == 2 and alerts[0]["details"] == {"sku_id": sku, "product_id": alerts[0]["details"]["product_id"],
+                                                         "available": 2, "low_stock_threshold": 3}
+    published = boto3.client("sqs", region_name=REGION).receive_message(QueueUrl=inbox, MaxNumberOfMessages=10)
+    assert [json.loads(m["Body"])["kind"] for m in published.get("Messages", [])] == ["low_stock", "low_stock"]
+
+
+def test_a_redelivered_alert_is_stored_once(admin: Api) -> None:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName=ALERTS)["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"type": "alert", "kind": "scan_conflict", "message": "m"}))
+    received = sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+    from local.aws_resources import sqs_event
+    event = sqs_event("arn:aws:sqs:us-east-1:123456789012:" + ALERTS, received, REGION)
+    app_module.alerts_worker(event, None)
+    app_module.alerts_worker(event, None)                            # the same message again
+    assert [a["kind"] for a in admin.get("/admin/alerts").json_body["items"]] == ["scan_conflict"]
+
+
+def later(minutes: int):  # type: ignore[no-untyped-def]
+    ctx = bootstrap.context()
+    real = ctx.clock
+    ctx.clock = lambda: real() + timedelta(minutes=minutes)  # type: ignore[method-assign]
+    return ctx, real
+
+
+def test_the_schedule_expires_unpaid_orders_and_returns_their_stock(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(ticket_body([5], purchase_limit=4))
+    alice = customer()
+    stale = alice.post("/orders", order_body((sku, 3))).json_body
+    ctx, real = later(16)
+    try:
+        fresh = alice.post("/orders", order_body((sku, 1))).json_body
+        assert app_module.every_minute({"version": "0", "account": "1", "region": REGION, "detail": {},
+                                        "detail-type": "Scheduled Event", "source": "aws.events",
+                                        "time": "2026-01-01T00:00:00Z", "id": "x", "resources": []}, None) == {
+            "expired": 1, "listing_changes": 0, "refunds_resent": 0}
+    finally:
+        ctx.clock = real  # type: ignore[method-assign]
+    assert OrderRecord.get(stale["order_id"]).status == "EXPIRED"
+    assert OrderRecord.get(fresh["order_id"]).status == "PENDING_PAYMENT"
+    record = SkuRecord.get(sku)
+    assert (int(record.available), int(record.reserved)) == (4, 1)
+    assert sum(StockLedger().all_movements(sku)) == 4
+    (counter,) = list(PurchaseCounterRecord.scan())                   # a test may scan; request paths may not
+    assert int(counter.quantity) == 1                                  # the expired order's units are back
+    assert {o.order_id for o in OrderRecord.pending_expiry_index.query("pending")} == {fresh["order_id"]}
+    assert SandboxRecord.get("close", stale["order_id"])                # closed at the gateway
+    # a payment arriving after the expiry is refunded, never made PAID
+    anonymous.post(f"/dev/payments/{stale['order_id']}/succeed", {})
+    assert OrderRecord.get(stale["order_id"]).status == "EXPIRED"
+
+
+def test_the_schedule_applies_list_at_and_delist_at(admin: Api, anonymous: Api, make_product) -> None:  # type: ignore[no-untyped-def]
+    soon = iso(datetime.now(timezone.utc) + timedelta(minutes=5))
+    coming, _ = make_product(ticket_body([3], status="unlisted", list_at=soon))
+    going, _ = make_product(ticket_body([3], delist_at=soon))
+    ctx, real = later(10)
+    try:
+        assert ctx is not None and anonymous.get(f"/catalog/products/{coming['product_id']}").status_code == 200
+        from chalicelib.service_layer import schedule
+        assert schedule.apply_listing_schedule(ctx) == 2
+        assert schedule.apply_listing_schedule(ctx) == 0
+    finally:
+        ctx.clock = real  # type: ignore[method-assign]
+    assert ProductRecord.get(coming["product_id"]).status == "listed"
+    assert ProductRecord.get(going["product_id"]).status == "unlisted"
+    assert anonymous.get(f"/catalog/products/{coming['product_id']}").status_code == 200
+    assert anonymous.get(f"/catalog/products/{going['product_id']}").status_code == 404
+
+
+def test_the_schedule_resends_approved_refunds_whose_message_was_lost(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(ticket_body([5]))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 1))).json_body
+    anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
+    alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"})
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName="micromall-test-refunds")["QueueUrl"]
+    sqs.purge_queue(QueueUrl=url)                                          # the message is lost
+    from chalicelib.service_layer import schedule
+    ctx, real = later(3)
+    try:
+        assert schedule.resend_stuck_refunds(ctx) == 1
+    finally:
+        ctx.clock = real  # type: ignore[method-assign]
+    while deliver_once("micromall-test-refunds", app_module.refunds_worker, REGION):
+        pass
+    assert int(SkuRecord.get(sku).available) == 5
