@@ -19,6 +19,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "E2e-Admin-" + uuid.uuid4().hex[:8]
+PAYMENT_TIMEOUT = 4
 CST = timezone(timedelta(hours=8))
 
 
@@ -31,9 +32,13 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def stack() -> Iterator[dict[str, str]]:
     api_port, moto_port = free_port(), free_port()
-    env = dict(os.environ, API_PORT=str(api_port), MOTO_PORT=str(moto_port), LOCAL_SCHEDULE_SECONDS="1",
-               LOCAL_ADMIN_PASSWORD=ADMIN_PASSWORD, ORDER_PAYMENT_TIMEOUT_SECONDS="600")
-    for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL", "TABLE_PREFIX", "STAGE", "JWT_SECRET", "DATA_KEY"):
+    # Orders expire quickly, but only when a test runs the schedule (POST /dev/schedule/run):
+    # the pump's own tick is an hour away, so no other test sees an order expire under it.
+    env = dict(os.environ, API_PORT=str(api_port), MOTO_PORT=str(moto_port), LOCAL_SCHEDULE_SECONDS="3600",
+               LOCAL_ADMIN_PASSWORD=ADMIN_PASSWORD, ORDER_PAYMENT_TIMEOUT_SECONDS=str(PAYMENT_TIMEOUT))
+    for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL", "TABLE_PREFIX", "STAGE", "JWT_SECRET", "DATA_KEY",
+                 "QR_SIGNING_KEYS", "WECHATPAY_CONFIG", "SANDBOX_PLATFORM_PRIVATE_KEY", "REFUNDS_QUEUE_NAME",
+                 "ALERTS_QUEUE_NAME", "ALERTS_TOPIC_ARN", "REFUND_MAX_ATTEMPTS", "RETRY_BASE_SECONDS"):
         env.pop(name, None)
     log = open(Path(tempfile.gettempdir()) / "micromall-e2e-stack.log", "w")
     proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -96,11 +101,11 @@ def customers(stack: dict[str, str]) -> Callable[[int], list[Http]]:
     return make
 
 
-def ticket_product(admin: Http, stocks: list[int], **extra: Any) -> tuple[str, list[str]]:
+def ticket_product(admin: Http, stocks: list[int], threshold: int = 0, **extra: Any) -> tuple[str, list[str]]:
     now = datetime.now(timezone.utc)
     start = now + timedelta(days=2)
     body = {"kind": "ticket", "name": "E2E " + uuid.uuid4().hex[:6], "category": "museum", "status": "listed",
-            "skus": [{"name": f"S{i}", "price": 5000, "stock": s,
+            "skus": [{"name": f"S{i}", "price": 5000, "stock": s, "low_stock_threshold": threshold,
                       "valid_from": (now - timedelta(hours=1)).astimezone(CST).isoformat(),
                       "session": {"start": start.astimezone(CST).isoformat(),
                                   "end": (start + timedelta(hours=2)).astimezone(CST).isoformat()}}
@@ -146,3 +151,12 @@ def ledger_sum(admin: Http, sku_id: str) -> int:
         cursor = page["next"]
         if not cursor:
             return total
+
+
+def wait_for(check: Callable[[], Any], seconds: float = 30, every: float = 0.3) -> Any:
+    deadline = time.time() + seconds
+    while True:
+        result = check()
+        if result or time.time() > deadline:
+            return result
+        time.sleep(every)
