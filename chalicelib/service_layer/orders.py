@@ -124,14 +124,8 @@ def cancel_order(ctx: Context, actor: Actor, order_id: str) -> Order:
     if order.user_id != actor.name:
         raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
     check_transition(order.status, OrderStatus.CANCELLED)
-    now = ctx.clock()
     uow = ctx.unit_of_work()
-    ctx.orders.transition(uow, order, OrderStatus.CANCELLED, now, actor.name)
-    for line in order.lines:
-        ctx.ledger.release(uow, line.sku_id, line.quantity, order.order_id, "order_cancelled", now)
-    for product_id, quantity in order.quantities_by_product().items():
-        if product_id in counted:
-            ctx.counters.give_back(uow, order.user_id, product_id, quantity)
+    end_unpaid(ctx, uow, order, counted, OrderStatus.CANCELLED, actor.name)
     try:
         uow.commit()
     except TransactionCancelled as cancelled:
@@ -143,6 +137,18 @@ def cancel_order(ctx: Context, actor: Actor, order_id: str) -> Order:
     ctx.metrics.count("OrdersCancelled")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return order
+
+
+def end_unpaid(ctx: Context, uow: Any, order: Order, counted: set[str], target: OrderStatus, by: str) -> None:
+    """An unpaid order ends (cancelled or expired): conditional on it still being pending, its
+    reserved stock and purchase-limit units come back in the same transaction."""
+    now = ctx.clock()
+    ctx.orders.transition(uow, order, target, now, by)
+    for line in order.lines:
+        ctx.ledger.release(uow, line.sku_id, line.quantity, order.order_id, f"order_{target.value.lower()}", now)
+    for product_id, quantity in order.quantities_by_product().items():
+        if product_id in counted:
+            ctx.counters.give_back(uow, order.user_id, product_id, quantity)
 
 
 def search_orders(ctx: Context, status: str | None, query: str | None, limit: int,

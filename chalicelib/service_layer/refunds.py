@@ -1,7 +1,6 @@
 """Refunds: the customer's request, staff review, and the worker that sends them to the gateway."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from ..adapters.dynamo import TransactionCancelled
@@ -15,8 +14,6 @@ from ..domain.validation import Fields
 from .context import Actor, Context
 from .orders import _visible_order
 from .publishing import announce_stock_change, enqueue_refund
-
-log = logging.getLogger("micromall.refunds")
 
 
 def request_refund(ctx: Context, actor: Actor, order_id: str, body: object) -> Refund:

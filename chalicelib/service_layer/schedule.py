@@ -10,6 +10,7 @@ from ..adapters.dynamo import TransactionCancelled
 from ..adapters.payments import PaymentGatewayError
 from ..domain.model import OrderStatus, ProductStatus
 from .context import Context
+from .orders import end_unpaid
 from .publishing import announce_stock_change
 
 log = logging.getLogger("micromall.schedule")
@@ -47,14 +48,8 @@ def expire_order(ctx: Context, order_id: str) -> bool:
     if found is None or found[0].status is not OrderStatus.PENDING_PAYMENT:
         return False
     order, counted = found
-    now = ctx.clock()
     uow = ctx.unit_of_work()
-    ctx.orders.transition(uow, order, OrderStatus.EXPIRED, now, "system")
-    for line in order.lines:
-        ctx.ledger.release(uow, line.sku_id, line.quantity, order.order_id, "order_expired", now)
-    for product_id, quantity in order.quantities_by_product().items():
-        if product_id in counted:
-            ctx.counters.give_back(uow, order.user_id, product_id, quantity)
+    end_unpaid(ctx, uow, order, counted, OrderStatus.EXPIRED, "system")
     try:
         uow.commit()
     except TransactionCancelled as cancelled:

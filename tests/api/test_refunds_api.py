@@ -11,10 +11,10 @@ import app as app_module
 from chalicelib import bootstrap
 from chalicelib.adapters.payment_sandbox import SandboxGateway
 from chalicelib.adapters.repository import StockLedger
-from chalicelib.adapters.tables import AuditRecord, OrderRecord, RefundRecord, SkuRecord, TicketRecord
+from chalicelib.adapters.tables import AuditRecord, OrderRecord, RefundRecord, SkuRecord
 from local.aws_resources import deliver_once, sqs_event
 
-from .conftest import Api, merch_body, order_body, ticket_body
+from .conftest import merch_body, order_body, ticket_body
 
 REGION = "us-east-1"
 REFUNDS, ALERTS = "micromall-test-refunds", "micromall-test-alerts"
