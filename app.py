@@ -2,7 +2,7 @@
 and keeps Chalice's own error answers in the error body of API.md."""
 from chalice import Chalice, Rate
 
-from chalicelib import config
+from chalicelib import config, observability
 from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, errors, events, guard,
                             inventory_routes, order_routes, payment_routes, system_routes, ticket_routes)
 
@@ -21,6 +21,20 @@ if config.settings().is_local:
 @app.middleware("http")
 def error_bodies(event, get_response):  # type: ignore[no-untyped-def]
     return errors.normalize(get_response(event))
+
+
+@app.middleware("all")
+def observe(event, get_response):  # type: ignore[no-untyped-def]
+    """Correlation ids for the JSON logs, a trace segment per invocation, the cold-start metric."""
+    context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
+    request_id = getattr(context, "aws_request_id", None)
+    observability.start_invocation(type(event).__name__, request_id, events.metrics())
+    if hasattr(event, "uri_params"):
+        observability.correlate(route=f"{event.method} {event.context.get('resourcePath')}",
+                                request_id=event.context.get("requestId") or request_id,
+                                order_id=(event.uri_params or {}).get("order_id"))
+    with observability.tracer.provider.in_subsegment("## " + type(event).__name__):
+        return get_response(event)
 
 
 @app.on_sqs_message(queue=config.settings().refunds_queue, batch_size=10)

@@ -65,7 +65,8 @@ def table_name(base: str) -> str:
 
 
 def _secret(value_var: str, arn_var: str) -> bytes:
-    """A secret's bytes: the local value (base64) or, in deployed stages, Secrets Manager.
+    """A secret's bytes: locally an environment variable holding base64 (generated at start);
+    deployed, the text of a Secrets Manager secret (a generated 64-character string, or JSON).
 
     The import of the parameters utility is deferred so that local runs and tests never
     need it, and a cold start pays for it only once.
@@ -78,7 +79,7 @@ def _secret(value_var: str, arn_var: str) -> bytes:
         raise RuntimeError(f"neither {value_var} nor {arn_var} is configured")
     from aws_lambda_powertools.utilities.parameters import get_secret
 
-    return base64.b64decode(str(get_secret(arn, max_age=3600)))
+    return str(get_secret(arn, max_age=3600)).encode()
 
 
 @functools.lru_cache(maxsize=1)

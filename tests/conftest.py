@@ -17,7 +17,7 @@ os.environ.update({
     "AWS_REGION": "us-east-1", "ORDER_PAYMENT_TIMEOUT_SECONDS": "900", **generated_secrets(),
     "REFUNDS_QUEUE_NAME": "micromall-test-refunds", "ALERTS_QUEUE_NAME": "micromall-test-alerts",
     "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:micromall-test-alerts", "REFUND_MAX_ATTEMPTS": "3",
-    "RETRY_BASE_SECONDS": "0",
+    "RETRY_BASE_SECONDS": "0", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "micromall",
 })
 for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)

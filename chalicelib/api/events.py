@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from .. import config
+from .. import config, observability
 from ..adapters.messaging import delay_retry
 from ..bootstrap import context
 from ..service_layer import alerts, refunds, schedule
@@ -30,9 +30,15 @@ def _back_off(record: SQSRecord) -> None:
         log.exception("could not delay the retry of message %s", record.message_id)
 
 
+def metrics() -> Any:
+    return context().metrics
+
+
 def _refund_record(record: SQSRecord) -> None:
     try:
-        refunds.process_refund(context(), str(json.loads(record.body)["refund_id"]), _attempt(record))
+        refund_id = str(json.loads(record.body)["refund_id"])
+        observability.correlate(refund_id=refund_id, message_id=record.message_id)
+        refunds.process_refund(context(), refund_id, _attempt(record))
     except Exception:
         _back_off(record)
         raise

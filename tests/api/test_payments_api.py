@@ -209,7 +209,7 @@ def test_payment_metrics_are_emitted_as_emf(customer, make_product, anonymous, c
     _, order = placed(customer, make_product, quantity=2)
     capsys.readouterr()
     anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     metrics = {m["Name"]: line[m["Name"]] for line in lines for d in line["_aws"]["CloudWatchMetrics"]
                for m in d["Metrics"]}
     assert metrics == {"OrdersPaid": [1.0], "GMV": [float(order["total"])], "TicketsIssued": [2.0]}

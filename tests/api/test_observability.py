@@ -1,0 +1,38 @@
+"""Logs are JSON with correlation ids and never carry personal data."""
+from __future__ import annotations
+
+import io
+import json
+
+from chalicelib import observability
+
+from .conftest import order_body, ticket_body
+
+PHONE, ID_NUMBER = "13912345678", "11010519491231002X"
+
+
+def test_logs_are_json_with_correlation_ids_and_no_personal_data(customer, make_product, anonymous, staff,
+                                                                  capfd) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(ticket_body([5], real_name=True))
+    alice = customer()
+    body = order_body((sku, 1), visitors=[{"name": "Alice", "id_number": ID_NUMBER}])
+    body["contact"] = {"name": "Alice", "phone": PHONE}
+    capfd.readouterr()
+    handler = observability.logger.registered_handler
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)          # the handler keeps the stdout it was built with
+    try:
+        order = alice.post("/orders", body).json_body
+        anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"amount": 1})      # mismatch: logged
+        anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
+        (ticket,) = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+        staff("scanner").post("/redemptions", {"code": ticket["qr"], "gate": "G", "device_id": "d"})
+    finally:
+        handler.setStream(previous)
+    output = capfd.readouterr()
+    everything = output.out + output.err + buffer.getvalue()
+    assert PHONE not in everything and ID_NUMBER not in everything and ID_NUMBER[:-1] not in everything
+    logs = [json.loads(line) for line in buffer.getvalue().splitlines()]
+    warning = next(entry for entry in logs if "refunded automatically" in entry["message"])
+    assert warning["level"] == "WARNING" and warning["service"] == "micromall"
+    assert warning["order_id"] == order["order_id"] and warning["route"].endswith("/succeed")
