@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit acceptance clean
+.PHONY: run test unit synth deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,5 +22,21 @@ test: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit
 
+# The deployable template (SAM) and Lambda package of a stage, into build/infra/. No AWS account needed.
+STAGE ?= prod
+synth: $(STAMP)
+	$(PY) -m infra.synth --stage $(STAGE) --out build/infra
+	$(VENV)/bin/cfn-lint build/infra/template.json
+
+# Needs AWS credentials, BUCKET (for the code) and optionally WECHAT_APPID and ALERT_EMAIL.
+# The AWS CLI gets a virtual environment of its own: its botocore pin differs from the app's.
+deploy: synth
+	test -x .venv-deploy/bin/aws || ($(PYTHON) -m venv .venv-deploy && .venv-deploy/bin/pip install --quiet awscli)
+	.venv-deploy/bin/aws cloudformation package --template-file build/infra/template.json \
+		--s3-bucket $(BUCKET) --output-template-file build/infra/packaged.json
+	.venv-deploy/bin/aws cloudformation deploy --template-file build/infra/packaged.json \
+		--stack-name micromall-$(STAGE) --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+		--parameter-overrides WeChatAppId=$(WECHAT_APPID) AlertEmail=$(ALERT_EMAIL)
+
 clean:
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) .venv-deploy build .pytest_cache

@@ -99,6 +99,8 @@ def redeem(ctx: Context, actor: Actor, request: ScanRequest, views: Any, offline
         attempt = ctx.tickets.redeem(code, scan, now, expected_ticket_id, earliest_wins=offline)
         answer = _outcome(ctx, attempt.accepted, attempt.before, scan, now, expected_ticket_id, views)
     ctx.metrics.count("Redemptions", result=answer.body.get("reason", "ok"), gate=scan.gate)
+    if answer.result != "ok":
+        ctx.metrics.count("RedemptionsRejected")      # one series across gates, for the spike alarm
     return answer
 
 
