@@ -36,3 +36,13 @@ def test_logs_are_json_with_correlation_ids_and_no_personal_data(customer, make_
     warning = next(entry for entry in logs if "refunded automatically" in entry["message"])
     assert warning["level"] == "WARNING" and warning["service"] == "micromall"
     assert warning["order_id"] == order["order_id"] and warning["route"].endswith("/succeed")
+
+
+def test_the_first_invocation_of_a_container_emits_a_cold_start_metric(anonymous, capsys) -> None:  # type: ignore[no-untyped-def]
+    observability._cold = True                      # as in a fresh Lambda container
+    capsys.readouterr()
+    anonymous.get("/health")
+    anonymous.get("/health")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    cold = [line for line in lines if "ColdStart" in line]
+    assert len(cold) == 1 and cold[0]["function"] == "Request" and cold[0]["service"] == "micromall"
