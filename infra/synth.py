@@ -202,8 +202,9 @@ def dashboard(stage: str) -> dict[str, Any]:
     body = {"widgets": [
         widget("Sales: orders paid and GMV (fen)", [[APP, "OrdersPaid", "service", APP],
                                                     [APP, "GMV", "service", APP, {"yAxis": "right"}]], 0, 0),
-        widget("Orders cancelled and expired", [[APP, "OrdersCancelled", "service", APP],
-                                                [APP, "OrdersExpired", "service", APP]], 12, 0),
+        widget("Orders placed, cancelled, expired; sold-out rejections", [
+            [APP, "OrdersPlaced", "service", APP], [APP, "OrdersCancelled", "service", APP],
+            [APP, "OrdersExpired", "service", APP], [APP, "SoldOutRejections", "service", APP]], 12, 0),
         widget("Redemptions by gate and result, per hour", [[{"expression": search, "id": "gates"}]], 0, 6),
         widget("Stock alerts", [[APP, "LowStockAlerts", "service", APP]], 12, 6),
         widget("Refunds", [[APP, "Refunds", "service", APP, "result", "succeeded"],

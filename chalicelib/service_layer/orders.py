@@ -45,6 +45,19 @@ def place_order(ctx: Context, actor: Actor, command: PlaceOrder, present: Presen
                 idempotency_key: str | None = None, request_fingerprint: str = "") -> tuple[int, dict[str, Any]]:
     """Reads once (one BatchGetItem), then reserves every line and writes the order in ONE
     transaction: all lines or none."""
+    try:
+        status, body = _place(ctx, actor, command, present, idempotency_key, request_fingerprint)
+    except Conflict as conflict:
+        if conflict.code == "SOLD_OUT":
+            ctx.metrics.count("SoldOutRejections")
+        raise
+    if status == 201:
+        ctx.metrics.count("OrdersPlaced")
+    return status, body
+
+
+def _place(ctx: Context, actor: Actor, command: PlaceOrder, present: Present, idempotency_key: str | None,
+           request_fingerprint: str) -> tuple[int, dict[str, Any]]:
     user_id = actor.name
     for line in command.lines:
         if identifiers.product_id_of(line.sku_id) is None:

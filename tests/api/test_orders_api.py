@@ -253,3 +253,13 @@ def test_available_in_the_catalog_is_live(customer, anonymous: Api, make_product
     skus = anonymous.get(f"/catalog/products/{product['product_id']}").json_body["skus"]
     assert skus[0]["available"] == 3
     assert PurchaseCounterRecord.count() == 0      # no limit, no counter
+
+
+def test_orders_placed_and_sold_out_rejections_are_counted(customer, make_product, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(ticket_body([1]))
+    capsys.readouterr()
+    customer().post("/orders", order_body((sku, 1)))
+    customer().post("/orders", order_body((sku, 1)))
+    names = [m["Name"] for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')
+             for d in json.loads(line)["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+    assert names.count("OrdersPlaced") == 1 and names.count("SoldOutRejections") == 1
