@@ -1,6 +1,7 @@
 """Composition root: builds the use cases' context once per Lambda container (or local process)."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta, timezone
 
 from . import config
@@ -24,7 +25,9 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@functools.lru_cache(maxsize=1)
 def token_service() -> TokenService:
+    """Shared by the token authorizer, which needs nothing else of the context."""
     return TokenService(config.token_signing_key(), config.settings().token_ttl_seconds)
 
 
@@ -51,10 +54,10 @@ def build_context() -> Context:
         catalog=CatalogRepository(), ledger=StockLedger(),
         orders=OrderRepository(FieldCipher(config.data_encryption_key())), counters=PurchaseCounters(),
         idempotency=IdempotencyStore(), people=PeopleRepository(), throttle=LoginThrottle(), audit=AuditLog(),
-        tokens=token_service(), passwords=PasswordHasher(), wechat=_wechat_login(), clock=utc_now,
+        tokens=token_service(), passwords=PasswordHasher(), wechat_factory=_wechat_login, clock=utc_now,
         payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
-        payments=_payment_gateway(), payment_ledger=PaymentLedger(), tickets=TicketRepository(),
-        qr=QrSigner(config.qr_signing_keys()), metrics=EmfMetrics(),
+        payments_factory=_payment_gateway, payment_ledger=PaymentLedger(), tickets=TicketRepository(),
+        qr_factory=lambda: QrSigner(config.qr_signing_keys()), metrics=EmfMetrics(),
         messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), refunds=RefundRepository(),
         refund_effects=RefundEffects(), alerts=AlertLog(), refund_max_attempts=s.refund_max_attempts)
@@ -71,4 +74,5 @@ def reset() -> None:
     """Tests rebuild the context after changing configuration."""
     global _context
     _context = None
+    token_service.cache_clear()
     config.reset_caches()

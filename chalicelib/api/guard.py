@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chalice import AuthResponse, Blueprint
 
-from ..bootstrap import context
+from ..bootstrap import token_service
 from ..domain.errors import NotAuthenticated
 
 guard = Blueprint(__name__)
@@ -18,7 +18,7 @@ def token_authorizer(auth_request):  # type: ignore[no-untyped-def]
         # API Gateway answers 401 when a token authorizer raises exactly this.
         raise Exception("Unauthorized")
     try:
-        principal = context().tokens.verify(token.strip())
+        principal = token_service().verify(token.strip())
     except NotAuthenticated:
         raise Exception("Unauthorized") from None
     return AuthResponse(routes=["*"], principal_id=principal.subject,

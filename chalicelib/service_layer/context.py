@@ -2,6 +2,7 @@
 Built once per Lambda container by `chalicelib.bootstrap`; tests build their own."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -43,14 +44,14 @@ class Context:
     audit: AuditLog
     tokens: TokenService
     passwords: PasswordHasher
-    wechat: WeChatLogin
+    wechat_factory: Callable[[], WeChatLogin]
     clock: Callable[[], datetime]
     payment_timeout: timedelta
     venue_timezone: str
-    payments: PaymentGateway
+    payments_factory: Callable[[], PaymentGateway]
     payment_ledger: PaymentLedger
     tickets: TicketRepository
-    qr: QrSigner
+    qr_factory: Callable[[], QrSigner]
     metrics: MetricsPort
     messages: Messages
     notifier: SnsNotifier
@@ -58,6 +59,20 @@ class Context:
     refund_effects: RefundEffects
     alerts: AlertLog
     refund_max_attempts: int
+
+    # Built on first use: each needs a secret, and not every function (the authorizer, the
+    # alerts worker) needs all of them, so a cold start fetches only what it uses.
+    @functools.cached_property
+    def payments(self) -> PaymentGateway:
+        return self.payments_factory()
+
+    @functools.cached_property
+    def qr(self) -> QrSigner:
+        return self.qr_factory()
+
+    @functools.cached_property
+    def wechat(self) -> WeChatLogin:
+        return self.wechat_factory()
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork()

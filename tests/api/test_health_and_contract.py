@@ -71,3 +71,25 @@ def test_dev_routes_exist_in_the_local_stage_only() -> None:
             env["STAGE"] = stage
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root, env=env)
         assert out.stdout.split("\n")[:2] == [expected, expected], (stage, out.stdout)
+
+
+def test_the_token_authorizer_needs_only_the_token_key() -> None:
+    """Its cold start fetches one secret: none of the payment, QR or personal-data keys."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = r"""
+import base64, os
+from chalicelib.adapters.security import Principal, TokenService
+from chalicelib.api.guard import token_authorizer
+token = TokenService(base64.b64decode(os.environ["JWT_SECRET"]), 60).issue(Principal("U1", "customer"))
+event = {"type": "TOKEN", "authorizationToken": "Bearer " + token,
+         "methodArn": "arn:aws:execute-api:us-east-1:123:api/api/GET/orders"}
+print(token_authorizer(event, None)["principalId"])
+"""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATA_KEY", "QR_SIGNING_KEYS", "WECHATPAY_CONFIG", "SANDBOX_PLATFORM_PRIVATE_KEY")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=str(Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip() == "U1", out.stderr
