@@ -122,3 +122,36 @@ def test_bad_product_input_is_400_and_writes_nothing(admin: Api) -> None:
     r = admin.post("/admin/products", raw=b"{}", content_type="text/plain")
     assert r.status_code == 415 and r.json_body["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert list(ProductRecord.scan()) == [] and list(SkuRecord.scan()) == [] and list(MovementRecord.scan()) == []
+
+
+def test_every_staff_change_writes_an_audit_record(admin: Api, customer, make_product) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from chalicelib.adapters.tables import AuditRecord, OrderRecord
+    product, (sku,) = make_product(merch_body([5]))
+    admin.patch(f"/admin/products/{product['product_id']}", {"name": "Renamed"})
+    admin.post(f"/admin/products/{product['product_id']}/skus", {"name": "L", "price": 100, "stock": 1})
+    admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": 1, "reason": "found one"})
+    admin.post("/admin/stocktakes", {"counts": [{"sku_id": sku, "counted": 4}]})
+    admin.post("/admin/products/import", raw=b"product,kind,name,sku_name,price\nx,merch,Mug,Blue,100\n",
+               content_type="text/csv")
+    address = {"recipient": "A", "phone": "13900000000", "region": "B", "detail": "C"}
+    order = customer().post("/orders", {"items": [{"sku_id": sku, "quantity": 1}], "fulfillment": "shipping",
+                                        "address": address, "contact": {"name": "A", "phone": "13900000000"}}).json_body
+    OrderRecord(order_id=order["order_id"]).update(actions=[OrderRecord.status.set("PAID")])
+    admin.post(f"/admin/orders/{order['order_id']}/ship", {"carrier": "SF", "tracking_no": "1"})
+    actions = {(r.actor, r.action) for r in AuditRecord.query(time.strftime("%Y-%m-%d", time.gmtime()))}
+    assert {("boss", a) for a in ("product_created", "product_updated", "sku_added", "stock_adjusted", "stocktake",
+                                  "product_imported", "order_shipped")} <= actions
+
+
+def test_stored_times_are_utc_and_money_is_integer_fen(admin: Api, customer, make_product) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.adapters.tables import OrderRecord, SkuRecord
+    _, (sku,) = make_product(ticket_body([3], price=4550))
+    order = customer().post("/orders", {"items": [{"sku_id": sku, "quantity": 2}],
+                                        "contact": {"name": "A", "phone": "13900000000"}}).json_body
+    record = OrderRecord.get(order["order_id"])
+    assert record.created_at.endswith("+00:00") and record.expires_at.endswith("+00:00")
+    assert SkuRecord.get(sku).session_start.endswith("+00:00")
+    assert order["created_at"].endswith("+08:00")                 # shown in the venue's zone
+    assert order["total"] == 9100 and isinstance(order["total"], int)
