@@ -12,6 +12,7 @@ class Messages(Protocol):
     def refund_approved(self, refund_id: str) -> None: ...
     def stock_changed(self, sku_ids: list[str]) -> None: ...
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None: ...
+    def code_redeemed(self, order_id: str) -> None: ...
 
 
 class SqsMessages:
@@ -43,6 +44,10 @@ class SqsMessages:
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None:
         self._send("alerts", {"type": "alert", "kind": kind, "message": message, "severity": severity,
                               "details": details})
+
+    def code_redeemed(self, order_id: str) -> None:
+        """The back-office queue also completes orders whose every code has been used."""
+        self._send("alerts", {"type": "code_redeemed", "order_id": order_id})
 
 
 class SnsNotifier:

@@ -100,3 +100,10 @@ def issue_for(order: Order, now: datetime) -> list[Ticket]:
             user_id=order.user_id, sku_id="", product_name="; ".join(goods)[:500], sku_name="pickup",
             valid_from=now, valid_until=now + PICKUP_VALIDITY, issued_at=now))
     return tickets
+
+
+def all_used(codes: list[Ticket]) -> bool:
+    """An order is done at the gate when no code is left to use and at least one was used:
+    refunded (revoked) codes do not hold it open."""
+    return any(t.status is TicketStatus.REDEEMED for t in codes) and \
+        all(t.status in (TicketStatus.REDEEMED, TicketStatus.REVOKED) for t in codes)

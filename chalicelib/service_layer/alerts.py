@@ -11,6 +11,8 @@ from pynamodb.exceptions import PutError
 from ..adapters.dynamo import TransactionCancelled
 from ..adapters.refund_repository import new_alert_id
 from ..adapters.repository import Page
+from ..domain.model import OrderStatus
+from ..domain.tickets import all_used
 from .context import Context
 
 log = logging.getLogger("micromall.alerts")
@@ -21,12 +23,32 @@ def handle_message(ctx: Context, message_id: str, body: dict[str, Any]) -> None:
     if kind == "stock_changed":
         for sku_id in body.get("sku_ids", [])[:100]:
             check_low_stock(ctx, str(sku_id))
+    elif kind == "code_redeemed":
+        complete_if_all_used(ctx, str(body.get("order_id", "")))
     elif kind == "alert":
         # Keyed by the queue message id: a redelivered message stores and sends nothing new.
         raise_alert(ctx, "M" + message_id, str(body.get("kind", "other")), str(body.get("severity", "warning")),
                     str(body.get("message", "")), dict(body.get("details") or {}))
     else:
         log.warning("unknown alerts message type %r", kind)
+
+
+def complete_if_all_used(ctx: Context, order_id: str) -> bool:
+    """PAID (or partly refunded) -> COMPLETED once every ticket and pickup code is used; kept off
+    the gate's path so that a scan stays one request."""
+    found = ctx.orders.get(order_id)
+    if found is None or found[0].status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        return False
+    order = found[0]
+    if order.tickets_issued < order.tickets_total or not all_used(ctx.tickets.of_order(order_id)):
+        return False
+    uow = ctx.unit_of_work()
+    ctx.orders.transition(uow, order, OrderStatus.COMPLETED, ctx.clock(), "gate")
+    try:
+        uow.commit()
+    except TransactionCancelled:
+        return False
+    return True
 
 
 def check_low_stock(ctx: Context, sku_id: str) -> bool:

@@ -25,3 +25,18 @@ def enqueue_refund(ctx: Context, refund_id: str) -> None:
         ctx.messages.refund_approved(refund_id)
     except Exception:
         log.exception("could not enqueue refund %s; the schedule's sweep will", refund_id)
+
+
+def announce_redemption(ctx: Context, order_id: str) -> None:
+    """Lets the back-office worker complete the order once all its codes are used."""
+    try:
+        ctx.messages.code_redeemed(order_id)
+    except Exception:
+        log.exception("could not announce a redemption of order %s", order_id)
+
+
+def send_alert(ctx: Context, kind: str, message: str, severity: str = "warning", **details: object) -> None:
+    try:
+        ctx.messages.alert(kind, message, severity=severity, **details)
+    except Exception:
+        log.exception("could not send a %s alert", kind)

@@ -12,6 +12,7 @@ from ..domain.tickets import Ticket, display_code, normalize_manual_code
 from ..domain.timeutil import from_storage
 from ..domain.validation import Fields
 from .context import Actor, Context
+from .publishing import announce_redemption, send_alert
 
 MAX_BATCH = 500
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
@@ -113,6 +114,7 @@ def _outcome(ctx: Context, accepted: bool, before: Ticket | None, scan: Scan, no
                              _scanned_at(before), before.redeem_nonce)
             if ctx.tickets.record_conflict(before, displaced, scan.at, scan.gate, now):
                 _conflict_alert(ctx, before, displaced, scan.gate)
+        announce_redemption(ctx, before.order_id)
         return _accepted(before, now, scan.gate, views)
     if is_repeat_of_first_scan(before, scan):
         assert before is not None and before.redeemed_at is not None
@@ -169,12 +171,9 @@ def _record_losing_scan(ctx: Context, actor: Actor, request: ScanRequest, answer
 def _conflict_alert(ctx: Context, ticket: Ticket, losing: Scan, winner_gate: str) -> None:
     """Two gates admitted the same code while offline: someone should look."""
     ctx.metrics.count("OfflineScanConflicts", gate=losing.gate)
-    try:
-        ctx.messages.alert("scan_conflict", f"ticket {ticket.ticket_id} was scanned at {losing.gate} and "
-                           f"{winner_gate} while offline", ticket_id=ticket.ticket_id, losing_gate=losing.gate,
-                           winning_gate=winner_gate, order_id=ticket.order_id)
-    except Exception:
-        pass  # the conflict itself is recorded; the alert is a courtesy
+    send_alert(ctx, "scan_conflict", f"ticket {ticket.ticket_id} was scanned at {losing.gate} and {winner_gate} "
+               "while offline", ticket_id=ticket.ticket_id, losing_gate=losing.gate, winning_gate=winner_gate,
+               order_id=ticket.order_id)
 
 
 def offline_pack(ctx: Context, views: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from ..domain.refunds import (Refund, RefundStatus, check_refund_transition, not
 from ..domain.validation import Fields
 from .context import Actor, Context
 from .orders import _visible_order
-from .publishing import announce_stock_change, enqueue_refund
+from .publishing import announce_stock_change, enqueue_refund, send_alert
 
 
 def request_refund(ctx: Context, actor: Actor, order_id: str, body: object) -> Refund:
@@ -181,7 +181,7 @@ def fail_refund(ctx: Context, refund: Refund, error: str) -> None:
     except TransactionCancelled:
         return
     ctx.metrics.count("Refunds", result="failed")
-    ctx.messages.alert("refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed",
-                       severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
-                       amount=refund.amount, error=error[:200])
+    send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed",
+               severity="critical", refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount,
+               error=error[:200])
 

@@ -209,3 +209,22 @@ def test_redemption_metrics_carry_result_and_gate(paid_tickets, scanner, capsys)
     scan(scanner, ticket["qr"], "South")
     lines = [json.loads(l) for l in capsys.readouterr().out.splitlines() if '"Redemptions"' in l]
     assert [(l["result"], l["gate"]) for l in lines] == [("ok", "North"), ("already_redeemed", "South")]
+
+
+def test_an_order_completes_when_every_code_is_used(paid_tickets, scanner, customer) -> None:  # type: ignore[no-untyped-def]
+    import app as app_module
+    from chalicelib.adapters.tables import OrderRecord
+    from local.aws_resources import deliver_once
+
+    def drain() -> None:
+        while deliver_once("micromall-test-alerts", app_module.alerts_worker, "us-east-1"):
+            pass
+    first, second = paid_tickets(2)
+    order_id = TicketRecord.get(first["code"].replace("-", "")).order_id
+    scan(scanner, first["qr"])
+    drain()
+    assert OrderRecord.get(order_id).status == "PAID"
+    scan(scanner, second["code"])
+    drain()
+    record = OrderRecord.get(order_id)
+    assert record.status == "COMPLETED" and record.history[-1]["status"] == "COMPLETED"
