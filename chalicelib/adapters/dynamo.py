@@ -66,11 +66,6 @@ class UnitOfWork:
             return_values_on_condition_failure="ALL_OLD" if return_old_on_failure else None)
         self._add("Update", kwargs, tag)
 
-    def condition_check(self, model: type[Model], hash_key: str, condition: Condition, tag: str = "",
-                        range_key: str | None = None) -> None:
-        kwargs = model.get_operation_kwargs_from_class(hash_key, range_key=range_key, condition=condition)
-        self._add("ConditionCheck", kwargs, tag)
-
     def _add(self, kind: str, kwargs: dict[str, Any], tag: str) -> None:
         # pynamodb names the failure option differently from the transaction API.
         if "ReturnValues" in kwargs:

@@ -118,6 +118,3 @@ class TicketRepository:
         except PutError:
             return False
         return True
-
-    def conflicts(self, code: str) -> list[dict[str, Any]]:
-        return [r.attribute_values for r in ScanConflictRecord.query(code)]
