@@ -11,7 +11,8 @@ from ..domain import timeutil
 from ..domain.errors import InvalidInput
 from ..domain.refunds import Refund, RefundStatus
 from .dynamo import UnitOfWork, decode_cursor
-from .repository import Page, _page, _plain, _stamp, _t
+from ..domain.model import OrderStatus
+from .repository import Page, _page, _plain, _stamp, _t, history_entry
 from .tables import AlertRecord, OrderRecord, RefundRecord, SkuRecord, TicketRecord
 
 
@@ -72,7 +73,7 @@ class RefundEffects:
               at: datetime, by: str) -> None:
         """The order enters REFUNDING; the approved total may never exceed what was paid, and the
         goods of an order are claimed by one refund only."""
-        entry = {"status": "REFUNDING", "at": _t(at), "by": by}
+        entry = history_entry(OrderStatus.REFUNDING, at, by)
         actions = [OrderRecord.status.set("REFUNDING"), OrderRecord.updated_at.set(_t(at)),
                    OrderRecord.history.set(OrderRecord.history.append([entry])),
                    OrderRecord.refund_committed.add(amount), OrderRecord.refunds_in_flight.add(1)]
@@ -108,7 +109,7 @@ class RefundEffects:
 
     def finish(self, order_id: str, status: str, at: datetime) -> bool:
         """The order leaves REFUNDING once no refund of it is in flight."""
-        entry = {"status": status, "at": _t(at), "by": "refunds"}
+        entry = history_entry(OrderStatus(status), at, "refunds")
         try:
             OrderRecord(order_id=order_id).update(
                 actions=[OrderRecord.status.set(status), OrderRecord.updated_at.set(_t(at)),

@@ -34,6 +34,11 @@ def _plain(value: Any) -> dict[str, Any]:
     return value.as_dict() if hasattr(value, "as_dict") else dict(value)
 
 
+def history_entry(status: OrderStatus, at: datetime, by: str) -> dict[str, Any]:
+    """An order's `history` element as stored, whoever changes the order's status."""
+    return {"status": status.value, "at": _t(at), "by": by}
+
+
 def _stamp(at: datetime) -> str:
     """A sortable unique key part: the UTC time plus randomness for writes in the same microsecond."""
     return f"{timeutil.to_storage(at)}#{secrets.token_hex(4)}"
@@ -259,7 +264,7 @@ class OrderRepository:
                        "sku_id": v.sku_id} for v in order.visitors],
             fulfillment=order.fulfillment.value if order.fulfillment else None,
             address=self._cipher.encrypt_json(order.address.__dict__) if order.address else None,
-            history=[self._history_to_map(h) for h in order.history],
+            history=[history_entry(h.status, h.at, h.by) for h in order.history],
             search_text=" ".join(sorted({line.product_name.lower() for line in order.lines})),
             pending="pending" if order.status is OrderStatus.PENDING_PAYMENT else None)
         uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag="order")
@@ -271,7 +276,7 @@ class OrderRepository:
         entry = HistoryEntry(target, at, by)
         actions = [OrderRecord.shipment.set(shipment)] if shipment else []
         actions += [OrderRecord.status.set(target.value), OrderRecord.updated_at.set(_t(at)),
-                   OrderRecord.history.set(OrderRecord.history.append([self._history_to_map(entry)]))]
+                   OrderRecord.history.set(OrderRecord.history.append([history_entry(entry.status, entry.at, entry.by)]))]
         if order.status is OrderStatus.PENDING_PAYMENT:
             actions.append(OrderRecord.pending.remove())
         uow.update(OrderRecord(order_id=order.order_id), actions,
@@ -285,7 +290,7 @@ class OrderRepository:
         the old item comes back on failure to tell a duplicate from a late payment."""
         entry = HistoryEntry(OrderStatus.PAID, at, "wechatpay")
         actions = [OrderRecord.status.set(OrderStatus.PAID.value), OrderRecord.updated_at.set(_t(at)),
-                   OrderRecord.history.set(OrderRecord.history.append([self._history_to_map(entry)])),
+                   OrderRecord.history.set(OrderRecord.history.append([history_entry(entry.status, entry.at, entry.by)])),
                    OrderRecord.pending.remove(), OrderRecord.transaction_id.set(transaction_id),
                    OrderRecord.paid_at.set(_t(at)), OrderRecord.tickets_total.set(tickets_total),
                    OrderRecord.tickets_issued.set(tickets_now)]
@@ -370,9 +375,6 @@ class OrderRepository:
             data["valid_from"], data["valid_until"] = _t(line.valid_from), _t(line.valid_until)
         return data
 
-    @staticmethod
-    def _history_to_map(entry: HistoryEntry) -> dict[str, Any]:
-        return {"status": entry.status.value, "at": _t(entry.at), "by": entry.by}
 
     def _from_record(self, record: OrderRecord) -> Order:
         lines = []

@@ -98,7 +98,7 @@ def redeem(ctx: Context, actor: Actor, request: ScanRequest, views: Any, offline
         answer = _rejected(Reason.INVALID, None, views)
     else:
         attempt = ctx.tickets.redeem(code, scan, now, expected_ticket_id, earliest_wins=offline)
-        answer = _outcome(ctx, attempt.accepted, attempt.before, scan, now, expected_ticket_id, views)
+        answer = _outcome(ctx, attempt.accepted, attempt.before, scan, now, expected_ticket_id, views, offline)
     ctx.metrics.count("Redemptions", result=answer.body.get("reason", "ok"), gate=scan.gate)
     if answer.result != "ok":
         ctx.metrics.count("RedemptionsRejected")      # one series across gates, for the spike alarm
@@ -106,7 +106,7 @@ def redeem(ctx: Context, actor: Actor, request: ScanRequest, views: Any, offline
 
 
 def _outcome(ctx: Context, accepted: bool, before: Ticket | None, scan: Scan, now: datetime,
-             expected_ticket_id: str | None, views: Any) -> Answer:
+             expected_ticket_id: str | None, views: Any, offline: bool) -> Answer:
     if accepted and before is not None:
         if before.redeemed_at is not None and before.redeemed_gate is not None:
             # An earlier offline scan took over: the later one it displaced is a conflict.
@@ -120,6 +120,10 @@ def _outcome(ctx: Context, accepted: bool, before: Ticket | None, scan: Scan, no
         assert before is not None and before.redeemed_at is not None
         return _accepted(before, before.redeemed_at, before.redeemed_gate or scan.gate, views)
     reason = rejection_reason(before, scan, expected_ticket_id) or Reason.INVALID
+    if offline and reason is Reason.ALREADY_REDEEMED and before is not None:
+        # An offline scan that lost to an earlier one: kept for review, from the same write's answer.
+        if ctx.tickets.record_conflict(before, scan, _scanned_at(before), before.redeemed_gate or "", now):
+            _conflict_alert(ctx, before, scan, before.redeemed_gate or "")
     return _rejected(reason, before, views)
 
 
@@ -151,21 +155,8 @@ def redeem_batch(ctx: Context, actor: Actor, body: object, views: Any) -> list[d
         result: dict[str, Any] = {"nonce": request.nonce, "result": answer.result}
         if answer.result != "ok":
             result["reason"] = answer.body["reason"]
-            if answer.body["reason"] == Reason.ALREADY_REDEEMED.value:
-                _record_losing_scan(ctx, actor, request, answer, now)
         results[index] = result
     return [results[i] for i in range(len(raw_scans))]
-
-
-def _record_losing_scan(ctx: Context, actor: Actor, request: ScanRequest, answer: Answer, now: datetime) -> None:
-    code = request.code if not looks_like_qr(request.code) else None
-    claims = ctx.qr.verify(request.code) if code is None else None
-    ticket = ctx.tickets.by_code(claims.code if claims else (normalize_manual_code(request.code) or ""))
-    if ticket is None or ticket.redeemed_at is None:
-        return
-    scan = Scan(request.gate, request.device_id, actor.name, request.scanned_at or now, request.nonce)
-    if ctx.tickets.record_conflict(ticket, scan, _scanned_at(ticket), ticket.redeemed_gate or "", now):
-        _conflict_alert(ctx, ticket, scan, ticket.redeemed_gate or "")
 
 
 def _conflict_alert(ctx: Context, ticket: Ticket, losing: Scan, winner_gate: str) -> None:
