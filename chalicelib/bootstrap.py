@@ -1,22 +1,29 @@
-"""Composition root: builds the use cases' context once per Lambda container (or local process)."""
+"""Composition root: builds the use cases' context once per Lambda container (or local process),
+choosing each port's adapter."""
 from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta, timezone
 
 from . import config
-from .adapters.repository import (AuditLog, CatalogRepository, IdempotencyStore, LoginThrottle, OrderRepository,
-                                  PeopleRepository, PurchaseCounters, StockLedger)
+from .adapters.alert_log import AlertLog
+from .adapters.audit_log import AuditLog
+from .adapters.catalog_repository import CatalogRepository
+from .adapters.dynamo import UnitOfWork
 from .adapters.messaging import SnsNotifier, SqsMessages
 from .adapters.metrics import EmfMetrics
-from .adapters.refund_repository import AlertLog, RefundEffects, RefundRepository
-from .adapters.payment_repository import PaymentLedger
-from .adapters.payments import PaymentGateway
+from .adapters.order_placement import IdempotencyStore, PlacementReads, PurchaseCounters
+from .adapters.order_repository import OrderRepository
+from .adapters.payment_ledger import PaymentLedger
+from .adapters.people_repository import LoginThrottle, PeopleRepository
+from .adapters.refund_repository import RefundRepository
 from .adapters.security import FieldCipher, PasswordHasher, TokenService
+from .adapters.stock_ledger import StockLedger
 from .adapters.ticket_codes import QrSigner
 from .adapters.ticket_repository import TicketRepository
-from .adapters.wechat_login import DevLogin, WeChatCode2Session, WeChatLogin
+from .adapters.wechat_login import DevLogin, WeChatCode2Session
 from .service_layer.context import Context
+from .service_layer.ports import PaymentGateway, WeChatLogin
 
 _context: Context | None = None
 
@@ -44,23 +51,24 @@ def _payment_gateway() -> PaymentGateway:
     if config.settings().is_local:
         from .adapters.payment_sandbox import SandboxGateway
         return SandboxGateway(config.wechatpay(), config.sandbox_platform_private_key())
-    from .adapters.payments import WeChatPayV3
+    from .adapters.wechatpay import WeChatPayV3
     return WeChatPayV3(config.wechatpay())
 
 
 def build_context() -> Context:
     s = config.settings()
+    cipher = FieldCipher(config.data_encryption_key())
     return Context(
-        catalog=CatalogRepository(), ledger=StockLedger(),
-        orders=OrderRepository(FieldCipher(config.data_encryption_key())), counters=PurchaseCounters(),
-        idempotency=IdempotencyStore(), people=PeopleRepository(), throttle=LoginThrottle(), audit=AuditLog(),
-        tokens=token_service(), passwords=PasswordHasher(), wechat_factory=_wechat_login, clock=utc_now,
+        catalog=CatalogRepository(), stock=StockLedger(), orders=OrderRepository(cipher), counters=PurchaseCounters(),
+        idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
+        throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(), payment_records=PaymentLedger(),
+        refunds=RefundRepository(), alerts=AlertLog(), unit_of_work=UnitOfWork,
+        clock=utc_now, metrics=EmfMetrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
+        notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),
+        cipher=cipher, payments_factory=_payment_gateway, qr_factory=lambda: QrSigner(config.qr_signing_keys()),
+        wechat_factory=_wechat_login,
         payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
-        payments_factory=_payment_gateway, payment_ledger=PaymentLedger(), tickets=TicketRepository(),
-        qr_factory=lambda: QrSigner(config.qr_signing_keys()), metrics=EmfMetrics(),
-        messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
-        notifier=SnsNotifier(s.alerts_topic_arn, s.region), refunds=RefundRepository(),
-        refund_effects=RefundEffects(), alerts=AlertLog(), refund_max_attempts=s.refund_max_attempts)
+        refund_max_attempts=s.refund_max_attempts)
 
 
 def context() -> Context:

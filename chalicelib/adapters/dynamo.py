@@ -1,25 +1,41 @@
-"""DynamoDB plumbing shared by the repositories: the unit of work (a buffered
-TransactWriteItems), one batched read across tables, and list cursors."""
+"""DynamoDB plumbing shared by the stores: table settings, the unit of work (a buffered
+TransactWriteItems), one batched read across tables, keyed reads, pages and their cursors, and
+the stored forms of times and list elements."""
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import secrets
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from datetime import datetime
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.constants import BATCH_GET_ITEM, TRANSACT_WRITE_ITEMS
-from pynamodb.exceptions import VerboseClientError
+from pynamodb.exceptions import DoesNotExist, QueryError, VerboseClientError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 
 from .. import config
+from ..domain import timeutil
 from ..domain.errors import InvalidInput
+from ..service_layer.ports import Page, WriteRefused
 
 MAX_TRANSACTION_ITEMS = 100
 _connection: Connection | None = None
+M = TypeVar("M", bound=Model)
+
+
+def table_meta(base: str) -> type:
+    """The Meta of a table: its stage-prefixed name, region and endpoint, on-demand capacity."""
+    class Meta:
+        table_name = config.table_name(base)
+        region = config.settings().region
+        host = config.settings().dynamodb_endpoint
+        billing_mode = "PAY_PER_REQUEST"
+    return Meta
 
 
 def connection() -> Connection:
@@ -30,21 +46,120 @@ def connection() -> Connection:
     return _connection
 
 
-class TransactionCancelled(Exception):
-    """The transaction wrote nothing. `failed` names the writes whose condition failed, by the
-    tag each was added with, and `old_items` holds their items where DynamoDB returned them."""
+# ------------------------------------------------------------------ stored forms
 
-    def __init__(self, failed: list[str], codes: list[str | None], old_items: dict[str, dict]) -> None:
-        super().__init__(f"transaction cancelled: {failed or codes}")
-        self.failed = failed
-        self.codes = codes
-        self.old_items = old_items
+def stored_time(value: datetime | None) -> str | None:
+    return timeutil.to_storage(value) if value is not None else None
 
-    @property
-    def conflicted(self) -> bool:
-        """Another transaction on the same items was in flight: a retry may well succeed."""
-        return "TransactionConflict" in self.codes and not self.failed
 
+def read_time(value: str | None) -> datetime | None:
+    return timeutil.from_storage(value) if value else None
+
+
+def plain(value: Any) -> dict[str, Any]:
+    """A list-of-maps element as a dict, whichever form pynamodb deserialized it into."""
+    return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+
+
+def stamp(at: datetime) -> str:
+    """A sortable unique key part: the UTC time plus randomness for writes in the same microsecond."""
+    return f"{timeutil.to_storage(at)}#{secrets.token_hex(4)}"
+
+
+# ------------------------------------------------------------------ reads
+
+def get_or_none(model: type[M], hash_key: str, range_key: str | None = None) -> M | None:
+    """A consistent keyed read; None when there is no such item."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def invalid_cursor() -> InvalidInput:
+    return InvalidInput("cursor is not valid", code="INVALID_CURSOR", field="cursor")
+
+
+def page_of(query: Callable[[dict[str, Any] | None], Any], cursor: str | None, key_names: set[str],
+            convert: Callable[[Any], Any], pinned: dict[str, str] | None = None) -> Page:
+    """One page of a query: the client's cursor is checked (shape, and `pinned` key values that
+    must not change, such as the customer whose orders these are) before DynamoDB sees it."""
+    start = decode_cursor(cursor, key_names)
+    if start is not None and pinned and any(start.get(k) != {"S": v} for k, v in pinned.items()):
+        raise invalid_cursor()
+    try:
+        result = query(start)
+        return Page([convert(r) for r in result], encode_cursor(result.last_evaluated_key))
+    except QueryError as error:
+        # A cursor whose values were altered is rejected by DynamoDB as a bad start key.
+        raise invalid_cursor() from error
+
+
+def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
+    if not last_evaluated_key:
+        return None
+    raw = json.dumps(last_evaluated_key, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, expected_keys: set[str]) -> dict[str, Any] | None:
+    """A cursor is the page's last key. It comes back from the client, so its shape is checked:
+    only the expected key attributes, each a plain string or number value."""
+    if not cursor:
+        return None
+    try:
+        if len(cursor) > 2000:
+            raise ValueError
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(key, dict) or set(key) != expected_keys:
+            raise ValueError
+        for value in key.values():
+            if not (isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("S", "N")
+                    and isinstance(next(iter(value.values())), str)):
+                raise ValueError
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid_cursor() from None
+    return key
+
+
+def batch_get(keys: dict[type[Model], list[str]]) -> dict[type[Model], dict[str, Model]]:
+    """One BatchGetItem across tables (hash-key-only tables), following unprocessed keys.
+
+    The order path needs SKUs, products and counters together; one request instead of three."""
+    requests: dict[str, Any] = {}
+    by_table: dict[str, type[Model]] = {}
+    for model, hash_keys in keys.items():
+        unique = sorted(set(hash_keys))
+        if not unique:
+            continue
+        hash_name = model._hash_key_attribute().attr_name
+        table = model.Meta.table_name
+        by_table[table] = model
+        requests[table] = {"Keys": [{hash_name: {"S": k}} for k in unique], "ConsistentRead": True}
+    found: dict[type[Model], dict[str, Model]] = {model: {} for model in keys}
+    if sum(len(r["Keys"]) for r in requests.values()) > 100:
+        raise ValueError("one batched read fetches at most 100 items")
+    while requests:
+        answer = connection().dispatch(BATCH_GET_ITEM, {"RequestItems": requests})
+        for table, items in answer.get("Responses", {}).items():
+            model = by_table[table]
+            hash_name = model._hash_key_attribute().attr_name
+            for raw in items:
+                found[model][raw[hash_name]["S"]] = model.from_raw_data(raw)
+        requests = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def batch_get_many(model: type[M], hash_keys: Iterable[str]) -> dict[str, M]:
+    """Any number of items of one table, a hundred per BatchGetItem."""
+    ids = list(hash_keys)
+    found: dict[str, M] = {}
+    for start in range(0, len(ids), 100):
+        found.update(batch_get({model: ids[start:start + 100]})[model])  # type: ignore[arg-type]
+    return found
+
+
+# ------------------------------------------------------------------ the unit of work
 
 @dataclass
 class UnitOfWork:
@@ -87,59 +202,4 @@ class UnitOfWork:
             codes = [r.code if r else None for r in reasons]
             failed = [self.tags[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
             old = {self.tags[i]: r.raw_item for i, r in enumerate(reasons) if r and r.raw_item}
-            raise TransactionCancelled(failed, codes, old) from error
-
-
-def batch_get(keys: dict[type[Model], list[str]]) -> dict[type[Model], dict[str, Model]]:
-    """One BatchGetItem across tables (hash-key-only tables), following unprocessed keys.
-
-    The order path needs SKUs, products and counters together; one request instead of three."""
-    requests: dict[str, Any] = {}
-    by_table: dict[str, type[Model]] = {}
-    for model, hash_keys in keys.items():
-        unique = sorted(set(hash_keys))
-        if not unique:
-            continue
-        hash_name = model._hash_key_attribute().attr_name
-        table = model.Meta.table_name
-        by_table[table] = model
-        requests[table] = {"Keys": [{hash_name: {"S": k}} for k in unique], "ConsistentRead": True}
-    found: dict[type[Model], dict[str, Model]] = {model: {} for model in keys}
-    if sum(len(r["Keys"]) for r in requests.values()) > 100:
-        raise ValueError("one batched read fetches at most 100 items")
-    while requests:
-        answer = connection().dispatch(BATCH_GET_ITEM, {"RequestItems": requests})
-        for table, items in answer.get("Responses", {}).items():
-            model = by_table[table]
-            hash_name = model._hash_key_attribute().attr_name
-            for raw in items:
-                found[model][raw[hash_name]["S"]] = model.from_raw_data(raw)
-        requests = answer.get("UnprocessedKeys") or {}
-    return found
-
-
-def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
-    if not last_evaluated_key:
-        return None
-    raw = json.dumps(last_evaluated_key, separators=(",", ":"), sort_keys=True).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, expected_keys: set[str]) -> dict[str, Any] | None:
-    """A cursor is the page's last key. It comes back from the client, so its shape is checked:
-    only the expected key attributes, each a plain string or number value."""
-    if not cursor:
-        return None
-    try:
-        if len(cursor) > 2000:
-            raise ValueError
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(key, dict) or set(key) != expected_keys:
-            raise ValueError
-        for value in key.values():
-            if not (isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("S", "N")
-                    and isinstance(next(iter(value.values())), str)):
-                raise ValueError
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("cursor is not valid", code="INVALID_CURSOR", field="cursor") from None
-    return key
+            raise WriteRefused(failed, "TransactionConflict" in codes, old) from error

@@ -3,16 +3,9 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Protocol
+from typing import Any
 
 import boto3
-
-
-class Messages(Protocol):
-    def refund_approved(self, refund_id: str) -> None: ...
-    def stock_changed(self, sku_ids: list[str]) -> None: ...
-    def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None: ...
-    def code_redeemed(self, order_id: str) -> None: ...
 
 
 class SqsMessages:

@@ -1,13 +1,7 @@
 """Business metrics as CloudWatch embedded metric format (Powertools), one namespace."""
 from __future__ import annotations
 
-from typing import Protocol
-
 NAMESPACE = "micromall"
-
-
-class MetricsPort(Protocol):
-    def count(self, name: str, value: float = 1, unit: str = "Count", **dimensions: str) -> None: ...
 
 
 class EmfMetrics:

@@ -20,13 +20,15 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError
 from pynamodb.models import Model
 
-from .payments import PaymentGatewayError, RefundResult, WeChatPayV3
-from .tables import _meta
+from ..domain.payments import RefundResult
+from ..service_layer.ports import PaymentGatewayError
+from .dynamo import table_meta
+from .wechatpay import WeChatPayV3
 
 
 class SandboxRecord(Model):
     """Local stage only (not part of the deployed tables)."""
-    Meta = _meta("payment-sandbox")
+    Meta = table_meta("payment-sandbox")
     kind = UnicodeAttribute(hash_key=True)           # trade | refund | close
     key = UnicodeAttribute(range_key=True)           # out_trade_no or out_refund_no
     order_id = UnicodeAttribute()

@@ -1,14 +1,12 @@
 """Security primitives: signed tokens, password hashing, and encryption of personal data."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import time
-from dataclasses import dataclass
 
 import jwt
 from cryptography.hazmat.primitives import hashes
@@ -16,21 +14,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..domain.errors import NotAuthenticated
+from ..domain.principal import Principal
+from . import base64url
 
 _ISSUER = "micromall"
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a customer (`user_id`) or a staff member (`username`) with roles."""
-    subject: str
-    kind: str                      # "customer" | "staff"
-    roles: frozenset[str] = frozenset()
-    openid: str | None = None      # a customer's WeChat openid: the payer of their orders
-
-    @property
-    def is_staff(self) -> bool:
-        return self.kind == "staff"
 
 
 class TokenService:
@@ -77,7 +64,7 @@ class PasswordHasher:
     def hash(self, password: str) -> str:
         salt = os.urandom(16)
         digest = hashlib.scrypt(password.encode(), salt=salt, n=self.n, r=self.r, p=self.p, dklen=32)
-        return "scrypt${}${}${}${}${}".format(self.n, self.r, self.p, _b64(salt), _b64(digest))
+        return "scrypt${}${}${}${}${}".format(self.n, self.r, self.p, base64url.encode(salt), base64url.encode(digest))
 
     def verify(self, password: str, stored: str | None) -> bool:
         if stored is None:
@@ -86,11 +73,11 @@ class PasswordHasher:
             return False
         try:
             _, n, r, p, salt, digest = stored.split("$")
-            actual = hashlib.scrypt(password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p),
+            actual = hashlib.scrypt(password.encode(), salt=base64url.decode(salt), n=int(n), r=int(r), p=int(p),
                                     dklen=32)
         except ValueError:
             return False
-        return hmac.compare_digest(actual, _unb64(digest))
+        return hmac.compare_digest(actual, base64url.decode(digest))
 
 
 class FieldCipher:
@@ -107,10 +94,10 @@ class FieldCipher:
 
     def encrypt(self, plaintext: str) -> str:
         nonce = os.urandom(12)
-        return "v1." + _b64(nonce + self._aead.encrypt(nonce, plaintext.encode(), None))
+        return "v1." + base64url.encode(nonce + self._aead.encrypt(nonce, plaintext.encode(), None))
 
     def decrypt(self, token: str) -> str:
-        raw = _unb64(token.removeprefix("v1."))
+        raw = base64url.decode(token.removeprefix("v1."))
         return self._aead.decrypt(raw[:12], raw[12:], None).decode()
 
     def encrypt_json(self, value: object) -> str:
@@ -122,10 +109,3 @@ class FieldCipher:
     def blind_index(self, value: str) -> str:
         return hmac.new(self._index_key, value.encode(), hashlib.sha256).hexdigest()[:32]
 
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

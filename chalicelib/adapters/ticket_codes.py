@@ -6,37 +6,17 @@ before it. Keys have ids: the first key of the ring signs, all of them verify, s
 rotated without invalidating tickets already issued."""
 from __future__ import annotations
 
-import base64
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from ..domain.tickets import Ticket
+from ..domain.tickets import QR_PREFIX as PREFIX, QrClaims, Ticket
+from . import base64url
 
-PREFIX = "MM1"
 MAX_QR_LENGTH = 600
-
-
-@dataclass(frozen=True)
-class QrClaims:
-    ticket_id: str
-    code: str
-    kind: str
-    sku_id: str
-    valid_from: datetime
-    valid_until: datetime
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class QrSigner:
@@ -51,8 +31,8 @@ class QrSigner:
     def sign(self, ticket: Ticket) -> str:
         claims = {"t": ticket.ticket_id, "c": ticket.code, "k": ticket.kind.value, "s": ticket.sku_id,
                   "f": int(ticket.valid_from.timestamp()), "u": int(ticket.valid_until.timestamp())}
-        head = f"{PREFIX}.{self.active_kid}.{_b64(json.dumps(claims, separators=(',', ':')).encode())}"
-        return f"{head}.{_b64(self._private[self.active_kid].sign(head.encode()))}"
+        head = f"{PREFIX}.{self.active_kid}.{base64url.encode(json.dumps(claims, separators=(',', ':')).encode())}"
+        return f"{head}.{base64url.encode(self._private[self.active_kid].sign(head.encode()))}"
 
     def verify(self, payload: str) -> QrClaims | None:
         """The claims of a genuine payload; None for anything forged, altered or unknown."""
@@ -62,8 +42,8 @@ class QrSigner:
         if len(parts) != 4 or parts[0] != PREFIX or parts[1] not in self._public:
             return None
         try:
-            self._public[parts[1]].verify(_unb64(parts[3]), ".".join(parts[:3]).encode())
-            c = json.loads(_unb64(parts[2]))
+            self._public[parts[1]].verify(base64url.decode(parts[3]), ".".join(parts[:3]).encode())
+            c = json.loads(base64url.decode(parts[2]))
             return QrClaims(ticket_id=str(c["t"]), code=str(c["c"]), kind=str(c["k"]), sku_id=str(c["s"]),
                             valid_from=datetime.fromtimestamp(int(c["f"]), timezone.utc),
                             valid_until=datetime.fromtimestamp(int(c["u"]), timezone.utc))
@@ -72,12 +52,8 @@ class QrSigner:
 
     def public_keys(self) -> list[dict[str, str]]:
         return [{"kid": kid, "alg": "Ed25519",
-                 "public_key": _b64(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))}
+                 "public_key": base64url.encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))}
                 for kid, key in self._public.items()]
-
-
-def looks_like_qr(text: str) -> bool:
-    return text.startswith(PREFIX + ".")
 
 
 def render_png(payload: str) -> bytes:

@@ -1,20 +1,95 @@
 """Tickets and pickup codes in DynamoDB, and the one-request redemption."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from functools import reduce
 from typing import Any
 
+from pynamodb.attributes import MapAttribute, UnicodeAttribute
 from pynamodb.constants import UPDATE_ITEM
-from pynamodb.exceptions import DoesNotExist, PutError, VerboseClientError
+from pynamodb.exceptions import PutError, VerboseClientError
+from pynamodb.expressions.condition import Condition
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
 
 from ..domain import timeutil
 from ..domain.model import Session
-from ..domain.redemption import Scan
+from ..domain.redemption import AllOf, AnyOf, Compare, Present, Rule, Scan
 from ..domain.tickets import CodeKind, Ticket, TicketStatus
-from .dynamo import UnitOfWork, connection
-from .repository import _plain, _t
-from .tables import ScanConflictRecord, TicketRecord
+from ..service_layer.ports import RedeemAttempt
+from .dynamo import UnitOfWork, connection, get_or_none, plain, read_time, stored_time, table_meta
+
+
+class OrderTicketsIndex(GlobalSecondaryIndex["TicketRecord"]):
+    class Meta:
+        index_name = "order-tickets-index"
+        projection = AllProjection()
+    order_id = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute(range_key=True)
+
+
+class TicketIdIndex(GlobalSecondaryIndex["TicketRecord"]):
+    class Meta:
+        index_name = "ticket-id-index"
+        projection = AllProjection()
+    ticket_id = UnicodeAttribute(hash_key=True)
+
+
+class RevokedIndex(GlobalSecondaryIndex["TicketRecord"]):
+    """Sparse: revoked codes only, for the scanners' offline pack."""
+    class Meta:
+        index_name = "revoked-index"
+        projection = AllProjection()
+    revoked = UnicodeAttribute(hash_key=True)
+    code = UnicodeAttribute(range_key=True)
+
+
+class TicketRecord(Model):
+    """Admission tickets and pickup codes, keyed by the code so that every scan is one keyed write."""
+    Meta = table_meta("tickets")
+    code = UnicodeAttribute(hash_key=True)
+    ticket_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    user_id = UnicodeAttribute()
+    sku_id = UnicodeAttribute(default="")
+    product_name = UnicodeAttribute()
+    sku_name = UnicodeAttribute()
+    session_start = UnicodeAttribute(null=True)
+    session_end = UnicodeAttribute(null=True)
+    valid_from = UnicodeAttribute()
+    valid_until = UnicodeAttribute()
+    visitor = MapAttribute(null=True)              # name and masked ID number only
+    status = UnicodeAttribute()
+    qr = UnicodeAttribute()
+    issued_at = UnicodeAttribute()
+    redeemed_at = UnicodeAttribute(null=True)
+    redeemed_scanned_at = UnicodeAttribute(null=True)
+    redeemed_gate = UnicodeAttribute(null=True)
+    redeemed_device = UnicodeAttribute(null=True)
+    redeemed_by = UnicodeAttribute(null=True)
+    redeem_nonce = UnicodeAttribute(null=True)
+    revoked = UnicodeAttribute(null=True)
+    order_tickets_index = OrderTicketsIndex()
+    ticket_id_index = TicketIdIndex()
+    revoked_index = RevokedIndex()
+
+
+class ScanConflictRecord(Model):
+    """An offline scan that lost to an earlier scan of the same code: kept for review."""
+    Meta = table_meta("scan-conflicts")
+    code = UnicodeAttribute(hash_key=True)
+    conflict_id = UnicodeAttribute(range_key=True)   # <UTC time>#<random>
+    ticket_id = UnicodeAttribute()
+    scanned_at = UnicodeAttribute()
+    gate = UnicodeAttribute()
+    device_id = UnicodeAttribute()
+    staff = UnicodeAttribute()
+    nonce = UnicodeAttribute(null=True)
+    winner_scanned_at = UnicodeAttribute()
+    winner_gate = UnicodeAttribute()
+    recorded_at = UnicodeAttribute()
 
 
 def ticket_from(record: TicketRecord) -> Ticket:
@@ -26,19 +101,29 @@ def ticket_from(record: TicketRecord) -> Ticket:
         user_id=record.user_id, sku_id=record.sku_id or "", product_name=record.product_name,
         sku_name=record.sku_name, valid_from=timeutil.from_storage(record.valid_from),
         valid_until=timeutil.from_storage(record.valid_until), issued_at=timeutil.from_storage(record.issued_at),
-        session=session, visitor=_plain(record.visitor) if record.visitor else None,
-        status=TicketStatus(record.status), qr=record.qr,
-        redeemed_at=timeutil.from_storage(record.redeemed_at) if record.redeemed_at else None,
+        session=session, visitor=plain(record.visitor) if record.visitor else None,
+        status=TicketStatus(record.status), qr=record.qr, redeemed_at=read_time(record.redeemed_at),
         redeemed_gate=record.redeemed_gate, redeemed_device=record.redeemed_device,
         redeemed_by=record.redeemed_by, redeem_nonce=record.redeem_nonce,
-        extra={"scanned_at": record.redeemed_scanned_at or ""})
+        redeemed_scanned_at=read_time(record.redeemed_scanned_at))
 
 
-@dataclass(frozen=True)
-class RedeemAttempt:
-    """What the one conditional write found: `accepted`, and the ticket as it was before."""
-    accepted: bool
-    before: Ticket | None
+def _stored(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return stored_time(value)
+    return value.value if isinstance(value, Enum) else value
+
+
+def condition_of(rule: Rule) -> Condition:
+    """The domain's rule as the condition of the write, over the ticket's stored attributes."""
+    if isinstance(rule, Present):
+        return getattr(TicketRecord, rule.field).exists()
+    if isinstance(rule, Compare):
+        attribute, value = getattr(TicketRecord, rule.field), _stored(rule.value)
+        return {"==": attribute.__eq__, "!=": attribute.__ne__, "<": attribute.__lt__, "<=": attribute.__le__,
+                ">": attribute.__gt__, ">=": attribute.__ge__}[rule.op](value)
+    parts = [condition_of(part) for part in rule.parts]
+    return reduce(lambda a, b: a | b, parts) if isinstance(rule, AnyOf) else reduce(lambda a, b: a & b, parts)
 
 
 class TicketRepository:
@@ -46,22 +131,24 @@ class TicketRepository:
         uow.put(TicketRecord(
             code=ticket.code, ticket_id=ticket.ticket_id, kind=ticket.kind.value, order_id=ticket.order_id,
             user_id=ticket.user_id, sku_id=ticket.sku_id, product_name=ticket.product_name,
-            sku_name=ticket.sku_name, session_start=_t(ticket.session.start) if ticket.session else None,
-            session_end=_t(ticket.session.end) if ticket.session else None, valid_from=_t(ticket.valid_from),
-            valid_until=_t(ticket.valid_until), visitor=ticket.visitor, status=ticket.status.value, qr=ticket.qr,
-            issued_at=_t(ticket.issued_at)),
+            sku_name=ticket.sku_name, session_start=stored_time(ticket.session.start) if ticket.session else None,
+            session_end=stored_time(ticket.session.end) if ticket.session else None,
+            valid_from=stored_time(ticket.valid_from), valid_until=stored_time(ticket.valid_until),
+            visitor=ticket.visitor, status=ticket.status.value, qr=ticket.qr, issued_at=stored_time(ticket.issued_at)),
             condition=TicketRecord.code.does_not_exist(), tag=f"ticket:{ticket.ticket_id}")
 
+    def revoke(self, uow: UnitOfWork, code: str) -> None:
+        """A refund takes a code back, conditional on it still being unused."""
+        uow.update(TicketRecord(code=code),
+                   [TicketRecord.status.set(TicketStatus.REVOKED.value), TicketRecord.revoked.set("revoked")],
+                   condition=TicketRecord.status == TicketStatus.VALID.value, tag=f"ticket:{code}")
+
     def by_code(self, code: str) -> Ticket | None:
-        try:
-            return ticket_from(TicketRecord.get(code, consistent_read=True))
-        except DoesNotExist:
-            return None
+        record = get_or_none(TicketRecord, code)
+        return ticket_from(record) if record else None
 
     def by_ticket_id(self, ticket_id: str) -> Ticket | None:
-        for record in TicketRecord.ticket_id_index.query(ticket_id, limit=1):
-            return ticket_from(record)
-        return None
+        return next((ticket_from(r) for r in TicketRecord.ticket_id_index.query(ticket_id, limit=1)), None)
 
     def of_order(self, order_id: str) -> list[Ticket]:
         return [ticket_from(r) for r in TicketRecord.order_tickets_index.query(order_id)]
@@ -69,28 +156,16 @@ class TicketRepository:
     def revoked(self) -> list[Ticket]:
         return [ticket_from(r) for r in TicketRecord.revoked_index.query("revoked")]
 
-    def redeem(self, code: str, scan: Scan, now: datetime, expected_ticket_id: str | None,
-               earliest_wins: bool = False) -> RedeemAttempt:
-        """ONE UpdateItem, accepted or not. It applies only to a valid ticket within its validity
-        at the scan's time; the old item comes back either way (ALL_OLD on success, and
-        ReturnValuesOnConditionCheckFailure on failure), so the caller can say why.
-
-        With `earliest_wins` (offline uploads), an earlier scan also takes over a redemption
-        recorded from a later one; the displaced scan is in `before`."""
-        at = _t(scan.at)
-        ready = (TicketRecord.valid_from <= at) & (TicketRecord.valid_until > at)
-        if expected_ticket_id is not None:
-            ready &= TicketRecord.ticket_id == expected_ticket_id
-        condition = TicketRecord.code.exists() & (TicketRecord.status == TicketStatus.VALID.value) & ready
-        if earliest_wins:
-            condition |= (TicketRecord.code.exists() & (TicketRecord.status == TicketStatus.REDEEMED.value)
-                          & (TicketRecord.redeemed_scanned_at > at) & ready)
-        actions = [TicketRecord.status.set(TicketStatus.REDEEMED.value), TicketRecord.redeemed_at.set(_t(now)),
-                   TicketRecord.redeemed_scanned_at.set(at), TicketRecord.redeemed_gate.set(scan.gate),
+    def redeem(self, code: str, scan: Scan, now: datetime, rule: Rule) -> RedeemAttempt:
+        """ONE UpdateItem, accepted or not, conditional on the gate's rule. The old item comes
+        back either way (ALL_OLD on success, ReturnValuesOnConditionCheckFailure on failure), so
+        the caller can say why, or whom a taken-over scan displaced."""
+        actions = [TicketRecord.status.set(TicketStatus.REDEEMED.value), TicketRecord.redeemed_at.set(stored_time(now)),
+                   TicketRecord.redeemed_scanned_at.set(stored_time(scan.at)), TicketRecord.redeemed_gate.set(scan.gate),
                    TicketRecord.redeemed_device.set(scan.device_id), TicketRecord.redeemed_by.set(scan.staff)]
         actions.append(TicketRecord.redeem_nonce.set(scan.nonce) if scan.nonce else TicketRecord.redeem_nonce.remove())
         kwargs = TicketRecord(code=code).get_update_kwargs_from_instance(
-            actions=actions, condition=condition, return_values_on_condition_failure="ALL_OLD")
+            actions=actions, condition=condition_of(rule), return_values_on_condition_failure="ALL_OLD")
         kwargs["ReturnValues"] = "ALL_OLD"
         try:
             answer = connection().dispatch(UPDATE_ITEM, kwargs)
@@ -110,9 +185,10 @@ class TicketRepository:
                         now: datetime) -> bool:
         """Once per losing scan (keyed by its time and nonce), so a re-uploaded batch adds none."""
         record = ScanConflictRecord(
-            code=ticket.code, conflict_id=f"{_t(scan.at)}#{scan.nonce or scan.device_id}", ticket_id=ticket.ticket_id,
-            scanned_at=_t(scan.at), gate=scan.gate, device_id=scan.device_id, staff=scan.staff, nonce=scan.nonce,
-            winner_scanned_at=_t(winner_scanned_at), winner_gate=winner_gate, recorded_at=_t(now))
+            code=ticket.code, conflict_id=f"{stored_time(scan.at)}#{scan.nonce or scan.device_id}",
+            ticket_id=ticket.ticket_id, scanned_at=stored_time(scan.at), gate=scan.gate, device_id=scan.device_id,
+            staff=scan.staff, nonce=scan.nonce, winner_scanned_at=stored_time(winner_scanned_at),
+            winner_gate=winner_gate, recorded_at=stored_time(now))
         try:
             record.save(condition=ScanConflictRecord.conflict_id.does_not_exist())
         except PutError:

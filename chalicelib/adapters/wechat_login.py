@@ -5,15 +5,9 @@ import json
 import re
 import urllib.parse
 import urllib.request
-from typing import Protocol
-
 from ..domain.errors import InvalidInput, NotAuthenticated
 
 _DEV_CODE = re.compile(r"^dev:([A-Za-z0-9_-]{1,64})$")
-
-
-class WeChatLogin(Protocol):
-    def openid_for(self, code: str) -> str: ...
 
 
 class WeChatCode2Session:

@@ -15,16 +15,19 @@ bp = Blueprint(__name__)
 
 @endpoint(bp, "POST", "/auth/wechat/login")
 def wechat_login(call: Call) -> dict[str, Any]:
-    return auth.login_customer(context(), Fields(call.body()).data.get("code"))
+    login = auth.login_customer(context(), Fields(call.body()).data.get("code"))
+    return {"token": login.token, "user_id": login.user_id, "expires_in": login.expires_in}
 
 
 @endpoint(bp, "POST", "/auth/staff/login")
 def staff_login(call: Call) -> dict[str, Any]:
     body = Fields(call.body())
     source_ip = ((call.request.context or {}).get("identity") or {}).get("sourceIp")
-    return auth.login_staff(context(), body.data.get("username"), body.data.get("password"), source_ip)
+    login = auth.login_staff(context(), body.data.get("username"), body.data.get("password"), source_ip)
+    return {"token": login.token, "roles": list(login.roles), "expires_in": login.expires_in}
 
 
 @endpoint(bp, "POST", "/admin/staff")
 def create_staff(call: Call) -> dict[str, Any]:
-    return auth.create_staff(context(), call.actor, parse_new_staff(call.body()))
+    created = auth.create_staff(context(), call.actor, parse_new_staff(call.body()))
+    return {"username": created.username, "roles": created.roles}

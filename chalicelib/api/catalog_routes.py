@@ -9,39 +9,36 @@ from ..domain.commands import parse_new_product
 from ..domain.errors import InvalidInput
 from ..service_layer import catalog
 from .http import Call, endpoint
-from .views import Views
+from .views import views
 
 bp = Blueprint(__name__)
-
-
-def _views() -> Views:
-    return Views(context().venue_timezone)
 
 
 @endpoint(bp, "POST", "/admin/products")
 def create_product(call: Call) -> dict[str, Any]:
     product, skus = catalog.create_product(context(), call.actor, parse_new_product(call.body()))
-    return _views().product(product, skus, staff=True)
+    return views().product(product, skus, staff=True)
 
 
 @endpoint(bp, "GET", "/admin/products/{product_id}")
 def admin_product(call: Call, product_id: str) -> dict[str, Any]:
-    return _views().product(*catalog.admin_product(context(), product_id), staff=True)
+    return views().product(*catalog.admin_product(context(), product_id), staff=True)
 
 
 @endpoint(bp, "PATCH", "/admin/products/{product_id}")
 def update_product(call: Call, product_id: str) -> dict[str, Any]:
-    return _views().product(*catalog.update_product(context(), call.actor, product_id, call.body()), staff=True)
+    return views().product(*catalog.update_product(context(), call.actor, product_id, call.body()), staff=True)
 
 
 @endpoint(bp, "POST", "/admin/products/{product_id}/skus")
 def add_sku(call: Call, product_id: str) -> dict[str, Any]:
-    return _views().sku(catalog.add_sku(context(), call.actor, product_id, call.body()), staff=True)
+    return views().sku(catalog.add_sku(context(), call.actor, product_id, call.body()), staff=True)
 
 
 @endpoint(bp, "POST", "/admin/products/import")
 def import_products(call: Call) -> dict[str, Any]:
-    return catalog.import_products(context(), call.actor, call.text())
+    result = catalog.import_products(context(), call.actor, call.text())
+    return {"created": result.created, "errors": result.errors}
 
 
 @endpoint(bp, "GET", "/catalog/products")
@@ -53,10 +50,10 @@ def list_products(call: Call) -> dict[str, Any]:
     entries, cursor = catalog.catalog_page(ctx, call.limit(), call.cursor(), kind, call.query("category"),
                                            call.query("tag"))
     now = ctx.clock()
-    return {"items": [_views().product(p, skus, now) for p, skus in entries], "next": cursor}
+    return {"items": [views().product(p, skus, now) for p, skus in entries], "next": cursor}
 
 
 @endpoint(bp, "GET", "/catalog/products/{product_id}")
 def get_product(call: Call, product_id: str) -> dict[str, Any]:
     ctx = context()
-    return _views().product(*catalog.catalog_product(ctx, product_id), now=ctx.clock())
+    return views().product(*catalog.catalog_product(ctx, product_id), now=ctx.clock())

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from .. import config, observability
 from ..adapters.messaging import delay_retry
 from ..bootstrap import context
-from ..service_layer import alerts, refunds, schedule
+from ..service_layer import alerts, orders, refunds, schedule
 
 log = logging.getLogger("micromall.events")
 
@@ -45,7 +45,21 @@ def _refund_record(record: SQSRecord) -> None:
 
 
 def _alert_record(record: SQSRecord) -> None:
-    alerts.handle_message(context(), record.message_id, json.loads(record.body))
+    """The back-office queue: low-stock checks, alerts to keep and send, orders to complete."""
+    ctx, body = context(), json.loads(record.body)
+    kind = body.get("type")
+    if kind == "stock_changed":
+        for sku_id in body.get("sku_ids", [])[:100]:
+            alerts.check_low_stock(ctx, str(sku_id))
+    elif kind == "code_redeemed":
+        orders.complete_if_all_used(ctx, str(body.get("order_id", "")))
+    elif kind == "alert":
+        # Keyed by the queue message id: a redelivered message stores and sends nothing new.
+        alerts.raise_alert(ctx, "M" + record.message_id, str(body.get("kind", "other")),
+                           str(body.get("severity", "warning")), str(body.get("message", "")),
+                           dict(body.get("details") or {}))
+    else:
+        log.warning("unknown alerts message type %r", kind)
 
 
 def _processor() -> BatchProcessor:

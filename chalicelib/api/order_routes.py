@@ -10,13 +10,9 @@ from ..domain.errors import InvalidInput
 from ..domain.validation import Fields
 from ..service_layer import orders, tickets
 from .http import Call, Reply, endpoint
-from .views import Views
+from .views import views
 
 bp = Blueprint(__name__)
-
-
-def _views() -> Views:
-    return Views(context().venue_timezone)
 
 
 def _idempotency_key(call: Call) -> str | None:
@@ -30,39 +26,38 @@ def _idempotency_key(call: Call) -> str | None:
 
 @endpoint(bp, "POST", "/orders")
 def place_order(call: Call) -> Reply:
+    ctx = context()
     body = call.body()
-    command = parse_place_order(body)
-    status, answer = orders.place_order(context(), call.actor, command, _views().order,
-                                        idempotency_key=_idempotency_key(call),
-                                        request_fingerprint=orders.fingerprint(body))
-    return Reply(answer, status)
+    placed = orders.place_order(ctx, call.actor, parse_place_order(body), idempotency_key=_idempotency_key(call),
+                                request_fingerprint=orders.fingerprint(ctx, body))
+    # A replay answers as the first request was answered: 201 and the order as placed.
+    return Reply({**views().order(placed.order), "payment": placed.payment}, 201)
 
 
 @endpoint(bp, "GET", "/orders")
 def my_orders(call: Call) -> dict[str, Any]:
     page = orders.my_orders(context(), call.actor, call.limit(), call.cursor())
-    views = _views()
-    return {"items": [views.order(o) for o in page.items], "next": page.next}
+    shown = views()
+    return {"items": [shown.order(o) for o in page.items], "next": page.next}
 
 
 @endpoint(bp, "GET", "/orders/{order_id}")
 def get_order(call: Call, order_id: str) -> dict[str, Any]:
     ctx = context()
     order = orders.get_order(ctx, call.actor, order_id)
-    return _views().order(order, pickup=tickets.pickup_ticket(ctx, order))
+    return views().order(order, pickup=tickets.pickup_ticket(ctx, order))
 
 
 @endpoint(bp, "POST", "/orders/{order_id}/cancel")
 def cancel_order(call: Call, order_id: str) -> dict[str, Any]:
-    return _views().order(orders.cancel_order(context(), call.actor, order_id))
+    return views().order(orders.cancel_order(context(), call.actor, order_id))
 
 
 @endpoint(bp, "GET", "/admin/orders")
 def search_orders(call: Call) -> dict[str, Any]:
-    found, cursor = orders.search_orders(context(), call.query("status"), call.query("q"), call.limit(),
-                                         call.cursor())
-    views = _views()
-    return {"items": [views.order(o) for o in found], "next": cursor}
+    page = orders.search_orders(context(), call.query("status"), call.query("q"), call.limit(), call.cursor())
+    shown = views()
+    return {"items": [shown.order(o) for o in page.items], "next": page.next}
 
 
 @endpoint(bp, "POST", "/admin/orders/{order_id}/ship")
@@ -70,4 +65,4 @@ def ship_order(call: Call, order_id: str) -> dict[str, Any]:
     body = Fields(call.body())
     carrier = body.string("carrier", max_len=50) or ""
     tracking_no = body.string("tracking_no", max_len=64) or ""
-    return _views().order(orders.ship_order(context(), call.actor, order_id, carrier, tracking_no))
+    return views().order(orders.ship_order(context(), call.actor, order_id, carrier, tracking_no))

@@ -20,7 +20,5 @@ def pay_again(call: Call, order_id: str) -> dict[str, Any]:
 @endpoint(bp, "POST", "/payments/wechat/notify")
 def wechat_notify(call: Call) -> Response:
     # The signature covers the raw body: it is passed on exactly as received.
-    status, body = payments.receive_notification(context(), call.request.headers, call.text())
-    if body is None:
-        return Response(body="", status_code=status)
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+    payments.receive_notification(context(), call.request.headers, call.text())
+    return Response(body="", status_code=204)

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from chalice import Blueprint
 
 from ..bootstrap import context
-from ..domain.errors import InvalidInput
+from ..service_layer import auth
 from .http import Call, endpoint
-from .views import Views
+from .views import views
 
 bp = Blueprint(__name__)
 
@@ -26,12 +25,6 @@ def openapi(call: Call) -> dict[str, Any]:
 
 @endpoint(bp, "GET", "/admin/audit")
 def audit(call: Call) -> dict[str, Any]:
-    ctx = context()
-    day = call.query("date") or ctx.clock().strftime("%Y-%m-%d")
-    try:
-        datetime.strptime(day, "%Y-%m-%d")
-    except ValueError:
-        raise InvalidInput("date must be YYYY-MM-DD (UTC)", field="date") from None
-    page = ctx.audit.page(day, call.limit(), call.cursor())
-    views = Views(ctx.venue_timezone)
-    return {"items": [{**e, "at": views.time(e["at"])} for e in page.items], "next": page.next}
+    page = auth.audit_page(context(), call.query("date"), call.limit(), call.cursor())
+    shown = views()
+    return {"items": [shown.audit_entry(e) for e in page.items], "next": page.next}

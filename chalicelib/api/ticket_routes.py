@@ -8,13 +8,9 @@ from ..adapters.ticket_codes import render_png
 from ..bootstrap import context
 from ..service_layer import redemption, tickets
 from .http import Call, Reply, endpoint
-from .views import Views
+from .views import views
 
 bp = Blueprint(__name__)
-
-
-def _views() -> Views:
-    return Views(context().venue_timezone)
 
 
 def _png(payload: str) -> Response:
@@ -25,9 +21,8 @@ def _png(payload: str) -> Response:
 @endpoint(bp, "GET", "/orders/{order_id}/tickets")
 def order_tickets(call: Call, order_id: str) -> dict[str, Any]:
     ctx = context()
-    views = _views()
-    now = ctx.clock()
-    return {"items": [views.ticket(t, now) for t in tickets.tickets_of_order(ctx, call.actor, order_id)]}
+    shown, now = views(), ctx.clock()
+    return {"items": [shown.ticket(t, now) for t in tickets.tickets_of_order(ctx, call.actor, order_id)]}
 
 
 @endpoint(bp, "GET", "/tickets/{ticket_id}/qr.png")
@@ -42,15 +37,23 @@ def pickup_qr(call: Call, order_id: str) -> Response:
 
 @endpoint(bp, "POST", "/redemptions")
 def redeem(call: Call) -> Reply:
-    answer = redemption.redeem(context(), call.actor, redemption.parse_scan(call.body()), _views())
-    return Reply(answer.body, answer.status)
+    status, body = views().redemption(redemption.redeem(context(), call.actor, redemption.parse_scan(call.body())))
+    return Reply(body, status)
 
 
 @endpoint(bp, "POST", "/redemptions/batch")
 def redeem_batch(call: Call) -> dict[str, Any]:
-    return {"results": redemption.redeem_batch(context(), call.actor, call.body(), _views())}
+    shown = views()
+    results = []
+    for result in redemption.redeem_batch(context(), call.actor, call.body()):
+        entry: dict[str, Any] = {"nonce": result.nonce, "result": "ok" if result.outcome.admitted else "rejected"}
+        if not result.outcome.admitted:
+            entry["reason"] = shown.redemption(result.outcome)[1]["reason"]
+        results.append(entry)
+    return {"results": results}
 
 
 @endpoint(bp, "GET", "/scanner/offline-pack")
 def offline_pack(call: Call) -> dict[str, Any]:
-    return redemption.offline_pack(context(), _views())
+    pack = redemption.offline_pack(context())
+    return {"keys": pack.keys, "revoked": pack.revoked, "generated_at": views().time(pack.generated_at)}

@@ -4,10 +4,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..domain.model import Order, OrderLine, Product, Sku
+from ..bootstrap import context
+from ..domain.back_office import Alert, AuditEntry
+from ..domain.model import Order, OrderLine, Product, Sku, StockMovement
 from ..domain.personal_data import mask_id_number, mask_phone
+from ..domain.redemption import Reason
+from ..domain.refunds import Refund
 from ..domain.tickets import Ticket, display_code
 from ..domain.timeutil import to_display
+from ..service_layer.redemption import Redemption
+
+_REDEMPTION_MESSAGES = {
+    Reason.INVALID: "not a ticket or pickup code of this venue",
+    Reason.REVOKED: "this code was revoked (refunded)",
+    Reason.UNPAID: "the order is not paid",
+    Reason.ALREADY_REDEEMED: "this code was already used",
+    Reason.NOT_YET_VALID: "not valid yet",
+    Reason.EXPIRED: "no longer valid",
+}
+
+
+def views() -> "Views":
+    """The views of this venue (its time zone)."""
+    return Views(context().venue_timezone)
 
 
 class Views:
@@ -97,3 +116,52 @@ class Views:
         if pickup is not None:
             data["pickup"] = {"code": display_code(pickup.code), "qr": pickup.qr, "status": pickup.status.value}
         return data
+
+    def inventory_item(self, sku: Sku) -> dict[str, Any]:
+        return {"sku_id": sku.sku_id, "product_id": sku.product_id, "name": sku.name, "available": sku.available,
+                "reserved": sku.reserved, "sold": sku.sold, "low_stock_threshold": sku.low_stock_threshold}
+
+    def movement(self, m: StockMovement) -> dict[str, Any]:
+        return {"delta": m.delta, "reason": m.reason, "actor": m.actor, "order_id": m.order_id, "at": self.time(m.at)}
+
+    def refund(self, refund: Refund) -> dict[str, Any]:
+        data: dict[str, Any] = {"refund_id": refund.refund_id, "order_id": refund.order_id,
+                                "status": refund.status.value, "amount": refund.amount, "reason": refund.reason,
+                                "source": refund.source, "created_at": self.time(refund.created_at),
+                                "tickets": len(refund.ticket_codes)}
+        for name in ("decided_by", "reject_reason", "last_error"):
+            if getattr(refund, name):
+                data[name] = getattr(refund, name)
+        return data
+
+    def alert(self, alert: Alert) -> dict[str, Any]:
+        return {"alert_id": alert.alert_id, "kind": alert.kind, "severity": alert.severity,
+                "message": alert.message, "details": alert.details, "created_at": self.time(alert.created_at)}
+
+    def audit_entry(self, e: AuditEntry) -> dict[str, Any]:
+        return {"actor": e.actor, "action": e.action, "target": e.target, "source_ip": e.source_ip,
+                "details": e.details, "at": self.time(e.at)}
+
+    def redemption(self, r: Redemption) -> tuple[int, dict[str, Any]]:
+        """200 admitted; 404 for a code that is not ours; 409 for any other refusal."""
+        ticket = r.ticket
+        if r.admitted and ticket is not None:
+            body: dict[str, Any] = {
+                "result": "ok", "kind": ticket.kind.value, "redeemed_at": self.time(r.redeemed_at), "gate": r.gate,
+                "ticket_id": ticket.ticket_id, "order_id": ticket.order_id, "code": display_code(ticket.code),
+                "product_name": ticket.product_name, "sku_name": ticket.sku_name}
+            if ticket.session:
+                body["session"] = {"start": self.time(ticket.session.start), "end": self.time(ticket.session.end)}
+            if ticket.visitor:
+                body["visitor"] = ticket.visitor
+            return 200, body
+        reason = r.reason or Reason.INVALID
+        body = {"result": "rejected", "reason": reason.value, "code": reason.value.upper(),
+                "message": _REDEMPTION_MESSAGES[reason], "details": {}}
+        if ticket is not None:
+            body["ticket_id"] = ticket.ticket_id
+            body["valid_from"], body["valid_until"] = self.time(ticket.valid_from), self.time(ticket.valid_until)
+            if reason is Reason.ALREADY_REDEEMED:
+                body["first_redeemed_at"] = self.time(ticket.redeemed_at)
+                body["first_gate"] = ticket.redeemed_gate
+        return (404 if reason is Reason.INVALID else 409), body

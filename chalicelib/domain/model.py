@@ -1,6 +1,7 @@
 """Catalog, stock and orders as plain objects, with the rules that decide what may be sold."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -185,8 +186,23 @@ class Order:
     def total(self) -> int:
         return sum(line.subtotal for line in self.lines)
 
+    def as_placed(self) -> "Order":
+        """The order as it was when placed: what an Idempotency-Key replay answers."""
+        return dataclasses.replace(self, status=OrderStatus.PENDING_PAYMENT, history=self.history[:1],
+                                   shipment=None, paid_at=None, transaction_id=None)
+
     def quantities_by_product(self) -> dict[str, int]:
         totals: dict[str, int] = {}
         for line in self.lines:
             totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
         return totals
+
+
+@dataclass(frozen=True)
+class StockMovement:
+    """One line of a SKU's stock ledger: every change of `available`, with who or what made it."""
+    delta: int
+    reason: str
+    at: datetime
+    actor: str | None = None
+    order_id: str | None = None

@@ -1,11 +1,13 @@
 """Redemption (核销) as explicit, ordered checks that each give a reason, as in pretix's
-checkin service. The storage layer makes ONE conditional write; when it fails, the ticket as
-it was is run through these same checks to say why."""
+checkin service. The rule is written once, as data: the storage layer turns it into the ONE
+conditional write of a scan, and when that write is refused, the same rule run over the ticket
+as it was (the write's own answer) says which check failed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any, Union
 
 from .tickets import Ticket, TicketStatus
 
@@ -13,7 +15,7 @@ from .tickets import Ticket, TicketStatus
 class Reason(str, Enum):
     INVALID = "invalid"
     REVOKED = "revoked"
-    UNPAID = "unpaid"
+    UNPAID = "unpaid"              # in the contract; no code is issued before payment today
     ALREADY_REDEEMED = "already_redeemed"
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
@@ -30,21 +32,92 @@ class Scan:
     nonce: str | None = None
 
 
-def rejection_reason(ticket: Ticket | None, scan: Scan, expected_ticket_id: str | None = None) -> Reason | None:
-    """None when the ticket may be admitted now; otherwise the first reason, in this order."""
-    if ticket is None or (expected_ticket_id is not None and ticket.ticket_id != expected_ticket_id):
+# ------------------------------------------------------------------ the rule language
+
+@dataclass(frozen=True)
+class Present:
+    field: str
+
+
+@dataclass(frozen=True)
+class Compare:
+    field: str
+    op: str                        # == != < <= > >=
+    value: Any
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    parts: tuple["Rule", ...]
+
+
+@dataclass(frozen=True)
+class AllOf:
+    parts: tuple["Rule", ...]
+
+
+Rule = Union[Present, Compare, AnyOf, AllOf]
+
+_OPS = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
+        "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+def holds(rule: Rule, ticket: Ticket) -> bool:
+    """The rule over a ticket, with DynamoDB's meaning: comparing a missing value is false."""
+    if isinstance(rule, Present):
+        return getattr(ticket, rule.field) is not None
+    if isinstance(rule, Compare):
+        value = getattr(ticket, rule.field)
+        if value is None:
+            return False
+        value = value.value if isinstance(value, Enum) else value
+        return bool(_OPS[rule.op](value, rule.value))
+    if isinstance(rule, AnyOf):
+        return any(holds(part, ticket) for part in rule.parts)
+    return all(holds(part, ticket) for part in rule.parts)
+
+
+# ------------------------------------------------------------------ the gate's rule
+
+def admission_checks(at: datetime, expected_ticket_id: str | None,
+                     earliest_wins: bool = False) -> list[tuple[Reason, Rule]]:
+    """What a code must satisfy to be admitted at `at`, in the order the reasons are given.
+    With `earliest_wins` (offline uploads) an earlier scan also takes over a redemption that a
+    later scan recorded."""
+    checks: list[tuple[Reason, Rule]] = [(Reason.INVALID, Present("code"))]
+    if expected_ticket_id is not None:
+        checks.append((Reason.INVALID, Compare("ticket_id", "==", expected_ticket_id)))
+    unused: Rule = Compare("status", "!=", TicketStatus.REDEEMED.value)
+    if earliest_wins:
+        unused = AnyOf((unused, Compare("redeemed_scanned_at", ">", at)))
+    checks += [(Reason.REVOKED, Compare("status", "!=", TicketStatus.REVOKED.value)),
+               (Reason.ALREADY_REDEEMED, unused),
+               (Reason.NOT_YET_VALID, Compare("valid_from", "<=", at)),
+               (Reason.EXPIRED, Compare("valid_until", ">", at))]
+    return checks
+
+
+def admission_condition(checks: list[tuple[Reason, Rule]]) -> Rule:
+    return AllOf(tuple(rule for _, rule in checks))
+
+
+class RuleDisagreement(Exception):
+    """The write was refused but the rule admits the ticket as it was: never expected, since
+    both read the same item. Surfaced, never papered over with a reason."""
+
+
+def rejection_reason(ticket: Ticket | None, checks: list[tuple[Reason, Rule]]) -> Reason | None:
+    """None when the ticket may be admitted; otherwise the first check it fails."""
+    if ticket is None:
         return Reason.INVALID
-    if ticket.status is TicketStatus.REVOKED:
-        return Reason.REVOKED
-    if ticket.extra.get("paid") == "false":
-        return Reason.UNPAID
-    if ticket.status is TicketStatus.REDEEMED:
-        return Reason.ALREADY_REDEEMED
-    if scan.at < ticket.valid_from:
-        return Reason.NOT_YET_VALID
-    if scan.at >= ticket.valid_until:
-        return Reason.EXPIRED
-    return None
+    return next((reason for reason, rule in checks if not holds(rule, ticket)), None)
+
+
+def refused_because(ticket: Ticket | None, checks: list[tuple[Reason, Rule]]) -> Reason:
+    reason = rejection_reason(ticket, checks)
+    if reason is None:
+        raise RuleDisagreement(f"the write refused ticket {ticket.ticket_id if ticket else '?'} the rule admits")
+    return reason
 
 
 def is_repeat_of_first_scan(ticket: Ticket | None, scan: Scan) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -12,6 +12,7 @@ from .identifiers import new_reference
 from .model import Fulfillment, Kind, Order, Session
 from .personal_data import mask_id_number
 
+QR_PREFIX = "MM1"                # MM1.<kid>.<payload>.<signature>: see adapters/ticket_codes.py
 CODE_DIGITS = 12                 # 10^12 codes: guessing a live one is hopeless at any scan rate
 PICKUP_VALIDITY = timedelta(days=90)
 _NON_DIGITS = re.compile(r"[\s-]")
@@ -32,6 +33,21 @@ class CodeKind(str, Enum):
 def new_code() -> str:
     """Random digits from the OS CSPRNG, unlike time- or sequence-based codes."""
     return "".join(str(secrets.randbelow(10)) for _ in range(CODE_DIGITS))
+
+
+@dataclass(frozen=True)
+class QrClaims:
+    """What a genuine QR payload says of its code."""
+    ticket_id: str
+    code: str
+    kind: str
+    sku_id: str
+    valid_from: datetime
+    valid_until: datetime
+
+
+def looks_like_qr(text: str) -> bool:
+    return text.startswith(QR_PREFIX + ".")
 
 
 def display_code(code: str) -> str:
@@ -67,7 +83,7 @@ class Ticket:
     redeemed_device: str | None = None
     redeemed_by: str | None = None
     redeem_nonce: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    redeemed_scanned_at: datetime | None = None   # when the winning scan happened (offline: the scanner's clock)
 
     def shown_status(self, now: datetime) -> TicketStatus:
         if self.status is TicketStatus.VALID and now >= self.valid_until:

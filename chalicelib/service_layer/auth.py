@@ -1,25 +1,55 @@
 """Logging in customers and staff, and managing staff accounts."""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-from ..adapters.dynamo import TransactionCancelled
-from ..adapters.security import Principal
 from ..domain.commands import NewStaff
 from ..domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
-from .context import Actor, Context
+from ..domain.principal import Principal
+from . import ports
+from .context import Actor
+from .writes import commit
 
 
-def login_customer(ctx: Context, code: object) -> dict[str, Any]:
+class Staffing(Protocol):
+    """What logging in and managing staff touch."""
+    @property
+    def people(self) -> ports.PeopleStore: ...
+    @property
+    def throttle(self) -> ports.LoginThrottle: ...
+    @property
+    def audit(self) -> ports.AuditTrail: ...
+    @property
+    def tokens(self) -> ports.Tokens: ...
+    @property
+    def passwords(self) -> ports.Passwords: ...
+    @property
+    def wechat(self) -> ports.WeChatLogin: ...
+    @property
+    def clock(self) -> ports.Clock: ...
+    def unit_of_work(self) -> ports.Writes: ...
+
+
+@dataclass(frozen=True)
+class Login:
+    token: str
+    expires_in: int
+    user_id: str | None = None          # customers
+    roles: tuple[str, ...] = ()         # staff
+
+
+def login_customer(ctx: Staffing, code: object) -> Login:
     if not isinstance(code, str) or not 1 <= len(code) <= 200:
         raise InvalidInput("code must be the string from wx.login", field="code")
     openid = ctx.wechat.openid_for(code)
     user_id = ctx.people.user_id_for(openid, ctx.clock())
     token = ctx.tokens.issue(Principal(user_id, "customer", openid=openid))
-    return {"token": token, "user_id": user_id, "expires_in": ctx.tokens.ttl_seconds}
+    return Login(token, ctx.tokens.ttl_seconds, user_id=user_id)
 
 
-def login_staff(ctx: Context, username: object, password: object, source_ip: str | None) -> dict[str, Any]:
+def login_staff(ctx: Staffing, username: object, password: object, source_ip: str | None) -> Login:
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password \
             or len(username) > 64 or len(password) > 200:
         raise InvalidInput("username and password are required strings", field="username")
@@ -38,26 +68,21 @@ def login_staff(ctx: Context, username: object, password: object, source_ip: str
     ctx.throttle.clear(username)
     ctx.audit.record(username, "login", now, source_ip=source_ip)
     token = ctx.tokens.issue(Principal(username, "staff", member.roles))
-    return {"token": token, "roles": sorted(member.roles), "expires_in": ctx.tokens.ttl_seconds}
+    return Login(token, ctx.tokens.ttl_seconds, roles=tuple(sorted(member.roles)))
 
 
-def create_staff(ctx: Context, actor: Actor, command: NewStaff) -> dict[str, Any]:
+def create_staff(ctx: Staffing, actor: Actor, command: NewStaff) -> NewStaff:
     now = ctx.clock()
     uow = ctx.unit_of_work()
     ctx.people.add_staff(uow, command.username, ctx.passwords.hash(command.password), command.roles,
                          actor.name, now)
     ctx.audit.record(actor.name, "staff_created", now, target=command.username, source_ip=actor.source_ip,
                      details={"roles": command.roles}, uow=uow)
-    try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        if "staff" in cancelled.failed:
-            raise Conflict(f"username {command.username} is taken", code="USERNAME_TAKEN") from None
-        raise
-    return {"username": command.username, "roles": command.roles}
+    commit(uow, {"staff": lambda _: Conflict(f"username {command.username} is taken", code="USERNAME_TAKEN")})
+    return command
 
 
-def ensure_staff(ctx: Context, actor: Actor, command: NewStaff) -> bool:
+def ensure_staff(ctx: Staffing, actor: Actor, command: NewStaff) -> bool:
     """Creates the account unless it exists (the local stack's seeded admin); True if created."""
     if ctx.people.staff(command.username) is not None:
         return False
@@ -66,3 +91,13 @@ def ensure_staff(ctx: Context, actor: Actor, command: NewStaff) -> bool:
     except Conflict:
         return False
     return True
+
+
+def audit_page(ctx: Staffing, day: str | None, limit: int, cursor: str | None) -> ports.Page:
+    """One UTC day of the audit log, newest first (today when no day is given)."""
+    day = day or ctx.clock().strftime("%Y-%m-%d")
+    try:
+        datetime.strptime(day, "%Y-%m-%d")
+    except ValueError:
+        raise InvalidInput("date must be YYYY-MM-DD (UTC)", field="date") from None
+    return ctx.audit.page(day, limit, cursor)

@@ -2,17 +2,36 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from ..adapters.dynamo import TransactionCancelled
-from ..adapters.repository import Page
 from ..domain import identifiers
 from ..domain.commands import NewProduct, NewSku, parse_product_changes, parse_sku
 from ..domain.csv_import import parse_catalog_csv
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.model import Product, Sku
-from .context import Actor, Context
+from . import ports
+from .context import Actor
+from .writes import commit
+
+
+class Cataloguing(Protocol):
+    @property
+    def catalog(self) -> ports.CatalogStore: ...
+    @property
+    def stock(self) -> ports.StockStore: ...
+    @property
+    def audit(self) -> ports.AuditTrail: ...
+    @property
+    def clock(self) -> ports.Clock: ...
+    def unit_of_work(self) -> ports.Writes: ...
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    errors: list[dict[str, Any]] = field(default_factory=list)     # [{"line", "message"}]
 
 
 def _sku_from(new: NewSku, product_id: str) -> Sku:
@@ -22,7 +41,7 @@ def _sku_from(new: NewSku, product_id: str) -> Sku:
                attributes=new.attributes)
 
 
-def create_product(ctx: Context, actor: Actor, command: NewProduct, action: str = "product_created"
+def create_product(ctx: Cataloguing, actor: Actor, command: NewProduct, action: str = "product_created"
                    ) -> tuple[Product, list[Sku]]:
     """The product, its SKUs, their initial stock movements and the audit record: one transaction."""
     now = ctx.clock()
@@ -36,21 +55,21 @@ def create_product(ctx: Context, actor: Actor, command: NewProduct, action: str 
     uow = ctx.unit_of_work()
     ctx.catalog.add_product(uow, product, now)
     for sku in skus:
-        ctx.ledger.add_sku(uow, sku, now, actor.name)
+        ctx.stock.add_sku(uow, sku, now, actor.name)
     ctx.audit.record(actor.name, action, now, target=product_id, source_ip=actor.source_ip,
                      details={"name": product.name, "skus": len(skus)}, uow=uow)
-    uow.commit()
+    commit(uow)
     return product, skus
 
 
-def _existing(ctx: Context, product_id: str) -> Product:
+def _existing(ctx: Cataloguing, product_id: str) -> Product:
     product = ctx.catalog.product(product_id) if identifiers.PRODUCT_ID.match(product_id) else None
     if product is None:
         raise NotFound("no such product", code="PRODUCT_NOT_FOUND", product_id=product_id)
     return product
 
 
-def update_product(ctx: Context, actor: Actor, product_id: str, body: object) -> tuple[Product, list[Sku]]:
+def update_product(ctx: Cataloguing, actor: Actor, product_id: str, body: object) -> tuple[Product, list[Sku]]:
     before = _existing(ctx, product_id)
     changes = parse_product_changes(body, before.kind)
     after = dataclasses.replace(before, **changes)
@@ -62,17 +81,12 @@ def update_product(ctx: Context, actor: Actor, product_id: str, body: object) ->
     ctx.audit.record(actor.name, "product_updated", now, target=product_id, source_ip=actor.source_ip,
                      details={k: (v.value if hasattr(v, "value") else v) for k, v in changes.items()
                               if k not in ("description",)}, uow=uow)
-    try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        if "product" in cancelled.failed:
-            raise Conflict("the product was changed by someone else; reload and try again",
-                           code="EDIT_CONFLICT") from None
-        raise
+    commit(uow, {"product": lambda _: Conflict("the product was changed by someone else; reload and try again",
+                                                 code="EDIT_CONFLICT")})
     return admin_product(ctx, product_id)
 
 
-def add_sku(ctx: Context, actor: Actor, product_id: str, body: object) -> Sku:
+def add_sku(ctx: Cataloguing, actor: Actor, product_id: str, body: object) -> Sku:
     product = _existing(ctx, product_id)
     if len(product.sku_ids) >= 1000:
         raise Conflict("a product has at most 1000 SKUs", code="TOO_MANY_SKUS")
@@ -80,14 +94,14 @@ def add_sku(ctx: Context, actor: Actor, product_id: str, body: object) -> Sku:
     now = ctx.clock()
     uow = ctx.unit_of_work()
     ctx.catalog.add_sku_to_product(uow, product_id, sku.sku_id, now)
-    ctx.ledger.add_sku(uow, sku, now, actor.name)
+    ctx.stock.add_sku(uow, sku, now, actor.name)
     ctx.audit.record(actor.name, "sku_added", now, target=sku.sku_id, source_ip=actor.source_ip,
                      details={"product_id": product_id, "stock": sku.available}, uow=uow)
-    uow.commit()
+    commit(uow)
     return sku
 
 
-def import_products(ctx: Context, actor: Actor, text: str) -> dict[str, Any]:
+def import_products(ctx: Cataloguing, actor: Actor, text: str) -> ImportResult:
     """Each product of the file is created on its own: a bad product is reported by line and
     the good ones are still created."""
     parsed, errors = parse_catalog_csv(text)
@@ -99,12 +113,12 @@ def import_products(ctx: Context, actor: Actor, text: str) -> dict[str, Any]:
         except DomainError as error:
             errors.append({"line": first_line, "message": error.message})
     errors.sort(key=lambda e: e["line"])
-    return {"created": created, "errors": errors}
+    return ImportResult(created, errors)
 
 
-def admin_product(ctx: Context, product_id: str) -> tuple[Product, list[Sku]]:
+def admin_product(ctx: Cataloguing, product_id: str) -> tuple[Product, list[Sku]]:
     product = _existing(ctx, product_id)
-    skus = ctx.catalog.skus(product.sku_ids)
+    skus = ctx.stock.skus(product.sku_ids)
     return product, [skus[s] for s in product.sku_ids if s in skus]
 
 
@@ -112,20 +126,20 @@ def _on_sale(skus: dict[str, Sku], product: Product, now: datetime) -> list[Sku]
     return [skus[s] for s in product.sku_ids if s in skus and not skus[s].sale_has_ended(now)]
 
 
-def catalog_product(ctx: Context, product_id: str) -> tuple[Product, list[Sku]]:
+def catalog_product(ctx: Cataloguing, product_id: str) -> tuple[Product, list[Sku]]:
     product = ctx.catalog.product(product_id) if identifiers.PRODUCT_ID.match(product_id) else None
     now = ctx.clock()
     if product is None or not product.is_visible(now):
         raise NotFound("no such product", code="PRODUCT_NOT_FOUND", product_id=product_id)
-    return product, _on_sale(ctx.catalog.skus(product.sku_ids), product, now)
+    return product, _on_sale(ctx.stock.skus(product.sku_ids), product, now)
 
 
-def catalog_page(ctx: Context, limit: int, cursor: str | None, kind: str | None, category: str | None,
+def catalog_page(ctx: Cataloguing, limit: int, cursor: str | None, kind: str | None, category: str | None,
                  tag: str | None) -> tuple[list[tuple[Product, list[Sku]]], str | None]:
     """A page of the public catalog with live `available`: one Query and one batched read per
     hundred SKUs."""
-    page: Page = ctx.catalog.catalog_page(limit, cursor, kind, category, tag)
+    page = ctx.catalog.catalog_page(limit, cursor, kind, category, tag)
     now = ctx.clock()
     products = [p for p in page.items if p.is_visible(now)]
-    skus = ctx.catalog.skus([s for p in products for s in p.sku_ids])
+    skus = ctx.stock.skus([s for p in products for s in p.sku_ids])
     return [(p, _on_sale(skus, p, now)) for p in products], page.next

@@ -1,24 +1,15 @@
-"""What the use cases are given: repositories, gateways, the clock and the settings they need.
-Built once per Lambda container by `chalicelib.bootstrap`; tests build their own."""
+"""What the use cases are given. `Context` holds every port, built once per Lambda container
+by `chalicelib.bootstrap` (tests build their own); each service module says, with a small
+Protocol over it, which of them its use cases touch."""
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Callable
 
-from ..adapters.dynamo import UnitOfWork
-from ..adapters.messaging import Messages, SnsNotifier
-from ..adapters.metrics import MetricsPort
-from ..adapters.refund_repository import AlertLog, RefundEffects, RefundRepository
-from ..adapters.payment_repository import PaymentLedger
-from ..adapters.payments import PaymentGateway
-from ..adapters.ticket_codes import QrSigner
-from ..adapters.ticket_repository import TicketRepository
-from ..adapters.repository import (AuditLog, CatalogRepository, IdempotencyStore, LoginThrottle,
-                                   OrderRepository, PeopleRepository, PurchaseCounters, StockLedger)
-from ..adapters.security import PasswordHasher, Principal, TokenService
-from ..adapters.wechat_login import WeChatLogin
+from ..domain.principal import Principal
+from . import ports
 
 
 @dataclass(frozen=True)
@@ -34,45 +25,47 @@ class Actor:
 
 @dataclass
 class Context:
-    catalog: CatalogRepository
-    ledger: StockLedger
-    orders: OrderRepository
-    counters: PurchaseCounters
-    idempotency: IdempotencyStore
-    people: PeopleRepository
-    throttle: LoginThrottle
-    audit: AuditLog
-    tokens: TokenService
-    passwords: PasswordHasher
-    wechat_factory: Callable[[], WeChatLogin]
-    clock: Callable[[], datetime]
+    # storage, one store per aggregate
+    catalog: ports.CatalogStore
+    stock: ports.StockStore
+    orders: ports.OrderStore
+    counters: ports.PurchaseCounterStore
+    idempotency: ports.IdempotencyReplies
+    placement: ports.PlacementRead
+    people: ports.PeopleStore
+    throttle: ports.LoginThrottle
+    audit: ports.AuditTrail
+    tickets: ports.TicketStore
+    payment_records: ports.PaymentRecords
+    refunds: ports.RefundStore
+    alerts: ports.AlertStore
+    unit_of_work: Callable[[], ports.Writes]
+    # the world outside
+    clock: ports.Clock
+    metrics: ports.Metrics
+    messages: ports.Messages
+    notifier: ports.Notifier
+    tokens: ports.Tokens
+    passwords: ports.Passwords
+    cipher: ports.FieldCipher
+    payments_factory: Callable[[], ports.PaymentGateway]
+    qr_factory: Callable[[], ports.QrSigner]
+    wechat_factory: Callable[[], ports.WeChatLogin]
+    # settings the rules need
     payment_timeout: timedelta
     venue_timezone: str
-    payments_factory: Callable[[], PaymentGateway]
-    payment_ledger: PaymentLedger
-    tickets: TicketRepository
-    qr_factory: Callable[[], QrSigner]
-    metrics: MetricsPort
-    messages: Messages
-    notifier: SnsNotifier
-    refunds: RefundRepository
-    refund_effects: RefundEffects
-    alerts: AlertLog
     refund_max_attempts: int
 
     # Built on first use: each needs a secret, and not every function (the authorizer, the
     # alerts worker) needs all of them, so a cold start fetches only what it uses.
     @functools.cached_property
-    def payments(self) -> PaymentGateway:
+    def payments(self) -> ports.PaymentGateway:
         return self.payments_factory()
 
     @functools.cached_property
-    def qr(self) -> QrSigner:
+    def qr(self) -> ports.QrSigner:
         return self.qr_factory()
 
     @functools.cached_property
-    def wechat(self) -> WeChatLogin:
+    def wechat(self) -> ports.WeChatLogin:
         return self.wechat_factory()
-
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork()

@@ -1,63 +1,96 @@
-"""Placing, reading, cancelling and shipping orders."""
+"""Placing, reading, cancelling, shipping and completing orders."""
 from __future__ import annotations
 
-import hashlib
 import json
-from typing import Any, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
 
-from ..adapters.dynamo import TransactionCancelled
-from ..adapters.repository import Page, placement_snapshot
 from ..domain import identifiers
 from ..domain.commands import PlaceOrder
 from ..domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order, OrderStatus, check_transition
 from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
 from ..domain.personal_data import normalize_phone
-from .context import Actor, Context
-from .payments import payment_parameters
-from .publishing import announce_stock_change
+from ..domain.tickets import all_used
+from . import ports
+from .context import Actor
+from .payments import Prepaying, payment_parameters
+from .publishing import Publishing, announce_stock_change
+from .writes import commit
 
 STAFF_WHO_SEE_ORDERS = frozenset({"admin", "support", "finance"})
 CONFLICT_ATTEMPTS = 3
-Present = Callable[[Order], dict[str, Any]]
 
 
-def fingerprint(body: object) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+class Ordering(Prepaying, Publishing, Protocol):
+    """What the order use cases touch."""
+    @property
+    def catalog(self) -> ports.CatalogStore: ...
+    @property
+    def stock(self) -> ports.StockStore: ...
+    @property
+    def orders(self) -> ports.OrderStore: ...
+    @property
+    def counters(self) -> ports.PurchaseCounterStore: ...
+    @property
+    def idempotency(self) -> ports.IdempotencyReplies: ...
+    @property
+    def placement(self) -> ports.PlacementRead: ...
+    @property
+    def tickets(self) -> ports.TicketStore: ...
+    @property
+    def audit(self) -> ports.AuditTrail: ...
+    @property
+    def cipher(self) -> ports.FieldCipher: ...
+    @property
+    def payment_timeout(self) -> timedelta: ...
+    def unit_of_work(self) -> ports.Writes: ...
 
 
-def _replay(ctx: Context, actor: Actor, reply: Any, expected_fingerprint: str) -> tuple[int, dict[str, Any]]:
+@dataclass(frozen=True)
+class PlacedOrder:
+    """The order as placed, and the wx.requestPayment parameters (None while the gateway is
+    unreachable: the client asks again). `replayed` when an Idempotency-Key answered."""
+    order: Order
+    payment: dict[str, str] | None
+    replayed: bool = False
+
+
+def fingerprint(ctx: Ordering, body: object) -> str:
+    """A keyed hash of the request: the body holds phone and ID numbers, and an unkeyed hash of
+    an 11-digit phone number is no secret."""
+    return ctx.cipher.blind_index(json.dumps(body, sort_keys=True, ensure_ascii=False))
+
+
+def _replay(ctx: Ordering, actor: Actor, reply: ports.IdempotentReply, expected_fingerprint: str) -> PlacedOrder:
     if reply.fingerprint != expected_fingerprint:
         raise RuleViolation("this Idempotency-Key was used with a different request",
                             code="IDEMPOTENCY_KEY_REUSED")
-    body = json.loads(reply.response)
-    found = ctx.orders.get(body["order_id"])
-    return int(reply.status_code), _with_payment(ctx, actor, body, found[0] if found else None)
+    found = ctx.orders.get(reply.order_id)
+    if found is None:
+        raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=reply.order_id)
+    order = found[0]
+    return PlacedOrder(order.as_placed(), payment_parameters(ctx, actor, order), replayed=True)
 
 
-def _with_payment(ctx: Context, actor: Actor, body: dict[str, Any], order: Order | None) -> dict[str, Any]:
-    """The wx.requestPayment parameters are not stored: they are asked of the gateway (which
-    answers the same prepay for the same order) each time the order is handed out."""
-    return {**body, "payment": payment_parameters(ctx, actor, order) if order else None}
-
-
-def place_order(ctx: Context, actor: Actor, command: PlaceOrder, present: Present,
-                idempotency_key: str | None = None, request_fingerprint: str = "") -> tuple[int, dict[str, Any]]:
+def place_order(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: str | None = None,
+                request_fingerprint: str = "") -> PlacedOrder:
     """Reads once (one BatchGetItem), then reserves every line and writes the order in ONE
     transaction: all lines or none."""
     try:
-        status, body = _place(ctx, actor, command, present, idempotency_key, request_fingerprint)
+        placed = _place(ctx, actor, command, idempotency_key, request_fingerprint)
     except Conflict as conflict:
         if conflict.code == "SOLD_OUT":
             ctx.metrics.count("SoldOutRejections")
         raise
-    if status == 201:
+    if not placed.replayed:
         ctx.metrics.count("OrdersPlaced")
-    return status, body
+    return placed
 
 
-def _place(ctx: Context, actor: Actor, command: PlaceOrder, present: Present, idempotency_key: str | None,
-           request_fingerprint: str) -> tuple[int, dict[str, Any]]:
+def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: str | None,
+           request_fingerprint: str) -> PlacedOrder:
     user_id = actor.name
     for line in command.lines:
         if identifiers.product_id_of(line.sku_id) is None:
@@ -66,7 +99,7 @@ def _place(ctx: Context, actor: Actor, command: PlaceOrder, present: Present, id
     idem_key = f"{user_id}#{idempotency_key}" if idempotency_key else None
 
     for _ in range(CONFLICT_ATTEMPTS):
-        snapshot = placement_snapshot([l.sku_id for l in command.lines], product_ids, user_id, idem_key)
+        snapshot = ctx.placement.snapshot([l.sku_id for l in command.lines], product_ids, user_id, idem_key)
         if snapshot.idempotent_reply is not None:
             return _replay(ctx, actor, snapshot.idempotent_reply, request_fingerprint)
         now = ctx.clock()
@@ -78,38 +111,34 @@ def _place(ctx: Context, actor: Actor, command: PlaceOrder, present: Present, id
         uow = ctx.unit_of_work()
         ctx.orders.add(uow, order, set(limits))
         for line in order.lines:
-            ctx.ledger.reserve(uow, line.sku_id, line.quantity, order.order_id, now)
+            ctx.stock.reserve(uow, line.sku_id, line.quantity, order.order_id, now)
         for product_id, quantity in order.quantities_by_product().items():
             if product_id in limits:
                 ctx.counters.hold(uow, user_id, product_id, quantity, limits[product_id] or 0)
-        body = present(order)
         if idem_key:
-            ctx.idempotency.remember(uow, idem_key, request_fingerprint, 201, body, now)
+            ctx.idempotency.remember(uow, idem_key, request_fingerprint, order.order_id, now)
         try:
-            uow.commit()
-        except TransactionCancelled as cancelled:
-            if "idempotency" in cancelled.failed:
-                reply = ctx.idempotency.get(idem_key or "")
-                if reply is not None:
-                    return _replay(ctx, actor, reply, request_fingerprint)
-            for tag in cancelled.failed:
-                if tag.startswith("sku:"):
-                    raise sold_out(tag[4:]) from None
-                if tag.startswith("limit:"):
-                    product_id = tag[6:]
-                    raise purchase_limit_exceeded(product_id, limits.get(product_id)) from None
-            if not cancelled.conflicted:
-                raise
+            # The same key placed meanwhile wins over whatever else the refusal says.
+            written = commit(uow, {"idempotency": None, "sku:": sold_out, "limit:": lambda product_id:
+                                   purchase_limit_exceeded(product_id, limits.get(product_id))})
+        except ports.WriteRefused as refused:
+            if refused.conflicted and not refused.failed:
+                continue
+            raise
+        if not written:
+            reply = ctx.idempotency.get(idem_key or "")
+            if reply is not None:
+                return _replay(ctx, actor, reply, request_fingerprint)
             continue
         # Only lines that may have crossed below their threshold wake the alerts worker.
         announce_stock_change(ctx, [line.sku_id for line in order.lines
                                     if snapshot.skus[line.sku_id].available - line.quantity
                                     < snapshot.skus[line.sku_id].low_stock_threshold])
-        return 201, _with_payment(ctx, actor, body, order)
+        return PlacedOrder(order, payment_parameters(ctx, actor, order))
     raise Conflict("the shop is busy; please try again", code="TRY_AGAIN")
 
 
-def _visible_order(ctx: Context, actor: Actor, order_id: str) -> tuple[Order, set[str]]:
+def visible_order(ctx: Ordering, actor: Actor, order_id: str) -> tuple[Order, set[str]]:
     """404 for an order that does not exist *or is not the caller's*: never reveal another
     customer's order."""
     found = ctx.orders.get(order_id) if identifiers.ORDER_ID.match(order_id) else None
@@ -122,50 +151,55 @@ def _visible_order(ctx: Context, actor: Actor, order_id: str) -> tuple[Order, se
     raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
 
 
-def get_order(ctx: Context, actor: Actor, order_id: str) -> Order:
-    return _visible_order(ctx, actor, order_id)[0]
+def own_order(ctx: Ordering, actor: Actor, order_id: str) -> tuple[Order, set[str]]:
+    """The caller's own order (staff who may read it may not act for its customer)."""
+    order, counted = visible_order(ctx, actor, order_id)
+    if order.user_id != actor.name:
+        raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
+    return order, counted
 
 
-def my_orders(ctx: Context, actor: Actor, limit: int, cursor: str | None) -> Page:
+def get_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
+    return visible_order(ctx, actor, order_id)[0]
+
+
+def my_orders(ctx: Ordering, actor: Actor, limit: int, cursor: str | None) -> ports.Page:
     return ctx.orders.for_customer(actor.name, limit, cursor)
 
 
-def cancel_order(ctx: Context, actor: Actor, order_id: str) -> Order:
+def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     """Only while awaiting payment; the stock and purchase-limit units come back in the same
     transaction that changes the status, conditional on the status still being pending."""
-    order, counted = _visible_order(ctx, actor, order_id)
-    if order.user_id != actor.name:
-        raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
+    order, counted = own_order(ctx, actor, order_id)
     check_transition(order.status, OrderStatus.CANCELLED)
     uow = ctx.unit_of_work()
     end_unpaid(ctx, uow, order, counted, OrderStatus.CANCELLED, actor.name)
-    try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        if "order" in cancelled.failed:
-            current = get_order(ctx, actor, order_id)
-            raise Conflict(f"the order is {current.status.value} and can no longer be cancelled",
-                           code="INVALID_STATE", status=current.status.value) from None
-        raise
+
+    def no_longer_pending(_: str) -> Conflict:
+        current = get_order(ctx, actor, order_id)
+        return Conflict(f"the order is {current.status.value} and can no longer be cancelled",
+                        code="INVALID_STATE", status=current.status.value)
+    commit(uow, {"order": no_longer_pending})
     ctx.metrics.count("OrdersCancelled")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return order
 
 
-def end_unpaid(ctx: Context, uow: Any, order: Order, counted: set[str], target: OrderStatus, by: str) -> None:
+def end_unpaid(ctx: Ordering, uow: ports.Writes, order: Order, counted: set[str], target: OrderStatus,
+               by: str) -> None:
     """An unpaid order ends (cancelled or expired): conditional on it still being pending, its
     reserved stock and purchase-limit units come back in the same transaction."""
     now = ctx.clock()
     ctx.orders.transition(uow, order, target, now, by)
     for line in order.lines:
-        ctx.ledger.release(uow, line.sku_id, line.quantity, order.order_id, f"order_{target.value.lower()}", now)
+        ctx.stock.release(uow, line.sku_id, line.quantity, order.order_id, f"order_{target.value.lower()}", now)
     for product_id, quantity in order.quantities_by_product().items():
         if product_id in counted:
             ctx.counters.give_back(uow, order.user_id, product_id, quantity)
 
 
-def search_orders(ctx: Context, status: str | None, query: str | None, limit: int,
-                  cursor: str | None) -> tuple[list[Order], str | None]:
+def search_orders(ctx: Ordering, status: str | None, query: str | None, limit: int,
+                  cursor: str | None) -> ports.Page:
     """By order id, by the contact's phone (exact, through its keyed hash), else by product name."""
     if status is not None and status not in OrderStatus.__members__:
         raise InvalidInput(f"status must be one of {', '.join(OrderStatus.__members__)}", field="status")
@@ -174,17 +208,16 @@ def search_orders(ctx: Context, status: str | None, query: str | None, limit: in
         if identifiers.ORDER_ID.match(query):
             found = ctx.orders.get(query)
             orders = [found[0]] if found and (status is None or found[0].status.value == status) else []
-            return orders, None
+            return ports.Page(orders, None)
         digits = query.replace(" ", "").replace("-", "")
         if digits.lstrip("+").isdigit() and len(digits) >= 5:
             orders = ctx.orders.by_phone(normalize_phone(digits, "q"), limit)
-            return [o for o in orders if status is None or o.status.value == status], None
-    page = ctx.orders.search(status, query or None, limit, cursor)
-    return page.items, page.next
+            return ports.Page([o for o in orders if status is None or o.status.value == status], None)
+    return ctx.orders.search(status, query or None, limit, cursor)
 
 
-def ship_order(ctx: Context, actor: Actor, order_id: str, carrier: str, tracking_no: str) -> Order:
-    order, _ = _visible_order(ctx, actor, order_id)
+def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, tracking_no: str) -> Order:
+    order, _ = visible_order(ctx, actor, order_id)
     if order.fulfillment is None or order.fulfillment.value != "shipping":
         raise Conflict("only orders for delivery by post can be shipped", code="INVALID_STATE",
                        status=order.status.value)
@@ -195,11 +228,20 @@ def ship_order(ctx: Context, actor: Actor, order_id: str, carrier: str, tracking
     ctx.orders.transition(uow, order, OrderStatus.SHIPPED, now, actor.name, shipment=shipment)
     ctx.audit.record(actor.name, "order_shipped", now, target=order_id, source_ip=actor.source_ip,
                      details={"carrier": carrier}, uow=uow)
-    try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        if "order" in cancelled.failed:
-            raise Conflict("the order changed meanwhile", code="INVALID_STATE") from None
-        raise
+    commit(uow, {"order": lambda _: Conflict("the order changed meanwhile", code="INVALID_STATE")})
     order.shipment = shipment
     return order
+
+
+def complete_if_all_used(ctx: Ordering, order_id: str) -> bool:
+    """PAID (or partly refunded) -> COMPLETED once every ticket and pickup code is used; kept off
+    the gate's path so that a scan stays one request."""
+    found = ctx.orders.get(order_id)
+    if found is None or found[0].status not in (OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED):
+        return False
+    order = found[0]
+    if order.tickets_issued < order.tickets_total or not all_used(ctx.tickets.of_order(order_id)):
+        return False
+    uow = ctx.unit_of_work()
+    ctx.orders.transition(uow, order, OrderStatus.COMPLETED, ctx.clock(), "gate")
+    return commit(uow, {"order": None})

@@ -3,28 +3,53 @@ its tickets, in one conditional transaction."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Mapping, Protocol
 
-from ..adapters.dynamo import MAX_TRANSACTION_ITEMS, TransactionCancelled
-from ..adapters.payments import NotificationRejected, PaymentGatewayError, PaymentNotice
 from ..domain import identifiers
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, NotAuthenticated
 from ..domain.model import Order, OrderStatus
+from ..domain.payments import PaymentNotice
+from ..domain.refunds import Refund, RefundStatus
 from ..domain.tickets import CodeKind, Ticket, issue_for
-from .context import Actor, Context
-from .publishing import enqueue_refund
+from . import ports
+from .context import Actor
+from .publishing import Publishing, enqueue_refund
+from .writes import commit
 
 log = logging.getLogger("micromall.payments")
+MAX_TRANSACTION_WRITES = 100
 # The transaction that marks an order paid holds the order, the payment record, one stock update
 # per line (reserved -> sold) and as many tickets as fit; later batches hold the order and tickets.
-NEXT_BATCH = MAX_TRANSACTION_ITEMS - 1
+NEXT_BATCH = MAX_TRANSACTION_WRITES - 1
+
+
+class Prepaying(Publishing, Protocol):
+    @property
+    def payments(self) -> ports.PaymentGateway: ...
+
+
+class Paying(Prepaying, Protocol):
+    """What confirming a payment touches."""
+    @property
+    def orders(self) -> ports.OrderStore: ...
+    @property
+    def stock(self) -> ports.StockStore: ...
+    @property
+    def tickets(self) -> ports.TicketStore: ...
+    @property
+    def payment_records(self) -> ports.PaymentRecords: ...
+    @property
+    def refunds(self) -> ports.RefundStore: ...
+    @property
+    def qr(self) -> ports.QrSigner: ...
+    def unit_of_work(self) -> ports.Writes: ...
 
 
 def first_batch_size(order: Order) -> int:
-    return MAX_TRANSACTION_ITEMS - 2 - len(order.lines)
+    return MAX_TRANSACTION_WRITES - 2 - len(order.lines)
 
 
-def payment_parameters(ctx: Context, actor: Actor, order: Order) -> dict[str, str] | None:
+def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, str] | None:
     """The wx.requestPayment parameters of a pending order (prepaying is idempotent at WeChat for
     the same out_trade_no). None when the gateway is unreachable: the order stands, the client
     asks again through POST /orders/{id}/payment."""
@@ -34,12 +59,12 @@ def payment_parameters(ctx: Context, actor: Actor, order: Order) -> dict[str, st
     try:
         return ctx.payments.prepay(order.order_id, description, order.total, actor.principal.openid,
                                    order.created_at, order.expires_at)
-    except PaymentGatewayError:
+    except ports.PaymentGatewayError:
         log.warning("prepay failed for order %s", order.order_id)
         return None
 
 
-def pay_again(ctx: Context, actor: Actor, order: Order) -> dict[str, str]:
+def pay_again(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, str]:
     if order.status is not OrderStatus.PENDING_PAYMENT:
         raise Conflict(f"the order is {order.status.value}", code="INVALID_STATE", status=order.status.value)
     params = payment_parameters(ctx, actor, order)
@@ -48,22 +73,22 @@ def pay_again(ctx: Context, actor: Actor, order: Order) -> dict[str, str]:
     return params
 
 
-def receive_notification(ctx: Context, headers: Mapping[str, str], body: str) -> tuple[int, dict[str, Any] | None]:
-    """WeChat's rules: 204 when handled (also for a notice already handled: WeChat redelivers
-    until it hears success); 4xx with {"code": "FAIL"} when it must not be trusted."""
+def receive_notification(ctx: Paying, headers: Mapping[str, str], body: str) -> None:
+    """WeChat's rules: handled (also a notice already handled: WeChat redelivers until it hears
+    success), or refused as untrustworthy, saying nothing of why to the sender."""
     now = ctx.clock()
     try:
         notice = ctx.payments.parse_notification(headers, body, now.timestamp())
-    except NotificationRejected as rejected:
+    except ports.NotificationRejected as rejected:
         log.warning("payment notification rejected: %s", rejected)
-        return 401, {"code": "FAIL", "message": str(rejected)}
-    if notice.event_type != "TRANSACTION.SUCCESS" or notice.trade_state != "SUCCESS":
-        return 204, None
+        raise NotAuthenticated("signature verification failed", code="FAIL") from None
+    if not isinstance(notice, PaymentNotice) or notice.event_type != "TRANSACTION.SUCCESS" \
+            or notice.trade_state != "SUCCESS":
+        return
     confirm_payment(ctx, notice)
-    return 204, None
 
 
-def confirm_payment(ctx: Context, notice: PaymentNotice) -> str:
+def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
     """Applies a verified payment once. Returns what happened: paid, duplicate or refund_due.
 
     One read of the order, then one transaction: PENDING_PAYMENT -> PAID at exactly the amount
@@ -84,18 +109,17 @@ def confirm_payment(ctx: Context, notice: PaymentNotice) -> str:
     pickup = next((t.code for t in tickets if t.kind is CodeKind.PICKUP), None)
     uow = ctx.unit_of_work()
     ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
-    ctx.payment_ledger.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
-                              notice.notification_id, now)
+    ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
+                               notice.notification_id, now)
     for line in order.lines:
-        ctx.ledger.sell(uow, line.sku_id, line.quantity)
+        ctx.stock.sell(uow, line.sku_id, line.quantity)
     for ticket in first:
         ctx.tickets.add(uow, ticket)
     try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        if "payment" in cancelled.failed:
+        if not commit(uow, {"payment": None}):
             return "duplicate"
-        old = cancelled.old_items.get("order")
+    except ports.WriteRefused as refused:
+        old = refused.old_items.get("order")
         current = ctx.orders.from_raw(old) if old else None
         if current is not None and current.transaction_id == notice.transaction_id:
             return "duplicate"          # a concurrent delivery of the same notice won
@@ -109,13 +133,13 @@ def confirm_payment(ctx: Context, notice: PaymentNotice) -> str:
     return "paid"
 
 
-def _signed(ctx: Context, tickets: list[Ticket]) -> list[Ticket]:
+def _signed(ctx: Paying, tickets: list[Ticket]) -> list[Ticket]:
     for ticket in tickets:
         ticket.qr = ctx.qr.sign(ticket)
     return tickets
 
 
-def _issue_rest(ctx: Context, order: Order, tickets: list[Ticket], issued: int) -> None:
+def _issue_rest(ctx: Paying, order: Order, tickets: list[Ticket], issued: int) -> None:
     """Orders with more tickets than one transaction holds: further transactions, each moving
     the order's issued count on from where the last one left it."""
     while issued < len(tickets):
@@ -125,14 +149,14 @@ def _issue_rest(ctx: Context, order: Order, tickets: list[Ticket], issued: int) 
         for ticket in batch:
             ctx.tickets.add(uow, ticket)
         try:
-            uow.commit()
-        except TransactionCancelled:
+            commit(uow)
+        except ports.WriteRefused:
             return  # another delivery of this notice is issuing them
         issued += len(batch)
         order.tickets_issued = issued
 
 
-def _finish_issuing(ctx: Context, order: Order) -> None:
+def _finish_issuing(ctx: Paying, order: Order) -> None:
     """A redelivered notice of a paid order whose issuing was cut short finishes it: the
     missing tickets are the tail of the same deterministic sequence."""
     if order.tickets_issued >= order.tickets_total:
@@ -146,42 +170,24 @@ def _finish_issuing(ctx: Context, order: Order) -> None:
     _issue_rest(ctx, order, tickets, order.tickets_issued)
 
 
-def _refund_due(ctx: Context, notice: PaymentNotice, order: Order | None) -> str:
+def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None) -> str:
+    """Money that must go back (late or mismatched payment): approved at once, sent by the
+    refunds worker with the refund's id as its stable out_refund_no."""
     reason = ("unknown_order" if order is None
               else "amount_mismatch" if order.status is OrderStatus.PENDING_PAYMENT
               else f"order_{order.status.value.lower()}")
+    now = ctx.clock()
+    refund = Refund(refund_id=identifiers.new_reference("R"), order_id=notice.out_trade_no, amount=notice.amount,
+                    total=notice.amount, status=RefundStatus.APPROVED, reason=reason, source="automatic",
+                    created_at=now, transaction_id=notice.transaction_id)
     uow = ctx.unit_of_work()
-    ctx.payment_ledger.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
-                              notice.notification_id, ctx.clock())
-    refund_id = ctx.payment_ledger.refund_due(uow, notice.out_trade_no, notice.transaction_id, notice.amount,
-                                              reason, ctx.clock())
-    try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        if "payment" in cancelled.failed:
-            return "duplicate"
-        raise
+    ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
+                               notice.notification_id, now)
+    ctx.refunds.add(uow, refund, now)
+    if not commit(uow, {"payment": None}):
+        return "duplicate"
     log.warning("payment %s for order %s refunded automatically: %s", notice.transaction_id,
                 notice.out_trade_no, reason)
-    enqueue_refund(ctx, refund_id)
+    enqueue_refund(ctx, refund.refund_id)
     ctx.metrics.count("PaymentsRefundedAutomatically", reason=reason)
     return "refund_due"
-
-
-def simulate_payment(ctx: Context, order_id: str, amount: int | None, transaction_id: str | None = None,
-                     notification_id: str | None = None) -> int:
-    """Local sandbox: WeChat's notification for a successful payment of the order, signed and
-    encrypted as WeChat does, delivered to the same handler as a real one. Giving the same
-    transaction and notification id again is what WeChat's redelivery looks like."""
-    from ..adapters.payment_sandbox import SandboxGateway
-    gateway = ctx.payments
-    if not isinstance(gateway, SandboxGateway):
-        raise NotFound("no such route", code="NOT_FOUND")
-    found = ctx.orders.get(order_id) if identifiers.ORDER_ID.match(order_id) else None
-    if found is None and amount is None:
-        raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
-    total = amount if amount is not None else found[0].total  # type: ignore[index]
-    notice = gateway.payment_notice(order_id, total, None, transaction_id=transaction_id,
-                                    notification_id=notification_id)
-    status, _ = receive_notification(ctx, notice.headers, notice.body)
-    return status

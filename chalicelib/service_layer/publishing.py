@@ -4,13 +4,24 @@ whose message went missing are re-sent by the schedule's sweep."""
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
-from .context import Context
+from . import ports
 
 log = logging.getLogger("micromall.publishing")
 
 
-def announce_stock_change(ctx: Context, sku_ids: list[str]) -> None:
+class Publishing(Protocol):
+    """Every use case that publishes also counts and reads the clock."""
+    @property
+    def messages(self) -> ports.Messages: ...
+    @property
+    def metrics(self) -> ports.Metrics: ...
+    @property
+    def clock(self) -> ports.Clock: ...
+
+
+def announce_stock_change(ctx: Publishing, sku_ids: list[str]) -> None:
     """Wakes the alerts worker to raise or re-arm low-stock alerts."""
     if not sku_ids:
         return
@@ -20,14 +31,14 @@ def announce_stock_change(ctx: Context, sku_ids: list[str]) -> None:
         log.exception("could not announce a stock change")
 
 
-def enqueue_refund(ctx: Context, refund_id: str) -> None:
+def enqueue_refund(ctx: Publishing, refund_id: str) -> None:
     try:
         ctx.messages.refund_approved(refund_id)
     except Exception:
         log.exception("could not enqueue refund %s; the schedule's sweep will", refund_id)
 
 
-def announce_redemption(ctx: Context, order_id: str) -> None:
+def announce_redemption(ctx: Publishing, order_id: str) -> None:
     """Lets the back-office worker complete the order once all its codes are used."""
     try:
         ctx.messages.code_redeemed(order_id)
@@ -35,7 +46,7 @@ def announce_redemption(ctx: Context, order_id: str) -> None:
         log.exception("could not announce a redemption of order %s", order_id)
 
 
-def send_alert(ctx: Context, kind: str, message: str, severity: str = "warning", **details: object) -> None:
+def send_alert(ctx: Publishing, kind: str, message: str, severity: str = "warning", **details: object) -> None:
     try:
         ctx.messages.alert(kind, message, severity=severity, **details)
     except Exception:

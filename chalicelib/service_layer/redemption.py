@@ -3,19 +3,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from ..adapters.ticket_codes import looks_like_qr
 from ..domain.errors import InvalidInput
-from ..domain.redemption import Reason, Scan, is_repeat_of_first_scan, rejection_reason
-from ..domain.tickets import Ticket, display_code, normalize_manual_code
-from ..domain.timeutil import from_storage
+from ..domain.redemption import (Reason, Scan, admission_checks, admission_condition, is_repeat_of_first_scan,
+                                 refused_because)
+from ..domain.tickets import Ticket, looks_like_qr, normalize_manual_code
 from ..domain.validation import Fields
-from .context import Actor, Context
-from .publishing import announce_redemption, send_alert
+from . import ports
+from .context import Actor
+from .publishing import Publishing, announce_redemption, send_alert
 
 MAX_BATCH = 500
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
+
+
+class Gate(Publishing, Protocol):
+    """What the gate touches: tickets and the QR keys."""
+    @property
+    def tickets(self) -> ports.TicketStore: ...
+    @property
+    def qr(self) -> ports.QrSigner: ...
 
 
 @dataclass(frozen=True)
@@ -28,13 +36,24 @@ class ScanRequest:
 
 
 @dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
+class Redemption:
+    """The gate's answer: admitted (with the ticket and when and where), or the reason why not
+    (with the ticket where there is one, and for already_redeemed when and where it first was)."""
+    ticket: Ticket | None
+    reason: Reason | None = None
+    redeemed_at: datetime | None = None
+    gate: str | None = None
 
     @property
-    def result(self) -> str:
-        return str(self.body["result"])
+    def admitted(self) -> bool:
+        return self.reason is None
+
+
+@dataclass(frozen=True)
+class OfflinePack:
+    keys: list[dict[str, str]]
+    revoked: list[str]                       # ticket ids
+    generated_at: datetime
 
 
 def parse_scan(data: object, where: str = "body") -> ScanRequest:
@@ -45,41 +64,7 @@ def parse_scan(data: object, where: str = "body") -> ScanRequest:
                        scanned_at=f.instant("scanned_at", required=False))
 
 
-def _accepted(ticket: Ticket, redeemed_at: datetime, gate: str, views: Any) -> Answer:
-    body: dict[str, Any] = {"result": "ok", "kind": ticket.kind.value, "redeemed_at": views.time(redeemed_at),
-                            "gate": gate, "ticket_id": ticket.ticket_id, "order_id": ticket.order_id,
-                            "code": display_code(ticket.code), "product_name": ticket.product_name,
-                            "sku_name": ticket.sku_name}
-    if ticket.session:
-        body["session"] = {"start": views.time(ticket.session.start), "end": views.time(ticket.session.end)}
-    if ticket.visitor:
-        body["visitor"] = ticket.visitor
-    return Answer(200, body)
-
-
-_MESSAGES = {
-    Reason.INVALID: "not a ticket or pickup code of this venue",
-    Reason.REVOKED: "this code was revoked (refunded)",
-    Reason.UNPAID: "the order is not paid",
-    Reason.ALREADY_REDEEMED: "this code was already used",
-    Reason.NOT_YET_VALID: "not valid yet",
-    Reason.EXPIRED: "no longer valid",
-}
-
-
-def _rejected(reason: Reason, ticket: Ticket | None, views: Any) -> Answer:
-    body: dict[str, Any] = {"result": "rejected", "reason": reason.value, "code": reason.value.upper(),
-                            "message": _MESSAGES[reason], "details": {}}
-    if ticket is not None and reason is not Reason.INVALID:
-        body["ticket_id"] = ticket.ticket_id
-        body["valid_from"], body["valid_until"] = views.time(ticket.valid_from), views.time(ticket.valid_until)
-        if reason is Reason.ALREADY_REDEEMED:
-            body["first_redeemed_at"] = views.time(ticket.redeemed_at)
-            body["first_gate"] = ticket.redeemed_gate
-    return Answer(404 if reason is Reason.INVALID else 409, body)
-
-
-def redeem(ctx: Context, actor: Actor, request: ScanRequest, views: Any, offline: bool = False) -> Answer:
+def redeem(ctx: Gate, actor: Actor, request: ScanRequest, offline: bool = False) -> Redemption:
     """Ordered checks, one conditional write. A QR is verified by signature before anything is
     read; a manual code goes straight to its keyed ticket."""
     now = ctx.clock()
@@ -95,19 +80,21 @@ def redeem(ctx: Context, actor: Actor, request: ScanRequest, views: Any, offline
     else:
         code = normalize_manual_code(request.code)
     if code is None:
-        answer = _rejected(Reason.INVALID, None, views)
+        outcome = Redemption(None, Reason.INVALID)
     else:
-        attempt = ctx.tickets.redeem(code, scan, now, expected_ticket_id, earliest_wins=offline)
-        answer = _outcome(ctx, attempt.accepted, attempt.before, scan, now, expected_ticket_id, views, offline)
-    ctx.metrics.count("Redemptions", result=answer.body.get("reason", "ok"), gate=scan.gate)
-    if answer.result != "ok":
+        checks = admission_checks(at, expected_ticket_id, earliest_wins=offline)
+        attempt = ctx.tickets.redeem(code, scan, now, admission_condition(checks))
+        outcome = _outcome(ctx, attempt, checks, scan, now, offline)
+    ctx.metrics.count("Redemptions", result=outcome.reason.value if outcome.reason else "ok", gate=scan.gate)
+    if not outcome.admitted:
         ctx.metrics.count("RedemptionsRejected")      # one series across gates, for the spike alarm
-    return answer
+    return outcome
 
 
-def _outcome(ctx: Context, accepted: bool, before: Ticket | None, scan: Scan, now: datetime,
-             expected_ticket_id: str | None, views: Any, offline: bool) -> Answer:
-    if accepted and before is not None:
+def _outcome(ctx: Gate, attempt: ports.RedeemAttempt, checks: list[Any], scan: Scan, now: datetime,
+             offline: bool) -> Redemption:
+    before = attempt.before
+    if attempt.accepted and before is not None:
         if before.redeemed_at is not None and before.redeemed_gate is not None:
             # An earlier offline scan took over: the later one it displaced is a conflict.
             displaced = Scan(before.redeemed_gate, before.redeemed_device or "", before.redeemed_by or "",
@@ -115,24 +102,29 @@ def _outcome(ctx: Context, accepted: bool, before: Ticket | None, scan: Scan, no
             if ctx.tickets.record_conflict(before, displaced, scan.at, scan.gate, now):
                 _conflict_alert(ctx, before, displaced, scan.gate)
         announce_redemption(ctx, before.order_id)
-        return _accepted(before, now, scan.gate, views)
+        return Redemption(before, redeemed_at=now, gate=scan.gate)
     if is_repeat_of_first_scan(before, scan):
         assert before is not None and before.redeemed_at is not None
-        return _accepted(before, before.redeemed_at, before.redeemed_gate or scan.gate, views)
-    reason = rejection_reason(before, scan, expected_ticket_id) or Reason.INVALID
+        return Redemption(before, redeemed_at=before.redeemed_at, gate=before.redeemed_gate or scan.gate)
+    reason = refused_because(before, checks)
     if offline and reason is Reason.ALREADY_REDEEMED and before is not None:
         # An offline scan that lost to an earlier one: kept for review, from the same write's answer.
         if ctx.tickets.record_conflict(before, scan, _scanned_at(before), before.redeemed_gate or "", now):
             _conflict_alert(ctx, before, scan, before.redeemed_gate or "")
-    return _rejected(reason, before, views)
+    return Redemption(before if reason is not Reason.INVALID else None, reason)
 
 
 def _scanned_at(ticket: Ticket) -> datetime:
-    raw = ticket.extra.get("scanned_at")
-    return from_storage(raw) if raw else ticket.redeemed_at  # type: ignore[return-value]
+    return ticket.redeemed_scanned_at or ticket.redeemed_at  # type: ignore[return-value]
 
 
-def redeem_batch(ctx: Context, actor: Actor, body: object, views: Any) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class BatchResult:
+    nonce: Any
+    outcome: Redemption
+
+
+def redeem_batch(ctx: Gate, actor: Actor, body: object) -> list[BatchResult]:
     """Offline uploads: processed earliest scan first, so the earliest scan of a code wins;
     a scan that loses to an earlier one is recorded as a conflict for review, never dropped."""
     f = Fields(body)
@@ -144,22 +136,17 @@ def redeem_batch(ctx: Context, actor: Actor, body: object, views: Any) -> list[d
         except InvalidInput:
             parsed.append((index, None))
     now = ctx.clock()
-    order = sorted(parsed, key=lambda p: (p[1].scanned_at or now) if p[1] else now)
-    results: dict[int, dict[str, Any]] = {}
-    for index, request in order:
-        nonce = raw_scans[index].get("nonce") if isinstance(raw_scans[index], dict) else None
+    results: dict[int, BatchResult] = {}
+    for index, request in sorted(parsed, key=lambda p: (p[1].scanned_at or now) if p[1] else now):
         if request is None:
-            results[index] = {"nonce": nonce, "result": "rejected", "reason": Reason.INVALID.value}
+            nonce = raw_scans[index].get("nonce") if isinstance(raw_scans[index], dict) else None
+            results[index] = BatchResult(nonce, Redemption(None, Reason.INVALID))
             continue
-        answer = redeem(ctx, actor, request, views, offline=True)
-        result: dict[str, Any] = {"nonce": request.nonce, "result": answer.result}
-        if answer.result != "ok":
-            result["reason"] = answer.body["reason"]
-        results[index] = result
+        results[index] = BatchResult(request.nonce, redeem(ctx, actor, request, offline=True))
     return [results[i] for i in range(len(raw_scans))]
 
 
-def _conflict_alert(ctx: Context, ticket: Ticket, losing: Scan, winner_gate: str) -> None:
+def _conflict_alert(ctx: Gate, ticket: Ticket, losing: Scan, winner_gate: str) -> None:
     """Two gates admitted the same code while offline: someone should look."""
     ctx.metrics.count("OfflineScanConflicts", gate=losing.gate)
     send_alert(ctx, "scan_conflict", f"ticket {ticket.ticket_id} was scanned at {losing.gate} and {winner_gate} "
@@ -167,6 +154,5 @@ def _conflict_alert(ctx: Context, ticket: Ticket, losing: Scan, winner_gate: str
                order_id=ticket.order_id)
 
 
-def offline_pack(ctx: Context, views: Any) -> dict[str, Any]:
-    return {"keys": ctx.qr.public_keys(), "revoked": sorted(t.ticket_id for t in ctx.tickets.revoked()),
-            "generated_at": views.time(ctx.clock())}
+def offline_pack(ctx: Gate) -> OfflinePack:
+    return OfflinePack(ctx.qr.public_keys(), sorted(t.ticket_id for t in ctx.tickets.revoked()), ctx.clock())

@@ -1,28 +1,42 @@
 """Refunds: the customer's request, staff review, and the worker that sends them to the gateway."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
-from ..adapters.dynamo import TransactionCancelled
-from ..adapters.payments import PaymentGatewayError
-from ..adapters.repository import Page
 from ..domain import identifiers
 from ..domain.errors import Conflict, InvalidInput, NotFound
-from ..domain.refunds import (Refund, RefundStatus, check_refund_transition, not_refundable,
-                              plan_refund, settled_status)
+from ..domain.refunds import (Refund, RefundStatus, check_refund_transition, not_refundable, plan_refund,
+                              settled_status)
 from ..domain.validation import Fields
-from .context import Actor, Context
-from .orders import _visible_order
+from . import ports
+from .context import Actor
+from .orders import Ordering, own_order, visible_order
 from .publishing import announce_stock_change, enqueue_refund, send_alert
+from .writes import commit
 
 
-def request_refund(ctx: Context, actor: Actor, order_id: str, body: object) -> Refund:
+class Refunding(Ordering, Protocol):
+    """What the refund use cases touch."""
+    @property
+    def refunds(self) -> ports.RefundStore: ...
+    @property
+    def refund_max_attempts(self) -> int: ...
+
+
+def _changed_meanwhile(_: str) -> Conflict:
+    return Conflict("this order changed meanwhile, or its goods are already being refunded", code="INVALID_STATE")
+
+
+# How a refused refund write is explained, whoever makes it.
+_REFUND_WRITES = {"ticket:": lambda _: not_refundable("a ticket was used meanwhile"), "order": _changed_meanwhile,
+                  "refund": lambda _: Conflict("the refund changed meanwhile", code="INVALID_STATE")}
+
+
+def request_refund(ctx: Refunding, actor: Actor, order_id: str, body: object) -> Refund:
     f = Fields(body)
     reason = f.string("reason", max_len=200) or ""
     ticket_ids = f.strings("ticket_ids", max_items=200, max_len=40) if f.has("ticket_ids") else None
-    order, _ = _visible_order(ctx, actor, order_id)
-    if order.user_id != actor.name:
-        raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
+    order, _ = own_order(ctx, actor, order_id)
     now = ctx.clock()
     plan = plan_refund(order, ctx.tickets.of_order(order_id), ticket_ids, order.merch_refund is not None, now)
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=order_id, amount=plan.amount,
@@ -33,46 +47,31 @@ def request_refund(ctx: Context, actor: Actor, order_id: str, body: object) -> R
     uow = ctx.unit_of_work()
     ctx.refunds.add(uow, refund, now)
     if plan.needs_review:
-        ctx.refund_effects.claim_goods(uow, order_id, refund.refund_id)
+        ctx.orders.claim_goods(uow, order_id, refund.refund_id)
     else:
         _approval_writes(ctx, uow, refund, actor.name)
-    _commit_refund(uow)
+    commit(uow, _REFUND_WRITES)
     if refund.status is RefundStatus.APPROVED:
         enqueue_refund(ctx, refund.refund_id)
     return refund
 
 
-def _approval_writes(ctx: Context, uow: Any, refund: Refund, by: str) -> None:
+def _approval_writes(ctx: Refunding, uow: ports.Writes, refund: Refund, by: str) -> None:
     """Approval: the order enters REFUNDING (never beyond what was paid) and the tickets are
     revoked, conditional on each still being unused."""
-    ctx.refund_effects.claim(uow, refund.order_id, refund.amount, refund.total, None, ctx.clock(), by)
+    ctx.orders.claim_refund(uow, refund.order_id, refund.amount, refund.total, None, ctx.clock(), by)
     for code in refund.ticket_codes:
-        ctx.refund_effects.revoke(uow, code)
+        ctx.tickets.revoke(uow, code)
 
 
-def _commit_refund(uow: Any) -> None:
-    try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        used = [tag for tag in cancelled.failed if tag.startswith("ticket:")]
-        if used:
-            raise not_refundable("a ticket was used meanwhile") from None
-        if "order" in cancelled.failed:
-            raise Conflict("this order changed meanwhile, or its goods are already being refunded",
-                           code="INVALID_STATE") from None
-        if "refund" in cancelled.failed:
-            raise Conflict("the refund changed meanwhile", code="INVALID_STATE") from None
-        raise
-
-
-def _existing(ctx: Context, refund_id: str) -> Refund:
+def _existing(ctx: Refunding, refund_id: str) -> Refund:
     refund = ctx.refunds.get(refund_id) if 2 <= len(refund_id) <= 40 else None
     if refund is None:
         raise NotFound("no such refund", code="REFUND_NOT_FOUND", refund_id=refund_id)
     return refund
 
 
-def approve_refund(ctx: Context, actor: Actor, refund_id: str) -> Refund:
+def approve_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
     refund = _existing(ctx, refund_id)
     check_refund_transition(refund.status, RefundStatus.APPROVED)
     now = ctx.clock()
@@ -81,40 +80,40 @@ def approve_refund(ctx: Context, actor: Actor, refund_id: str) -> Refund:
     _approval_writes(ctx, uow, refund, actor.name)
     ctx.audit.record(actor.name, "refund_approved", now, target=refund_id, source_ip=actor.source_ip,
                      details={"order_id": refund.order_id, "amount": refund.amount}, uow=uow)
-    _commit_refund(uow)
+    commit(uow, _REFUND_WRITES)
     refund.status, refund.decided_by = RefundStatus.APPROVED, actor.name
     enqueue_refund(ctx, refund.refund_id)
     return refund
 
 
-def reject_refund(ctx: Context, actor: Actor, refund_id: str, body: object) -> Refund:
+def reject_refund(ctx: Refunding, actor: Actor, refund_id: str, body: object) -> Refund:
     reason = Fields(body).string("reason", max_len=200) or ""
     refund = _existing(ctx, refund_id)
     check_refund_transition(refund.status, RefundStatus.REJECTED)
     now = ctx.clock()
     uow = ctx.unit_of_work()
     ctx.refunds.move(uow, refund, RefundStatus.REJECTED, now, decided_by=actor.name, reject_reason=reason)
-    ctx.refund_effects.release_goods(uow, refund.order_id, refund.refund_id)
+    ctx.orders.release_goods(uow, refund.order_id, refund.refund_id)
     ctx.audit.record(actor.name, "refund_rejected", now, target=refund_id, source_ip=actor.source_ip,
                      details={"order_id": refund.order_id, "reason": reason}, uow=uow)
-    _commit_refund(uow)
+    commit(uow, _REFUND_WRITES)
     refund.status, refund.decided_by, refund.reject_reason = RefundStatus.REJECTED, actor.name, reason
     return refund
 
 
-def list_refunds(ctx: Context, status: str | None, limit: int, cursor: str | None) -> Page:
+def list_refunds(ctx: Refunding, status: str | None, limit: int, cursor: str | None) -> ports.Page:
     status = status or RefundStatus.REQUESTED.value
     if status not in RefundStatus.__members__:
         raise InvalidInput(f"status must be one of {', '.join(RefundStatus.__members__)}", field="status")
     return ctx.refunds.page(status, limit, cursor)
 
 
-def refunds_of_order(ctx: Context, actor: Actor, order_id: str) -> list[Refund]:
-    _visible_order(ctx, actor, order_id)
+def refunds_of_order(ctx: Refunding, actor: Actor, order_id: str) -> list[Refund]:
+    visible_order(ctx, actor, order_id)
     return ctx.refunds.of_order(order_id)
 
 
-def process_refund(ctx: Context, refund_id: str, attempt: int) -> str:
+def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
     """The refunds worker: APPROVED -> PROCESSING -> the gateway (out_refund_no = refund_id, so
     a redelivery never refunds twice) -> SUCCEEDED, returning stock in the same transaction,
     conditional on the refund's state, so it comes back exactly once. A gateway failure raises
@@ -125,21 +124,19 @@ def process_refund(ctx: Context, refund_id: str, attempt: int) -> str:
     if refund.status is RefundStatus.APPROVED:
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, ctx.clock())
-        try:
-            uow.commit()
-        except TransactionCancelled:
+        if not commit(uow, {"refund": None}):
             return process_refund(ctx, refund_id, attempt)   # another worker moved it: look again
         refund.status = RefundStatus.PROCESSING
     try:
         result = ctx.payments.refund(refund.refund_id, refund.order_id, refund.amount, refund.total, refund.reason)
-    except PaymentGatewayError as error:
+    except ports.PaymentGatewayError as error:
         if attempt >= ctx.refund_max_attempts:
             fail_refund(ctx, refund, str(error))
         raise
     return _settle(ctx, refund, result.status)
 
 
-def _settle(ctx: Context, refund: Refund, gateway_status: str) -> str:
+def _settle(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
     now = ctx.clock()
     uow = ctx.unit_of_work()
     ctx.refunds.move(uow, refund, RefundStatus.SUCCEEDED, now, gateway_status=gateway_status)
@@ -147,41 +144,37 @@ def _settle(ctx: Context, refund: Refund, gateway_status: str) -> str:
     if refund.returns_goods_and_stock:
         found = ctx.orders.get(refund.order_id)
         counted = found[1] if found else set()
-        ctx.refund_effects.settle(uow, refund.order_id, refund.amount)
+        ctx.orders.settle_refund(uow, refund.order_id, refund.amount)
         for sku_id, quantity in refund.stock_lines:
-            ctx.ledger.give_back_sold(uow, sku_id, quantity, refund.refund_id, now)
+            ctx.stock.give_back_sold(uow, sku_id, quantity, refund.refund_id, now)
             product_id = identifiers.product_id_of(sku_id)
             if product_id in counted and refund.user_id:
                 ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
-    try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        if "refund" in cancelled.failed:
-            return "skipped"       # settled by a concurrent delivery
-        raise
+    if not commit(uow, {"refund": None}):
+        return "skipped"       # settled by a concurrent delivery
     ctx.metrics.count("Refunds", result="succeeded")
     if refund.returns_goods_and_stock:
         found = ctx.orders.get(refund.order_id)
         if found and found[0].refunds_in_flight == 0:
             order = found[0]
-            ctx.refund_effects.finish(order.order_id, settled_status(order.total, order.refunded_total).value, now)
+            finish = ctx.unit_of_work()
+            ctx.orders.finish_refunds(finish, order.order_id,
+                                      settled_status(order.total, order.refunded_total), now)
+            commit(finish, {"order": None})
         announce_stock_change(ctx, [sku for sku, _ in refund.stock_lines])
     return "succeeded"
 
 
-def fail_refund(ctx: Context, refund: Refund, error: str) -> None:
+def fail_refund(ctx: Refunding, refund: Refund, error: str) -> None:
     """The last attempt: the refund is FAILED, finance is alerted; the message still fails so
     that it lands in the dead-letter queue for inspection."""
     uow = ctx.unit_of_work()
     ctx.refunds.move(uow, refund, RefundStatus.FAILED, ctx.clock(), last_error=error[:500])
     if refund.returns_goods_and_stock:
-        ctx.refund_effects.abandon(uow, refund.order_id)
-    try:
-        uow.commit()
-    except TransactionCancelled:
+        ctx.orders.abandon_refund(uow, refund.order_id)
+    if not commit(uow, {"refund": None, "order": None}):
         return
     ctx.metrics.count("Refunds", result="failed")
     send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed",
                severity="critical", refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount,
                error=error[:200])
-

@@ -5,24 +5,31 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import timedelta
+from typing import Callable, Protocol
 
-from ..adapters.dynamo import TransactionCancelled
-from ..adapters.payments import PaymentGatewayError
 from ..domain.model import OrderStatus, ProductStatus
-from .context import Context
+from . import ports
 from .orders import end_unpaid
 from .publishing import announce_stock_change
+from .refunds import Refunding
+from .writes import commit
 
 log = logging.getLogger("micromall.schedule")
 EXPIRY_BATCH = 100
 REFUND_SWEEP_AFTER = timedelta(minutes=2)
 
 
-def run(ctx: Context) -> dict[str, int]:
+class Scheduling(Refunding, Protocol):
+    """The schedule touches orders, refunds and the catalog."""
+
+
+def run(ctx: Scheduling) -> dict[str, int]:
     """Each job on its own: one failing does not stop the others."""
+    jobs: tuple[tuple[str, Callable[[Scheduling], int]], ...] = (
+        ("expired", expire_unpaid_orders), ("listing_changes", apply_listing_schedule),
+        ("refunds_resent", resend_stuck_refunds))
     done: dict[str, int] = {}
-    for name, job in (("expired", expire_unpaid_orders), ("listing_changes", apply_listing_schedule),
-                      ("refunds_resent", resend_stuck_refunds)):
+    for name, job in jobs:
         try:
             done[name] = job(ctx)
         except Exception:
@@ -31,16 +38,12 @@ def run(ctx: Context) -> dict[str, int]:
     return done
 
 
-def expire_unpaid_orders(ctx: Context) -> int:
+def expire_unpaid_orders(ctx: Scheduling) -> int:
     now = ctx.clock()
-    expired = 0
-    for order_id in ctx.orders.pending_expired(now, EXPIRY_BATCH):
-        if expire_order(ctx, order_id):
-            expired += 1
-    return expired
+    return sum(1 for order_id in ctx.orders.pending_expired(now, EXPIRY_BATCH) if expire_order(ctx, order_id))
 
 
-def expire_order(ctx: Context, order_id: str) -> bool:
+def expire_order(ctx: Scheduling, order_id: str) -> bool:
     """One conditional transaction: PENDING_PAYMENT -> EXPIRED with the stock and purchase-limit
     units back. A payment that wins the race leaves the order PAID; one that loses is refunded
     by the notify handler. Then the order is closed at the gateway."""
@@ -50,22 +53,18 @@ def expire_order(ctx: Context, order_id: str) -> bool:
     order, counted = found
     uow = ctx.unit_of_work()
     end_unpaid(ctx, uow, order, counted, OrderStatus.EXPIRED, "system")
-    try:
-        uow.commit()
-    except TransactionCancelled as cancelled:
-        if "order" in cancelled.failed:
-            return False
-        raise
+    if not commit(uow, {"order": None}):
+        return False
     ctx.metrics.count("OrdersExpired")
     try:
         ctx.payments.close(order.order_id)
-    except PaymentGatewayError:
+    except ports.PaymentGatewayError:
         log.warning("could not close order %s at the gateway; its time_expire stops payment", order.order_id)
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return True
 
 
-def apply_listing_schedule(ctx: Context) -> int:
+def apply_listing_schedule(ctx: Scheduling) -> int:
     """Makes the stored status follow list_at / delist_at once their time has come."""
     now = ctx.clock()
     changed = 0
@@ -82,17 +81,14 @@ def apply_listing_schedule(ctx: Context) -> int:
                 continue
             uow = ctx.unit_of_work()
             ctx.catalog.update_product(uow, product, after, ("status", "list_at", "delist_at"), now)
-            try:
-                uow.commit()
+            if commit(uow, {"product": None}):      # edited meanwhile: the next tick sees the new version
                 changed += 1
-            except TransactionCancelled:
-                pass           # edited meanwhile; the next tick sees the new version
         cursor = page.next
         if not cursor:
             return changed
 
 
-def resend_stuck_refunds(ctx: Context) -> int:
+def resend_stuck_refunds(ctx: Scheduling) -> int:
     stuck = ctx.refunds.approved_before(ctx.clock() - REFUND_SWEEP_AFTER)
     for refund in stuck:
         ctx.messages.refund_approved(refund.refund_id)

@@ -14,7 +14,7 @@ from pynamodb.signals import pre_dynamodb_send
 
 from app import app
 from chalicelib import bootstrap
-from chalicelib.adapters.security import Principal
+from chalicelib.domain.principal import Principal
 from chalicelib.adapters.payment_sandbox import SandboxRecord
 from chalicelib.adapters.tables import ALL_TABLES, create_tables
 from local import gateway

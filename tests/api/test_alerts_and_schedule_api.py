@@ -9,7 +9,7 @@ import boto3
 import app as app_module
 from chalicelib import bootstrap
 from chalicelib.adapters.payment_sandbox import SandboxRecord
-from chalicelib.adapters.repository import StockLedger
+from chalicelib.adapters.stock_ledger import StockLedger
 from chalicelib.adapters.tables import OrderRecord, ProductRecord, PurchaseCounterRecord, SkuRecord
 from local.aws_resources import deliver_once
 

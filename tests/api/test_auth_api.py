@@ -6,7 +6,7 @@ import time
 import jwt
 
 from chalicelib import bootstrap, config
-from chalicelib.adapters.security import Principal
+from chalicelib.domain.principal import Principal
 from chalicelib.adapters.tables import AuditRecord, StaffRecord
 from chalicelib.domain.commands import NewStaff
 from chalicelib.service_layer.auth import ensure_staff

@@ -81,7 +81,8 @@ def test_the_token_authorizer_needs_only_the_token_key() -> None:
     from pathlib import Path
     code = r"""
 import base64, os
-from chalicelib.adapters.security import Principal, TokenService
+from chalicelib.adapters.security import TokenService
+from chalicelib.domain.principal import Principal
 from chalicelib.api.guard import token_authorizer
 token = TokenService(base64.b64decode(os.environ["JWT_SECRET"]), 60).issue(Principal("U1", "customer"))
 event = {"type": "TOKEN", "authorizationToken": "Bearer " + token,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chalicelib.adapters.repository import StockLedger
+from chalicelib.adapters.stock_ledger import StockLedger
 from chalicelib.adapters.tables import SkuRecord
 
 from .conftest import Api, merch_body, order_body

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib.adapters.repository import StockLedger
+from chalicelib.adapters.stock_ledger import StockLedger
 from chalicelib.adapters.tables import MovementRecord, OrderRecord, PurchaseCounterRecord, SkuRecord
 
 from .conftest import CONTACT, Api, merch_body, order_body, ticket_body
@@ -61,14 +61,14 @@ def test_the_transaction_itself_refuses_what_the_read_allowed(customer, make_pro
     """If stock goes between the read and the write, the conditional write decides: nothing is
     reserved, and the answer names the SKU."""
     _, (plenty, scarce) = make_product(ticket_body([10, 1]))
-    from chalicelib.service_layer import orders as orders_service
-    real = orders_service.placement_snapshot
+    from chalicelib.adapters.order_placement import PlacementReads
+    real = PlacementReads.snapshot
 
-    def snapshot_then_someone_buys(*args, **kwargs):  # type: ignore[no-untyped-def]
-        snap = real(*args, **kwargs)
+    def snapshot_then_someone_buys(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        snap = real(self, *args, **kwargs)
         SkuRecord(sku_id=scarce).update(actions=[SkuRecord.available.set(0)])
         return snap
-    monkeypatch.setattr(orders_service, "placement_snapshot", snapshot_then_someone_buys)
+    monkeypatch.setattr(PlacementReads, "snapshot", snapshot_then_someone_buys)
     r = customer().post("/orders", order_body((plenty, 2), (scarce, 1)))
     assert r.status_code == 409 and r.json_body["details"]["sku_id"] == scarce
     assert stock(plenty) == (10, 0)

@@ -10,7 +10,7 @@ import pytest
 import app as app_module
 from chalicelib import bootstrap
 from chalicelib.adapters.payment_sandbox import SandboxGateway
-from chalicelib.adapters.repository import StockLedger
+from chalicelib.adapters.stock_ledger import StockLedger
 from chalicelib.adapters.tables import AuditRecord, OrderRecord, RefundRecord, SkuRecord
 from local.aws_resources import deliver_once, sqs_event
 

@@ -6,7 +6,8 @@ import time
 import jwt
 import pytest
 
-from chalicelib.adapters.security import FieldCipher, PasswordHasher, Principal, TokenService
+from chalicelib.adapters.security import FieldCipher, PasswordHasher, TokenService
+from chalicelib.domain.principal import Principal
 from chalicelib.domain.errors import NotAuthenticated
 
 KEY = os.urandom(32)

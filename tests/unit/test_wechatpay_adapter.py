@@ -11,7 +11,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from chalicelib.adapters.payments import PaymentGatewayError, WeChatPayV3
+from chalicelib.adapters.wechatpay import WeChatPayV3
+from chalicelib.service_layer.ports import PaymentGatewayError
 from local.keys import wechatpay_settings
 
 

@@ -1,0 +1,89 @@
+"""What placing an order reads and writes besides the order itself: purchase-limit counters,
+Idempotency-Key replies, and the one batched read of the order path."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from ..service_layer.ports import IdempotentReply, PlacementSnapshot
+from .catalog_repository import ProductRecord, product_from
+from .dynamo import UnitOfWork, batch_get, get_or_none, table_meta
+from .stock_ledger import SkuRecord, sku_from
+
+
+class PurchaseCounterRecord(Model):
+    """Units of a product a customer holds in live orders; the purchase limit is a condition on it."""
+    Meta = table_meta("purchase-counters")
+    counter_id = UnicodeAttribute(hash_key=True)     # <user_id>#<product_id>
+    quantity = NumberAttribute(default=0)
+
+
+class IdempotencyRecord(Model):
+    """Which order an Idempotency-Key placed. No personal data: the reply is rebuilt from the
+    order, as it was when placed."""
+    Meta = table_meta("idempotency")
+    key = UnicodeAttribute(hash_key=True)            # <user_id>#<Idempotency-Key>
+    fingerprint = UnicodeAttribute()                 # keyed hash of the request body
+    order_id = UnicodeAttribute()
+    expires = TTLAttribute()
+
+
+def _counter_key(user_id: str, product_id: str) -> str:
+    return f"{user_id}#{product_id}"
+
+
+class PurchaseCounters:
+    """Units per customer and product in live orders. The limit is the write's condition, so two
+    orders placed at once cannot both slip under it."""
+
+    def hold(self, uow: UnitOfWork, user_id: str, product_id: str, quantity: int, limit: int) -> None:
+        uow.update(PurchaseCounterRecord(counter_id=_counter_key(user_id, product_id)),
+                   [PurchaseCounterRecord.quantity.add(quantity)],
+                   condition=PurchaseCounterRecord.quantity.does_not_exist()
+                   | (PurchaseCounterRecord.quantity <= limit - quantity),
+                   tag=f"limit:{product_id}")
+
+    def give_back(self, uow: UnitOfWork, user_id: str, product_id: str, quantity: int) -> None:
+        uow.update(PurchaseCounterRecord(counter_id=_counter_key(user_id, product_id)),
+                   [PurchaseCounterRecord.quantity.add(-quantity)],
+                   condition=PurchaseCounterRecord.quantity >= quantity, tag=f"limit:{product_id}")
+
+
+class IdempotencyStore:
+    TTL_SECONDS = 24 * 3600
+
+    def remember(self, uow: UnitOfWork, key: str, fingerprint: str, order_id: str, now: datetime) -> None:
+        uow.put(IdempotencyRecord(key=key, fingerprint=fingerprint, order_id=order_id,
+                                  expires=now + timedelta(seconds=self.TTL_SECONDS)),
+                condition=IdempotencyRecord.key.does_not_exist(), tag="idempotency")
+
+    def get(self, key: str) -> IdempotentReply | None:
+        record = get_or_none(IdempotencyRecord, key)
+        return IdempotentReply(record.fingerprint, record.order_id) if record else None
+
+
+class PlacementReads:
+    """The order path's one read."""
+
+    def snapshot(self, sku_ids: list[str], product_ids: list[str], user_id: str,
+                 idempotency_key: str | None) -> PlacementSnapshot:
+        """SKUs, their products, the customer's purchase counters and any earlier reply to the same
+        Idempotency-Key, in ONE BatchGetItem."""
+        keys: dict[Any, list[str]] = {
+            SkuRecord: sku_ids, ProductRecord: product_ids,
+            PurchaseCounterRecord: [_counter_key(user_id, p) for p in product_ids]}
+        if idempotency_key:
+            keys[IdempotencyRecord] = [idempotency_key]
+        found = batch_get(keys)
+        counters = found[PurchaseCounterRecord]
+        purchased = {p: int(counters[_counter_key(user_id, p)].quantity)  # type: ignore[attr-defined]
+                     for p in product_ids if _counter_key(user_id, p) in counters}
+        reply = found.get(IdempotencyRecord, {}).get(idempotency_key or "")
+        return PlacementSnapshot(
+            skus={k: sku_from(v) for k, v in found[SkuRecord].items()},  # type: ignore[arg-type]
+            products={k: product_from(v) for k, v in found[ProductRecord].items()},  # type: ignore[arg-type]
+            purchased=purchased,
+            idempotent_reply=IdempotentReply(reply.fingerprint, reply.order_id) if reply else None)  # type: ignore[attr-defined]

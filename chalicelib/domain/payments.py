@@ -1,0 +1,48 @@
+"""What WeChat Pay tells us, as plain values: payments (by notice or by query), refunds (by
+their answer, notice or query) and the state of a trade."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PaymentNotice:
+    """A payment WeChat reports: by its notice, or by a query when the notice never came."""
+    notification_id: str
+    nonce: str
+    event_type: str
+    out_trade_no: str
+    transaction_id: str
+    trade_state: str
+    amount: int
+    payer_openid: str | None
+
+
+@dataclass(frozen=True)
+class RefundNotice:
+    notification_id: str
+    event_type: str                 # REFUND.SUCCESS | REFUND.ABNORMAL | REFUND.CLOSED
+    out_refund_no: str
+    out_trade_no: str
+    refund_status: str              # SUCCESS | ABNORMAL | CLOSED
+    amount: int
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    out_refund_no: str
+    status: str                     # SUCCESS | PROCESSING | ABNORMAL | CLOSED
+
+
+@dataclass(frozen=True)
+class TradeState:
+    """WeChat's view of a trade: SUCCESS, NOTPAY, CLOSED, USERPAYING, REFUND, PAYERROR, REVOKED."""
+    out_trade_no: str
+    state: str
+    transaction_id: str | None
+    amount: int | None
+
+    @property
+    def paid(self) -> bool:
+        # A trade already (partly) refunded was paid first: its money is real.
+        return self.state in ("SUCCESS", "REFUND") and bool(self.transaction_id)

@@ -1,0 +1,67 @@
+"""Dependencies point inward only: the domain imports nothing of AWS or of the other layers,
+the service layer speaks the domain through its ports, and the stores share only public
+plumbing."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from chalicelib.domain.errors import Conflict
+from chalicelib.service_layer.ports import WriteRefused
+from chalicelib.service_layer.writes import commit
+
+LIB = Path(__file__).resolve().parents[2] / "chalicelib"
+
+
+def imports(path: Path) -> list[tuple[str, list[str]]]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            module = ("." * node.level) + (node.module or "")
+            found.append((module, [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            found.extend((a.name, []) for a in node.names)
+    return found
+
+
+@pytest.mark.parametrize("layer, forbidden", [
+    ("domain", ("boto", "botocore", "pynamodb", "chalice", "aws_lambda_powertools", ".adapters", "..adapters",
+                "..service_layer", "..api", "..bootstrap")),
+    ("service_layer", ("boto3", "botocore", "pynamodb", "chalice", "..adapters", "..api", "..bootstrap")),
+])
+def test_inner_layers_import_nothing_outward(layer: str, forbidden: tuple[str, ...]) -> None:
+    for path in (LIB / layer).glob("*.py"):
+        for module, _ in imports(path):
+            assert not any(module == f or module.startswith(f + ".") for f in forbidden), (path.name, module)
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    for path in LIB.rglob("*.py"):
+        for module, names in imports(path):
+            assert not [n for n in names if n.startswith("_") and n != "__future__" and module != "__future__"], \
+                (path.relative_to(LIB), module, names)
+
+
+def test_no_module_in_chalicelib_is_a_catch_all() -> None:
+    assert {p.name: n for p in LIB.rglob("*.py") if (n := len(p.read_text().splitlines())) > 320} == {}
+
+
+class RefusingWrites:
+    def __init__(self, failed: list[str], conflicted: bool = False) -> None:
+        self.refusal = WriteRefused(failed, conflicted, {})
+
+    def commit(self) -> None:
+        raise self.refusal
+
+
+def test_commit_explains_a_refusal_in_the_domains_words() -> None:
+    explain = {"idempotency": None, "sku:": lambda sku: Conflict("sold out", code="SOLD_OUT", sku_id=sku)}
+    with pytest.raises(Conflict) as raised:
+        commit(RefusingWrites(["order", "sku:S1"]), explain)
+    assert raised.value.details == {"sku_id": "S1"}
+    # the first explanation that applies decides, whatever order the writes failed in
+    assert commit(RefusingWrites(["sku:S1", "idempotency"]), explain) is False
+    with pytest.raises(WriteRefused):
+        commit(RefusingWrites([], conflicted=True), explain)       # a conflict is no business rule
