@@ -61,14 +61,16 @@ def build_context() -> Context:
     return Context(
         catalog=CatalogRepository(), stock=StockLedger(), orders=OrderRepository(cipher), counters=PurchaseCounters(),
         idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
-        throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(), payment_records=PaymentLedger(),
+        throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_records=PaymentLedger(),
         refunds=RefundRepository(), alerts=AlertLog(), unit_of_work=UnitOfWork,
         clock=utc_now, metrics=EmfMetrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),
         cipher=cipher, payments_factory=_payment_gateway, qr_factory=lambda: QrSigner(config.qr_signing_keys()),
         wechat_factory=_wechat_login,
         payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
-        refund_max_attempts=s.refund_max_attempts)
+        refund_max_attempts=s.refund_max_attempts,
+        refund_query_after=timedelta(seconds=s.refund_query_after_seconds),
+        auto_receipt_after=timedelta(days=s.auto_receipt_days))
 
 
 def context() -> Context:

@@ -32,6 +32,8 @@ class Settings:
     alerts_topic_arn: str | None
     refund_max_attempts: int
     retry_base_seconds: int
+    refund_query_after_seconds: int
+    auto_receipt_days: int
 
     @property
     def is_local(self) -> bool:
@@ -57,6 +59,10 @@ def settings() -> Settings:
         # Must equal the refunds queue's maxReceiveCount: the last attempt marks the refund FAILED.
         refund_max_attempts=int(_env("REFUND_MAX_ATTEMPTS", "5") or 5),
         retry_base_seconds=int(_env("RETRY_BASE_SECONDS", "30") or 30),
+        # A refund's notice usually comes within seconds; without one, WeChat is asked after this,
+        # then at doubling intervals.
+        refund_query_after_seconds=int(_env("REFUND_QUERY_AFTER_SECONDS", "60") or 60),
+        auto_receipt_days=int(_env("AUTO_RECEIPT_DAYS", "10") or 10),
     )
 
 

@@ -1,5 +1,6 @@
 """The local event pump: long-polls the local SQS queues and ticks the schedule, calling the
-same handler functions that Lambda calls. A failing handler is logged; the pump goes on."""
+same handler functions that Lambda calls, and delivers the payment sandbox's notices over HTTP
+as WeChat Pay calls a merchant's notify URL. A failing handler is logged; the pump goes on."""
 from __future__ import annotations
 
 import logging
@@ -14,14 +15,17 @@ log = logging.getLogger("micromall.pump")
 
 class EventPump:
     def __init__(self, queues: dict[str, Callable[..., Any]], scheduled: Callable[..., Any], every_seconds: float,
-                 region: str) -> None:
+                 region: str, notices: Callable[[], int] | None = None) -> None:
         self._queues, self._scheduled, self._every, self._region = queues, scheduled, every_seconds, region
+        self._notices = notices
         self._stop = threading.Event()
 
     def start(self) -> None:
         for name, handler in self._queues.items():
             threading.Thread(target=self._poll, args=(name, handler), name=f"pump-{name}", daemon=True).start()
         threading.Thread(target=self._tick, name="pump-schedule", daemon=True).start()
+        if self._notices is not None:
+            threading.Thread(target=self._deliver, name="pump-notices", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -43,3 +47,13 @@ class EventPump:
                                  "resources": ["local-schedule"], "detail": {}}, None)
             except Exception:
                 log.exception("scheduled handler failed; next tick in %ss", self._every)
+
+    def _deliver(self) -> None:
+        assert self._notices is not None
+        while not self._stop.is_set():
+            try:
+                if not self._notices():
+                    self._stop.wait(0.2)
+            except Exception:
+                log.exception("delivering payment notices failed; trying again")
+                self._stop.wait(1)

@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import requests
+
 from local import keys
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,20 +86,28 @@ def serve(api_port: int, password: str) -> None:
     from local import gateway, seed
     from local.pump import EventPump
 
+    from chalicelib.adapters.payment_sandbox import SandboxGateway, SandboxRecord
     create_tables()
-    from chalicelib.adapters.payment_sandbox import SandboxRecord
-    if not SandboxRecord.exists():
-        SandboxRecord.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+    create_tables((SandboxRecord,))
     ctx = context()
     products = seed.seed(ctx)
     ensure_staff(ctx, seed.SYSTEM, NewStaff("admin", password, ["admin"]))
     gateway.install()
     config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="local")
     server = create_local_server(app, config, "127.0.0.1", api_port)
+    gateway = ctx.payments
+    assert isinstance(gateway, SandboxGateway)
+    notify = requests.Session()
+
+    def post_notice(path: str, headers: dict[str, str], body: str) -> int:
+        return notify.post(f"http://127.0.0.1:{api_port}{path}", data=body.encode(), headers=headers,
+                           timeout=30).status_code
+
+    retry_scale = float(os.environ.get("SANDBOX_NOTICE_RETRY_SCALE", "0.1"))
     EventPump({os.environ["REFUNDS_QUEUE_NAME"]: app_module.refunds_worker,
                os.environ["ALERTS_QUEUE_NAME"]: app_module.alerts_worker},
               app_module.every_minute, float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "60")),
-              os.environ["AWS_REGION"]).start()
+              os.environ["AWS_REGION"], notices=lambda: gateway.deliver_notices(post_notice, retry_scale)).start()
     print(f"micromall is running: http://127.0.0.1:{api_port}  (AWS on {os.environ['AWS_ENDPOINT_URL']})")
     print(f"seeded {products} demo products; staff login: admin / {password}", flush=True)
     server.serve_forever()

@@ -181,6 +181,10 @@ class UnitOfWork:
             return_values_on_condition_failure="ALL_OLD" if return_old_on_failure else None)
         self._add("Update", kwargs, tag)
 
+    def check(self, model: type[Model], hash_key: str, condition: Condition, tag: str = "") -> None:
+        """A condition on an item the transaction does not write (DynamoDB's ConditionCheck)."""
+        self._add("ConditionCheck", model.get_operation_kwargs_from_class(hash_key, condition=condition), tag)
+
     def _add(self, kind: str, kwargs: dict[str, Any], tag: str) -> None:
         # pynamodb names the failure option differently from the transaction API.
         if "ReturnValues" in kwargs:

@@ -1,103 +1,14 @@
-"""Orders in DynamoDB: the table, its indexes, and every state change as a conditional write
-on the state the order was read in (refund bookkeeping included)."""
+"""Orders in DynamoDB: every state change is a conditional write on the state the order was
+read in (refund bookkeeping included); reads by customer, status, phone and due dates."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
-from pynamodb.models import Model
-
-from ..domain import timeutil
-from ..domain.model import (Address, Fulfillment, HistoryEntry, Kind, Order, OrderLine, OrderStatus, Session,
-                            Visitor)
+from ..domain.model import HistoryEntry, Order, OrderStatus
 from ..service_layer.ports import FieldCipher, Page
-from .dynamo import UnitOfWork, batch_get, get_or_none, page_of, plain, read_time, stored_time, table_meta
-
-
-class CustomerIndex(GlobalSecondaryIndex["OrderRecord"]):
-    class Meta:
-        index_name = "customer-index"
-        projection = AllProjection()
-    user_id = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class StatusIndex(GlobalSecondaryIndex["OrderRecord"]):
-    class Meta:
-        index_name = "status-index"
-        projection = AllProjection()
-    status = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class AllOrdersIndex(GlobalSecondaryIndex["OrderRecord"]):
-    class Meta:
-        index_name = "all-orders-index"
-        projection = AllProjection()
-    all_orders = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class PhoneIndex(GlobalSecondaryIndex["OrderRecord"]):
-    """Support finds orders by the contact's phone through a keyed hash, never the number."""
-    class Meta:
-        index_name = "phone-index"
-        projection = KeysOnlyProjection()
-    phone_index = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
-
-
-class PendingExpiryIndex(GlobalSecondaryIndex["OrderRecord"]):
-    """Sparse: only orders awaiting payment carry `pending`, so the expiry job reads just those."""
-    class Meta:
-        index_name = "pending-expiry-index"
-        projection = KeysOnlyProjection()
-    pending = UnicodeAttribute(hash_key=True)
-    expires_at = UnicodeAttribute(range_key=True)
-
-
-class OrderRecord(Model):
-    Meta = table_meta("orders")
-    order_id = UnicodeAttribute(hash_key=True)
-    user_id = UnicodeAttribute()
-    status = UnicodeAttribute()
-    total = NumberAttribute()
-    lines = ListAttribute(of=MapAttribute)
-    created_at = UnicodeAttribute()
-    updated_at = UnicodeAttribute()
-    expires_at = UnicodeAttribute()
-    contact_name = UnicodeAttribute()
-    contact_phone = UnicodeAttribute()           # encrypted
-    phone_index = UnicodeAttribute()
-    visitors = ListAttribute(of=MapAttribute, default=list)  # ID numbers encrypted
-    fulfillment = UnicodeAttribute(null=True)
-    address = UnicodeAttribute(null=True)        # encrypted JSON
-    history = ListAttribute(of=MapAttribute)
-    shipment = MapAttribute(null=True)
-    search_text = UnicodeAttribute(default="")   # lower-cased product names for staff search
-    all_orders = UnicodeAttribute(default="order")
-    pending = UnicodeAttribute(null=True)
-    transaction_id = UnicodeAttribute(null=True)
-    paid_at = UnicodeAttribute(null=True)
-    tickets_total = NumberAttribute(null=True)
-    tickets_issued = NumberAttribute(null=True)
-    pickup_code = UnicodeAttribute(null=True)
-    refund_committed = NumberAttribute(null=True)    # approved refunds, in fen: never above the total
-    refunded_total = NumberAttribute(null=True)      # refunds that reached the customer
-    refunds_in_flight = NumberAttribute(null=True)
-    merch_refund = UnicodeAttribute(null=True)       # the refund that claimed the goods
-    customer_index = CustomerIndex()
-    status_index = StatusIndex()
-    all_orders_index = AllOrdersIndex()
-    phone_lookup_index = PhoneIndex()
-    pending_expiry_index = PendingExpiryIndex()
-
-
-def history_entry(status: OrderStatus, at: datetime, by: str) -> dict[str, Any]:
-    """An order's `history` element as stored, whoever changes the order's status."""
-    return {"status": status.value, "at": stored_time(at), "by": by}
+from .dynamo import UnitOfWork, batch_get, get_or_none, page_of, plain, stored_time
+from .order_records import OrderRecord, history_entry, line_to_map, order_from
 
 
 def _history_action(status: OrderStatus, at: datetime, by: str) -> Any:
@@ -108,6 +19,9 @@ class OrderRepository:
     def __init__(self, cipher: FieldCipher) -> None:
         self._cipher = cipher
 
+    def _from(self, record: OrderRecord) -> Order:
+        return order_from(record, self._cipher)
+
     def phone_index(self, phone: str) -> str:
         return self._cipher.blind_index(phone)
 
@@ -115,12 +29,13 @@ class OrderRepository:
     def add(self, uow: UnitOfWork, order: Order, counted_products: set[str]) -> None:
         record = OrderRecord(
             order_id=order.order_id, user_id=order.user_id, status=order.status.value, total=order.total,
-            lines=[self._line_to_map(line, line.product_id in counted_products) for line in order.lines],
+            lines=[line_to_map(line, line.product_id in counted_products) for line in order.lines],
             created_at=stored_time(order.created_at), updated_at=stored_time(order.created_at),
             expires_at=stored_time(order.expires_at),
-            contact_name=order.contact_name, contact_phone=self._cipher.encrypt(order.contact_phone),
+            contact_name=self._cipher.encrypt(order.contact_name), contact_phone=self._cipher.encrypt(order.contact_phone),
             phone_index=self.phone_index(order.contact_phone),
-            visitors=[{"name": v.name, "id_type": v.id_type, "id_number": self._cipher.encrypt(v.id_number),
+            visitors=[{"name": self._cipher.encrypt(v.name), "id_type": v.id_type,
+                       "id_number": self._cipher.encrypt(v.id_number),
                        "sku_id": v.sku_id} for v in order.visitors],
             fulfillment=order.fulfillment.value if order.fulfillment else None,
             address=self._cipher.encrypt_json(order.address.__dict__) if order.address else None,
@@ -130,12 +45,19 @@ class OrderRepository:
         uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag="order")
 
     def transition(self, uow: UnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,
-                   shipment: dict[str, str] | None = None) -> None:
+                   shipment: dict[str, str] | None = None, receipt_due: datetime | None = None) -> None:
         """The conditional write of every state change: it applies only if the order is still in
         the state it was read in."""
-        actions = [OrderRecord.shipment.set(shipment)] if shipment else []
-        actions += [OrderRecord.status.set(target.value), OrderRecord.updated_at.set(stored_time(at)),
-                    _history_action(target, at, by)]
+        actions = [OrderRecord.status.set(target.value), OrderRecord.updated_at.set(stored_time(at)),
+                   _history_action(target, at, by)]
+        if shipment:
+            actions += [OrderRecord.shipment.set(shipment), OrderRecord.shipped_at.set(stored_time(at))]
+            order.shipped_at = at
+        if receipt_due:
+            actions += [OrderRecord.awaiting_receipt.set("shipped"),
+                        OrderRecord.receipt_due_at.set(stored_time(receipt_due))]
+        if order.status is OrderStatus.SHIPPED:
+            actions += [OrderRecord.awaiting_receipt.remove(), OrderRecord.receipt_due_at.remove()]
         if order.status is OrderStatus.PENDING_PAYMENT:
             actions.append(OrderRecord.pending.remove())
         uow.update(OrderRecord(order_id=order.order_id), actions,
@@ -168,19 +90,24 @@ class OrderRepository:
                    condition=OrderRecord.tickets_issued == issued_before, tag="order")
 
     # ------------------------------------------------------------------ refund bookkeeping
-    def claim_refund(self, uow: UnitOfWork, order_id: str, amount: int, total: int, goods_refund: str | None,
-                     at: datetime, by: str) -> None:
-        """The order enters REFUNDING; the approved total may never exceed what was paid, and the
-        goods of an order are claimed by one refund only."""
+    def claim_refund(self, uow: UnitOfWork, order: Order, refund_id: str, amount: int, claims_goods: bool,
+                     goods_returned: bool, at: datetime, by: str) -> None:
+        """A refund is approved: the order (as read) enters REFUNDING, remembering what it was;
+        approved refunds never add up beyond what was paid; the goods are this refund's alone;
+        and goods already shipped come back only when staff say they did."""
         actions = [OrderRecord.status.set(OrderStatus.REFUNDING.value), OrderRecord.updated_at.set(stored_time(at)),
-                   _history_action(OrderStatus.REFUNDING, at, by),
-                   OrderRecord.refund_committed.add(amount), OrderRecord.refunds_in_flight.add(1)]
-        condition = OrderRecord.status.is_in("PAID", "SHIPPED", "COMPLETED", "REFUNDING", "PARTIALLY_REFUNDED") & (
-            OrderRecord.refund_committed.does_not_exist() | (OrderRecord.refund_committed <= total - amount))
-        if goods_refund:
-            actions.append(OrderRecord.merch_refund.set(goods_refund))
-            condition &= OrderRecord.merch_refund.does_not_exist()
-        uow.update(OrderRecord(order_id=order_id), actions, condition=condition, tag="order")
+                   _history_action(OrderStatus.REFUNDING, at, by), OrderRecord.refund_committed.add(amount),
+                   OrderRecord.refunds_in_flight.add(1),
+                   OrderRecord.before_refund.set(OrderRecord.before_refund | order.status.value)]
+        condition = (OrderRecord.status == order.status.value) & (
+            OrderRecord.refund_committed.does_not_exist() | (OrderRecord.refund_committed <= order.total - amount))
+        if claims_goods:
+            actions.append(OrderRecord.merch_refund.set(refund_id))
+            condition &= OrderRecord.merch_refund.does_not_exist() | (OrderRecord.merch_refund == refund_id)
+            if not goods_returned:
+                condition &= OrderRecord.shipment.does_not_exist()
+        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag="order",
+                   return_old_on_failure=True)
 
     def claim_goods(self, uow: UnitOfWork, order_id: str, refund_id: str) -> None:
         uow.update(OrderRecord(order_id=order_id), [OrderRecord.merch_refund.set(refund_id)],
@@ -192,38 +119,56 @@ class OrderRepository:
                    condition=OrderRecord.merch_refund == refund_id, tag="order")
 
     def settle_refund(self, uow: UnitOfWork, order_id: str, amount: int) -> None:
+        """WeChat confirmed a refund in flight: the money reached the customer."""
         uow.update(OrderRecord(order_id=order_id),
                    [OrderRecord.refunded_total.add(amount), OrderRecord.refunds_in_flight.add(-1)],
                    condition=OrderRecord.refunds_in_flight >= 1, tag="order")
 
-    def abandon_refund(self, uow: UnitOfWork, order_id: str) -> None:
-        uow.update(OrderRecord(order_id=order_id), [OrderRecord.refunds_in_flight.add(-1)],
-                   condition=OrderRecord.refunds_in_flight >= 1, tag="order")
+    def release_refund(self, uow: UnitOfWork, order_id: str, refund_id: str, amount: int, held_goods: bool) -> None:
+        """A refund failed: nothing moved, so its amount (and the goods it claimed) are free for
+        a retry or a new request."""
+        actions = [OrderRecord.refund_committed.add(-amount), OrderRecord.refunds_in_flight.add(-1)]
+        condition = (OrderRecord.refunds_in_flight >= 1) & (OrderRecord.refund_committed >= amount)
+        if held_goods:
+            actions.append(OrderRecord.merch_refund.remove())
+            condition &= OrderRecord.merch_refund == refund_id
+        uow.update(OrderRecord(order_id=order_id), actions, condition=condition, tag="order")
 
-    def finish_refunds(self, uow: UnitOfWork, order_id: str, status: OrderStatus, at: datetime) -> None:
-        """The order leaves REFUNDING once no refund of it is in flight."""
-        uow.update(OrderRecord(order_id=order_id),
+    def settle_released_refund(self, uow: UnitOfWork, order_id: str, refund_id: str, amount: int,
+                               total: int, held_goods: bool) -> None:
+        """WeChat confirms, late, a refund we had released as failed: it is claimed again and
+        settled at once, never beyond what was paid."""
+        actions = [OrderRecord.refund_committed.add(amount), OrderRecord.refunded_total.add(amount)]
+        condition = OrderRecord.refund_committed.does_not_exist() | (OrderRecord.refund_committed <= total - amount)
+        if held_goods:
+            actions.append(OrderRecord.merch_refund.set(refund_id))
+            condition &= OrderRecord.merch_refund.does_not_exist() | (OrderRecord.merch_refund == refund_id)
+        uow.update(OrderRecord(order_id=order_id), actions, condition=condition, tag="order")
+
+    def finish_refunds(self, uow: UnitOfWork, order: Order, status: OrderStatus, at: datetime) -> None:
+        """The order (as read) settles once no refund of it is in flight."""
+        uow.update(OrderRecord(order_id=order.order_id),
                    [OrderRecord.status.set(status.value), OrderRecord.updated_at.set(stored_time(at)),
-                    _history_action(status, at, "refunds")],
-                   condition=(OrderRecord.status == OrderStatus.REFUNDING.value) & (OrderRecord.refunds_in_flight == 0),
+                    _history_action(status, at, "refunds"), OrderRecord.before_refund.remove()],
+                   condition=(OrderRecord.status == order.status.value) & (OrderRecord.refunds_in_flight == 0),
                    tag="order")
 
     # ------------------------------------------------------------------ reads
     def from_raw(self, item: dict[str, Any]) -> Order:
-        return self._from_record(OrderRecord.from_raw_data(item))
+        return self._from(OrderRecord.from_raw_data(item))
 
     def get(self, order_id: str) -> tuple[Order, set[str]] | None:
         """The order and the products whose purchase limit counted it."""
         record = get_or_none(OrderRecord, order_id)
         if record is None:
             return None
-        return self._from_record(record), {
+        return self._from(record), {
             line["product_id"] for line in map(plain, record.lines) if line.get("limit_counted")}
 
     def for_customer(self, user_id: str, limit: int, cursor: str | None) -> Page:
         return page_of(lambda start: OrderRecord.customer_index.query(
             user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start),
-            cursor, {"order_id", "user_id", "created_at"}, self._from_record, pinned={"user_id": user_id})
+            cursor, {"order_id", "user_id", "created_at"}, self._from, pinned={"user_id": user_id})
 
     def search(self, status: str | None, text: str | None, limit: int, cursor: str | None) -> Page:
         """Staff search: by status through its index, product name as a filter on it (or on all
@@ -232,60 +177,23 @@ class OrderRepository:
         if status:
             return page_of(lambda start: OrderRecord.status_index.query(
                 status, filter_condition=condition, scan_index_forward=False, limit=limit, last_evaluated_key=start),
-                cursor, {"order_id", "status", "created_at"}, self._from_record)
+                cursor, {"order_id", "status", "created_at"}, self._from)
         return page_of(lambda start: OrderRecord.all_orders_index.query(
             "order", filter_condition=condition, scan_index_forward=False, limit=limit, last_evaluated_key=start),
-            cursor, {"order_id", "all_orders", "created_at"}, self._from_record)
+            cursor, {"order_id", "all_orders", "created_at"}, self._from)
 
     def pending_expired(self, now: datetime, limit: int) -> list[str]:
         """Orders awaiting payment past their expiry, from the sparse index (no Scan)."""
         return [r.order_id for r in OrderRecord.pending_expiry_index.query(
             "pending", OrderRecord.expires_at <= stored_time(now), limit=limit)]
 
+    def receipt_due(self, now: datetime, limit: int) -> list[str]:
+        """Shipped orders whose customer never confirmed receipt, due for automatic completion."""
+        return [r.order_id for r in OrderRecord.receipt_due_index.query(
+            "shipped", OrderRecord.receipt_due_at <= stored_time(now), limit=limit)]
+
     def by_phone(self, phone: str, limit: int) -> list[Order]:
         keys = [r.order_id for r in OrderRecord.phone_lookup_index.query(
             self.phone_index(phone), scan_index_forward=False, limit=limit)]
         found = batch_get({OrderRecord: keys[:100]})[OrderRecord] if keys else {}
-        return [self._from_record(found[k]) for k in keys if k in found]  # type: ignore[arg-type]
-
-    # ------------------------------------------------------------------ mapping
-    @staticmethod
-    def _line_to_map(line: OrderLine, limit_counted: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "sku_id": line.sku_id, "product_id": line.product_id, "product_name": line.product_name,
-            "sku_name": line.sku_name, "kind": line.kind.value, "unit_price": line.unit_price,
-            "quantity": line.quantity, "limit_counted": limit_counted}
-        if line.session:
-            data["session_start"], data["session_end"] = stored_time(line.session.start), stored_time(line.session.end)
-        if line.valid_from and line.valid_until:
-            data["valid_from"], data["valid_until"] = stored_time(line.valid_from), stored_time(line.valid_until)
-        return data
-
-    def _from_record(self, record: OrderRecord) -> Order:
-        lines = []
-        for m in map(plain, record.lines):
-            session = (Session(timeutil.from_storage(m["session_start"]), timeutil.from_storage(m["session_end"]))
-                       if m.get("session_start") else None)
-            lines.append(OrderLine(
-                sku_id=m["sku_id"], product_id=m["product_id"], product_name=m["product_name"],
-                sku_name=m["sku_name"], kind=Kind(m["kind"]), unit_price=int(m["unit_price"]),
-                quantity=int(m["quantity"]), session=session, valid_from=read_time(m.get("valid_from")),
-                valid_until=read_time(m.get("valid_until"))))
-        visitors = [Visitor(v["name"], v["id_type"], self._cipher.decrypt(v["id_number"]), v["sku_id"])
-                    for v in map(plain, record.visitors or [])]
-        history = [HistoryEntry(OrderStatus(h["status"]), timeutil.from_storage(h["at"]), h["by"])
-                   for h in map(plain, record.history)]
-        address = None
-        if record.address:
-            address = Address(**self._cipher.decrypt_json(record.address))  # type: ignore[arg-type]
-        shipment = record.shipment.as_dict() if record.shipment else None
-        return Order(order_id=record.order_id, user_id=record.user_id, status=OrderStatus(record.status),
-                     lines=lines, created_at=timeutil.from_storage(record.created_at),
-                     expires_at=timeutil.from_storage(record.expires_at), contact_name=record.contact_name,
-                     contact_phone=self._cipher.decrypt(record.contact_phone), visitors=visitors,
-                     fulfillment=Fulfillment(record.fulfillment) if record.fulfillment else None,
-                     address=address, history=history, shipment=shipment, transaction_id=record.transaction_id,
-                     paid_at=read_time(record.paid_at), tickets_total=int(record.tickets_total or 0),
-                     tickets_issued=int(record.tickets_issued or 0), pickup_code=record.pickup_code,
-                     refunded_total=int(record.refunded_total or 0),
-                     refunds_in_flight=int(record.refunds_in_flight or 0), merch_refund=record.merch_refund)
+        return [self._from(found[k]) for k in keys if k in found]  # type: ignore[arg-type]

@@ -62,29 +62,40 @@ class PeopleRepository:
 
 
 class LoginThrottle:
-    """Failed staff logins per username in a window that starts with the first failure."""
+    """Staff login attempts per username in a window that starts with the first one. Each
+    attempt is counted by one atomic, conditional write before its password is checked, so
+    parallel guesses are all counted and none gets past the limit."""
 
     def __init__(self, max_failures: int = 5, window_seconds: int = 900) -> None:
         self.max_failures, self.window_seconds = max_failures, window_seconds
 
-    def locked_until(self, username: str, now: datetime) -> datetime | None:
-        r = get_or_none(LoginThrottleRecord, username)
-        if r is None:
-            return None
-        ends = float(r.window_start) + self.window_seconds
-        if r.failures >= self.max_failures and now.timestamp() < ends:
-            return datetime.fromtimestamp(ends, tz=now.tzinfo)
-        return None
-
-    def record_failure(self, username: str, now: datetime) -> None:
+    def take_attempt(self, username: str, now: datetime) -> datetime | None:
+        """Counts an attempt; None when it may go ahead, else when the lock ends."""
         stamp = now.timestamp()
-        record = LoginThrottleRecord(username=username)
-        try:
-            record.update(actions=[LoginThrottleRecord.failures.add(1)],
-                          condition=LoginThrottleRecord.window_start > stamp - self.window_seconds)
-        except UpdateError:  # no window yet, or it has passed: start a new one
-            LoginThrottleRecord(username=username, failures=1, window_start=stamp,
-                                expires=now + timedelta(seconds=self.window_seconds)).save()
+        for _ in range(3):
+            try:
+                LoginThrottleRecord(username=username).update(
+                    actions=[LoginThrottleRecord.failures.add(1)],
+                    condition=(LoginThrottleRecord.window_start > stamp - self.window_seconds)
+                    & (LoginThrottleRecord.failures < self.max_failures))
+                return None
+            except UpdateError:
+                pass
+            try:           # no window yet, or it has passed: this attempt opens a new one
+                LoginThrottleRecord(username=username, failures=1, window_start=stamp,
+                                    expires=now + timedelta(seconds=self.window_seconds)).save(
+                    condition=LoginThrottleRecord.username.does_not_exist()
+                    | (LoginThrottleRecord.window_start <= stamp - self.window_seconds))
+                return None
+            except PutError:
+                pass
+            current = get_or_none(LoginThrottleRecord, username)
+            if current is not None and float(current.window_start) > stamp - self.window_seconds \
+                    and current.failures >= self.max_failures:
+                return datetime.fromtimestamp(float(current.window_start) + self.window_seconds, tz=now.tzinfo)
+        # Three rounds of contention on one username: refuse this attempt for a second.
+        return datetime.fromtimestamp(stamp + 1, tz=now.tzinfo)
 
     def clear(self, username: str) -> None:
+        """A successful login forgets the window's attempts."""
         LoginThrottleRecord(username=username).delete()

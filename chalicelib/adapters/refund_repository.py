@@ -4,14 +4,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ..domain import timeutil
 from ..domain.refunds import Refund, RefundStatus
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, get_or_none, page_of, plain, stored_time, table_meta
+from .dynamo import UnitOfWork, get_or_none, page_of, plain, read_time, stored_time, table_meta
 
 
 class RefundStatusIndex(GlobalSecondaryIndex["RefundRecord"]):
@@ -32,7 +32,7 @@ class RefundOrderIndex(GlobalSecondaryIndex["RefundRecord"]):
 
 class RefundRecord(Model):
     Meta = table_meta("refunds")
-    refund_id = UnicodeAttribute(hash_key=True)      # also the gateway's out_refund_no
+    refund_id = UnicodeAttribute(hash_key=True)
     order_id = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
     transaction_id = UnicodeAttribute(null=True)
@@ -49,6 +49,12 @@ class RefundRecord(Model):
     reject_reason = UnicodeAttribute(null=True)
     gateway_status = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+    out_refund_no = UnicodeAttribute(null=True)      # at WeChat: the refund_id, then -2, -3 after a failure
+    goods_returned = BooleanAttribute(null=True)
+    claims_goods = BooleanAttribute(null=True)
+    queries = NumberAttribute(null=True)             # how often WeChat was asked about it
+    next_query_at = UnicodeAttribute(null=True)
+    superseded_by = UnicodeAttribute(null=True)      # a newer refund took its codes over
     status_index = RefundStatusIndex()
     order_index = RefundOrderIndex()
 
@@ -59,7 +65,11 @@ def refund_from(r: RefundRecord) -> Refund:
                   created_at=timeutil.from_storage(r.created_at), user_id=r.user_id, transaction_id=r.transaction_id,
                   ticket_codes=list(r.ticket_codes or []),
                   stock_lines=[(m["sku_id"], int(m["quantity"])) for m in map(plain, r.stock_lines or [])],
-                  decided_by=r.decided_by, reject_reason=r.reject_reason, last_error=r.last_error)
+                  decided_by=r.decided_by, reject_reason=r.reject_reason, last_error=r.last_error,
+                  out_refund_no=r.out_refund_no or r.refund_id, goods_returned=bool(r.goods_returned),
+                  claims_goods=bool(r.claims_goods), queries=int(r.queries or 0),
+                  next_query_at=read_time(r.next_query_at), gateway_status=r.gateway_status,
+                  superseded_by=r.superseded_by)
 
 
 class RefundRepository:
@@ -70,15 +80,31 @@ class RefundRepository:
             status=refund.status.value, reason=refund.reason, source=refund.source,
             ticket_codes=refund.ticket_codes,
             stock_lines=[{"sku_id": s, "quantity": q} for s, q in refund.stock_lines],
-            created_at=stored_time(refund.created_at), updated_at=stored_time(at), decided_by=refund.decided_by),
+            created_at=stored_time(refund.created_at), updated_at=stored_time(at), decided_by=refund.decided_by,
+            out_refund_no=refund.out_refund_no, claims_goods=refund.claims_goods or None),
             condition=RefundRecord.refund_id.does_not_exist(), tag="refund")
 
     def move(self, uow: UnitOfWork, refund: Refund, target: RefundStatus, at: datetime, **fields: Any) -> None:
-        """Every refund state change is conditional on the state it was read in."""
+        """Every refund state change is conditional on the state (and the WeChat number, and not
+        having been taken over) it was read in. `fields` are set; a None field is removed."""
         actions = [RefundRecord.status.set(target.value), RefundRecord.updated_at.set(stored_time(at))]
-        actions += [getattr(RefundRecord, name).set(value) for name, value in fields.items() if value is not None]
+        for name, value in fields.items():
+            attribute = getattr(RefundRecord, name)
+            if value is None:
+                actions.append(attribute.remove())
+            else:
+                actions.append(attribute.set(stored_time(value) if isinstance(value, datetime) else value))
         uow.update(RefundRecord(refund_id=refund.refund_id), actions,
-                   condition=RefundRecord.status == refund.status.value, tag="refund")
+                   condition=(RefundRecord.status == refund.status.value) & RefundRecord.superseded_by.does_not_exist()
+                   & (RefundRecord.out_refund_no.does_not_exist() | (RefundRecord.out_refund_no == refund.out_refund_no)),
+                   tag="refund")
+
+    def supersede(self, uow: UnitOfWork, refund_id: str, by: str, at: datetime) -> None:
+        """A new request takes over the codes of a FAILED refund, which can then not be retried."""
+        uow.update(RefundRecord(refund_id=refund_id),
+                   [RefundRecord.superseded_by.set(by), RefundRecord.updated_at.set(stored_time(at))],
+                   condition=(RefundRecord.status == RefundStatus.FAILED.value)
+                   & RefundRecord.superseded_by.does_not_exist(), tag=f"superseded:{refund_id}")
 
     def get(self, refund_id: str) -> Refund | None:
         record = get_or_none(RefundRecord, refund_id)
@@ -91,6 +117,12 @@ class RefundRepository:
         return page_of(lambda start: RefundRecord.status_index.query(
             status, scan_index_forward=False, limit=limit, last_evaluated_key=start),
             cursor, {"refund_id", "status", "created_at"}, refund_from)
+
+    def processing_due(self, now: datetime, limit: int) -> list[Refund]:
+        """Refunds WeChat is still processing whose next query is due (their notice may be lost)."""
+        return [refund_from(r) for r in RefundRecord.status_index.query(
+            RefundStatus.PROCESSING.value, filter_condition=RefundRecord.next_query_at <= stored_time(now),
+            limit=limit)]
 
     def approved_before(self, cutoff: datetime) -> list[Refund]:
         """Approved refunds whose queue message may have been lost (the outbox sweep)."""

@@ -8,7 +8,7 @@ from .alert_log import AlertRecord
 from .audit_log import AuditRecord
 from .catalog_repository import ProductRecord
 from .order_placement import IdempotencyRecord, PurchaseCounterRecord
-from .order_repository import OrderRecord
+from .order_records import OrderRecord
 from .payment_ledger import PaymentRecord
 from .people_repository import CustomerRecord, LoginThrottleRecord, StaffRecord
 from .refund_repository import RefundRecord

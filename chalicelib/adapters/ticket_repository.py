@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from functools import reduce
-from typing import Any
+from typing import Any, Iterable
 
-from pynamodb.attributes import MapAttribute, UnicodeAttribute
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.constants import UPDATE_ITEM
 from pynamodb.exceptions import PutError, VerboseClientError
 from pynamodb.expressions.condition import Condition
@@ -15,10 +15,10 @@ from pynamodb.models import Model
 
 from ..domain import timeutil
 from ..domain.model import Session
-from ..domain.redemption import AllOf, AnyOf, Compare, Present, Rule, Scan
+from ..domain.redemption import AnyOf, Compare, Present, Rule, Scan
 from ..domain.tickets import CodeKind, Ticket, TicketStatus
-from ..service_layer.ports import RedeemAttempt
-from .dynamo import UnitOfWork, connection, get_or_none, plain, read_time, stored_time, table_meta
+from ..service_layer.ports import FieldCipher, RedeemAttempt
+from .dynamo import UnitOfWork, connection, get_or_none, read_time, stored_time, table_meta
 
 
 class OrderTicketsIndex(GlobalSecondaryIndex["TicketRecord"]):
@@ -60,7 +60,7 @@ class TicketRecord(Model):
     session_end = UnicodeAttribute(null=True)
     valid_from = UnicodeAttribute()
     valid_until = UnicodeAttribute()
-    visitor = MapAttribute(null=True)              # name and masked ID number only
+    visitor = UnicodeAttribute(null=True)          # encrypted JSON: name, ID type, masked ID number
     status = UnicodeAttribute()
     qr = UnicodeAttribute()
     issued_at = UnicodeAttribute()
@@ -71,6 +71,7 @@ class TicketRecord(Model):
     redeemed_by = UnicodeAttribute(null=True)
     redeem_nonce = UnicodeAttribute(null=True)
     revoked = UnicodeAttribute(null=True)
+    revoked_by = UnicodeAttribute(null=True)       # the refund that took it back
     order_tickets_index = OrderTicketsIndex()
     ticket_id_index = TicketIdIndex()
     revoked_index = RevokedIndex()
@@ -92,7 +93,7 @@ class ScanConflictRecord(Model):
     recorded_at = UnicodeAttribute()
 
 
-def ticket_from(record: TicketRecord) -> Ticket:
+def ticket_from(record: TicketRecord, cipher: FieldCipher) -> Ticket:
     session = None
     if record.session_start and record.session_end:
         session = Session(timeutil.from_storage(record.session_start), timeutil.from_storage(record.session_end))
@@ -101,11 +102,11 @@ def ticket_from(record: TicketRecord) -> Ticket:
         user_id=record.user_id, sku_id=record.sku_id or "", product_name=record.product_name,
         sku_name=record.sku_name, valid_from=timeutil.from_storage(record.valid_from),
         valid_until=timeutil.from_storage(record.valid_until), issued_at=timeutil.from_storage(record.issued_at),
-        session=session, visitor=plain(record.visitor) if record.visitor else None,
+        session=session, visitor=cipher.decrypt_json(record.visitor) if record.visitor else None,  # type: ignore[arg-type]
         status=TicketStatus(record.status), qr=record.qr, redeemed_at=read_time(record.redeemed_at),
         redeemed_gate=record.redeemed_gate, redeemed_device=record.redeemed_device,
         redeemed_by=record.redeemed_by, redeem_nonce=record.redeem_nonce,
-        redeemed_scanned_at=read_time(record.redeemed_scanned_at))
+        redeemed_scanned_at=read_time(record.redeemed_scanned_at), revoked_by=record.revoked_by)
 
 
 def _stored(value: Any) -> Any:
@@ -127,6 +128,12 @@ def condition_of(rule: Rule) -> Condition:
 
 
 class TicketRepository:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    def _from(self, record: TicketRecord) -> Ticket:
+        return ticket_from(record, self._cipher)
+
     def add(self, uow: UnitOfWork, ticket: Ticket) -> None:
         uow.put(TicketRecord(
             code=ticket.code, ticket_id=ticket.ticket_id, kind=ticket.kind.value, order_id=ticket.order_id,
@@ -134,27 +141,44 @@ class TicketRepository:
             sku_name=ticket.sku_name, session_start=stored_time(ticket.session.start) if ticket.session else None,
             session_end=stored_time(ticket.session.end) if ticket.session else None,
             valid_from=stored_time(ticket.valid_from), valid_until=stored_time(ticket.valid_until),
-            visitor=ticket.visitor, status=ticket.status.value, qr=ticket.qr, issued_at=stored_time(ticket.issued_at)),
+            visitor=self._cipher.encrypt_json(ticket.visitor) if ticket.visitor else None, status=ticket.status.value, qr=ticket.qr, issued_at=stored_time(ticket.issued_at)),
             condition=TicketRecord.code.does_not_exist(), tag=f"ticket:{ticket.ticket_id}")
 
-    def revoke(self, uow: UnitOfWork, code: str) -> None:
-        """A refund takes a code back, conditional on it still being unused."""
+    def revoke(self, uow: UnitOfWork, code: str, refund_id: str, take_over_from: Iterable[str] = (),
+               goods_returned: bool = False) -> None:
+        """A refund takes a code back: an unused one; one a failed refund took back (`take_over_from`);
+        or, once the goods came back, a pickup code already used. The old item comes back on
+        failure, to tell a used code from one that changed otherwise."""
+        condition = TicketRecord.status == TicketStatus.VALID.value
+        previous = sorted(set(take_over_from))
+        if previous:
+            condition |= (TicketRecord.status == TicketStatus.REVOKED.value) & TicketRecord.revoked_by.is_in(*previous)
+        if goods_returned:
+            condition |= (TicketRecord.status == TicketStatus.REDEEMED.value) & (TicketRecord.kind == "pickup")
         uow.update(TicketRecord(code=code),
-                   [TicketRecord.status.set(TicketStatus.REVOKED.value), TicketRecord.revoked.set("revoked")],
-                   condition=TicketRecord.status == TicketStatus.VALID.value, tag=f"ticket:{code}")
+                   [TicketRecord.status.set(TicketStatus.REVOKED.value), TicketRecord.revoked.set("revoked"),
+                    TicketRecord.revoked_by.set(refund_id)],
+                   condition=TicketRecord.code.exists() & condition, tag=f"ticket:{code}", return_old_on_failure=True)
+
+    def still_revoked_by(self, uow: UnitOfWork, code: str, refund_id: str) -> None:
+        """A retried refund's codes must still be its own (no newer refund took them over)."""
+        uow.check(TicketRecord, code, TicketRecord.revoked_by == refund_id, tag=f"ticket:{code}")
+
+    def from_raw(self, item: dict[str, Any]) -> Ticket:
+        return self._from(TicketRecord.from_raw_data(item))
 
     def by_code(self, code: str) -> Ticket | None:
         record = get_or_none(TicketRecord, code)
-        return ticket_from(record) if record else None
+        return self._from(record) if record else None
 
     def by_ticket_id(self, ticket_id: str) -> Ticket | None:
-        return next((ticket_from(r) for r in TicketRecord.ticket_id_index.query(ticket_id, limit=1)), None)
+        return next((self._from(r) for r in TicketRecord.ticket_id_index.query(ticket_id, limit=1)), None)
 
     def of_order(self, order_id: str) -> list[Ticket]:
-        return [ticket_from(r) for r in TicketRecord.order_tickets_index.query(order_id)]
+        return [self._from(r) for r in TicketRecord.order_tickets_index.query(order_id)]
 
     def revoked(self) -> list[Ticket]:
-        return [ticket_from(r) for r in TicketRecord.revoked_index.query("revoked")]
+        return [self._from(r) for r in TicketRecord.revoked_index.query("revoked")]
 
     def redeem(self, code: str, scan: Scan, now: datetime, rule: Rule) -> RedeemAttempt:
         """ONE UpdateItem, accepted or not, conditional on the gate's rule. The old item comes
@@ -177,9 +201,8 @@ class TicketRepository:
             return RedeemAttempt(False, self._raw(original.get("Item")))
         return RedeemAttempt(True, self._raw(answer.get("Attributes")))
 
-    @staticmethod
-    def _raw(item: dict[str, Any] | None) -> Ticket | None:
-        return ticket_from(TicketRecord.from_raw_data(item)) if item else None
+    def _raw(self, item: dict[str, Any] | None) -> Ticket | None:
+        return self.from_raw(item) if item else None
 
     def record_conflict(self, ticket: Ticket, scan: Scan, winner_scanned_at: datetime, winner_gate: str,
                         now: datetime) -> bool:

@@ -113,6 +113,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/admin/orders/{order_id}/ship"): Rule(
         _who("admin", "support"), "Record the shipment of a postal order", request="Shipment",
         response="Order", errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),
+    ("POST", "/orders/{order_id}/receipt"): Rule(
+        _who(CUSTOMER), "Confirm receipt (确认收货) of a shipped order: it is COMPLETED", response="Order",
+        errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),
 
     ("POST", "/orders/{order_id}/payment"): Rule(
         _who(CUSTOMER), "wx.requestPayment parameters for an order awaiting payment (again)",
@@ -121,9 +124,21 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/payments/wechat/notify"): Rule(
         _who(ANYONE), "WeChat Pay v3 payment notification (signed, encrypted); 204 when handled",
         request="WeChatPayNotice", status=204, tags=("payments",)),
+    ("POST", "/payments/wechat/refund-notify"): Rule(
+        _who(ANYONE), "WeChat Pay v3 refund notification (REFUND.SUCCESS/ABNORMAL/CLOSED); 204 when handled",
+        request="WeChatPayNotice", status=204, tags=("payments",)),
     ("POST", "/dev/payments/{order_id}/succeed"): Rule(
-        _who(ANYONE), "Local sandbox: WeChat's signed, encrypted success notice, delivered to the notify handler",
-        request="SandboxPayment", response="SandboxNotifyResult", local_only=True, tags=("local sandbox",)),
+        _who(ANYONE), "Local sandbox: the customer pays the trade; WeChat's signed notice goes to the notify "
+        "handler (or is lost, with notify: false)", request="SandboxPayment", response="SandboxNotifyResult",
+        errors=("ORDER_NOT_FOUND", "TRADE_CLOSED"), local_only=True, tags=("local sandbox",)),
+    ("POST", "/dev/payments/refund-outcomes"): Rule(
+        _who(ANYONE), "Local sandbox: how it answers the next refund requests, in order (then SUCCESS)",
+        request="SandboxRefundOutcomes", response="SandboxRefundOutcomes", local_only=True,
+        tags=("local sandbox",)),
+    ("POST", "/dev/payments/refunds/{out_refund_no}/notify"): Rule(
+        _who(ANYONE), "Local sandbox: WeChat decides a refund now and sends its notice",
+        request="SandboxRefundNotice", response="SandboxNotifyResult", errors=("REFUND_NOT_FOUND", "INVALID_STATE"),
+        local_only=True, tags=("local sandbox",)),
     ("POST", "/dev/schedule/run"): Rule(
         _who(ANYONE), "Local: run the every-minute jobs now (expiry, listing schedule, refund sweep)",
         response="ScheduleRun", local_only=True, tags=("local sandbox",)),
@@ -162,8 +177,14 @@ ROUTES: dict[tuple[str, str], Rule] = {
         _who("finance", "support", "admin"), "Refunds by status (default REQUESTED), newest first",
         response="RefundPage", query=("status",) + PAGE, tags=("refunds",)),
     ("POST", "/admin/refunds/{refund_id}/approve"): Rule(
-        _who("finance", "admin"), "Approve a requested refund: tickets revoked, money sent by the refunds queue",
-        response="Refund", errors=("REFUND_NOT_FOUND", "INVALID_STATE", "NOT_REFUNDABLE"), tags=("refunds",)),
+        _who("finance", "admin"), "Approve a requested refund: its tickets and pickup code revoked, money sent by "
+        "the refunds queue; goods already handed over need goods_returned", request="RefundApproval",
+        response="Refund", errors=("REFUND_NOT_FOUND", "INVALID_STATE", "NOT_REFUNDABLE", "GOODS_NOT_RETURNED"),
+        tags=("refunds",)),
+    ("POST", "/admin/refunds/{refund_id}/retry"): Rule(
+        _who("finance", "admin"), "Send a FAILED refund again (WeChat is asked first what became of it)",
+        response="Refund", status=202, errors=("REFUND_NOT_FOUND", "INVALID_STATE", "PAYMENT_UNAVAILABLE"),
+        tags=("refunds",)),
     ("POST", "/admin/refunds/{refund_id}/reject"): Rule(
         _who("finance", "admin"), "Reject a requested refund", request="RefundRejection", response="Refund",
         errors=("REFUND_NOT_FOUND", "INVALID_STATE"), tags=("refunds",)),

@@ -5,6 +5,7 @@ from typing import Any
 from chalice import Blueprint
 
 from ..bootstrap import context
+from ..domain.validation import Fields
 from ..service_layer import alerts, refunds
 from .http import Call, Reply, endpoint
 from .views import views
@@ -20,8 +21,8 @@ def request_refund(call: Call, order_id: str) -> Reply:
 
 @endpoint(bp, "GET", "/orders/{order_id}/refunds")
 def order_refunds(call: Call, order_id: str) -> dict[str, Any]:
-    shown = views()
-    return {"items": [shown.refund(r) for r in refunds.refunds_of_order(context(), call.actor, order_id)],
+    shown, staff = views(), call.actor.principal.is_staff
+    return {"items": [shown.refund(r, staff) for r in refunds.refunds_of_order(context(), call.actor, order_id)],
             "next": None}
 
 
@@ -34,12 +35,19 @@ def list_refunds(call: Call) -> dict[str, Any]:
 
 @endpoint(bp, "POST", "/admin/refunds/{refund_id}/approve")
 def approve(call: Call, refund_id: str) -> dict[str, Any]:
-    return views().refund(refunds.approve_refund(context(), call.actor, refund_id))
+    raw = call.request.raw_body or b""
+    goods_returned = Fields(call.body()).boolean("goods_returned") if raw.strip() else False
+    return views().refund(refunds.approve_refund(context(), call.actor, refund_id, goods_returned))
 
 
 @endpoint(bp, "POST", "/admin/refunds/{refund_id}/reject")
 def reject(call: Call, refund_id: str) -> dict[str, Any]:
     return views().refund(refunds.reject_refund(context(), call.actor, refund_id, call.body()))
+
+
+@endpoint(bp, "POST", "/admin/refunds/{refund_id}/retry")
+def retry(call: Call, refund_id: str) -> Reply:
+    return Reply(views().refund(refunds.retry_refund(context(), call.actor, refund_id)), 202)
 
 
 @endpoint(bp, "GET", "/admin/alerts")

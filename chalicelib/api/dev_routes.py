@@ -5,12 +5,13 @@ from typing import Any
 
 from chalice import Blueprint
 
-from ..adapters.payment_sandbox import SandboxGateway
+from ..adapters.payment_sandbox import REFUND_NOTICE_STATES, REFUND_OUTCOMES, SandboxGateway, SignedNotice, TradeClosed
 from ..bootstrap import context
 from ..domain import identifiers
-from ..domain.errors import DomainError, NotFound
+from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.validation import Fields
-from ..service_layer import payments, schedule
+from ..service_layer import payments, refund_settlement, schedule
+from .errors import STATUS
 from .http import Call, endpoint
 
 bp = Blueprint(__name__)
@@ -23,39 +24,74 @@ def _sandbox() -> SandboxGateway:
     return gateway
 
 
-def _delivered(headers: dict[str, str], body: str) -> int:
+def _deliver(notice: SignedNotice) -> int:
     """What the notify endpoint answered WeChat: 204 when handled, the error's status if not."""
-    from .errors import STATUS
+    receive = payments.receive_notification if notice.path.endswith("/notify") else \
+        refund_settlement.receive_refund_notification
     try:
-        payments.receive_notification(context(), headers, body)
+        receive(context(), notice.headers, notice.body)
     except DomainError as error:
         return next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
     return 204
 
 
+def _optional_body(call: Call) -> Fields:
+    return Fields(call.body() if (call.request.raw_body or b"").strip() else {})
+
+
 @endpoint(bp, "POST", "/dev/payments/{order_id}/succeed")
 def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
-    """WeChat's notification for a successful payment of the order, signed and encrypted as
-    WeChat does, delivered to the same handler as a real one. Giving the same transaction and
-    notification id again is what WeChat's redelivery looks like."""
-    body = Fields(call.body() if (call.request.raw_body or b"").strip() else {})
+    """The customer pays the order's trade at WeChat, and WeChat's signed, encrypted notice goes
+    to the same handler as a real one (unless `notify` is false: the notice is lost). The same
+    transaction and notification id again is what WeChat's redelivery looks like."""
+    body = _optional_body(call)
     amount = body.integer("amount", minimum=1, maximum=10 ** 9, required=False)
     transaction_id = body.string("transaction_id", required=False, max_len=32)
     notification_id = body.string("notification_id", required=False, max_len=64)
-    gateway = _sandbox()
-    ctx = context()
-    found = ctx.orders.get(order_id) if identifiers.ORDER_ID.match(order_id) else None
+    notify = body.boolean("notify", default=True)
+    if not identifiers.OUT_TRADE_NO.match(order_id):
+        raise InvalidInput("an out_trade_no is 6 to 32 letters, digits, _ or -", field="order_id")
+    found = context().orders.get(order_id) if identifiers.ORDER_ID.match(order_id) else None
     if found is None and amount is None:
-        raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
+        if notify:
+            raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
+        raise InvalidInput("a trade micromall never saw needs an amount", field="amount")
     total = amount if amount is not None else found[0].total  # type: ignore[index]
-    notice = gateway.payment_notice(order_id, total, None, transaction_id=transaction_id,
-                                    notification_id=notification_id)
-    return {"notify_status": _delivered(notice.headers, notice.body)}
+    try:
+        notice = _sandbox().pay(order_id, total, None, notify=notify, transaction_id=transaction_id,
+                                notification_id=notification_id)
+    except TradeClosed as closed:
+        raise Conflict(f"WeChat Pay refuses the payment: {closed}", code="TRADE_CLOSED") from None
+    return {"notify_status": _deliver(notice) if notice else None}
 
 
 @endpoint(bp, "GET", "/dev/payments/refunds")
 def sandbox_refunds(call: Call) -> dict[str, Any]:
     return {"items": _sandbox().refunds()}
+
+
+@endpoint(bp, "POST", "/dev/payments/refund-outcomes")
+def refund_outcomes(call: Call) -> dict[str, Any]:
+    """How the sandbox answers the next refund requests, in order; then SUCCESS again."""
+    body = Fields(call.body())
+    outcomes = body.strings("outcomes", max_items=100, max_len=20, required=True)
+    if any(o not in REFUND_OUTCOMES for o in outcomes):
+        raise InvalidInput(f"outcomes are {', '.join(REFUND_OUTCOMES)}", field="outcomes")
+    _sandbox().set_refund_outcomes(outcomes)
+    return {"outcomes": outcomes}
+
+
+@endpoint(bp, "POST", "/dev/payments/refunds/{out_refund_no}/notify")
+def refund_notice_now(call: Call, out_refund_no: str) -> dict[str, Any]:
+    """WeChat decides a refund now and sends its notice to the refund notify endpoint."""
+    status = Fields(call.body()).choice("status", REFUND_NOTICE_STATES)
+    gateway = _sandbox()
+    if out_refund_no not in {r["out_refund_no"] for r in gateway.refunds()}:
+        raise NotFound("the sandbox has no such refund", code="REFUND_NOT_FOUND", out_refund_no=out_refund_no)
+    notice = gateway.refund_notice_now(out_refund_no, status or "SUCCESS")
+    if notice is None:
+        raise Conflict("that refund was already decided otherwise", code="INVALID_STATE")
+    return {"notify_status": _deliver(notice)}
 
 
 @endpoint(bp, "POST", "/dev/schedule/run")

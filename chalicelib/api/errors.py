@@ -7,10 +7,10 @@ from typing import Any
 from chalice import Response
 
 from ..domain.errors import (Conflict, DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound,
-                             RuleViolation, TooManyAttempts)
+                             RuleViolation, TooManyAttempts, Unavailable)
 
 STATUS = {InvalidInput: 400, NotAuthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409,
-          RuleViolation: 422, TooManyAttempts: 429}
+          RuleViolation: 422, TooManyAttempts: 429, Unavailable: 503}
 
 # Chalice answers some requests itself before a view runs (wrong media type, bad method).
 _CHALICE_CODES = {"UnsupportedMediaType": "UNSUPPORTED_MEDIA_TYPE", "MethodNotAllowedError": "METHOD_NOT_ALLOWED",

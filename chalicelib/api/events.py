@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from .. import config, observability
 from ..adapters.messaging import delay_retry
 from ..bootstrap import context
-from ..service_layer import alerts, orders, refunds, schedule
+from ..service_layer import alerts, orders, refund_settlement, schedule
 
 log = logging.getLogger("micromall.events")
 
@@ -38,7 +38,7 @@ def _refund_record(record: SQSRecord) -> None:
     try:
         refund_id = str(json.loads(record.body)["refund_id"])
         observability.correlate(refund_id=refund_id, message_id=record.message_id)
-        refunds.process_refund(context(), refund_id, _attempt(record))
+        refund_settlement.process_refund(context(), refund_id, _attempt(record))
     except Exception:
         _back_off(record)
         raise

@@ -16,7 +16,8 @@ ERROR_STATUS = {
     "PURCHASE_LIMIT_EXCEEDED": 422, "VISITORS_REQUIRED": 422, "DUPLICATE_VISITOR": 422,
     "FULFILLMENT_NOT_AVAILABLE": 422, "IDEMPOTENCY_KEY_REUSED": 422, "TRY_AGAIN": 409,
     "ORDER_NOT_FOUND": 404, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
-    "NOT_REFUNDABLE": 409, "TOO_MANY_TICKETS": 422, "REFUND_NOT_FOUND": 404,
+    "NOT_REFUNDABLE": 409, "TOO_MANY_TICKETS": 422, "REFUND_NOT_FOUND": 404, "GOODS_NOT_RETURNED": 409,
+    "TRADE_CLOSED": 409,
 }
 
 _STR = {"type": "string"}
@@ -123,15 +124,18 @@ SCHEMAS: dict[str, Any] = {
                                                                "description": "default: all that is refundable"}),
     "RefundAccepted": _obj(["refund_id", "status", "amount"], refund_id=_STR,
                            status={"enum": ["REQUESTED", "APPROVED"]}, amount=_FEN),
-    "Refund": _obj(["refund_id", "order_id", "status", "amount"], refund_id={**_STR, "description": "= out_refund_no"},
+    "Refund": _obj(["refund_id", "order_id", "status", "amount"], refund_id=_STR,
                    order_id=_STR, status={"enum": ["REQUESTED", "APPROVED", "PROCESSING", "SUCCEEDED", "FAILED",
                                                    "REJECTED"]}, amount=_FEN, reason=_STR,
                    source={"enum": ["customer", "automatic"]}, created_at=_TIME, tickets=_INT, decided_by=_STR,
-                   reject_reason=_STR, last_error=_STR),
+                   reject_reason=_STR, last_error=_STR, out_refund_no={**_STR, "description": "the number at WeChat"},
+                   gateway_status=_STR, superseded_by=_STR, goods={"type": "boolean"},
+                   goods_returned={"type": "boolean"}),
     "RefundPage": _page("Refund"),
     "RefundRejection": _obj(["reason"], reason=_STR),
     "Alert": _obj(["alert_id", "kind", "severity", "message", "created_at"], alert_id=_STR,
-                  kind={"enum": ["low_stock", "refund_failed", "scan_conflict", "other"]},
+                  kind={"enum": ["low_stock", "refund_failed", "refund_twice", "refund_unexpected",
+                                 "refund_amount_mismatch", "scan_conflict", "other"]},
                   severity={"enum": ["info", "warning", "critical"]}, message=_STR, details={"type": "object"},
                   created_at=_TIME),
     "AlertPage": _page("Alert"),
@@ -142,12 +146,20 @@ SCHEMAS: dict[str, Any] = {
     "SandboxPayment": {"type": "object", "properties": {
         "amount": {**_FEN, "description": "override the paid amount"},
         "transaction_id": {**_STR, "description": "repeat a payment: WeChat's redelivery of the same transaction"},
-        "notification_id": _STR}},
-    "SandboxNotifyResult": _obj(["notify_status"], notify_status=_INT),
-    "ScheduleRun": _obj(["expired", "listing_changes", "refunds_resent"], expired=_INT, listing_changes=_INT,
-                        refunds_resent=_INT),
+        "notification_id": _STR,
+        "notify": {"type": "boolean", "description": "false: WeChat records the payment but its notice is lost"}}},
+    "SandboxNotifyResult": _obj(["notify_status"], notify_status={
+        "type": ["integer", "null"], "description": "what the notify endpoint answered; null when the notice was lost"}),
+    "SandboxRefundOutcomes": _obj(["outcomes"], outcomes={"type": "array", "maxItems": 100, "items": {
+        "enum": ["SUCCESS", "SUCCESS_NO_NOTICE", "PENDING", "ABNORMAL", "CLOSED", "ERROR"]}}),
+    "SandboxRefundNotice": _obj(["status"], status={"enum": ["SUCCESS", "ABNORMAL", "CLOSED"]}),
+    "RefundApproval": {"type": "object", "properties": {"goods_returned": {
+        "type": "boolean", "description": "the goods the customer had are back"}}},
+    "ScheduleRun": _obj(["expired", "listing_changes", "refunds_resent", "refunds_queried", "received"],
+                        expired=_INT, listing_changes=_INT, refunds_resent=_INT, refunds_queried=_INT, received=_INT),
     "SandboxRefunds": _obj(["items"], items={"type": "array", "items": _obj(
-        ["out_refund_no", "out_trade_no", "amount"], out_refund_no=_STR, out_trade_no=_STR, amount=_FEN)}),
+        ["out_refund_no", "out_trade_no", "amount", "status"], out_refund_no=_STR, out_trade_no=_STR, amount=_FEN,
+        status={"enum": ["SUCCESS", "PROCESSING", "ABNORMAL", "CLOSED"]})}),
     "Ticket": _obj(["ticket_id", "sku_id", "status", "code", "qr", "valid_from", "valid_until"], ticket_id=_STR,
                    kind={"enum": ["ticket", "pickup"]}, sku_id=_STR,
                    status={"enum": ["VALID", "REDEEMED", "REVOKED", "EXPIRED"]},

@@ -45,7 +45,7 @@ def my_orders(call: Call) -> dict[str, Any]:
 def get_order(call: Call, order_id: str) -> dict[str, Any]:
     ctx = context()
     order = orders.get_order(ctx, call.actor, order_id)
-    return views().order(order, pickup=tickets.pickup_ticket(ctx, order))
+    return views().order(order, pickup=tickets.pickup_ticket(ctx, order), staff=call.actor.principal.is_staff)
 
 
 @endpoint(bp, "POST", "/orders/{order_id}/cancel")
@@ -57,7 +57,7 @@ def cancel_order(call: Call, order_id: str) -> dict[str, Any]:
 def search_orders(call: Call) -> dict[str, Any]:
     page = orders.search_orders(context(), call.query("status"), call.query("q"), call.limit(), call.cursor())
     shown = views()
-    return {"items": [shown.order(o) for o in page.items], "next": page.next}
+    return {"items": [shown.order(o, staff=True) for o in page.items], "next": page.next}
 
 
 @endpoint(bp, "POST", "/admin/orders/{order_id}/ship")
@@ -65,4 +65,9 @@ def ship_order(call: Call, order_id: str) -> dict[str, Any]:
     body = Fields(call.body())
     carrier = body.string("carrier", max_len=50) or ""
     tracking_no = body.string("tracking_no", max_len=64) or ""
-    return views().order(orders.ship_order(context(), call.actor, order_id, carrier, tracking_no))
+    return views().order(orders.ship_order(context(), call.actor, order_id, carrier, tracking_no), staff=True)
+
+
+@endpoint(bp, "POST", "/orders/{order_id}/receipt")
+def confirm_receipt(call: Call, order_id: str) -> dict[str, Any]:
+    return views().order(orders.confirm_receipt(context(), call.actor, order_id))

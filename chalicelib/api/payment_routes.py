@@ -5,7 +5,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from ..bootstrap import context
-from ..service_layer import orders, payments
+from ..service_layer import orders, payments, refund_settlement
 from .http import Call, endpoint
 
 bp = Blueprint(__name__)
@@ -21,4 +21,10 @@ def pay_again(call: Call, order_id: str) -> dict[str, Any]:
 def wechat_notify(call: Call) -> Response:
     # The signature covers the raw body: it is passed on exactly as received.
     payments.receive_notification(context(), call.request.headers, call.text())
+    return Response(body="", status_code=204)
+
+
+@endpoint(bp, "POST", "/payments/wechat/refund-notify")
+def wechat_refund_notify(call: Call) -> Response:
+    refund_settlement.receive_refund_notification(context(), call.request.headers, call.text())
     return Response(body="", status_code=204)

@@ -24,6 +24,9 @@ _REDEMPTION_MESSAGES = {
 }
 
 
+_SYSTEM_ACTORS = frozenset({"system", "wechatpay", "gate", "refunds"})
+
+
 def views() -> "Views":
     """The views of this venue (its time zone)."""
     return Views(context().venue_timezone)
@@ -93,13 +96,22 @@ class Views:
             data["redeemed_at"] = self.time(ticket.redeemed_at)
         return data
 
-    def order(self, order: Order, pickup: Ticket | None = None) -> dict[str, Any]:
+    @staticmethod
+    def _by(by: str, order: Order, staff: bool) -> str:
+        """Who changed the order. Customers never see staff names: only "customer", "staff" or
+        the system's part (wechatpay, gate, refunds, system)."""
+        if staff or by in _SYSTEM_ACTORS:
+            return by
+        return "customer" if by == order.user_id else "staff"
+
+    def order(self, order: Order, pickup: Ticket | None = None, staff: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
             "order_id": order.order_id, "status": order.status.value, "total": order.total, "currency": "CNY",
             "created_at": self.time(order.created_at), "expires_at": self.time(order.expires_at),
             "items": [self.line(l) for l in order.lines],
             "contact": {"name": order.contact_name, "phone": mask_phone(order.contact_phone)},
-            "history": [{"status": h.status.value, "at": self.time(h.at), "by": h.by} for h in order.history],
+            "history": [{"status": h.status.value, "at": self.time(h.at), "by": self._by(h.by, order, staff)}
+                        for h in order.history],
         }
         if order.visitors:
             data["visitors"] = [{"name": v.name, "id_type": v.id_type, "id_number": mask_id_number(v.id_number),
@@ -124,14 +136,23 @@ class Views:
     def movement(self, m: StockMovement) -> dict[str, Any]:
         return {"delta": m.delta, "reason": m.reason, "actor": m.actor, "order_id": m.order_id, "at": self.time(m.at)}
 
-    def refund(self, refund: Refund) -> dict[str, Any]:
+    def refund(self, refund: Refund, staff: bool = True) -> dict[str, Any]:
+        """Customers see a refund's status, amount and reason (and why it was rejected), never
+        who decided it or what the gateway said."""
         data: dict[str, Any] = {"refund_id": refund.refund_id, "order_id": refund.order_id,
                                 "status": refund.status.value, "amount": refund.amount, "reason": refund.reason,
                                 "source": refund.source, "created_at": self.time(refund.created_at),
                                 "tickets": len(refund.ticket_codes)}
-        for name in ("decided_by", "reject_reason", "last_error"):
-            if getattr(refund, name):
-                data[name] = getattr(refund, name)
+        if refund.reject_reason:
+            data["reject_reason"] = refund.reject_reason
+        if staff:
+            data["out_refund_no"] = refund.out_refund_no
+            data["goods"] = refund.claims_goods
+            for name in ("decided_by", "last_error", "gateway_status", "superseded_by"):
+                if getattr(refund, name):
+                    data[name] = getattr(refund, name)
+            if refund.claims_goods:
+                data["goods_returned"] = refund.goods_returned
         return data
 
     def alert(self, alert: Alert) -> dict[str, Any]:

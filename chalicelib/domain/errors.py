@@ -45,3 +45,9 @@ class RuleViolation(DomainError):
 
 class TooManyAttempts(DomainError):
     code = "TOO_MANY_ATTEMPTS"
+
+
+class Unavailable(DomainError):
+    """Not decided yet through no fault of the caller (a payment we could not yet confirm): ask
+    again later. WeChat Pay redelivers a notice answered this way."""
+    code = "TRY_AGAIN_LATER"

@@ -104,7 +104,9 @@ _TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED}),
     OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDING}),
     OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED, OrderStatus.REFUNDING}),
-    OrderStatus.REFUNDING: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
+    # A refund that fails gives the order back the status it had before it.
+    OrderStatus.REFUNDING: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.PAID,
+                                      OrderStatus.SHIPPED, OrderStatus.COMPLETED}),
     OrderStatus.PARTIALLY_REFUNDED: frozenset({OrderStatus.REFUNDING, OrderStatus.COMPLETED}),
     OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDING}),
 }
@@ -181,6 +183,8 @@ class Order:
     refunded_total: int = 0
     refunds_in_flight: int = 0
     merch_refund: str | None = None
+    before_refund: OrderStatus | None = None     # what a REFUNDING order goes back to if no money moves
+    shipped_at: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -189,7 +193,7 @@ class Order:
     def as_placed(self) -> "Order":
         """The order as it was when placed: what an Idempotency-Key replay answers."""
         return dataclasses.replace(self, status=OrderStatus.PENDING_PAYMENT, history=self.history[:1],
-                                   shipment=None, paid_at=None, transaction_id=None)
+                                   shipment=None, paid_at=None, transaction_id=None, shipped_at=None)
 
     def quantities_by_product(self) -> dict[str, int]:
         totals: dict[str, int] = {}

@@ -49,4 +49,9 @@ def normalize_id_number(value: object, id_type: str, field: str) -> str:
 
 
 def mask_id_number(number: str) -> str:
-    return number[:3] + "*" * (len(number) - 7) + number[-4:]
+    """At least half of any ID number hidden, however short (a 7-character passport shows 3):
+    at most the first 3 and the last 4 characters stay, as on a resident ID card's usual mask."""
+    shown = min(7, len(number) // 2)
+    head = min(3, shown // 2)
+    tail = shown - head
+    return number[:head] + "*" * (len(number) - shown) + (number[-tail:] if tail else "")

@@ -1,8 +1,9 @@
-"""The refund policy: what may be refunded, how much, and whether staff must look first."""
+"""The refund policy and lifecycle: what may be refunded, how much, whether staff must look
+first, and what WeChat's answers mean for a refund."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from .errors import Conflict, NotFound, RuleViolation
@@ -12,6 +13,7 @@ from .tickets import CodeKind, Ticket, TicketStatus
 MAX_TICKETS_PER_REFUND = 90     # a refund and its revocations are one transaction
 REFUNDABLE_ORDER_STATES = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED,
                                      OrderStatus.REFUNDING, OrderStatus.PARTIALLY_REFUNDED})
+MAX_QUERY_INTERVAL = timedelta(hours=6)
 
 
 class RefundStatus(str, Enum):
@@ -23,16 +25,32 @@ class RefundStatus(str, Enum):
     REJECTED = "REJECTED"
 
 
+# What WeChat says of a refund (its notice or its query), as our state.
+_GATEWAY_OUTCOME = {"SUCCESS": RefundStatus.SUCCEEDED, "ABNORMAL": RefundStatus.FAILED,
+                    "CLOSED": RefundStatus.FAILED}
+
+
+def outcome_of(gateway_status: str) -> RefundStatus | None:
+    """SUCCEEDED or FAILED when WeChat has decided; None while it is still PROCESSING."""
+    return _GATEWAY_OUTCOME.get(gateway_status)
+
+
 @dataclass
 class RefundPlan:
     amount: int
     tickets: list[Ticket] = field(default_factory=list)
     merch_lines: list[OrderLine] = field(default_factory=list)
+    pickup: Ticket | None = None
 
     @property
     def needs_review(self) -> bool:
         """Goods come back through staff (condition, return shipping); unused tickets need no one."""
         return bool(self.merch_lines)
+
+    @property
+    def codes(self) -> list[str]:
+        """Everything this refund takes back: admissions and the pickup code."""
+        return [t.code for t in self.tickets] + ([self.pickup.code] if self.pickup else [])
 
     def stock_lines(self) -> list[tuple[str, int]]:
         counts: dict[str, int] = {}
@@ -47,10 +65,24 @@ def not_refundable(message: str, **details: object) -> Conflict:
     return Conflict(message, code="NOT_REFUNDABLE", **details)
 
 
+def goods_not_returned(**details: object) -> Conflict:
+    return Conflict("the goods were handed over; approve with goods_returned once they are back",
+                    code="GOODS_NOT_RETURNED", **details)
+
+
+def is_refundable_code(ticket: Ticket, reclaimable: set[str]) -> bool:
+    """Unused, or revoked by a refund that failed and may be taken over by a new one."""
+    return ticket.status is TicketStatus.VALID or (
+        ticket.status is TicketStatus.REVOKED and ticket.revoked_by is not None and ticket.revoked_by in reclaimable)
+
+
 def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | None, merch_claimed: bool,
-                now: datetime) -> RefundPlan:
+                now: datetime, reclaimable: set[str] | None = None) -> RefundPlan:
     """Unused tickets within their validity are refunded at once; used or expired ones are not
-    refundable; goods wait for staff. Without ticket_ids, everything still refundable."""
+    refundable; goods (and their pickup code) wait for staff. Without ticket_ids, everything
+    still refundable. Codes revoked by a refund that FAILED (`reclaimable`) may be asked for
+    again: the new refund takes them over."""
+    reclaimable = reclaimable or set()
     if order.status not in REFUNDABLE_ORDER_STATES:
         raise Conflict(f"an order in {order.status.value} cannot be refunded", code="INVALID_STATE",
                        status=order.status.value)
@@ -62,12 +94,13 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
         chosen = [admissions[t] for t in dict.fromkeys(ticket_ids)]
         merch: list[OrderLine] = []
     else:
-        chosen = [t for t in admissions.values() if t.status is not TicketStatus.REVOKED]
+        chosen = [t for t in admissions.values()
+                  if t.status is not TicketStatus.REVOKED or is_refundable_code(t, reclaimable)]
         merch = [] if merch_claimed else [line for line in order.lines if line.kind is Kind.MERCH]
     for ticket in chosen:
         if ticket.status is TicketStatus.REDEEMED:
             raise not_refundable("a used ticket cannot be refunded", ticket_id=ticket.ticket_id)
-        if ticket.status is TicketStatus.REVOKED:
+        if not is_refundable_code(ticket, reclaimable):
             raise not_refundable("this ticket was already refunded", ticket_id=ticket.ticket_id)
         if now >= ticket.valid_until:
             raise not_refundable("this ticket is no longer valid", ticket_id=ticket.ticket_id)
@@ -76,13 +109,34 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
     if len(chosen) > MAX_TICKETS_PER_REFUND:
         raise RuleViolation(f"at most {MAX_TICKETS_PER_REFUND} tickets per refund; choose them with ticket_ids",
                             code="TOO_MANY_TICKETS")
+    pickup = None
+    if merch:
+        pickup = next((t for t in tickets if t.kind is CodeKind.PICKUP), None)
+        if pickup is not None and pickup.status is TicketStatus.REVOKED and not is_refundable_code(pickup, reclaimable):
+            raise not_refundable("these goods were already refunded")
     prices = {line.sku_id: line.unit_price for line in order.lines}
     amount = sum(prices[t.sku_id] for t in chosen) + sum(line.subtotal for line in merch)
-    return RefundPlan(amount=amount, tickets=chosen, merch_lines=merch)
+    return RefundPlan(amount=amount, tickets=chosen, merch_lines=merch, pickup=pickup)
 
 
-def settled_status(total: int, refunded: int) -> OrderStatus:
-    return OrderStatus.REFUNDED if refunded >= total else OrderStatus.PARTIALLY_REFUNDED
+def goods_handed_over(order: Order, pickup: Ticket | None) -> bool:
+    """The customer has the goods: the pickup code was used, or the parcel was shipped."""
+    return order.shipment is not None or (pickup is not None and pickup.status is TicketStatus.REDEEMED)
+
+
+def settled_status(total: int, refunded: int, before_refund: OrderStatus) -> OrderStatus:
+    """Where an order goes when no refund of it is in flight any more."""
+    if refunded >= total:
+        return OrderStatus.REFUNDED
+    if refunded > 0:
+        return OrderStatus.PARTIALLY_REFUNDED
+    return before_refund
+
+
+def query_delay(queries: int, first: timedelta) -> timedelta:
+    """How long to wait before asking WeChat about a refund again: doubling, up to six hours
+    (a refund to a bank card can take days)."""
+    return min(first * (2 ** min(queries, 20)), MAX_QUERY_INTERVAL)
 
 
 @dataclass
@@ -97,22 +151,46 @@ class Refund:
     created_at: datetime
     user_id: str | None = None
     transaction_id: str | None = None
-    ticket_codes: list[str] = field(default_factory=list)
+    ticket_codes: list[str] = field(default_factory=list)            # every code it takes back
     stock_lines: list[tuple[str, int]] = field(default_factory=list)   # (sku_id, quantity) back to stock
     decided_by: str | None = None
     reject_reason: str | None = None
     last_error: str | None = None
+    out_refund_no: str = ""                       # at WeChat: the refund_id, then -2, -3 after a failure
+    goods_returned: bool = False
+    queries: int = 0
+    next_query_at: datetime | None = None
+    gateway_status: str | None = None
+    superseded_by: str | None = None
+    claims_goods: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.out_refund_no:
+            self.out_refund_no = self.refund_id
 
     @property
     def returns_goods_and_stock(self) -> bool:
         """Automatic refunds (late or mismatched payments) never sold anything: no stock moves."""
         return self.source == "customer"
 
+    def next_out_refund_no(self) -> str:
+        """A refund WeChat closed or found abnormal is sent again under a new number."""
+        head, _, n = self.out_refund_no.partition("-")
+        return f"{head}-{int(n or 1) + 1}"
+
+
+def refund_id_of(out_refund_no: str) -> str:
+    return out_refund_no.partition("-")[0]
+
+
+_ALLOWED = {RefundStatus.REQUESTED: {RefundStatus.APPROVED, RefundStatus.REJECTED},
+            RefundStatus.APPROVED: {RefundStatus.PROCESSING},
+            RefundStatus.PROCESSING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
+            # A failed refund is sent again (retry), or WeChat confirms it late after all.
+            RefundStatus.FAILED: {RefundStatus.APPROVED, RefundStatus.PROCESSING, RefundStatus.SUCCEEDED}}
+
 
 def check_refund_transition(current: RefundStatus, target: RefundStatus) -> None:
-    allowed = {RefundStatus.REQUESTED: {RefundStatus.APPROVED, RefundStatus.REJECTED},
-               RefundStatus.APPROVED: {RefundStatus.PROCESSING},
-               RefundStatus.PROCESSING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED}}
-    if target not in allowed.get(current, set()):
+    if target not in _ALLOWED.get(current, set()):
         raise Conflict(f"a refund in {current.value} cannot become {target.value}", code="INVALID_STATE",
                        status=current.value)

@@ -84,6 +84,7 @@ class Ticket:
     redeemed_by: str | None = None
     redeem_nonce: str | None = None
     redeemed_scanned_at: datetime | None = None   # when the winning scan happened (offline: the scanner's clock)
+    revoked_by: str | None = None                  # the refund that took the code back
 
     def shown_status(self, now: datetime) -> TicketStatus:
         if self.status is TicketStatus.VALID and now >= self.valid_until:

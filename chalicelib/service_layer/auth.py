@@ -55,14 +55,13 @@ def login_staff(ctx: Staffing, username: object, password: object, source_ip: st
         raise InvalidInput("username and password are required strings", field="username")
     username = username.strip().lower()
     now = ctx.clock()
-    locked = ctx.throttle.locked_until(username, now)
+    locked = ctx.throttle.take_attempt(username, now)
     if locked is not None:
         ctx.audit.record(username, "login_blocked", now, source_ip=source_ip)
         raise TooManyAttempts("too many failed logins; try again later",
                               retry_after_seconds=int((locked - now).total_seconds()) + 1)
     member = ctx.people.staff(username)
     if not ctx.passwords.verify(password, member.password_hash if member else None) or member is None:
-        ctx.throttle.record_failure(username, now)
         ctx.audit.record(username, "login_failed", now, source_ip=source_ip)
         raise NotAuthenticated("wrong username or password", code="INVALID_CREDENTIALS")
     ctx.throttle.clear(username)

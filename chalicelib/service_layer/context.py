@@ -55,6 +55,8 @@ class Context:
     payment_timeout: timedelta
     venue_timezone: str
     refund_max_attempts: int
+    refund_query_after: timedelta
+    auto_receipt_after: timedelta
 
     # Built on first use: each needs a secret, and not every function (the authorizer, the
     # alerts worker) needs all of them, so a cold start fetches only what it uses.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -17,10 +18,12 @@ from . import ports
 from .context import Actor
 from .payments import Prepaying, payment_parameters
 from .publishing import Publishing, announce_stock_change
+from .retrying import attempts
 from .writes import commit
 
+log = logging.getLogger("micromall.orders")
 STAFF_WHO_SEE_ORDERS = frozenset({"admin", "support", "finance"})
-CONFLICT_ATTEMPTS = 3
+CONFLICT_ATTEMPTS = 4
 
 
 class Ordering(Prepaying, Publishing, Protocol):
@@ -45,6 +48,8 @@ class Ordering(Prepaying, Publishing, Protocol):
     def cipher(self) -> ports.FieldCipher: ...
     @property
     def payment_timeout(self) -> timedelta: ...
+    @property
+    def auto_receipt_after(self) -> timedelta: ...
     def unit_of_work(self) -> ports.Writes: ...
 
 
@@ -98,7 +103,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
     product_ids = sorted({identifiers.product_id_of(l.sku_id) or "" for l in command.lines})
     idem_key = f"{user_id}#{idempotency_key}" if idempotency_key else None
 
-    for _ in range(CONFLICT_ATTEMPTS):
+    for _ in attempts(CONFLICT_ATTEMPTS):
         snapshot = ctx.placement.snapshot([l.sku_id for l in command.lines], product_ids, user_id, idem_key)
         if snapshot.idempotent_reply is not None:
             return _replay(ctx, actor, snapshot.idempotent_reply, request_fingerprint)
@@ -169,9 +174,20 @@ def my_orders(ctx: Ordering, actor: Actor, limit: int, cursor: str | None) -> po
 
 def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     """Only while awaiting payment; the stock and purchase-limit units come back in the same
-    transaction that changes the status, conditional on the status still being pending."""
+    transaction that changes the status, conditional on the status still being pending. The
+    trade is closed at WeChat first, so that it cannot be paid behind the cancellation."""
     order, counted = own_order(ctx, actor, order_id)
     check_transition(order.status, OrderStatus.CANCELLED)
+    try:
+        ctx.payments.close(order_id)
+    except ports.TradeAlreadyPaid:
+        # WeChat's notice (or, if it is lost, the expiry job's query) will make the order PAID.
+        raise Conflict("the order has just been paid and can no longer be cancelled",
+                       code="INVALID_STATE") from None
+    except ports.PaymentGatewayError:
+        # The trade expires at WeChat by itself (time_expire); money that still arrives for a
+        # cancelled order is refunded automatically.
+        log.warning("could not close the trade of order %s before cancelling it", order_id)
     uow = ctx.unit_of_work()
     end_unpaid(ctx, uow, order, counted, OrderStatus.CANCELLED, actor.name)
 
@@ -225,7 +241,8 @@ def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, trackin
     now = ctx.clock()
     uow = ctx.unit_of_work()
     shipment = {"carrier": carrier, "tracking_no": tracking_no}
-    ctx.orders.transition(uow, order, OrderStatus.SHIPPED, now, actor.name, shipment=shipment)
+    ctx.orders.transition(uow, order, OrderStatus.SHIPPED, now, actor.name, shipment=shipment,
+                          receipt_due=now + ctx.auto_receipt_after)
     ctx.audit.record(actor.name, "order_shipped", now, target=order_id, source_ip=actor.source_ip,
                      details={"carrier": carrier}, uow=uow)
     commit(uow, {"order": lambda _: Conflict("the order changed meanwhile", code="INVALID_STATE")})
@@ -245,3 +262,28 @@ def complete_if_all_used(ctx: Ordering, order_id: str) -> bool:
     uow = ctx.unit_of_work()
     ctx.orders.transition(uow, order, OrderStatus.COMPLETED, ctx.clock(), "gate")
     return commit(uow, {"order": None})
+
+
+def confirm_receipt(ctx: Ordering, actor: Actor, order_id: str) -> Order:
+    """确认收货: the customer has the parcel; the order is complete."""
+    order, _ = own_order(ctx, actor, order_id)
+    check_transition(order.status, OrderStatus.COMPLETED)
+    if order.status is not OrderStatus.SHIPPED:
+        raise Conflict("only a shipped order can be received", code="INVALID_STATE", status=order.status.value)
+    uow = ctx.unit_of_work()
+    ctx.orders.transition(uow, order, OrderStatus.COMPLETED, ctx.clock(), actor.name)
+    commit(uow, {"order": lambda _: Conflict("the order changed meanwhile", code="INVALID_STATE")})
+    return order
+
+
+def complete_received_orders(ctx: Ordering, limit: int = 100) -> int:
+    """Shipped orders complete by themselves `auto_receipt_after` after shipping (自动确认收货)."""
+    completed = 0
+    for order_id in ctx.orders.receipt_due(ctx.clock(), limit):
+        found = ctx.orders.get(order_id)
+        if found is None or found[0].status is not OrderStatus.SHIPPED:
+            continue
+        uow = ctx.unit_of_work()
+        ctx.orders.transition(uow, found[0], OrderStatus.COMPLETED, ctx.clock(), "system")
+        completed += commit(uow, {"order": None})
+    return completed

@@ -6,17 +6,19 @@ import logging
 from typing import Mapping, Protocol
 
 from ..domain import identifiers
-from ..domain.errors import Conflict, NotAuthenticated
+from ..domain.errors import Conflict, NotAuthenticated, Unavailable
 from ..domain.model import Order, OrderStatus
-from ..domain.payments import PaymentNotice
+from ..domain.payments import PaymentNotice, TradeState
 from ..domain.refunds import Refund, RefundStatus
 from ..domain.tickets import CodeKind, Ticket, issue_for
 from . import ports
 from .context import Actor
 from .publishing import Publishing, enqueue_refund
+from .retrying import attempts
 from .writes import commit
 
 log = logging.getLogger("micromall.payments")
+CONFIRM_ATTEMPTS = 4
 MAX_TRANSACTION_WRITES = 100
 # The transaction that marks an order paid holds the order, the payment record, one stock update
 # per line (reserved -> sold) and as many tickets as fit; later batches hold the order and tickets.
@@ -93,44 +95,62 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
 
     One read of the order, then one transaction: PENDING_PAYMENT -> PAID at exactly the amount
     due, the payment record (unique per transaction id) and every ticket. Money for an order
-    that is no longer pending, or of the wrong amount, never makes it PAID: it is recorded as a
-    refund due."""
-    now = ctx.clock()
-    found = ctx.orders.get(notice.out_trade_no) if identifiers.ORDER_ID.match(notice.out_trade_no) else None
-    order = found[0] if found else None
-    if order is not None and order.transaction_id == notice.transaction_id:
-        _finish_issuing(ctx, order)
-        return "duplicate"
-    if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.total != notice.amount:
-        return _refund_due(ctx, notice, order)
-
-    tickets = _signed(ctx, issue_for(order, now))
-    first = tickets[:first_batch_size(order)]
-    pickup = next((t.code for t in tickets if t.kind is CodeKind.PICKUP), None)
-    uow = ctx.unit_of_work()
-    ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
-    ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
-                               notice.notification_id, now)
-    for line in order.lines:
-        ctx.stock.sell(uow, line.sku_id, line.quantity)
-    for ticket in first:
-        ctx.tickets.add(uow, ticket)
-    try:
-        if not commit(uow, {"payment": None}):
+    that is no longer pending, or of the wrong amount, never makes it PAID: it is refunded.
+    But only on proof: a refused write that does not show the order as no longer pending (a
+    conflict with another writer, a ticket code taken) is tried again, and if still unproven,
+    WeChat is asked to deliver again rather than the money being sent back."""
+    for _ in attempts(CONFIRM_ATTEMPTS):
+        now = ctx.clock()
+        found = ctx.orders.get(notice.out_trade_no) if identifiers.ORDER_ID.match(notice.out_trade_no) else None
+        order = found[0] if found else None
+        if order is not None and order.transaction_id == notice.transaction_id:
+            _finish_issuing(ctx, order)
             return "duplicate"
-    except ports.WriteRefused as refused:
-        old = refused.old_items.get("order")
-        current = ctx.orders.from_raw(old) if old else None
-        if current is not None and current.transaction_id == notice.transaction_id:
-            return "duplicate"          # a concurrent delivery of the same notice won
-        return _refund_due(ctx, notice, current)  # an expiry or cancellation won the race
-    _issue_rest(ctx, order, tickets, len(first))
-    ctx.metrics.count("OrdersPaid")
-    ctx.metrics.count("GMV", notice.amount, unit="None")
-    issued = sum(1 for t in tickets if t.kind is CodeKind.TICKET)
-    if issued:
-        ctx.metrics.count("TicketsIssued", issued)
-    return "paid"
+        if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.total != notice.amount:
+            return _refund_due(ctx, notice, order)
+
+        tickets = _signed(ctx, issue_for(order, now))
+        first = tickets[:first_batch_size(order)]
+        pickup = next((t.code for t in tickets if t.kind is CodeKind.PICKUP), None)
+        uow = ctx.unit_of_work()
+        ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
+        ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
+                                   notice.notification_id, now)
+        for line in order.lines:
+            ctx.stock.sell(uow, line.sku_id, line.quantity)
+        for ticket in first:
+            ctx.tickets.add(uow, ticket)
+        try:
+            if not commit(uow, {"payment": None}):
+                return "duplicate"
+        except ports.WriteRefused as refused:
+            old = refused.old_items.get("order") if "order" in refused.failed else None
+            if old is None:
+                continue                          # not proof of anything: read and try again
+            current = ctx.orders.from_raw(old)
+            if current.transaction_id == notice.transaction_id:
+                return "duplicate"                # a concurrent delivery of the same notice won
+            return _refund_due(ctx, notice, current)  # an expiry or cancellation won the race
+        _issue_rest(ctx, order, tickets, len(first))
+        ctx.metrics.count("OrdersPaid")
+        ctx.metrics.count("GMV", notice.amount, unit="None")
+        issued = sum(1 for t in tickets if t.kind is CodeKind.TICKET)
+        if issued:
+            ctx.metrics.count("TicketsIssued", issued)
+        return "paid"
+    log.warning("payment %s of order %s not confirmed yet; WeChat will deliver it again", notice.transaction_id,
+                notice.out_trade_no)
+    raise Unavailable("the payment could not be recorded yet; deliver it again", code="FAIL")
+
+
+def confirm_trade(ctx: Paying, trade: TradeState) -> str:
+    """A payment WeChat reports when asked (its notice lost or late): applied exactly as its
+    notice would be, keyed by the same transaction id, so a notice arriving later is a duplicate."""
+    assert trade.transaction_id and trade.amount is not None
+    return confirm_payment(ctx, PaymentNotice(
+        notification_id=f"query:{trade.transaction_id}", nonce="", event_type="TRANSACTION.SUCCESS",
+        out_trade_no=trade.out_trade_no, transaction_id=trade.transaction_id, trade_state="SUCCESS",
+        amount=trade.amount, payer_openid=None))
 
 
 def _signed(ctx: Paying, tickets: list[Ticket]) -> list[Ticket]:
@@ -180,12 +200,20 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None) -> str:
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=notice.out_trade_no, amount=notice.amount,
                     total=notice.amount, status=RefundStatus.APPROVED, reason=reason, source="automatic",
                     created_at=now, transaction_id=notice.transaction_id)
-    uow = ctx.unit_of_work()
-    ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
-                               notice.notification_id, now)
-    ctx.refunds.add(uow, refund, now)
-    if not commit(uow, {"payment": None}):
-        return "duplicate"
+    for _ in attempts(CONFIRM_ATTEMPTS):
+        uow = ctx.unit_of_work()
+        ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
+                                   notice.notification_id, now)
+        ctx.refunds.add(uow, refund, now)
+        try:
+            if not commit(uow, {"payment": None}):
+                return "duplicate"
+            break
+        except ports.WriteRefused as refused:
+            if not refused.conflicted:
+                raise
+    else:
+        raise Unavailable("the payment could not be recorded yet; deliver it again", code="FAIL")
     log.warning("payment %s for order %s refunded automatically: %s", notice.transaction_id,
                 notice.out_trade_no, reason)
     enqueue_refund(ctx, refund.refund_id)

@@ -1,17 +1,21 @@
-"""Refunds: the customer's request, staff review, and the worker that sends them to the gateway."""
+"""Refunds as customers and staff see them: the request, staff review, and a retry of one that
+failed. Sending them to WeChat and settling them on its word is refund_settlement.py."""
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol
 
 from ..domain import identifiers
 from ..domain.errors import Conflict, InvalidInput, NotFound
-from ..domain.refunds import (Refund, RefundStatus, check_refund_transition, not_refundable, plan_refund,
-                              settled_status)
+from ..domain.model import Order
+from ..domain.refunds import (Refund, RefundStatus, check_refund_transition, goods_handed_over, goods_not_returned,
+                              not_refundable, outcome_of, plan_refund)
+from ..domain.tickets import CodeKind, TicketStatus
 from ..domain.validation import Fields
 from . import ports
 from .context import Actor
 from .orders import Ordering, own_order, visible_order
-from .publishing import announce_stock_change, enqueue_refund, send_alert
+from .publishing import enqueue_refund
 from .writes import commit
 
 
@@ -21,15 +25,14 @@ class Refunding(Ordering, Protocol):
     def refunds(self) -> ports.RefundStore: ...
     @property
     def refund_max_attempts(self) -> int: ...
+    @property
+    def refund_query_after(self) -> timedelta: ...
 
 
-def _changed_meanwhile(_: str) -> Conflict:
-    return Conflict("this order changed meanwhile, or its goods are already being refunded", code="INVALID_STATE")
-
-
-# How a refused refund write is explained, whoever makes it.
-_REFUND_WRITES = {"ticket:": lambda _: not_refundable("a ticket was used meanwhile"), "order": _changed_meanwhile,
-                  "refund": lambda _: Conflict("the refund changed meanwhile", code="INVALID_STATE")}
+def _failed_refunds(ctx: Refunding, order_id: str, but: str = "") -> set[str]:
+    """Refunds of the order that failed and were not taken over: their codes may be asked for again."""
+    return {r.refund_id for r in ctx.refunds.of_order(order_id)
+            if r.status is RefundStatus.FAILED and not r.superseded_by and r.refund_id != but}
 
 
 def request_refund(ctx: Refunding, actor: Actor, order_id: str, body: object) -> Refund:
@@ -38,30 +41,67 @@ def request_refund(ctx: Refunding, actor: Actor, order_id: str, body: object) ->
     ticket_ids = f.strings("ticket_ids", max_items=200, max_len=40) if f.has("ticket_ids") else None
     order, _ = own_order(ctx, actor, order_id)
     now = ctx.clock()
-    plan = plan_refund(order, ctx.tickets.of_order(order_id), ticket_ids, order.merch_refund is not None, now)
+    failed = _failed_refunds(ctx, order_id)
+    plan = plan_refund(order, ctx.tickets.of_order(order_id), ticket_ids, order.merch_refund is not None, now,
+                       reclaimable=failed)
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=order_id, amount=plan.amount,
                     total=order.total, status=RefundStatus.REQUESTED if plan.needs_review else RefundStatus.APPROVED,
                     reason=reason, source="customer", created_at=now, user_id=order.user_id,
-                    transaction_id=order.transaction_id, ticket_codes=[t.code for t in plan.tickets],
-                    stock_lines=plan.stock_lines())
+                    transaction_id=order.transaction_id, ticket_codes=plan.codes, stock_lines=plan.stock_lines(),
+                    claims_goods=bool(plan.merch_lines))
     uow = ctx.unit_of_work()
     ctx.refunds.add(uow, refund, now)
     if plan.needs_review:
         ctx.orders.claim_goods(uow, order_id, refund.refund_id)
     else:
-        _approval_writes(ctx, uow, refund, actor.name)
-    commit(uow, _REFUND_WRITES)
+        _approval_writes(ctx, uow, refund, order, actor.name, goods_returned=False, failed=failed)
+    _commit_approval(ctx, uow, refund)
     if refund.status is RefundStatus.APPROVED:
         enqueue_refund(ctx, refund.refund_id)
     return refund
 
 
-def _approval_writes(ctx: Refunding, uow: ports.Writes, refund: Refund, by: str) -> None:
-    """Approval: the order enters REFUNDING (never beyond what was paid) and the tickets are
-    revoked, conditional on each still being unused."""
-    ctx.orders.claim_refund(uow, refund.order_id, refund.amount, refund.total, None, ctx.clock(), by)
+def _approval_writes(ctx: Refunding, uow: ports.Writes, refund: Refund, order: Order, by: str, goods_returned: bool,
+                     failed: set[str]) -> None:
+    """What approval takes back, in the approving transaction: the order enters REFUNDING
+    (never beyond what was paid) and every code is revoked: unused, or taken over from a refund
+    that failed (which then cannot be retried), or, with the goods back, a used pickup code."""
+    now = ctx.clock()
+    ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods, goods_returned, now, by)
+    codes = {t.code: t for t in ctx.tickets.of_order(order.order_id)}
+    taken_over = {codes[c].revoked_by for c in refund.ticket_codes
+                  if c in codes and codes[c].status is TicketStatus.REVOKED and codes[c].revoked_by in failed}
     for code in refund.ticket_codes:
-        ctx.tickets.revoke(uow, code)
+        ctx.tickets.revoke(uow, code, refund.refund_id, take_over_from=failed, goods_returned=goods_returned)
+    for previous in sorted(t for t in taken_over if t):
+        ctx.refunds.supersede(uow, previous, refund.refund_id, now)
+
+
+def _commit_approval(ctx: Refunding, uow: ports.Writes, refund: Refund) -> None:
+    try:
+        commit(uow)
+    except ports.WriteRefused as refused:
+        raise _why_refused(ctx, refused, refund) from None
+
+
+def _why_refused(ctx: Refunding, refused: ports.WriteRefused, refund: Refund) -> Exception:
+    """A refused approval in the customer's and staff's words, from the items as they were."""
+    for tag in refused.failed:
+        old = refused.old_items.get(tag)
+        if tag.startswith("ticket:"):
+            code = ctx.tickets.from_raw(old) if old else None
+            if code is not None and code.kind is CodeKind.PICKUP and code.status is TicketStatus.REDEEMED:
+                return goods_not_returned(refund_id=refund.refund_id)
+            return not_refundable("a ticket was used or refunded meanwhile")
+        if tag == "order":
+            current = ctx.orders.from_raw(old) if old else None
+            if current is not None and current.shipment and refund.claims_goods:
+                return goods_not_returned(refund_id=refund.refund_id)
+            return Conflict("this order changed meanwhile, or its goods are already being refunded",
+                            code="INVALID_STATE")
+        if tag == "refund" or tag.startswith("superseded:"):
+            return Conflict("the refund changed meanwhile", code="INVALID_STATE")
+    return refused
 
 
 def _existing(ctx: Refunding, refund_id: str) -> Refund:
@@ -71,17 +111,32 @@ def _existing(ctx: Refunding, refund_id: str) -> Refund:
     return refund
 
 
-def approve_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
+def _order_of(ctx: Refunding, refund: Refund) -> Order:
+    found = ctx.orders.get(refund.order_id)
+    if found is None:
+        raise Conflict("the refund's order is gone", code="INVALID_STATE")
+    return found[0]
+
+
+def approve_refund(ctx: Refunding, actor: Actor, refund_id: str, goods_returned: bool = False) -> Refund:
+    """Finance approves a reviewed refund. Goods the customer already has (pickup code used, or
+    shipped) are refunded only once staff confirm they came back."""
     refund = _existing(ctx, refund_id)
     check_refund_transition(refund.status, RefundStatus.APPROVED)
+    order = _order_of(ctx, refund)
+    pickup = ctx.tickets.by_code(order.pickup_code) if refund.claims_goods and order.pickup_code else None
+    if refund.claims_goods and not goods_returned and goods_handed_over(order, pickup):
+        raise goods_not_returned(refund_id=refund_id)
     now = ctx.clock()
     uow = ctx.unit_of_work()
-    ctx.refunds.move(uow, refund, RefundStatus.APPROVED, now, decided_by=actor.name)
-    _approval_writes(ctx, uow, refund, actor.name)
+    ctx.refunds.move(uow, refund, RefundStatus.APPROVED, now, decided_by=actor.name,
+                     goods_returned=goods_returned or None)
+    _approval_writes(ctx, uow, refund, order, actor.name, goods_returned, _failed_refunds(ctx, order.order_id))
     ctx.audit.record(actor.name, "refund_approved", now, target=refund_id, source_ip=actor.source_ip,
-                     details={"order_id": refund.order_id, "amount": refund.amount}, uow=uow)
-    commit(uow, _REFUND_WRITES)
-    refund.status, refund.decided_by = RefundStatus.APPROVED, actor.name
+                     details={"order_id": refund.order_id, "amount": refund.amount,
+                              "goods_returned": goods_returned}, uow=uow)
+    _commit_approval(ctx, uow, refund)
+    refund.status, refund.decided_by, refund.goods_returned = RefundStatus.APPROVED, actor.name, goods_returned
     enqueue_refund(ctx, refund.refund_id)
     return refund
 
@@ -96,8 +151,48 @@ def reject_refund(ctx: Refunding, actor: Actor, refund_id: str, body: object) ->
     ctx.orders.release_goods(uow, refund.order_id, refund.refund_id)
     ctx.audit.record(actor.name, "refund_rejected", now, target=refund_id, source_ip=actor.source_ip,
                      details={"order_id": refund.order_id, "reason": reason}, uow=uow)
-    commit(uow, _REFUND_WRITES)
+    _commit_approval(ctx, uow, refund)
     refund.status, refund.decided_by, refund.reject_reason = RefundStatus.REJECTED, actor.name, reason
+    return refund
+
+
+def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
+    """A FAILED refund is sent again. WeChat is asked first what became of it: confirmed after
+    all (settled now), still processing (waited for), unknown (sent again under the same
+    number, which WeChat keeps to one refund), or closed/abnormal (sent under a new number)."""
+    from .refund_settlement import succeed     # the two halves of the lifecycle call each other
+
+    refund = _existing(ctx, refund_id)
+    if refund.status is not RefundStatus.FAILED or refund.superseded_by:
+        raise Conflict(f"only a failed refund can be retried; this one is {refund.status.value}"
+                       + (f", taken over by {refund.superseded_by}" if refund.superseded_by else ""),
+                       code="INVALID_STATE", status=refund.status.value)
+    try:
+        known = ctx.payments.query_refund(refund.out_refund_no)
+    except ports.PaymentGatewayError:
+        raise Conflict("the payment service is unavailable; try again shortly", code="PAYMENT_UNAVAILABLE") from None
+    if known is not None and outcome_of(known.status) is RefundStatus.SUCCEEDED:
+        succeed(ctx, refund, known.status)
+        return ctx.refunds.get(refund_id) or refund
+    now = ctx.clock()
+    waiting = known is not None and known.status == "PROCESSING"
+    target = RefundStatus.PROCESSING if waiting else RefundStatus.APPROVED
+    number = refund.out_refund_no if known is None or waiting else refund.next_out_refund_no()
+    uow = ctx.unit_of_work()
+    ctx.refunds.move(uow, refund, target, now, out_refund_no=number, last_error=None, queries=0,
+                     next_query_at=now + ctx.refund_query_after)
+    if refund.returns_goods_and_stock:
+        order = _order_of(ctx, refund)
+        ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
+                                refund.goods_returned, now, actor.name)
+        for code in refund.ticket_codes:
+            ctx.tickets.still_revoked_by(uow, code, refund.refund_id)
+    ctx.audit.record(actor.name, "refund_retried", now, target=refund_id, source_ip=actor.source_ip,
+                     details={"order_id": refund.order_id, "out_refund_no": number}, uow=uow)
+    _commit_approval(ctx, uow, refund)
+    if target is RefundStatus.APPROVED:
+        enqueue_refund(ctx, refund.refund_id)
+    refund.status, refund.out_refund_no = target, number
     return refund
 
 
@@ -112,69 +207,3 @@ def refunds_of_order(ctx: Refunding, actor: Actor, order_id: str) -> list[Refund
     visible_order(ctx, actor, order_id)
     return ctx.refunds.of_order(order_id)
 
-
-def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
-    """The refunds worker: APPROVED -> PROCESSING -> the gateway (out_refund_no = refund_id, so
-    a redelivery never refunds twice) -> SUCCEEDED, returning stock in the same transaction,
-    conditional on the refund's state, so it comes back exactly once. A gateway failure raises
-    (the message is retried with backoff); the last attempt marks the refund FAILED."""
-    refund = ctx.refunds.get(refund_id)
-    if refund is None or refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING):
-        return "skipped"
-    if refund.status is RefundStatus.APPROVED:
-        uow = ctx.unit_of_work()
-        ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, ctx.clock())
-        if not commit(uow, {"refund": None}):
-            return process_refund(ctx, refund_id, attempt)   # another worker moved it: look again
-        refund.status = RefundStatus.PROCESSING
-    try:
-        result = ctx.payments.refund(refund.refund_id, refund.order_id, refund.amount, refund.total, refund.reason)
-    except ports.PaymentGatewayError as error:
-        if attempt >= ctx.refund_max_attempts:
-            fail_refund(ctx, refund, str(error))
-        raise
-    return _settle(ctx, refund, result.status)
-
-
-def _settle(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
-    now = ctx.clock()
-    uow = ctx.unit_of_work()
-    ctx.refunds.move(uow, refund, RefundStatus.SUCCEEDED, now, gateway_status=gateway_status)
-    counted: set[str] = set()
-    if refund.returns_goods_and_stock:
-        found = ctx.orders.get(refund.order_id)
-        counted = found[1] if found else set()
-        ctx.orders.settle_refund(uow, refund.order_id, refund.amount)
-        for sku_id, quantity in refund.stock_lines:
-            ctx.stock.give_back_sold(uow, sku_id, quantity, refund.refund_id, now)
-            product_id = identifiers.product_id_of(sku_id)
-            if product_id in counted and refund.user_id:
-                ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
-    if not commit(uow, {"refund": None}):
-        return "skipped"       # settled by a concurrent delivery
-    ctx.metrics.count("Refunds", result="succeeded")
-    if refund.returns_goods_and_stock:
-        found = ctx.orders.get(refund.order_id)
-        if found and found[0].refunds_in_flight == 0:
-            order = found[0]
-            finish = ctx.unit_of_work()
-            ctx.orders.finish_refunds(finish, order.order_id,
-                                      settled_status(order.total, order.refunded_total), now)
-            commit(finish, {"order": None})
-        announce_stock_change(ctx, [sku for sku, _ in refund.stock_lines])
-    return "succeeded"
-
-
-def fail_refund(ctx: Refunding, refund: Refund, error: str) -> None:
-    """The last attempt: the refund is FAILED, finance is alerted; the message still fails so
-    that it lands in the dead-letter queue for inspection."""
-    uow = ctx.unit_of_work()
-    ctx.refunds.move(uow, refund, RefundStatus.FAILED, ctx.clock(), last_error=error[:500])
-    if refund.returns_goods_and_stock:
-        ctx.orders.abandon_refund(uow, refund.order_id)
-    if not commit(uow, {"refund": None, "order": None}):
-        return
-    ctx.metrics.count("Refunds", result="failed")
-    send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed",
-               severity="critical", refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount,
-               error=error[:200])

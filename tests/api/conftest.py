@@ -15,7 +15,7 @@ from pynamodb.signals import pre_dynamodb_send
 from app import app
 from chalicelib import bootstrap
 from chalicelib.domain.principal import Principal
-from chalicelib.adapters.payment_sandbox import SandboxRecord
+from chalicelib.adapters.payment_sandbox import SandboxGateway, SandboxRecord
 from chalicelib.adapters.tables import ALL_TABLES, create_tables
 from local import gateway
 from local.aws_resources import create_queues_and_topic
@@ -179,3 +179,25 @@ def order_body(*lines: tuple[str, int], **extra: Any) -> dict[str, Any]:
 def available(api: Api, product_id: str, sku_id: str) -> int:
     r = api.get(f"/admin/products/{product_id}")
     return next(s["available"] for s in r.json_body["skus"] if s["sku_id"] == sku_id)
+
+
+def sandbox() -> SandboxGateway:
+    gateway = bootstrap.context().payments
+    assert isinstance(gateway, SandboxGateway)
+    return gateway
+
+
+@pytest.fixture
+def deliver_notices(client: Client):  # type: ignore[no-untyped-def]
+    """WeChat calling the notify URLs: every notice the sandbox has queued and is due goes to the
+    app through the test client; returns the statuses the app answered."""
+    def deliver() -> list[int]:
+        answered: list[int] = []
+
+        def post(path: str, headers: dict[str, str], body: str) -> int:
+            answered.append(client.http.post(path, headers=headers, body=body.encode()).status_code)
+            return answered[-1]
+        while sandbox().deliver_notices(post, retry_scale=0.0):
+            pass
+        return answered
+    return deliver

@@ -8,14 +8,17 @@ import boto3
 
 import app as app_module
 from chalicelib import bootstrap
-from chalicelib.adapters.payment_sandbox import SandboxRecord
 from chalicelib.adapters.stock_ledger import StockLedger
+from chalicelib.service_layer.ports import PaymentGatewayError
 from chalicelib.adapters.tables import OrderRecord, ProductRecord, PurchaseCounterRecord, SkuRecord
 from local.aws_resources import deliver_once
 
-from .conftest import Api, iso, merch_body, order_body, ticket_body
+from .conftest import Api, iso, merch_body, order_body, sandbox, ticket_body
 
 REGION, ALERTS, TOPIC = "us-east-1", "micromall-test-alerts", "arn:aws:sns:us-east-1:123456789012:micromall-test-alerts"
+
+TICK = {"version": "0", "account": "1", "region": REGION, "detail": {}, "detail-type": "Scheduled Event",
+        "source": "aws.events", "time": "2026-01-01T00:00:00Z", "id": "x", "resources": []}
 
 
 def drain_alerts() -> None:
@@ -83,10 +86,8 @@ def test_the_schedule_expires_unpaid_orders_and_returns_their_stock(customer, ma
     ctx, real = later(16)
     try:
         fresh = alice.post("/orders", order_body((sku, 1))).json_body
-        assert app_module.every_minute({"version": "0", "account": "1", "region": REGION, "detail": {},
-                                        "detail-type": "Scheduled Event", "source": "aws.events",
-                                        "time": "2026-01-01T00:00:00Z", "id": "x", "resources": []}, None) == {
-            "expired": 1, "listing_changes": 0, "refunds_resent": 0}
+        assert app_module.every_minute(TICK, None) == {"expired": 1, "listing_changes": 0, "refunds_resent": 0,
+                                                       "refunds_queried": 0, "received": 0}
     finally:
         ctx.clock = real  # type: ignore[method-assign]
     assert OrderRecord.get(stale["order_id"]).status == "EXPIRED"
@@ -97,10 +98,89 @@ def test_the_schedule_expires_unpaid_orders_and_returns_their_stock(customer, ma
     (counter,) = list(PurchaseCounterRecord.scan())                   # a test may scan; request paths may not
     assert int(counter.quantity) == 1                                  # the expired order's units are back
     assert {o.order_id for o in OrderRecord.pending_expiry_index.query("pending")} == {fresh["order_id"]}
-    assert SandboxRecord.get("close", stale["order_id"])                # closed at the gateway
-    # a payment arriving after the expiry is refunded, never made PAID
-    anonymous.post(f"/dev/payments/{stale['order_id']}/succeed", {})
+    assert sandbox().trade_state(stale["order_id"]) == "CLOSED"          # closed at WeChat before expiring
+    # the customer can no longer pay it: WeChat refuses the payment
+    refused = anonymous.post(f"/dev/payments/{stale['order_id']}/succeed", {})
+    assert refused.status_code == 409 and refused.json_body["code"] == "TRADE_CLOSED"
     assert OrderRecord.get(stale["order_id"]).status == "EXPIRED"
+
+
+def test_an_order_paid_at_wechat_whose_notice_was_lost_is_confirmed_not_expired(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(ticket_body([5]))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 2))).json_body
+    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"notify": False}).json_body == {
+        "notify_status": None}
+    assert OrderRecord.get(order["order_id"]).status == "PENDING_PAYMENT"     # the notice never came
+    ctx, real = later(16)
+    try:
+        assert app_module.every_minute(TICK, None)["expired"] == 0
+    finally:
+        ctx.clock = real  # type: ignore[method-assign]
+    assert OrderRecord.get(order["order_id"]).status == "PAID"
+    assert len(alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]) == 2
+    record = SkuRecord.get(sku)
+    assert (int(record.available), int(record.reserved), int(record.sold)) == (3, 0, 2)
+    # the notice, delivered late after all, is a duplicate: no second effect, no refund
+    trade = sandbox().peer.trade(order["order_id"])
+    late = sandbox().payment_notice(order["order_id"], order["total"], None, transaction_id=trade.transaction_id)
+    assert anonymous.client.http.post("/payments/wechat/notify", headers=late.headers,
+                                      body=late.body.encode()).status_code == 204
+    from chalicelib.adapters.tables import RefundRecord
+    assert RefundRecord.count() == 0 and int(SkuRecord.get(sku).sold) == 2
+
+
+def test_an_order_is_not_expired_while_wechat_cannot_be_asked(customer, make_product, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(ticket_body([5]))
+    order = customer().post("/orders", order_body((sku, 1))).json_body
+    monkeypatch.setattr(sandbox(), "query", lambda *a: (_ for _ in ()).throw(PaymentGatewayError("down")))
+    ctx, real = later(16)
+    try:
+        assert app_module.every_minute(TICK, None)["expired"] == 0
+    finally:
+        ctx.clock = real  # type: ignore[method-assign]
+    assert OrderRecord.get(order["order_id"]).status == "PENDING_PAYMENT"
+    assert sandbox().trade_state(order["order_id"]) == "NOTPAY"
+
+
+def test_a_trade_micromall_never_saw_is_recorded_at_wechat(anonymous) -> None:  # type: ignore[no-untyped-def]
+    r = anonymous.post("/dev/payments/OFFLINE-CASHIER-0001/succeed", {"notify": False, "amount": 1200})
+    assert r.status_code == 200 and r.json_body == {"notify_status": None}
+    assert sandbox().trade_state("OFFLINE-CASHIER-0001") == "SUCCESS"
+    assert anonymous.post("/dev/payments/OFFLINE-CASHIER-0002/succeed", {"notify": False}).status_code == 400
+    assert anonymous.post("/dev/payments/bad id!/succeed", {"notify": False, "amount": 1}).status_code == 400
+
+
+def test_receipt_completes_a_shipped_order_and_the_schedule_does_it_after_auto_receipt_days(
+        customer, make_product, anonymous, staff) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(merch_body([9]))
+    address = {"recipient": "李四", "phone": "13900139000", "region": "上海", "detail": "1 号"}
+    alice = customer()
+    orders = [alice.post("/orders", order_body((sku, 1), fulfillment="shipping", address=address)).json_body
+              for _ in range(2)]
+    assert alice.post(f"/orders/{orders[0]['order_id']}/receipt").json_body["code"] == "INVALID_STATE"   # unpaid
+    support = staff("support")
+    for o in orders:
+        anonymous.post(f"/dev/payments/{o['order_id']}/succeed", {})
+        assert support.post(f"/admin/orders/{o['order_id']}/ship", {"carrier": "SF", "tracking_no": "1"}
+                            ).status_code == 200
+    received = alice.post(f"/orders/{orders[0]['order_id']}/receipt")
+    assert received.status_code == 200 and received.json_body["status"] == "COMPLETED"
+    assert received.json_body["history"][-1]["by"] == "customer"
+    assert alice.post(f"/orders/{orders[0]['order_id']}/receipt").status_code == 409
+    assert customer().post(f"/orders/{orders[1]['order_id']}/receipt").status_code == 404
+    ctx = bootstrap.context()
+    real = ctx.clock
+    ctx.clock = lambda: real() + ctx.auto_receipt_after - timedelta(minutes=1)  # type: ignore[method-assign]
+    try:
+        assert app_module.every_minute(TICK, None)["received"] == 0
+        ctx.clock = lambda: real() + ctx.auto_receipt_after + timedelta(minutes=1)  # type: ignore[method-assign]
+        assert app_module.every_minute(TICK, None)["received"] == 1
+    finally:
+        ctx.clock = real  # type: ignore[method-assign]
+    shown = alice.get(f"/orders/{orders[1]['order_id']}").json_body
+    assert shown["status"] == "COMPLETED" and shown["history"][-1]["by"] == "system"
+    assert list(OrderRecord.receipt_due_index.query("shipped")) == []
 
 
 def test_the_schedule_applies_list_at_and_delist_at(admin: Api, anonymous: Api, make_product) -> None:  # type: ignore[no-untyped-def]
@@ -138,4 +218,4 @@ def test_the_schedule_resends_approved_refunds_whose_message_was_lost(customer, 
         ctx.clock = real  # type: ignore[method-assign]
     while deliver_once("micromall-test-refunds", app_module.refunds_worker, REGION):
         pass
-    assert int(SkuRecord.get(sku).available) == 5
+    assert [r["out_trade_no"] for r in sandbox().refunds()] == [order["order_id"]]

@@ -65,7 +65,9 @@ def test_dev_routes_exist_in_the_local_stage_only() -> None:
     code = ("import app; print(sorted(p for p in app.app.routes if p.startswith('/dev/'))); "
             "from chalicelib.api.openapi import document; print(sorted(p for p in document()['paths'] if p.startswith('/dev/')))")
     root = str(Path(__file__).resolve().parents[2])
-    for stage, expected in (("prod", "[]"), ("", "[]"), ("local", "['/dev/payments/refunds', '/dev/payments/{order_id}/succeed', '/dev/schedule/run']")):
+    for stage, expected in (("prod", "[]"), ("", "[]"), ("local", "['/dev/payments/refund-outcomes', '/dev/payments/refunds', "
+                                                  "'/dev/payments/refunds/{out_refund_no}/notify', "
+                                                  "'/dev/payments/{order_id}/succeed', '/dev/schedule/run']")):
         env = {k: v for k, v in os.environ.items() if k != "STAGE"}
         if stage:
             env["STAGE"] = stage

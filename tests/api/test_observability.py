@@ -24,8 +24,9 @@ def test_logs_are_json_with_correlation_ids_and_no_personal_data(customer, make_
     try:
         order = alice.post("/orders", body).json_body
         anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"amount": 1})      # mismatch: logged
-        anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
-        (ticket,) = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+        paid = alice.post("/orders", body).json_body
+        anonymous.post(f"/dev/payments/{paid['order_id']}/succeed", {})
+        (ticket,) = alice.get(f"/orders/{paid['order_id']}/tickets").json_body["items"]
         staff("scanner").post("/redemptions", {"code": ticket["qr"], "gate": "G", "device_id": "d"})
     finally:
         handler.setStream(previous)

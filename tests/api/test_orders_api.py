@@ -103,6 +103,32 @@ def test_real_name_visitors_are_encrypted_and_masked(customer, make_product) -> 
     assert ALICE_ID not in json.dumps(shown) and shown["visitors"][0]["name"] == "Alice"
 
 
+def test_no_personal_data_is_plain_at_rest_and_masks_hide_at_least_half(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    """A 7-character passport number, the phone and the ID numbers: encrypted in the order, the
+    idempotency record and the tickets; shown with at least half hidden, however short."""
+    from chalicelib.adapters.tables import IdempotencyRecord, TicketRecord
+    passport = "E123456"
+    _, (sku,) = make_product(ticket_body([5], real_name=True))
+    alice = customer()
+    visitors = [{"name": "Ann", "id_type": "passport", "id_number": passport},
+                {"name": "Bob", "id_number": BOB_ID}]
+    r = alice.post("/orders", order_body((sku, 2), visitors=visitors), headers={"Idempotency-Key": "pp-1"})
+    assert r.status_code == 201
+    shown = [v["id_number"] for v in r.json_body["visitors"]]
+    assert shown == ["E****56", "110***********0016"]
+    assert all(v.count("*") * 2 >= len(v) for v in shown)
+    anonymous.post(f"/dev/payments/{r.json_body['order_id']}/succeed", {})
+    tickets = alice.get(f"/orders/{r.json_body['order_id']}/tickets").json_body["items"]
+    assert sorted(t["visitor"]["id_number"] for t in tickets) == sorted(shown)
+    at_rest = json.dumps([dict(x.attribute_values) for model in (OrderRecord, IdempotencyRecord, TicketRecord)
+                          for x in model.scan()], default=str, ensure_ascii=False)   # a test may scan
+    for secret in (passport, BOB_ID, CONTACT["phone"], "Ann"):
+        assert secret not in at_rest, secret
+    again = alice.post("/orders", order_body((sku, 2), visitors=visitors), headers={"Idempotency-Key": "pp-1"})
+    assert again.json_body["order_id"] == r.json_body["order_id"]
+    assert [v["id_number"] for v in again.json_body["visitors"]] == shown
+
+
 def test_idempotency_key_returns_the_first_response(customer, make_product) -> None:  # type: ignore[no-untyped-def]
     _, (sku,) = make_product(ticket_body([5]))
     alice = customer()

@@ -11,17 +11,10 @@ import zxingcpp
 from PIL import Image
 
 from chalicelib import bootstrap
-from chalicelib.adapters.payment_sandbox import SandboxGateway
 from chalicelib.adapters.tables import OrderRecord, PaymentRecord, RefundRecord, TicketRecord
 from chalicelib.service_layer import payments
 
-from .conftest import Api, merch_body, order_body, ticket_body
-
-
-def sandbox() -> SandboxGateway:
-    gateway = bootstrap.context().payments
-    assert isinstance(gateway, SandboxGateway)
-    return gateway
+from .conftest import Api, merch_body, order_body, sandbox, ticket_body
 
 
 def notify(api: Api, headers: dict[str, str], body: str):  # type: ignore[no-untyped-def]
@@ -140,6 +133,53 @@ def _resign(headers: dict[str, str], body: str) -> tuple[dict[str, str], str]:
     return signed, body
 
 
+def test_a_rejected_notice_says_nothing_of_the_sdk(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+    _, order = placed(customer, make_product)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None)
+    headers = {**notice.headers, "Wechatpay-Signature-Type": "WECHATPAY2-SM2-WITH-SM3"}   # the SDK raises for it
+    r = notify(anonymous, headers, notice.body)
+    assert r.status_code == 401 and r.json_body["code"] == "FAIL"
+    assert r.json_body["message"] == "signature verification failed" and "wechatpay" not in r.body.decode().lower()
+
+
+def _conflicts(monkeypatch, how_many: int):  # type: ignore[no-untyped-def]
+    """Our own writes lose races: the next `how_many` transactions are cancelled by a conflict."""
+    from chalicelib.adapters import dynamo
+    from chalicelib.service_layer.ports import WriteRefused
+    real, left = dynamo.UnitOfWork.commit, {"n": how_many}
+
+    def commit(self):  # type: ignore[no-untyped-def]
+        if left["n"]:
+            left["n"] -= 1
+            raise WriteRefused([], True, {})
+        return real(self)
+    monkeypatch.setattr(dynamo.UnitOfWork, "commit", commit)
+    monkeypatch.setattr("chalicelib.service_layer.retrying.BASE_SECONDS", 0.0)
+
+
+def test_a_payment_that_loses_a_race_with_our_own_writes_is_retried_not_refunded(customer, make_product, anonymous,
+                                                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, order = placed(customer, make_product)
+    _conflicts(monkeypatch, 2)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None)
+    assert notify(anonymous, notice.headers, notice.body).status_code == 204
+    assert status_of(order["order_id"]) == "PAID" and RefundRecord.count() == 0 and TicketRecord.count() == 2
+
+
+def test_a_payment_not_yet_provable_is_answered_503_so_wechat_delivers_it_again(customer, make_product, anonymous,
+                                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, order = placed(customer, make_product)
+    _conflicts(monkeypatch, 100)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None)
+    r = notify(anonymous, notice.headers, notice.body)
+    assert r.status_code == 503 and r.json_body["code"] == "FAIL"
+    assert status_of(order["order_id"]) == "PENDING_PAYMENT" and RefundRecord.count() == 0
+    assert PaymentRecord.count() == 0
+    monkeypatch.undo()
+    assert notify(anonymous, notice.headers, notice.body).status_code == 204     # WeChat's redelivery
+    assert status_of(order["order_id"]) == "PAID" and RefundRecord.count() == 0
+
+
 def test_amount_mismatch_never_pays_and_is_refunded(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
     _, order = placed(customer, make_product)
     r = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"amount": 1})
@@ -152,15 +192,22 @@ def test_amount_mismatch_never_pays_and_is_refunded(customer, make_product, anon
 
 def test_money_for_an_order_no_longer_pending_is_refunded(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
     alice, order = placed(customer, make_product)
-    alice.post(f"/orders/{order['order_id']}/cancel")
-    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {}).json_body == {"notify_status": 204}
+    assert alice.post(f"/orders/{order['order_id']}/cancel").status_code == 200
+    assert sandbox().trade_state(order["order_id"]) == "CLOSED"        # closed at WeChat before cancelling
+    # WeChat refuses to take money for it now ...
+    refused = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
+    assert refused.status_code == 409 and refused.json_body["code"] == "TRADE_CLOSED"
+    # ... and money that was on its way anyway (paid just before the close) is refunded.
+    late = sandbox().payment_notice(order["order_id"], order["total"], None)
+    assert notify(anonymous, late.headers, late.body).status_code == 204
     assert status_of(order["order_id"]) == "CANCELLED" and TicketRecord.count() == 0
     (refund,) = list(RefundRecord.status_index.query("APPROVED"))
     assert refund.reason == "order_cancelled" and int(refund.amount) == order["total"]
     # a second payment of an already paid order goes back too
     _, other = placed(customer, make_product)
     anonymous.post(f"/dev/payments/{other['order_id']}/succeed", {})
-    anonymous.post(f"/dev/payments/{other['order_id']}/succeed", {})
+    second = sandbox().payment_notice(other["order_id"], other["total"], None)
+    assert notify(anonymous, second.headers, second.body).status_code == 204
     assert status_of(other["order_id"]) == "PAID"
     assert sorted(r.reason for r in RefundRecord.status_index.query("APPROVED")) == ["order_cancelled", "order_paid"]
 

@@ -1,7 +1,10 @@
-"""The schedule and the queues of the running stack: expiry racing payment, refunds by the pump."""
+"""The schedule, the queues and WeChat's notices on the running stack: expiry racing payment, a
+lost payment notice, refunds confirmed by WeChat's REFUND.SUCCESS notice through the pump, a
+refunded pickup code, low-stock alerts."""
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import datetime
 
 import requests
@@ -13,46 +16,108 @@ def sandbox_refunds(stack: dict[str, str]) -> list[dict]:  # type: ignore[type-a
     return requests.get(f"{stack['url']}/dev/payments/refunds", timeout=30).json()["items"]
 
 
-def test_an_expiry_and_a_payment_fired_at_once_end_paid_or_expired_and_refunded(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
+def pay(stack: dict[str, str], order_id: str, **body: object) -> requests.Response:
+    return requests.post(f"{stack['url']}/dev/payments/{order_id}/succeed", json=body, timeout=60)
+
+
+def wait_past(expires_at: str) -> None:
+    """`expires_at` is shown to the second: the instant itself may be up to a second later."""
+    latest = datetime.fromisoformat(expires_at)
+    time.sleep(max(0.0, (latest - datetime.now(latest.tzinfo)).total_seconds()) + 1.5)
+
+
+def test_an_expiry_and_a_payment_fired_at_once_end_paid_or_expired_never_both(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
+    """The trade is closed at WeChat before an order expires: either the payment came first
+    (the order is PAID, with tickets) or WeChat refuses it (the order is EXPIRED, no money
+    taken). Never an expired order whose money WeChat holds."""
     _, (sku,) = ticket_product(admin, [100])
     racers = customers(8)
     placed = [c.post("/orders", order((sku, 2))).json() for c in racers]
-    latest = max(datetime.fromisoformat(p["expires_at"]) for p in placed)
-    time.sleep(max(0.0, (latest - datetime.now(latest.tzinfo)).total_seconds()) + 0.5)
+    wait_past(max(p["expires_at"] for p in placed))
     calls = []
     for p in placed:
-        calls.append(lambda p=p: requests.post(f"{stack['url']}/dev/payments/{p['order_id']}/succeed", json={},
-                                               timeout=60).json())
-        calls.append(lambda: requests.post(f"{stack['url']}/dev/schedule/run", timeout=60).json())
-    fire_at_once(calls)
+        calls.append(lambda p=p: pay(stack, p["order_id"]))
+        calls.append(lambda: requests.post(f"{stack['url']}/dev/schedule/run", timeout=60))
+    answers = fire_at_once(calls)
     paid = 0
-    for customer, p in zip(racers, placed):
+    for customer, p, answer in zip(racers, placed, answers[::2]):
         status = customer.get(f"/orders/{p['order_id']}").json()["status"]
         tickets = customer.get(f"/orders/{p['order_id']}/tickets").json()["items"]
-        refunded = wait_for(lambda: [r for r in sandbox_refunds(stack) if r["out_trade_no"] == p["order_id"]],
-                            seconds=1 if status == "PAID" else 30)
-        if status == "PAID":                 # the payment won: tickets, no refund
-            assert len(tickets) == 2 and not refunded
+        if status == "PAID":                 # the payment came first
+            assert answer.status_code == 200 and len(tickets) == 2
             paid += 1
-        else:                                # the expiry won: no tickets, the money goes back
-            assert status == "EXPIRED" and tickets == [] and [r["amount"] for r in refunded] == [p["total"]]
+        else:                                # the trade was closed first: WeChat took no money
+            assert status == "EXPIRED" and tickets == []
+            assert answer.status_code == 409 and answer.json()["code"] == "TRADE_CLOSED"
+    assert [r for r in sandbox_refunds(stack) if r["out_trade_no"] in {p["order_id"] for p in placed}] == []
     stock = inventory_of(admin, sku)
     assert (stock["available"], stock["reserved"], stock["sold"]) == (100 - 2 * paid, 0, 2 * paid)
     assert ledger_sum(admin, sku) == stock["available"]
 
 
-def test_the_pump_carries_a_refund_to_the_gateway(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
+def test_a_payment_whose_notice_is_lost_is_found_before_the_order_would_expire(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
     _, (sku,) = ticket_product(admin, [10])
     (alice,) = customers(1)
     placed = alice.post("/orders", order((sku, 2))).json()
-    requests.post(f"{stack['url']}/dev/payments/{placed['order_id']}/succeed", json={}, timeout=30)
+    assert pay(stack, placed["order_id"], notify=False).json() == {"notify_status": None}
+    wait_past(placed["expires_at"])
+    requests.post(f"{stack['url']}/dev/schedule/run", timeout=60)
+    assert alice.get(f"/orders/{placed['order_id']}").json()["status"] == "PAID"
+    assert len(alice.get(f"/orders/{placed['order_id']}/tickets").json()["items"]) == 2
+    assert [r for r in sandbox_refunds(stack) if r["out_trade_no"] == placed["order_id"]] == []
+    assert inventory_of(admin, sku)["sold"] == 2
+
+
+def test_a_refund_is_confirmed_by_wechats_notice_through_the_pump(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = ticket_product(admin, [10])
+    (alice,) = customers(1)
+    placed = alice.post("/orders", order((sku, 2))).json()
+    pay(stack, placed["order_id"])
     refund = alice.post(f"/orders/{placed['order_id']}/refunds", {"reason": "rain"}).json()
     assert refund["status"] == "APPROVED"
     assert wait_for(lambda: alice.get(f"/orders/{placed['order_id']}").json()["status"] == "REFUNDED")
-    assert [r["out_refund_no"] for r in sandbox_refunds(stack) if r["out_trade_no"] == placed["order_id"]] == [
-        refund["refund_id"]]
+    assert [(r["out_refund_no"], r["status"]) for r in sandbox_refunds(stack)
+            if r["out_trade_no"] == placed["order_id"]] == [(refund["refund_id"], "SUCCESS")]
+    (mine,) = alice.get(f"/orders/{placed['order_id']}/refunds").json()["items"]
+    assert mine["status"] == "SUCCEEDED"
     stock = inventory_of(admin, sku)
     assert (stock["available"], stock["sold"]) == (10, 0) and ledger_sum(admin, sku) == 10
+
+
+def test_an_abnormal_refund_is_failed_and_retried_to_success(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = ticket_product(admin, [10])
+    (alice,) = customers(1)
+    placed = alice.post("/orders", order((sku, 1))).json()
+    pay(stack, placed["order_id"])
+    requests.post(f"{stack['url']}/dev/payments/refund-outcomes", json={"outcomes": ["ABNORMAL"]}, timeout=30)
+    refund_id = alice.post(f"/orders/{placed['order_id']}/refunds", {"reason": "x"}).json()["refund_id"]
+
+    def refund_status() -> str:
+        return alice.get(f"/orders/{placed['order_id']}/refunds").json()["items"][0]["status"]
+    assert wait_for(lambda: refund_status() == "FAILED")
+    assert alice.get(f"/orders/{placed['order_id']}").json()["status"] == "PAID"        # released, not stranded
+    alerts = admin.get("/admin/alerts?limit=200").json()["items"]
+    assert wait_for(lambda: [a for a in admin.get("/admin/alerts?limit=200").json()["items"]
+                             if a["kind"] == "refund_failed" and a["details"]["refund_id"] == refund_id]), alerts
+    retried = admin.post(f"/admin/refunds/{refund_id}/retry")
+    assert retried.status_code == 202 and retried.json()["out_refund_no"] == refund_id + "-2"
+    assert wait_for(lambda: refund_status() == "SUCCEEDED")
+    assert alice.get(f"/orders/{placed['order_id']}").json()["status"] == "REFUNDED"
+
+
+def test_a_refunded_pickup_code_hands_out_nothing(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
+    body = {"kind": "merch", "name": "E2E tote " + uuid.uuid4().hex[:6], "category": "souvenir", "status": "listed",
+            "fulfillment": ["pickup"], "skus": [{"name": "One size", "price": 8800, "stock": 5}]}
+    sku = admin.post("/admin/products", body).json()["skus"][0]["sku_id"]
+    (alice,) = customers(1)
+    placed = alice.post("/orders", {**order((sku, 1)), "fulfillment": "pickup"}).json()
+    pay(stack, placed["order_id"])
+    code = alice.get(f"/orders/{placed['order_id']}").json()["pickup"]["code"]
+    refund_id = alice.post(f"/orders/{placed['order_id']}/refunds", {"reason": "gift duplicate"}).json()["refund_id"]
+    assert admin.post(f"/admin/refunds/{refund_id}/approve").status_code == 200
+    r = admin.post("/redemptions", {"code": code, "gate": "shop", "device_id": "till-1"})
+    assert r.status_code == 409 and r.json()["reason"] == "revoked"
+    assert wait_for(lambda: alice.get(f"/orders/{placed['order_id']}").json()["status"] == "REFUNDED")
 
 
 def test_low_stock_alerts_reach_the_back_office(stack, admin: Http, customers) -> None:  # type: ignore[no-untyped-def]

@@ -78,3 +78,19 @@ def test_a_double_tap_with_one_idempotency_key_places_one_order(admin: Http, cus
     assert {r.status_code for r in answers} == {201}
     assert len({r.json()["order_id"] for r in answers}) == 1
     assert inventory_of(admin, sku)["reserved"] == 1
+
+
+def test_parallel_wrong_passwords_are_all_counted(stack: dict[str, str], admin: Http) -> None:
+    """Eight guesses at once at one staff account: five are checked (and fail), the rest are
+    refused unchecked, and the right password is then locked out too: no guess slips through a
+    lost update of the failure count."""
+    import requests
+    import uuid
+    name, password = "guess-" + uuid.uuid4().hex[:6], "Right-" + uuid.uuid4().hex
+    assert admin.post("/admin/staff", {"username": name, "password": password, "roles": ["scanner"]}).status_code == 201
+    answers = fire_at_once([lambda: requests.post(stack["url"] + "/auth/staff/login",
+                                                  json={"username": name, "password": "wrong-password"}, timeout=60)
+                            for _ in range(8)])
+    assert Counter(r.status_code for r in answers) == {401: 5, 429: 3}
+    right = requests.post(stack["url"] + "/auth/staff/login", json={"username": name, "password": password}, timeout=30)
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0

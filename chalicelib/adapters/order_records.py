@@ -1,0 +1,157 @@
+"""The orders table: its PynamoDB model, indexes, and the mapping between stored items and
+domain orders (personal data encrypted on the way in, decrypted on the way out)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from ..domain import timeutil
+from ..domain.model import (Address, Fulfillment, HistoryEntry, Kind, Order, OrderLine, OrderStatus, Session,
+                            Visitor)
+from ..service_layer.ports import FieldCipher
+from .dynamo import plain, read_time, stored_time, table_meta
+
+
+class CustomerIndex(GlobalSecondaryIndex["OrderRecord"]):
+    class Meta:
+        index_name = "customer-index"
+        projection = AllProjection()
+    user_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class StatusIndex(GlobalSecondaryIndex["OrderRecord"]):
+    class Meta:
+        index_name = "status-index"
+        projection = AllProjection()
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class AllOrdersIndex(GlobalSecondaryIndex["OrderRecord"]):
+    class Meta:
+        index_name = "all-orders-index"
+        projection = AllProjection()
+    all_orders = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class PhoneIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """Support finds orders by the contact's phone through a keyed hash, never the number."""
+    class Meta:
+        index_name = "phone-index"
+        projection = KeysOnlyProjection()
+    phone_index = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class PendingExpiryIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """Sparse: only orders awaiting payment carry `pending`, so the expiry job reads just those."""
+    class Meta:
+        index_name = "pending-expiry-index"
+        projection = KeysOnlyProjection()
+    pending = UnicodeAttribute(hash_key=True)
+    expires_at = UnicodeAttribute(range_key=True)
+
+
+class ReceiptDueIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """Sparse: shipped orders waiting for the customer's receipt, by when it is assumed."""
+    class Meta:
+        index_name = "receipt-due-index"
+        projection = KeysOnlyProjection()
+    awaiting_receipt = UnicodeAttribute(hash_key=True)
+    receipt_due_at = UnicodeAttribute(range_key=True)
+
+
+class OrderRecord(Model):
+    Meta = table_meta("orders")
+    order_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    total = NumberAttribute()
+    lines = ListAttribute(of=MapAttribute)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    expires_at = UnicodeAttribute()
+    contact_name = UnicodeAttribute()            # encrypted
+    contact_phone = UnicodeAttribute()           # encrypted
+    phone_index = UnicodeAttribute()
+    visitors = ListAttribute(of=MapAttribute, default=list)  # names and ID numbers encrypted
+    fulfillment = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)        # encrypted JSON
+    history = ListAttribute(of=MapAttribute)
+    shipment = MapAttribute(null=True)
+    search_text = UnicodeAttribute(default="")   # lower-cased product names for staff search
+    all_orders = UnicodeAttribute(default="order")
+    pending = UnicodeAttribute(null=True)
+    transaction_id = UnicodeAttribute(null=True)
+    paid_at = UnicodeAttribute(null=True)
+    tickets_total = NumberAttribute(null=True)
+    tickets_issued = NumberAttribute(null=True)
+    pickup_code = UnicodeAttribute(null=True)
+    refund_committed = NumberAttribute(null=True)    # approved refunds, in fen: never above the total
+    refunded_total = NumberAttribute(null=True)      # refunds that reached the customer
+    refunds_in_flight = NumberAttribute(null=True)
+    merch_refund = UnicodeAttribute(null=True)       # the refund that claimed the goods
+    before_refund = UnicodeAttribute(null=True)      # the status a REFUNDING order goes back to
+    shipped_at = UnicodeAttribute(null=True)
+    awaiting_receipt = UnicodeAttribute(null=True)
+    receipt_due_at = UnicodeAttribute(null=True)
+    customer_index = CustomerIndex()
+    status_index = StatusIndex()
+    all_orders_index = AllOrdersIndex()
+    phone_lookup_index = PhoneIndex()
+    pending_expiry_index = PendingExpiryIndex()
+    receipt_due_index = ReceiptDueIndex()
+
+
+def history_entry(status: OrderStatus, at: datetime, by: str) -> dict[str, Any]:
+    """An order's `history` element as stored, whoever changes the order's status."""
+    return {"status": status.value, "at": stored_time(at), "by": by}
+
+
+def line_to_map(line: OrderLine, limit_counted: bool) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "sku_id": line.sku_id, "product_id": line.product_id, "product_name": line.product_name,
+        "sku_name": line.sku_name, "kind": line.kind.value, "unit_price": line.unit_price,
+        "quantity": line.quantity, "limit_counted": limit_counted}
+    if line.session:
+        data["session_start"], data["session_end"] = stored_time(line.session.start), stored_time(line.session.end)
+    if line.valid_from and line.valid_until:
+        data["valid_from"], data["valid_until"] = stored_time(line.valid_from), stored_time(line.valid_until)
+    return data
+
+def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
+    lines = []
+    for m in map(plain, record.lines):
+        session = (Session(timeutil.from_storage(m["session_start"]), timeutil.from_storage(m["session_end"]))
+                   if m.get("session_start") else None)
+        lines.append(OrderLine(
+            sku_id=m["sku_id"], product_id=m["product_id"], product_name=m["product_name"],
+            sku_name=m["sku_name"], kind=Kind(m["kind"]), unit_price=int(m["unit_price"]),
+            quantity=int(m["quantity"]), session=session, valid_from=read_time(m.get("valid_from")),
+            valid_until=read_time(m.get("valid_until"))))
+    visitors = [Visitor(cipher.decrypt(v["name"]), v["id_type"], cipher.decrypt(v["id_number"]), v["sku_id"])
+                for v in map(plain, record.visitors or [])]
+    history = [HistoryEntry(OrderStatus(h["status"]), timeutil.from_storage(h["at"]), h["by"])
+               for h in map(plain, record.history)]
+    address = None
+    if record.address:
+        address = Address(**cipher.decrypt_json(record.address))  # type: ignore[arg-type]
+    shipment = record.shipment.as_dict() if record.shipment else None
+    return Order(order_id=record.order_id, user_id=record.user_id, status=OrderStatus(record.status),
+                 lines=lines, created_at=timeutil.from_storage(record.created_at),
+                 expires_at=timeutil.from_storage(record.expires_at), contact_name=cipher.decrypt(record.contact_name),
+                 contact_phone=cipher.decrypt(record.contact_phone), visitors=visitors,
+                 fulfillment=Fulfillment(record.fulfillment) if record.fulfillment else None,
+                 address=address, history=history, shipment=shipment, transaction_id=record.transaction_id,
+                 paid_at=read_time(record.paid_at), tickets_total=int(record.tickets_total or 0),
+                 tickets_issued=int(record.tickets_issued or 0), pickup_code=record.pickup_code,
+                 refunded_total=int(record.refunded_total or 0),
+                 refunds_in_flight=int(record.refunds_in_flight or 0), merch_refund=record.merch_refund,
+                 before_refund=OrderStatus(record.before_refund) if record.before_refund else None,
+                 shipped_at=read_time(record.shipped_at))

@@ -1,0 +1,190 @@
+"""Refunds on WeChat's word. The refunds worker sends an approved refund (its out_refund_no
+stable, so a redelivery never refunds twice); WeChat answers PROCESSING and later confirms by a
+REFUND.* notice, or, when that notice is lost, by the query the schedule makes. SUCCESS settles
+the refund (stock back once, order settled); ABNORMAL, CLOSED or the last failed attempt fail
+it: a critical alert names it and the order is released for a retry or a new request."""
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+from ..domain import identifiers
+from ..domain.errors import NotAuthenticated
+from ..domain.payments import RefundNotice
+from ..domain.refunds import Refund, RefundStatus, outcome_of, query_delay, refund_id_of, settled_status
+from . import ports
+from .publishing import announce_stock_change, send_alert
+from .refunds import Refunding
+from .writes import commit
+
+log = logging.getLogger("micromall.refunds")
+QUERIES_PER_RUN = 20
+
+
+def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
+    """The refunds worker. A gateway failure raises (the message comes back with backoff); on
+    the last attempt WeChat is asked whether the refund reached it before it is called FAILED."""
+    refund = ctx.refunds.get(refund_id)
+    if refund is None or refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING):
+        return "skipped"
+    if refund.status is RefundStatus.APPROVED:
+        now = ctx.clock()
+        uow = ctx.unit_of_work()
+        ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, queries=0,
+                         next_query_at=now + ctx.refund_query_after)
+        if not commit(uow, {"refund": None}):
+            return "skipped"         # another delivery of this message moved it on
+        refund.status = RefundStatus.PROCESSING
+    try:
+        answer = ctx.payments.refund(refund.out_refund_no, refund.order_id, refund.amount, refund.total,
+                                     refund.reason)
+    except ports.PaymentGatewayError as error:
+        if attempt < ctx.refund_max_attempts:
+            raise
+        try:
+            known = ctx.payments.query_refund(refund.out_refund_no)
+        except ports.PaymentGatewayError:
+            known = None
+        if known is not None:
+            return apply_outcome(ctx, refund, known.status)
+        fail(ctx, refund, f"not accepted by WeChat Pay after {attempt} attempts: {error}")
+        raise
+    return apply_outcome(ctx, refund, answer.status)
+
+
+def apply_outcome(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
+    """What WeChat said of a refund, applied once whoever said it first (answer, notice, query)."""
+    outcome = outcome_of(gateway_status)
+    if outcome is RefundStatus.SUCCEEDED:
+        return succeed(ctx, refund, gateway_status)
+    if outcome is RefundStatus.FAILED:
+        return fail(ctx, refund, f"WeChat Pay reported {gateway_status}", gateway_status)
+    return "processing"
+
+
+def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
+    """The money reached the customer: SUCCEEDED, stock back and purchase limits given back, in
+    one transaction conditional on the refund's state, so they happen exactly once. A refund
+    released as FAILED and confirmed late is claimed on its order again in the same step."""
+    if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
+        return "skipped"
+    now = ctx.clock()
+    uow = ctx.unit_of_work()
+    ctx.refunds.move(uow, refund, RefundStatus.SUCCEEDED, now, gateway_status=gateway_status, next_query_at=None)
+    if refund.returns_goods_and_stock:
+        found = ctx.orders.get(refund.order_id)
+        counted = found[1] if found else set()
+        if refund.status is RefundStatus.FAILED:
+            ctx.orders.settle_released_refund(uow, refund.order_id, refund.refund_id, refund.amount, refund.total,
+                                              refund.claims_goods)
+            for code in refund.ticket_codes:
+                ctx.tickets.still_revoked_by(uow, code, refund.refund_id)
+        else:
+            ctx.orders.settle_refund(uow, refund.order_id, refund.amount)
+        for sku_id, quantity in refund.stock_lines:
+            ctx.stock.give_back_sold(uow, sku_id, quantity, refund.refund_id, now)
+            product_id = identifiers.product_id_of(sku_id)
+            if product_id in counted and refund.user_id:
+                ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
+    try:
+        if not commit(uow, {"refund": None}):
+            return "skipped"       # settled by a concurrent notice, answer or query
+    except ports.WriteRefused:
+        if refund.status is not RefundStatus.FAILED:
+            raise
+        # Its codes or its amount went to a newer refund meanwhile: WeChat has paid back twice.
+        send_alert(ctx, "refund_twice", f"refund {refund.refund_id} of order {refund.order_id} was confirmed by "
+                   f"WeChat Pay after it had failed and been taken over", severity="critical",
+                   refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount)
+        return "conflict"
+    ctx.metrics.count("Refunds", result="succeeded")
+    if refund.returns_goods_and_stock:
+        _settle_order(ctx, refund.order_id)
+        announce_stock_change(ctx, [sku for sku, _ in refund.stock_lines])
+    return "succeeded"
+
+
+def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = None) -> str:
+    """The refund did not happen: FAILED, a critical alert naming it, and the order released
+    (its amount and goods free again) so that a retry or a new request can still complete it.
+    The codes it took back stay revoked until one of them does."""
+    if refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING):
+        return "skipped"
+    uow = ctx.unit_of_work()
+    ctx.refunds.move(uow, refund, RefundStatus.FAILED, ctx.clock(), last_error=why[:300],
+                     gateway_status=gateway_status, next_query_at=None)
+    if refund.returns_goods_and_stock:
+        ctx.orders.release_refund(uow, refund.order_id, refund.refund_id, refund.amount, refund.claims_goods)
+    if not commit(uow, {"refund": None}):
+        return "skipped"
+    ctx.metrics.count("Refunds", result="failed")
+    send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: {why[:120]}",
+               severity="critical", refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount,
+               out_refund_no=refund.out_refund_no)
+    if refund.returns_goods_and_stock:
+        _settle_order(ctx, refund.order_id)
+    return "failed"
+
+
+def _settle_order(ctx: Refunding, order_id: str) -> None:
+    """Once no refund of it is in flight, the order shows what happened: REFUNDED, PARTIALLY_
+    REFUNDED, or, when no money moved, the status it had before."""
+    found = ctx.orders.get(order_id)
+    if found is None or found[0].refunds_in_flight:
+        return
+    order = found[0]
+    target = settled_status(order.total, order.refunded_total, order.before_refund or order.status)
+    if target is order.status:
+        return
+    uow = ctx.unit_of_work()
+    ctx.orders.finish_refunds(uow, order, target, ctx.clock())
+    commit(uow, {"order": None})         # changed meanwhile: its own refund settles it
+
+
+def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body: str) -> None:
+    """POST /payments/wechat/refund-notify: verified and decrypted by the same code as payment
+    notices; one effect however often WeChat sends it."""
+    try:
+        notice = ctx.payments.parse_notification(headers, body, ctx.clock().timestamp())
+    except ports.NotificationRejected as rejected:
+        log.warning("refund notification rejected: %s", rejected)
+        raise NotAuthenticated("signature verification failed", code="FAIL") from None
+    if not isinstance(notice, RefundNotice):
+        return
+    refund = ctx.refunds.get(refund_id_of(notice.out_refund_no))
+    if refund is None or refund.out_refund_no != notice.out_refund_no:
+        # Not ours, or an older number of one of ours: money moved that no refund here expects.
+        if notice.refund_status == "SUCCESS":
+            send_alert(ctx, "refund_unexpected", f"WeChat Pay refunded {notice.out_refund_no} of order "
+                       f"{notice.out_trade_no}, which no refund here is waiting for", severity="critical",
+                       out_refund_no=notice.out_refund_no, order_id=notice.out_trade_no, amount=notice.amount)
+        return
+    if notice.amount != refund.amount:
+        send_alert(ctx, "refund_amount_mismatch", f"refund {refund.refund_id}: WeChat Pay reports {notice.amount} fen,"
+                   f" we asked for {refund.amount}", severity="critical", refund_id=refund.refund_id,
+                   order_id=refund.order_id)
+    apply_outcome(ctx, refund, notice.refund_status)
+
+
+def query_processing_refunds(ctx: Refunding) -> int:
+    """The schedule asks WeChat about refunds whose notice has not come, a bounded number per
+    run, each at doubling intervals. A refund WeChat never received is sent again (its message
+    was lost); one still processing is asked about later."""
+    now = ctx.clock()
+    asked = 0
+    for refund in ctx.refunds.processing_due(now, QUERIES_PER_RUN):
+        asked += 1
+        try:
+            known = ctx.payments.query_refund(refund.out_refund_no)
+            if known is not None and outcome_of(known.status) is not None:
+                apply_outcome(ctx, refund, known.status)
+                continue
+            if known is None:
+                ctx.messages.refund_approved(refund.refund_id)
+        except ports.PaymentGatewayError:
+            log.warning("could not ask WeChat Pay about refund %s", refund.refund_id)
+        uow = ctx.unit_of_work()
+        ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, queries=refund.queries + 1,
+                         next_query_at=now + query_delay(refund.queries + 1, ctx.refund_query_after))
+        commit(uow, {"refund": None})
+    return asked
