@@ -15,9 +15,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) -m local.stack
 
+# The whole suite, then the end-to-end layer and the contract's acceptance suite again with 5% of
+# the embedded AWS's DynamoDB and SQS requests failing as AWS fails (LOCAL_FAULT_RATE).
 test: $(STAMP)
 	$(PY) -m pytest tests
+	LOCAL_FAULT_RATE=0.05 $(PY) -m pytest tests/e2e -p no:cacheprovider
 	$(PY) -m pytest ../shared/acceptance -p no:cacheprovider
+	LOCAL_FAULT_RATE=0.05 $(PY) -m pytest ../shared/acceptance -p no:cacheprovider
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit

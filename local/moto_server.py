@@ -1,29 +1,157 @@
-"""moto's server as the local AWS, on loopback.
+"""moto's server as the local AWS, on loopback, failing as AWS fails.
 
 DynamoDB applies each request atomically; moto's in-memory tables are guarded here by one lock
 per DynamoDB request so that concurrency tests against the local stack see the same guarantee
-(SQS long polls and other services stay concurrent)."""
+(SQS long polls and other services stay concurrent).
+
+With LOCAL_FAULT_RATE (0 to 0.5), that share of DynamoDB and SQS requests is answered, instead
+of being applied, with a retryable fault exactly as AWS answers it: ThrottlingException or
+ProvisionedThroughputExceededException (400), InternalServerError (500), and for
+TransactWriteItems a TransactionCanceledException whose reasons say TransactionConflict. The
+choice is a seeded random sequence (LOCAL_FAULT_SEED, printed at start), so a failing run can be
+replayed. Tests may also script the next faults and read what was injected:
+`POST /__faults__ {"target": "TransactWriteItems", "fault": "conflict", "count": 8, "match": "<text>"}`
+(only requests whose body holds `match`), and `GET /__faults__`.
+"""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import random
+import secrets
 import threading
+from collections import Counter
 from typing import Any, Callable, Iterable
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import MotoRequestHandler
 from werkzeug.serving import run_simple
 
+FAULTS_PATH = "/__faults__"
+MAX_RATE = 0.5
+DYNAMODB = "com.amazonaws.dynamodb.v20120810#"
+# What each fault looks like on the wire: status, the error type, and its message.
+_DYNAMODB_FAULTS = {
+    "throttle": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
+    "capacity": (400, "ProvisionedThroughputExceededException",
+                 "The level of configured provisioned throughput for the table was exceeded."),
+    "internal": (500, "InternalServerError", "Internal server error"),
+}
+_SQS_FAULTS = {
+    "throttle": (400, "RequestThrottled", "Request is throttled."),
+    "internal": (500, "InternalError", "We encountered an internal error. Please try again."),
+}
 
-def dynamodb_serialized(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-    lock = threading.Lock()
+StartResponse = Callable[..., Any]
 
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
-            with lock:
-                return list(app(environ, start_response))
-        return app(environ, start_response)
-    return wsgi
+
+class FaultInjector:
+    """WSGI middleware in front of moto: serializes DynamoDB requests and injects faults."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], rate: float, seed: int) -> None:
+        self.app, self.rate, self.seed = app, min(max(rate, 0.0), MAX_RATE), seed
+        self._random = random.Random(seed)
+        self._decide = threading.Lock()
+        self._dynamodb = threading.Lock()
+        self.injected: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()
+        self.scripted: list[dict[str, Any]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == FAULTS_PATH:
+            return self._control(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        service, _, operation = target.partition(".")
+        if service.startswith("DynamoDB"):
+            body = self._body(environ)
+            fault = self._fault("dynamodb", operation, body)
+            if fault:
+                return self._dynamodb_fault(fault, operation, body, start_response)
+            with self._dynamodb:
+                return list(self.app(environ, start_response))
+        if service == "AmazonSQS":
+            fault = self._fault("sqs", operation, self._body(environ))
+            if fault:
+                return self._error(start_response, *_SQS_FAULTS[fault], prefix="com.amazonaws.sqs#", sqs=True)
+        return self.app(environ, start_response)
+
+    # ------------------------------------------------------------------ deciding
+    def _fault(self, service: str, operation: str, body: bytes) -> str | None:
+        with self._decide:
+            self.requests[f"{service}.{operation}"] += 1
+            for script in self.scripted:
+                if script["count"] > 0 and script["target"] in (operation, f"{service}.*", "*") \
+                        and script["match"].encode() in body:
+                    script["count"] -= 1
+                    return self._count(service, operation, script["fault"])
+            if not self.rate or self._random.random() >= self.rate:
+                return None
+            if service == "dynamodb" and operation == "TransactWriteItems":
+                fault = self._random.choice(("conflict", "conflict", "throttle", "internal"))
+            elif service == "dynamodb":
+                fault = self._random.choice(tuple(_DYNAMODB_FAULTS))
+            else:
+                fault = self._random.choice(tuple(_SQS_FAULTS))
+            return self._count(service, operation, fault)
+
+    def _count(self, service: str, operation: str, fault: str) -> str:
+        self.injected[f"{service}.{operation}.{fault}"] += 1
+        return fault
+
+    # ------------------------------------------------------------------ answering
+    @staticmethod
+    def _body(environ: dict[str, Any]) -> bytes:
+        """Reads the body and puts it back for moto."""
+        import io
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        return body
+
+    def _dynamodb_fault(self, fault: str, operation: str, body: bytes, start_response: StartResponse) -> list[bytes]:
+        if fault == "conflict" and operation == "TransactWriteItems":
+            items = len(json.loads(body or b"{}").get("TransactItems", [])) or 1
+            reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}] + [
+                {"Code": "None"} for _ in range(items - 1)]
+            payload = {"__type": DYNAMODB + "TransactionCanceledException",
+                       "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                                  f"[{', '.join(r['Code'] for r in reasons)}]",
+                       "CancellationReasons": reasons}
+            return self._send(start_response, 400, payload, "application/x-amz-json-1.0")
+        status, error, message = _DYNAMODB_FAULTS["throttle" if fault == "conflict" else fault]
+        return self._error(start_response, status, error, message, prefix=DYNAMODB)
+
+    def _error(self, start_response: StartResponse, status: int, error: str, message: str, prefix: str,
+               sqs: bool = False) -> list[bytes]:
+        headers = [("x-amzn-query-error", f"{error};{'Receiver' if status >= 500 else 'Sender'}")] if sqs else []
+        return self._send(start_response, status, {"__type": prefix + error, "message": message},
+                          "application/x-amz-json-1.0", headers)
+
+    @staticmethod
+    def _send(start_response: StartResponse, status: int, payload: dict[str, Any], content_type: str,
+              extra: list[tuple[str, str]] | None = None) -> list[bytes]:
+        body = json.dumps(payload).encode()
+        reason = {400: "Bad Request", 500: "Internal Server Error"}[status]
+        start_response(f"{status} {reason}", [("Content-Type", content_type), ("Content-Length", str(len(body))),
+                                               ("x-amzn-RequestId", secrets.token_hex(16)), *(extra or [])])
+        return [body]
+
+    def _control(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """GET: what was injected so far; POST: script the next faults (a list replaces the script)."""
+        if environ.get("REQUEST_METHOD") == "POST":
+            wanted = json.loads(self._body(environ) or b"[]")
+            with self._decide:
+                self.scripted = [{"target": w.get("target", "*"), "fault": w.get("fault", "conflict"),
+                                  "count": int(w.get("count", 1)), "match": str(w.get("match", ""))}
+                                 for w in (wanted if isinstance(wanted, list) else [wanted])]
+        with self._decide:
+            payload = {"rate": self.rate, "seed": self.seed, "injected": dict(self.injected),
+                       "requests": dict(self.requests), "scripted": self.scripted}
+        body = json.dumps(payload).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
 
 
 def main() -> None:
@@ -32,7 +160,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = dynamodb_serialized(DomainDispatcherApplication(create_backend_app))
+    rate = float(os.environ.get("LOCAL_FAULT_RATE") or 0)
+    seed = int(os.environ.get("LOCAL_FAULT_SEED") or secrets.randbelow(2 ** 31))
+    if rate:
+        print(f"local AWS: {min(rate, MAX_RATE):.0%} of DynamoDB and SQS requests fail as AWS fails "
+              f"(LOCAL_FAULT_SEED={seed} replays them)", flush=True)
+    app = FaultInjector(DomainDispatcherApplication(create_backend_app), rate, seed)
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence, TypeVar
@@ -22,6 +23,7 @@ from .. import config
 from ..domain import timeutil
 from ..domain.errors import InvalidInput
 from ..service_layer.ports import Page, WriteRefused
+from .aws import ATTEMPTS, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
 
 MAX_TRANSACTION_ITEMS = 100
 _connection: Connection | None = None
@@ -29,12 +31,16 @@ M = TypeVar("M", bound=Model)
 
 
 def table_meta(base: str) -> type:
-    """The Meta of a table: its stage-prefixed name, region and endpoint, on-demand capacity."""
+    """The Meta of a table: its stage-prefixed name, region and endpoint, on-demand capacity,
+    and the app's one retry policy (PynamoDB runs botocore's standard mode with it)."""
     class Meta:
         table_name = config.table_name(base)
         region = config.settings().region
         host = config.settings().dynamodb_endpoint
         billing_mode = "PAY_PER_REQUEST"
+        max_retry_attempts = ATTEMPTS - 1
+        connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+        read_timeout_seconds = READ_TIMEOUT_SECONDS
     return Meta
 
 
@@ -42,7 +48,9 @@ def connection() -> Connection:
     global _connection
     if _connection is None:
         s = config.settings()
-        _connection = Connection(region=s.region, host=s.dynamodb_endpoint)
+        _connection = Connection(region=s.region, host=s.dynamodb_endpoint, max_retry_attempts=ATTEMPTS - 1,
+                                 connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
+                                 read_timeout_seconds=READ_TIMEOUT_SECONDS)
     return _connection
 
 
@@ -198,7 +206,9 @@ class UnitOfWork:
         if len(self.items) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} writes")
         try:
-            connection().dispatch(TRANSACT_WRITE_ITEMS, {"TransactItems": self.items})
+            # The token makes botocore's own retries (after a 500 or a lost answer) idempotent.
+            connection().dispatch(TRANSACT_WRITE_ITEMS, {"TransactItems": self.items,
+                                                         "ClientRequestToken": uuid.uuid4().hex})
         except VerboseClientError as error:
             if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                 raise

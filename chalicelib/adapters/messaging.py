@@ -5,7 +5,7 @@ import functools
 import json
 from typing import Any
 
-import boto3
+from . import aws
 
 
 class SqsMessages:
@@ -18,7 +18,7 @@ class SqsMessages:
 
     @functools.cached_property
     def _sqs(self) -> Any:
-        return boto3.client("sqs", region_name=self._region)
+        return aws.client("sqs", self._region)
 
     @functools.lru_cache(maxsize=4)
     def _url(self, queue: str) -> str:
@@ -52,13 +52,13 @@ class SnsNotifier:
     def publish(self, subject: str, message: str) -> None:
         if not self._topic_arn:
             return
-        boto3.client("sns", region_name=self._region).publish(
+        aws.client("sns", self._region).publish(
             TopicArn=self._topic_arn, Subject=subject[:99], Message=message)
 
 
 def delay_retry(queue_arn: str, receipt_handle: str, seconds: int, region: str) -> None:
     """Backoff for a failed message: it becomes visible again only after `seconds`."""
     parts = queue_arn.split(":")
-    sqs = boto3.client("sqs", region_name=region)
+    sqs = aws.client("sqs", region)
     url = sqs.get_queue_url(QueueName=parts[-1], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
     sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(seconds, 43000))

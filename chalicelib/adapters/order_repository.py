@@ -47,7 +47,7 @@ class OrderRepository:
     def transition(self, uow: UnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,
                    shipment: dict[str, str] | None = None, receipt_due: datetime | None = None) -> None:
         """The conditional write of every state change: it applies only if the order is still in
-        the state it was read in."""
+        the state it was read in. Shipping also needs the goods unclaimed by any refund."""
         actions = [OrderRecord.status.set(target.value), OrderRecord.updated_at.set(stored_time(at)),
                    _history_action(target, at, by)]
         if shipment:
@@ -60,8 +60,10 @@ class OrderRepository:
             actions += [OrderRecord.awaiting_receipt.remove(), OrderRecord.receipt_due_at.remove()]
         if order.status is OrderStatus.PENDING_PAYMENT:
             actions.append(OrderRecord.pending.remove())
-        uow.update(OrderRecord(order_id=order.order_id), actions,
-                   condition=OrderRecord.status == order.status.value, tag="order")
+        condition = OrderRecord.status == order.status.value
+        if shipment:
+            condition &= OrderRecord.merch_refund.does_not_exist() & OrderRecord.shipment.does_not_exist()
+        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag="order")
         order.status = target
         order.history.append(HistoryEntry(target, at, by))
 
@@ -99,6 +101,8 @@ class OrderRepository:
                    _history_action(OrderStatus.REFUNDING, at, by), OrderRecord.refund_committed.add(amount),
                    OrderRecord.refunds_in_flight.add(1),
                    OrderRecord.before_refund.set(OrderRecord.before_refund | order.status.value)]
+        if order.status is OrderStatus.SHIPPED:      # no automatic receipt while goods may be coming back
+            actions += [OrderRecord.awaiting_receipt.remove(), OrderRecord.receipt_due_at.remove()]
         condition = (OrderRecord.status == order.status.value) & (
             OrderRecord.refund_committed.does_not_exist() | (OrderRecord.refund_committed <= order.total - amount))
         if claims_goods:
@@ -118,40 +122,58 @@ class OrderRepository:
         uow.update(OrderRecord(order_id=order_id), [OrderRecord.merch_refund.remove()],
                    condition=OrderRecord.merch_refund == refund_id, tag="order")
 
-    def settle_refund(self, uow: UnitOfWork, order_id: str, amount: int) -> None:
-        """WeChat confirmed a refund in flight: the money reached the customer."""
-        uow.update(OrderRecord(order_id=order_id),
-                   [OrderRecord.refunded_total.add(amount), OrderRecord.refunds_in_flight.add(-1)],
-                   condition=OrderRecord.refunds_in_flight >= 1, tag="order")
+    @staticmethod
+    def _settling(order: Order, finish: OrderStatus | None, at: datetime,
+                  receipt_due: datetime | None = None) -> tuple[list[Any], Any]:
+        """Refund bookkeeping applies to the order as read (its status and refunds in flight), so
+        that the status it settles in (`finish`, when none is left in flight) is the right one. A
+        shipped order that comes back to SHIPPED waits for its receipt again."""
+        actions: list[Any] = []
+        if finish is not None:
+            actions = [OrderRecord.status.set(finish.value), OrderRecord.updated_at.set(stored_time(at)),
+                       _history_action(finish, at, "refunds"), OrderRecord.before_refund.remove()]
+        if finish is OrderStatus.SHIPPED and receipt_due is not None:
+            actions += [OrderRecord.awaiting_receipt.set("shipped"),
+                        OrderRecord.receipt_due_at.set(stored_time(receipt_due))]
+        condition = (OrderRecord.status == order.status.value) & (
+            OrderRecord.refunds_in_flight == order.refunds_in_flight if order.refunds_in_flight
+            else OrderRecord.refunds_in_flight.does_not_exist() | (OrderRecord.refunds_in_flight == 0))
+        return actions, condition
 
-    def release_refund(self, uow: UnitOfWork, order_id: str, refund_id: str, amount: int, held_goods: bool) -> None:
+    def settle_refund(self, uow: UnitOfWork, order: Order, amount: int, finish: OrderStatus | None,
+                      at: datetime) -> None:
+        """WeChat confirmed a refund in flight: the money reached the customer."""
+        actions, condition = self._settling(order, finish, at)
+        uow.update(OrderRecord(order_id=order.order_id),
+                   [OrderRecord.refunded_total.add(amount), OrderRecord.refunds_in_flight.add(-1), *actions],
+                   condition=condition & (OrderRecord.refunds_in_flight >= 1), tag="order")
+
+    def release_refund(self, uow: UnitOfWork, order: Order, refund_id: str, amount: int, held_goods: bool,
+                       finish: OrderStatus | None, at: datetime, receipt_due: datetime | None = None) -> None:
         """A refund failed: nothing moved, so its amount (and the goods it claimed) are free for
         a retry or a new request."""
-        actions = [OrderRecord.refund_committed.add(-amount), OrderRecord.refunds_in_flight.add(-1)]
-        condition = (OrderRecord.refunds_in_flight >= 1) & (OrderRecord.refund_committed >= amount)
+        actions, condition = self._settling(order, finish, at, receipt_due)
+        actions += [OrderRecord.refund_committed.add(-amount), OrderRecord.refunds_in_flight.add(-1)]
+        condition &= (OrderRecord.refunds_in_flight >= 1) & (OrderRecord.refund_committed >= amount)
         if held_goods:
             actions.append(OrderRecord.merch_refund.remove())
             condition &= OrderRecord.merch_refund == refund_id
-        uow.update(OrderRecord(order_id=order_id), actions, condition=condition, tag="order")
+        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag="order")
 
-    def settle_released_refund(self, uow: UnitOfWork, order_id: str, refund_id: str, amount: int,
-                               total: int, held_goods: bool) -> None:
+    def settle_released_refund(self, uow: UnitOfWork, order: Order, refund_id: str, amount: int, held_goods: bool,
+                               goods_returned: bool, finish: OrderStatus | None, at: datetime) -> None:
         """WeChat confirms, late, a refund we had released as failed: it is claimed again and
-        settled at once, never beyond what was paid."""
-        actions = [OrderRecord.refund_committed.add(amount), OrderRecord.refunded_total.add(amount)]
-        condition = OrderRecord.refund_committed.does_not_exist() | (OrderRecord.refund_committed <= total - amount)
+        settled at once, never beyond what was paid, and never for goods shipped meanwhile."""
+        actions, condition = self._settling(order, finish, at)
+        actions += [OrderRecord.refund_committed.add(amount), OrderRecord.refunded_total.add(amount)]
+        condition &= OrderRecord.refund_committed.does_not_exist() | (
+            OrderRecord.refund_committed <= order.total - amount)
         if held_goods:
             actions.append(OrderRecord.merch_refund.set(refund_id))
             condition &= OrderRecord.merch_refund.does_not_exist() | (OrderRecord.merch_refund == refund_id)
-        uow.update(OrderRecord(order_id=order_id), actions, condition=condition, tag="order")
-
-    def finish_refunds(self, uow: UnitOfWork, order: Order, status: OrderStatus, at: datetime) -> None:
-        """The order (as read) settles once no refund of it is in flight."""
-        uow.update(OrderRecord(order_id=order.order_id),
-                   [OrderRecord.status.set(status.value), OrderRecord.updated_at.set(stored_time(at)),
-                    _history_action(status, at, "refunds"), OrderRecord.before_refund.remove()],
-                   condition=(OrderRecord.status == order.status.value) & (OrderRecord.refunds_in_flight == 0),
-                   tag="order")
+            if not goods_returned:
+                condition &= OrderRecord.shipment.does_not_exist()
+        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag="order")
 
     # ------------------------------------------------------------------ reads
     def from_raw(self, item: dict[str, Any]) -> Order:
@@ -186,6 +208,12 @@ class OrderRepository:
         """Orders awaiting payment past their expiry, from the sparse index (no Scan)."""
         return [r.order_id for r in OrderRecord.pending_expiry_index.query(
             "pending", OrderRecord.expires_at <= stored_time(now), limit=limit)]
+
+    def forget_receipt(self, order_id: str) -> None:
+        """An order no longer shipped leaves the receipt-due index (it never waits for one again)."""
+        OrderRecord(order_id=order_id).update(
+            actions=[OrderRecord.awaiting_receipt.remove(), OrderRecord.receipt_due_at.remove()],
+            condition=OrderRecord.status != OrderStatus.SHIPPED.value)
 
     def receipt_due(self, now: datetime, limit: int) -> list[str]:
         """Shipped orders whose customer never confirmed receipt, due for automatic completion."""

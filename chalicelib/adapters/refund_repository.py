@@ -5,13 +5,13 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..domain import timeutil
 from ..domain.refunds import Refund, RefundStatus
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, get_or_none, page_of, plain, read_time, stored_time, table_meta
+from .dynamo import UnitOfWork, batch_get_many, get_or_none, page_of, plain, read_time, stored_time, table_meta
 
 
 class RefundStatusIndex(GlobalSecondaryIndex["RefundRecord"]):
@@ -28,6 +28,15 @@ class RefundOrderIndex(GlobalSecondaryIndex["RefundRecord"]):
         projection = AllProjection()
     order_id = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
+
+
+class QueryDueIndex(GlobalSecondaryIndex["RefundRecord"]):
+    """Sparse: refunds WeChat is processing, by when to ask about them next."""
+    class Meta:
+        index_name = "query-due-index"
+        projection = KeysOnlyProjection()
+    query_due = UnicodeAttribute(hash_key=True)
+    next_query_at = UnicodeAttribute(range_key=True)
 
 
 class RefundRecord(Model):
@@ -55,8 +64,10 @@ class RefundRecord(Model):
     queries = NumberAttribute(null=True)             # how often WeChat was asked about it
     next_query_at = UnicodeAttribute(null=True)
     superseded_by = UnicodeAttribute(null=True)      # a newer refund took its codes over
+    query_due = UnicodeAttribute(null=True)          # set while PROCESSING
     status_index = RefundStatusIndex()
     order_index = RefundOrderIndex()
+    query_due_index = QueryDueIndex()
 
 
 def refund_from(r: RefundRecord) -> Refund:
@@ -87,7 +98,9 @@ class RefundRepository:
     def move(self, uow: UnitOfWork, refund: Refund, target: RefundStatus, at: datetime, **fields: Any) -> None:
         """Every refund state change is conditional on the state (and the WeChat number, and not
         having been taken over) it was read in. `fields` are set; a None field is removed."""
-        actions = [RefundRecord.status.set(target.value), RefundRecord.updated_at.set(stored_time(at))]
+        actions = [RefundRecord.status.set(target.value), RefundRecord.updated_at.set(stored_time(at)),
+                   RefundRecord.query_due.set("processing") if target is RefundStatus.PROCESSING
+                   else RefundRecord.query_due.remove()]
         for name, value in fields.items():
             attribute = getattr(RefundRecord, name)
             if value is None:
@@ -119,10 +132,12 @@ class RefundRepository:
             cursor, {"refund_id", "status", "created_at"}, refund_from)
 
     def processing_due(self, now: datetime, limit: int) -> list[Refund]:
-        """Refunds WeChat is still processing whose next query is due (their notice may be lost)."""
-        return [refund_from(r) for r in RefundRecord.status_index.query(
-            RefundStatus.PROCESSING.value, filter_condition=RefundRecord.next_query_at <= stored_time(now),
-            limit=limit)]
+        """Refunds WeChat is still processing whose next query is due (their notice may be lost):
+        one Query of the sparse index, then one batched read."""
+        due = [r.refund_id for r in RefundRecord.query_due_index.query(
+            "processing", RefundRecord.next_query_at <= stored_time(now), limit=limit)]
+        found = batch_get_many(RefundRecord, due)
+        return [refund_from(found[r]) for r in due if r in found]
 
     def approved_before(self, cutoff: datetime) -> list[Refund]:
         """Approved refunds whose queue message may have been lost (the outbox sweep)."""

@@ -51,3 +51,9 @@ class Unavailable(DomainError):
     """Not decided yet through no fault of the caller (a payment we could not yet confirm): ask
     again later. WeChat Pay redelivers a notice answered this way."""
     code = "TRY_AGAIN_LATER"
+
+
+class Busy(Conflict):
+    """Other writers kept colliding with this one (transaction conflicts) after every retry:
+    nothing was written, and the same request may well succeed a moment later."""
+    code = "TRY_AGAIN"

@@ -104,10 +104,11 @@ _TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED}),
     OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.REFUNDING}),
     OrderStatus.SHIPPED: frozenset({OrderStatus.COMPLETED, OrderStatus.REFUNDING}),
-    # A refund that fails gives the order back the status it had before it.
-    OrderStatus.REFUNDING: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED, OrderStatus.PAID,
-                                      OrderStatus.SHIPPED, OrderStatus.COMPLETED}),
-    OrderStatus.PARTIALLY_REFUNDED: frozenset({OrderStatus.REFUNDING, OrderStatus.COMPLETED}),
+    # A refund in flight settles the order (REFUNDED, PARTIALLY_REFUNDED, or back to what it was
+    # when no money moved); nobody moves it meanwhile.
+    OrderStatus.REFUNDING: frozenset({OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED}),
+    # Goods not refunded with the tickets of a partial refund can still be shipped.
+    OrderStatus.PARTIALLY_REFUNDED: frozenset({OrderStatus.REFUNDING, OrderStatus.COMPLETED, OrderStatus.SHIPPED}),
     OrderStatus.COMPLETED: frozenset({OrderStatus.REFUNDING}),
 }
 

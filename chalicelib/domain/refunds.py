@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Collection
 
 from .errors import Conflict, NotFound, RuleViolation
 from .model import Kind, Order, OrderLine, OrderStatus
@@ -70,19 +71,19 @@ def goods_not_returned(**details: object) -> Conflict:
                     code="GOODS_NOT_RETURNED", **details)
 
 
-def is_refundable_code(ticket: Ticket, reclaimable: set[str]) -> bool:
+def is_refundable_code(ticket: Ticket, reclaimable: Collection[str]) -> bool:
     """Unused, or revoked by a refund that failed and may be taken over by a new one."""
     return ticket.status is TicketStatus.VALID or (
         ticket.status is TicketStatus.REVOKED and ticket.revoked_by is not None and ticket.revoked_by in reclaimable)
 
 
 def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | None, merch_claimed: bool,
-                now: datetime, reclaimable: set[str] | None = None) -> RefundPlan:
+                now: datetime, reclaimable: Collection[str] = ()) -> RefundPlan:
     """Unused tickets within their validity are refunded at once; used or expired ones are not
     refundable; goods (and their pickup code) wait for staff. Without ticket_ids, everything
     still refundable. Codes revoked by a refund that FAILED (`reclaimable`) may be asked for
-    again: the new refund takes them over."""
-    reclaimable = reclaimable or set()
+    again: the new refund takes them over, all of them at once, so that none is left behind
+    revoked by a refund that can no longer complete."""
     if order.status not in REFUNDABLE_ORDER_STATES:
         raise Conflict(f"an order in {order.status.value} cannot be refunded", code="INVALID_STATE",
                        status=order.status.value)
@@ -106,6 +107,12 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
             raise not_refundable("this ticket is no longer valid", ticket_id=ticket.ticket_id)
     if not chosen and not merch:
         raise not_refundable("nothing left to refund in this order")
+    chosen_ids = {t.ticket_id for t in chosen}
+    for failed in {t.revoked_by for t in chosen if t.status is TicketStatus.REVOKED}:
+        together = sorted(t.ticket_id for t in admissions.values() if t.revoked_by == failed)
+        if not chosen_ids.issuperset(together):
+            raise not_refundable("these tickets were refunded together; ask for all of them again",
+                                 ticket_ids=together)
     if len(chosen) > MAX_TICKETS_PER_REFUND:
         raise RuleViolation(f"at most {MAX_TICKETS_PER_REFUND} tickets per refund; choose them with ticket_ids",
                             code="TOO_MANY_TICKETS")
@@ -183,11 +190,9 @@ def refund_id_of(out_refund_no: str) -> str:
     return out_refund_no.partition("-")[0]
 
 
-_ALLOWED = {RefundStatus.REQUESTED: {RefundStatus.APPROVED, RefundStatus.REJECTED},
-            RefundStatus.APPROVED: {RefundStatus.PROCESSING},
-            RefundStatus.PROCESSING: {RefundStatus.SUCCEEDED, RefundStatus.FAILED},
-            # A failed refund is sent again (retry), or WeChat confirms it late after all.
-            RefundStatus.FAILED: {RefundStatus.APPROVED, RefundStatus.PROCESSING, RefundStatus.SUCCEEDED}}
+# What staff may do to a refund. The lifecycle's own moves (sending, WeChat's outcomes, a retry
+# of a FAILED one) are decided by the settlement, not checked here.
+_ALLOWED = {RefundStatus.REQUESTED: {RefundStatus.APPROVED, RefundStatus.REJECTED}}
 
 
 def check_refund_transition(current: RefundStatus, target: RefundStatus) -> None:

@@ -81,8 +81,9 @@ def update_product(ctx: Cataloguing, actor: Actor, product_id: str, body: object
     ctx.audit.record(actor.name, "product_updated", now, target=product_id, source_ip=actor.source_ip,
                      details={k: (v.value if hasattr(v, "value") else v) for k, v in changes.items()
                               if k not in ("description",)}, uow=uow)
-    commit(uow, {"product": lambda _: Conflict("the product was changed by someone else; reload and try again",
-                                                 code="EDIT_CONFLICT")})
+    def edited_meanwhile(_: str = "") -> Conflict:
+        return Conflict("the product was changed by someone else; reload and try again", code="EDIT_CONFLICT")
+    commit(uow, {"product": edited_meanwhile}, busy=edited_meanwhile)
     return admin_product(ctx, product_id)
 
 

@@ -6,11 +6,12 @@ from typing import Any, Protocol
 
 from ..domain import identifiers
 from ..domain.commands import Adjustment, StocktakeCount
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Busy, Conflict, NotFound
 from ..domain.model import Sku
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change
+from .retrying import attempts
 from .writes import commit
 
 
@@ -64,7 +65,7 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
         if not identifiers.product_id_of(count.sku_id):
             raise NotFound(f"SKU {count.sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=count.sku_id)
     stocktake_id = identifiers.new_reference("ST")
-    for _ in range(STOCKTAKE_ATTEMPTS):
+    for _ in attempts(STOCKTAKE_ATTEMPTS):
         skus = ctx.stock.skus(c.sku_id for c in counts)
         for count in counts:
             if count.sku_id not in skus:
@@ -81,10 +82,8 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
         try:
             if not commit(uow, {"sku:": None}):
                 continue             # a sale moved a SKU since it was read: read again
-        except ports.WriteRefused as refused:
-            if refused.conflicted:
-                continue
-            raise
+        except Busy:
+            continue
         announce_stock_change(ctx, [c.sku_id for c in counts])
         return Stocktake(stocktake_id, note, lines)
     raise Conflict("stock kept moving during the stocktake; try again", code="STOCK_CHANGED")

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from ..domain import identifiers
 from ..domain.commands import PlaceOrder
-from ..domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order, OrderStatus, check_transition
 from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
 from ..domain.personal_data import normalize_phone
@@ -126,10 +126,8 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             # The same key placed meanwhile wins over whatever else the refusal says.
             written = commit(uow, {"idempotency": None, "sku:": sold_out, "limit:": lambda product_id:
                                    purchase_limit_exceeded(product_id, limits.get(product_id))})
-        except ports.WriteRefused as refused:
-            if refused.conflicted and not refused.failed:
-                continue
-            raise
+        except Busy:
+            continue                          # read again: the stock may have moved meanwhile
         if not written:
             reply = ctx.idempotency.get(idem_key or "")
             if reply is not None:
@@ -140,7 +138,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
                                     if snapshot.skus[line.sku_id].available - line.quantity
                                     < snapshot.skus[line.sku_id].low_stock_threshold])
         return PlacedOrder(order, payment_parameters(ctx, actor, order))
-    raise Conflict("the shop is busy; please try again", code="TRY_AGAIN")
+    raise Busy("the shop is busy; please try again")
 
 
 def visible_order(ctx: Ordering, actor: Actor, order_id: str) -> tuple[Order, set[str]]:
@@ -238,6 +236,9 @@ def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, trackin
         raise Conflict("only orders for delivery by post can be shipped", code="INVALID_STATE",
                        status=order.status.value)
     check_transition(order.status, OrderStatus.SHIPPED)
+    if order.shipment is not None or order.merch_refund is not None:
+        raise Conflict("these goods were already shipped, or are being refunded", code="INVALID_STATE",
+                       status=order.status.value)
     now = ctx.clock()
     uow = ctx.unit_of_work()
     shipment = {"carrier": carrier, "tracking_no": tracking_no}
@@ -282,6 +283,8 @@ def complete_received_orders(ctx: Ordering, limit: int = 100) -> int:
     for order_id in ctx.orders.receipt_due(ctx.clock(), limit):
         found = ctx.orders.get(order_id)
         if found is None or found[0].status is not OrderStatus.SHIPPED:
+            if found is not None and found[0].status is not OrderStatus.REFUNDING:
+                ctx.orders.forget_receipt(order_id)     # it will not wait for a receipt any more
             continue
         uow = ctx.unit_of_work()
         ctx.orders.transition(uow, found[0], OrderStatus.COMPLETED, ctx.clock(), "system")

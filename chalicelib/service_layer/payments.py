@@ -6,7 +6,7 @@ import logging
 from typing import Mapping, Protocol
 
 from ..domain import identifiers
-from ..domain.errors import Conflict, NotAuthenticated, Unavailable
+from ..domain.errors import Busy, Conflict, NotAuthenticated, Unavailable
 from ..domain.model import Order, OrderStatus
 from ..domain.payments import PaymentNotice, TradeState
 from ..domain.refunds import Refund, RefundStatus
@@ -123,6 +123,8 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         try:
             if not commit(uow, {"payment": None}):
                 return "duplicate"
+        except Busy:
+            continue                              # other writers collided: not proof of anything
         except ports.WriteRefused as refused:
             old = refused.old_items.get("order") if "order" in refused.failed else None
             if old is None:
@@ -209,9 +211,8 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None) -> str:
             if not commit(uow, {"payment": None}):
                 return "duplicate"
             break
-        except ports.WriteRefused as refused:
-            if not refused.conflicted:
-                raise
+        except Busy:
+            continue
     else:
         raise Unavailable("the payment could not be recorded yet; deliver it again", code="FAIL")
     log.warning("payment %s for order %s refunded automatically: %s", notice.transaction_id,

@@ -9,16 +9,19 @@ import logging
 from typing import Mapping
 
 from ..domain import identifiers
-from ..domain.errors import NotAuthenticated
+from ..domain.errors import Busy, Conflict, DomainError, NotAuthenticated
+from ..domain.model import Order, OrderStatus
 from ..domain.payments import RefundNotice
 from ..domain.refunds import Refund, RefundStatus, outcome_of, query_delay, refund_id_of, settled_status
 from . import ports
 from .publishing import announce_stock_change, send_alert
 from .refunds import Refunding
+from .retrying import attempts
 from .writes import commit
 
 log = logging.getLogger("micromall.refunds")
 QUERIES_PER_RUN = 20
+SETTLE_ATTEMPTS = 4
 
 
 def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
@@ -62,83 +65,131 @@ def apply_outcome(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
     return "processing"
 
 
+def _finish(order: Order, refunded_after: int, in_flight_after: int) -> OrderStatus | None:
+    """The status the order settles in once no refund of it is in flight: REFUNDED, PARTIALLY_
+    REFUNDED, or, when no money moved, the status it had before; None while others are in flight."""
+    if in_flight_after:
+        return None
+    target = settled_status(order.total, refunded_after, order.before_refund or order.status)
+    return None if target is order.status else target
+
+
 def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
-    """The money reached the customer: SUCCEEDED, stock back and purchase limits given back, in
-    one transaction conditional on the refund's state, so they happen exactly once. A refund
-    released as FAILED and confirmed late is claimed on its order again in the same step."""
-    if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
-        return "skipped"
-    now = ctx.clock()
+    """The money reached the customer: SUCCEEDED, stock back, purchase limits given back and the
+    order settled, in ONE transaction conditional on the refund's state and the order as read,
+    so they happen exactly once. A refund released as FAILED and confirmed late is claimed on
+    its order again in the same step. A lost race is read again and decided again: WeChat says
+    this once, and what it says is never dropped."""
+    for _ in attempts(SETTLE_ATTEMPTS):
+        if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
+            return "skipped"              # settled by a concurrent notice, answer or query
+        late = refund.status is RefundStatus.FAILED
+        now = ctx.clock()
+        uow = ctx.unit_of_work()
+        ctx.refunds.move(uow, refund, RefundStatus.SUCCEEDED, now, gateway_status=gateway_status,
+                         next_query_at=None)
+        if refund.returns_goods_and_stock:
+            order, counted = _order_of(ctx, refund)
+            refunded_after = order.refunded_total + refund.amount
+            if late:
+                ctx.orders.settle_released_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
+                                                  refund.goods_returned,
+                                                  _finish(order, refunded_after, order.refunds_in_flight), now)
+                for code in refund.ticket_codes:
+                    ctx.tickets.still_revoked_by(uow, code, refund.refund_id)
+            else:
+                ctx.orders.settle_refund(uow, order, refund.amount,
+                                         _finish(order, refunded_after, order.refunds_in_flight - 1), now)
+            for sku_id, quantity in refund.stock_lines:
+                ctx.stock.give_back_sold(uow, sku_id, quantity, refund.refund_id, now)
+                product_id = identifiers.product_id_of(sku_id)
+                if product_id in counted and refund.user_id:
+                    ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
+        try:
+            written = commit(uow, {"refund": None, "order": None})
+        except ports.WriteRefused:
+            if not late:
+                raise
+            written = False               # a code of it belongs to a newer refund now
+        if written:
+            ctx.metrics.count("Refunds", result="succeeded")
+            if refund.returns_goods_and_stock:
+                announce_stock_change(ctx, [sku for sku, _ in refund.stock_lines])
+            return "succeeded"
+        current = ctx.refunds.get(refund.refund_id)
+        if current is None:
+            return "skipped"
+        if late and current.status is RefundStatus.FAILED and _moved_on(ctx, current):
+            return _paid_back_after_moving_on(ctx, current, gateway_status)
+        refund = current                  # read again and decide again
+    raise Busy("the refund's order kept changing; it is settled on the next notice or query")
+
+
+def _order_of(ctx: Refunding, refund: Refund) -> tuple[Order, set[str]]:
+    found = ctx.orders.get(refund.order_id)
+    if found is None:
+        raise Conflict(f"order {refund.order_id} of refund {refund.refund_id} is gone", code="INVALID_STATE")
+    return found
+
+
+def _moved_on(ctx: Refunding, refund: Refund) -> bool:
+    """A failed refund's order cannot take it back: its codes went to a newer refund, its goods
+    were shipped, or its amount was refunded otherwise."""
+    if refund.superseded_by:
+        return True
+    codes = {t.code: t for t in ctx.tickets.of_order(refund.order_id)}
+    if any(codes.get(c) is None or codes[c].revoked_by != refund.refund_id for c in refund.ticket_codes):
+        return True
+    order, _ = _order_of(ctx, refund)
+    return (refund.claims_goods and not refund.goods_returned and order.shipment is not None) or \
+        order.refunded_total + refund.amount > order.total
+
+
+def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
+    """WeChat paid back a refund whose order had moved on: the money record follows WeChat
+    (SUCCEEDED), the order and stock are left as they are, and finance is told to recover the
+    goods or the money by hand."""
     uow = ctx.unit_of_work()
-    ctx.refunds.move(uow, refund, RefundStatus.SUCCEEDED, now, gateway_status=gateway_status, next_query_at=None)
-    if refund.returns_goods_and_stock:
-        found = ctx.orders.get(refund.order_id)
-        counted = found[1] if found else set()
-        if refund.status is RefundStatus.FAILED:
-            ctx.orders.settle_released_refund(uow, refund.order_id, refund.refund_id, refund.amount, refund.total,
-                                              refund.claims_goods)
-            for code in refund.ticket_codes:
-                ctx.tickets.still_revoked_by(uow, code, refund.refund_id)
-        else:
-            ctx.orders.settle_refund(uow, refund.order_id, refund.amount)
-        for sku_id, quantity in refund.stock_lines:
-            ctx.stock.give_back_sold(uow, sku_id, quantity, refund.refund_id, now)
-            product_id = identifiers.product_id_of(sku_id)
-            if product_id in counted and refund.user_id:
-                ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
-    try:
-        if not commit(uow, {"refund": None}):
-            return "skipped"       # settled by a concurrent notice, answer or query
-    except ports.WriteRefused:
-        if refund.status is not RefundStatus.FAILED:
-            raise
-        # Its codes or its amount went to a newer refund meanwhile: WeChat has paid back twice.
-        send_alert(ctx, "refund_twice", f"refund {refund.refund_id} of order {refund.order_id} was confirmed by "
-                   f"WeChat Pay after it had failed and been taken over", severity="critical",
-                   refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount)
-        return "conflict"
-    ctx.metrics.count("Refunds", result="succeeded")
-    if refund.returns_goods_and_stock:
-        _settle_order(ctx, refund.order_id)
-        announce_stock_change(ctx, [sku for sku, _ in refund.stock_lines])
-    return "succeeded"
+    ctx.refunds.move(uow, refund, RefundStatus.SUCCEEDED, ctx.clock(), gateway_status=gateway_status,
+                     next_query_at=None, last_error="confirmed by WeChat Pay after its order moved on: not settled")
+    if not commit(uow, {"refund": None}):
+        return "skipped"
+    send_alert(ctx, "refund_twice", f"refund {refund.refund_id} of order {refund.order_id} was confirmed by WeChat "
+               "Pay after it had failed and its order moved on: the customer may have been paid back twice",
+               severity="critical", refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount)
+    return "conflict"
 
 
 def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = None) -> str:
-    """The refund did not happen: FAILED, a critical alert naming it, and the order released
-    (its amount and goods free again) so that a retry or a new request can still complete it.
-    The codes it took back stay revoked until one of them does."""
-    if refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING):
-        return "skipped"
-    uow = ctx.unit_of_work()
-    ctx.refunds.move(uow, refund, RefundStatus.FAILED, ctx.clock(), last_error=why[:300],
-                     gateway_status=gateway_status, next_query_at=None)
-    if refund.returns_goods_and_stock:
-        ctx.orders.release_refund(uow, refund.order_id, refund.refund_id, refund.amount, refund.claims_goods)
-    if not commit(uow, {"refund": None}):
-        return "skipped"
-    ctx.metrics.count("Refunds", result="failed")
-    send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: {why[:120]}",
-               severity="critical", refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount,
-               out_refund_no=refund.out_refund_no)
-    if refund.returns_goods_and_stock:
-        _settle_order(ctx, refund.order_id)
-    return "failed"
-
-
-def _settle_order(ctx: Refunding, order_id: str) -> None:
-    """Once no refund of it is in flight, the order shows what happened: REFUNDED, PARTIALLY_
-    REFUNDED, or, when no money moved, the status it had before."""
-    found = ctx.orders.get(order_id)
-    if found is None or found[0].refunds_in_flight:
-        return
-    order = found[0]
-    target = settled_status(order.total, order.refunded_total, order.before_refund or order.status)
-    if target is order.status:
-        return
-    uow = ctx.unit_of_work()
-    ctx.orders.finish_refunds(uow, order, target, ctx.clock())
-    commit(uow, {"order": None})         # changed meanwhile: its own refund settles it
+    """The refund did not happen: FAILED, a critical alert naming it, and in the same
+    transaction the order released (its amount and goods free again, its status back to what it
+    was) so that a retry or a new request can still complete it. The codes it took back stay
+    revoked until one of them does. Only the number WeChat spoke of is failed: a refund sent
+    again under a new number meanwhile is not."""
+    number = refund.out_refund_no
+    for _ in attempts(SETTLE_ATTEMPTS):
+        if refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING) or refund.out_refund_no != number:
+            return "skipped"
+        now = ctx.clock()
+        uow = ctx.unit_of_work()
+        ctx.refunds.move(uow, refund, RefundStatus.FAILED, now, last_error=why[:300], gateway_status=gateway_status,
+                         next_query_at=None)
+        if refund.returns_goods_and_stock:
+            order, _ = _order_of(ctx, refund)
+            ctx.orders.release_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
+                                      _finish(order, order.refunded_total, order.refunds_in_flight - 1), now,
+                                      receipt_due=now + ctx.auto_receipt_after)
+        if commit(uow, {"refund": None, "order": None}):
+            ctx.metrics.count("Refunds", result="failed")
+            send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: "
+                       f"{why[:120]}", severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
+                       amount=refund.amount, out_refund_no=refund.out_refund_no)
+            return "failed"
+        current = ctx.refunds.get(refund.refund_id)
+        if current is None:
+            return "skipped"
+        refund = current                  # read again and decide again
+    raise Busy("the refund's order kept changing; it fails on the next attempt")
 
 
 def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body: str) -> None:
@@ -183,6 +234,9 @@ def query_processing_refunds(ctx: Refunding) -> int:
                 ctx.messages.refund_approved(refund.refund_id)
         except ports.PaymentGatewayError:
             log.warning("could not ask WeChat Pay about refund %s", refund.refund_id)
+        except DomainError as error:       # this one settles on its next question; the rest go on
+            log.warning("refund %s not settled this time: %s", refund.refund_id, error.message)
+            continue
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, queries=refund.queries + 1,
                          next_query_at=now + query_delay(refund.queries + 1, ctx.refund_query_after))

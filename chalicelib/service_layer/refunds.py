@@ -27,12 +27,37 @@ class Refunding(Ordering, Protocol):
     def refund_max_attempts(self) -> int: ...
     @property
     def refund_query_after(self) -> timedelta: ...
+    @property
+    def auto_receipt_after(self) -> timedelta: ...
 
 
-def _failed_refunds(ctx: Refunding, order_id: str, but: str = "") -> set[str]:
+def _failed_refunds(ctx: Refunding, order_id: str) -> list[Refund]:
     """Refunds of the order that failed and were not taken over: their codes may be asked for again."""
-    return {r.refund_id for r in ctx.refunds.of_order(order_id)
-            if r.status is RefundStatus.FAILED and not r.superseded_by and r.refund_id != but}
+    return [r for r in ctx.refunds.of_order(order_id) if r.status is RefundStatus.FAILED and not r.superseded_by]
+
+
+def _resolve_failed(ctx: Refunding, failed: list[Refund]) -> set[str]:
+    """Before a new refund takes over the codes of one that failed, WeChat is asked what became
+    of the failed one: one it did pay back is settled now (the new request then finds nothing
+    left), one it is still processing blocks the takeover, and only a refund WeChat never had,
+    or closed, or found abnormal, may be taken over. Unsure means no takeover."""
+    from .refund_settlement import succeed     # the two halves of the lifecycle call each other
+
+    takeable = set()
+    for refund in failed:
+        try:
+            known = ctx.payments.query_refund(refund.out_refund_no)
+        except ports.PaymentGatewayError:
+            raise Conflict("the payment service is unavailable; try again shortly",
+                           code="PAYMENT_UNAVAILABLE") from None
+        if known is not None and outcome_of(known.status) is RefundStatus.SUCCEEDED:
+            succeed(ctx, refund, known.status)
+        elif known is not None and known.status == "PROCESSING":
+            raise Conflict("an earlier refund of this order is still being processed by WeChat Pay",
+                           code="INVALID_STATE", refund_id=refund.refund_id)
+        else:
+            takeable.add(refund.refund_id)
+    return takeable
 
 
 def request_refund(ctx: Refunding, actor: Actor, order_id: str, body: object) -> Refund:
@@ -40,8 +65,11 @@ def request_refund(ctx: Refunding, actor: Actor, order_id: str, body: object) ->
     reason = f.string("reason", max_len=200) or ""
     ticket_ids = f.strings("ticket_ids", max_items=200, max_len=40) if f.has("ticket_ids") else None
     order, _ = own_order(ctx, actor, order_id)
+    earlier = _failed_refunds(ctx, order_id)
+    failed = _resolve_failed(ctx, earlier)
+    if earlier:
+        order, _ = own_order(ctx, actor, order_id)      # as it is now that earlier failures are resolved
     now = ctx.clock()
-    failed = _failed_refunds(ctx, order_id)
     plan = plan_refund(order, ctx.tickets.of_order(order_id), ticket_ids, order.merch_refund is not None, now,
                        reclaimable=failed)
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=order_id, amount=plan.amount,
@@ -123,6 +151,7 @@ def approve_refund(ctx: Refunding, actor: Actor, refund_id: str, goods_returned:
     shipped) are refunded only once staff confirm they came back."""
     refund = _existing(ctx, refund_id)
     check_refund_transition(refund.status, RefundStatus.APPROVED)
+    failed = _resolve_failed(ctx, _failed_refunds(ctx, refund.order_id))
     order = _order_of(ctx, refund)
     pickup = ctx.tickets.by_code(order.pickup_code) if refund.claims_goods and order.pickup_code else None
     if refund.claims_goods and not goods_returned and goods_handed_over(order, pickup):
@@ -131,7 +160,7 @@ def approve_refund(ctx: Refunding, actor: Actor, refund_id: str, goods_returned:
     uow = ctx.unit_of_work()
     ctx.refunds.move(uow, refund, RefundStatus.APPROVED, now, decided_by=actor.name,
                      goods_returned=goods_returned or None)
-    _approval_writes(ctx, uow, refund, order, actor.name, goods_returned, _failed_refunds(ctx, order.order_id))
+    _approval_writes(ctx, uow, refund, order, actor.name, goods_returned, failed)
     ctx.audit.record(actor.name, "refund_approved", now, target=refund_id, source_ip=actor.source_ip,
                      details={"order_id": refund.order_id, "amount": refund.amount,
                               "goods_returned": goods_returned}, uow=uow)

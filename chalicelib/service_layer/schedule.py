@@ -113,8 +113,11 @@ def apply_listing_schedule(ctx: Scheduling) -> int:
                 continue
             uow = ctx.unit_of_work()
             ctx.catalog.update_product(uow, product, after, ("status", "list_at", "delist_at"), now)
-            if commit(uow, {"product": None}):      # edited meanwhile: the next tick sees the new version
-                changed += 1
+            try:
+                if commit(uow, {"product": None}):  # edited meanwhile: the next tick sees the new version
+                    changed += 1
+            except DomainError:
+                log.warning("listing change of %s not applied this time", product.product_id)
         cursor = page.next
         if not cursor:
             return changed

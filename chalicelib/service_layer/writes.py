@@ -1,10 +1,15 @@
-"""Committing a unit of work and saying, in the domain's words, why it was refused."""
+"""Committing a unit of work: conflicts with other writers retried (a refused transaction
+wrote nothing, so sending it again cannot act twice), and a refused condition said in the
+domain's words."""
 from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from ..domain.errors import DomainError
+from ..domain.errors import Busy, DomainError
 from .ports import WriteRefused, Writes
+from .retrying import attempts
+
+CONFLICT_ATTEMPTS = 3
 
 # A write's tag -> the domain error to raise when its condition failed, or None for "not an
 # error: report False". A key ending in ':' matches every tag it begins and gets the rest.
@@ -12,17 +17,26 @@ from .ports import WriteRefused, Writes
 Explain = Mapping[str, Callable[[str], DomainError] | None]
 
 
-def commit(uow: Writes, explain: Explain | None = None) -> bool:
+def _busy() -> DomainError:
+    return Busy("the shop is busy; please try again")
+
+
+def commit(uow: Writes, explain: Explain | None = None, busy: Callable[[], DomainError] = _busy) -> bool:
     """True when written. A refused write whose tag `explain` knows raises its domain error, or
-    returns False; any other refusal (a conflict, an unexpected condition) propagates."""
-    try:
-        uow.commit()
-    except WriteRefused as refused:
-        for key, make in (explain or {}).items():
-            for tag in refused.failed:
-                if tag == key or (key.endswith(":") and tag.startswith(key)):
-                    if make is None:
-                        return False
-                    raise make(tag[len(key):] if key.endswith(":") else tag) from None
-        raise
-    return True
+    returns False; a conflict with other writers is retried (bounded, jittered) and then raises
+    `busy()`; any other refusal (a condition nobody explained) propagates."""
+    for _ in attempts(CONFLICT_ATTEMPTS):
+        try:
+            uow.commit()
+            return True
+        except WriteRefused as refused:
+            if not refused.failed and refused.conflicted:
+                continue
+            for key, make in (explain or {}).items():
+                for tag in refused.failed:
+                    if tag == key or (key.endswith(":") and tag.startswith(key)):
+                        if make is None:
+                            return False
+                        raise make(tag[len(key):] if key.endswith(":") else tag) from None
+            raise
+    raise busy()

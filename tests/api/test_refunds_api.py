@@ -419,3 +419,131 @@ def test_money_for_an_expired_order_is_refunded_through_the_same_path(customer, 
     assert (refund["out_trade_no"], refund["amount"], refund["status"]) == (order["order_id"], order["total"], "SUCCESS")
     assert RefundRecord.get(refund["out_refund_no"]).status == "SUCCEEDED"
     assert OrderRecord.get(order["order_id"]).status == "EXPIRED"
+
+
+def _in_doubt(monkeypatch, gateway) -> None:  # type: ignore[no-untyped-def]
+    """The refund request reaches WeChat but every answer is lost, and WeChat cannot be asked."""
+    real_refund = gateway.refund
+
+    def answer_lost(*args, **kwargs):  # type: ignore[no-untyped-def]
+        real_refund(*args, **kwargs)
+        raise PaymentGatewayError("timed out")
+    monkeypatch.setattr(gateway, "refund", answer_lost)
+    monkeypatch.setattr(gateway, "query_refund", lambda *a: (_ for _ in ()).throw(PaymentGatewayError("down")))
+
+
+def test_a_refund_failed_in_doubt_is_not_taken_over_while_wechat_still_has_it(paid, deliver_notices,
+                                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    alice, order, sku = paid(quantity=3)
+    outcomes("PENDING")
+    gateway = sandbox()
+    _in_doubt(monkeypatch, gateway)
+    (first, *_) = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+    r1 = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x", "ticket_ids": [first["ticket_id"]]})
+    drain(rounds=6)
+    assert refund_status(r1.json_body["refund_id"]) == "FAILED"
+    monkeypatch.undo()
+    # WeChat is asked before the ticket is taken over: it is still processing the first refund.
+    again = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x", "ticket_ids": [first["ticket_id"]]})
+    assert again.status_code == 409 and again.json_body["code"] == "INVALID_STATE"
+    gateway.refund_notice_now(r1.json_body["refund_id"], "SUCCESS")
+    later = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x", "ticket_ids": [first["ticket_id"]]})
+    assert later.status_code == 409 and later.json_body["code"] == "NOT_REFUNDABLE"     # it was paid back
+    assert refund_status(r1.json_body["refund_id"]) == "SUCCEEDED"
+    assert sum(g["amount"] for g in gateway_refunds() if g["status"] == "SUCCESS") == order["total"] // 3
+    assert OrderRecord.get(order["order_id"]).status == "PARTIALLY_REFUNDED" and ledger_ok(sku)
+
+
+def test_codes_refunded_together_are_asked_for_together(paid, deliver_notices) -> None:  # type: ignore[no-untyped-def]
+    alice, order, _ = paid(quantity=3)
+    outcomes("ABNORMAL")
+    tickets = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+    first = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
+    drain()
+    deliver_notices()
+    assert refund_status(first) == "FAILED"
+    partial = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x", "ticket_ids": [tickets[0]["ticket_id"]]})
+    assert partial.status_code == 409 and partial.json_body["code"] == "NOT_REFUNDABLE"
+    assert sorted(partial.json_body["details"]["ticket_ids"]) == sorted(t["ticket_id"] for t in tickets)
+    assert not RefundRecord.get(first).superseded_by                   # nothing was left behind
+    whole = alice.post(f"/orders/{order['order_id']}/refunds",
+                       {"reason": "x", "ticket_ids": [t["ticket_id"] for t in tickets]})
+    assert whole.status_code == 202 and whole.json_body["amount"] == order["total"]
+
+
+def test_a_success_that_loses_its_race_with_a_failure_is_still_settled(paid) -> None:  # type: ignore[no-untyped-def]
+    """The worker fails a refund at the moment WeChat's SUCCESS arrives, read while PROCESSING:
+    the success is decided again on the refund as it is now, never dropped."""
+    from chalicelib.service_layer import refund_settlement
+    alice, order, sku = paid()
+    outcomes("PENDING")
+    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
+    drain()
+    ctx = bootstrap.context()
+    as_read = ctx.refunds.get(refund_id)
+    assert as_read is not None and as_read.status.value == "PROCESSING"
+    assert refund_settlement.fail(ctx, as_read, "the last attempt failed") == "failed"
+    assert refund_settlement.succeed(ctx, as_read, "SUCCESS") == "succeeded"
+    assert refund_status(refund_id) == "SUCCEEDED" and OrderRecord.get(order["order_id"]).status == "REFUNDED"
+    assert int(SkuRecord.get(sku).available) == 10 and ledger_ok(sku)
+
+
+def test_goods_are_not_shipped_while_their_refund_is_in_flight(paid, staff) -> None:  # type: ignore[no-untyped-def]
+    address = {"recipient": "李四", "phone": "13900139000", "region": "上海", "detail": "1 号"}
+    alice, order, _ = paid(merch_body([6]), quantity=1, fulfillment="shipping", address=address)
+    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "no longer needed"}).json_body["refund_id"]
+    support = staff("support")
+    r = support.post(f"/admin/orders/{order['order_id']}/ship", {"carrier": "SF", "tracking_no": "1"})
+    assert r.status_code == 409 and r.json_body["code"] == "INVALID_STATE"          # requested: goods claimed
+    assert staff("finance").post(f"/admin/refunds/{refund_id}/approve").status_code == 200
+    r = support.post(f"/admin/orders/{order['order_id']}/ship", {"carrier": "SF", "tracking_no": "1"})
+    assert r.status_code == 409 and OrderRecord.get(order["order_id"]).shipment is None
+
+
+def test_a_late_success_for_goods_shipped_meanwhile_is_recorded_and_alerted_not_restocked(
+        paid, staff, deliver_notices, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    address = {"recipient": "李四", "phone": "13900139000", "region": "上海", "detail": "1 号"}
+    alice, order, sku = paid(merch_body([6]), quantity=1, fulfillment="shipping", address=address)
+    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
+    outcomes("PENDING")
+    finance = staff("finance")
+    assert finance.post(f"/admin/refunds/{refund_id}/approve").status_code == 200
+    _in_doubt(monkeypatch, sandbox())
+    drain(rounds=6)
+    monkeypatch.undo()
+    assert refund_status(refund_id) == "FAILED" and OrderRecord.get(order["order_id"]).status == "PAID"
+    assert staff("support").post(f"/admin/orders/{order['order_id']}/ship",
+                                 {"carrier": "SF", "tracking_no": "1"}).status_code == 200
+    notice = sandbox().refund_notice_now(refund_id, "SUCCESS")
+    assert notice is not None
+    assert alice.client.http.post("/payments/wechat/refund-notify", headers=notice.headers,
+                                  body=notice.body.encode()).status_code == 204
+    assert refund_status(refund_id) == "SUCCEEDED"                     # the money record follows WeChat
+    assert int(SkuRecord.get(sku).available) == 5                       # the parcel is out: no stock back
+    assert OrderRecord.get(order["order_id"]).status == "SHIPPED"
+    assert [a["details"]["refund_id"] for a in alerts_of(finance, "refund_twice")] == [refund_id]
+
+
+def test_only_a_requested_refund_can_be_approved(paid, staff, deliver_notices) -> None:  # type: ignore[no-untyped-def]
+    alice, order, _ = paid()
+    outcomes("CLOSED")
+    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
+    drain()
+    deliver_notices()
+    r = staff("finance").post(f"/admin/refunds/{refund_id}/approve")
+    assert r.status_code == 409 and r.json_body["code"] == "INVALID_STATE" and refund_status(refund_id) == "FAILED"
+
+
+def test_a_refunded_shipped_order_stops_waiting_for_its_receipt(paid, staff, deliver_notices) -> None:  # type: ignore[no-untyped-def]
+    address = {"recipient": "李四", "phone": "13900139000", "region": "上海", "detail": "1 号"}
+    alice, order, _ = paid(merch_body([6]), quantity=1, fulfillment="shipping", address=address)
+    staff("support").post(f"/admin/orders/{order['order_id']}/ship", {"carrier": "SF", "tracking_no": "1"})
+    assert OrderRecord.get(order["order_id"]).awaiting_receipt == "shipped"
+    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
+    outcomes("CLOSED")
+    staff("finance").post(f"/admin/refunds/{refund_id}/approve", {"goods_returned": True})
+    assert OrderRecord.get(order["order_id"]).awaiting_receipt is None
+    drain()
+    deliver_notices()                                                   # CLOSED: back to SHIPPED
+    record = OrderRecord.get(order["order_id"])
+    assert record.status == "SHIPPED" and record.awaiting_receipt == "shipped" and record.receipt_due_at

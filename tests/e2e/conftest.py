@@ -1,15 +1,19 @@
 """End-to-end: the real `make run` stack on free ports, driven over HTTP only."""
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -18,6 +22,26 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+INJECTED: dict[str, Any] = {}           # what the embedded AWS reported at the end of the run
+SPOILED: set[str] = set()               # SKUs a negative control broke on purpose
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `afterwards` look at what all the others left behind: they run last."""
+    items.sort(key=lambda item: item.get_closest_marker("afterwards") is not None)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "afterwards: runs after every other end-to-end test")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if INJECTED.get("rate"):
+        injected = INJECTED.get("injected", {})
+        total = sum(INJECTED.get("requests", {}).values())
+        terminalreporter.write_line(f"embedded AWS: {sum(injected.values())} of {total} DynamoDB/SQS requests faulted "
+                                    f"(rate {INJECTED['rate']}, seed {INJECTED['seed']}): "
+                                    + json.dumps(dict(sorted(injected.items()))))
 ADMIN_PASSWORD = "E2e-Admin-" + uuid.uuid4().hex[:8]
 PAYMENT_TIMEOUT = 4
 CST = timezone(timedelta(hours=8))
@@ -56,6 +80,7 @@ def stack() -> Iterator[dict[str, str]]:
             assert time.time() < deadline, "stack not healthy in time"
             time.sleep(0.5)
         yield {"url": url, "moto": f"http://127.0.0.1:{moto_port}"}
+        INJECTED.update(requests.get(f"http://127.0.0.1:{moto_port}/__faults__", timeout=10).json())
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -80,25 +105,93 @@ class Http:
     def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> requests.Response:
         return self.session.post(self.base + path, json=body, headers=self._headers(headers), timeout=60)
 
+    def patch(self, path: str, body: Any) -> requests.Response:
+        return self.session.patch(self.base + path, json=body, headers=self._headers(), timeout=60)
+
+
+def staff_login(base: str, username: str, password: str) -> Http:
+    r = requests.post(base + "/auth/staff/login", json={"username": username, "password": password}, timeout=30)
+    assert r.status_code == 200, r.text
+    return Http(base, r.json()["token"])
+
+
+@dataclass
+class Site:
+    """An API to drive: the stack itself, or a twin of it with one protection removed."""
+    url: str
+    admin: Http
+    protected: bool = True
+
+    def products(self, stocks: list[int], **extra: Any) -> list[str]:
+        """A listed ticket product for a race; a twin's SKUs are kept out of the final ledger check."""
+        _, skus = ticket_product(self.admin, stocks, **extra)
+        if not self.protected:
+            SPOILED.update(skus)
+        return skus
+
+    def customers(self, n: int) -> list[Http]:
+        result = []
+        for _ in range(n):
+            r = requests.post(self.url + "/auth/wechat/login", json={"code": f"dev:e2e-{uuid.uuid4().hex[:12]}"},
+                              timeout=30)
+            result.append(Http(self.url, r.json()["token"]))
+        return result
+
+    def scanner(self) -> Http:
+        name, password = "gate-" + uuid.uuid4().hex[:6], "Pw-" + uuid.uuid4().hex
+        assert self.admin.post("/admin/staff", {"username": name, "password": password,
+                                                "roles": ["scanner"]}).status_code == 201
+        return staff_login(self.url, name, password)
+
+    def pay(self, order_id: str, **body: Any) -> requests.Response:
+        return requests.post(f"{self.url}/dev/payments/{order_id}/succeed", json=body, timeout=60)
+
 
 @pytest.fixture(scope="session")
 def admin(stack: dict[str, str]) -> Http:
-    r = requests.post(stack["url"] + "/auth/staff/login", json={"username": "admin", "password": ADMIN_PASSWORD},
-                      timeout=30)
-    assert r.status_code == 200, r.text
-    return Http(stack["url"], r.json()["token"])
+    return staff_login(stack["url"], "admin", ADMIN_PASSWORD)
 
 
 @pytest.fixture(scope="session")
-def customers(stack: dict[str, str]) -> Callable[[int], list[Http]]:
-    def make(n: int) -> list[Http]:
-        result = []
-        for _ in range(n):
-            r = requests.post(stack["url"] + "/auth/wechat/login",
-                              json={"code": f"dev:e2e-{uuid.uuid4().hex[:12]}"}, timeout=30)
-            result.append(Http(stack["url"], r.json()["token"]))
-        return result
-    return make
+def site(stack: dict[str, str], admin: Http) -> Site:
+    return Site(stack["url"], admin)
+
+
+@pytest.fixture(scope="session")
+def customers(site: Site) -> Callable[[int], list[Http]]:
+    return site.customers
+
+
+@pytest.fixture(scope="session")
+def twin(stack: dict[str, str]) -> Callable[[str], Any]:
+    """A twin of the stack's API without one protection (tests/e2e/twin.py), for as long as a
+    `with twin("sku-condition") as site:` block lasts."""
+    @contextlib.contextmanager
+    def open_twin(removal: str) -> Iterator[Site]:
+        port = free_port()
+        log = open(Path(tempfile.gettempdir()) / f"micromall-twin-{removal}.log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", "tests.e2e.twin", "--port", str(port), "--moto", stack["moto"],
+                                 "--remove", removal], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "ORDER_PAYMENT_TIMEOUT_SECONDS": str(PAYMENT_TIMEOUT)},
+                                start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.time() + 120
+            while True:
+                assert proc.poll() is None, f"the twin without {removal} exited"
+                try:
+                    if requests.get(url + "/health", timeout=2).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                assert time.time() < deadline, "twin not healthy in time"
+                time.sleep(0.3)
+            yield Site(url, staff_login(url, "admin", ADMIN_PASSWORD), protected=False)
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+            log.close()
+    return open_twin
 
 
 def ticket_product(admin: Http, stocks: list[int], threshold: int = 0, **extra: Any) -> tuple[str, list[str]]:
@@ -160,3 +253,9 @@ def wait_for(check: Callable[[], Any], seconds: float = 30, every: float = 0.3) 
         if result or time.time() > deadline:
             return result
         time.sleep(every)
+
+
+def wait_past(expires_at: str) -> None:
+    """`expires_at` is shown to the second: the instant itself may be up to a second later."""
+    latest = datetime.fromisoformat(expires_at)
+    time.sleep(max(0.0, (latest - datetime.now(latest.tzinfo)).total_seconds()) + 1.5)

@@ -3,13 +3,12 @@ lost payment notice, refunds confirmed by WeChat's REFUND.SUCCESS notice through
 refunded pickup code, low-stock alerts."""
 from __future__ import annotations
 
-import time
 import uuid
-from datetime import datetime
+from typing import Any
 
 import requests
 
-from .conftest import Http, fire_at_once, inventory_of, ledger_sum, order, ticket_product, wait_for
+from .conftest import Http, Site, fire_at_once, inventory_of, ledger_sum, order, ticket_product, wait_for, wait_past
 
 
 def sandbox_refunds(stack: dict[str, str]) -> list[dict]:  # type: ignore[type-arg]
@@ -20,39 +19,49 @@ def pay(stack: dict[str, str], order_id: str, **body: object) -> requests.Respon
     return requests.post(f"{stack['url']}/dev/payments/{order_id}/succeed", json=body, timeout=60)
 
 
-def wait_past(expires_at: str) -> None:
-    """`expires_at` is shown to the second: the instant itself may be up to a second later."""
-    latest = datetime.fromisoformat(expires_at)
-    time.sleep(max(0.0, (latest - datetime.now(latest.tzinfo)).total_seconds()) + 1.5)
-
-
-def test_an_expiry_and_a_payment_fired_at_once_end_paid_or_expired_never_both(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
-    """The trade is closed at WeChat before an order expires: either the payment came first
-    (the order is PAID, with tickets) or WeChat refuses it (the order is EXPIRED, no money
-    taken). Never an expired order whose money WeChat holds."""
-    _, (sku,) = ticket_product(admin, [100])
-    racers = customers(8)
+def race_expiry_and_payment(site: Site) -> tuple[list[tuple[str, list[Any], Any]], dict[str, int], int]:
+    """Eight orders past their expiry: each one's payment and the expiry job fired at once."""
+    (sku,) = site.products([100])
+    racers = site.customers(8)
     placed = [c.post("/orders", order((sku, 2))).json() for c in racers]
     wait_past(max(p["expires_at"] for p in placed))
     calls = []
     for p in placed:
-        calls.append(lambda p=p: pay(stack, p["order_id"]))
-        calls.append(lambda: requests.post(f"{stack['url']}/dev/schedule/run", timeout=60))
+        calls.append(lambda p=p: site.pay(p["order_id"]))
+        calls.append(lambda: requests.post(f"{site.url}/dev/schedule/run", timeout=60))
     answers = fire_at_once(calls)
+    outcomes = [(c.get(f"/orders/{p['order_id']}").json()["status"],
+                 c.get(f"/orders/{p['order_id']}/tickets").json()["items"], answer)
+                for c, p, answer in zip(racers, placed, answers[::2])]
+    refunded = len([r for r in site.admin.get("/dev/payments/refunds").json()["items"]
+                    if r["out_trade_no"] in {p["order_id"] for p in placed}])
+    return outcomes, inventory_of(site.admin, sku), refunded
+
+
+def test_an_expiry_and_a_payment_fired_at_once_end_paid_or_expired_never_both(site: Site) -> None:
+    """The trade is closed at WeChat before an order expires: either the payment came first
+    (the order is PAID, with tickets) or WeChat refuses it (the order is EXPIRED, no money
+    taken). Never an expired order whose money WeChat holds."""
+    outcomes, stock, refunded = race_expiry_and_payment(site)
     paid = 0
-    for customer, p, answer in zip(racers, placed, answers[::2]):
-        status = customer.get(f"/orders/{p['order_id']}").json()["status"]
-        tickets = customer.get(f"/orders/{p['order_id']}/tickets").json()["items"]
+    for status, tickets, answer in outcomes:
         if status == "PAID":                 # the payment came first
             assert answer.status_code == 200 and len(tickets) == 2
             paid += 1
         else:                                # the trade was closed first: WeChat took no money
             assert status == "EXPIRED" and tickets == []
             assert answer.status_code == 409 and answer.json()["code"] == "TRADE_CLOSED"
-    assert [r for r in sandbox_refunds(stack) if r["out_trade_no"] in {p["order_id"] for p in placed}] == []
-    stock = inventory_of(admin, sku)
+    assert refunded == 0
     assert (stock["available"], stock["reserved"], stock["sold"]) == (100 - 2 * paid, 0, 2 * paid)
-    assert ledger_sum(admin, sku) == stock["available"]
+    assert ledger_sum(site.admin, stock["sku_id"]) == stock["available"]
+
+
+def test_negative_control_without_the_state_conditions_orders_end_both_paid_and_expired(twin) -> None:  # type: ignore[no-untyped-def]
+    with twin("expiry-protection") as unprotected:
+        outcomes, stock, _ = race_expiry_and_payment(unprotected)
+    both = [status for status, tickets, _ in outcomes if status != "PAID" and tickets]
+    paid = sum(1 for status, _, _ in outcomes if status == "PAID")
+    assert both or stock["reserved"] != 0 or stock["sold"] != 2 * paid, (outcomes, stock)
 
 
 def test_a_payment_whose_notice_is_lost_is_found_before_the_order_would_expire(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]

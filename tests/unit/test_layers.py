@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Busy, Conflict
 from chalicelib.service_layer.ports import WriteRefused
 from chalicelib.service_layer.writes import commit
 
@@ -64,4 +64,23 @@ def test_commit_explains_a_refusal_in_the_domains_words() -> None:
     # the first explanation that applies decides, whatever order the writes failed in
     assert commit(RefusingWrites(["sku:S1", "idempotency"]), explain) is False
     with pytest.raises(WriteRefused):
-        commit(RefusingWrites([], conflicted=True), explain)       # a conflict is no business rule
+        commit(RefusingWrites(["somebody-else"]), explain)         # a refusal nobody explained
+
+
+def test_commit_retries_conflicts_and_then_says_busy(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("chalicelib.service_layer.retrying.BASE_SECONDS", 0.0)
+    conflicted = RefusingWrites([], conflicted=True)
+    calls = []
+    conflicted.commit = lambda: (calls.append(1), (_ for _ in ()).throw(conflicted.refusal))  # type: ignore[method-assign]
+    with pytest.raises(Busy) as raised:
+        commit(conflicted)
+    assert len(calls) == 3 and raised.value.code == "TRY_AGAIN"
+    flaky = RefusingWrites([], conflicted=True)
+    left = [2]
+
+    def once_more() -> None:
+        if left[0]:
+            left[0] -= 1
+            raise flaky.refusal
+    flaky.commit = once_more  # type: ignore[method-assign]
+    assert commit(flaky) is True

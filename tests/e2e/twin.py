@@ -1,0 +1,116 @@
+"""A twin of the running stack's API for negative controls: the same app code, serving the same
+tables of the same embedded AWS, with one protection removed in-process (a write's condition
+dropped, or the transaction split into separate writes). The race tests fire the very same
+harness at it and show the invariant then breaks: the app's own protection is what holds it.
+
+    python -m tests.e2e.twin --port 8123 --moto http://127.0.0.1:5000 --remove sku-condition
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _drop_conditions(*tags: str) -> None:
+    """The unit of work keeps writes tagged `tags` (a tag ending in ':' is a prefix) but sends
+    them without their ConditionExpression."""
+    from chalicelib.adapters.dynamo import UnitOfWork
+
+    def matches(tag: str) -> bool:
+        return any(tag == t or (t.endswith(":") and tag.startswith(t)) for t in tags)
+
+    put, update = UnitOfWork.put, UnitOfWork.update
+
+    def put_without(self: Any, record: Any, condition: Any = None, tag: str = "") -> None:
+        put(self, record, None if matches(tag) else condition, tag)
+
+    def update_without(self: Any, record: Any, actions: Any, condition: Any = None, tag: str = "",
+                       return_old_on_failure: bool = False) -> None:
+        update(self, record, actions, None if matches(tag) else condition, tag,
+               return_old_on_failure and not matches(tag))
+    UnitOfWork.put, UnitOfWork.update = put_without, update_without  # type: ignore[method-assign]
+
+
+def _separate_writes() -> None:
+    """Each write of a unit of work is sent on its own, conditions kept: no all-or-nothing."""
+    from pynamodb.constants import PUT_ITEM, UPDATE_ITEM
+    from pynamodb.exceptions import VerboseClientError
+
+    from chalicelib.adapters.dynamo import UnitOfWork, connection
+    from chalicelib.service_layer.ports import WriteRefused
+
+    def commit(self: Any) -> None:
+        failed = []
+        for item, tag in zip(self.items, self.tags):
+            kind, kwargs = next(iter(item.items()))
+            try:
+                connection().dispatch(PUT_ITEM if kind == "Put" else UPDATE_ITEM, kwargs)
+            except VerboseClientError:
+                failed.append(tag)
+        if failed:
+            raise WriteRefused(failed, False, {})
+    UnitOfWork.commit = commit  # type: ignore[method-assign]
+
+
+def _unconditional_redemption() -> None:
+    """The scan's write keeps only "the code exists": no status or validity condition."""
+    from chalicelib.adapters import ticket_repository
+    ticket_repository.condition_of = lambda rule: ticket_repository.TicketRecord.code.exists()  # type: ignore[assignment]
+
+
+def _expiry_without_protection() -> None:
+    """Expiry and payment race with nothing between them: no state conditions, no question to
+    WeChat before expiring."""
+    from chalicelib.service_layer import schedule
+    _drop_conditions("order", "sku:", "payment")
+    schedule._closed_unpaid_at_wechat = lambda ctx, order_id: True  # type: ignore[assignment]
+
+
+REMOVALS: dict[str, Callable[[], None]] = {
+    "sku-condition": lambda: _drop_conditions("sku:"),
+    "one-transaction": _separate_writes,
+    "limit-condition": lambda: _drop_conditions("limit:"),
+    "idempotency-condition": lambda: _drop_conditions("idempotency"),
+    "redemption-condition": _unconditional_redemption,
+    "payment-conditions": lambda: _drop_conditions("payment", "order", "sku:"),
+    "expiry-protection": _expiry_without_protection,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--moto", required=True)
+    parser.add_argument("--remove", choices=sorted(REMOVALS), required=True)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from local.keys import generated_secrets
+    os.environ.update({
+        "STAGE": "local", "TABLE_PREFIX": "micromall-local-", "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1", "DYNAMODB_ENDPOINT": args.moto, "AWS_ENDPOINT_URL": args.moto,
+        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "micromall-twin",
+        "ORDER_PAYMENT_TIMEOUT_SECONDS": os.environ.get("ORDER_PAYMENT_TIMEOUT_SECONDS", "900"),
+        **generated_secrets()})
+    from local.aws_resources import create_queues_and_topic
+    # Queues of its own: the stack's pump must not work on the twin's messages (other keys).
+    os.environ.update(create_queues_and_topic("micromall-twin-", 5, "us-east-1"))
+    REMOVALS[args.remove]()
+    from chalice.cli.factory import CLIFactory
+    from chalice.local import create_local_server
+
+    from app import app
+    from local import gateway
+    gateway.install()
+    config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="local")
+    print(f"twin without {args.remove} on http://127.0.0.1:{args.port}", flush=True)
+    create_local_server(app, config, "127.0.0.1", args.port).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
