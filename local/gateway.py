@@ -48,5 +48,9 @@ def install() -> None:
 
     # API Gateway takes a burst of connections; socketserver's default backlog of 5 resets them.
     local.ThreadedHTTPServer.request_queue_size = 256
+    # Methods http.server does not know (QUERY, TRACE) reach the app, which answers 405 with Allow,
+    # instead of http.server's own 501.
+    handler = local.ChaliceRequestHandler
+    handler.do_QUERY = handler.do_TRACE = handler._generic_handle  # type: ignore[attr-defined]
     local.LocalGatewayAuthorizer.authorize = authorize_like_api_gateway  # type: ignore[method-assign]
     local.LocalGateway.handle_request = handle_with_gateway_responses  # type: ignore[method-assign]

@@ -15,13 +15,14 @@ ALL_STAFF = frozenset({"admin", "merchandiser", "finance", "support", "scanner",
 class Rule:
     who: frozenset[str]
     summary: str
-    request: str | None = None            # schema name in openapi.SCHEMAS, or a media type
+    request: str | None = None            # schema name in openapi_schemas.REQUESTS, or a media type
     response: str | None = None
     status: int = 200
     errors: tuple[str, ...] = ()          # codes beyond the common 400/401/403
-    query: tuple[str, ...] = ()
+    query: tuple[str, ...] = ()           # names, or name:schema where the schema differs (status:order_status)
     content_type: str = "application/json"
     idempotent: bool = False              # honours Idempotency-Key
+    optional_body: bool = False           # the request body may be left out
     local_only: bool = False              # exists in the local stage only (the /dev/ routes)
     tags: tuple[str, ...] = field(default_factory=tuple)
 
@@ -72,7 +73,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
         CATALOG_EDITORS, "Add a SKU (a new session or spec)", request="NewSku", response="Sku", status=201,
         errors=("PRODUCT_NOT_FOUND", "TOO_MANY_SKUS"), tags=("catalog",)),
     ("POST", "/admin/products/import"): Rule(
-        CATALOG_EDITORS, "Batch import from CSV (one row per SKU, grouped by the product column)",
+        CATALOG_EDITORS, "Batch import from CSV (one row per SKU, grouped by the product column); a file "
+        "whose first line lacks a required column (product, kind, name, sku_name, price) is refused whole, 400",
         request="text/csv", response="ImportResult", content_type="text/csv", tags=("catalog",)),
     ("GET", "/catalog/products"): Rule(
         _who(ANYONE), "Listed products with live availability", response="ProductPage",
@@ -109,7 +111,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
         errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),
     ("GET", "/admin/orders"): Rule(
         ORDER_STAFF, "Search orders by status and by order id, contact phone or product name",
-        response="OrderPage", query=("status", "q") + PAGE, tags=("orders",)),
+        response="OrderPage", query=("status:order_status", "q") + PAGE, tags=("orders",)),
     ("POST", "/admin/orders/{order_id}/ship"): Rule(
         _who("admin", "support"), "Record the shipment of a postal order", request="Shipment",
         response="Order", errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),
@@ -122,15 +124,17 @@ ROUTES: dict[tuple[str, str], Rule] = {
         response="PaymentParams", errors=("ORDER_NOT_FOUND", "INVALID_STATE", "PAYMENT_UNAVAILABLE"),
         tags=("payments",)),
     ("POST", "/payments/wechat/notify"): Rule(
-        _who(ANYONE), "WeChat Pay v3 payment notification (signed, encrypted); 204 when handled",
-        request="WeChatPayNotice", status=204, tags=("payments",)),
+        _who(ANYONE), "WeChat Pay v3 payment notification (signed, encrypted); 204 when handled, 503 to have "
+        "it delivered again", request="WeChatPayNotice", status=204, errors=("FAIL@401", "FAIL@503"),
+        tags=("payments",)),
     ("POST", "/payments/wechat/refund-notify"): Rule(
         _who(ANYONE), "WeChat Pay v3 refund notification (REFUND.SUCCESS/ABNORMAL/CLOSED); 204 when handled",
-        request="WeChatPayNotice", status=204, tags=("payments",)),
+        request="WeChatPayNotice", status=204, errors=("FAIL@401", "FAIL@503", "INVALID_STATE"),
+        tags=("payments",)),
     ("POST", "/dev/payments/{order_id}/succeed"): Rule(
         _who(ANYONE), "Local sandbox: the customer pays the trade; WeChat's signed notice goes to the notify "
         "handler (or is lost, with notify: false)", request="SandboxPayment", response="SandboxNotifyResult",
-        errors=("ORDER_NOT_FOUND", "TRADE_CLOSED"), local_only=True, tags=("local sandbox",)),
+        errors=("ORDER_NOT_FOUND", "TRADE_CLOSED"), optional_body=True, local_only=True, tags=("local sandbox",)),
     ("POST", "/dev/payments/refund-outcomes"): Rule(
         _who(ANYONE), "Local sandbox: how it answers the next refund requests, in order (then SUCCESS)",
         request="SandboxRefundOutcomes", response="SandboxRefundOutcomes", local_only=True,
@@ -168,19 +172,19 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/orders/{order_id}/refunds"): Rule(
         _who(CUSTOMER), "Ask for a refund: unused tickets are approved at once, goods wait for staff review",
         request="RefundRequest", response="RefundAccepted", status=202,
-        errors=("ORDER_NOT_FOUND", "TICKET_NOT_FOUND", "NOT_REFUNDABLE", "INVALID_STATE", "TOO_MANY_TICKETS"),
-        tags=("refunds",)),
+        errors=("ORDER_NOT_FOUND", "TICKET_NOT_FOUND", "NOT_REFUNDABLE", "INVALID_STATE", "TOO_MANY_TICKETS",
+                "PAYMENT_UNAVAILABLE"), tags=("refunds",)),
     ("GET", "/orders/{order_id}/refunds"): Rule(
         _who(CUSTOMER) | ORDER_STAFF, "The refunds of an order", response="RefundPage",
         errors=("ORDER_NOT_FOUND",), tags=("refunds",)),
     ("GET", "/admin/refunds"): Rule(
         _who("finance", "support", "admin"), "Refunds by status (default REQUESTED), newest first",
-        response="RefundPage", query=("status",) + PAGE, tags=("refunds",)),
+        response="RefundPage", query=("status:refund_status",) + PAGE, tags=("refunds",)),
     ("POST", "/admin/refunds/{refund_id}/approve"): Rule(
         _who("finance", "admin"), "Approve a requested refund: its tickets and pickup code revoked, money sent by "
         "the refunds queue; goods already handed over need goods_returned", request="RefundApproval",
-        response="Refund", errors=("REFUND_NOT_FOUND", "INVALID_STATE", "NOT_REFUNDABLE", "GOODS_NOT_RETURNED"),
-        tags=("refunds",)),
+        response="Refund", errors=("REFUND_NOT_FOUND", "INVALID_STATE", "NOT_REFUNDABLE", "GOODS_NOT_RETURNED",
+                                   "PAYMENT_UNAVAILABLE"), optional_body=True, tags=("refunds",)),
     ("POST", "/admin/refunds/{refund_id}/retry"): Rule(
         _who("finance", "admin"), "Send a FAILED refund again (WeChat is asked first what became of it)",
         response="Refund", status=202, errors=("REFUND_NOT_FOUND", "INVALID_STATE", "PAYMENT_UNAVAILABLE"),

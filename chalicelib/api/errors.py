@@ -48,5 +48,6 @@ def normalize(response: Response) -> Response:
             return response
     if isinstance(body, dict) and "Code" in body and "code" not in body:
         code = _CHALICE_CODES.get(str(body["Code"]), "ERROR")
-        return error_response(code, str(body.get("Message", "")), response.status_code)
+        kept = {k: v for k, v in (response.headers or {}).items() if k.lower() == "allow"}
+        return error_response(code, str(body.get("Message", "")), response.status_code, headers=kept)
     return response

@@ -72,10 +72,10 @@ class Call:
         return value
 
     def flag(self, name: str) -> bool:
-        value = (self.query(name) or "false").lower()
-        if value not in ("true", "false", "1", "0"):
+        value = self.query(name)
+        if value not in (None, "true", "false"):
             raise InvalidInput(f"{name} must be true or false", field=name)
-        return value in ("true", "1")
+        return value == "true"
 
     def limit(self) -> int:
         value = self.query("limit")

@@ -19,7 +19,8 @@ MAX_LINE_QUANTITY = 99
 MAX_SKUS_PER_REQUEST = 40        # a product and its SKUs are created in one transaction
 MAX_STOCKTAKE_LINES = 45
 ROLES = ("admin", "merchandiser", "finance", "support", "scanner", "auditor")
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{2,63}$"
+_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -245,10 +246,10 @@ class NewStaff:
 
 def parse_new_staff(data: object) -> NewStaff:
     f = Fields(data)
-    username = (f.string("username", max_len=64) or "").lower()
+    username = (f.string("username", max_len=64, strip=False) or "").lower()
     if not _USERNAME.match(username):
         raise InvalidInput("username: 3 to 64 of a-z, 0-9, '.', '_' and '-'", field="username")
-    password = f.string("password", min_len=10, max_len=200) or ""
+    password = f.string("password", min_len=10, max_len=200, strip=False) or ""
     roles = f.strings("roles", max_items=len(ROLES), max_len=20, required=True)
     if not roles or any(r not in ROLES for r in roles):
         raise InvalidInput(f"roles must be a non-empty list of {', '.join(ROLES)}", field="roles")

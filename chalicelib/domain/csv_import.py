@@ -7,7 +7,7 @@ import io
 from typing import Any
 
 from .commands import MAX_SKUS_PER_REQUEST, NewProduct, parse_new_product
-from .errors import DomainError
+from .errors import DomainError, InvalidInput
 
 COLUMNS = ("product", "kind", "name", "description", "category", "tags", "status", "purchase_limit",
            "real_name", "fulfillment", "sku_name", "price", "stock", "low_stock_threshold",
@@ -67,13 +67,14 @@ def _product(row: dict[str, str]) -> dict[str, Any]:
 
 def parse_catalog_csv(text: str) -> tuple[list[tuple[int, NewProduct]], list[dict[str, Any]]]:
     """Products that parsed (with their first line) and errors as {"line", "message"}; a product
-    with any bad row is not imported."""
+    with any bad row is not imported. A file too large or without the required columns is
+    InvalidInput."""
     if len(text.encode()) > MAX_BYTES:
-        return [], [{"line": 0, "message": f"the file is larger than {MAX_BYTES} bytes"}]
+        raise InvalidInput(f"the file is larger than {MAX_BYTES} bytes", field="body")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        return [], [{"line": 1, "message": f"missing columns: {', '.join(missing)}"}]
+    if missing:  # not a catalogue at all: refused whole, rather than answered 200 with one error
+        raise InvalidInput(f"the first line must name the columns; missing: {', '.join(missing)}", field="body")
     groups: dict[str, dict[str, Any]] = {}
     errors: list[dict[str, Any]] = []
     for row in reader:

@@ -6,8 +6,12 @@ import re
 
 from .errors import InvalidInput
 
+# As sent: digits with an optional leading +, spaces and dashes between them ignored.
+PHONE_PATTERN = r"^[ -]*\+?[ -]*(?:[0-9][ -]*){5,20}$"
+# A resident ID card number (its check digit is checked too) or a passport number.
+ID_NUMBER_PATTERN = r"^(?:[0-9]{17}[0-9Xx]|[A-Za-z0-9]{5,20})$"
 _PHONE = re.compile(r"^\+?[0-9]{5,20}$")
-_RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
+_RESIDENT_ID = re.compile(r"^[0-9]{17}[0-9X]$")
 _PASSPORT = re.compile(r"^[A-Z0-9]{5,20}$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -16,10 +20,15 @@ _CHECK = "10X98765432"
 def normalize_phone(value: object, field: str = "phone") -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string", field=field)
-    phone = re.sub(r"[\s-]", "", value)
+    phone = re.sub(r"[ -]", "", value)
     if not _PHONE.match(phone):
         raise InvalidInput(f"{field} is not a phone number", field=field)
     return phone
+
+
+def looks_like_phone(text: str) -> bool:
+    """A search for a phone number, not for a name: a longer run of digits is searched as text."""
+    return re.match(PHONE_PATTERN, text) is not None
 
 
 def mask_phone(phone: str) -> str:
@@ -39,7 +48,7 @@ def resident_id_is_valid(number: str) -> bool:
 def normalize_id_number(value: object, id_type: str, field: str) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string", field=field)
-    number = value.strip().upper()
+    number = value.upper()
     if id_type == "id_card":
         if not resident_id_is_valid(number):
             raise InvalidInput(f"{field} is not a valid resident ID number", field=field)

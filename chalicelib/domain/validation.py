@@ -35,17 +35,18 @@ class Fields:
         return value
 
     def string(self, name: str, *, required: bool = True, max_len: int = 200, min_len: int = 1,
-               default: str | None = None) -> str | None:
+               default: str | None = None, strip: bool = True) -> str | None:
+        """A string of `min_len` to `max_len` characters as sent, not all blank unless it may be
+        empty; kept without its surrounding whitespace unless `strip` is off (passwords)."""
         value = self._get(name, required)
         if value is _MISSING:
             return default
         if not isinstance(value, str):
             raise InvalidInput(f"{self._name(name)} must be a string", field=self._name(name))
-        value = value.strip()
-        if not min_len <= len(value) <= max_len:
-            raise InvalidInput(f"{self._name(name)} must be {min_len} to {max_len} characters",
+        if not min_len <= len(value) <= max_len or (min_len and not value.strip()):
+            raise InvalidInput(f"{self._name(name)} must be {min_len} to {max_len} characters, not all blank",
                                field=self._name(name))
-        return value
+        return value.strip() if strip else value
 
     def choice(self, name: str, options: tuple[str, ...], *, required: bool = True,
                default: str | None = None) -> str | None:
@@ -62,7 +63,10 @@ class Fields:
         value = self._get(name, required)
         if value is _MISSING:
             return default
-        # bool is an int subclass and floats would silently truncate money: refuse both.
+        # bool is an int subclass, and a float with a fraction would silently truncate money: refuse
+        # both. 3.0 is the integer 3 to JSON (and to JSON Schema).
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidInput(f"{self._name(name)} must be an integer", field=self._name(name))
         if not minimum <= value <= maximum:
@@ -112,7 +116,7 @@ class Fields:
         values = self.items(name, max_items=max_items, required=required)
         result = []
         for index, value in enumerate(values):
-            if not isinstance(value, str) or not 1 <= len(value.strip()) <= max_len:
+            if not isinstance(value, str) or not value.strip() or len(value) > max_len:
                 raise InvalidInput(f"{self._name(name)}[{index}] must be a string of 1 to {max_len} "
                                    "characters", field=self._name(name))
             result.append(value.strip())

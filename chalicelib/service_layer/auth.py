@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from ..domain.commands import NewStaff
 from ..domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 from ..domain.principal import Principal
+from ..domain.timeutil import parse_date
 from . import ports
 from .context import Actor
 from .writes import commit
@@ -94,9 +94,5 @@ def ensure_staff(ctx: Staffing, actor: Actor, command: NewStaff) -> bool:
 
 def audit_page(ctx: Staffing, day: str | None, limit: int, cursor: str | None) -> ports.Page:
     """One UTC day of the audit log, newest first (today when no day is given)."""
-    day = day or ctx.clock().strftime("%Y-%m-%d")
-    try:
-        datetime.strptime(day, "%Y-%m-%d")
-    except ValueError:
-        raise InvalidInput("date must be YYYY-MM-DD (UTC)", field="date") from None
+    day = ctx.clock().strftime("%Y-%m-%d") if day is None else parse_date(day, "date").isoformat()
     return ctx.audit.page(day, limit, cursor)

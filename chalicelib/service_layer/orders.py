@@ -12,7 +12,7 @@ from ..domain.commands import PlaceOrder
 from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order, OrderStatus, check_transition
 from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
-from ..domain.personal_data import normalize_phone
+from ..domain.personal_data import looks_like_phone, normalize_phone
 from ..domain.tickets import all_used
 from . import ports
 from .context import Actor
@@ -223,9 +223,8 @@ def search_orders(ctx: Ordering, status: str | None, query: str | None, limit: i
             found = ctx.orders.get(query)
             orders = [found[0]] if found and (status is None or found[0].status.value == status) else []
             return ports.Page(orders, None)
-        digits = query.replace(" ", "").replace("-", "")
-        if digits.lstrip("+").isdigit() and len(digits) >= 5:
-            orders = ctx.orders.by_phone(normalize_phone(digits, "q"), limit)
+        if looks_like_phone(query):
+            orders = ctx.orders.by_phone(normalize_phone(query, "q"), limit)
             return ports.Page([o for o in orders if status is None or o.status.value == status], None)
     return ctx.orders.search(status, query or None, limit, cursor)
 

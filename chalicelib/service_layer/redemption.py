@@ -139,7 +139,8 @@ def redeem_batch(ctx: Gate, actor: Actor, body: object) -> list[BatchResult]:
     results: dict[int, BatchResult] = {}
     for index, request in sorted(parsed, key=lambda p: (p[1].scanned_at or now) if p[1] else now):
         if request is None:
-            nonce = raw_scans[index].get("nonce") if isinstance(raw_scans[index], dict) else None
+            raw = raw_scans[index]
+            nonce = raw.get("nonce") if isinstance(raw, dict) and isinstance(raw.get("nonce"), str) else None
             results[index] = BatchResult(nonce, Redemption(None, Reason.INVALID))
             continue
         results[index] = BatchResult(request.nonce, redeem(ctx, actor, request, offline=True))

@@ -254,6 +254,7 @@ def test_staff_search_by_id_phone_and_product(customer, staff, make_product) -> 
     assert set(ids(f"q={product['name'][-6:].upper()}")) == {order["order_id"], other["order_id"]}
     assert set(ids("status=PENDING_PAYMENT")) == {order["order_id"], other["order_id"]}
     assert ids("status=PAID") == []
+    assert ids("q=" + "0" * 40) == []  # too long for a phone: searched as a name, not refused
     assert support.get("/admin/orders?status=LOST").status_code == 400
 
 

@@ -24,6 +24,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 INJECTED: dict[str, Any] = {}           # what the embedded AWS reported at the end of the run
 SPOILED: set[str] = set()               # SKUs a negative control broke on purpose
+FUZZ_SUMMARY: list[str] = []            # what schemathesis generated (test_contract_fuzz)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,6 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in FUZZ_SUMMARY:
+        terminalreporter.write_line(line)
     if INJECTED.get("rate"):
         injected = INJECTED.get("injected", {})
         total = sum(INJECTED.get("requests", {}).values())
@@ -53,18 +56,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def stack() -> Iterator[dict[str, str]]:
+@contextlib.contextmanager
+def running_stack(log_name: str, **extra_env: str) -> Iterator[dict[str, str]]:
+    """`make run` on free ports, healthy, and stopped afterwards; what the embedded AWS faulted
+    is left in INJECTED."""
     api_port, moto_port = free_port(), free_port()
-    # Orders expire quickly, but only when a test runs the schedule (POST /dev/schedule/run):
-    # the pump's own tick is an hour away, so no other test sees an order expire under it.
-    env = dict(os.environ, API_PORT=str(api_port), MOTO_PORT=str(moto_port), LOCAL_SCHEDULE_SECONDS="3600",
-               LOCAL_ADMIN_PASSWORD=ADMIN_PASSWORD, ORDER_PAYMENT_TIMEOUT_SECONDS=str(PAYMENT_TIMEOUT))
+    env = dict(os.environ, API_PORT=str(api_port), MOTO_PORT=str(moto_port), LOCAL_ADMIN_PASSWORD=ADMIN_PASSWORD,
+               **extra_env)
     for name in ("DYNAMODB_ENDPOINT", "AWS_ENDPOINT_URL", "TABLE_PREFIX", "STAGE", "JWT_SECRET", "DATA_KEY",
                  "QR_SIGNING_KEYS", "WECHATPAY_CONFIG", "SANDBOX_PLATFORM_PRIVATE_KEY", "REFUNDS_QUEUE_NAME",
                  "ALERTS_QUEUE_NAME", "ALERTS_TOPIC_ARN", "REFUND_MAX_ATTEMPTS", "RETRY_BASE_SECONDS"):
         env.pop(name, None)
-    log = open(Path(tempfile.gettempdir()) / "micromall-e2e-stack.log", "w")
+    log = open(Path(tempfile.gettempdir()) / log_name, "w")
     proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{api_port}"
@@ -88,6 +91,15 @@ def stack() -> Iterator[dict[str, str]]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[dict[str, str]]:
+    # Orders expire quickly, but only when a test runs the schedule (POST /dev/schedule/run):
+    # the pump's own tick is an hour away, so no other test sees an order expire under it.
+    with running_stack("micromall-e2e-stack.log", LOCAL_SCHEDULE_SECONDS="3600",
+                       ORDER_PAYMENT_TIMEOUT_SECONDS=str(PAYMENT_TIMEOUT)) as running:
+        yield running
 
 
 class Http:

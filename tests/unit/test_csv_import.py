@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import pytest
+
 from chalicelib.domain.csv_import import parse_catalog_csv
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.model import Kind
 
 HEADER = "product,kind,name,category,tags,status,sku_name,price,stock,session_start,session_end,fulfillment,attributes\n"
@@ -21,6 +24,8 @@ def test_rows_group_into_products_and_bad_products_are_reported_by_line() -> Non
     assert "whole number" in errors[0]["message"]
 
 
-def test_missing_columns_are_one_error() -> None:
-    products, errors = parse_catalog_csv("name,price\nx,1\n")
-    assert products == [] and errors[0]["line"] == 1 and "product" in errors[0]["message"]
+def test_a_file_without_the_columns_is_refused_whole() -> None:
+    with pytest.raises(InvalidInput, match="missing: product, kind"):
+        parse_catalog_csv("name,price\nx,1\n")
+    with pytest.raises(InvalidInput, match="larger than"):
+        parse_catalog_csv("product,kind,name,sku_name,price\n" + "x,merch,Mug,Blue,100\n" * 200_000)

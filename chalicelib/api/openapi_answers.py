@@ -1,0 +1,103 @@
+"""The JSON Schemas of what the API answers, as api/views.py writes it."""
+from __future__ import annotations
+
+from ..domain.redemption import Reason
+from ..domain.refunds import RefundStatus
+from .openapi_schemas import BOOL, FEN, INT, ORDER_STATUSES, SESSION, STR, Schema, array, maybe, obj, page, ref
+
+NAMED_PERSON = obj(["name", "phone"], name=STR, phone={**STR, "description": "masked"})
+SKU = obj(["sku_id", "product_id", "name", "price", "available", "low_stock_threshold"], sku_id=STR,
+          product_id=STR, name=STR, price=FEN, available=INT, low_stock_threshold=INT, session=SESSION,
+          valid_from=STR, valid_until=STR, attributes={"type": "object", "additionalProperties": STR},
+          reserved=INT, sold=INT)
+PRODUCT = obj(["product_id", "kind", "name", "description", "category", "tags", "status", "real_name", "skus"],
+              product_id=STR, kind={"enum": ["ticket", "merch"]}, name=STR, description=STR, category=STR,
+              tags=array(STR), status={"enum": ["listed", "unlisted"]}, list_at=STR, delist_at=STR,
+              purchase_limit=INT, real_name=BOOL, fulfillment=array({"enum": ["pickup", "shipping"]}),
+              skus=array(ref("Sku")))
+LINE = obj(["sku_id", "product_id", "product_name", "name", "kind", "unit_price", "quantity", "subtotal"],
+           sku_id=STR, product_id=STR, product_name=STR, name=STR, kind={"enum": ["ticket", "merch"]},
+           unit_price=FEN, quantity=INT, subtotal=FEN, session=SESSION, valid_from=STR, valid_until=STR)
+PAYMENT_PARAMS = obj(["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"], appId=STR,
+                     timeStamp=STR, nonceStr=STR, package=STR, signType={"const": "RSA"}, paySign=STR)
+ORDER = obj(
+    ["order_id", "status", "total", "currency", "created_at", "expires_at", "items", "contact", "history"],
+    order_id=STR, status={"enum": ORDER_STATUSES}, total=FEN, currency={"const": "CNY"}, created_at=STR,
+    expires_at=STR, items=array(LINE), contact=NAMED_PERSON,
+    history=array(obj(["status", "at", "by"], status={"enum": ORDER_STATUSES}, at=STR,
+                      by={**STR, "description": "to customers: customer, staff, wechatpay, gate, refunds or system"})),
+    visitors=array(obj(["name", "id_type", "id_number", "sku_id"], name=STR, id_type={"enum": ["id_card", "passport"]},
+                       id_number={**STR, "description": "masked: at least half hidden"}, sku_id=STR)),
+    fulfillment={"enum": ["pickup", "shipping"]},
+    address=obj(["recipient", "phone", "region", "detail"], recipient=STR, phone=STR, region=STR, detail=STR),
+    shipment=obj(["carrier", "tracking_no"], carrier=STR, tracking_no=STR), paid_at=STR,
+    pickup=obj(["code", "qr", "status"], code=STR, qr=STR, status=STR),
+    payment={**maybe(ref("PaymentParams")), "description": "wx.requestPayment parameters (placing an order)"})
+REFUND = obj(["refund_id", "order_id", "status", "amount", "reason", "source", "created_at", "tickets"],
+             refund_id=STR, order_id=STR, status={"enum": [s.value for s in RefundStatus]}, amount=FEN, reason=STR,
+             source={"enum": ["customer", "automatic"]}, created_at=STR, tickets=INT, reject_reason=STR,
+             decided_by=STR, last_error=STR, gateway_status=STR, superseded_by=STR, goods=BOOL, goods_returned=BOOL,
+             out_refund_no={**STR, "description": "the number at WeChat (staff only)"})
+TICKET = obj(["ticket_id", "kind", "sku_id", "product_name", "name", "status", "code", "qr", "valid_from",
+              "valid_until"], ticket_id=STR, kind={"enum": ["ticket", "pickup"]}, sku_id=STR, product_name=STR,
+             name=STR, status={"enum": ["VALID", "REDEEMED", "REVOKED", "EXPIRED"]},
+             code={**STR, "description": "manual entry, 12 digits shown 4-4-4"},
+             qr={**STR, "description": "MM1.<kid>.<payload>.<Ed25519 signature>, base64url"},
+             valid_from=STR, valid_until=STR, session=SESSION, visitor={"type": "object"}, redeemed_at=STR)
+REASONS = [r.value for r in Reason]
+
+ANSWERS: dict[str, Schema] = {
+    "Error": obj(["code", "message", "details"], code=STR, message=STR, details={"type": "object"}),
+    "Health": obj(["status"], status={"const": "ok"}),
+    "CustomerToken": obj(["token", "user_id", "expires_in"], token=STR, user_id=STR, expires_in=INT),
+    "StaffToken": obj(["token", "roles", "expires_in"], token=STR, roles=array(STR), expires_in=INT),
+    "Staff": obj(["username", "roles"], username=STR, roles=array(STR)),
+    "Sku": SKU,
+    "Product": PRODUCT,
+    "ProductPage": page("Product"),
+    "ImportResult": obj(["created", "errors"], created=INT, errors=array(obj(["line", "message"], line=INT,
+                                                                              message=STR))),
+    "InventoryItem": obj(["sku_id", "product_id", "name", "available", "reserved", "sold", "low_stock_threshold"],
+                         sku_id=STR, product_id=STR, name=STR, available=INT, reserved=INT, sold=INT,
+                         low_stock_threshold=INT),
+    "InventoryPage": page("InventoryItem"),
+    "Available": obj(["sku_id", "available"], sku_id=STR, available=INT),
+    "StocktakeResult": obj(["stocktake_id", "note", "lines"], stocktake_id=STR, note=STR, lines=array(obj(
+        ["sku_id", "expected", "counted", "difference"], sku_id=STR, expected=INT, counted=INT, difference=INT))),
+    "Movement": obj(["delta", "reason", "actor", "order_id", "at"], delta=INT, reason=STR, actor=maybe(STR),
+                    order_id=maybe(STR), at=STR),
+    "MovementPage": page("Movement"),
+    "Order": ORDER,
+    "OrderPage": page("Order"),
+    "PaymentParams": PAYMENT_PARAMS,
+    "AuditEntry": obj(["actor", "action", "target", "source_ip", "details", "at"], actor=STR, action=STR,
+                      target=maybe(STR), source_ip=maybe(STR), details={"type": "object"}, at=STR),
+    "AuditPage": page("AuditEntry"),
+    "RefundAccepted": obj(["refund_id", "status", "amount"], refund_id=STR,
+                          status={"enum": ["REQUESTED", "APPROVED"]}, amount=FEN),
+    "Refund": REFUND,
+    "RefundPage": page("Refund"),
+    "Alert": obj(["alert_id", "kind", "severity", "message", "details", "created_at"], alert_id=STR, kind=STR,
+                 severity={"enum": ["info", "warning", "critical"]}, message=STR, details={"type": "object"},
+                 created_at=STR),
+    "AlertPage": page("Alert"),
+    "Ticket": TICKET,
+    "TicketList": obj(["items"], items=array(ref("Ticket"))),
+    "Redemption": obj(["result"], result={"enum": ["ok", "rejected"]}, kind={"enum": ["ticket", "pickup"]},
+                      reason={"enum": REASONS}, code=STR, message=STR, details={"type": "object"}, redeemed_at=STR,
+                      first_redeemed_at=maybe(STR), first_gate=maybe(STR), ticket_id=STR, gate=STR),
+    "ScanBatchResult": obj(["results"], results=array(obj(["nonce", "result"], nonce=maybe(STR),
+                                                          result={"enum": ["ok", "rejected"]},
+                                                          reason={"enum": REASONS}))),
+    "OfflinePack": obj(["keys", "revoked", "generated_at"], keys=array(obj(
+        ["kid", "alg", "public_key"], kid=STR, alg={"const": "Ed25519"},
+        public_key={**STR, "description": "raw 32-byte key, base64url"})),
+        revoked={**array(STR), "description": "ticket ids"}, generated_at=STR),
+    "SandboxNotifyResult": obj(["notify_status"], notify_status={
+        "type": ["integer", "null"], "description": "what the notify endpoint answered; null when the notice was lost"}),
+    "ScheduleRun": obj(["expired", "listing_changes", "refunds_resent", "refunds_queried", "received"],
+                       expired=INT, listing_changes=INT, refunds_resent=INT, refunds_queried=INT, received=INT),
+    "SandboxRefunds": obj(["items"], items=array(obj(
+        ["out_refund_no", "out_trade_no", "amount", "status"], out_refund_no=STR, out_trade_no=STR, amount=FEN,
+        status={"enum": ["SUCCESS", "PROCESSING", "ABNORMAL", "CLOSED"]}))),
+}

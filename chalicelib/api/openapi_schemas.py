@@ -1,0 +1,182 @@
+"""The JSON Schemas of /openapi.json: every body as the validators read it (types, required
+fields, lengths as sent, ranges, patterns, enums, nullable optional fields) and every answer as
+the views write it. The limits come from the domain's own constants, so the document and the
+validators cannot drift; what a schema cannot say (a time after another, a check digit, the
+stored product's kind) is named in `description` and answered 400 or 422."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.commands import (MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_PRICE, MAX_SKUS_PER_REQUEST,
+                               MAX_STOCK, MAX_STOCKTAKE_LINES, ROLES, USERNAME_PATTERN)
+from ..domain.personal_data import ID_NUMBER_PATTERN, PHONE_PATTERN
+from ..domain.refunds import RefundStatus
+from ..domain.timeutil import EARLIEST_YEAR, LATEST_YEAR, MAX_INSTANT_LENGTH, YEAR_PATTERN
+
+Schema = dict[str, Any]
+STR: Schema = {"type": "string"}
+INT: Schema = {"type": "integer"}
+BOOL: Schema = {"type": "boolean"}
+TIME: Schema = {"type": "string", "format": "date-time", "maxLength": MAX_INSTANT_LENGTH, "pattern": YEAR_PATTERN,
+                "description": f"RFC 3339 with an offset, e.g. 2026-12-01T09:00:00+08:00, in the years "
+                               f"{EARLIEST_YEAR} to {LATEST_YEAR}"}
+FEN: Schema = {"type": "integer", "minimum": 0, "description": "money in fen (1 yuan = 100)"}
+ORDER_STATUSES = ["PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "CANCELLED", "EXPIRED", "REFUNDING",
+                  "REFUNDED", "PARTIALLY_REFUNDED"]
+
+
+def text(max_len: int, min_len: int = 1, **extra: Any) -> Schema:
+    """A string as Fields.string reads it: its length as sent, and not all blank unless empty
+    is allowed (surrounding whitespace is dropped when stored)."""
+    schema: Schema = {"type": "string", "minLength": min_len, "maxLength": max_len, **extra}
+    if min_len:
+        schema["pattern"] = r"\S"
+    return schema
+
+
+def integer(minimum: int, maximum: int, **extra: Any) -> Schema:
+    return {"type": "integer", "minimum": minimum, "maximum": maximum, **extra}
+
+
+def nullable(schema: Schema) -> Schema:
+    """An optional field: absent or null both mean "not given"."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(required: list[str], **properties: Any) -> Schema:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def body(required: list[str], **properties: Schema) -> Schema:
+    """A request object: fields not listed in `required` are optional, so null is read as absent."""
+    return obj(required, **{name: (schema if name in required else nullable(schema))
+                            for name, schema in properties.items()})
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def array(items: Schema, max_items: int | None = None, min_items: int = 0) -> Schema:
+    schema: Schema = {"type": "array", "items": items}
+    if min_items:
+        schema["minItems"] = min_items
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    return schema
+
+
+def page(item: str) -> Schema:
+    return obj(["items", "next"], items=array(ref(item)),
+               next={"type": ["string", "null"], "description": "cursor of the next page"})
+
+
+def maybe(schema: Schema) -> Schema:
+    """An answer field that may be null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+SESSION_IN = obj(["start", "end"], start=TIME, end=TIME)
+SESSION = obj(["start", "end"], start=STR, end=STR)
+ATTRIBUTES = {"type": "object", "maxProperties": 10, "propertyNames": {"minLength": 1, "maxLength": 50},
+              "additionalProperties": {"type": "string", "maxLength": 50}}
+_SKU_FIELDS: dict[str, Schema] = {
+    "name": text(100), "price": integer(0, MAX_PRICE, description="fen"), "stock": integer(0, MAX_STOCK),
+    "low_stock_threshold": integer(0, MAX_STOCK)}
+TICKET_SKU = {**body(["name", "price", "session"], **_SKU_FIELDS, session=SESSION_IN, valid_from=TIME,
+                     valid_until=TIME),
+              "description": "a session (场次): end after start, valid_until after valid_from"}
+MERCH_SKU = {**body(["name", "price"], **_SKU_FIELDS, attributes=ATTRIBUTES),
+             "not": {"anyOf": [{"required": [k]} for k in ("session", "valid_from", "valid_until")]},
+             "description": "a spec of goods: no session or validity"}
+_PRODUCT_FIELDS: dict[str, Schema] = {
+    "name": text(100), "description": text(5000, min_len=0), "category": text(50),
+    "tags": array(text(30), max_items=20), "status": {"enum": ["listed", "unlisted"]},
+    "list_at": TIME, "delist_at": TIME, "purchase_limit": integer(1, 999)}
+_FULFILLMENT = array({"enum": ["pickup", "shipping"]}, max_items=2)
+NEW_TICKET_PRODUCT = body(["kind", "name", "skus"], kind={"const": "ticket"}, **_PRODUCT_FIELDS, real_name=BOOL,
+                          fulfillment=array(STR, max_items=0),
+                          skus=array(ref("NewTicketSku"), max_items=MAX_SKUS_PER_REQUEST, min_items=1))
+NEW_MERCH_PRODUCT = body(["kind", "name", "skus"], kind={"const": "merch"}, **_PRODUCT_FIELDS,
+                         real_name={"const": False}, fulfillment=_FULFILLMENT,
+                         skus=array(ref("NewMerchSku"), max_items=MAX_SKUS_PER_REQUEST, min_items=1))
+
+REQUESTS: dict[str, Schema] = {
+    "StaffLogin": obj(["username", "password"], username={"type": "string", "minLength": 1, "maxLength": 64},
+                      password={"type": "string", "minLength": 1, "maxLength": 200}),
+    "NewStaff": obj(["username", "password", "roles"],
+                    username={"type": "string", "pattern": USERNAME_PATTERN.replace("a-z", "A-Za-z")},
+                    password={**text(200, min_len=10), "description": "kept as typed, spaces included"},
+                    roles=array({"enum": list(ROLES)}, max_items=len(ROLES), min_items=1)),
+    "NewTicketSku": TICKET_SKU,
+    "NewMerchSku": MERCH_SKU,
+    "NewSku": {"oneOf": [ref("NewTicketSku"), ref("NewMerchSku")],
+               "description": "a session for a ticket product, a spec for goods (the product decides)"},
+    "NewProduct": {"oneOf": [NEW_TICKET_PRODUCT, NEW_MERCH_PRODUCT],
+                   "description": "delist_at after list_at; skus as the product's kind needs"},
+    "ProductChanges": {
+        "type": "object", "minProperties": 1, "additionalProperties": False,
+        "description": "only the fields given change; null clears list_at, delist_at and purchase_limit. "
+                       "real_name is for tickets, fulfillment for goods",
+        "properties": {"name": text(100), "description": nullable(text(5000, min_len=0)), "category": text(50),
+                       "tags": nullable(array(text(30), max_items=20)), "status": {"enum": ["listed", "unlisted"]},
+                       "list_at": nullable(TIME), "delist_at": nullable(TIME),
+                       "purchase_limit": nullable(integer(1, 999)), "real_name": nullable(BOOL),
+                       "fulfillment": nullable(_FULFILLMENT)}},
+    "Adjustment": obj(["delta", "reason"], delta={**integer(-MAX_STOCK, MAX_STOCK), "not": {"const": 0}},
+                      reason=text(200)),
+    "Stocktake": body(["counts"], counts=array(obj(["sku_id", "counted"], sku_id=text(64),
+                                                   counted=integer(0, MAX_STOCK)),
+                                               max_items=MAX_STOCKTAKE_LINES, min_items=1),
+                      note=text(500, min_len=0)),
+    "PlaceOrder": {**body(
+        ["items", "contact"],
+        items=array(obj(["sku_id", "quantity"], sku_id=text(64), quantity=integer(1, MAX_LINE_QUANTITY)),
+                    max_items=MAX_ORDER_LINES, min_items=1),
+        contact=obj(["name", "phone"], name=text(50), phone={"type": "string", "pattern": PHONE_PATTERN}),
+        visitors=array(body(["name", "id_number"], name=text(50), id_type={"enum": ["id_card", "passport"]},
+                            id_number={"type": "string", "pattern": ID_NUMBER_PATTERN}),
+                       max_items=MAX_ORDER_LINES * MAX_LINE_QUANTITY),
+        fulfillment={"enum": ["pickup", "shipping"]},
+        address=obj(["recipient", "phone", "region", "detail"], recipient=text(50),
+                    phone={"type": "string", "pattern": PHONE_PATTERN}, region=text(100), detail=text(200))),
+        "description": "one line per SKU; one visitor per real-name admission (resident ID check digit "
+                       "checked); fulfillment and address for goods only, an address for shipping"},
+    "Shipment": obj(["carrier", "tracking_no"], carrier=text(50), tracking_no=text(64)),
+    "RefundRequest": body(["reason"], reason=text(200), ticket_ids=array(text(40), max_items=200)),
+    "RefundRejection": obj(["reason"], reason=text(200)),
+    "RefundApproval": body([], goods_returned=BOOL),
+    "Scan": body(["code", "gate", "device_id"], code=text(600, description="QR payload or manual code"),
+                 gate=text(50), device_id=text(100), nonce=text(100), scanned_at=TIME),
+    "ScanBatch": obj(["scans"], scans=array({"description": "a Scan; a malformed one is answered rejected: "
+                                                            "invalid"}, max_items=500, min_items=1)),
+    "WeChatPayNotice": {"type": "object", "description": "WeChat Pay API v3 notification; Wechatpay-Signature, "
+                        "-Timestamp, -Nonce, -Serial headers required; resource AEAD_AES_256_GCM"},
+    "SandboxPayment": body([], amount={**integer(1, 10 ** 9), "description": "override the paid amount"},
+                           transaction_id={**text(32), "description": "WeChat's redelivery of the same payment"},
+                           notification_id=text(64),
+                           notify={**BOOL, "description": "false: WeChat records the payment, its notice is lost"}),
+    "SandboxRefundOutcomes": obj(["outcomes"], outcomes=array(
+        {"enum": ["SUCCESS", "SUCCESS_NO_NOTICE", "PENDING", "ABNORMAL", "CLOSED", "ERROR"]}, max_items=100)),
+    "SandboxRefundNotice": obj(["status"], status={"enum": ["SUCCESS", "ABNORMAL", "CLOSED"]}),
+}
+
+
+def wechat_login(local: bool) -> Schema:
+    """Locally any `dev:<openid>` logs in; deployed, the code wx.login gave the mini-program."""
+    code = {"type": "string", "pattern": r"^dev:[A-Za-z0-9_-]{1,64}$"} if local else \
+        {"type": "string", "minLength": 1, "maxLength": 200, "description": "the code from wx.login"}
+    return obj(["code"], code=code)
+
+
+QUERY: dict[str, Schema] = {
+    "limit": integer(1, 200, description="default 50"),
+    "cursor": {"type": "string", "maxLength": 2000, "description": "the `next` of the page before"},
+    "q": {"type": "string", "maxLength": 2000, "description": "order id, contact phone or product name"},
+    "kind": {"enum": ["ticket", "merch"]},
+    "category": {"type": "string", "maxLength": 2000}, "tag": {"type": "string", "maxLength": 2000},
+    "below_threshold": {"enum": ["true", "false"]},
+    "date": {"type": "string", "format": "date", "description": "UTC date, YYYY-MM-DD (default today)"},
+    "order_status": {"enum": ORDER_STATUSES},
+    "refund_status": {"enum": [s.value for s in RefundStatus], "description": "default REQUESTED"},
+}

@@ -1,0 +1,91 @@
+"""/openapi.json is exact: schemathesis, every check, against a `make run` of its own (it changes
+sandbox outcomes, creates staff and tries logins, which the other end-to-end tests must not see),
+as an admin and as a customer, finds no failure. Real identifiers are offered to it through
+dictionaries, so that it reaches past 404 into the use cases as well."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+import pytest
+import requests
+
+from .conftest import ADMIN_PASSWORD, FUZZ_SUMMARY, ROOT, Http, order, running_stack, staff_login, ticket_product
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))   # per operation and phase; a deeper run: FUZZ_EXAMPLES=200
+SEED = int(os.environ.get("FUZZ_SEED", "20261122"))
+
+pytestmark = pytest.mark.skipif(bool(os.environ.get("LOCAL_FAULT_RATE")),
+                                reason="a contract check: it runs once, on a stack without injected faults")
+
+
+def _customer(url: str) -> Http:
+    r = requests.post(url + "/auth/wechat/login", json={"code": "dev:fuzz-customer"}, timeout=30)
+    return Http(url, r.json()["token"])
+
+
+def _known_identifiers(url: str, admin: Http, customer: Http) -> dict[str, list[str]]:
+    """A paid ticket order with a refund requested, a paid order for goods to ship, a merchandise
+    SKU and the seeded catalogue: each identifier the paths take, real."""
+    product_id, skus = ticket_product(admin, [50, 50])
+    placed = customer.post("/orders", order((skus[0], 2)), headers={"Idempotency-Key": "fuzz-ticket-order-1"})
+    assert placed.status_code == 201, placed.text
+    ticket_order = placed.json()["order_id"]
+    assert requests.post(f"{url}/dev/payments/{ticket_order}/succeed", json={}, timeout=60).status_code == 200
+    tickets = [t["ticket_id"] for t in customer.get(f"/orders/{ticket_order}/tickets").json()["items"]]
+    ticket_refund = customer.post(f"/orders/{ticket_order}/refunds", {"reason": "fuzz", "ticket_ids": tickets[:1]})
+    assert ticket_refund.status_code == 202, ticket_refund.text
+    catalog = requests.get(url + "/catalog/products?limit=50", timeout=30).json()["items"]
+    merch = next(p for p in catalog if p["kind"] == "merch")
+    merch_sku = merch["skus"][0]["sku_id"]
+    goods = customer.post("/orders", {**order((merch_sku, 1)), "fulfillment": "pickup"},
+                          headers={"Idempotency-Key": "fuzz-goods-order-1"})
+    assert goods.status_code == 201, goods.text
+    goods_order = goods.json()["order_id"]
+    assert requests.post(f"{url}/dev/payments/{goods_order}/succeed", json={}, timeout=60).status_code == 200
+    goods_refund = customer.post(f"/orders/{goods_order}/refunds", {"reason": "fuzz"})
+    assert goods_refund.status_code == 202, goods_refund.text
+    refunds = [ticket_refund.json()["refund_id"], goods_refund.json()["refund_id"]]
+    return {"product_id": [product_id, merch["product_id"]], "sku_id": [*skus, merch_sku],
+            "order_id": [ticket_order, goods_order], "ticket_id": tickets, "refund_id": refunds,
+            "out_refund_no": refunds[:1]}
+
+
+def _config(known: dict[str, list[str]]) -> Path:
+    """The project's schemathesis.toml, with the identifiers bound to path parameters."""
+    text = (ROOT / "schemathesis.toml").read_text()
+    text += "\n[parameters]\n" + "".join(
+        f'"path.{name}" = {{ dictionary = "{name}", probability = 0.7 }}\n' for name in known)
+    for name, values in known.items():
+        text += f"\n[dictionaries.{name}]\nvalues = [{', '.join(repr(str(v)) for v in values)}]\n"
+    path = Path(tempfile.mkdtemp(prefix="micromall-fuzz-")) / "schemathesis.toml"
+    path.write_text(text.replace("'", '"'))
+    return path
+
+
+def _schemathesis(config: Path, url: str, token: str, who: str) -> subprocess.CompletedProcess[str]:
+    st = Path(sys.executable).parent / "st"
+    return subprocess.run(
+        [str(st), "--config-file", str(config), "run", f"{url}/openapi.json", "-H", f"Authorization: Bearer {token}",
+         "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--workers", "2", "--no-color",
+         "--warnings", "off", "--report", "junit",
+         "--report-junit-path", str(Path(tempfile.gettempdir()) / f"micromall-fuzz-{who}.xml")],
+        cwd=config.parent, capture_output=True, text=True, timeout=1200)
+
+
+def test_schemathesis_finds_nothing_as_admin_or_customer() -> None:
+    with running_stack("micromall-fuzz-stack.log", LOCAL_SCHEDULE_SECONDS="3600") as running:
+        url = running["url"]
+        admin = staff_login(url, "admin", ADMIN_PASSWORD)
+        customer = _customer(url)
+        config = _config(_known_identifiers(url, admin, customer))
+        failures: list[str] = []
+        for who, client in (("admin", admin), ("customer", customer)):
+            done = _schemathesis(config, url, str(client.token), who)
+            summary = [line for line in done.stdout.splitlines() if "generated" in line or "Seed:" in line]
+            FUZZ_SUMMARY.append(f"schemathesis as {who}: " + "; ".join(s.strip() for s in summary))
+            if done.returncode != 0:
+                failures.append(f"--- as {who} (exit {done.returncode}) ---\n{done.stdout[-12000:]}\n{done.stderr[-3000:]}")
+        assert not failures, "\n".join(failures)
