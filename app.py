@@ -4,14 +4,15 @@ from chalice import Chalice, Rate
 
 from chalicelib import config, observability
 from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, errors, events, guard,
-                            inventory_routes, order_routes, payment_routes, system_routes, ticket_routes)
+                            inventory_routes, order_routes, payment_routes, report_routes, system_routes,
+                            ticket_routes)
 
 app = Chalice(app_name="micromall")
 app.experimental_feature_flags.update(["BLUEPRINTS"])
 
 app.register_blueprint(guard.guard)
 for blueprint in (system_routes.bp, auth_routes.bp, catalog_routes.bp, inventory_routes.bp, order_routes.bp,
-                  payment_routes.bp, ticket_routes.bp, back_office_routes.bp):
+                  payment_routes.bp, ticket_routes.bp, back_office_routes.bp, report_routes.bp):
     app.register_blueprint(blueprint)
 if config.settings().is_local:
     from chalicelib.api import dev_routes
@@ -45,6 +46,28 @@ def refunds_worker(event):  # type: ignore[no-untyped-def]
 @app.on_sqs_message(queue=config.settings().alerts_queue, batch_size=10)
 def alerts_worker(event):  # type: ignore[no-untyped-def]
     return events.alerts_batch(event.to_dict(), event.context)
+
+
+# The back office's figures follow the orders, refunds, tickets and SKUs as they change. The ARN
+# is the table's name here; `make synth` puts the stream's real ARN in the template.
+@app.on_dynamodb_record(stream_arn=config.stream_source("orders"), batch_size=100)
+def orders_stream(event):  # type: ignore[no-untyped-def]
+    return events.stream_batch(event.to_dict())
+
+
+@app.on_dynamodb_record(stream_arn=config.stream_source("refunds"), batch_size=100)
+def refunds_stream(event):  # type: ignore[no-untyped-def]
+    return events.stream_batch(event.to_dict())
+
+
+@app.on_dynamodb_record(stream_arn=config.stream_source("tickets"), batch_size=100)
+def tickets_stream(event):  # type: ignore[no-untyped-def]
+    return events.stream_batch(event.to_dict())
+
+
+@app.on_dynamodb_record(stream_arn=config.stream_source("skus"), batch_size=100)
+def skus_stream(event):  # type: ignore[no-untyped-def]
+    return events.stream_batch(event.to_dict())
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

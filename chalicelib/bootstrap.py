@@ -6,9 +6,11 @@ import functools
 from datetime import datetime, timedelta, timezone
 
 from . import config
+from .adapters.aggregate_store import AggregateStore
 from .adapters.alert_log import AlertLog
 from .adapters.audit_log import AuditLog
 from .adapters.catalog_repository import CatalogRepository
+from .adapters.change_stream import SaleLookup
 from .adapters.dynamo import UnitOfWork
 from .adapters.messaging import SnsNotifier, SqsMessages
 from .adapters.metrics import EmfMetrics
@@ -16,6 +18,7 @@ from .adapters.order_placement import IdempotencyStore, PlacementReads, Purchase
 from .adapters.order_repository import OrderRepository
 from .adapters.payment_ledger import PaymentLedger
 from .adapters.people_repository import LoginThrottle, PeopleRepository
+from .adapters.reconciliation_store import ReconciliationStore
 from .adapters.refund_repository import RefundRepository
 from .adapters.security import FieldCipher, PasswordHasher, TokenService
 from .adapters.stock_ledger import StockLedger
@@ -62,7 +65,8 @@ def build_context() -> Context:
         catalog=CatalogRepository(), stock=StockLedger(), orders=OrderRepository(cipher), counters=PurchaseCounters(),
         idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
         throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_records=PaymentLedger(),
-        refunds=RefundRepository(), alerts=AlertLog(), unit_of_work=UnitOfWork,
+        refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
+        sales=SaleLookup(), reconciliations=ReconciliationStore(), unit_of_work=UnitOfWork,
         clock=utc_now, metrics=EmfMetrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),
         cipher=cipher, payments_factory=_payment_gateway, qr_factory=lambda: QrSigner(config.qr_signing_keys()),
@@ -70,7 +74,7 @@ def build_context() -> Context:
         payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
         refund_max_attempts=s.refund_max_attempts,
         refund_query_after=timedelta(seconds=s.refund_query_after_seconds),
-        auto_receipt_after=timedelta(days=s.auto_receipt_days))
+        auto_receipt_after=timedelta(days=s.auto_receipt_days), reconcile_after_hour=s.reconcile_after_hour)
 
 
 def context() -> Context:

@@ -34,6 +34,8 @@ class Settings:
     retry_base_seconds: int
     refund_query_after_seconds: int
     auto_receipt_days: int
+    aggregate_shards: int
+    reconcile_after_hour: int
 
     @property
     def is_local(self) -> bool:
@@ -63,11 +65,21 @@ def settings() -> Settings:
         # then at doubling intervals.
         refund_query_after_seconds=int(_env("REFUND_QUERY_AFTER_SECONDS", "60") or 60),
         auto_receipt_days=int(_env("AUTO_RECEIPT_DAYS", "10") or 10),
+        # Each back-office counter lives in this many items, so concurrent writers rarely meet.
+        aggregate_shards=max(1, int(_env("AGGREGATE_SHARDS", "4") or 4)),
+        # WeChat Pay's bill of a day is ready after 10:00 (Beijing time) the next day.
+        reconcile_after_hour=int(_env("RECONCILE_AFTER_HOUR", "10") or 10),
     )
 
 
 def table_name(base: str) -> str:
     return f"{settings().table_prefix}{base}"
+
+
+def stream_source(base: str) -> str:
+    """Stands for a table's stream where Chalice wants an ARN at import time; the deployed
+    template gets the real one (infra/synth.py)."""
+    return f"arn:aws:dynamodb:{settings().region}:000000000000:table/{table_name(base)}/stream/latest"
 
 
 def _secret(value_var: str, arn_var: str) -> bytes:

@@ -42,6 +42,11 @@ def logical(name: str) -> str:
     return "".join(part.capitalize() for part in name.replace("_", "-").split("-"))
 
 
+def table_logical(table_name: str) -> str:
+    """The logical id of a table, from its stage-prefixed name (micromall-prod-orders -> OrdersTable)."""
+    return logical(table_name.split("-", 2)[-1]) + "Table"
+
+
 # ------------------------------------------------------------------ tables from the models
 
 def table_resources(models: tuple[Any, ...]) -> dict[str, Any]:
@@ -64,7 +69,9 @@ def table_resources(models: tuple[Any, ...]) -> dict[str, Any]:
         ttl = model._ttl_attribute()
         if ttl is not None:
             properties["TimeToLiveSpecification"] = {"AttributeName": ttl.attr_name, "Enabled": True}
-        resources[logical(model.Meta.table_name.split("-", 2)[-1]) + "Table"] = {
+        if getattr(model.Meta, "stream_view_type", None):
+            properties["StreamSpecification"] = {"StreamViewType": model.Meta.stream_view_type}
+        resources[table_logical(model.Meta.table_name)] = {
             "Type": "AWS::DynamoDB::Table", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
             "Properties": properties}
     return resources
@@ -85,6 +92,10 @@ def messaging_resources(env: dict[str, str]) -> dict[str, Any]:
         "AlertEmailSubscription": {"Type": "AWS::SNS::Subscription", "Condition": "HasAlertEmail", "Properties": {
             "TopicArn": {"Ref": "AlertsTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlertEmail"}}},
     }
+    # Stream batches the figures could not count after every retry (Lambda's on-failure destination).
+    resources["FiguresDeadLetterQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {
+        "QueueName": f"{APP}-{env['STAGE']}-figures-dlq", "MessageRetentionPeriod": 1209600,
+        "SqsManagedSseEnabled": True}}
     for queue, name in (("Refunds", env["REFUNDS_QUEUE_NAME"]), ("Alerts", env["ALERTS_QUEUE_NAME"])):
         resources[f"{queue}DeadLetterQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {
             "QueueName": f"{name}-dlq", "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}}
@@ -121,9 +132,24 @@ def secret_resources(stage: str) -> dict[str, Any]:
     return resources
 
 
+# ------------------------------------------------------------------ streams into the figures
+
+def stream_events(properties: dict[str, Any]) -> None:
+    """The table's real stream (the app names it by its table), read from the oldest record kept;
+    a failed batch reports the first record not counted and is retried from there, a batch that
+    still fails after a day of retries goes to the figures' dead-letter queue."""
+    placeholder = properties["Stream"]
+    table = placeholder.split(":table/", 1)[1].split("/stream/", 1)[0]
+    properties.update({
+        "Stream": {"Fn::GetAtt": [table_logical(table), "StreamArn"]}, "StartingPosition": "TRIM_HORIZON",
+        "FunctionResponseTypes": ["ReportBatchItemFailures"], "MaximumRetryAttempts": 1000,
+        "MaximumRecordAgeInSeconds": 86400, "BisectBatchOnFunctionError": False,
+        "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": arn("FiguresDeadLetterQueue")}}})
+
+
 # ------------------------------------------------------------------ IAM
 
-def least_privilege_policy(tables: list[str]) -> dict[str, Any]:
+def least_privilege_policy(tables: list[str], streamed: list[str]) -> dict[str, Any]:
     table_arns = [arn(t) for t in tables]
     index_arns = [{"Fn::Sub": ["${Table}/index/*", {"Table": arn(t)}]} for t in tables]
     return {"PolicyName": "MicromallLeastPrivilege", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
@@ -136,6 +162,12 @@ def least_privilege_policy(tables: list[str]) -> dict[str, Any]:
                     "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem",
                     "dynamodb:DescribeTable"],
          "Resource": table_arns + index_arns},
+        {"Sid": "Streams", "Effect": "Allow",
+         "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                    "dynamodb:ListStreams"],
+         "Resource": [{"Fn::GetAtt": [t, "StreamArn"]} for t in streamed]},
+        {"Sid": "FiguresDeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+         "Resource": [arn("FiguresDeadLetterQueue")]},
         {"Sid": "Queues", "Effect": "Allow",
          "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                     "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
@@ -159,9 +191,16 @@ def alarm(description: str, metric: dict[str, Any], threshold: float, comparison
         **({"Period": period, "Statistic": "Sum"} if "Metrics" not in metric else {}), **metric}}
 
 
-def alarm_resources(functions: list[str], api_name: str) -> dict[str, Any]:
+def alarm_resources(functions: list[str], api_name: str, stream_readers: list[str]) -> dict[str, Any]:
     resources: dict[str, Any] = {}
-    for queue in ("Refunds", "Alerts"):
+    for function in stream_readers:
+        # The figures lag behind the orders: a batch keeps failing, or the readers are too slow.
+        lag = alarm(f"{function}: the back office's figures are more than 5 minutes behind", {
+            "Namespace": "AWS/Lambda", "MetricName": "IteratorAge",
+            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function}}]}, 300000, period=60)
+        lag["Properties"]["Statistic"] = "Maximum"
+        resources[f"{function}LagAlarm"] = lag
+    for queue in ("Refunds", "Alerts", "Figures"):
         resources[f"{queue}DeadLetterAlarm"] = alarm(
             f"A message is in the {queue.lower()} dead-letter queue",
             {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
@@ -297,7 +336,10 @@ def build(stage: str, out: Path) -> dict[str, Any]:
                 event["Properties"]["Queue"] = arn(queue)
                 # Chalice does not set it: without it one failed message retries the whole batch.
                 event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
-    resources["DefaultRole"]["Properties"]["Policies"] = [least_privilege_policy(sorted(tables))]
+            if event["Type"] == "DynamoDB":
+                stream_events(event["Properties"])
+    streamed = sorted(k for k, v in tables.items() if "StreamSpecification" in v["Properties"])
+    resources["DefaultRole"]["Properties"]["Policies"] = [least_privilege_policy(sorted(tables), streamed)]
 
     api = resources["RestAPI"]["Properties"]
     api_name = f"{APP}-{stage}"
@@ -312,7 +354,9 @@ def build(stage: str, out: Path) -> dict[str, Any]:
                    {"code": code, "message": message, "details": {}})}}
         for kind, (status, code, message) in GATEWAY_RESPONSES.items()}
 
-    resources.update(alarm_resources(functions, api_name))
+    stream_readers = [name for name in functions if any(
+        e["Type"] == "DynamoDB" for e in resources[name]["Properties"].get("Events", {}).values())]
+    resources.update(alarm_resources(functions, api_name, stream_readers))
     resources["Dashboard"] = dashboard(stage)
     template.setdefault("Outputs", {}).update({
         "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},

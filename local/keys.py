@@ -46,6 +46,12 @@ def qr_key_ring(kids: tuple[str, ...] = ("local-1",)) -> str:
     return json.dumps(ring)
 
 
+def local_secrets(environ: dict[str, str]) -> dict[str, str]:
+    """The keys of a local process: those already in its environment (the end-to-end tests give
+    a stack and its negative-control twins the same ones), the rest generated now."""
+    return {name: environ.get(name) or value for name, value in generated_secrets().items()}
+
+
 def generated_secrets() -> dict[str, str]:
     wechatpay, platform_key = wechatpay_settings()
     return {"JWT_SECRET": _b64(secrets.token_bytes(32)), "DATA_KEY": _b64(secrets.token_bytes(32)),

@@ -154,6 +154,33 @@ class FaultInjector:
         return [body]
 
 
+def keep_streams_through_rollbacks() -> None:
+    """moto rolls a cancelled TransactWriteItems back by putting deep copies of the tables in place,
+    stream shard included, while open shard iterators keep the old shard: every record written
+    afterwards went to a shard nobody read. DynamoDB's stream is one per table whatever a
+    transaction does, so the shard object is kept and only its records are rolled back."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "keeps_streams", False):
+        return
+
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        shards = {name: table.stream_shard for name, table in self.tables.items() if table.stream_shard}
+        try:
+            original(self, transact_items)
+        finally:
+            for name, shard in shards.items():
+                table = self.tables.get(name)
+                if table is not None and table.stream_shard is not shard and table.stream_shard is not None:
+                    shard.items = table.stream_shard.items
+                    shard.table = table
+                    table.stream_shard = shard
+
+    transact_write_items.keeps_streams = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -165,6 +192,7 @@ def main() -> None:
     if rate:
         print(f"local AWS: {min(rate, MAX_RATE):.0%} of DynamoDB and SQS requests fail as AWS fails "
               f"(LOCAL_FAULT_SEED={seed} replays them)", flush=True)
+    keep_streams_through_rollbacks()
     app = FaultInjector(DomainDispatcherApplication(create_backend_app), rate, seed)
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 

@@ -1,6 +1,7 @@
-"""The local event pump: long-polls the local SQS queues and ticks the schedule, calling the
-same handler functions that Lambda calls, and delivers the payment sandbox's notices over HTTP
-as WeChat Pay calls a merchant's notify URL. A failing handler is logged; the pump goes on."""
+"""The local event pump: long-polls the local SQS queues, reads the tables' streams and ticks
+the schedule, calling the same handler functions that Lambda calls, and delivers the payment
+sandbox's notices over HTTP as WeChat Pay calls a merchant's notify URL. A failing handler is
+logged; the pump goes on."""
 from __future__ import annotations
 
 import logging
@@ -9,15 +10,16 @@ import time
 from typing import Any, Callable
 
 from local.aws_resources import deliver_once
+from local.streams import StreamReader
 
 log = logging.getLogger("micromall.pump")
 
 
 class EventPump:
     def __init__(self, queues: dict[str, Callable[..., Any]], scheduled: Callable[..., Any], every_seconds: float,
-                 region: str, notices: Callable[[], int] | None = None) -> None:
+                 region: str, notices: Callable[[], int] | None = None, streams: StreamReader | None = None) -> None:
         self._queues, self._scheduled, self._every, self._region = queues, scheduled, every_seconds, region
-        self._notices = notices
+        self._notices, self._streams = notices, streams
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -26,6 +28,8 @@ class EventPump:
         threading.Thread(target=self._tick, name="pump-schedule", daemon=True).start()
         if self._notices is not None:
             threading.Thread(target=self._deliver, name="pump-notices", daemon=True).start()
+        if self._streams is not None:
+            threading.Thread(target=self._read_streams, name="pump-streams", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -56,4 +60,14 @@ class EventPump:
                     self._stop.wait(0.2)
             except Exception:
                 log.exception("delivering payment notices failed; trying again")
+                self._stop.wait(1)
+
+    def _read_streams(self) -> None:
+        assert self._streams is not None
+        while not self._stop.is_set():
+            try:
+                if not self._streams.deliver_once():
+                    self._stop.wait(0.2)
+            except Exception:
+                log.exception("reading the tables' streams failed; trying again")
                 self._stop.wait(1)

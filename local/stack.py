@@ -42,7 +42,7 @@ def local_environment(moto_port: int) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
         "DYNAMODB_ENDPOINT": endpoint, "AWS_ENDPOINT_URL": endpoint,
     })
-    env.update(keys.generated_secrets())
+    env.update(keys.local_secrets(dict(os.environ)))
     return env
 
 
@@ -85,6 +85,7 @@ def serve(api_port: int, password: str) -> None:
     import app as app_module
     from local import gateway, seed
     from local.pump import EventPump
+    from local.streams import StreamReader, stream_handlers
 
     from chalicelib.adapters.payment_sandbox import SandboxGateway, SandboxRecord
     create_tables()
@@ -107,7 +108,8 @@ def serve(api_port: int, password: str) -> None:
     EventPump({os.environ["REFUNDS_QUEUE_NAME"]: app_module.refunds_worker,
                os.environ["ALERTS_QUEUE_NAME"]: app_module.alerts_worker},
               app_module.every_minute, float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "60")),
-              os.environ["AWS_REGION"], notices=lambda: gateway.deliver_notices(post_notice, retry_scale)).start()
+              os.environ["AWS_REGION"], notices=lambda: gateway.deliver_notices(post_notice, retry_scale),
+              streams=StreamReader(stream_handlers(app_module), os.environ["AWS_REGION"])).start()
     print(f"micromall is running: http://127.0.0.1:{api_port}  (AWS on {os.environ['AWS_ENDPOINT_URL']})")
     print(f"seeded {products} demo products; staff login: admin / {password}", flush=True)
     server.serve_forever()

@@ -11,7 +11,7 @@ from pynamodb.models import Model
 from ..domain import timeutil
 from ..domain.back_office import AuditEntry
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, page_of, stamp, stored_time, table_meta
+from .dynamo import UnitOfWork, decode_cursor, encode_cursor, invalid_cursor, stamp, stored_time, table_meta
 
 
 class AuditRecord(Model):
@@ -46,7 +46,34 @@ class AuditLog:
         else:
             uow.put(record, tag="audit")
 
-    def page(self, day: str, limit: int, cursor: str | None) -> Page:
-        return page_of(lambda start: AuditRecord.query(day, scan_index_forward=False, limit=limit,
-                                                       last_evaluated_key=start),
-                       cursor, {"day", "entry_id"}, _entry_from, pinned={"day": day})
+    def search(self, days: list[str], start: datetime | None, end: datetime | None, actor: str | None,
+               action: str | None, limit: int, cursor: str | None) -> Page:
+        """Entries of the given UTC days (newest first), between two instants, by one actor or of
+        one action. A page may end at a day's end; its cursor then starts the next day."""
+        position = decode_cursor(cursor, {"day", "entry_id"})
+        lo, hi = stored_time(start) if start else "0", (stored_time(end) + "#~") if end else "~"
+        if position is not None:
+            if any("S" not in value for value in position.values()) or position["day"]["S"] not in days:
+                raise invalid_cursor()
+            resumed = position["entry_id"]["S"]
+            if resumed and not lo <= resumed <= hi:     # another search's cursor: DynamoDB would refuse it
+                raise invalid_cursor()
+        wanted = None
+        if actor:
+            wanted = AuditRecord.actor == actor
+        if action:
+            wanted = (AuditRecord.action == action) if wanted is None else wanted & (AuditRecord.action == action)
+        first = days.index(position["day"]["S"]) if position else 0
+        found: list[AuditEntry] = []
+        for i, day in enumerate(days[first:], start=first):
+            resume = position if position and i == first and position["entry_id"]["S"] else None
+            result = AuditRecord.query(day, AuditRecord.entry_id.between(lo, hi), filter_condition=wanted,
+                                       scan_index_forward=False, limit=limit - len(found), last_evaluated_key=resume)
+            found.extend(_entry_from(r) for r in result)
+            if result.last_evaluated_key:
+                return Page(found, encode_cursor(result.last_evaluated_key))
+            if len(found) >= limit:
+                following = days[i + 1] if i + 1 < len(days) else None
+                return Page(found, encode_cursor({"day": {"S": following}, "entry_id": {"S": ""}})
+                            if following else None)
+        return Page(found, None)

@@ -8,6 +8,7 @@ import binascii
 import json
 import secrets
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence, TypeVar
@@ -30,9 +31,10 @@ _connection: Connection | None = None
 M = TypeVar("M", bound=Model)
 
 
-def table_meta(base: str) -> type:
+def table_meta(base: str, streamed: bool = False) -> type:
     """The Meta of a table: its stage-prefixed name, region and endpoint, on-demand capacity,
-    and the app's one retry policy (PynamoDB runs botocore's standard mode with it)."""
+    and the app's one retry policy (PynamoDB runs botocore's standard mode with it). A streamed
+    table sends each change, as it was and as it is, to the back office's counters."""
     class Meta:
         table_name = config.table_name(base)
         region = config.settings().region
@@ -41,6 +43,8 @@ def table_meta(base: str) -> type:
         max_retry_attempts = ATTEMPTS - 1
         connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
         read_timeout_seconds = READ_TIMEOUT_SECONDS
+    if streamed:
+        Meta.stream_view_type = "NEW_AND_OLD_IMAGES"  # type: ignore[attr-defined]
     return Meta
 
 
@@ -67,6 +71,17 @@ def read_time(value: str | None) -> datetime | None:
 def plain(value: Any) -> dict[str, Any]:
     """A list-of-maps element as a dict, whichever form pynamodb deserialized it into."""
     return value.as_dict() if hasattr(value, "as_dict") else dict(value)
+
+
+def spread(value: str, by: str, shards: int) -> str:
+    """An index key that many items share, split over `shards` partitions by another of their
+    values: no partition takes every write (DynamoDB caps one at 1,000 write units a second)."""
+    return f"{value}#{zlib.crc32(by.encode()) % shards}"
+
+
+def spread_keys(value: str, shards: int) -> list[str]:
+    """Every partition of a spread key, for a read that fans out and merges."""
+    return [f"{value}#{n}" for n in range(shards)]
 
 
 def stamp(at: datetime) -> str:
@@ -158,6 +173,19 @@ def batch_get(keys: dict[type[Model], list[str]]) -> dict[type[Model], dict[str,
     return found
 
 
+def batch_get_raw(table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items as DynamoDB sends them, a hundred keys per BatchGetItem: for items whose attribute
+    names are data (the back office's counters), which a model cannot declare."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        requests: dict[str, Any] = {table: {"Keys": keys[start:start + 100]}}
+        while requests:
+            answer = connection().dispatch(BATCH_GET_ITEM, {"RequestItems": requests})
+            found.extend(answer.get("Responses", {}).get(table, []))
+            requests = answer.get("UnprocessedKeys") or {}
+    return found
+
+
 def batch_get_many(model: type[M], hash_keys: Iterable[str]) -> dict[str, M]:
     """Any number of items of one table, a hundred per BatchGetItem."""
     ids = list(hash_keys)
@@ -192,6 +220,11 @@ class UnitOfWork:
     def check(self, model: type[Model], hash_key: str, condition: Condition, tag: str = "") -> None:
         """A condition on an item the transaction does not write (DynamoDB's ConditionCheck)."""
         self._add("ConditionCheck", model.get_operation_kwargs_from_class(hash_key, condition=condition), tag)
+
+    def raw(self, kind: str, request: dict[str, Any], tag: str = "") -> None:
+        """A write in DynamoDB's own form (Put, Update, ConditionCheck), for items a model cannot
+        declare."""
+        self._add(kind, request, tag)
 
     def _add(self, kind: str, kwargs: dict[str, Any], tag: str) -> None:
         # pynamodb names the failure option differently from the transaction API.

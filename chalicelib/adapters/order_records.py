@@ -68,7 +68,7 @@ class ReceiptDueIndex(GlobalSecondaryIndex["OrderRecord"]):
 
 
 class OrderRecord(Model):
-    Meta = table_meta("orders")
+    Meta = table_meta("orders", streamed=True)
     order_id = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute()
     status = UnicodeAttribute()
@@ -118,7 +118,7 @@ def line_to_map(line: OrderLine, limit_counted: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "sku_id": line.sku_id, "product_id": line.product_id, "product_name": line.product_name,
         "sku_name": line.sku_name, "kind": line.kind.value, "unit_price": line.unit_price,
-        "quantity": line.quantity, "limit_counted": limit_counted}
+        "quantity": line.quantity, "limit_counted": limit_counted, "category": line.category}
     if line.session:
         data["session_start"], data["session_end"] = stored_time(line.session.start), stored_time(line.session.end)
     if line.valid_from and line.valid_until:
@@ -134,7 +134,7 @@ def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
             sku_id=m["sku_id"], product_id=m["product_id"], product_name=m["product_name"],
             sku_name=m["sku_name"], kind=Kind(m["kind"]), unit_price=int(m["unit_price"]),
             quantity=int(m["quantity"]), session=session, valid_from=read_time(m.get("valid_from")),
-            valid_until=read_time(m.get("valid_until"))))
+            valid_until=read_time(m.get("valid_until")), category=m.get("category") or ""))
     visitors = [Visitor(cipher.decrypt(v["name"]), v["id_type"], cipher.decrypt(v["id_number"]), v["sku_id"])
                 for v in map(plain, record.visitors or [])]
     history = [HistoryEntry(OrderStatus(h["status"]), timeutil.from_storage(h["at"]), h["by"])

@@ -1,12 +1,27 @@
-"""Payment records in DynamoDB: one per WeChat Pay transaction, so its effect happens once."""
+"""Payment records in DynamoDB: one per WeChat Pay transaction, so its effect happens once, and
+found again by the day of WeChat's bill they belong to, for reconciliation."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from .dynamo import UnitOfWork, stored_time, table_meta
+from ..domain.payments import bill_day
+from ..domain.reconciliation import OurPayment
+from .dynamo import UnitOfWork, spread, spread_keys, stored_time, table_meta
+
+BILL_DAY_SHARDS = 4
+
+
+class BillDayIndex(GlobalSecondaryIndex["PaymentRecord"]):
+    """The payments of a day of WeChat's bill, spread over a few partitions."""
+    class Meta:
+        index_name = "bill_day"
+        projection = IncludeProjection(["order_id", "amount"])
+    bill_day = UnicodeAttribute(hash_key=True)
+    transaction_id = UnicodeAttribute(range_key=True)
 
 
 class PaymentRecord(Model):
@@ -18,12 +33,24 @@ class PaymentRecord(Model):
     outcome = UnicodeAttribute()                     # paid | refund_due
     notification_id = UnicodeAttribute()
     received_at = UnicodeAttribute()
+    paid_at = UnicodeAttribute(null=True)            # WeChat's success_time
+    bill_day = UnicodeAttribute(null=True)           # <Beijing date>#<shard>
+    bill_day_index = BillDayIndex()
 
 
 class PaymentLedger:
     def record(self, uow: UnitOfWork, transaction_id: str, order_id: str, amount: int, outcome: str,
-               notification_id: str, at: datetime) -> None:
+               notification_id: str, at: datetime, paid_at: datetime) -> None:
         """Conditional on the transaction being new: a redelivered notice cannot act twice."""
         uow.put(PaymentRecord(transaction_id=transaction_id, order_id=order_id, amount=amount, outcome=outcome,
-                              notification_id=notification_id, received_at=stored_time(at)),
+                              notification_id=notification_id, received_at=stored_time(at),
+                              paid_at=stored_time(paid_at),
+                              bill_day=spread(bill_day(paid_at).isoformat(), transaction_id, BILL_DAY_SHARDS)),
                 condition=PaymentRecord.transaction_id.does_not_exist(), tag="payment")
+
+    def paid_on(self, day: date) -> list[OurPayment]:
+        found = []
+        for key in spread_keys(day.isoformat(), BILL_DAY_SHARDS):
+            for r in PaymentRecord.bill_day_index.query(key):
+                found.append(OurPayment(out_trade_no=r.order_id, transaction_id=r.transaction_id, amount=int(r.amount)))
+        return found

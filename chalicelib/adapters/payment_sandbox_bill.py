@@ -33,14 +33,15 @@ def trade_bill_text(day: date, settings: dict[str, str]) -> str:
     end = start + 86400
     rows: list[list[str]] = []
     paid_total = refund_total = fee_total = 0
-    trades = [t for t in SandboxRecord.query("trade", consistent_read=True)
+    every_trade = {t.key: t for t in SandboxRecord.query("trade", consistent_read=True)}
+    trades = [t for t in every_trade.values()
               if t.paid_at is not None and start <= float(t.paid_at) < end and t.transaction_id]
     for t in sorted(trades, key=lambda r: float(r.paid_at)):
         amount = int(t.amount)
         paid_total, fee_total = paid_total + amount, fee_total + amount * 6
         rows.append([datetime.fromtimestamp(float(t.paid_at), CST).strftime("%Y-%m-%d %H:%M:%S"), settings["appid"],
                      settings["mchid"], "0", "", t.transaction_id or "", t.key, "sandbox-payer", "JSAPI", "SUCCESS",
-                     "OTHERS", "CNY", _yuan(amount), "0.00", "0", "0", "0.00", "0.00", "", "", "门票/文创", "",
+                     "OTHERS", "CNY", _yuan(amount), "0.00", "0", "0", "0.00", "0.00", "", "", t.description or "", "",
                      _fee(amount), "0.60%", _yuan(amount), "0.00", ""])
     refunds = [r for r in SandboxRecord.query("refund", consistent_read=True) if start <= float(r.created_at) < end]
     for r in sorted(refunds, key=lambda x: float(x.created_at)):
@@ -50,7 +51,8 @@ def trade_bill_text(day: date, settings: dict[str, str]) -> str:
         rows.append([datetime.fromtimestamp(float(r.created_at), CST).strftime("%Y-%m-%d %H:%M:%S"), settings["appid"],
                      settings["mchid"], "0", "", r.transaction_id or "", r.order_id, "sandbox-payer", "JSAPI", "REFUND",
                      "OTHERS", "CNY", "0.00", "0.00", refund_id, r.key, _yuan(amount), "0.00", "ORIGINAL",
-                     _BILL_REFUND_STATUS.get(r.state or "PROCESSING", "PROCESSING"), "门票/文创", "", "0.00000", "0.60%",
+                     _BILL_REFUND_STATUS.get(r.state or "PROCESSING", "PROCESSING"),
+                     getattr(every_trade.get(r.order_id), "description", None) or "", "", "0.00000", "0.60%",
                      "0.00", _yuan(amount), ""])
     lines = [BILL_HEADER] + [",".join("`" + field for field in row) for row in rows]
     lines.append(BILL_SUMMARY_HEADER)

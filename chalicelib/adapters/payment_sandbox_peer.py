@@ -92,6 +92,7 @@ class WeChatPeer:
         amount = int((body.get("amount") or {}).get("total", 0))
         try:
             SandboxRecord(kind="trade", key=order_id, order_id=order_id, amount=amount, state="NOTPAY",
+                          description=str(body.get("description", ""))[:127] or None,
                           created_at=int(epoch())).save(condition=SandboxRecord.key.does_not_exist())
         except PutError:
             pass       # the same out_trade_no again: WeChat answers the same prepay

@@ -33,6 +33,7 @@ class SandboxRecord(Model):
     state = UnicodeAttribute(null=True)              # trade: NOTPAY|SUCCESS|CLOSED; refund: PROCESSING|SUCCESS|...
     refunded = NumberAttribute(default=0)            # trade: refunds accepted and not closed
     paid_at = NumberAttribute(null=True)
+    description = UnicodeAttribute(null=True)        # trade: what the prepay named (商品名称 of the bill)
     payload = UnicodeAttribute(null=True)            # notice: {"path","headers","body"}
     attempts = NumberAttribute(default=0)
 

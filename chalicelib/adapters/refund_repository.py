@@ -1,17 +1,23 @@
 """Refunds in DynamoDB. Every state change is conditional on the state it was read in."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Iterable
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.exceptions import UpdateError
 from pynamodb.models import Model
 
 from ..domain import timeutil
+from ..domain.payments import bill_day
+from ..domain.reconciliation import OurRefund
 from ..domain.refunds import Refund, RefundStatus
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, batch_get_many, get_or_none, page_of, plain, read_time, stored_time, table_meta
+from .dynamo import (UnitOfWork, batch_get_many, get_or_none, page_of, plain, read_time, spread, spread_keys,
+                     stored_time, table_meta)
+
+BILL_DAY_SHARDS = 4
 
 
 class RefundStatusIndex(GlobalSecondaryIndex["RefundRecord"]):
@@ -39,8 +45,18 @@ class QueryDueIndex(GlobalSecondaryIndex["RefundRecord"]):
     next_query_at = UnicodeAttribute(range_key=True)
 
 
+class RefundBillDayIndex(GlobalSecondaryIndex["RefundRecord"]):
+    """Sparse: refunds by the day of WeChat's bill their latest attempt belongs to (when WeChat
+    accepted it), spread over a few partitions."""
+    class Meta:
+        index_name = "bill-day-index"
+        projection = KeysOnlyProjection()
+    bill_day = UnicodeAttribute(hash_key=True)
+    refund_id = UnicodeAttribute(range_key=True)
+
+
 class RefundRecord(Model):
-    Meta = table_meta("refunds")
+    Meta = table_meta("refunds", streamed=True)
     refund_id = UnicodeAttribute(hash_key=True)
     order_id = UnicodeAttribute()
     user_id = UnicodeAttribute(null=True)
@@ -65,9 +81,13 @@ class RefundRecord(Model):
     next_query_at = UnicodeAttribute(null=True)
     superseded_by = UnicodeAttribute(null=True)      # a newer refund took its codes over
     query_due = UnicodeAttribute(null=True)          # set while PROCESSING
+    accepted_no = UnicodeAttribute(null=True)        # the out_refund_no WeChat accepted last
+    accepted_at = UnicodeAttribute(null=True)        # when (WeChat's create_time)
+    bill_day = UnicodeAttribute(null=True)           # <Beijing date of accepted_at>#<shard>
     status_index = RefundStatusIndex()
     order_index = RefundOrderIndex()
     query_due_index = QueryDueIndex()
+    bill_day_index = RefundBillDayIndex()
 
 
 def refund_from(r: RefundRecord) -> Refund:
@@ -143,3 +163,38 @@ class RefundRepository:
         """Approved refunds whose queue message may have been lost (the outbox sweep)."""
         return [refund_from(r) for r in RefundRecord.status_index.query(
             RefundStatus.APPROVED.value, RefundRecord.created_at < stored_time(cutoff), limit=100)]
+
+    def accepted(self, refund: Refund, at: datetime) -> None:
+        """WeChat accepted this attempt: the day of its bill line is known. Once per attempt
+        (a redelivered answer keeps the first time), and only while the attempt is the latest."""
+        record = RefundRecord(refund_id=refund.refund_id)
+        try:
+            record.update([RefundRecord.accepted_no.set(refund.out_refund_no),
+                           RefundRecord.accepted_at.set(stored_time(at)),
+                           RefundRecord.bill_day.set(spread(bill_day(at).isoformat(), refund.refund_id,
+                                                            BILL_DAY_SHARDS))],
+                          condition=(RefundRecord.out_refund_no.does_not_exist()
+                                     | (RefundRecord.out_refund_no == refund.out_refund_no))
+                          & (RefundRecord.accepted_no.does_not_exist()
+                             | (RefundRecord.accepted_no != refund.out_refund_no)))
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def accepted_on(self, day: date) -> list[OurRefund]:
+        """The refunds whose attempt WeChat accepted that day, under that attempt's number (a
+        later attempt, not yet accepted, must not be looked for in that day's bill)."""
+        ids = [r.refund_id for key in spread_keys(day.isoformat(), BILL_DAY_SHARDS)
+               for r in RefundRecord.bill_day_index.query(key)]
+        found = batch_get_many(RefundRecord, sorted(set(ids)))
+        return [_our_refund(r, r.accepted_no) for r in found.values() if r.accepted_no]
+
+    def for_reconciliation(self, refund_ids: Iterable[str]) -> dict[str, OurRefund]:
+        """The refunds the bill's lines name, under their latest attempt's number."""
+        found = batch_get_many(RefundRecord, sorted(set(refund_ids)))
+        return {r.refund_id: _our_refund(r, r.out_refund_no or r.refund_id) for r in found.values()}
+
+
+def _our_refund(record: RefundRecord, number: str) -> OurRefund:
+    return OurRefund(refund_id=record.refund_id, out_refund_no=number, out_trade_no=record.order_id,
+                     amount=int(record.amount), status=record.status)

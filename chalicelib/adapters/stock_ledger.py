@@ -27,7 +27,7 @@ class InventoryIndex(GlobalSecondaryIndex["SkuRecord"]):
 
 
 class SkuRecord(Model):
-    Meta = table_meta("skus")
+    Meta = table_meta("skus", streamed=True)
     sku_id = UnicodeAttribute(hash_key=True)
     product_id = UnicodeAttribute()
     name = UnicodeAttribute()

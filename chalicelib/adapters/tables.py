@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from .aggregate_store import AggregateRecord
 from .alert_log import AlertRecord
 from .audit_log import AuditRecord
 from .catalog_repository import ProductRecord
@@ -11,6 +12,7 @@ from .order_placement import IdempotencyRecord, PurchaseCounterRecord
 from .order_records import OrderRecord
 from .payment_ledger import PaymentRecord
 from .people_repository import CustomerRecord, LoginThrottleRecord, StaffRecord
+from .reconciliation_store import ReconciliationRecord
 from .refund_repository import RefundRecord
 from .stock_ledger import MovementRecord, SkuRecord
 from .ticket_repository import ScanConflictRecord, TicketRecord
@@ -18,7 +20,7 @@ from .ticket_repository import ScanConflictRecord, TicketRecord
 ALL_TABLES: tuple[type[Model], ...] = (
     ProductRecord, SkuRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
     CustomerRecord, StaffRecord, LoginThrottleRecord, AuditRecord, TicketRecord, ScanConflictRecord,
-    PaymentRecord, RefundRecord, AlertRecord,
+    PaymentRecord, RefundRecord, AlertRecord, AggregateRecord, ReconciliationRecord,
 )
 
 

@@ -47,7 +47,7 @@ class RevokedIndex(GlobalSecondaryIndex["TicketRecord"]):
 
 class TicketRecord(Model):
     """Admission tickets and pickup codes, keyed by the code so that every scan is one keyed write."""
-    Meta = table_meta("tickets")
+    Meta = table_meta("tickets", streamed=True)
     code = UnicodeAttribute(hash_key=True)
     ticket_id = UnicodeAttribute()
     kind = UnicodeAttribute()

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from ..domain.payments import PaymentNotice, RefundNotice, RefundResult, TradeState
 from ..domain.timeutil import to_display
-from ..service_layer.ports import NotificationRejected, PaymentGatewayError, TradeAlreadyPaid
+from ..service_layer.ports import NoBill, NotificationRejected, PaymentGatewayError, TradeAlreadyPaid
 
 NOTICE_HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
                   "Wechatpay-Signature-Type")
@@ -88,7 +88,8 @@ class WeChatPayV3:
         amount = (data.get("amount") or {}).get("total")
         return TradeState(out_trade_no=str(data.get("out_trade_no", order_id)), state=str(data["trade_state"]),
                           transaction_id=data.get("transaction_id") or None,
-                          amount=int(amount) if amount is not None else None)
+                          amount=int(amount) if amount is not None else None,
+                          success_time=_time(data.get("success_time")))
 
     def refund(self, out_refund_no: str, order_id: str, amount: int, total: int, reason: str) -> RefundResult:
         """The same out_refund_no twice is one refund at WeChat: a redelivered request cannot
@@ -98,7 +99,8 @@ class WeChatPayV3:
                                    amount={"refund": amount, "total": total, "currency": "CNY"})
         if code != 200:
             raise PaymentGatewayError(f"refund answered {code} {_error_code(message)}".strip())
-        return RefundResult(out_refund_no, str(json.loads(message).get("status", "PROCESSING")))
+        data = json.loads(message)
+        return RefundResult(out_refund_no, str(data.get("status", "PROCESSING")), _time(data.get("create_time")))
 
     def query_refund(self, out_refund_no: str) -> RefundResult | None:
         """None when WeChat never received this refund."""
@@ -107,7 +109,8 @@ class WeChatPayV3:
             return None
         if code != 200:
             raise PaymentGatewayError(f"refund query answered {code}")
-        return RefundResult(out_refund_no, str(json.loads(message)["status"]))
+        data = json.loads(message)
+        return RefundResult(out_refund_no, str(data["status"]), _time(data.get("create_time")))
 
     def trade_bill(self, day: date) -> bytes:
         """The trade bill (ALL) of a day, as text bytes: asks for it, downloads the gzip the
@@ -115,6 +118,8 @@ class WeChatPayV3:
         code, message = self._call("trade bill", self._pay.trade_bill, bill_date=day.isoformat(), bill_type="ALL",
                                    tar_type="GZIP")
         if code != 200:
+            if _error_code(message) == "NO_STATEMENT_EXIST":
+                raise NoBill(day.isoformat())
             raise PaymentGatewayError(f"trade bill answered {code} {_error_code(message)}".strip())
         meta = json.loads(message)
         code, packed = self._call("bill download", self._pay.download_bill, url=meta["download_url"])
@@ -158,9 +163,18 @@ class WeChatPayV3:
                 notification_id=str(data["id"]), nonce=wanted["Wechatpay-Nonce"], event_type=event_type,
                 out_trade_no=str(resource["out_trade_no"]), transaction_id=str(resource["transaction_id"]),
                 trade_state=str(resource["trade_state"]), amount=int(resource["amount"]["total"]),
-                payer_openid=(resource.get("payer") or {}).get("openid"))
+                payer_openid=(resource.get("payer") or {}).get("openid"),
+                success_time=_time(resource.get("success_time")))
         except (KeyError, TypeError, ValueError):
             raise NotificationRejected("notification resource lacks required fields") from None
+
+
+def _time(value: Any) -> datetime | None:
+    """WeChat's RFC 3339 times (2026-12-01T09:00:00+08:00); None when absent or unreadable."""
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _refund_notify_url(notify_url: str | None) -> str | None:

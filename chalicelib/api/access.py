@@ -25,6 +25,7 @@ class Rule:
     optional_body: bool = False           # the request body may be left out
     local_only: bool = False              # exists in the local stage only (the /dev/ routes)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    csv: bool = False                     # ?format=csv answers text/csv instead
 
     @property
     def public(self) -> bool:
@@ -44,6 +45,8 @@ def _who(*names: str) -> frozenset[str]:
 
 CATALOG_EDITORS = _who("admin", "merchandiser")
 ORDER_STAFF = _who("admin", "support", "finance")
+BACK_OFFICE = ALL_STAFF - {"scanner"}
+FINANCE_READERS = _who("finance", "admin", "auditor")
 PAGE = ("limit", "cursor")
 
 ROUTES: dict[tuple[str, str], Rule] = {
@@ -197,6 +200,26 @@ ROUTES: dict[tuple[str, str], Rule] = {
         response="AlertPage", query=PAGE, tags=("back office",)),
 
     ("GET", "/admin/audit"): Rule(
-        _who("admin", "auditor"), "Audit log of one UTC day, newest first", response="AuditPage",
-        query=("date",) + PAGE, tags=("back office",)),
+        _who("admin", "auditor"), "Audit log, newest first: one UTC day (`date`, default today) or a time "
+        "range (`from`, `to`, at most 31 days), narrowed by `actor` and `action`; `format=csv` exports every "
+        "match (up to 10,000)", response="AuditPage", query=("date", "from:time", "to:time", "actor", "action",
+                                                              "format") + PAGE, csv=True, tags=("back office",)),
+    ("GET", "/admin/dashboard"): Rule(
+        BACK_OFFICE, "Today against yesterday (venue time) and the work waiting", response="Dashboard",
+        tags=("reports",)),
+    ("GET", "/admin/reports/sales"): Rule(
+        FINANCE_READERS, "Sales of paid orders between two venue dates (inclusive; default the last 7 days), "
+        "grouped by day, hour of day, product, SKU or category; refunds count on the day the money went back",
+        response="SalesReport", query=("from", "to", "group_by:sales_group", "top", "format"), csv=True,
+        tags=("reports",)),
+    ("GET", "/admin/reports/redemptions"): Rule(
+        BACK_OFFICE, "Admissions of one venue day (default today) by hour, gate, SKU or session; for SKUs and "
+        "sessions also the tickets out (issued, less those refunds took back)", response="RedemptionReport",
+        query=("date", "group_by:admission_group", "format"), csv=True, tags=("reports",)),
+    ("GET", "/admin/reconciliation"): Rule(
+        FINANCE_READERS, "The reconciliation of one day (default yesterday) with WeChat Pay's bill",
+        response="Reconciliation", query=("date",), tags=("reports",)),
+    ("POST", "/admin/reconciliation/{date}/run"): Rule(
+        _who("finance", "admin"), "Download WeChat Pay's bill of that day (Beijing time) now and reconcile it",
+        response="Reconciliation", errors=("BILL_UNAVAILABLE@503", "BILL_UNREADABLE@503"), tags=("reports",)),
 }

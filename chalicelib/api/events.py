@@ -1,5 +1,7 @@
 """The non-HTTP entry points' plumbing: SQS batches through Powertools' BatchProcessor with
-partial batch failure reporting (only the failed messages come back), and the schedule."""
+partial batch failure reporting (only the failed messages come back), DynamoDB stream batches
+into the back office's figures (a failure reports the first record not counted, and the stream
+sends it and those after it again), and the schedule."""
 from __future__ import annotations
 
 import json
@@ -10,9 +12,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from .. import config, observability
+from ..adapters.change_stream import changes
 from ..adapters.messaging import delay_retry
 from ..bootstrap import context
-from ..service_layer import alerts, orders, refund_settlement, schedule
+from ..service_layer import alerts, figures, orders, refund_settlement, schedule
 
 log = logging.getLogger("micromall.events")
 
@@ -80,3 +83,14 @@ def alerts_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str,
 
 def every_minute() -> dict[str, int]:
     return schedule.run(context())
+
+
+def stream_batch(event: dict[str, Any]) -> dict[str, Any]:
+    """A batch of one table's stream, counted into the figures."""
+    batch = changes(list(event.get("Records") or []))
+    try:
+        counted = figures.count_changes(context(), batch)
+    except figures.NotCounted as stopped:
+        return {"batchItemFailures": [{"itemIdentifier": stopped.change.position}]}
+    context().metrics.count("FiguresCounted", counted)
+    return {"batchItemFailures": []}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -77,13 +78,18 @@ class Call:
             raise InvalidInput(f"{name} must be true or false", field=name)
         return value == "true"
 
-    def limit(self) -> int:
-        value = self.query("limit")
+    def whole(self, name: str, highest: int) -> int | None:
+        """A query parameter from 1 to `highest`, in ASCII digits (str.isdigit also takes '²')."""
+        value = self.query(name)
         if value is None:
-            return DEFAULT_LIMIT
-        if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-            raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}", field="limit")
+            return None
+        if not re.fullmatch(r"[0-9]{1,6}", value) or not 1 <= int(value) <= highest:
+            raise InvalidInput(f"{name} must be a whole number from 1 to {highest}", field=name)
         return int(value)
+
+    def limit(self) -> int:
+        found = self.whole("limit", MAX_LIMIT)
+        return DEFAULT_LIMIT if found is None else found
 
     def cursor(self) -> str | None:
         return self.query("cursor") or None

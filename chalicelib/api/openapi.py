@@ -11,7 +11,7 @@ from .. import config
 from ..domain.identifiers import OUT_TRADE_NO
 from .access import ROUTES, Rule
 from .openapi_answers import ANSWERS
-from .openapi_schemas import QUERY, REQUESTS, STR, ref, wechat_login
+from .openapi_schemas import DATE, QUERY, REQUESTS, STR, ref, wechat_login
 
 ERROR_STATUS = {
     "INVALID_LOGIN_CODE": 401, "INVALID_CREDENTIALS": 401, "TOO_MANY_ATTEMPTS": 429, "USERNAME_TAKEN": 409,
@@ -21,13 +21,15 @@ ERROR_STATUS = {
     "FULFILLMENT_NOT_AVAILABLE": 422, "IDEMPOTENCY_KEY_REUSED": 422, "TRY_AGAIN": 409,
     "ORDER_NOT_FOUND": 404, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
     "NOT_REFUNDABLE": 409, "TOO_MANY_TICKETS": 422, "REFUND_NOT_FOUND": 404, "GOODS_NOT_RETURNED": 409,
-    "TRADE_CLOSED": 409,
+    "TRADE_CLOSED": 409, "BILL_UNAVAILABLE": 503, "BILL_UNREADABLE": 503,
 }
 # Answered by any operation: malformed input, a body of another media type, and API Gateway's
 # throttling; by any operation that writes, a collision that outlasted the retries.
 _EVERYWHERE = {400: ["VALIDATION_ERROR", "MALFORMED_JSON", "BODY_TOO_LARGE", "INVALID_CURSOR"],
                415: ["UNSUPPORTED_MEDIA_TYPE"], 429: ["THROTTLED"]}
-_PATH_PATTERNS = {("POST", "/dev/payments/{order_id}/succeed"): {"order_id": OUT_TRADE_NO.pattern}}
+_PATH_SCHEMAS = {("POST", "/dev/payments/{order_id}/succeed"): {"order_id": {"type": "string",
+                                                                             "pattern": OUT_TRADE_NO.pattern}},
+                 ("POST", "/admin/reconciliation/{date}/run"): {"date": DATE}}
 IDEMPOTENCY_KEY = {"type": "string", "pattern": r"^[\x20-\x7E]{1,128}$"}
 
 
@@ -46,9 +48,8 @@ def _error_responses(method: str, rule: Rule) -> dict[str, Any]:
 
 
 def _parameters(method: str, path: str, rule: Rule) -> list[dict[str, Any]]:
-    patterns = _PATH_PATTERNS.get((method, path), {})
-    parameters = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "string", "pattern": patterns[name]} if name in patterns else STR}
+    schemas = _PATH_SCHEMAS.get((method, path), {})
+    parameters = [{"name": name, "in": "path", "required": True, "schema": schemas.get(name, STR)}
                   for name in re.findall(r"{(\w+)}", path)]
     for entry in rule.query:
         name, _, key = entry.partition(":")
@@ -74,6 +75,8 @@ def _operation(method: str, path: str, rule: Rule) -> dict[str, Any]:
         success["content"] = {rule.response: {"schema": {"type": "string", "format": "binary"}}}
     elif rule.response:
         success["content"] = {"application/json": {"schema": ref(rule.response)}}
+        if rule.csv:
+            success["content"]["text/csv"] = {"schema": {"type": "string"}}
     operation["responses"] = {str(rule.status): success, **_error_responses(method, rule)}
     if rule.response == "Redemption":
         for status, what in (("404", "rejected: invalid"), ("409", "rejected: any other reason")):

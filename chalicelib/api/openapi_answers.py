@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from ..domain.redemption import Reason
 from ..domain.refunds import RefundStatus
+from ..domain.reporting import ADMISSION_DIMENSIONS, SALES_DIMENSIONS
 from .openapi_schemas import BOOL, FEN, INT, ORDER_STATUSES, SESSION, STR, Schema, array, maybe, obj, page, ref
 
+DAY_FIGURES = obj(["gmv", "orders", "aov", "refunded", "redeemed"], gmv=FEN, orders=INT, aov=FEN, refunded=FEN,
+                  redeemed=INT)
+SALES_FIGURES = obj(["orders", "units", "gross", "refunded", "net", "aov"], orders=INT, units=INT, gross=FEN,
+                    refunded=FEN, net={**INT, "description": "gross - refunded, in fen (may be negative)"}, aov=FEN)
+DIFFERENCE_KINDS = ["missing_in_micromall", "missing_in_bill", "amount_mismatch", "refund_missing_in_micromall",
+                    "refund_missing_in_bill", "refund_amount_mismatch"]
 NAMED_PERSON = obj(["name", "phone"], name=STR, phone={**STR, "description": "masked"})
 SKU = obj(["sku_id", "product_id", "name", "price", "available", "low_stock_threshold"], sku_id=STR,
           product_id=STR, name=STR, price=FEN, available=INT, low_stock_threshold=INT, session=SESSION,
@@ -95,8 +102,32 @@ ANSWERS: dict[str, Schema] = {
         revoked={**array(STR), "description": "ticket ids"}, generated_at=STR),
     "SandboxNotifyResult": obj(["notify_status"], notify_status={
         "type": ["integer", "null"], "description": "what the notify endpoint answered; null when the notice was lost"}),
-    "ScheduleRun": obj(["expired", "listing_changes", "refunds_resent", "refunds_queried", "received"],
-                       expired=INT, listing_changes=INT, refunds_resent=INT, refunds_queried=INT, received=INT),
+    "ScheduleRun": obj(["expired", "listing_changes", "refunds_resent", "refunds_queried", "received", "reconciled"],
+                       expired=INT, listing_changes=INT, refunds_resent=INT, refunds_queried=INT, received=INT,
+                       reconciled=INT),
+    "Dashboard": obj(["today", "yesterday", "todo"], today=DAY_FIGURES, yesterday=DAY_FIGURES, todo=obj(
+        ["refund_requests", "to_ship", "low_stock", "failed_refunds", "reconciliation_differences"],
+        refund_requests=INT, to_ship=INT, low_stock={**INT, "description": "SKUs below their threshold, still on sale"},
+        failed_refunds=INT, reconciliation_differences={**INT, "description": "in yesterday's reconciliation"})),
+    "SalesReport": obj(["from", "to", "group_by", "totals", "rows"], **{"from": STR}, to=STR,
+                       group_by={"enum": list(SALES_DIMENSIONS)}, totals=SALES_FIGURES,
+                       rows=array({**SALES_FIGURES, "required": ["key", "label", *SALES_FIGURES["required"]],
+                                   "properties": {"key": STR, "label": STR, **SALES_FIGURES["properties"]}})),
+    "RedemptionReport": obj(["date", "group_by", "totals", "rows"], date=STR,
+                            group_by={"enum": list(ADMISSION_DIMENSIONS)},
+                            totals=obj(["redeemed", "issued"], redeemed=INT, issued=maybe(INT)),
+                            rows=array(obj(["key", "label", "redeemed", "issued"], key=STR, label=STR, redeemed=INT,
+                                           issued=maybe(INT)))),
+    "Reconciliation": obj(
+        ["date", "status", "checked_at", "bill", "differences", "differences_total"], date=STR,
+        status={"enum": ["MATCHED", "DIFFERENCES", "NOT_RUN"]}, checked_at=maybe(STR),
+        bill=maybe(obj(["trades", "amount", "refunds", "refunded"], trades=INT, amount=FEN, refunds=INT, refunded=FEN)),
+        differences=array(obj(["kind", "out_trade_no"], kind={"enum": DIFFERENCE_KINDS}, out_trade_no=STR,
+                              out_refund_no=STR, ours={"type": "object"}, theirs={"type": "object"})),
+        differences_total={**INT, "description": "all differences; at most 500 are listed"},
+        failure={**maybe(obj(["code", "at"], code={"enum": ["BILL_UNAVAILABLE", "BILL_UNREADABLE"]}, at=STR)),
+                 "description": "NOT_RUN after the schedule's last try: why (the bill could not be fetched or read) "
+                                "and when; tried again hourly"}),
     "SandboxRefunds": obj(["items"], items=array(obj(
         ["out_refund_no", "out_trade_no", "amount", "status"], out_refund_no=STR, out_trade_no=STR, amount=FEN,
         status={"enum": ["SUCCESS", "PROCESSING", "ABNORMAL", "CLOSED"]}))),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.back_office import AUDIT_NAME_LENGTH
 from ..domain.commands import (MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_PRICE, MAX_SKUS_PER_REQUEST,
                                MAX_STOCK, MAX_STOCKTAKE_LINES, ROLES, USERNAME_PATTERN)
 from ..domain.personal_data import ID_NUMBER_PATTERN, PHONE_PATTERN
@@ -21,6 +22,7 @@ TIME: Schema = {"type": "string", "format": "date-time", "maxLength": MAX_INSTAN
                 "description": f"RFC 3339 with an offset, e.g. 2026-12-01T09:00:00+08:00, in the years "
                                f"{EARLIEST_YEAR} to {LATEST_YEAR}"}
 FEN: Schema = {"type": "integer", "minimum": 0, "description": "money in fen (1 yuan = 100)"}
+DATE: Schema = {"type": "string", "format": "date", "pattern": YEAR_PATTERN}
 ORDER_STATUSES = ["PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "CANCELLED", "EXPIRED", "REFUNDING",
                   "REFUNDED", "PARTIALLY_REFUNDED"]
 
@@ -176,7 +178,17 @@ QUERY: dict[str, Schema] = {
     "kind": {"enum": ["ticket", "merch"]},
     "category": {"type": "string", "maxLength": 2000}, "tag": {"type": "string", "maxLength": 2000},
     "below_threshold": {"enum": ["true", "false"]},
-    "date": {"type": "string", "format": "date", "description": "UTC date, YYYY-MM-DD (default today)"},
+    "date": {**DATE, "description": "YYYY-MM-DD: a UTC day (audit), a venue day (reports), a day of WeChat "
+                                    "Pay's bill, Beijing time (reconciliation)"},
+    "from": {**DATE, "description": "first venue day, inclusive"}, "to": {**DATE, "description": "last venue day, "
+                                                                                                 "inclusive"},
+    "time": TIME,
+    "sales_group": {"enum": ["day", "hour", "product", "sku", "category"], "description": "default day"},
+    "admission_group": {"enum": ["hour", "gate", "sku", "session"], "description": "default hour"},
+    "top": integer(1, 1000, description="keep the N rows of highest gross"),
+    "format": {"enum": ["json", "csv"], "description": "csv: UTF-8 with a byte-order mark, Chinese column names"},
+    "actor": {"type": "string", "maxLength": AUDIT_NAME_LENGTH},
+    "action": {"type": "string", "maxLength": AUDIT_NAME_LENGTH},
     "order_status": {"enum": ORDER_STATUSES},
     "refund_status": {"enum": [s.value for s in RefundStatus], "description": "default REQUESTED"},
 }

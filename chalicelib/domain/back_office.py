@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+AUDIT_NAME_LENGTH = 64              # an actor or action searched for in the audit log
+
 
 @dataclass(frozen=True)
 class StaffMember:

@@ -113,8 +113,17 @@ _TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 
+def can_become(current: OrderStatus, target: OrderStatus) -> bool:
+    return target in _TRANSITIONS.get(current, frozenset())
+
+
+def awaiting_shipment(status: OrderStatus, fulfillment: str | None, shipped: bool, goods_claimed: bool) -> bool:
+    """Paid goods for delivery by post that staff may ship now: not shipped, not claimed by a refund."""
+    return fulfillment == "shipping" and not shipped and not goods_claimed and can_become(status, OrderStatus.SHIPPED)
+
+
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:
-    if target not in _TRANSITIONS.get(current, frozenset()):
+    if not can_become(current, target):
         raise Conflict(f"an order in {current.value} cannot become {target.value}",
                        code="INVALID_STATE", status=current.value)
 
@@ -131,6 +140,7 @@ class OrderLine:
     session: Session | None = None
     valid_from: datetime | None = None
     valid_until: datetime | None = None
+    category: str = ""
 
     @property
     def subtotal(self) -> int:

@@ -28,7 +28,8 @@ def build_order(*, order_id: str, user_id: str, command: PlaceOrder, skus: dict[
         lines.append(OrderLine(
             sku_id=sku.sku_id, product_id=product.product_id, product_name=product.name,
             sku_name=sku.name, kind=product.kind, unit_price=sku.price, quantity=requested.quantity,
-            session=sku.session, valid_from=sku.valid_from, valid_until=sku.valid_until))
+            session=sku.session, valid_from=sku.valid_from, valid_until=sku.valid_until,
+            category=product.category or ""))
 
     order = Order(order_id=order_id, user_id=user_id, status=OrderStatus.PENDING_PAYMENT, lines=lines,
                   created_at=now, expires_at=now + payment_timeout, contact_name=command.contact_name,

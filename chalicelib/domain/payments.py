@@ -3,6 +3,15 @@ their answer, notice or query) and the state of a trade."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+BEIJING = timezone(timedelta(hours=8))
+
+
+def bill_day(instant: datetime) -> date:
+    """The day of WeChat Pay's bill a payment or refund appears in: Beijing time, whatever the
+    venue's zone."""
+    return instant.astimezone(BEIJING).date()
 
 
 @dataclass(frozen=True)
@@ -16,6 +25,7 @@ class PaymentNotice:
     trade_state: str
     amount: int
     payer_openid: str | None
+    success_time: datetime | None = None     # when WeChat took the money: the day of its bill
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,7 @@ class RefundNotice:
 class RefundResult:
     out_refund_no: str
     status: str                     # SUCCESS | PROCESSING | ABNORMAL | CLOSED
+    accepted_at: datetime | None = None      # WeChat's create_time: the day of its bill
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,7 @@ class TradeState:
     state: str
     transaction_id: str | None
     amount: int | None
+    success_time: datetime | None = None
 
     @property
     def paid(self) -> bool:

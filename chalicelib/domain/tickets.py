@@ -56,7 +56,7 @@ def display_code(code: str) -> str:
 
 def normalize_manual_code(text: str) -> str | None:
     digits = _NON_DIGITS.sub("", text)
-    return digits if len(digits) == CODE_DIGITS and digits.isdigit() else None
+    return digits if len(digits) == CODE_DIGITS and digits.isascii() and digits.isdigit() else None
 
 
 @dataclass

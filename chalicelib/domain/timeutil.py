@@ -37,6 +37,8 @@ def parse_instant(value: object, field: str) -> datetime:
 def parse_date(value: object, field: str) -> date:
     if not isinstance(value, str) or not _DATE.match(value):
         raise InvalidInput(f"{field} must be a date, YYYY-MM-DD", field=field)
+    if not EARLIEST_YEAR <= int(value[:4]) <= LATEST_YEAR:
+        raise InvalidInput(f"{field} must lie between the years {EARLIEST_YEAR} and {LATEST_YEAR}", field=field)
     try:
         return date.fromisoformat(value)
     except ValueError:

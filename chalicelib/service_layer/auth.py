@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from typing import Protocol
 
+from ..domain.back_office import AUDIT_NAME_LENGTH
 from ..domain.commands import NewStaff
 from ..domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
 from ..domain.principal import Principal
-from ..domain.timeutil import parse_date
+from ..domain.timeutil import parse_date, parse_instant
 from . import ports
 from .context import Actor
 from .writes import commit
+
+
+AUDIT_RANGE = timedelta(days=31)
+AUDIT_EXPORT_ROWS = 10_000
 
 
 class Staffing(Protocol):
@@ -92,7 +98,23 @@ def ensure_staff(ctx: Staffing, actor: Actor, command: NewStaff) -> bool:
     return True
 
 
-def audit_page(ctx: Staffing, day: str | None, limit: int, cursor: str | None) -> ports.Page:
-    """One UTC day of the audit log, newest first (today when no day is given)."""
-    day = ctx.clock().strftime("%Y-%m-%d") if day is None else parse_date(day, "date").isoformat()
-    return ctx.audit.page(day, limit, cursor)
+def audit_search(ctx: Staffing, day: str | None, start: str | None, end: str | None, actor: str | None,
+                 action: str | None, limit: int, cursor: str | None) -> ports.Page:
+    """One UTC day of the audit log (today when no day is given), or a time range of at most
+    31 days; newest first, narrowed to one actor and one action when given."""
+    for name, value in (("actor", actor), ("action", action)):
+        if value is not None and len(value) > AUDIT_NAME_LENGTH:
+            raise InvalidInput(f"{name} is at most {AUDIT_NAME_LENGTH} characters", field=name)
+    now = ctx.clock()
+    if start is None and end is None:
+        days = [now.strftime("%Y-%m-%d") if day is None else parse_date(day, "date").isoformat()]
+        return ctx.audit.search(days, None, None, actor or None, action or None, limit, cursor)
+    last = parse_instant(end, "to") if end is not None else now
+    first = parse_instant(start, "from") if start is not None else last - AUDIT_RANGE
+    if last < first:
+        raise InvalidInput("to must not be before from", field="to")
+    if last - first > AUDIT_RANGE:
+        raise InvalidInput(f"a search covers at most {AUDIT_RANGE.days} days", field="from")
+    days = [(last.astimezone(timezone.utc) - timedelta(days=n)).strftime("%Y-%m-%d")
+            for n in range((last.astimezone(timezone.utc).date() - first.astimezone(timezone.utc).date()).days + 1)]
+    return ctx.audit.search(days, first, last, actor or None, action or None, limit, cursor)

@@ -10,6 +10,7 @@ from typing import Callable
 
 from ..domain.principal import Principal
 from . import ports
+from .back_office_ports import AggregateCounters, Reconciliations, SaleLookup
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,9 @@ class Context:
     payment_records: ports.PaymentRecords
     refunds: ports.RefundStore
     alerts: ports.AlertStore
+    aggregates: AggregateCounters
+    sales: SaleLookup
+    reconciliations: Reconciliations
     unit_of_work: Callable[[], ports.Writes]
     # the world outside
     clock: ports.Clock
@@ -57,6 +61,7 @@ class Context:
     refund_max_attempts: int
     refund_query_after: timedelta
     auto_receipt_after: timedelta
+    reconcile_after_hour: int
 
     # Built on first use: each needs a secret, and not every function (the authorizer, the
     # alerts worker) needs all of them, so a cold start fetches only what it uses.

@@ -10,7 +10,7 @@ from typing import Protocol
 from ..domain import identifiers
 from ..domain.commands import PlaceOrder
 from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation
-from ..domain.model import Order, OrderStatus, check_transition
+from ..domain.model import Order, OrderStatus, awaiting_shipment, check_transition
 from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
 from ..domain.personal_data import looks_like_phone, normalize_phone
 from ..domain.tickets import all_used
@@ -214,7 +214,8 @@ def end_unpaid(ctx: Ordering, uow: ports.Writes, order: Order, counted: set[str]
 
 def search_orders(ctx: Ordering, status: str | None, query: str | None, limit: int,
                   cursor: str | None) -> ports.Page:
-    """By order id, by the contact's phone (exact, through its keyed hash), else by product name."""
+    """By order id, by the contact's phone (exact, through its keyed hash), else (or when no
+    contact has that number) by product name."""
     if status is not None and status not in OrderStatus.__members__:
         raise InvalidInput(f"status must be one of {', '.join(OrderStatus.__members__)}", field="status")
     if query:
@@ -225,7 +226,8 @@ def search_orders(ctx: Ordering, status: str | None, query: str | None, limit: i
             return ports.Page(orders, None)
         if looks_like_phone(query):
             orders = ctx.orders.by_phone(normalize_phone(query, "q"), limit)
-            return ports.Page([o for o in orders if status is None or o.status.value == status], None)
+            if orders:                     # else digits in a product's name, searched as text below
+                return ports.Page([o for o in orders if status is None or o.status.value == status], None)
     return ctx.orders.search(status, query or None, limit, cursor)
 
 
@@ -234,8 +236,9 @@ def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, trackin
     if order.fulfillment is None or order.fulfillment.value != "shipping":
         raise Conflict("only orders for delivery by post can be shipped", code="INVALID_STATE",
                        status=order.status.value)
-    check_transition(order.status, OrderStatus.SHIPPED)
-    if order.shipment is not None or order.merch_refund is not None:
+    if not awaiting_shipment(order.status, order.fulfillment.value, order.shipment is not None,
+                             order.merch_refund is not None):
+        check_transition(order.status, OrderStatus.SHIPPED)
         raise Conflict("these goods were already shipped, or are being refunded", code="INVALID_STATE",
                        status=order.status.value)
     now = ctx.clock()

@@ -115,7 +115,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         uow = ctx.unit_of_work()
         ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
         ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
-                                   notice.notification_id, now)
+                                   notice.notification_id, now, notice.success_time or now)
         for line in order.lines:
             ctx.stock.sell(uow, line.sku_id, line.quantity)
         for ticket in first:
@@ -152,7 +152,7 @@ def confirm_trade(ctx: Paying, trade: TradeState) -> str:
     return confirm_payment(ctx, PaymentNotice(
         notification_id=f"query:{trade.transaction_id}", nonce="", event_type="TRANSACTION.SUCCESS",
         out_trade_no=trade.out_trade_no, transaction_id=trade.transaction_id, trade_state="SUCCESS",
-        amount=trade.amount, payer_openid=None))
+        amount=trade.amount, payer_openid=None, success_time=trade.success_time))
 
 
 def _signed(ctx: Paying, tickets: list[Ticket]) -> list[Ticket]:
@@ -205,7 +205,7 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None) -> str:
     for _ in attempts(CONFIRM_ATTEMPTS):
         uow = ctx.unit_of_work()
         ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
-                                   notice.notification_id, now)
+                                   notice.notification_id, now, notice.success_time or now)
         ctx.refunds.add(uow, refund, now)
         try:
             if not commit(uow, {"payment": None}):

@@ -12,6 +12,7 @@ from ..domain.back_office import Alert, StaffMember
 from ..domain.model import Order, OrderStatus, Product, Sku
 from ..domain.payments import PaymentNotice, RefundNotice, RefundResult, TradeState
 from ..domain.principal import Principal
+from ..domain.reconciliation import OurPayment, OurRefund
 from ..domain.redemption import Rule, Scan
 from ..domain.refunds import Refund, RefundStatus
 from ..domain.tickets import QrClaims, Ticket
@@ -147,7 +148,8 @@ class AuditTrail(Protocol):
     def record(self, actor: str, action: str, at: datetime, target: str | None = None,
                source_ip: str | None = None, details: dict[str, Any] | None = None,
                uow: Writes | None = None) -> None: ...
-    def page(self, day: str, limit: int, cursor: str | None) -> Page: ...
+    def search(self, days: list[str], start: datetime | None, end: datetime | None, actor: str | None,
+               action: str | None, limit: int, cursor: str | None) -> Page: ...
 
 
 class TicketStore(Protocol):
@@ -167,7 +169,8 @@ class TicketStore(Protocol):
 
 class PaymentRecords(Protocol):
     def record(self, uow: Writes, transaction_id: str, order_id: str, amount: int, outcome: str,
-               notification_id: str, at: datetime) -> None: ...
+               notification_id: str, at: datetime, paid_at: datetime) -> None: ...
+    def paid_on(self, bill_day: date) -> list[OurPayment]: ...
 
 
 class RefundStore(Protocol):
@@ -179,6 +182,9 @@ class RefundStore(Protocol):
     def supersede(self, uow: Writes, refund_id: str, by: str, at: datetime) -> None: ...
     def processing_due(self, now: datetime, limit: int) -> list[Refund]: ...
     def approved_before(self, cutoff: datetime) -> list[Refund]: ...
+    def accepted(self, refund: Refund, at: datetime) -> None: ...
+    def accepted_on(self, bill_day: date) -> list[OurRefund]: ...
+    def for_reconciliation(self, refund_ids: Iterable[str]) -> dict[str, OurRefund]: ...
 
 
 class AlertStore(Protocol):
@@ -196,6 +202,10 @@ class PaymentGatewayError(Exception):
 
 class TradeAlreadyPaid(PaymentGatewayError):
     """Closing a trade that the customer has just paid (WeChat answers ORDERPAID)."""
+
+
+class NoBill(PaymentGatewayError):
+    """WeChat has no bill for that day: no trade and no refund happened (NO_STATEMENT_EXIST)."""
 
 
 class NotificationRejected(Exception):

@@ -49,9 +49,12 @@ def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
         except ports.PaymentGatewayError:
             known = None
         if known is not None:
+            ctx.refunds.accepted(refund, known.accepted_at or ctx.clock())
             return apply_outcome(ctx, refund, known.status)
         fail(ctx, refund, f"not accepted by WeChat Pay after {attempt} attempts: {error}")
         raise
+    # The day of WeChat's bill this attempt belongs to, for reconciliation.
+    ctx.refunds.accepted(refund, answer.accepted_at or ctx.clock())
     return apply_outcome(ctx, refund, answer.status)
 
 

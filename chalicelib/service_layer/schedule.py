@@ -1,6 +1,7 @@
 """The every-minute schedule (EventBridge): expire unpaid orders (after asking WeChat), apply
 scheduled listing changes, complete shipped orders nobody confirmed, ask WeChat about refunds
-whose notice has not come, and re-send approved refunds whose queue message went missing."""
+whose notice has not come, re-send approved refunds whose queue message went missing, and
+reconcile yesterday with WeChat Pay's bill once it is ready."""
 from __future__ import annotations
 
 import dataclasses
@@ -14,6 +15,7 @@ from . import ports
 from .orders import complete_received_orders, end_unpaid
 from .payments import Paying, confirm_trade
 from .publishing import announce_stock_change
+from .reconciling import Reconciling, reconcile_if_due
 from .refund_settlement import query_processing_refunds
 from .refunds import Refunding
 from .writes import commit
@@ -23,8 +25,8 @@ EXPIRY_BATCH = 100
 REFUND_SWEEP_AFTER = timedelta(minutes=2)
 
 
-class Scheduling(Refunding, Paying, Protocol):
-    """The schedule touches orders, payments, refunds and the catalog."""
+class Scheduling(Refunding, Paying, Reconciling, Protocol):
+    """The schedule touches orders, payments, refunds, the catalog and the reconciliation."""
 
 
 def run(ctx: Scheduling) -> dict[str, int]:
@@ -32,7 +34,7 @@ def run(ctx: Scheduling) -> dict[str, int]:
     jobs: tuple[tuple[str, Callable[[Scheduling], int]], ...] = (
         ("expired", expire_unpaid_orders), ("listing_changes", apply_listing_schedule),
         ("refunds_resent", resend_stuck_refunds), ("refunds_queried", query_processing_refunds),
-        ("received", complete_received_orders))
+        ("received", complete_received_orders), ("reconciled", reconcile_if_due))
     done: dict[str, int] = {}
     for name, job in jobs:
         try:

@@ -25,6 +25,8 @@ CST = timezone(timedelta(hours=8))
 
 @pytest.fixture(scope="session")
 def aws() -> Iterator[None]:
+    from local.moto_server import keep_streams_through_rollbacks
+    keep_streams_through_rollbacks()
     with mock_aws():
         yield
 
@@ -201,3 +203,24 @@ def deliver_notices(client: Client):  # type: ignore[no-untyped-def]
             pass
         return answered
     return deliver
+
+
+def drain_queues() -> None:
+    """Refunds and alerts delivered until both queues are empty, as their Lambdas would take them."""
+    import app as app_module
+    from local.aws_resources import deliver_once
+    for _ in range(10):
+        moved = deliver_once("micromall-test-refunds", app_module.refunds_worker, "us-east-1")
+        moved += deliver_once("micromall-test-alerts", app_module.alerts_worker, "us-east-1")
+        if not moved:
+            return
+
+
+@pytest.fixture
+def figures(client: Client):  # type: ignore[no-untyped-def]
+    """The tables' streams read into the back office's figures, as Lambda's event source mappings
+    would: `figures()` hands over every record written so far."""
+    import app as app_module
+    from local.streams import StreamReader, stream_handlers
+    reader = StreamReader(stream_handlers(app_module), "us-east-1")
+    return reader.drain

@@ -86,8 +86,10 @@ def test_the_schedule_expires_unpaid_orders_and_returns_their_stock(customer, ma
     ctx, real = later(16)
     try:
         fresh = alice.post("/orders", order_body((sku, 1))).json_body
-        assert app_module.every_minute(TICK, None) == {"expired": 1, "listing_changes": 0, "refunds_resent": 0,
-                                                       "refunds_queried": 0, "received": 0}
+        done = app_module.every_minute(TICK, None)
+        done.pop("reconciled")          # whether yesterday is due depends on the hour the test runs
+        assert done == {"expired": 1, "listing_changes": 0, "refunds_resent": 0, "refunds_queried": 0,
+                        "received": 0}
     finally:
         ctx.clock = real  # type: ignore[method-assign]
     assert OrderRecord.get(stale["order_id"]).status == "EXPIRED"

@@ -89,16 +89,16 @@ def main() -> None:
     parser.add_argument("--remove", choices=sorted(REMOVALS), required=True)
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from local.keys import generated_secrets
+    from local.keys import local_secrets
     os.environ.update({
         "STAGE": "local", "TABLE_PREFIX": "micromall-local-", "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local", "AWS_SESSION_TOKEN": "local", "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1", "DYNAMODB_ENDPOINT": args.moto, "AWS_ENDPOINT_URL": args.moto,
         "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "micromall-twin",
         "ORDER_PAYMENT_TIMEOUT_SECONDS": os.environ.get("ORDER_PAYMENT_TIMEOUT_SECONDS", "900"),
-        **generated_secrets()})
+        **local_secrets(dict(os.environ))})
     from local.aws_resources import create_queues_and_topic
-    # Queues of its own: the stack's pump must not work on the twin's messages (other keys).
+    # Queues of its own: the stack's pump must not work on the twin's messages.
     os.environ.update(create_queues_and_topic("micromall-twin-", 5, "us-east-1"))
     REMOVALS[args.remove]()
     from chalice.cli.factory import CLIFactory

@@ -170,3 +170,23 @@ def test_the_lambda_package_is_built_for_the_runtime(synthesized: Path) -> None:
     assert {"app.py", "chalice/app.py", "chalicelib/api/access.py"} <= names
     assert not any(n.startswith(("local/", "tests/", "infra/")) for n in names)
     assert not any("cpython-311" in n for n in names)
+
+
+def test_the_figures_read_each_streamed_tables_real_stream(template: dict[str, Any]) -> None:
+    tables = of_type(template, "AWS::DynamoDB::Table")
+    streamed = {name for name, t in tables.items() if "StreamSpecification" in t["Properties"]}
+    assert streamed == {"OrdersTable", "RefundsTable", "TicketsTable", "SkusTable"}
+    assert all(tables[t]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+               for t in streamed)
+    functions = of_type(template, "AWS::Serverless::Function")
+    events = {name: e["Properties"] for name, f in functions.items() for e in f["Properties"].get("Events", {}).values()
+              if e["Type"] == "DynamoDB"}
+    assert {e["Stream"]["Fn::GetAtt"][0] for e in events.values()} == streamed
+    for name, event in events.items():
+        assert event["Stream"]["Fn::GetAtt"][1] == "StreamArn"
+        assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and event["StartingPosition"] == "TRIM_HORIZON"
+        assert event["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FiguresDeadLetterQueue", "Arn"]}
+        assert f"{name}LagAlarm" in template["Resources"]
+    assert "FiguresDeadLetterAlarm" in template["Resources"]
+    assert tables["AggregatesTable"]["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires",
+                                                                                "Enabled": True}
