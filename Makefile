@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit synth deploy clean
+.PHONY: run test unit synth deploy clean browser
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) -m local.stack
 
-# The whole suite, then the end-to-end layer and the contract's acceptance suite again with 5% of
-# the embedded AWS's DynamoDB and SQS requests failing as AWS fails (LOCAL_FAULT_RATE).
-test: $(STAMP)
+# Debian's Chromium for the browser tests (Playwright's own download does not work here), and a
+# CJK font so that the screenshots show the pages' Chinese. As root, or through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+		($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			chromium fonts-wqy-microhei >/dev/null)
+
+# The whole suite (browser tests included), then the end-to-end layer and the contract's acceptance
+# suite again with 5% of the embedded AWS's DynamoDB and SQS requests failing as AWS fails (LOCAL_FAULT_RATE).
+test: $(STAMP) browser
 	$(PY) -m pytest tests
 	LOCAL_FAULT_RATE=0.05 $(PY) -m pytest tests/e2e -p no:cacheprovider
 	$(PY) -m pytest ../shared/acceptance -p no:cacheprovider

@@ -3,8 +3,8 @@ and keeps Chalice's own error answers in the error body of API.md."""
 from chalice import Chalice, Rate
 
 from chalicelib import config, observability
-from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, errors, events, guard,
-                            inventory_routes, order_routes, payment_routes, report_routes, system_routes,
+from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, console_routes, errors, events,
+                            guard, inventory_routes, order_routes, payment_routes, report_routes, system_routes,
                             ticket_routes)
 
 app = Chalice(app_name="micromall")
@@ -12,7 +12,8 @@ app.experimental_feature_flags.update(["BLUEPRINTS"])
 
 app.register_blueprint(guard.guard)
 for blueprint in (system_routes.bp, auth_routes.bp, catalog_routes.bp, inventory_routes.bp, order_routes.bp,
-                  payment_routes.bp, ticket_routes.bp, back_office_routes.bp, report_routes.bp):
+                  payment_routes.bp, ticket_routes.bp, back_office_routes.bp, report_routes.bp,
+                  console_routes.bp):
     app.register_blueprint(blueprint)
 if config.settings().is_local:
     from chalicelib.api import dev_routes

@@ -26,6 +26,7 @@ class Rule:
     local_only: bool = False              # exists in the local stage only (the /dev/ routes)
     tags: tuple[str, ...] = field(default_factory=tuple)
     csv: bool = False                     # ?format=csv answers text/csv instead
+    redirect: str | None = None           # may answer 302 to this path instead
 
     @property
     def public(self) -> bool:
@@ -52,6 +53,16 @@ PAGE = ("limit", "cursor")
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): Rule(_who(ANYONE), "Liveness of the API", response="Health", tags=("system",)),
     ("GET", "/openapi.json"): Rule(_who(ANYONE), "This document", tags=("system",)),
+    ("GET", "/console"): Rule(_who(ANYONE), "The staff console (zh-CN); /console/ is the same page",
+                              response="text/html", redirect="/console/", tags=("console",)),
+    ("GET", "/console/scanner"): Rule(_who(ANYONE), "The gate scanner page, offline-first", response="text/html",
+                                      redirect="/console/scanner", tags=("console",)),
+    ("GET", "/console/sw.js"): Rule(_who(ANYONE), "The pages' service worker (keeps them loadable offline)",
+                                    response="text/javascript", tags=("console",)),
+    ("GET", "/console/assets/{name}"): Rule(_who(ANYONE), "The pages' scripts and styles (vendored libraries "
+                                            "pinned, with their licences in the repository)",
+                                            response="text/javascript|text/css", errors=("NOT_FOUND",),
+                                            tags=("console",)),
     ("POST", "/auth/wechat/login"): Rule(
         _who(ANYONE), "Customer login with a wx.login code", request="WeChatLogin", response="CustomerToken",
         errors=("INVALID_LOGIN_CODE",), tags=("auth",)),

@@ -21,7 +21,7 @@ ERROR_STATUS = {
     "FULFILLMENT_NOT_AVAILABLE": 422, "IDEMPOTENCY_KEY_REUSED": 422, "TRY_AGAIN": 409,
     "ORDER_NOT_FOUND": 404, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
     "NOT_REFUNDABLE": 409, "TOO_MANY_TICKETS": 422, "REFUND_NOT_FOUND": 404, "GOODS_NOT_RETURNED": 409,
-    "TRADE_CLOSED": 409, "BILL_UNAVAILABLE": 503, "BILL_UNREADABLE": 503,
+    "TRADE_CLOSED": 409, "NOT_FOUND": 404, "BILL_UNAVAILABLE": 503, "BILL_UNREADABLE": 503,
 }
 # Answered by any operation: malformed input, a body of another media type, and API Gateway's
 # throttling; by any operation that writes, a collision that outlasted the retries.
@@ -29,7 +29,8 @@ _EVERYWHERE = {400: ["VALIDATION_ERROR", "MALFORMED_JSON", "BODY_TOO_LARGE", "IN
                415: ["UNSUPPORTED_MEDIA_TYPE"], 429: ["THROTTLED"]}
 _PATH_SCHEMAS = {("POST", "/dev/payments/{order_id}/succeed"): {"order_id": {"type": "string",
                                                                              "pattern": OUT_TRADE_NO.pattern}},
-                 ("POST", "/admin/reconciliation/{date}/run"): {"date": DATE}}
+                 ("POST", "/admin/reconciliation/{date}/run"): {"date": DATE},
+                 ("GET", "/console/assets/{name}"): {"name": {"type": "string", "pattern": r"^[a-z0-9.-]{1,64}$"}}}
 IDEMPOTENCY_KEY = {"type": "string", "pattern": r"^[\x20-\x7E]{1,128}$"}
 
 
@@ -72,12 +73,16 @@ def _operation(method: str, path: str, rule: Rule) -> dict[str, Any]:
         operation["requestBody"] = {"required": not rule.optional_body, "content": {media: {"schema": schema}}}
     success: dict[str, Any] = {"description": "success"}
     if rule.response and "/" in rule.response:
-        success["content"] = {rule.response: {"schema": {"type": "string", "format": "binary"}}}
+        success["content"] = {media: {"schema": {"type": "string", "format": "binary"}}
+                              for media in rule.response.split("|")}
     elif rule.response:
         success["content"] = {"application/json": {"schema": ref(rule.response)}}
         if rule.csv:
             success["content"]["text/csv"] = {"schema": {"type": "string"}}
     operation["responses"] = {str(rule.status): success, **_error_responses(method, rule)}
+    if rule.redirect:
+        operation["responses"]["302"] = {"description": f"to {rule.redirect}, where the page's own links resolve",
+                                         "headers": {"Location": {"schema": {"type": "string"}}}}
     if rule.response == "Redemption":
         for status, what in (("404", "rejected: invalid"), ("409", "rejected: any other reason")):
             operation["responses"][status] = {"description": what, "content": {

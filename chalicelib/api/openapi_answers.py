@@ -95,7 +95,8 @@ ANSWERS: dict[str, Schema] = {
                       first_redeemed_at=maybe(STR), first_gate=maybe(STR), ticket_id=STR, gate=STR),
     "ScanBatchResult": obj(["results"], results=array(obj(["nonce", "result"], nonce=maybe(STR),
                                                           result={"enum": ["ok", "rejected"]},
-                                                          reason={"enum": REASONS}))),
+                                                          reason={"enum": REASONS},
+                                                          first_redeemed_at=maybe(STR), first_gate=maybe(STR)))),
     "OfflinePack": obj(["keys", "revoked", "generated_at"], keys=array(obj(
         ["kid", "alg", "public_key"], kid=STR, alg={"const": "Ed25519"},
         public_key={**STR, "description": "raw 32-byte key, base64url"})),

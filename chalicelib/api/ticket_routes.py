@@ -48,7 +48,10 @@ def redeem_batch(call: Call) -> dict[str, Any]:
     for result in redemption.redeem_batch(context(), call.actor, call.body()):
         entry: dict[str, Any] = {"nonce": result.nonce, "result": "ok" if result.outcome.admitted else "rejected"}
         if not result.outcome.admitted:
-            entry["reason"] = shown.redemption(result.outcome)[1]["reason"]
+            answer = shown.redemption(result.outcome)[1]
+            entry["reason"] = answer["reason"]
+            # Where and when the code was used first: the gate operator is shown the conflict.
+            entry.update({k: answer[k] for k in ("first_redeemed_at", "first_gate") if k in answer})
         results.append(entry)
     return {"results": results}
 

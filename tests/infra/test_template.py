@@ -190,3 +190,16 @@ def test_the_figures_read_each_streamed_tables_real_stream(template: dict[str, A
     assert "FiguresDeadLetterAlarm" in template["Resources"]
     assert tables["AggregatesTable"]["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires",
                                                                                 "Enabled": True}
+
+
+def test_every_stage_serves_the_console_through_its_api(template: dict[str, Any], synthesized: Path) -> None:
+    """The console and the scanner page are API routes with no authorizer (they log in with the
+    API like any client), and their files travel in the Lambda package."""
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    for path in ("/console", "/console/scanner", "/console/sw.js", "/console/assets/{name}"):
+        assert "get" in paths[path], path
+        assert not paths[path]["get"].get("security"), path
+    with zipfile.ZipFile(synthesized / "deployment.zip") as package:
+        names = set(package.namelist())
+    assert {"chalicelib/console/index.html", "chalicelib/console/scanner.html", "chalicelib/console/sw.js",
+            "chalicelib/console/assets/scanner.js", "chalicelib/console/assets/noble-ed25519-2.3.0.js"} <= names

@@ -1,0 +1,50 @@
+// Keeps the console's pages loadable with no network: the shell is cached at install, pages and
+// assets are fetched network-first (so a deployment reaches staff at once) and fall back to the
+// cache when the network is gone or slow. API calls are never cached here: the scanner keeps its
+// own data (offline pack, queue) in IndexedDB.
+const CACHE = "micromall-console-v1";
+const SHELL = [
+  "./", "./scanner", "./assets/console.css", "./assets/api.js", "./assets/console.js", "./assets/pages.js", "./assets/charts.js",
+  "./assets/scanner.js", "./assets/gate-store.js", "./assets/noble-ed25519-2.3.0.js", "./assets/jsqr-1.4.0.js",
+  "./assets/echarts-5.6.0.common.min.js",
+];
+const SCOPE = new URL("./", self.location).pathname;     // /<stage>/console/
+const NETWORK_WAIT_MS = 3000;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(caches.keys()
+    .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+    .then(() => self.clients.claim()));
+});
+
+function fromNetwork(request) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("slow network")), NETWORK_WAIT_MS);
+    fetch(request).then((response) => { clearTimeout(timer); resolve(response); },
+                        (error) => { clearTimeout(timer); reject(error); });
+  });
+}
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (!(url.pathname === SCOPE.slice(0, -1) || url.pathname.startsWith(SCOPE))) return;
+  event.respondWith((async () => {
+    try {
+      const response = await fromNetwork(event.request);
+      if (response.ok) {
+        const copy = response.clone();
+        caches.open(CACHE).then((cache) => cache.put(event.request, copy));
+      }
+      return response;
+    } catch (error) {
+      const cached = await caches.match(event.request, { ignoreSearch: true });
+      if (cached) return cached;
+      throw error;
+    }
+  })());
+});

@@ -1,0 +1,117 @@
+"""Browser tests: the staff console and the gate scanner page in Debian's Chromium, driven by
+Playwright, against a `make run` stack of their own. Screenshots of each state are written to
+build/screenshots/ to be looked at."""
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from tests.e2e.conftest import ADMIN_PASSWORD, Http, running_stack, staff_login, ticket_product
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "build" / "screenshots"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium")
+    if not found:
+        pytest.fail("Debian's chromium is not installed: `make test` installs it (apt-get install chromium)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[dict[str, str]]:
+    with running_stack("micromall-browser-stack.log", LOCAL_SCHEDULE_SECONDS="3600") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def admin(stack: dict[str, str]) -> Http:
+    return staff_login(stack["url"], "admin", ADMIN_PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    browser = playwright.chromium.launch(executable_path=chromium_path(), args=FLAGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def new_staff(admin: Http, *roles: str) -> tuple[str, str]:
+    name, password = "staff-" + uuid.uuid4().hex[:6], "Pw-" + uuid.uuid4().hex
+    assert admin.post("/admin/staff", {"username": name, "password": password, "roles": list(roles)}).status_code == 201
+    return name, password
+
+
+@pytest.fixture(scope="session")
+def paid_tickets(stack: dict[str, str], admin: Http) -> Callable[[int], tuple[Http, str, list[dict[str, Any]]]]:
+    """n tickets of a session open now, bought and paid by a new customer: (customer, order id, tickets)."""
+    import requests
+
+    def buy(n: int, **product: Any) -> tuple[Http, str, list[dict[str, Any]]]:
+        _, (sku,) = ticket_product(admin, [n + 5], **product)
+        token = requests.post(stack["url"] + "/auth/wechat/login", json={"code": f"dev:web-{uuid.uuid4().hex[:10]}"},
+                              timeout=30).json()["token"]
+        customer = Http(stack["url"], token)
+        r = customer.post("/orders", {"items": [{"sku_id": sku, "quantity": n}],
+                                      "contact": {"name": "观众", "phone": "13800138000"}})
+        assert r.status_code == 201, r.text
+        order_id = r.json()["order_id"]
+        assert requests.post(f"{stack['url']}/dev/payments/{order_id}/succeed", json={}, timeout=30).status_code == 200
+        tickets = customer.get(f"/orders/{order_id}/tickets").json()["items"]
+        assert len(tickets) == n
+        return customer, order_id, tickets
+    return buy
+
+
+def qr_video(payload: str, path: Path, width: int = 640, height: int = 480, frames: int = 10) -> Path:
+    """A Y4M video of the QR code held still in front of the camera: Chromium plays it as the
+    camera (--use-file-for-fake-video-capture)."""
+    import qrcode
+    code = qrcode.QRCode(border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    code.add_data(payload)
+    code.make(fit=True)
+    matrix = code.get_matrix()
+    scale = min(width, height) * 9 // 10 // len(matrix)
+    left, top = (width - scale * len(matrix)) // 2, (height - scale * len(matrix)) // 2
+    luma = bytearray([235]) * (width * height)
+    for y, row in enumerate(matrix):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(scale):
+                    start = (top + y * scale + dy) * width + left + x * scale
+                    luma[start:start + scale] = bytes([16]) * scale
+    chroma = bytes([128]) * (width * height // 4)
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            out.write(b"FRAME\n" + bytes(luma) + chroma + chroma)
+    return path

@@ -1,0 +1,152 @@
+"""The staff console in Chromium: login, the dashboard a manager opens on, the pages each role
+may use, products with a CSV import, refunds reviewed, reports with charts, on a laptop and a phone."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+
+from tests.e2e.conftest import ADMIN_PASSWORD, Http, staff_login, ticket_product, wait_for
+
+from .conftest import new_staff, shot
+
+
+def open_console(page: Any, url: str, username: str, password: str) -> None:
+    page.goto(url + "/console/")
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(password)
+    page.get_by_test_id("login-submit").click()
+
+
+def menu(page: Any) -> list[str]:
+    page.locator("nav a").first.wait_for()
+    return [a.inner_text() for a in page.locator("nav a").all()]
+
+
+def yuan(fen: int) -> str:
+    return f"¥{fen // 100:,}.{fen % 100:02d}"
+
+
+def test_a_wrong_password_is_told_and_nothing_opens(stack, page) -> None:  # type: ignore[no-untyped-def]
+    open_console(page, stack["url"], "admin", "not-the-password")
+    error = page.get_by_test_id("login-error")
+    error.wait_for()
+    assert "用户名或密码不正确" in error.inner_text()
+    assert page.locator("nav").count() == 0
+    shot(page, "console-1-login-error")
+
+
+def test_the_dashboard_shows_today_against_yesterday_a_trend_and_work_waiting(  # type: ignore[no-untyped-def]
+        stack, admin: Http, paid_tickets, page) -> None:
+    customer, order_id, tickets = paid_tickets(3)
+    customer.post(f"/orders/{order_id}/refunds", {"reason": "行程有变", "ticket_ids": [tickets[0]["ticket_id"]]})
+    _, (sku,) = ticket_product(admin, [4], threshold=10)          # low stock: work waiting
+    open_console(page, stack["url"], "admin", ADMIN_PASSWORD)
+    gmv = page.get_by_test_id("today-gmv")
+    gmv.wait_for()
+    page.locator("[data-testid=sales-chart] canvas").wait_for()
+    expected = admin.get("/admin/dashboard").json()
+    assert re.fullmatch(r"¥[0-9,]+\.[0-9]{2}", gmv.inner_text())
+    assert gmv.inner_text() == yuan(expected["today"]["gmv"])
+    assert page.get_by_test_id("todo-refund-requests").inner_text() == str(expected["todo"]["refund_requests"])
+    assert int(page.get_by_test_id("todo-low-stock").inner_text()) >= 1
+    page.wait_for_timeout(900)                                    # the chart's entry animation
+    shot(page, "console-2-dashboard")
+
+
+def test_each_role_sees_only_its_pages(stack, admin: Http, browser) -> None:  # type: ignore[no-untyped-def]
+    seen = {}
+    for role in ("finance", "merchandiser", "support", "scanner", "auditor"):
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        open_console(page, stack["url"], *new_staff(admin, role))
+        page.locator("main h1").wait_for()
+        seen[role] = [a.inner_text() for a in page.locator("nav a").all()][:-1]   # the scanner link aside
+        context.close()
+    assert "报表" in seen["finance"] and "对账" in seen["finance"] and "商品" not in seen["finance"]
+    assert "商品" in seen["merchandiser"] and "对账" not in seen["merchandiser"]
+    assert "订单" in seen["support"] and "审计日志" not in seen["support"]
+    assert "审计日志" in seen["auditor"] and "员工账号" not in seen["auditor"]
+    assert seen["scanner"] == ["库存", "预警"]
+    assert all("员工账号" not in pages for pages in seen.values())
+
+
+def test_products_are_created_and_imported_with_progress_and_line_errors(  # type: ignore[no-untyped-def]
+        stack, admin: Http, page, tmp_path) -> None:
+    open_console(page, stack["url"], *new_staff(admin, "merchandiser"))
+    page.locator("nav a", has_text="商品").click()
+    rows = ["product,kind,name,category,sku_name,price,stock"]
+    rows += [f"p{n},merch,帆布袋{n},souvenir,标准款,{2500 + n},{10 + n}" for n in range(1, 240)]
+    rows += ["bad,merch,缺价格,souvenir,标准款,,5"]
+    csv_file = tmp_path / "goods.csv"
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    page.locator("input[type=file]").set_input_files(str(csv_file))
+    page.get_by_role("button", name="开始导入").click()
+    page.get_by_text(re.compile("导入完成")).wait_for(timeout=60000)
+    assert "新建 239 个商品，1 行有误" in page.locator("main").inner_text()
+    errors = page.get_by_test_id("import-errors").inner_text()
+    assert "第 241 行" in errors, errors
+    assert page.get_by_test_id("import-progress").locator("div").get_attribute("style").endswith("100%;")
+    shot(page, "console-3-csv-import")
+
+
+def test_a_refund_request_is_approved_with_the_goods_returned(  # type: ignore[no-untyped-def]
+        stack, admin: Http, page) -> None:
+    now_listed = {"kind": "merch", "name": "故宫文创 书签", "category": "souvenir", "status": "listed",
+                  "fulfillment": ["pickup"], "skus": [{"name": "金色", "price": 3900, "stock": 20}]}
+    product = admin.post("/admin/products", now_listed).json()
+    token = requests.post(stack["url"] + "/auth/wechat/login", json={"code": "dev:refund-ui"}, timeout=30).json()["token"]
+    customer = Http(stack["url"], token)
+    order = customer.post("/orders", {"items": [{"sku_id": product["skus"][0]["sku_id"], "quantity": 2}],
+                                      "contact": {"name": "观众", "phone": "13900139000"},
+                                      "fulfillment": "pickup"}).json()
+    requests.post(f"{stack['url']}/dev/payments/{order['order_id']}/succeed", json={}, timeout=30)
+    refund = customer.post(f"/orders/{order['order_id']}/refunds", {"reason": "买重了"}).json()
+    assert refund["status"] == "REQUESTED"
+    open_console(page, stack["url"], *new_staff(admin, "finance"))
+    page.locator("nav a", has_text="退款").click()
+    row = page.locator("tr", has_text=refund["refund_id"])
+    row.wait_for()
+    shot(page, "console-4-refund-queue")
+    row.get_by_role("button", name="批准").click()
+    row.wait_for(state="detached")                              # the queue is read again without it
+    decided = {r["refund_id"]: r["status"] for state in ("APPROVED", "PROCESSING", "SUCCEEDED")
+               for r in admin.get(f"/admin/refunds?status={state}").json()["items"]}
+    assert decided.get(refund["refund_id"]) in ("APPROVED", "PROCESSING", "SUCCEEDED")
+
+
+def test_reports_draw_charts_and_download_csv(stack, admin: Http, paid_tickets, page) -> None:  # type: ignore[no-untyped-def]
+    _, _, tickets = paid_tickets(2)
+    gate = staff_login(stack["url"], *new_staff(admin, "scanner"))
+    assert gate.post("/redemptions", {"code": tickets[0]["code"], "gate": "东门", "device_id": "pda-1"}).status_code == 200
+    assert wait_for(lambda: admin.get("/admin/reports/redemptions?group_by=gate").json()["rows"], seconds=30)
+    open_console(page, stack["url"], *new_staff(admin, "finance"))
+    page.locator("nav a", has_text="报表").click()
+    page.locator("[data-testid=report-chart] canvas").wait_for()
+    page.locator("[data-testid=admissions-chart] canvas").wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="导出 CSV").first.click()
+    raw = open(download.value.path(), "rb").read()
+    assert raw.startswith(b"\xef\xbb\xbf") and "销售额(元)" in raw.decode("utf-8-sig")
+    page.wait_for_timeout(900)
+    shot(page, "console-5-reports")
+
+
+def test_the_console_on_a_phone(stack, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    try:
+        open_console(page, stack["url"], "admin", ADMIN_PASSWORD)
+        page.get_by_test_id("today-gmv").wait_for()
+        assert not page.locator("nav").is_visible()               # the menu folds away behind ☰
+        page.locator(".menu-toggle").click()
+        assert page.locator("nav").is_visible()
+        page.locator(".menu-toggle").click()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the dashboard scrolls sideways on a phone ({width}px)"
+        page.wait_for_timeout(900)
+        shot(page, "console-6-phone")
+    finally:
+        context.close()
