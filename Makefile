@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit synth deploy clean browser
+.PHONY: run test unit synth deploy clean browser bench
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(STAMP) browser
 	LOCAL_FAULT_RATE=0.05 $(PY) -m pytest tests/e2e -p no:cacheprovider
 	$(PY) -m pytest ../shared/acceptance -p no:cacheprovider
 	LOCAL_FAULT_RATE=0.05 $(PY) -m pytest ../shared/acceptance -p no:cacheprovider
+
+# A bounded load run against a fresh local stack (loopback only): lines `BENCH <name> <value> <unit>`.
+# BENCH_CLIENTS (16), BENCH_SECONDS per phase (15) and BENCH_MAX_OPS (2000) bound it.
+bench: $(STAMP)
+	$(PY) -m local.bench
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit

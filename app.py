@@ -35,7 +35,7 @@ def observe(event, get_response):  # type: ignore[no-untyped-def]
         observability.correlate(route=f"{event.method} {event.context.get('resourcePath')}",
                                 request_id=event.context.get("requestId") or request_id,
                                 order_id=(event.uri_params or {}).get("order_id"))
-    with observability.tracer.provider.in_subsegment("## " + type(event).__name__):
+    with observability.tracer().provider.in_subsegment("## " + type(event).__name__):
         return get_response(event)
 
 

@@ -47,3 +47,17 @@ def test_the_first_invocation_of_a_container_emits_a_cold_start_metric(anonymous
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     cold = [line for line in lines if "ColdStart" in line]
     assert len(cold) == 1 and cold[0]["function"] == "Request" and cold[0]["service"] == "micromall"
+
+
+def test_the_cold_path_leaves_tracing_to_the_first_invocation(anonymous) -> None:  # type: ignore[no-untyped-def]
+    """Importing app.py (what a cold start does before the first event) loads no X-Ray SDK; the
+    first invocation builds the tracer and traces it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    probe = "import sys, app; print('aws_xray_sdk' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).resolve().parents[2],
+                            capture_output=True, text=True, check=True).stdout.split()[-1]
+    assert loaded == "False"
+    assert anonymous.get("/health").status_code == 200
+    assert observability.tracer() is observability.tracer()      # built once, on first use

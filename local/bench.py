@@ -1,0 +1,223 @@
+"""`make bench`: a bounded load run against a fresh local stack, on loopback only.
+
+Starts `make run`'s stack on free ports, seeds a product, then runs each phase with BENCH_CLIENTS
+concurrent clients for at most BENCH_SECONDS (and BENCH_MAX_OPS operations), and prints one line per
+figure: `BENCH <name> <value> <unit>`. DynamoDB requests per operation are read from the embedded
+AWS's own request counter, so they count what the app really sent (retries included).
+
+The figures are of this machine and moto, not of AWS: they compare runs and find regressions;
+they are never asserted on in a test."""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+MAX_OPS = int(os.environ.get("BENCH_MAX_OPS", "2000"))
+CST = timezone(timedelta(hours=8))
+
+
+def bench(name: str, value: float, unit: str) -> None:
+    print(f"BENCH {name} {value:.2f} {unit}", flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self) -> None:
+        self.api_port, self.moto_port = _free_port(), _free_port()
+        self.password = "Bench-" + secrets.token_hex(6)
+        self.url = f"http://127.0.0.1:{self.api_port}"
+        self.moto = f"http://127.0.0.1:{self.moto_port}"
+        env = dict(os.environ, API_PORT=str(self.api_port), MOTO_PORT=str(self.moto_port),
+                   LOCAL_ADMIN_PASSWORD=self.password, LOCAL_SCHEDULE_SECONDS="3600")
+        self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "micromall-bench-stack.log", "w")
+        self.proc = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 300
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit("the local stack exited; see micromall-bench-stack.log")
+            try:
+                if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.time() > deadline:
+                raise SystemExit("the local stack did not become healthy")
+            time.sleep(0.5)
+
+    def dynamodb_requests(self) -> int:
+        counted = requests.get(self.moto + "/__faults__", timeout=10).json()["requests"]
+        return sum(n for name, n in counted.items() if name.startswith("dynamodb.")
+                   and name.split(".")[1] not in ("DescribeStream", "GetRecords", "GetShardIterator", "DescribeTable"))
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def _session(token: str | None = None) -> requests.Session:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=CLIENTS, pool_maxsize=CLIENTS)
+    session.mount("http://", adapter)
+    if token:
+        session.headers["Authorization"] = f"Bearer {token}"
+    return session
+
+
+def phase(name: str, stack: Stack, work: list[Callable[[], bool]]) -> list[Any]:
+    """Runs the calls with CLIENTS at once until done or SECONDS are up; prints throughput,
+    latencies and DynamoDB requests per successful operation."""
+    latencies: list[float] = []
+    ok = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + SECONDS
+    before = stack.dynamodb_requests()
+
+    def run(call: Callable[[], bool]) -> None:
+        nonlocal ok
+        if time.perf_counter() > deadline:
+            return
+        started = time.perf_counter()
+        good = call()
+        with lock:
+            latencies.append(time.perf_counter() - started)
+            ok += good
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        list(pool.map(run, work[:MAX_OPS]))
+    elapsed = time.perf_counter() - started
+    time.sleep(0.5)                                   # let the pump's own reads settle out of the count
+    requests_made = stack.dynamodb_requests() - before
+    bench(f"{name}_per_s", ok / elapsed, "ops/s")
+    if latencies:
+        ordered = sorted(latencies)
+        bench(f"{name}_p50", statistics.median(ordered) * 1000, "ms")
+        bench(f"{name}_p95", ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] * 1000, "ms")
+    bench(f"{name}_dynamodb_requests_per_op", requests_made / max(ok, 1), "requests")
+    return latencies
+
+
+def main() -> None:
+    stack = Stack()
+    try:
+        run_phases(stack)
+    finally:
+        stack.stop()
+
+
+def _ticket_product(admin: requests.Session, url: str, stock: int) -> str:
+    now = datetime.now(timezone.utc)
+    start = now + timedelta(days=1)
+    body = {"kind": "ticket", "name": "Bench " + uuid.uuid4().hex[:6], "category": "museum", "status": "listed",
+            "skus": [{"name": "Adult", "price": 5000, "stock": stock,
+                      "valid_from": (now - timedelta(hours=1)).astimezone(CST).isoformat(),
+                      "session": {"start": start.astimezone(CST).isoformat(),
+                                  "end": (start + timedelta(hours=2)).astimezone(CST).isoformat()}}]}
+    r = admin.post(url + "/admin/products", json=body, timeout=30)
+    r.raise_for_status()
+    return r.json()["skus"][0]["sku_id"]
+
+
+def run_phases(stack: Stack) -> None:
+    url = stack.url
+    token = requests.post(url + "/auth/staff/login", json={"username": "admin", "password": stack.password},
+                          timeout=30).json()["token"]
+    admin = _session(token)
+    scanner_name, scanner_password = "bench-gate", "Bench-" + secrets.token_hex(8)
+    admin.post(url + "/admin/staff", json={"username": scanner_name, "password": scanner_password,
+                                           "roles": ["scanner"]}, timeout=30).raise_for_status()
+    scanner = _session(requests.post(url + "/auth/staff/login", json={"username": scanner_name,
+                                                                       "password": scanner_password},
+                                     timeout=30).json()["token"])
+    customers = [_session(requests.post(url + "/auth/wechat/login", json={"code": f"dev:bench-{i}"},
+                                        timeout=30).json()["token"]) for i in range(CLIENTS)]
+    sku = _ticket_product(admin, url, stock=MAX_OPS * 2)
+    placed: list[str] = []
+    owner: dict[str, requests.Session] = {}
+
+    def place(i: int) -> Callable[[], bool]:
+        def call() -> bool:
+            r = customers[i % CLIENTS].post(url + "/orders", json={
+                "items": [{"sku_id": sku, "quantity": 1}], "contact": {"name": "Bench", "phone": "13800138000"}},
+                timeout=60)
+            if r.status_code == 201:
+                placed.append(r.json()["order_id"])
+                owner[r.json()["order_id"]] = customers[i % CLIENTS]
+            return r.status_code == 201
+        return call
+    phase("orders", stack, [place(i) for i in range(MAX_OPS)])
+
+    paid: list[str] = []
+    plain = _session()
+
+    def pay(order_id: str) -> Callable[[], bool]:
+        def call() -> bool:
+            r = plain.post(f"{url}/dev/payments/{order_id}/succeed", json={}, timeout=60)
+            good = r.status_code == 200 and r.json().get("notify_status") == 204
+            if good:
+                paid.append(order_id)
+            return good
+        return call
+    phase("payment_notices", stack, [pay(o) for o in list(placed)])
+
+    codes: list[str] = []
+    for order_id in paid:
+        r = owner[order_id].get(f"{url}/orders/{order_id}/tickets", timeout=60)
+        codes += [t["qr"] for t in r.json()["items"]]
+
+    def redeem(code: str) -> Callable[[], bool]:
+        def call() -> bool:
+            r = scanner.post(url + "/redemptions", json={"code": code, "gate": "bench", "device_id": "bench"},
+                             timeout=60)
+            return r.status_code == 200
+        return call
+    phase("redemptions", stack, [redeem(c) for c in codes])
+
+    # One hot session: every client after the same SKU, whose stock is one item (no shards yet).
+    stock = MAX_OPS // 4
+    hot = _ticket_product(admin, url, stock=stock)
+    sold = []
+
+    def grab(i: int) -> Callable[[], bool]:
+        def call() -> bool:
+            r = customers[i % CLIENTS].post(url + "/orders", json={
+                "items": [{"sku_id": hot, "quantity": 1}], "contact": {"name": "Bench", "phone": "13800138000"}},
+                timeout=60)
+            if r.status_code == 201:
+                sold.append(1)
+            return r.status_code == 201
+        return call
+    phase("hot_session_unsharded_orders", stack, [grab(i) for i in range(stock + CLIENTS * 4)])
+    inventory = admin.get(url + "/admin/inventory?limit=200", timeout=60).json()["items"]
+    left = next(i for i in inventory if i["sku_id"] == hot)
+    bench("hot_session_oversold", max(0, len(sold) - stock) + max(0, -left["available"]), "units")
+
+
+if __name__ == "__main__":
+    main()
