@@ -30,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
 MAX_OPS = int(os.environ.get("BENCH_MAX_OPS", "2000"))
+# The partition model (LOCAL_PARTITION_WRITES_PER_SECOND), scaled down with everything else: this
+# stack takes a few dozen writes a second in all, so one item is held to a handful.
+ITEM_WRITES = float(os.environ.get("BENCH_ITEM_WRITES_PER_SECOND", "5"))
 CST = timezone(timedelta(hours=8))
 
 
@@ -50,7 +53,8 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.api_port}"
         self.moto = f"http://127.0.0.1:{self.moto_port}"
         env = dict(os.environ, API_PORT=str(self.api_port), MOTO_PORT=str(self.moto_port),
-                   LOCAL_ADMIN_PASSWORD=self.password, LOCAL_SCHEDULE_SECONDS="3600")
+                   LOCAL_ADMIN_PASSWORD=self.password, LOCAL_SCHEDULE_SECONDS="3600",
+                   LOCAL_PARTITION_WRITES_PER_SECOND=str(ITEM_WRITES))
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "micromall-bench-stack.log", "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -157,15 +161,17 @@ def run_phases(stack: Stack) -> None:
                                      timeout=30).json()["token"])
     customers = [_session(requests.post(url + "/auth/wechat/login", json={"code": f"dev:bench-{i}"},
                                         timeout=30).json()["token"]) for i in range(CLIENTS)]
-    sku = _ticket_product(admin, url, stock=MAX_OPS * 2)
+    bench("partition_item_writes_per_second", ITEM_WRITES, "writes/s")
+    # Ordinary sales spread over many sessions, as a venue's day does: no item is hot.
+    skus = [_ticket_product(admin, url, stock=MAX_OPS) for _ in range(CLIENTS)]
     placed: list[str] = []
     owner: dict[str, requests.Session] = {}
 
     def place(i: int) -> Callable[[], bool]:
         def call() -> bool:
             r = customers[i % CLIENTS].post(url + "/orders", json={
-                "items": [{"sku_id": sku, "quantity": 1}], "contact": {"name": "Bench", "phone": "13800138000"}},
-                timeout=60)
+                "items": [{"sku_id": skus[i % CLIENTS], "quantity": 1}],
+                "contact": {"name": "Bench", "phone": "13800138000"}}, timeout=60)
             if r.status_code == 201:
                 placed.append(r.json()["order_id"])
                 owner[r.json()["order_id"]] = customers[i % CLIENTS]
@@ -199,7 +205,8 @@ def run_phases(stack: Stack) -> None:
         return call
     phase("redemptions", stack, [redeem(c) for c in codes])
 
-    # One hot session: every client after the same SKU, whose stock is one item (no shards yet).
+    # One hot session: every client after the same SKU, whose stock is one item (no shards yet), under
+    # the partition model: what one item accepts caps the whole release.
     stock = MAX_OPS // 4
     hot = _ticket_product(admin, url, stock=stock)
     sold = []

@@ -11,7 +11,13 @@ TransactWriteItems a TransactionCanceledException whose reasons say TransactionC
 choice is a seeded random sequence (LOCAL_FAULT_SEED, printed at start), so a failing run can be
 replayed. Tests may also script the next faults and read what was injected:
 `POST /__faults__ {"target": "TransactWriteItems", "fault": "conflict", "count": 8, "match": "<text>"}`
-(only requests whose body holds `match`), and `GET /__faults__`.
+(only requests whose body holds `match`; fault "item-throttled" cancels a transaction with the
+ThrottlingError reason DynamoDB gives for a hot item), and `GET /__faults__`.
+
+With LOCAL_PARTITION_WRITES_PER_SECOND, one item accepts that many writes per second (a sliding
+second); a write beyond is throttled as DynamoDB throttles a hot partition: ThrottlingException, or
+for a transaction TransactionCanceledException with the reason ThrottlingError on that item. A
+scaled-down model of the 1,000 WCU/s a partition takes.
 """
 from __future__ import annotations
 
@@ -22,7 +28,8 @@ import os
 import random
 import secrets
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from typing import Any, Callable, Iterable
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -45,13 +52,43 @@ _SQS_FAULTS = {
 }
 
 StartResponse = Callable[..., Any]
+_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
+
+
+def _key_of(table: str, item: dict[str, Any]) -> str:
+    """An item's identity: its table and primary key (the key attributes moto's table declares)."""
+    from moto.dynamodb.models import dynamodb_backends
+    for regions in dynamodb_backends.values():
+        for backend in regions.values():
+            found = backend.tables.get(table)
+            if found is not None:
+                names = [found.hash_key_attr] + ([found.range_key_attr] if found.range_key_attr else [])
+                return table + json.dumps([item.get(n) for n in names], sort_keys=True)
+    return table + json.dumps(item, sort_keys=True)
+
+
+def _written_keys(operation: str, request: dict[str, Any]) -> list[str | None]:
+    """The items a request writes, in its order (None for a transaction's condition checks)."""
+    if operation == "TransactWriteItems":
+        keys: list[str | None] = []
+        for entry in request.get("TransactItems", []):
+            (kind, op), = entry.items()
+            keys.append(None if kind == "ConditionCheck" else _key_of(op["TableName"], op.get("Item") or op.get("Key") or {}))
+        return keys
+    if operation == "BatchWriteItem":
+        return [_key_of(table, (w.get("PutRequest") or {}).get("Item") or (w.get("DeleteRequest") or {}).get("Key") or {})
+                for table, writes in request.get("RequestItems", {}).items() for w in writes]
+    return [_key_of(request.get("TableName", ""), request.get("Item") or request.get("Key") or {})]
 
 
 class FaultInjector:
     """WSGI middleware in front of moto: serializes DynamoDB requests and injects faults."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], rate: float, seed: int) -> None:
+    def __init__(self, app: Callable[..., Iterable[bytes]], rate: float, seed: int,
+                 item_writes_per_second: float = 0) -> None:
         self.app, self.rate, self.seed = app, min(max(rate, 0.0), MAX_RATE), seed
+        self.item_writes_per_second = item_writes_per_second
+        self._writes: dict[str, deque[float]] = {}
         self._random = random.Random(seed)
         self._decide = threading.Lock()
         self._dynamodb = threading.Lock()
@@ -70,6 +107,9 @@ class FaultInjector:
             if fault:
                 return self._dynamodb_fault(fault, operation, body, start_response)
             with self._dynamodb:
+                hot = self._hot_items(operation, body)
+                if hot is not None:
+                    return self._throttled(operation, body, hot, start_response)
                 return list(self.app(environ, start_response))
         if service == "AmazonSQS":
             fault = self._fault("sqs", operation, self._body(environ))
@@ -96,6 +136,39 @@ class FaultInjector:
                 fault = self._random.choice(tuple(_SQS_FAULTS))
             return self._count(service, operation, fault)
 
+    # ------------------------------------------------------------------ the partition model
+    def _hot_items(self, operation: str, body: bytes) -> list[int] | None:
+        """Positions of the written items over their rate (None: every item may be written, and
+        the writes are counted). Called under the DynamoDB lock."""
+        if not self.item_writes_per_second or operation not in _WRITES:
+            return None
+        keys = _written_keys(operation, json.loads(body or b"{}"))
+        now = time.monotonic()
+        windows = {i: self._writes.setdefault(key, deque()) for i, key in enumerate(keys) if key is not None}
+        for window in windows.values():
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+        hot = [i for i, window in windows.items() if len(window) >= self.item_writes_per_second]
+        if hot:
+            with self._decide:
+                self.injected[f"dynamodb.{operation}.partition"] += 1
+            return hot
+        for window in windows.values():
+            window.append(now)
+        return None
+
+    def _throttled(self, operation: str, body: bytes, hot: list[int], start_response: StartResponse) -> list[bytes]:
+        if operation == "TransactWriteItems":
+            items = len(json.loads(body or b"{}").get("TransactItems", []))
+            reasons = [{"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity for one or more "
+                        "global secondary indexes or the table"} if i in hot else {"Code": "None"} for i in range(items)]
+            payload = {"__type": DYNAMODB + "TransactionCanceledException",
+                       "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                                  f"[{', '.join(r['Code'] for r in reasons)}]",
+                       "CancellationReasons": reasons}
+            return self._send(start_response, 400, payload, "application/x-amz-json-1.0")
+        return self._error(start_response, *_DYNAMODB_FAULTS["throttle"], prefix=DYNAMODB)
+
     def _count(self, service: str, operation: str, fault: str) -> str:
         self.injected[f"{service}.{operation}.{fault}"] += 1
         return fault
@@ -111,6 +184,8 @@ class FaultInjector:
         return body
 
     def _dynamodb_fault(self, fault: str, operation: str, body: bytes, start_response: StartResponse) -> list[bytes]:
+        if fault == "item-throttled":
+            return self._throttled(operation, body, [0], start_response)
         if fault == "conflict" and operation == "TransactWriteItems":
             items = len(json.loads(body or b"{}").get("TransactItems", [])) or 1
             reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}] + [
@@ -193,7 +268,11 @@ def main() -> None:
         print(f"local AWS: {min(rate, MAX_RATE):.0%} of DynamoDB and SQS requests fail as AWS fails "
               f"(LOCAL_FAULT_SEED={seed} replays them)", flush=True)
     keep_streams_through_rollbacks()
-    app = FaultInjector(DomainDispatcherApplication(create_backend_app), rate, seed)
+    per_item = float(os.environ.get("LOCAL_PARTITION_WRITES_PER_SECOND") or 0)
+    if per_item:
+        print(f"local AWS: one item accepts {per_item:g} writes per second (LOCAL_PARTITION_WRITES_PER_SECOND)",
+              flush=True)
+    app = FaultInjector(DomainDispatcherApplication(create_backend_app), rate, seed, per_item)
     run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 
 

@@ -249,4 +249,6 @@ class UnitOfWork:
             codes = [r.code if r else None for r in reasons]
             failed = [self.tags[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
             old = {self.tags[i]: r.raw_item for i, r in enumerate(reasons) if r and r.raw_item}
-            raise WriteRefused(failed, "TransactionConflict" in codes, old) from error
+            # A hot item (ThrottlingError) is, like a conflict, nothing written and worth a retry.
+            raise WriteRefused(failed, any(c in ("TransactionConflict", "ThrottlingError") for c in codes), old) \
+                from error

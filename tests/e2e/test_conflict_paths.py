@@ -10,8 +10,9 @@ import requests
 from .conftest import Site, inventory_of, ledger_sum, order, wait_past
 
 
-def conflicts(site_moto: str, match: str, count: int, target: str = "TransactWriteItems") -> None:
-    r = requests.post(site_moto + "/__faults__", json={"target": target, "fault": "conflict", "count": count,
+def conflicts(site_moto: str, match: str, count: int, target: str = "TransactWriteItems",
+              fault: str = "conflict") -> None:
+    r = requests.post(site_moto + "/__faults__", json={"target": target, "fault": fault, "count": count,
                                                        "match": match}, timeout=10)
     assert r.status_code == 200
 
@@ -35,6 +36,23 @@ def test_an_order_that_keeps_colliding_answers_try_again_and_reserves_nothing(si
     conflicts(stack["moto"], sku, 4)
     assert alice.post("/orders", order((sku, 1))).status_code == 201
     assert left(stack["moto"]) == 0 and inventory_of(site.admin, sku)["reserved"] == 1
+
+
+def test_an_order_on_a_throttled_hot_item_is_retried_not_failed(site: Site, stack: dict[str, Any]) -> None:
+    """DynamoDB cancels a transaction whose item is over its partition's throughput with the reason
+    ThrottlingError: nothing was written, so it is retried like a conflict (it once became a 500)."""
+    (sku,) = site.products([5])
+    (alice,) = site.customers(1)
+    conflicts(stack["moto"], sku, 2, fault="item-throttled")
+    r = alice.post("/orders", order((sku, 1)))
+    assert r.status_code == 201, r.text
+    assert left(stack["moto"]) == 0 and inventory_of(site.admin, sku)["reserved"] == 1
+    conflicts(stack["moto"], sku, 100, fault="item-throttled")
+    r = alice.post("/orders", order((sku, 1)))
+    conflicts(stack["moto"], sku, 0)
+    assert r.status_code == 409 and r.json()["code"] == "TRY_AGAIN"      # still hot: try again, nothing held
+    stock = inventory_of(site.admin, sku)
+    assert (stock["reserved"], stock["available"]) == (1, 4) and ledger_sum(site.admin, sku) == 4
 
 
 def test_a_stocktake_that_keeps_colliding_answers_stock_changed(site: Site, stack: dict[str, Any]) -> None:
