@@ -159,15 +159,20 @@ class FaultInjector:
 
     def _throttled(self, operation: str, body: bytes, hot: list[int], start_response: StartResponse) -> list[bytes]:
         if operation == "TransactWriteItems":
-            items = len(json.loads(body or b"{}").get("TransactItems", []))
-            reasons = [{"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity for one or more "
-                        "global secondary indexes or the table"} if i in hot else {"Code": "None"} for i in range(items)]
-            payload = {"__type": DYNAMODB + "TransactionCanceledException",
-                       "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
-                                  f"[{', '.join(r['Code'] for r in reasons)}]",
-                       "CancellationReasons": reasons}
-            return self._send(start_response, 400, payload, "application/x-amz-json-1.0")
+            return self._cancelled(start_response, body, hot, "ThrottlingError", "Throughput exceeds the current "
+                                   "capacity for one or more global secondary indexes or the table")
         return self._error(start_response, *_DYNAMODB_FAULTS["throttle"], prefix=DYNAMODB)
+
+    def _cancelled(self, start_response: StartResponse, body: bytes, at: list[int], code: str,
+                   message: str) -> list[bytes]:
+        """TransactionCanceledException as DynamoDB sends it: one reason per item, `code` at `at`."""
+        items = len(json.loads(body or b"{}").get("TransactItems", [])) or 1
+        reasons = [{"Code": code, "Message": message} if i in at else {"Code": "None"} for i in range(items)]
+        payload = {"__type": DYNAMODB + "TransactionCanceledException",
+                   "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
+                              f"[{', '.join(r['Code'] for r in reasons)}]",
+                   "CancellationReasons": reasons}
+        return self._send(start_response, 400, payload, "application/x-amz-json-1.0")
 
     def _count(self, service: str, operation: str, fault: str) -> str:
         self.injected[f"{service}.{operation}.{fault}"] += 1
@@ -187,14 +192,7 @@ class FaultInjector:
         if fault == "item-throttled":
             return self._throttled(operation, body, [0], start_response)
         if fault == "conflict" and operation == "TransactWriteItems":
-            items = len(json.loads(body or b"{}").get("TransactItems", [])) or 1
-            reasons = [{"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}] + [
-                {"Code": "None"} for _ in range(items - 1)]
-            payload = {"__type": DYNAMODB + "TransactionCanceledException",
-                       "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons "
-                                  f"[{', '.join(r['Code'] for r in reasons)}]",
-                       "CancellationReasons": reasons}
-            return self._send(start_response, 400, payload, "application/x-amz-json-1.0")
+            return self._cancelled(start_response, body, [0], "TransactionConflict", "Transaction is ongoing for the item")
         status, error, message = _DYNAMODB_FAULTS["throttle" if fault == "conflict" else fault]
         return self._error(start_response, status, error, message, prefix=DYNAMODB)
 

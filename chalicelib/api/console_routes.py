@@ -21,7 +21,9 @@ _POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inli
            "base-uri 'none'; form-action 'self'; object-src 'none'")
 
 
+@lru_cache(maxsize=1)
 def asset_names() -> tuple[str, ...]:
+    """The files in assets/, listed once: they are part of the package."""
     return tuple(sorted(p.name for p in (ROOT / "assets").iterdir() if p.suffix in (".js", ".css")))
 
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from tests.e2e.conftest import ADMIN_PASSWORD, Http, running_stack, staff_login, ticket_product
+from tests.e2e.conftest import ADMIN_PASSWORD, Http, Site, order, running_stack, staff_login
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"
@@ -74,18 +74,15 @@ def new_staff(admin: Http, *roles: str) -> tuple[str, str]:
 @pytest.fixture(scope="session")
 def paid_tickets(stack: dict[str, str], admin: Http) -> Callable[[int], tuple[Http, str, list[dict[str, Any]]]]:
     """n tickets of a session open now, bought and paid by a new customer: (customer, order id, tickets)."""
-    import requests
+    site = Site(stack["url"], admin)
 
     def buy(n: int, **product: Any) -> tuple[Http, str, list[dict[str, Any]]]:
-        _, (sku,) = ticket_product(admin, [n + 5], **product)
-        token = requests.post(stack["url"] + "/auth/wechat/login", json={"code": f"dev:web-{uuid.uuid4().hex[:10]}"},
-                              timeout=30).json()["token"]
-        customer = Http(stack["url"], token)
-        r = customer.post("/orders", {"items": [{"sku_id": sku, "quantity": n}],
-                                      "contact": {"name": "观众", "phone": "13800138000"}})
+        (sku,) = site.products([n + 5], **product)
+        (customer,) = site.customers(1)
+        r = customer.post("/orders", order((sku, n)))
         assert r.status_code == 201, r.text
         order_id = r.json()["order_id"]
-        assert requests.post(f"{stack['url']}/dev/payments/{order_id}/succeed", json={}, timeout=30).status_code == 200
+        assert site.pay(order_id).status_code == 200
         tickets = customer.get(f"/orders/{order_id}/tickets").json()["items"]
         assert len(tickets) == n
         return customer, order_id, tickets

@@ -49,6 +49,8 @@ async function paged(container, path, render) {
   const join = path.includes("?") ? "&" : "?";
   let cursor = null;
   const more = h("button", { class: "secondary", type: "button", onclick: () => next() }, "加载更多");
+  if (container.more) container.more.remove();       // a new search: the old list's button goes
+  container.more = more;
   async function next() {
     const page = await get(path + (cursor ? `${join}cursor=${enc(cursor)}` : ""));
     render(page.items);
@@ -238,7 +240,6 @@ async function inventory(body, { may }) {
   const editable = may("POST /admin/stocktakes");
   const reload = async () => {
     list.replaceChildren();
-    list.nextElementSibling && list.nextElementSibling.tagName === "BUTTON" && list.nextElementSibling.remove();
     const rows = h("tbody", {});
     list.append(h("table", {}, h("thead", {}, h("tr", {}, ["规格", "商品", "可售", "已占用", "已售", "预警线", ""].map((t, i) =>
       h("th", { class: i >= 2 && i <= 5 ? "num" : "" }, t)))), rows));
@@ -258,7 +259,8 @@ async function inventory(body, { may }) {
               return `可售 ${answer.available}`;
             }), counted, action("盘点", async () => {
               const answer = await post("/admin/stocktakes", { counts: [{ sku_id: item.sku_id, counted: parseInt(counted.value, 10) }] });
-              return `已盘点 ${JSON.stringify(answer.items ? answer.items.length : answer).slice(0, 40)}`;
+              const [line] = answer.lines;
+              return `已盘点：账面 ${line.expected}，实盘 ${line.counted}，差异 ${line.difference > 0 ? "+" : ""}${line.difference}`;
             })] : null))));
       }
     });
@@ -467,7 +469,6 @@ async function audit(body) {
   };
   const search = async () => {
     list.replaceChildren();
-    list.nextElementSibling && list.nextElementSibling.tagName === "BUTTON" && list.nextElementSibling.remove();
     const rows = h("tbody", {});
     list.append(h("table", {}, h("thead", {}, h("tr", {}, ["时间", "操作人", "操作", "对象", "来源 IP", "详情"].map((t) => h("th", {}, t)))), rows));
     await paged(list, "/admin/audit?" + query(), (items) => {

@@ -2,7 +2,7 @@
 // signatures are checked here against the offline pack, this device refuses a ticket it already
 // admitted, and every admission waits in IndexedDB until /redemptions/batch takes it.
 import * as ed from "./noble-ed25519-2.3.0.js";
-import { ApiError, Offline, explain, get, login, post, session, venueDate } from "./api.js";
+import { ApiError, Offline, explain, get, localTime, login, post, session, venueDate } from "./api.js";
 import * as store from "./gate-store.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -35,8 +35,7 @@ let skewMs = 0;                  // server time minus device time, from the last
 let pending = null;              // an unverified code waiting for the operator's decision
 
 const now = () => new Date(Date.now() + skewMs);
-const clock = (iso, withDate = false) =>
-  withDate ? new Date(iso).toLocaleString("zh-CN", VENUE_TIME) : new Date(iso).toLocaleTimeString("zh-CN", VENUE_TIME);
+const clock = (iso) => new Date(iso).toLocaleTimeString("zh-CN", VENUE_TIME);
 
 // ------------------------------------------------------------------ reading a code
 const b64url = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")
@@ -189,7 +188,7 @@ function show(decided) {
   if (decided.result === "ok") {
     title.textContent = decided.kind === "pickup" ? "✔ 自提码有效，请交付商品" : "✔ 核销成功，请通行";
     const what = [decided.product_name, decided.sku_name].filter(Boolean).join(" · ");
-    const when = decided.session ? `场次 ${clock(decided.session.start, true)}` : "";
+    const when = decided.session ? `场次 ${localTime(decided.session.start)}` : "";
     const who = decided.visitor ? `实名：${decided.visitor.name} ${decided.visitor.id_number || ""}` : "";
     const offline = decided.online ? "" : decided.kind === "manual" ? "（人工确认放行，联网后上传）" : "（离线已验签，联网后上传）";
     detail.textContent = [what, when, who, offline].filter(Boolean).join("　");
@@ -201,8 +200,8 @@ function show(decided) {
       ? (decided.kind === "pickup" ? "这是自提码，请到自提点" : "这是门票，请到入口")
       : REASONS[decided.reason] || (decided.reason === "operator" ? "未放行" : "无法核销"));
     // The server's message is for developers; staff read the reason and where it was first used.
-    const first = decided.first_redeemed_at ? `首次核销：${clock(decided.first_redeemed_at, true)} · ${decided.first_gate}`
-      : decided.first ? `本机已于 ${clock(decided.first.at, true)} 在 ${decided.first.gate} 放行` : "";
+    const first = decided.first_redeemed_at ? `首次核销：${localTime(decided.first_redeemed_at)} · ${decided.first_gate}`
+      : decided.first ? `本机已于 ${localTime(decided.first.at)} 在 ${decided.first.gate} 放行` : "";
     detail.textContent = decided.reason === "error" || decided.reason === "operator" ? decided.message : first;
   }
   box.hidden = false;
@@ -268,7 +267,7 @@ async function showPack() {
   skewMs = Math.abs(pack.skew_ms || 0) > 60000 ? pack.skew_ms : 0;   // a device clock off by over a minute
   const stale = Date.now() - Date.parse(pack.fetched_at) > PACK_STALE_MS;
   line.dataset.stale = String(stale);
-  line.textContent = `离线包：${pack.keys.length} 把验签密钥，${pack.revoked.length} 张已作废，更新于 ${clock(pack.fetched_at, true)}`
+  line.textContent = `离线包：${pack.keys.length} 把验签密钥，${pack.revoked.length} 张已作废，更新于 ${localTime(pack.fetched_at)}`
     + (stale ? "。已超过 2 小时未更新，退票可能未同步，请尽快联网" : "")
     + (skewMs ? `。本机时间偏差 ${Math.round(skewMs / 60000)} 分钟，已按服务器时间校正` : "");
 }
