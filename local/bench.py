@@ -33,6 +33,7 @@ MAX_OPS = int(os.environ.get("BENCH_MAX_OPS", "2000"))
 # The partition model (LOCAL_PARTITION_WRITES_PER_SECOND), scaled down with everything else: this
 # stack takes a few dozen writes a second in all, so one item is held to a handful.
 ITEM_WRITES = float(os.environ.get("BENCH_ITEM_WRITES_PER_SECOND", "5"))
+HOT_SHARDS = int(os.environ.get("BENCH_HOT_SHARDS", "8"))
 CST = timezone(timedelta(hours=8))
 
 
@@ -205,10 +206,21 @@ def run_phases(stack: Stack) -> None:
         return call
     phase("redemptions", stack, [redeem(c) for c in codes])
 
-    # One hot session: every client after the same SKU, whose stock is one item (no shards yet), under
-    # the partition model: what one item accepts caps the whole release.
+    # One hot session: every client after the same SKU, under the partition model. With its stock in
+    # one item, what that item accepts caps the whole release; split over shards, each takes its part.
+    oversold = sum(hot_session(admin, customers, url, stack, name, shards)
+                   for name, shards in (("hot_session_unsharded_orders", 0),
+                                        ("hot_session_sharded_orders", HOT_SHARDS)))
+    bench("hot_session_oversold", oversold, "units")
+
+
+def hot_session(admin: requests.Session, customers: list[requests.Session], url: str, stack: Stack, name: str,
+                shards: int) -> int:
+    """Sells one session's tickets to every client at once; returns the units sold beyond its stock."""
     stock = MAX_OPS // 4
     hot = _ticket_product(admin, url, stock=stock)
+    if shards:
+        admin.post(url + f"/admin/inventory/{hot}/shards", json={"shards": shards}, timeout=60).raise_for_status()
     sold = []
 
     def grab(i: int) -> Callable[[], bool]:
@@ -220,10 +232,20 @@ def run_phases(stack: Stack) -> None:
                 sold.append(1)
             return r.status_code == 201
         return call
-    phase("hot_session_unsharded_orders", stack, [grab(i) for i in range(stock + CLIENTS * 4)])
-    inventory = admin.get(url + "/admin/inventory?limit=200", timeout=60).json()["items"]
-    left = next(i for i in inventory if i["sku_id"] == hot)
-    bench("hot_session_oversold", max(0, len(sold) - stock) + max(0, -left["available"]), "units")
+    phase(name, stack, [grab(i) for i in range(stock + CLIENTS * 4)])
+    left = _inventory_item(admin, url, hot)
+    return max(0, len(sold) - stock) + max(0, -left["available"]) + max(0, left["reserved"] - stock)
+
+
+def _inventory_item(admin: requests.Session, url: str, sku_id: str) -> dict[str, Any]:
+    cursor = ""
+    while True:
+        page = admin.get(url + "/admin/inventory?limit=200" + (f"&cursor={cursor}" if cursor else ""), timeout=60).json()
+        found = next((i for i in page["items"] if i["sku_id"] == sku_id), None)
+        if found is not None or not page["next"]:
+            assert found is not None, sku_id
+            return found
+        cursor = page["next"]
 
 
 if __name__ == "__main__":

@@ -59,7 +59,11 @@ def ticket_facts(record: TicketRecord) -> TicketFacts | None:
 
 
 def sku_facts(record: SkuRecord) -> SkuFacts:
-    return SkuFacts(sku_id=record.sku_id, below_threshold=int(record.available) < int(record.low_stock_threshold or 0),
+    # A sharded SKU's stock is in items this stream does not carry; its latch says whether the
+    # alerts worker, which reads every bucket, found it below the threshold.
+    below = (bool(record.low_stock_alerted) if record.stock_shards
+             else int(record.available) < int(record.low_stock_threshold or 0))
+    return SkuFacts(sku_id=record.sku_id, below_threshold=below,
                     sale_ends=read_time(record.valid_until))
 
 

@@ -118,6 +118,38 @@ def page_of(query: Callable[[dict[str, Any] | None], Any], cursor: str | None, k
         raise invalid_cursor() from error
 
 
+def fanned_page(query: Callable[[str, str | None, int], Any], shard_keys: list[str], sort_name: str,
+                id_name: str, limit: int, cursor: str | None, descending: bool) -> tuple[list[Any], str | None]:
+    """One page of an index whose key is spread over shards (see `spread`): every shard is
+    queried from the cursor's position (`query(key, position, limit)` with the range condition
+    at or beyond `position`), the answers are merged in the index's order and cut where the page
+    is full or where a shard stopped early, so that nothing is skipped. The cursor is the last
+    row's (sort key, id): the same for every shard, a few dozen bytes however many shards."""
+    start = decode_cursor(cursor, {sort_name, id_name})
+    after = (start[sort_name]["S"], start[id_name]["S"]) if start else None
+    beyond = (lambda p: p < after) if descending else (lambda p: p > after)  # type: ignore[operator]
+    rows: list[tuple[tuple[str, str], Any]] = []
+    frontier: tuple[str, str] | None = None            # how far the shard that stopped first has read
+    for key in shard_keys:
+        result = query(key, after[0] if after else None, limit)
+        for row in result:
+            position = (str(getattr(row, sort_name)), str(getattr(row, id_name)))
+            if after is None or beyond(position):
+                rows.append((position, row))
+        stop = result.last_evaluated_key
+        if stop:
+            reached = (stop[sort_name]["S"], stop[id_name]["S"])
+            if frontier is None or (reached > frontier if descending else reached < frontier):
+                frontier = reached
+    rows.sort(key=lambda r: r[0], reverse=descending)
+    if frontier is not None:
+        rows = [r for r in rows if (r[0] >= frontier if descending else r[0] <= frontier)]
+    page = rows[:limit]
+    last = page[-1][0] if len(page) == limit else frontier
+    next_cursor = encode_cursor({sort_name: {"S": last[0]}, id_name: {"S": last[1]}}) if last else None
+    return [row for _, row in page], next_cursor
+
+
 def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:
     if not last_evaluated_key:
         return None

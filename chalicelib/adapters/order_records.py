@@ -6,36 +6,47 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..domain import timeutil
 from ..domain.model import (Address, Fulfillment, HistoryEntry, Kind, Order, OrderLine, OrderStatus, Session,
                             Visitor)
 from ..service_layer.ports import FieldCipher
-from .dynamo import plain, read_time, stored_time, table_meta
+from .dynamo import plain, read_time, spread, spread_keys, stored_time, table_meta
+
+
+# Orders indexes whose key every order would share ("order", a status, "pending", "shipped")
+# are spread over this many partitions by the order id; reads fan out and merge. Each takes
+# 1,000 write units a second, so the shop's order rate scales with it (docs/CAPACITY.md).
+ORDER_INDEX_SHARDS = 16
 
 
 class CustomerIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """Keys only: the page's orders are then read in one BatchGetItem, so an order's many
+    updates (payment, tickets, refunds) never rewrite a copy of it here."""
     class Meta:
         index_name = "customer-index"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
     user_id = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
 
 class StatusIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """Staff's search by status, spread: `status_key` is <status>#<shard>. Carries the search
+    text (written once) so that the name filter runs in the index."""
     class Meta:
-        index_name = "status-index"
-        projection = AllProjection()
-    status = UnicodeAttribute(hash_key=True)
+        index_name = "status-shard-index"
+        projection = IncludeProjection(["search_text"])
+    status_key = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
 
 class AllOrdersIndex(GlobalSecondaryIndex["OrderRecord"]):
+    """Every order, newest first, spread: `all_orders` is order#<shard>."""
     class Meta:
-        index_name = "all-orders-index"
-        projection = AllProjection()
+        index_name = "all-orders-shard-index"
+        projection = IncludeProjection(["search_text"])
     all_orders = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
 
@@ -50,21 +61,32 @@ class PhoneIndex(GlobalSecondaryIndex["OrderRecord"]):
 
 
 class PendingExpiryIndex(GlobalSecondaryIndex["OrderRecord"]):
-    """Sparse: only orders awaiting payment carry `pending`, so the expiry job reads just those."""
+    """Sparse: only orders awaiting payment carry `pending` (pending#<shard>), so the expiry job
+    reads just those."""
     class Meta:
-        index_name = "pending-expiry-index"
+        index_name = "pending-expiry-shard-index"
         projection = KeysOnlyProjection()
     pending = UnicodeAttribute(hash_key=True)
     expires_at = UnicodeAttribute(range_key=True)
 
 
 class ReceiptDueIndex(GlobalSecondaryIndex["OrderRecord"]):
-    """Sparse: shipped orders waiting for the customer's receipt, by when it is assumed."""
+    """Sparse: shipped orders waiting for the customer's receipt (shipped#<shard>), by when it
+    is assumed."""
     class Meta:
-        index_name = "receipt-due-index"
+        index_name = "receipt-due-shard-index"
         projection = KeysOnlyProjection()
     awaiting_receipt = UnicodeAttribute(hash_key=True)
     receipt_due_at = UnicodeAttribute(range_key=True)
+
+
+def index_key(value: str, order_id: str) -> str:
+    """The shard of a shared index key that holds this order."""
+    return spread(value, order_id, ORDER_INDEX_SHARDS)
+
+
+def index_keys(value: str) -> list[str]:
+    return spread_keys(value, ORDER_INDEX_SHARDS)
 
 
 class OrderRecord(Model):
@@ -72,6 +94,7 @@ class OrderRecord(Model):
     order_id = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute()
     status = UnicodeAttribute()
+    status_key = UnicodeAttribute()              # <status>#<shard>, for the status index
     total = NumberAttribute()
     lines = ListAttribute(of=MapAttribute)
     created_at = UnicodeAttribute()
@@ -86,7 +109,7 @@ class OrderRecord(Model):
     history = ListAttribute(of=MapAttribute)
     shipment = MapAttribute(null=True)
     search_text = UnicodeAttribute(default="")   # lower-cased product names for staff search
-    all_orders = UnicodeAttribute(default="order")
+    all_orders = UnicodeAttribute()
     pending = UnicodeAttribute(null=True)
     transaction_id = UnicodeAttribute(null=True)
     paid_at = UnicodeAttribute(null=True)
@@ -121,6 +144,8 @@ def line_to_map(line: OrderLine, limit_counted: bool) -> dict[str, Any]:
         "quantity": line.quantity, "limit_counted": limit_counted, "category": line.category}
     if line.session:
         data["session_start"], data["session_end"] = stored_time(line.session.start), stored_time(line.session.end)
+    if line.stock_shares:
+        data["stock_shares"] = {str(bucket): units for bucket, units in line.stock_shares.items()}
     if line.valid_from and line.valid_until:
         data["valid_from"], data["valid_until"] = stored_time(line.valid_from), stored_time(line.valid_until)
     return data
@@ -134,7 +159,8 @@ def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
             sku_id=m["sku_id"], product_id=m["product_id"], product_name=m["product_name"],
             sku_name=m["sku_name"], kind=Kind(m["kind"]), unit_price=int(m["unit_price"]),
             quantity=int(m["quantity"]), session=session, valid_from=read_time(m.get("valid_from")),
-            valid_until=read_time(m.get("valid_until")), category=m.get("category") or ""))
+            valid_until=read_time(m.get("valid_until")), category=m.get("category") or "",
+            stock_shares={int(b): int(u) for b, u in plain(m.get("stock_shares") or {}).items()}))
     visitors = [Visitor(cipher.decrypt(v["name"]), v["id_type"], cipher.decrypt(v["id_number"]), v["sku_id"])
                 for v in map(plain, record.visitors or [])]
     history = [HistoryEntry(OrderStatus(h["status"]), timeutil.from_storage(h["at"]), h["by"])

@@ -7,12 +7,18 @@ from typing import Any
 
 from ..domain.model import HistoryEntry, Order, OrderStatus
 from ..service_layer.ports import FieldCipher, Page
-from .dynamo import UnitOfWork, batch_get, get_or_none, page_of, plain, stored_time
-from .order_records import OrderRecord, history_entry, line_to_map, order_from
+from .dynamo import UnitOfWork, batch_get_many, fanned_page, page_of, get_or_none, plain, stored_time
+from .order_records import OrderRecord, history_entry, index_key, index_keys, line_to_map, order_from
 
 
 def _history_action(status: OrderStatus, at: datetime, by: str) -> Any:
     return OrderRecord.history.set(OrderRecord.history.append([history_entry(status, at, by)]))
+
+
+def _status_actions(order_id: str, status: OrderStatus, at: datetime, by: str) -> list[Any]:
+    """Every status change: the status, its shard of the status index, when and by whom."""
+    return [OrderRecord.status.set(status.value), OrderRecord.status_key.set(index_key(status.value, order_id)),
+            OrderRecord.updated_at.set(stored_time(at)), _history_action(status, at, by)]
 
 
 class OrderRepository:
@@ -28,7 +34,8 @@ class OrderRepository:
     # ------------------------------------------------------------------ writes
     def add(self, uow: UnitOfWork, order: Order, counted_products: set[str]) -> None:
         record = OrderRecord(
-            order_id=order.order_id, user_id=order.user_id, status=order.status.value, total=order.total,
+            order_id=order.order_id, user_id=order.user_id, status=order.status.value,
+            status_key=index_key(order.status.value, order.order_id), total=order.total,
             lines=[line_to_map(line, line.product_id in counted_products) for line in order.lines],
             created_at=stored_time(order.created_at), updated_at=stored_time(order.created_at),
             expires_at=stored_time(order.expires_at),
@@ -41,20 +48,20 @@ class OrderRepository:
             address=self._cipher.encrypt_json(order.address.__dict__) if order.address else None,
             history=[history_entry(h.status, h.at, h.by) for h in order.history],
             search_text=" ".join(sorted({line.product_name.lower() for line in order.lines})),
-            pending="pending" if order.status is OrderStatus.PENDING_PAYMENT else None)
+            all_orders=index_key("order", order.order_id),
+            pending=index_key("pending", order.order_id) if order.status is OrderStatus.PENDING_PAYMENT else None)
         uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag="order")
 
     def transition(self, uow: UnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,
                    shipment: dict[str, str] | None = None, receipt_due: datetime | None = None) -> None:
         """The conditional write of every state change: it applies only if the order is still in
         the state it was read in. Shipping also needs the goods unclaimed by any refund."""
-        actions = [OrderRecord.status.set(target.value), OrderRecord.updated_at.set(stored_time(at)),
-                   _history_action(target, at, by)]
+        actions = _status_actions(order.order_id, target, at, by)
         if shipment:
             actions += [OrderRecord.shipment.set(shipment), OrderRecord.shipped_at.set(stored_time(at))]
             order.shipped_at = at
         if receipt_due:
-            actions += [OrderRecord.awaiting_receipt.set("shipped"),
+            actions += [OrderRecord.awaiting_receipt.set(index_key("shipped", order.order_id)),
                         OrderRecord.receipt_due_at.set(stored_time(receipt_due))]
         if order.status is OrderStatus.SHIPPED:
             actions += [OrderRecord.awaiting_receipt.remove(), OrderRecord.receipt_due_at.remove()]
@@ -71,8 +78,7 @@ class OrderRepository:
                   tickets_total: int, tickets_now: int, pickup_code: str | None) -> None:
         """PENDING_PAYMENT -> PAID, conditional on the order still pending at the amount paid;
         the old item comes back on failure to tell a duplicate from a late payment."""
-        actions = [OrderRecord.status.set(OrderStatus.PAID.value), OrderRecord.updated_at.set(stored_time(at)),
-                   _history_action(OrderStatus.PAID, at, "wechatpay"),
+        actions = [*_status_actions(order.order_id, OrderStatus.PAID, at, "wechatpay"),
                    OrderRecord.pending.remove(), OrderRecord.transaction_id.set(transaction_id),
                    OrderRecord.paid_at.set(stored_time(at)), OrderRecord.tickets_total.set(tickets_total),
                    OrderRecord.tickets_issued.set(tickets_now)]
@@ -97,8 +103,8 @@ class OrderRepository:
         """A refund is approved: the order (as read) enters REFUNDING, remembering what it was;
         approved refunds never add up beyond what was paid; the goods are this refund's alone;
         and goods already shipped come back only when staff say they did."""
-        actions = [OrderRecord.status.set(OrderStatus.REFUNDING.value), OrderRecord.updated_at.set(stored_time(at)),
-                   _history_action(OrderStatus.REFUNDING, at, by), OrderRecord.refund_committed.add(amount),
+        actions = [*_status_actions(order.order_id, OrderStatus.REFUNDING, at, by),
+                   OrderRecord.refund_committed.add(amount),
                    OrderRecord.refunds_in_flight.add(1),
                    OrderRecord.before_refund.set(OrderRecord.before_refund | order.status.value)]
         if order.status is OrderStatus.SHIPPED:      # no automatic receipt while goods may be coming back
@@ -130,10 +136,9 @@ class OrderRepository:
         shipped order that comes back to SHIPPED waits for its receipt again."""
         actions: list[Any] = []
         if finish is not None:
-            actions = [OrderRecord.status.set(finish.value), OrderRecord.updated_at.set(stored_time(at)),
-                       _history_action(finish, at, "refunds"), OrderRecord.before_refund.remove()]
+            actions = [*_status_actions(order.order_id, finish, at, "refunds"), OrderRecord.before_refund.remove()]
         if finish is OrderStatus.SHIPPED and receipt_due is not None:
-            actions += [OrderRecord.awaiting_receipt.set("shipped"),
+            actions += [OrderRecord.awaiting_receipt.set(index_key("shipped", order.order_id)),
                         OrderRecord.receipt_due_at.set(stored_time(receipt_due))]
         condition = (OrderRecord.status == order.status.value) & (
             OrderRecord.refunds_in_flight == order.refunds_in_flight if order.refunds_in_flight
@@ -187,27 +192,43 @@ class OrderRepository:
         return self._from(record), {
             line["product_id"] for line in map(plain, record.lines) if line.get("limit_counted")}
 
+    def _load(self, keys: list[str]) -> list[Order]:
+        """The orders behind an index page, read whole (the indexes hold keys), in its order."""
+        found = batch_get_many(OrderRecord, keys)
+        return [self._from(found[k]) for k in keys if k in found]
+
     def for_customer(self, user_id: str, limit: int, cursor: str | None) -> Page:
-        return page_of(lambda start: OrderRecord.customer_index.query(
+        keys = page_of(lambda start: OrderRecord.customer_index.query(
             user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start),
-            cursor, {"order_id", "user_id", "created_at"}, self._from, pinned={"user_id": user_id})
+            cursor, {"order_id", "user_id", "created_at"}, lambda r: r.order_id, pinned={"user_id": user_id})
+        return Page(self._load(keys.items), keys.next)
 
     def search(self, status: str | None, text: str | None, limit: int, cursor: str | None) -> Page:
-        """Staff search: by status through its index, product name as a filter on it (or on all
-        orders), newest first."""
+        """Staff search: by status, or among all orders, newest first; the product name filters
+        in the index. Both indexes are spread over shards, read together and merged."""
         condition = OrderRecord.search_text.contains(text.lower()) if text else None
-        if status:
-            return page_of(lambda start: OrderRecord.status_index.query(
-                status, filter_condition=condition, scan_index_forward=False, limit=limit, last_evaluated_key=start),
-                cursor, {"order_id", "status", "created_at"}, self._from)
-        return page_of(lambda start: OrderRecord.all_orders_index.query(
-            "order", filter_condition=condition, scan_index_forward=False, limit=limit, last_evaluated_key=start),
-            cursor, {"order_id", "all_orders", "created_at"}, self._from)
+        index, key_of = ((OrderRecord.status_index, index_keys(status)) if status
+                         else (OrderRecord.all_orders_index, index_keys("order")))
+
+        def shard(key: str, before: str | None, count: int) -> Any:
+            return index.query(key, OrderRecord.created_at <= before if before else None,
+                               filter_condition=condition, scan_index_forward=False, limit=count)
+        rows, next_cursor = fanned_page(shard, key_of, "created_at", "order_id", limit, cursor, descending=True)
+        return Page(self._load([r.order_id for r in rows]), next_cursor)
+
+    @staticmethod
+    def _due(index: Any, value: str, due_attribute: Any, due_name: str, now: datetime, limit: int) -> list[str]:
+        """The earliest-due orders of a sparse, spread index: each shard's first `limit`, merged."""
+        due: list[tuple[str, str]] = []
+        for key in index_keys(value):
+            due += [(getattr(r, due_name), r.order_id)
+                    for r in index.query(key, due_attribute <= stored_time(now), limit=limit)]
+        return [order_id for _, order_id in sorted(due)[:limit]]
 
     def pending_expired(self, now: datetime, limit: int) -> list[str]:
         """Orders awaiting payment past their expiry, from the sparse index (no Scan)."""
-        return [r.order_id for r in OrderRecord.pending_expiry_index.query(
-            "pending", OrderRecord.expires_at <= stored_time(now), limit=limit)]
+        return self._due(OrderRecord.pending_expiry_index, "pending", OrderRecord.expires_at, "expires_at",
+                         now, limit)
 
     def forget_receipt(self, order_id: str) -> None:
         """An order no longer shipped leaves the receipt-due index (it never waits for one again)."""
@@ -217,11 +238,10 @@ class OrderRepository:
 
     def receipt_due(self, now: datetime, limit: int) -> list[str]:
         """Shipped orders whose customer never confirmed receipt, due for automatic completion."""
-        return [r.order_id for r in OrderRecord.receipt_due_index.query(
-            "shipped", OrderRecord.receipt_due_at <= stored_time(now), limit=limit)]
+        return self._due(OrderRecord.receipt_due_index, "shipped", OrderRecord.receipt_due_at, "receipt_due_at",
+                         now, limit)
 
     def by_phone(self, phone: str, limit: int) -> list[Order]:
         keys = [r.order_id for r in OrderRecord.phone_lookup_index.query(
             self.phone_index(phone), scan_index_forward=False, limit=limit)]
-        found = batch_get({OrderRecord: keys[:100]})[OrderRecord] if keys else {}
-        return [self._from(found[k]) for k in keys if k in found]  # type: ignore[arg-type]
+        return self._load(keys)

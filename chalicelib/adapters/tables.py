@@ -14,11 +14,11 @@ from .payment_ledger import PaymentRecord
 from .people_repository import CustomerRecord, LoginThrottleRecord, StaffRecord
 from .reconciliation_store import ReconciliationRecord
 from .refund_repository import RefundRecord
-from .stock_ledger import MovementRecord, SkuRecord
+from .stock_ledger import MovementRecord, SkuRecord, StockShardRecord
 from .ticket_repository import ScanConflictRecord, TicketRecord
 
 ALL_TABLES: tuple[type[Model], ...] = (
-    ProductRecord, SkuRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
+    ProductRecord, SkuRecord, StockShardRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
     CustomerRecord, StaffRecord, LoginThrottleRecord, AuditRecord, TicketRecord, ScanConflictRecord,
     PaymentRecord, RefundRecord, AlertRecord, AggregateRecord, ReconciliationRecord,
 )

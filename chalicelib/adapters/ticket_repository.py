@@ -10,7 +10,7 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.constants import UPDATE_ITEM
 from pynamodb.exceptions import PutError, VerboseClientError
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..domain import timeutil
@@ -18,21 +18,23 @@ from ..domain.model import Session
 from ..domain.redemption import AnyOf, Compare, Present, Rule, Scan
 from ..domain.tickets import CodeKind, Ticket, TicketStatus
 from ..service_layer.ports import FieldCipher, RedeemAttempt
-from .dynamo import UnitOfWork, connection, get_or_none, read_time, stored_time, table_meta
+from .dynamo import UnitOfWork, batch_get_many, connection, get_or_none, read_time, stored_time, table_meta
 
 
 class OrderTicketsIndex(GlobalSecondaryIndex["TicketRecord"]):
+    """Keys only, like the ticket-id index: a scan updates its ticket, and a copy here would be
+    rewritten by every scan; the tickets are read whole by their codes instead."""
     class Meta:
-        index_name = "order-tickets-index"
-        projection = AllProjection()
+        index_name = "order-tickets-keys-index"
+        projection = KeysOnlyProjection()
     order_id = UnicodeAttribute(hash_key=True)
     ticket_id = UnicodeAttribute(range_key=True)
 
 
 class TicketIdIndex(GlobalSecondaryIndex["TicketRecord"]):
     class Meta:
-        index_name = "ticket-id-index"
-        projection = AllProjection()
+        index_name = "ticket-id-keys-index"
+        projection = KeysOnlyProjection()
     ticket_id = UnicodeAttribute(hash_key=True)
 
 
@@ -172,10 +174,13 @@ class TicketRepository:
         return self._from(record) if record else None
 
     def by_ticket_id(self, ticket_id: str) -> Ticket | None:
-        return next((self._from(r) for r in TicketRecord.ticket_id_index.query(ticket_id, limit=1)), None)
+        key = next((r.code for r in TicketRecord.ticket_id_index.query(ticket_id, limit=1)), None)
+        return self.by_code(key) if key else None
 
     def of_order(self, order_id: str) -> list[Ticket]:
-        return [self._from(r) for r in TicketRecord.order_tickets_index.query(order_id)]
+        codes = [r.code for r in TicketRecord.order_tickets_index.query(order_id)]
+        found = batch_get_many(TicketRecord, codes)
+        return [self._from(found[c]) for c in codes if c in found]
 
     def revoked(self) -> list[Ticket]:
         return [self._from(r) for r in TicketRecord.revoked_index.query("revoked")]

@@ -6,6 +6,7 @@ from chalice import Blueprint
 
 from ..bootstrap import context
 from ..domain.commands import parse_adjustment, parse_stocktake
+from ..domain.stock_shards import parse_split
 from ..service_layer import inventory
 from .http import Call, endpoint
 from .views import views
@@ -31,6 +32,11 @@ def stocktake(call: Call) -> dict[str, Any]:
     counts, note = parse_stocktake(call.body())
     taken = inventory.take_stocktake(context(), call.actor, counts, note)
     return {"stocktake_id": taken.stocktake_id, "note": taken.note, "lines": taken.lines}
+
+
+@endpoint(bp, "POST", "/admin/inventory/{sku_id}/shards")
+def split(call: Call, sku_id: str) -> dict[str, Any]:
+    return views().inventory_item(inventory.split_stock(context(), call.actor, sku_id, parse_split(call.body())))
 
 
 @endpoint(bp, "GET", "/admin/inventory/{sku_id}/movements")

@@ -64,9 +64,10 @@ ANSWERS: dict[str, Schema] = {
     "ProductPage": page("Product"),
     "ImportResult": obj(["created", "errors"], created=INT, errors=array(obj(["line", "message"], line=INT,
                                                                               message=STR))),
-    "InventoryItem": obj(["sku_id", "product_id", "name", "available", "reserved", "sold", "low_stock_threshold"],
+    "InventoryItem": obj(["sku_id", "product_id", "name", "available", "reserved", "sold", "low_stock_threshold",
+                          "stock_shards"],
                          sku_id=STR, product_id=STR, name=STR, available=INT, reserved=INT, sold=INT,
-                         low_stock_threshold=INT),
+                         low_stock_threshold=INT, stock_shards=INT),
     "InventoryPage": page("InventoryItem"),
     "Available": obj(["sku_id", "available"], sku_id=STR, available=INT),
     "StocktakeResult": obj(["stocktake_id", "note", "lines"], stocktake_id=STR, note=STR, lines=array(obj(

@@ -12,6 +12,7 @@ from ..domain.commands import (MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_PRICE, MA
                                MAX_STOCK, MAX_STOCKTAKE_LINES, ROLES, USERNAME_PATTERN)
 from ..domain.personal_data import ID_NUMBER_PATTERN, PHONE_PATTERN
 from ..domain.refunds import RefundStatus
+from ..domain.stock_shards import MAX_STOCK_SHARDS
 from ..domain.timeutil import EARLIEST_YEAR, LATEST_YEAR, MAX_INSTANT_LENGTH, YEAR_PATTERN
 
 Schema = dict[str, Any]
@@ -127,6 +128,7 @@ REQUESTS: dict[str, Schema] = {
                        "fulfillment": nullable(_FULFILLMENT)}},
     "Adjustment": obj(["delta", "reason"], delta={**integer(-MAX_STOCK, MAX_STOCK), "not": {"const": 0}},
                       reason=text(200)),
+    "StockSplit": obj(["shards"], shards=integer(2, MAX_STOCK_SHARDS)),
     "Stocktake": body(["counts"], counts=array(obj(["sku_id", "counted"], sku_id=text(64),
                                                    counted=integer(0, MAX_STOCK)),
                                                max_items=MAX_STOCKTAKE_LINES, min_items=1),

@@ -131,7 +131,8 @@ class Views:
 
     def inventory_item(self, sku: Sku) -> dict[str, Any]:
         return {"sku_id": sku.sku_id, "product_id": sku.product_id, "name": sku.name, "available": sku.available,
-                "reserved": sku.reserved, "sold": sku.sold, "low_stock_threshold": sku.low_stock_threshold}
+                "reserved": sku.reserved, "sold": sku.sold, "low_stock_threshold": sku.low_stock_threshold,
+                "stock_shards": sku.stock_shards}
 
     def movement(self, m: StockMovement) -> dict[str, Any]:
         return {"delta": m.delta, "reason": m.reason, "actor": m.actor, "order_id": m.order_id, "at": self.time(m.at)}

@@ -45,6 +45,17 @@ class Sku:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    stock_shards: int = 0                 # >0: the free units sit in that many shard items
+    free_by_bucket: dict[int, int] | None = None   # free units per bucket (0 = the SKU), when read
+
+    @property
+    def sharded(self) -> bool:
+        return self.stock_shards > 0
+
+    @property
+    def stock_known(self) -> bool:
+        """False for a sharded SKU read without its shards (the order path does not read them)."""
+        return not self.sharded or self.free_by_bucket is not None
 
     def sale_has_ended(self, now: datetime) -> bool:
         """Tickets are sold until the end of their validity; goods have no end."""
@@ -141,6 +152,13 @@ class OrderLine:
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     category: str = ""
+    # Where the units were reserved: bucket -> units (bucket 0 is the SKU item; see
+    # domain.stock_shards). Empty for a line whose SKU was not sharded: all from bucket 0.
+    stock_shares: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def shares(self) -> dict[int, int]:
+        return self.stock_shares or {0: self.quantity}
 
     @property
     def subtotal(self) -> int:

@@ -23,7 +23,7 @@ def build_order(*, order_id: str, user_id: str, command: PlaceOrder, skus: dict[
         if not product.is_visible(now) or sku.sale_has_ended(now):
             raise Conflict(f"{product.name} / {sku.name} is not on sale", code="NOT_ON_SALE",
                            sku_id=sku.sku_id)
-        if sku.available < requested.quantity:
+        if sku.stock_known and sku.available < requested.quantity:
             raise sold_out(sku.sku_id, sku.available)
         lines.append(OrderLine(
             sku_id=sku.sku_id, product_id=product.product_id, product_name=product.name,

@@ -32,7 +32,7 @@ def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
         return False
     uow = ctx.unit_of_work()
     if not sku.below_threshold:
-        ctx.stock.rearm_low_stock(uow, sku_id)
+        ctx.stock.rearm_low_stock(uow, sku)
         commit(uow, {"latch": None})
         return False
     now = ctx.clock()
@@ -40,7 +40,7 @@ def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
                   message=f"{sku.name}: {sku.available} left (threshold {sku.low_stock_threshold})",
                   details={"sku_id": sku_id, "product_id": sku.product_id, "available": sku.available,
                            "low_stock_threshold": sku.low_stock_threshold}, created_at=now)
-    ctx.stock.latch_low_stock(uow, sku_id)
+    ctx.stock.latch_low_stock(uow, sku)
     ctx.alerts.add(uow, alert)
     if not commit(uow, {"latch": None}):
         return False          # already alerted for this crossing (or no longer below)

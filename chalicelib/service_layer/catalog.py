@@ -11,12 +11,13 @@ from ..domain.commands import NewProduct, NewSku, parse_product_changes, parse_s
 from ..domain.csv_import import parse_catalog_csv
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.model import Product, Sku
-from . import ports
+from ..domain.stock_shards import shards_for_stock
+from . import inventory, ports
 from .context import Actor
 from .writes import commit
 
 
-class Cataloguing(Protocol):
+class Cataloguing(inventory.Stocking, Protocol):
     @property
     def catalog(self) -> ports.CatalogStore: ...
     @property
@@ -59,7 +60,14 @@ def create_product(ctx: Cataloguing, actor: Actor, command: NewProduct, action: 
     ctx.audit.record(actor.name, action, now, target=product_id, source_ip=actor.source_ip,
                      details={"name": product.name, "skus": len(skus)}, uow=uow)
     commit(uow)
-    return product, skus
+    return product, [_split_by_size(ctx, actor, sku) for sku in skus]
+
+
+def _split_by_size(ctx: Cataloguing, actor: Actor, sku: Sku) -> Sku:
+    """A SKU created with a release's worth of stock is split at once, in its own transaction
+    (a product's SKUs and their shards would not fit one)."""
+    shards = shards_for_stock(sku.available)
+    return inventory.split_stock(ctx, actor, sku.sku_id, shards) if shards else sku
 
 
 def _existing(ctx: Cataloguing, product_id: str) -> Product:
@@ -99,7 +107,7 @@ def add_sku(ctx: Cataloguing, actor: Actor, product_id: str, body: object) -> Sk
     ctx.audit.record(actor.name, "sku_added", now, target=sku.sku_id, source_ip=actor.source_ip,
                      details={"product_id": product_id, "stock": sku.available}, uow=uow)
     commit(uow)
-    return sku
+    return _split_by_size(ctx, actor, sku)
 
 
 def import_products(ctx: Cataloguing, actor: Actor, text: str) -> ImportResult:

@@ -8,6 +8,7 @@ from ..domain import identifiers
 from ..domain.commands import Adjustment, StocktakeCount
 from ..domain.errors import Busy, Conflict, NotFound
 from ..domain.model import Sku
+from ..domain.stock_shards import check_shard_count
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change
@@ -30,6 +31,7 @@ class Stocktake:
     lines: list[dict[str, Any]]          # [{"sku_id", "expected", "counted", "difference"}]
 
 STOCKTAKE_ATTEMPTS = 3
+ADJUST_ATTEMPTS = 4
 
 
 def _require_sku(ctx: Stocking, sku_id: str) -> Sku:
@@ -40,21 +42,54 @@ def _require_sku(ctx: Stocking, sku_id: str) -> Sku:
 
 
 def adjust_stock(ctx: Stocking, actor: Actor, sku_id: str, adjustment: Adjustment) -> int:
-    """A conditional add: stock never goes below zero, whatever else runs at the same time."""
-    if not identifiers.product_id_of(sku_id):
-        raise NotFound(f"SKU {sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=sku_id)
-    now = ctx.clock()
-    uow = ctx.unit_of_work()
-    ctx.stock.adjust(uow, sku_id, adjustment.delta, adjustment.reason, now, actor.name)
-    ctx.audit.record(actor.name, "stock_adjusted", now, target=sku_id, source_ip=actor.source_ip,
-                     details={"delta": adjustment.delta, "reason": adjustment.reason}, uow=uow)
-    def below_zero(_: str) -> Conflict:
+    """A conditional add: stock never goes below zero, whatever else runs at the same time. A
+    sharded SKU gives units up from the buckets that hold them as read; if a sale took them
+    meanwhile, it is read again."""
+    for _ in attempts(ADJUST_ATTEMPTS):
         sku = _require_sku(ctx, sku_id)
-        return Conflict(f"only {sku.available} available; stock cannot go below zero",
-                        code="NEGATIVE_STOCK", available=sku.available, delta=adjustment.delta)
-    commit(uow, {"sku:": below_zero})
-    announce_stock_change(ctx, [sku_id])
-    return _require_sku(ctx, sku_id).available
+        if sku.available + adjustment.delta < 0:
+            raise _below_zero(sku, adjustment.delta)
+        now = ctx.clock()
+        uow = ctx.unit_of_work()
+        ctx.stock.adjust(uow, sku, adjustment.delta, adjustment.reason, now, actor.name)
+        ctx.audit.record(actor.name, "stock_adjusted", now, target=sku_id, source_ip=actor.source_ip,
+                         details={"delta": adjustment.delta, "reason": adjustment.reason}, uow=uow)
+        try:
+            if not commit(uow, {"sku:": None}):
+                continue
+        except Busy:
+            continue
+        announce_stock_change(ctx, [sku_id])
+        return _require_sku(ctx, sku_id).available
+    raise _below_zero(_require_sku(ctx, sku_id), adjustment.delta)
+
+
+def _below_zero(sku: Sku, delta: int) -> Conflict:
+    return Conflict(f"only {sku.available} available; stock cannot go below zero",
+                    code="NEGATIVE_STOCK", available=sku.available, delta=delta)
+
+
+def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
+    """Splits a SKU's free units over `shards` shard items before a release (or more shards than
+    it has): orders then spread their writes over them. Conditional on every bucket holding what
+    was read; re-read while sales move them."""
+    for _ in attempts(ADJUST_ATTEMPTS):
+        sku = _require_sku(ctx, sku_id)
+        check_shard_count(shards, sku.stock_shards)
+        if shards == sku.stock_shards:
+            return sku
+        now = ctx.clock()
+        uow = ctx.unit_of_work()
+        ctx.stock.split(uow, sku, shards)
+        ctx.audit.record(actor.name, "stock_split", now, target=sku_id, source_ip=actor.source_ip,
+                         details={"shards": shards, "before": sku.stock_shards}, uow=uow)
+        try:
+            if not commit(uow, {"sku:": None}):
+                continue
+        except Busy:
+            continue
+        return _require_sku(ctx, sku_id)
+    raise Conflict("stock kept moving while it was split; try again", code="STOCK_CHANGED")
 
 
 def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], note: str) -> Stocktake:
@@ -75,8 +110,8 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
         now = ctx.clock()
         uow = ctx.unit_of_work()
         for line in lines:
-            ctx.stock.count(uow, line["sku_id"], line["expected"], line["counted"],
-                             f"stocktake {stocktake_id}", now, actor.name)
+            ctx.stock.count(uow, skus[line["sku_id"]], line["counted"], f"stocktake {stocktake_id}", now,
+                            actor.name)
         ctx.audit.record(actor.name, "stocktake", now, target=stocktake_id, source_ip=actor.source_ip,
                          details={"note": note, "lines": lines}, uow=uow)
         try:
@@ -94,5 +129,4 @@ def inventory_page(ctx: Stocking, limit: int, cursor: str | None, below_threshol
 
 
 def movements_page(ctx: Stocking, sku_id: str, limit: int, cursor: str | None) -> ports.Page:
-    _require_sku(ctx, sku_id)
-    return ctx.stock.movements_page(sku_id, limit, cursor)
+    return ctx.stock.movements_page(_require_sku(ctx, sku_id), limit, cursor)

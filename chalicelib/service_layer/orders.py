@@ -1,6 +1,7 @@
 """Placing, reading, cancelling, shipping and completing orders."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolatio
 from ..domain.model import Order, OrderStatus, awaiting_shipment, check_transition
 from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
 from ..domain.personal_data import looks_like_phone, normalize_phone
+from ..domain.stock_shards import Shares, may_cross_threshold, plan
 from ..domain.tickets import all_used
 from . import ports
 from .context import Actor
@@ -103,6 +105,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
     product_ids = sorted({identifiers.product_id_of(l.sku_id) or "" for l in command.lines})
     idem_key = f"{user_id}#{idempotency_key}" if idempotency_key else None
 
+    planned: dict[str, Shares] = {}
     for _ in attempts(CONFLICT_ATTEMPTS):
         snapshot = ctx.placement.snapshot([l.sku_id for l in command.lines], product_ids, user_id, idem_key)
         if snapshot.idempotent_reply is not None:
@@ -114,9 +117,11 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
         limits = {p: snapshot.products[p].purchase_limit for p in product_ids
                   if snapshot.products[p].purchase_limit is not None}
         uow = ctx.unit_of_work()
+        # First the stock: the order records where each line's units came from.
+        order.lines = [dataclasses.replace(line, stock_shares=ctx.stock.reserve(
+            uow, snapshot.skus[line.sku_id], line.quantity, order.order_id, now, planned.get(line.sku_id)))
+            for line in order.lines]
         ctx.orders.add(uow, order, set(limits))
-        for line in order.lines:
-            ctx.stock.reserve(uow, line.sku_id, line.quantity, order.order_id, now)
         for product_id, quantity in order.quantities_by_product().items():
             if product_id in limits:
                 ctx.counters.hold(uow, user_id, product_id, quantity, limits[product_id] or 0)
@@ -124,19 +129,19 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             ctx.idempotency.remember(uow, idem_key, request_fingerprint, order.order_id, now)
         try:
             # The same key placed meanwhile wins over whatever else the refusal says.
-            written = commit(uow, {"idempotency": None, "sku:": sold_out, "limit:": lambda product_id:
+            written = commit(uow, {"idempotency": None, "sku:": sold_out, "shard:": None, "limit:": lambda product_id:
                                    purchase_limit_exceeded(product_id, limits.get(product_id))})
         except Busy:
             continue                          # read again: the stock may have moved meanwhile
         if not written:
-            reply = ctx.idempotency.get(idem_key or "")
+            reply = ctx.idempotency.get(idem_key) if idem_key else None
             if reply is not None:
                 return _replay(ctx, actor, reply, request_fingerprint)
+            planned = _plan_sharded(ctx, order)
             continue
         # Only lines that may have crossed below their threshold wake the alerts worker.
         announce_stock_change(ctx, [line.sku_id for line in order.lines
-                                    if snapshot.skus[line.sku_id].available - line.quantity
-                                    < snapshot.skus[line.sku_id].low_stock_threshold])
+                                    if may_cross_threshold(snapshot.skus[line.sku_id], line.quantity, line.sku_id in planned)])
         return PlacedOrder(order, payment_parameters(ctx, actor, order))
     raise Busy("the shop is busy; please try again")
 
@@ -199,6 +204,21 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     return order
 
 
+def _plan_sharded(ctx: Ordering, order: Order) -> dict[str, Shares]:
+    """A shard was short: every sharded line's buckets are read, and its units planned across
+    them (one bucket if any holds them all). SOLD_OUT only when all of them together are short."""
+    sharded = [line for line in order.lines if line.stock_shares]
+    skus = ctx.stock.skus(line.sku_id for line in sharded)
+    planned = {}
+    for line in sharded:
+        sku = skus[line.sku_id]
+        shares = plan(line.quantity, sku.free_by_bucket or {})
+        if shares is None:
+            raise sold_out(line.sku_id, sku.available)
+        planned[line.sku_id] = shares
+    return planned
+
+
 def end_unpaid(ctx: Ordering, uow: ports.Writes, order: Order, counted: set[str], target: OrderStatus,
                by: str) -> None:
     """An unpaid order ends (cancelled or expired): conditional on it still being pending, its
@@ -206,7 +226,7 @@ def end_unpaid(ctx: Ordering, uow: ports.Writes, order: Order, counted: set[str]
     now = ctx.clock()
     ctx.orders.transition(uow, order, target, now, by)
     for line in order.lines:
-        ctx.stock.release(uow, line.sku_id, line.quantity, order.order_id, f"order_{target.value.lower()}", now)
+        ctx.stock.release(uow, line.sku_id, line.shares, order.order_id, f"order_{target.value.lower()}", now)
     for product_id, quantity in order.quantities_by_product().items():
         if product_id in counted:
             ctx.counters.give_back(uow, order.user_id, product_id, quantity)

@@ -117,7 +117,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
                                    notice.notification_id, now, notice.success_time or now)
         for line in order.lines:
-            ctx.stock.sell(uow, line.sku_id, line.quantity)
+            ctx.stock.sell(uow, line.sku_id, line.shares)
         for ticket in first:
             ctx.tickets.add(uow, ticket)
         try:

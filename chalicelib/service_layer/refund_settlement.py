@@ -13,6 +13,7 @@ from ..domain.errors import Busy, Conflict, DomainError, NotAuthenticated
 from ..domain.model import Order, OrderStatus
 from ..domain.payments import RefundNotice
 from ..domain.refunds import Refund, RefundStatus, outcome_of, query_delay, refund_id_of, settled_status
+from ..domain.stock_shards import take_from
 from . import ports
 from .publishing import announce_stock_change, send_alert
 from .refunds import Refunding
@@ -103,8 +104,10 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
             else:
                 ctx.orders.settle_refund(uow, order, refund.amount,
                                          _finish(order, refunded_after, order.refunds_in_flight - 1), now)
+            lines = {line.sku_id: line for line in order.lines}
             for sku_id, quantity in refund.stock_lines:
-                ctx.stock.give_back_sold(uow, sku_id, quantity, refund.refund_id, now)
+                back = take_from(lines[sku_id].shares, quantity) if sku_id in lines else {0: quantity}
+                ctx.stock.give_back_sold(uow, sku_id, back, refund.refund_id, now)
                 product_id = identifiers.product_id_of(sku_id)
                 if product_id in counted and refund.user_id:
                     ctx.counters.give_back(uow, refund.user_id, product_id, quantity)

@@ -65,3 +65,22 @@ def test_movement_ledger_names_the_order(admin: Api, customer, make_product) -> 
         (5, "initial_stock", None), (-2, "order_reserved", order["order_id"]),
         (2, "order_cancelled", order["order_id"])]
     assert ledger_matches_stock(sku)
+
+
+def test_the_stock_list_pages_through_every_index_shard(staff, make_product) -> None:  # type: ignore[no-untyped-def]
+    body = merch_body([5, 1, 7, 0, 2, 9, 1])
+    for s in body["skus"]:
+        s["low_stock_threshold"] = 3
+    _, skus = make_product(body)
+    auditor = staff("auditor")
+
+    def every_page(query: str) -> list[str]:
+        seen: list[str] = []
+        r = auditor.get(f"/admin/inventory?limit=2{query}")
+        while True:
+            seen += [i["sku_id"] for i in r.json_body["items"]]
+            if not r.json_body["next"]:
+                return seen
+            r = auditor.get(f"/admin/inventory?limit=2{query}&cursor={r.json_body['next']}")
+    assert every_page("") == sorted(skus)
+    assert every_page("&below_threshold=true") == sorted(s for s, n in zip(skus, [5, 1, 7, 0, 2, 9, 1]) if n < 3)

@@ -538,7 +538,7 @@ def test_a_refunded_shipped_order_stops_waiting_for_its_receipt(paid, staff, del
     address = {"recipient": "李四", "phone": "13900139000", "region": "上海", "detail": "1 号"}
     alice, order, _ = paid(merch_body([6]), quantity=1, fulfillment="shipping", address=address)
     staff("support").post(f"/admin/orders/{order['order_id']}/ship", {"carrier": "SF", "tracking_no": "1"})
-    assert OrderRecord.get(order["order_id"]).awaiting_receipt == "shipped"
+    assert OrderRecord.get(order["order_id"]).awaiting_receipt.startswith("shipped#")
     refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
     outcomes("CLOSED")
     staff("finance").post(f"/admin/refunds/{refund_id}/approve", {"goods_returned": True})
@@ -546,4 +546,4 @@ def test_a_refunded_shipped_order_stops_waiting_for_its_receipt(paid, staff, del
     drain()
     deliver_notices()                                                   # CLOSED: back to SHIPPED
     record = OrderRecord.get(order["order_id"])
-    assert record.status == "SHIPPED" and record.awaiting_receipt == "shipped" and record.receipt_due_at
+    assert record.status == "SHIPPED" and record.awaiting_receipt.startswith("shipped#") and record.receipt_due_at

@@ -73,6 +73,7 @@ def _expiry_without_protection() -> None:
 
 REMOVALS: dict[str, Callable[[], None]] = {
     "sku-condition": lambda: _drop_conditions("sku:"),
+    "shard-condition": lambda: _drop_conditions("shard:"),
     "one-transaction": _separate_writes,
     "limit-condition": lambda: _drop_conditions("limit:"),
     "idempotency-condition": lambda: _drop_conditions("idempotency"),

@@ -1,0 +1,100 @@
+"""Stock of a hot SKU split across shard items, so that a release selling thousands of units a
+second is not held to the writes one item takes. Bucket 0 is the SKU itself; buckets 1..N are
+its shards. A sharded SKU's free units sit in its shards; bucket 0 keeps what orders placed
+before the split still hold, and what comes back to it stays sellable (it is planned like any
+shard). Whatever the buckets hold, the SKU's stock is their sum."""
+from __future__ import annotations
+
+import math
+import random
+
+from .errors import Conflict, InvalidInput
+from .model import Sku
+from .validation import Fields
+
+MAX_STOCK_SHARDS = 96            # a split is one transaction: the shards, the SKU and its audit record
+# A SKU created with this much stock or more is split by size, one shard per SHARD_UNITS units:
+# a release that large sells faster than one item takes writes (docs/CAPACITY.md).
+AUTO_SHARD_STOCK = 10_000
+SHARD_UNITS = 2_500
+
+Shares = dict[int, int]          # bucket -> units taken from it (or held in it)
+
+
+def shards_for_stock(stock: int) -> int:
+    """How many shards a new SKU gets by its size: none below AUTO_SHARD_STOCK."""
+    if stock < AUTO_SHARD_STOCK:
+        return 0
+    return min(MAX_STOCK_SHARDS, math.ceil(stock / SHARD_UNITS))
+
+
+def parse_split(data: object) -> int:
+    f = Fields(data)
+    shards = f.integer("shards", minimum=2, maximum=MAX_STOCK_SHARDS)
+    assert shards is not None
+    return shards
+
+
+def check_shard_count(shards: int, current: int) -> None:
+    """Staff may split a SKU or split it further, never merge: an order's units stay where it
+    took them until it ends."""
+    if not 2 <= shards <= MAX_STOCK_SHARDS:
+        raise InvalidInput(f"shards must be a whole number from 2 to {MAX_STOCK_SHARDS}", field="shards")
+    if shards < current:
+        raise Conflict(f"this SKU already has {current} shards; shards can only be added",
+                       code="SHARDS_CANNOT_SHRINK", shards=current)
+
+
+def spread_evenly(units: int, buckets: list[int]) -> Shares:
+    """`units` over `buckets`, the first ones taking one more when it does not divide."""
+    each, extra = divmod(units, len(buckets))
+    return {b: each + (1 if i < extra else 0) for i, b in enumerate(buckets)}
+
+
+def blind_floor(low_stock_threshold: int, shards: int) -> int:
+    """What a shard keeps back from a reservation made without reading: its part of the
+    low-stock threshold. While every shard holds more, the SKU is above its threshold; the order
+    that would take one lower reads every shard first, so the crossing is always seen."""
+    return math.ceil(low_stock_threshold / shards) if shards else 0
+
+
+def pick_shard(shards: int, rng: random.Random | None = None) -> int:
+    """The shard an order tries first, at random so that concurrent orders spread."""
+    return (rng or random).randint(1, shards)
+
+
+def plan(quantity: int, free: Shares, rng: random.Random | None = None) -> Shares | None:
+    """Where `quantity` units come from, given each bucket's free units as read: one bucket that
+    holds them all (at random among those, to keep concurrent orders apart), else the fullest
+    buckets first. None when all of them together hold fewer."""
+    if quantity <= 0 or sum(free.values()) < quantity:
+        return None
+    whole = [b for b, units in free.items() if units >= quantity]
+    if whole:
+        return {(rng or random).choice(whole): quantity}
+    taken: Shares = {}
+    for bucket, units in sorted(free.items(), key=lambda item: (-item[1], item[0])):
+        take = min(units, quantity - sum(taken.values()))
+        if take > 0:
+            taken[bucket] = take
+    return taken
+
+
+def take_from(shares: Shares, quantity: int) -> Shares:
+    """Which of an order line's buckets `quantity` of its units go back to (a partial refund):
+    the highest buckets first, never more than the line took from each."""
+    back: Shares = {}
+    for bucket in sorted(shares, reverse=True):
+        take = min(shares[bucket], quantity - sum(back.values()))
+        if take > 0:
+            back[bucket] = take
+    return back
+
+
+def may_cross_threshold(sku: Sku, quantity: int, read_before: bool) -> bool:
+    """Whether an order just placed may have taken the SKU below its low-stock threshold. A
+    sharded SKU's order that did not read its shards left each above its part of the threshold
+    (`blind_floor`); one that read them was near it, and the alerts worker reads every bucket."""
+    if sku.sharded:
+        return read_before
+    return sku.available - quantity < sku.low_stock_threshold

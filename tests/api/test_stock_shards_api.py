@@ -1,0 +1,158 @@
+"""A hot SKU's stock split across shard items: orders reserve from one shard (or split across
+several when each is short), and every figure staff see stays the sum of all buckets."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chalicelib.adapters.stock_ledger import StockLedger, StockShardRecord, ledger
+from chalicelib.adapters.tables import MovementRecord, SkuRecord
+from chalicelib.domain.stock_shards import AUTO_SHARD_STOCK
+
+from .conftest import Api, merch_body, order_body, ticket_body
+from .test_alerts_and_schedule_api import low_stock_alerts
+from .test_refunds_api import drain
+
+
+def stock_of(sku_id: str) -> tuple[int, int, int]:
+    sku = StockLedger().skus([sku_id])[sku_id]
+    return sku.available, sku.reserved, sku.sold
+
+
+def shard_free(sku_id: str) -> list[int]:
+    count = int(SkuRecord.get(sku_id).stock_shards or 0)
+    return [int(StockShardRecord.get(ledger(sku_id, b)).available) for b in range(1, count + 1)]
+
+
+def ledger_sums_to_stock(sku_id: str) -> bool:
+    return sum(StockLedger().all_movements(sku_id)) == stock_of(sku_id)[0]
+
+
+@pytest.fixture
+def split_sku(admin: Api, make_product):  # type: ignore[no-untyped-def]
+    def make(stock: int, shards: int, threshold: int = 0, body: dict[str, Any] | None = None) -> str:
+        product = body or ticket_body([stock])
+        product["skus"][0]["low_stock_threshold"] = threshold
+        _, (sku,) = make_product(product)
+        r = admin.post(f"/admin/inventory/{sku}/shards", {"shards": shards})
+        assert r.status_code == 200, r.body
+        assert r.json_body["stock_shards"] == shards and r.json_body["available"] == stock
+        return sku
+    return make
+
+
+def test_staff_split_a_sku_and_its_stock_is_spread_evenly(admin: Api, split_sku) -> None:  # type: ignore[no-untyped-def]
+    sku = split_sku(10, 4)
+    assert shard_free(sku) == [3, 3, 2, 2] and int(SkuRecord.get(sku).available) == 0
+    assert admin.post(f"/admin/inventory/{sku}/shards", {"shards": 6}).json_body["stock_shards"] == 6
+    assert sorted(shard_free(sku)) == [1, 1, 2, 2, 2, 2] and stock_of(sku) == (10, 0, 0)
+    fewer = admin.post(f"/admin/inventory/{sku}/shards", {"shards": 3})
+    assert fewer.status_code == 409 and fewer.json_body["code"] == "SHARDS_CANNOT_SHRINK"
+    for bad in ({"shards": 1}, {"shards": 97}, {"shards": "4"}, {}):
+        r = admin.post(f"/admin/inventory/{sku}/shards", bad)
+        assert r.status_code == 400 and r.json_body["code"] == "VALIDATION_ERROR", bad
+    assert admin.post("/admin/inventory/P0000000000AA-S000000/shards", {"shards": 2}).status_code == 404
+    assert len(shard_free(sku)) == 6 and ledger_sums_to_stock(sku)
+    item = next(i for i in admin.get("/admin/inventory").json_body["items"] if i["sku_id"] == sku)
+    assert (item["available"], item["stock_shards"]) == (10, 6)
+
+
+def test_a_sku_created_with_a_release_worth_of_stock_is_split_by_size(make_product) -> None:  # type: ignore[no-untyped-def]
+    _, (big, small) = make_product(ticket_body([AUTO_SHARD_STOCK, 50]))
+    assert int(SkuRecord.get(big).stock_shards) == 4 and sum(shard_free(big)) == AUTO_SHARD_STOCK
+    assert SkuRecord.get(small).stock_shards is None
+
+
+def test_orders_reserve_from_shards_and_split_when_each_is_short(customer, anonymous: Api, admin: Api,
+                                                                 split_sku) -> None:  # type: ignore[no-untyped-def]
+    sku = split_sku(4, 4)                                   # one unit in each shard
+    alice = customer()
+    r = alice.post("/orders", order_body((sku, 3)))        # no shard holds 3: read all, take from three
+    assert r.status_code == 201, r.body
+    assert stock_of(sku) == (1, 3, 0) and sorted(shard_free(sku)) == [0, 0, 0, 1]
+    sold_out = alice.post("/orders", order_body((sku, 2)))
+    assert sold_out.status_code == 409 and sold_out.json_body["code"] == "SOLD_OUT"
+    assert sold_out.json_body["details"]["available"] == 1 and stock_of(sku) == (1, 3, 0)
+    assert anonymous.post(f"/dev/payments/{r.json_body['order_id']}/succeed", {}).json_body["notify_status"] == 204
+    assert stock_of(sku) == (1, 0, 3) and ledger_sums_to_stock(sku)
+    last = alice.post("/orders", order_body((sku, 1)))
+    assert last.status_code == 201 and stock_of(sku) == (0, 1, 3)
+    assert alice.post(f"/orders/{last.json_body['order_id']}/cancel").status_code == 200
+    assert stock_of(sku) == (1, 0, 3) and ledger_sums_to_stock(sku)
+    movements = admin.get(f"/admin/inventory/{sku}/movements?limit=2")
+    seen = movements.json_body["items"]
+    while movements.json_body["next"]:
+        movements = admin.get(f"/admin/inventory/{sku}/movements?limit=2&cursor={movements.json_body['next']}")
+        seen += movements.json_body["items"]
+    assert [m["reason"] for m in seen][:1] == ["initial_stock"] and len(seen) == 1 + 3 + 1 + 1
+    assert [m["at"] for m in seen] == sorted(m["at"] for m in seen) and sum(m["delta"] for m in seen) == 1
+
+
+def test_all_or_nothing_across_a_sharded_line_and_a_sold_out_one(customer, make_product, split_sku) -> None:  # type: ignore[no-untyped-def]
+    sku = split_sku(8, 2)
+    _, (scarce,) = make_product(ticket_body([1]))
+    r = customer().post("/orders", order_body((sku, 2), (scarce, 2)))
+    assert r.status_code == 409 and r.json_body["code"] == "SOLD_OUT" and r.json_body["details"]["sku_id"] == scarce
+    assert stock_of(sku) == (8, 0, 0) and sum(shard_free(sku)) == 8
+    assert sum(1 for b in range(3) for _ in MovementRecord.query(ledger(sku, b))) == 1   # the initial stock only
+
+
+def test_a_refund_gives_back_to_the_shards_it_came_from(paid_sharded, deliver_notices) -> None:  # type: ignore[no-untyped-def]
+    alice, order, sku = paid_sharded(quantity=3)
+    assert stock_of(sku) == (3, 0, 3)
+    tickets = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+    alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "one is ill", "ticket_ids": [tickets[0]["ticket_id"]]})
+    drain()
+    deliver_notices()
+    assert stock_of(sku) == (4, 0, 2) and ledger_sums_to_stock(sku)
+    alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "all of us"})
+    drain()
+    deliver_notices()
+    assert alice.get(f"/orders/{order['order_id']}").json_body["status"] == "REFUNDED"
+    assert stock_of(sku) == (6, 0, 0) and ledger_sums_to_stock(sku)
+
+
+@pytest.fixture
+def paid_sharded(customer, anonymous, split_sku):  # type: ignore[no-untyped-def]
+    def buy(quantity: int):  # type: ignore[no-untyped-def]
+        sku = split_sku(6, 3)                              # two units a shard: 3 come from two shards
+        alice = customer()
+        order = alice.post("/orders", order_body((sku, quantity))).json_body
+        assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {}).json_body["notify_status"] == 204
+        return alice, order, sku
+    return buy
+
+
+def test_adjustments_and_stocktakes_of_a_sharded_sku(admin: Api, customer, split_sku) -> None:  # type: ignore[no-untyped-def]
+    sku = split_sku(9, 3)
+    assert admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": 6, "reason": "delivery"}).json_body[
+        "available"] == 15
+    assert shard_free(sku) == [5, 5, 5]
+    r = admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": -16, "reason": "damaged"})
+    assert r.status_code == 409 and r.json_body["code"] == "NEGATIVE_STOCK" and r.json_body["details"]["available"] == 15
+    assert admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": -7, "reason": "recall"}).json_body[
+        "available"] == 8                                  # from two shards: none holds 7
+    customer().post("/orders", order_body((sku, 2)))
+    taken = admin.post("/admin/stocktakes", {"counts": [{"sku_id": sku, "counted": 10}], "note": "count"})
+    assert taken.status_code == 201 and taken.json_body["lines"] == [
+        {"sku_id": sku, "expected": 6, "counted": 10, "difference": 4}]
+    assert stock_of(sku) == (10, 2, 0) and ledger_sums_to_stock(sku)
+    down = admin.post("/admin/stocktakes", {"counts": [{"sku_id": sku, "counted": 1}], "note": "count"})
+    assert down.json_body["lines"][0]["difference"] == -9 and stock_of(sku)[0] == 1 and ledger_sums_to_stock(sku)
+
+
+def test_a_low_stock_alert_fires_once_when_the_shards_together_cross(customer, admin: Api, split_sku) -> None:  # type: ignore[no-untyped-def]
+    sku = split_sku(40, 4, threshold=10, body=merch_body([40]))   # 10 a shard, 3 of each kept back
+    alice = customer()
+    for _ in range(7):
+        assert alice.post("/orders", order_body((sku, 4))).status_code == 201
+        assert stock_of(sku)[0] >= 10 or low_stock_alerts(admin)
+    assert stock_of(sku)[0] == 12 and low_stock_alerts(admin) == []
+    for _ in range(2):
+        assert alice.post("/orders", order_body((sku, 2))).status_code == 201
+    alerts = low_stock_alerts(admin)
+    assert stock_of(sku)[0] == 8 and len(alerts) == 1 and alerts[0]["details"]["available"] == 8
+    assert SkuRecord.get(sku).low_stock_alerted
+    admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": 20, "reason": "delivery"})
+    assert len(low_stock_alerts(admin)) == 1 and not SkuRecord.get(sku).low_stock_alerted
