@@ -35,6 +35,7 @@ test: $(STAMP) browser
 # BENCH_CLIENTS (16), BENCH_SECONDS per phase (15) and BENCH_MAX_OPS (2000) bound it.
 bench: $(STAMP)
 	$(PY) -m local.bench
+	$(PY) -m local.cold_start
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit

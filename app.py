@@ -2,10 +2,15 @@
 and keeps Chalice's own error answers in the error body of API.md."""
 from chalice import Chalice, Rate
 
-from chalicelib import config, observability
-from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, console_routes, errors, events,
-                            guard, inventory_routes, order_routes, payment_routes, report_routes, system_routes,
+from chalicelib import bootstrap, config, observability
+from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, console_routes, errors, guard,
+                            inventory_routes, order_routes, payment_routes, report_routes, system_routes,
                             ticket_routes)
+from chalicelib.lazy import LazyModule
+
+# The SQS, stream and schedule plumbing (Powertools' batch utilities, the adapters) loads with the
+# first event that needs it, not on every cold start (chalicelib/lazy.py).
+events = LazyModule("chalicelib.api.events")
 
 app = Chalice(app_name="micromall")
 app.experimental_feature_flags.update(["BLUEPRINTS"])
@@ -30,7 +35,7 @@ def observe(event, get_response):  # type: ignore[no-untyped-def]
     """Correlation ids for the JSON logs, a trace segment per invocation, the cold-start metric."""
     context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
     request_id = getattr(context, "aws_request_id", None)
-    observability.start_invocation(type(event).__name__, request_id, events.metrics())
+    observability.start_invocation(type(event).__name__, request_id, bootstrap.metrics())
     if hasattr(event, "uri_params"):
         observability.correlate(route=f"{event.method} {event.context.get('resourcePath')}",
                                 request_id=event.context.get("requestId") or request_id,

@@ -1,86 +1,45 @@
 """Composition root: builds the use cases' context once per Lambda container (or local process),
-choosing each port's adapter."""
+choosing each port's adapter (`wiring.py` says which).
+
+Cheap to import, because every route module reaches the context through here and app.py imports
+them all on a cold start: the adapters, and with them PynamoDB, botocore, cryptography, PyJWT and
+WeChat Pay's SDK, load on the first call that needs them. The token authorizer loads only the
+token service, and the cold-start metric only the metrics adapter (a health check builds no
+context)."""
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from . import config
-from .adapters.aggregate_store import AggregateStore
-from .adapters.alert_log import AlertLog
-from .adapters.audit_log import AuditLog
-from .adapters.catalog_repository import CatalogRepository
-from .adapters.change_stream import SaleLookup
-from .adapters.dynamo import UnitOfWork
-from .adapters.messaging import SnsNotifier, SqsMessages
 from .adapters.metrics import EmfMetrics
-from .adapters.order_placement import IdempotencyStore, PlacementReads, PurchaseCounters
-from .adapters.order_repository import OrderRepository
-from .adapters.payment_ledger import PaymentLedger
-from .adapters.people_repository import LoginThrottle, PeopleRepository
-from .adapters.reconciliation_store import ReconciliationStore
-from .adapters.refund_repository import RefundRepository
-from .adapters.security import FieldCipher, PasswordHasher, TokenService
-from .adapters.stock_ledger import StockLedger
-from .adapters.ticket_codes import QrSigner
-from .adapters.ticket_repository import TicketRepository
-from .adapters.wechat_login import DevLogin, WeChatCode2Session
+from .lazy import LazyModule
 from .service_layer.context import Context
-from .service_layer.ports import PaymentGateway, WeChatLogin
 
+if TYPE_CHECKING:
+    from .adapters.security import TokenService
+
+_wiring = LazyModule(".wiring", __package__)
+_security = LazyModule(".adapters.security", __package__)
 _context: Context | None = None
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @functools.lru_cache(maxsize=1)
 def token_service() -> TokenService:
     """Shared by the token authorizer, which needs nothing else of the context."""
-    return TokenService(config.token_signing_key(), config.settings().token_ttl_seconds)
+    return _security.TokenService(config.token_signing_key(), config.settings().token_ttl_seconds)
 
 
-def _wechat_login() -> WeChatLogin:
-    s = config.settings()
-    if s.is_local:
-        return DevLogin()
-    if not s.wechat_appid:
-        raise RuntimeError("WECHAT_APPID is not configured")
-    return WeChatCode2Session(s.wechat_appid, config.wechat_app_secret())
-
-
-def _payment_gateway() -> PaymentGateway:
-    if config.settings().is_local:
-        from .adapters.payment_sandbox import SandboxGateway
-        return SandboxGateway(config.wechatpay(), config.sandbox_platform_private_key())
-    from .adapters.wechatpay import WeChatPayV3
-    return WeChatPayV3(config.wechatpay())
-
-
-def build_context() -> Context:
-    s = config.settings()
-    cipher = FieldCipher(config.data_encryption_key())
-    return Context(
-        catalog=CatalogRepository(), stock=StockLedger(), orders=OrderRepository(cipher), counters=PurchaseCounters(),
-        idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
-        throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_records=PaymentLedger(),
-        refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
-        sales=SaleLookup(), reconciliations=ReconciliationStore(), unit_of_work=UnitOfWork,
-        clock=utc_now, metrics=EmfMetrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
-        notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),
-        cipher=cipher, payments_factory=_payment_gateway, qr_factory=lambda: QrSigner(config.qr_signing_keys()),
-        wechat_factory=_wechat_login,
-        payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
-        refund_max_attempts=s.refund_max_attempts,
-        refund_query_after=timedelta(seconds=s.refund_query_after_seconds),
-        auto_receipt_after=timedelta(days=s.auto_receipt_days), reconcile_after_hour=s.reconcile_after_hour)
+@functools.lru_cache(maxsize=1)
+def metrics() -> EmfMetrics:
+    """The context's metrics, also reached without building the context (the cold-start metric)."""
+    return EmfMetrics()
 
 
 def context() -> Context:
     global _context
     if _context is None:
-        _context = build_context()
+        _context = _wiring.build_context()
     return _context
 
 

@@ -22,7 +22,7 @@ from local import keys
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _wait_for_port(port: int, seconds: float = 60) -> None:
+def wait_for_port(port: int, seconds: float = 60) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
         with socket.socket() as s:
@@ -60,7 +60,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        _wait_for_port(moto_port)
+        wait_for_port(moto_port)
         serve(api_port, password)
     finally:
         moto.terminate()

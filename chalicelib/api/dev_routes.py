@@ -1,25 +1,31 @@
 """Local stage only: app.py registers this blueprint when STAGE is local, never in a deployed stage."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint
 
-from ..adapters.payment_sandbox import REFUND_NOTICE_STATES, REFUND_OUTCOMES, SandboxGateway, SignedNotice, TradeClosed
 from ..bootstrap import context
 from ..domain import identifiers
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.validation import Fields
+from ..lazy import LazyModule
 from ..service_layer import payments, refund_settlement, schedule
 from .errors import STATUS
 from .http import Call, endpoint
 
+if TYPE_CHECKING:
+    from ..adapters.payment_sandbox import SandboxGateway, SignedNotice
+
 bp = Blueprint(__name__)
+# The sandbox (requests, cryptography, PynamoDB) loads with the first /dev/ request: the local
+# stage's tests import app.py as a cold start does (tests/unit/test_cold_start.py).
+sandbox = LazyModule("..adapters.payment_sandbox", __package__)
 
 
 def _sandbox() -> SandboxGateway:
     gateway = context().payments
-    if not isinstance(gateway, SandboxGateway):
+    if not isinstance(gateway, sandbox.SandboxGateway):
         raise NotFound("no such route", code="NOT_FOUND")
     return gateway
 
@@ -60,7 +66,7 @@ def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
     try:
         notice = _sandbox().pay(order_id, total, None, notify=notify, transaction_id=transaction_id,
                                 notification_id=notification_id)
-    except TradeClosed as closed:
+    except sandbox.TradeClosed as closed:
         raise Conflict(f"WeChat Pay refuses the payment: {closed}", code="TRADE_CLOSED") from None
     return {"notify_status": _deliver(notice) if notice else None}
 
@@ -75,8 +81,8 @@ def refund_outcomes(call: Call) -> dict[str, Any]:
     """How the sandbox answers the next refund requests, in order; then SUCCESS again."""
     body = Fields(call.body())
     outcomes = body.strings("outcomes", max_items=100, max_len=20, required=True)
-    if any(o not in REFUND_OUTCOMES for o in outcomes):
-        raise InvalidInput(f"outcomes are {', '.join(REFUND_OUTCOMES)}", field="outcomes")
+    if any(o not in sandbox.REFUND_OUTCOMES for o in outcomes):
+        raise InvalidInput(f"outcomes are {', '.join(sandbox.REFUND_OUTCOMES)}", field="outcomes")
     _sandbox().set_refund_outcomes(outcomes)
     return {"outcomes": outcomes}
 
@@ -84,7 +90,7 @@ def refund_outcomes(call: Call) -> dict[str, Any]:
 @endpoint(bp, "POST", "/dev/payments/refunds/{out_refund_no}/notify")
 def refund_notice_now(call: Call, out_refund_no: str) -> dict[str, Any]:
     """WeChat decides a refund now and sends its notice to the refund notify endpoint."""
-    status = Fields(call.body()).choice("status", REFUND_NOTICE_STATES)
+    status = Fields(call.body()).choice("status", sandbox.REFUND_NOTICE_STATES)
     gateway = _sandbox()
     if out_refund_no not in {r["out_refund_no"] for r in gateway.refunds()}:
         raise NotFound("the sandbox has no such refund", code="REFUND_NOT_FOUND", out_refund_no=out_refund_no)

@@ -33,10 +33,6 @@ def _back_off(record: SQSRecord) -> None:
         log.exception("could not delay the retry of message %s", record.message_id)
 
 
-def metrics() -> Any:
-    return context().metrics
-
-
 def _refund_record(record: SQSRecord) -> None:
     try:
         refund_id = str(json.loads(record.body)["refund_id"])

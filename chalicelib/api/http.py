@@ -13,8 +13,8 @@ from typing import Any, Callable
 from chalice import Blueprint, Response
 from chalice.app import Request
 
-from ..adapters.security import Principal
 from ..domain.errors import DomainError, InvalidInput, NotAllowed, NotAuthenticated
+from ..domain.principal import Principal
 from ..service_layer.context import Actor
 from . import errors
 from .access import ROUTES, Rule

@@ -4,17 +4,18 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from ..adapters.ticket_codes import render_png
 from ..bootstrap import context
+from ..lazy import LazyModule
 from ..service_layer import redemption, tickets
 from .http import Call, Reply, endpoint
 from .views import views
 
 bp = Blueprint(__name__)
+ticket_codes = LazyModule("..adapters.ticket_codes", __package__)      # qrcode and cryptography: on first use
 
 
 def _png(payload: str) -> Response:
-    return Response(body=render_png(payload), status_code=200,
+    return Response(body=ticket_codes.render_png(payload), status_code=200,
                     headers={"Content-Type": "image/png", "Cache-Control": "private, max-age=300"})
 
 

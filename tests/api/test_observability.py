@@ -18,7 +18,7 @@ def test_logs_are_json_with_correlation_ids_and_no_personal_data(customer, make_
     body = order_body((sku, 1), visitors=[{"name": "Alice", "id_number": ID_NUMBER}])
     body["contact"] = {"name": "Alice", "phone": PHONE}
     capfd.readouterr()
-    handler = observability.logger.registered_handler
+    handler = observability.logger().registered_handler
     buffer = io.StringIO()
     previous = handler.setStream(buffer)          # the handler keeps the stdout it was built with
     try:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from chalicelib import bootstrap
+from chalicelib import bootstrap, wiring
 from chalicelib.adapters import wechat_login
 from chalicelib.adapters.wechat_login import DevLogin, WeChatCode2Session
 from chalicelib.domain.errors import InvalidInput, NotAuthenticated
@@ -52,7 +52,7 @@ def test_the_dev_stub_exists_only_in_the_local_stage(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("WECHAT_APP_SECRET", "c2VjcmV0")
     bootstrap.reset()
     try:
-        assert isinstance(bootstrap._wechat_login(), WeChatCode2Session)
+        assert isinstance(wiring._wechat_login(), WeChatCode2Session)
     finally:
         monkeypatch.undo()
         bootstrap.reset()

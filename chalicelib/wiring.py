@@ -1,0 +1,70 @@
+"""Which adapter serves each port: the context that bootstrap.context() builds once per Lambda
+container (or local process). Importing this module imports every adapter, and with them
+PynamoDB, botocore, cryptography and PyJWT, which is why only bootstrap imports it, and only on
+the first call that needs the context."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from . import config
+from .adapters.aggregate_store import AggregateStore
+from .adapters.alert_log import AlertLog
+from .adapters.audit_log import AuditLog
+from .adapters.catalog_repository import CatalogRepository
+from .adapters.change_stream import SaleLookup
+from .adapters.dynamo import UnitOfWork
+from .adapters.messaging import SnsNotifier, SqsMessages
+from .adapters.order_placement import IdempotencyStore, PlacementReads, PurchaseCounters
+from .adapters.order_repository import OrderRepository
+from .adapters.payment_ledger import PaymentLedger
+from .adapters.people_repository import LoginThrottle, PeopleRepository
+from .adapters.reconciliation_store import ReconciliationStore
+from .adapters.refund_repository import RefundRepository
+from .adapters.security import FieldCipher, PasswordHasher
+from .adapters.stock_ledger import StockLedger
+from .adapters.ticket_codes import QrSigner
+from .adapters.ticket_repository import TicketRepository
+from .adapters.wechat_login import DevLogin, WeChatCode2Session
+from .bootstrap import metrics, token_service
+from .service_layer.context import Context
+from .service_layer.ports import PaymentGateway, WeChatLogin
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _wechat_login() -> WeChatLogin:
+    s = config.settings()
+    if s.is_local:
+        return DevLogin()
+    if not s.wechat_appid:
+        raise RuntimeError("WECHAT_APPID is not configured")
+    return WeChatCode2Session(s.wechat_appid, config.wechat_app_secret())
+
+
+def _payment_gateway() -> PaymentGateway:
+    if config.settings().is_local:
+        from .adapters.payment_sandbox import SandboxGateway
+        return SandboxGateway(config.wechatpay(), config.sandbox_platform_private_key())
+    from .adapters.wechatpay import WeChatPayV3
+    return WeChatPayV3(config.wechatpay())
+
+
+def build_context() -> Context:
+    s = config.settings()
+    cipher = FieldCipher(config.data_encryption_key())
+    return Context(
+        catalog=CatalogRepository(), stock=StockLedger(), orders=OrderRepository(cipher), counters=PurchaseCounters(),
+        idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
+        throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_records=PaymentLedger(),
+        refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
+        sales=SaleLookup(), reconciliations=ReconciliationStore(), unit_of_work=UnitOfWork,
+        clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
+        notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),
+        cipher=cipher, payments_factory=_payment_gateway, qr_factory=lambda: QrSigner(config.qr_signing_keys()),
+        wechat_factory=_wechat_login,
+        payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
+        refund_max_attempts=s.refund_max_attempts,
+        refund_query_after=timedelta(seconds=s.refund_query_after_seconds),
+        auto_receipt_after=timedelta(days=s.auto_receipt_days), reconcile_after_hour=s.reconcile_after_hour)
