@@ -15,7 +15,7 @@ from ..domain.tickets import CodeKind, TicketStatus
 from .dynamo import batch_get_many, plain, read_time
 from .order_records import OrderRecord
 from .refund_repository import RefundRecord
-from .stock_ledger import SkuRecord
+from .stock_records import SkuRecord
 from .ticket_repository import TicketRecord
 
 STREAMED: tuple[type[Model], ...] = (OrderRecord, RefundRecord, TicketRecord, SkuRecord)

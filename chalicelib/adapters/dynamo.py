@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import secrets
 import uuid
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Sequence, TypeVar
@@ -29,6 +31,7 @@ from .aws import ATTEMPTS, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
 MAX_TRANSACTION_ITEMS = 100
 _connection: Connection | None = None
 M = TypeVar("M", bound=Model)
+R = TypeVar("R")
 
 
 def table_meta(base: str, streamed: bool = False) -> type:
@@ -118,27 +121,49 @@ def page_of(query: Callable[[dict[str, Any] | None], Any], cursor: str | None, k
         raise invalid_cursor() from error
 
 
+def each_shard(query: Callable[[str], R], shard_keys: list[str]) -> list[R]:
+    """`query` on every shard of a spread key at once: a fanned-out read waits for the slowest
+    shard, not for their sum."""
+    if len(shard_keys) == 1:
+        return [_consumed(query(shard_keys[0]))]
+    return list(_shard_readers().map(lambda key: _consumed(query(key)), shard_keys))
+
+
+def _consumed(result: R) -> R:
+    """A query's rows read inside the worker thread (pynamodb's iterators read lazily)."""
+    rows = list(result)  # type: ignore[call-overload]
+    return _Rows(rows, getattr(result, "last_evaluated_key", None))  # type: ignore[return-value]
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    def __init__(self, rows: list[Any], last_evaluated_key: dict[str, Any] | None) -> None:
+        super().__init__(rows)
+        self.last_evaluated_key = last_evaluated_key
+
+
+@functools.lru_cache(maxsize=1)
+def _shard_readers() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=16, thread_name_prefix="shard-read")
+
+
 def fanned_page(query: Callable[[str, str | None, int], Any], shard_keys: list[str], sort_name: str,
-                id_name: str, limit: int, cursor: str | None, descending: bool) -> tuple[list[Any], str | None]:
-    """One page of an index whose key is spread over shards (see `spread`): every shard is
-    queried from the cursor's position (`query(key, position, limit)` with the range condition
-    at or beyond `position`), the answers are merged in the index's order and cut where the page
-    is full or where a shard stopped early, so that nothing is skipped. The cursor is the last
-    row's (sort key, id): the same for every shard, a few dozen bytes however many shards."""
-    start = decode_cursor(cursor, {sort_name, id_name})
-    after = (start[sort_name]["S"], start[id_name]["S"]) if start else None
-    beyond = (lambda p: p < after) if descending else (lambda p: p > after)  # type: ignore[operator]
-    rows: list[tuple[tuple[str, str], Any]] = []
-    frontier: tuple[str, str] | None = None            # how far the shard that stopped first has read
-    for key in shard_keys:
-        result = query(key, after[0] if after else None, limit)
-        for row in result:
-            position = (str(getattr(row, sort_name)), str(getattr(row, id_name)))
-            if after is None or beyond(position):
-                rows.append((position, row))
+                limit: int, cursor: str | None, descending: bool) -> tuple[list[Any], str | None]:
+    """One page of an index whose key is spread over shards (see `spread`), by a sort key that
+    is unique (an order's `listed_at` carries its id): every shard is queried strictly beyond the
+    cursor (`query(key, position, limit)`), the answers are merged in the index's order and cut
+    where the page is full or where a shard stopped early, so that nothing is skipped or shown
+    twice. The cursor is the last row's sort key: the same for every shard, however many."""
+    start = decode_cursor(cursor, {sort_name})
+    after = start[sort_name].get("S") if start else None
+    if start is not None and after is None:
+        raise invalid_cursor()
+    rows: list[tuple[str, Any]] = []
+    frontier: str | None = None                     # how far the shard that stopped first has read
+    for result in each_shard(lambda key: query(key, after, limit), shard_keys):
+        rows += [(str(getattr(row, sort_name)), row) for row in result]
         stop = result.last_evaluated_key
         if stop:
-            reached = (stop[sort_name]["S"], stop[id_name]["S"])
+            reached = stop[sort_name]["S"]
             if frontier is None or (reached > frontier if descending else reached < frontier):
                 frontier = reached
     rows.sort(key=lambda r: r[0], reverse=descending)
@@ -146,8 +171,7 @@ def fanned_page(query: Callable[[str, str | None, int], Any], shard_keys: list[s
         rows = [r for r in rows if (r[0] >= frontier if descending else r[0] <= frontier)]
     page = rows[:limit]
     last = page[-1][0] if len(page) == limit else frontier
-    next_cursor = encode_cursor({sort_name: {"S": last[0]}, id_name: {"S": last[1]}}) if last else None
-    return [row for _, row in page], next_cursor
+    return [row for _, row in page], (encode_cursor({sort_name: {"S": last}}) if last else None)
 
 
 def encode_cursor(last_evaluated_key: dict[str, Any] | None) -> str | None:

@@ -11,7 +11,7 @@ from pynamodb.models import Model
 from ..service_layer.ports import IdempotentReply, PlacementSnapshot
 from .catalog_repository import ProductRecord, product_from
 from .dynamo import UnitOfWork, batch_get, get_or_none, table_meta
-from .stock_ledger import SkuRecord, sku_from
+from .stock_records import SkuRecord, sku_from
 
 
 class PurchaseCounterRecord(Model):

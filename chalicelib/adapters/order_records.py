@@ -39,7 +39,7 @@ class StatusIndex(GlobalSecondaryIndex["OrderRecord"]):
         index_name = "status-shard-index"
         projection = IncludeProjection(["search_text"])
     status_key = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
 
 
 class AllOrdersIndex(GlobalSecondaryIndex["OrderRecord"]):
@@ -48,7 +48,7 @@ class AllOrdersIndex(GlobalSecondaryIndex["OrderRecord"]):
         index_name = "all-orders-shard-index"
         projection = IncludeProjection(["search_text"])
     all_orders = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
 
 
 class PhoneIndex(GlobalSecondaryIndex["OrderRecord"]):
@@ -98,6 +98,7 @@ class OrderRecord(Model):
     total = NumberAttribute()
     lines = ListAttribute(of=MapAttribute)
     created_at = UnicodeAttribute()
+    listed_at = UnicodeAttribute()               # <created_at>#<order_id>: staff lists' unique sort key
     updated_at = UnicodeAttribute()
     expires_at = UnicodeAttribute()
     contact_name = UnicodeAttribute()            # encrypted

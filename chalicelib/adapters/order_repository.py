@@ -7,7 +7,7 @@ from typing import Any
 
 from ..domain.model import HistoryEntry, Order, OrderStatus
 from ..service_layer.ports import FieldCipher, Page
-from .dynamo import UnitOfWork, batch_get_many, fanned_page, page_of, get_or_none, plain, stored_time
+from .dynamo import UnitOfWork, batch_get_many, each_shard, fanned_page, get_or_none, page_of, plain, stored_time
 from .order_records import OrderRecord, history_entry, index_key, index_keys, line_to_map, order_from
 
 
@@ -38,6 +38,7 @@ class OrderRepository:
             status_key=index_key(order.status.value, order.order_id), total=order.total,
             lines=[line_to_map(line, line.product_id in counted_products) for line in order.lines],
             created_at=stored_time(order.created_at), updated_at=stored_time(order.created_at),
+            listed_at=f"{stored_time(order.created_at)}#{order.order_id}",
             expires_at=stored_time(order.expires_at),
             contact_name=self._cipher.encrypt(order.contact_name), contact_phone=self._cipher.encrypt(order.contact_phone),
             phone_index=self.phone_index(order.contact_phone),
@@ -211,19 +212,18 @@ class OrderRepository:
                          else (OrderRecord.all_orders_index, index_keys("order")))
 
         def shard(key: str, before: str | None, count: int) -> Any:
-            return index.query(key, OrderRecord.created_at <= before if before else None,
+            return index.query(key, OrderRecord.listed_at < before if before else None,
                                filter_condition=condition, scan_index_forward=False, limit=count)
-        rows, next_cursor = fanned_page(shard, key_of, "created_at", "order_id", limit, cursor, descending=True)
+        rows, next_cursor = fanned_page(shard, key_of, "listed_at", limit, cursor, descending=True)
         return Page(self._load([r.order_id for r in rows]), next_cursor)
 
     @staticmethod
     def _due(index: Any, value: str, due_attribute: Any, due_name: str, now: datetime, limit: int) -> list[str]:
         """The earliest-due orders of a sparse, spread index: each shard's first `limit`, merged."""
-        due: list[tuple[str, str]] = []
-        for key in index_keys(value):
-            due += [(getattr(r, due_name), r.order_id)
-                    for r in index.query(key, due_attribute <= stored_time(now), limit=limit)]
-        return [order_id for _, order_id in sorted(due)[:limit]]
+        shards = each_shard(lambda key: index.query(key, due_attribute <= stored_time(now), limit=limit),
+                            index_keys(value))
+        due = sorted((getattr(r, due_name), r.order_id) for rows in shards for r in rows)
+        return [order_id for _, order_id in due[:limit]]
 
     def pending_expired(self, now: datetime, limit: int) -> list[str]:
         """Orders awaiting payment past their expiry, from the sparse index (no Scan)."""

@@ -14,7 +14,7 @@ from .payment_ledger import PaymentRecord
 from .people_repository import CustomerRecord, LoginThrottleRecord, StaffRecord
 from .reconciliation_store import ReconciliationRecord
 from .refund_repository import RefundRecord
-from .stock_ledger import MovementRecord, SkuRecord, StockShardRecord
+from .stock_records import MovementRecord, SkuRecord, StockShardRecord
 from .ticket_repository import ScanConflictRecord, TicketRecord
 
 ALL_TABLES: tuple[type[Model], ...] = (

@@ -4,6 +4,7 @@ into the back office's figures (a failure reports the first record not counted, 
 sends it and those after it again), and the schedule."""
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 from typing import Any
@@ -43,13 +44,22 @@ def _refund_record(record: SQSRecord) -> None:
         raise
 
 
+_checked: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("checked", default=None)
+
+
 def _alert_record(record: SQSRecord) -> None:
     """The back-office queue: low-stock checks, alerts to keep and send, orders to complete."""
     ctx, body = context(), json.loads(record.body)
     kind = body.get("type")
     if kind == "stock_changed":
-        for sku_id in body.get("sku_ids", [])[:100]:
-            alerts.check_low_stock(ctx, str(sku_id))
+        for sku_id in map(str, body.get("sku_ids", [])[:100]):
+            # One check per SKU and batch: it reads the stock as it is now, which covers every
+            # change announced before it (a hot sharded SKU announces each of its orders).
+            checked = _checked.get()
+            if checked is None or sku_id not in checked:
+                alerts.check_low_stock(ctx, sku_id)
+                if checked is not None:
+                    checked.add(sku_id)
     elif kind == "code_redeemed":
         orders.complete_if_all_used(ctx, str(body.get("order_id", "")))
     elif kind == "alert":
@@ -73,8 +83,12 @@ def refunds_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str
 
 
 def alerts_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
-    return process_partial_response(event=event, record_handler=_alert_record,
-                                    processor=_processor(), context=lambda_context)
+    token = _checked.set(set())
+    try:
+        return process_partial_response(event=event, record_handler=_alert_record,
+                                        processor=_processor(), context=lambda_context)
+    finally:
+        _checked.reset(token)
 
 
 def every_minute() -> dict[str, int]:

@@ -47,6 +47,7 @@ class Sku:
     attributes: dict[str, str] = field(default_factory=dict)
     stock_shards: int = 0                 # >0: the free units sit in that many shard items
     free_by_bucket: dict[int, int] | None = None   # free units per bucket (0 = the SKU), when read
+    low_stock_alerted: bool = False       # alerted for the present crossing below the threshold
 
     @property
     def sharded(self) -> bool:

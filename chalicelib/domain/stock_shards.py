@@ -51,26 +51,20 @@ def spread_evenly(units: int, buckets: list[int]) -> Shares:
     return {b: each + (1 if i < extra else 0) for i, b in enumerate(buckets)}
 
 
-def blind_floor(low_stock_threshold: int, shards: int) -> int:
-    """What a shard keeps back from a reservation made without reading: its part of the
-    low-stock threshold. While every shard holds more, the SKU is above its threshold; the order
-    that would take one lower reads every shard first, so the crossing is always seen."""
-    return math.ceil(low_stock_threshold / shards) if shards else 0
-
-
 def pick_shard(shards: int, rng: random.Random | None = None) -> int:
     """The shard an order tries first, at random so that concurrent orders spread."""
     return (rng or random).randint(1, shards)
 
 
-def plan(quantity: int, free: Shares, rng: random.Random | None = None) -> Shares | None:
+def plan(quantity: int, free: Shares, rng: random.Random | None = None, fullest_first: bool = False
+         ) -> Shares | None:
     """Where `quantity` units come from, given each bucket's free units as read: one bucket that
     holds them all (at random among those, to keep concurrent orders apart), else the fullest
     buckets first. None when all of them together hold fewer."""
     if quantity <= 0 or sum(free.values()) < quantity:
         return None
     whole = [b for b, units in free.items() if units >= quantity]
-    if whole:
+    if whole and not fullest_first:
         return {(rng or random).choice(whole): quantity}
     taken: Shares = {}
     for bucket, units in sorted(free.items(), key=lambda item: (-item[1], item[0])):
@@ -80,21 +74,31 @@ def plan(quantity: int, free: Shares, rng: random.Random | None = None) -> Share
     return taken
 
 
-def take_from(shares: Shares, quantity: int) -> Shares:
+# A line takes its units from at most this many buckets; beyond, they are gathered into one
+# first. An order of 20 lines then still fits one transaction of 100 writes.
+MAX_PLAN_BUCKETS = 2
+
+
+def take_from(shares: Shares, quantity: int, already_back: int = 0) -> Shares:
     """Which of an order line's buckets `quantity` of its units go back to (a partial refund):
-    the highest buckets first, never more than the line took from each."""
+    the highest buckets first, after the `already_back` units earlier refunds of the line
+    returned, so that no bucket gets back more than the line took from it."""
     back: Shares = {}
+    skip = already_back
     for bucket in sorted(shares, reverse=True):
-        take = min(shares[bucket], quantity - sum(back.values()))
+        left = shares[bucket] - min(skip, shares[bucket])
+        skip -= shares[bucket] - left
+        take = min(left, quantity - sum(back.values()))
         if take > 0:
             back[bucket] = take
     return back
 
 
 def may_cross_threshold(sku: Sku, quantity: int, read_before: bool) -> bool:
-    """Whether an order just placed may have taken the SKU below its low-stock threshold. A
-    sharded SKU's order that did not read its shards left each above its part of the threshold
-    (`blind_floor`); one that read them was near it, and the alerts worker reads every bucket."""
+    """Whether an order just placed may have taken the SKU below its low-stock threshold. No
+    order of a sharded SKU reads its total (the blind pick reads no shard), so each of them
+    wakes the alerts worker while the SKU has a threshold; the worker reads every bucket once
+    per batch."""
     if sku.sharded:
-        return read_before
+        return sku.low_stock_threshold > 0
     return sku.available - quantity < sku.low_stock_threshold

@@ -9,7 +9,10 @@ from typing import Any, Protocol
 from ..domain.back_office import Alert
 from . import ports
 from .publishing import Publishing
+from .retrying import attempts
 from .writes import commit
+
+LATCH_ATTEMPTS = 5
 
 log = logging.getLogger("micromall.alerts")
 
@@ -26,27 +29,32 @@ class Alerting(Publishing, Protocol):
 
 def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
     """Raises the alert if the SKU is below its threshold and not yet alerted (the latch and the
-    alert are one transaction); re-arms the latch once it is back at or above the threshold."""
-    sku = ctx.stock.skus([sku_id]).get(sku_id)
-    if sku is None:
-        return False
-    uow = ctx.unit_of_work()
-    if not sku.below_threshold:
-        ctx.stock.rearm_low_stock(uow, sku)
-        commit(uow, {"latch": None})
-        return False
-    now = ctx.clock()
-    alert = Alert(alert_id=ctx.alerts.new_id(now), kind="low_stock", severity="warning",
-                  message=f"{sku.name}: {sku.available} left (threshold {sku.low_stock_threshold})",
-                  details={"sku_id": sku_id, "product_id": sku.product_id, "available": sku.available,
-                           "low_stock_threshold": sku.low_stock_threshold}, created_at=now)
-    ctx.stock.latch_low_stock(uow, sku)
-    ctx.alerts.add(uow, alert)
-    if not commit(uow, {"latch": None}):
-        return False          # already alerted for this crossing (or no longer below)
-    ctx.metrics.count("LowStockAlerts")
-    _notify(ctx, alert)
-    return True
+    alert are one transaction); re-arms the latch once it is back at or above the threshold. Both
+    are conditional on the stock as read, so a worker that read before a sale or a delivery
+    decides again rather than latching a SKU that is no longer low (or re-arming one that is)."""
+    for _ in attempts(LATCH_ATTEMPTS):
+        sku = ctx.stock.skus([sku_id]).get(sku_id)
+        if sku is None or sku.below_threshold == sku.low_stock_alerted:
+            return False                   # nothing to change: alerted for this crossing, or not low
+        uow = ctx.unit_of_work()
+        if not sku.below_threshold:
+            ctx.stock.rearm_low_stock(uow, sku)
+            if commit(uow, {"latch": None}):
+                return False
+            continue
+        now = ctx.clock()
+        alert = Alert(alert_id=ctx.alerts.new_id(now), kind="low_stock", severity="warning",
+                      message=f"{sku.name}: {sku.available} left (threshold {sku.low_stock_threshold})",
+                      details={"sku_id": sku_id, "product_id": sku.product_id, "available": sku.available,
+                               "low_stock_threshold": sku.low_stock_threshold}, created_at=now)
+        ctx.stock.latch_low_stock(uow, sku)
+        ctx.alerts.add(uow, alert)
+        if not commit(uow, {"latch": None}):
+            continue                       # the stock moved since it was read: read again
+        ctx.metrics.count("LowStockAlerts")
+        _notify(ctx, alert)
+        return True
+    return False
 
 
 def raise_alert(ctx: Alerting, alert_id: str, kind: str, severity: str, message: str,

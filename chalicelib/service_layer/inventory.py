@@ -8,7 +8,7 @@ from ..domain import identifiers
 from ..domain.commands import Adjustment, StocktakeCount
 from ..domain.errors import Busy, Conflict, NotFound
 from ..domain.model import Sku
-from ..domain.stock_shards import check_shard_count
+from ..domain.stock_shards import check_shard_count, plan
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change
@@ -30,7 +30,7 @@ class Stocktake:
     note: str
     lines: list[dict[str, Any]]          # [{"sku_id", "expected", "counted", "difference"}]
 
-STOCKTAKE_ATTEMPTS = 3
+STOCKTAKE_ATTEMPTS = 4
 ADJUST_ATTEMPTS = 4
 
 
@@ -105,6 +105,8 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
         for count in counts:
             if count.sku_id not in skus:
                 raise NotFound(f"SKU {count.sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=count.sku_id)
+        if _gathered_for_counting(ctx, skus, counts):
+            continue                 # a split SKU's missing units were brought into one item: read again
         lines = [{"sku_id": c.sku_id, "expected": skus[c.sku_id].available, "counted": c.counted,
                   "difference": c.counted - skus[c.sku_id].available} for c in counts]
         now = ctx.clock()
@@ -122,6 +124,21 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
         announce_stock_change(ctx, [c.sku_id for c in counts])
         return Stocktake(stocktake_id, note, lines)
     raise Conflict("stock kept moving during the stocktake; try again", code="STOCK_CHANGED")
+
+
+def _gathered_for_counting(ctx: Stocking, skus: dict[str, Sku], counts: list[StocktakeCount]) -> bool:
+    """A split SKU counted short gives up units from one bucket at most (so that a stocktake of
+    many SKUs stays one transaction): the units scattered over its shards are gathered first."""
+    moved = False
+    for count in counts:
+        sku = skus[count.sku_id]
+        missing = sku.available - count.counted
+        if sku.sharded and missing > 0 and len(plan(missing, sku.free_by_bucket or {}) or {}) > 1:
+            uow = ctx.unit_of_work()
+            ctx.stock.gather(uow, sku, missing)
+            commit(uow, {"sku:": None})
+            moved = True
+    return moved
 
 
 def inventory_page(ctx: Stocking, limit: int, cursor: str | None, below_threshold: bool) -> ports.Page:

@@ -12,14 +12,15 @@ from ..domain import identifiers
 from ..domain.commands import PlaceOrder
 from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order, OrderStatus, awaiting_shipment, check_transition
-from ..domain.ordering import build_order, purchase_limit_exceeded, sold_out
+from ..domain.ordering import build_order, purchase_limit_exceeded
 from ..domain.personal_data import looks_like_phone, normalize_phone
-from ..domain.stock_shards import Shares, may_cross_threshold, plan
+from ..domain.stock_shards import Shares, may_cross_threshold
 from ..domain.tickets import all_used
 from . import ports
 from .context import Actor
 from .payments import Prepaying, payment_parameters
 from .publishing import Publishing, announce_stock_change
+from .reservations import plan_sharded_lines, stock_refused
 from .retrying import attempts
 from .writes import commit
 
@@ -129,7 +130,8 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             ctx.idempotency.remember(uow, idem_key, request_fingerprint, order.order_id, now)
         try:
             # The same key placed meanwhile wins over whatever else the refusal says.
-            written = commit(uow, {"idempotency": None, "sku:": sold_out, "shard:": None, "limit:": lambda product_id:
+            written = commit(uow, {"idempotency": None, "sku:": lambda sku_id: stock_refused(ctx, sku_id),
+                                   "shard:": None, "limit:": lambda product_id:
                                    purchase_limit_exceeded(product_id, limits.get(product_id))})
         except Busy:
             continue                          # read again: the stock may have moved meanwhile
@@ -137,7 +139,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             reply = ctx.idempotency.get(idem_key) if idem_key else None
             if reply is not None:
                 return _replay(ctx, actor, reply, request_fingerprint)
-            planned = _plan_sharded(ctx, order)
+            planned = plan_sharded_lines(ctx, order)
             continue
         # Only lines that may have crossed below their threshold wake the alerts worker.
         announce_stock_change(ctx, [line.sku_id for line in order.lines
@@ -202,21 +204,6 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     ctx.metrics.count("OrdersCancelled")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return order
-
-
-def _plan_sharded(ctx: Ordering, order: Order) -> dict[str, Shares]:
-    """A shard was short: every sharded line's buckets are read, and its units planned across
-    them (one bucket if any holds them all). SOLD_OUT only when all of them together are short."""
-    sharded = [line for line in order.lines if line.stock_shares]
-    skus = ctx.stock.skus(line.sku_id for line in sharded)
-    planned = {}
-    for line in sharded:
-        sku = skus[line.sku_id]
-        shares = plan(line.quantity, sku.free_by_bucket or {})
-        if shares is None:
-            raise sold_out(line.sku_id, sku.available)
-        planned[line.sku_id] = shares
-    return planned
 
 
 def end_unpaid(ctx: Ordering, uow: ports.Writes, order: Order, counted: set[str], target: OrderStatus,

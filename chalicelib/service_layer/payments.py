@@ -48,7 +48,7 @@ class Paying(Prepaying, Protocol):
 
 
 def first_batch_size(order: Order) -> int:
-    return MAX_TRANSACTION_WRITES - 2 - len(order.lines)
+    return MAX_TRANSACTION_WRITES - 2 - sum(len(line.shares) for line in order.lines)
 
 
 def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, str] | None:

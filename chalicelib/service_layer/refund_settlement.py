@@ -105,8 +105,10 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
                 ctx.orders.settle_refund(uow, order, refund.amount,
                                          _finish(order, refunded_after, order.refunds_in_flight - 1), now)
             lines = {line.sku_id: line for line in order.lines}
+            returned = _units_returned(ctx, refund, order)
             for sku_id, quantity in refund.stock_lines:
-                back = take_from(lines[sku_id].shares, quantity) if sku_id in lines else {0: quantity}
+                back = (take_from(lines[sku_id].shares, quantity, returned.get(sku_id, 0)) if sku_id in lines
+                        else {0: quantity})
                 ctx.stock.give_back_sold(uow, sku_id, back, refund.refund_id, now)
                 product_id = identifiers.product_id_of(sku_id)
                 if product_id in counted and refund.user_id:
@@ -129,6 +131,20 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
             return _paid_back_after_moving_on(ctx, current, gateway_status)
         refund = current                  # read again and decide again
     raise Busy("the refund's order kept changing; it is settled on the next notice or query")
+
+
+def _units_returned(ctx: Refunding, refund: Refund, order: Order) -> dict[str, int]:
+    """Units the order's other refunds already gave back, by SKU, so that this one goes back to
+    the buckets they left. Read from an index, which may lag a refund settled a moment ago: a
+    shard's own `sold` may then be off by those units; the SKU's total is exact either way."""
+    if not any(line.stock_shares for line in order.lines):
+        return {}
+    returned: dict[str, int] = {}
+    for other in ctx.refunds.of_order(refund.order_id):
+        if other.refund_id != refund.refund_id and other.status is RefundStatus.SUCCEEDED:
+            for sku_id, quantity in other.stock_lines:
+                returned[sku_id] = returned.get(sku_id, 0) + quantity
+    return returned
 
 
 def _order_of(ctx: Refunding, refund: Refund) -> tuple[Order, set[str]]:

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.stock_ledger import StockLedger, StockShardRecord, ledger
+from chalicelib.adapters import order_placement, stock_ledger
+from chalicelib.adapters.stock_ledger import StockLedger
+from chalicelib.adapters.stock_records import StockShardRecord, ledger
 from chalicelib.adapters.tables import MovementRecord, SkuRecord
 from chalicelib.domain.stock_shards import AUTO_SHARD_STOCK
 
@@ -85,7 +87,8 @@ def test_orders_reserve_from_shards_and_split_when_each_is_short(customer, anony
     while movements.json_body["next"]:
         movements = admin.get(f"/admin/inventory/{sku}/movements?limit=2&cursor={movements.json_body['next']}")
         seen += movements.json_body["items"]
-    assert [m["reason"] for m in seen][:1] == ["initial_stock"] and len(seen) == 1 + 3 + 1 + 1
+    # The three units sat in three shards: gathered into one item first, then one movement per line.
+    assert [m["reason"] for m in seen][:1] == ["initial_stock"] and len(seen) == 1 + 1 + 1 + 1
     assert [m["at"] for m in seen] == sorted(m["at"] for m in seen) and sum(m["delta"] for m in seen) == 1
 
 
@@ -143,7 +146,7 @@ def test_adjustments_and_stocktakes_of_a_sharded_sku(admin: Api, customer, split
 
 
 def test_a_low_stock_alert_fires_once_when_the_shards_together_cross(customer, admin: Api, split_sku) -> None:  # type: ignore[no-untyped-def]
-    sku = split_sku(40, 4, threshold=10, body=merch_body([40]))   # 10 a shard, 3 of each kept back
+    sku = split_sku(40, 4, threshold=10, body=merch_body([40]))   # 10 a shard
     alice = customer()
     for _ in range(7):
         assert alice.post("/orders", order_body((sku, 4))).status_code == 201
@@ -156,3 +159,95 @@ def test_a_low_stock_alert_fires_once_when_the_shards_together_cross(customer, a
     assert SkuRecord.get(sku).low_stock_alerted
     admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": 20, "reason": "delivery"})
     assert len(low_stock_alerts(admin)) == 1 and not SkuRecord.get(sku).low_stock_alerted
+
+
+# Found by the review of the first version: each of these failed on it.
+
+def test_a_blind_order_that_takes_the_total_below_the_threshold_is_alerted(customer, admin: Api, split_sku,
+                                                                           monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    sku = split_sku(41, 2, threshold=10, body=merch_body([41]))      # 21 / 20
+    alice = customer()
+    assert alice.post("/orders", order_body((sku, 21))).status_code == 201          # planned: shard 1 emptied
+    assert low_stock_alerts(admin) == []                                            # 20 left
+    monkeypatch.setattr(stock_ledger, "pick_shard", lambda n, rng=None: 2)
+    assert alice.post("/orders", order_body((sku, 15))).status_code == 201          # blind, 20 -> 5
+    assert stock_of(sku)[0] == 5 and len(low_stock_alerts(admin)) == 1
+
+
+def test_a_stale_read_cannot_latch_a_sharded_sku_that_is_no_longer_low(admin: Api, split_sku,
+                                                                       monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A worker read 5 before a delivery landed: its latch must not stick to a SKU at 20, or the
+    next real crossing would go unalerted."""
+    import dataclasses
+
+    from chalicelib import bootstrap
+    from chalicelib.service_layer import alerts
+    sku = split_sku(20, 2, threshold=10, body=merch_body([20]))
+    fresh = StockLedger().skus([sku])[sku]
+    stale = dataclasses.replace(fresh, available=5, free_by_bucket={0: 0, 1: 5, 2: 0})
+    real_skus = StockLedger.skus
+    reads = iter([{sku: stale}])
+    monkeypatch.setattr(StockLedger, "skus", lambda self, ids: next(reads, None) or real_skus(self, ids))
+    assert not alerts.check_low_stock(bootstrap.context(), sku)      # read again: 20, nothing to alert
+    monkeypatch.undo()
+    assert not SkuRecord.get(sku).low_stock_alerted
+    assert admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": -15, "reason": "damaged"}).status_code == 200
+    assert len(low_stock_alerts(admin)) == 1
+
+
+def test_an_order_for_units_scattered_over_many_shards_gathers_them_first(customer, split_sku) -> None:  # type: ignore[no-untyped-def]
+    sku = split_sku(96, 96, body=merch_body([96]))                  # one unit a shard, late in a release
+    r = customer().post("/orders", order_body((sku, 50)))
+    assert r.status_code == 201, r.body
+    assert stock_of(sku) == (46, 50, 0) and sum(shard_free(sku)) == 46 and ledger_sums_to_stock(sku)
+
+
+def test_a_stocktake_of_split_skus_fits_one_transaction(admin: Api, make_product) -> None:  # type: ignore[no-untyped-def]
+    _, (a, b) = make_product(merch_body([60, 60]))
+    for sku in (a, b):
+        assert admin.post(f"/admin/inventory/{sku}/shards", {"shards": 60}).status_code == 200
+    r = admin.post("/admin/stocktakes", {"counts": [{"sku_id": a, "counted": 0}, {"sku_id": b, "counted": 1}],
+                                         "note": "write-off"})
+    assert r.status_code == 201, r.body
+    assert stock_of(a)[0] == 0 and stock_of(b)[0] == 1 and ledger_sums_to_stock(a) and ledger_sums_to_stock(b)
+
+
+def test_an_order_read_before_a_split_is_placed_not_sold_out(customer, admin: Api, make_product,
+                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, (sku,) = make_product(merch_body([10]))
+    real = order_placement.PlacementReads.snapshot
+    split: list[int] = []
+
+    def snapshot_then_split(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        snap = real(self, *args, **kwargs)
+        if not split:                                               # staff split right after the order read
+            split.append(admin.post(f"/admin/inventory/{sku}/shards", {"shards": 2}).status_code)
+        return snap
+    monkeypatch.setattr(order_placement.PlacementReads, "snapshot", snapshot_then_split)
+    r = customer().post("/orders", order_body((sku, 1)))
+    assert split == [200] and r.status_code == 201, r.body
+    assert stock_of(sku) == (9, 1, 0)
+
+
+def test_partial_refunds_return_each_unit_to_the_shard_it_was_sold_from(paid_sharded, deliver_notices) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.adapters.order_records import OrderRecord
+    from chalicelib.adapters.dynamo import plain
+    alice, order, sku = paid_sharded(quantity=3)
+    took = {int(b): int(u) for b, u in plain(plain(OrderRecord.get(order["order_id"]).lines[0])["stock_shares"]).items()}
+    assert len(took) == 2
+    for ticket in alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]:
+        alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "ill", "ticket_ids": [ticket["ticket_id"]]})
+        drain()
+        deliver_notices()
+    assert stock_of(sku) == (6, 0, 0)
+    assert {b: int(StockShardRecord.get(ledger(sku, b)).sold) for b in took} == {b: 0 for b in took}
+
+
+@pytest.mark.parametrize("path,key", [("/admin/inventory", "sku_id"), ("/admin/orders", "listed_at")])
+def test_a_forged_cursor_is_a_400(admin: Api, path: str, key: str) -> None:
+    import base64
+    import json
+    for forged in ({key: {"N": "1"}}, {key: {"S": "x"}, "other": {"S": "y"}}):
+        cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+        r = admin.get(f"{path}?cursor={cursor}")
+        assert r.status_code == 400 and r.json_body["code"] == "INVALID_CURSOR", (forged, r.body[:200])

@@ -150,3 +150,27 @@ def test_the_console_on_a_phone(stack, browser) -> None:  # type: ignore[no-unty
         shot(page, "console-6-phone")
     finally:
         context.close()
+
+
+def test_a_merchandiser_splits_a_hot_sessions_stock_before_its_release(  # type: ignore[no-untyped-def]
+        stack, admin: Http, page) -> None:
+    _, (sku,) = ticket_product(admin, [1200])
+    open_console(page, stack["url"], *new_staff(admin, "merchandiser"))
+    page.locator("nav a", has_text="库存").click()
+    row = page.locator("tr", has_text=sku)
+    more = page.get_by_role("button", name="加载更多")
+    page.locator("table tbody tr").first.wait_for()
+    while not row.count() and more.is_visible():
+        more.click()
+        page.wait_for_timeout(300)
+    row.get_by_placeholder("分片数").fill("8")
+    row.get_by_role("button", name="分片").click()
+    row.get_by_text("已分为 8 片，可售 1200").wait_for()
+    assert row.locator("td").nth(6).inner_text() == "8"
+    shot(page, "console-8-inventory-split")
+    found = next(i for i in wait_for(lambda: admin.get("/admin/inventory?limit=200").json()["items"])
+                 if i["sku_id"] == sku)
+    assert (found["stock_shards"], found["available"]) == (8, 1200)
+    row.get_by_placeholder("分片数").fill("4")
+    row.get_by_role("button", name="分片").click()
+    row.locator(".error", has_text="分片数只能增加").wait_for()

@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.model import Sku
-from chalicelib.domain.stock_shards import (AUTO_SHARD_STOCK, MAX_STOCK_SHARDS, blind_floor, check_shard_count,
-                                            may_cross_threshold, plan, shards_for_stock, spread_evenly, take_from)
+from chalicelib.domain.stock_shards import (AUTO_SHARD_STOCK, MAX_STOCK_SHARDS, check_shard_count, may_cross_threshold,
+                                            plan, shards_for_stock, spread_evenly, take_from)
 
 
 def test_a_plan_takes_one_bucket_that_holds_it_all_else_the_fullest_first() -> None:
@@ -24,6 +24,9 @@ def test_units_spread_evenly_and_come_back_to_where_they_were_taken() -> None:
     assert spread_evenly(2, [1, 2, 3]) == {1: 1, 2: 1, 3: 0}
     assert take_from({1: 2, 4: 1}, 1) == {4: 1}
     assert take_from({1: 2, 4: 1}, 3) == {4: 1, 1: 2}
+    assert take_from({1: 2, 4: 1}, 1, already_back=1) == {1: 1}        # the second of three one-unit refunds
+    assert take_from({1: 2, 4: 1}, 1, already_back=2) == {1: 1}
+    assert plan(3, {0: 0, 1: 5, 2: 3}, fullest_first=True) == {1: 3}
 
 
 def test_shards_by_size_and_staff_may_only_add_shards() -> None:
@@ -37,9 +40,11 @@ def test_shards_by_size_and_staff_may_only_add_shards() -> None:
             check_shard_count(bad, 0)
 
 
-def test_a_blind_reservation_keeps_each_shards_part_of_the_threshold() -> None:
-    assert blind_floor(10, 4) == 3 and blind_floor(0, 4) == 0
+def test_every_order_of_a_sharded_sku_with_a_threshold_wakes_the_alerts_worker() -> None:
+    """No order of a sharded SKU reads its total, so none can tell it crossed."""
     sku = Sku("P-S1", "P", "x", 100, available=0, low_stock_threshold=10, stock_shards=4)
-    assert not may_cross_threshold(sku, 5, read_before=False) and may_cross_threshold(sku, 5, read_before=True)
+    assert may_cross_threshold(sku, 5, read_before=False) and may_cross_threshold(sku, 5, read_before=True)
+    without = Sku("P-S3", "P", "x", 100, available=0, low_stock_threshold=0, stock_shards=4)
+    assert not may_cross_threshold(without, 5, read_before=True)
     plain = Sku("P-S2", "P", "x", 100, available=12, low_stock_threshold=10)
     assert may_cross_threshold(plain, 3, False) and not may_cross_threshold(plain, 2, False)

@@ -137,6 +137,7 @@ export const ERROR_WORDS = {
   UNAUTHORIZED: "登录已过期，请重新登录",
   TOKEN_EXPIRED: "登录已过期，请重新登录",
   NEGATIVE_STOCK: "库存不能小于零",
+  SHARDS_CANNOT_SHRINK: "分片数只能增加，不能减少",
   STOCK_CHANGED: "盘点期间库存有变动，请重新盘点",
   EDIT_CONFLICT: "他人刚修改过此商品，请刷新后重试",
   GOODS_NOT_RETURNED: "商品已交付，需确认已退回后才能退款",

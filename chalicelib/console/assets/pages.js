@@ -238,19 +238,24 @@ async function inventory(body, { may }) {
   const list = h("div", {});
   const ledger = h("div", {});
   const editable = may("POST /admin/stocktakes");
+  const splittable = may("POST /admin/inventory/{sku_id}/shards");
   const reload = async () => {
     list.replaceChildren();
     const rows = h("tbody", {});
-    list.append(h("table", {}, h("thead", {}, h("tr", {}, ["规格", "商品", "可售", "已占用", "已售", "预警线", ""].map((t, i) =>
-      h("th", { class: i >= 2 && i <= 5 ? "num" : "" }, t)))), rows));
+    list.append(h("table", {}, h("thead", {}, h("tr", {}, ["规格", "商品", "可售", "已占用", "已售", "预警线", "分片", ""].map((t, i) =>
+      h("th", { class: i >= 2 && i <= 6 ? "num" : "" }, t)))), rows));
     await paged(list, "/admin/inventory" + (lowOnly.checked ? "?below_threshold=true" : ""), (items) => {
       for (const item of items) {
         const delta = h("input", { type: "number", step: 1, placeholder: "±数量", style: "width:7em" });
         const reason = h("input", { placeholder: "原因", style: "width:8em" });
         const counted = h("input", { type: "number", min: 0, placeholder: "盘点数", style: "width:7em" });
+        const shards = h("input", { type: "number", min: Math.max(2, item.stock_shards), max: 96, placeholder: "分片数",
+                                    title: "热门场次开售前把库存分到多个分片，承受更高的下单并发", style: "width:6em" });
+        const shardsCell = cell(item.stock_shards || "—", 1);
         rows.append(h("tr", { class: item.available < item.low_stock_threshold ? "low" : "" },
           cell(`${item.name}（${item.sku_id}）`), cell(item.product_id), cell(item.available, 1),
           cell(item.reserved, 1), cell(item.sold, 1), cell(item.low_stock_threshold, 1),
+          shardsCell,
           h("td", {}, h("div", { class: "row" },
             h("button", { class: "secondary", type: "button", onclick: () => showLedger(item) }, "流水"),
             editable ? [delta, reason, action("调整", async () => {
@@ -261,6 +266,11 @@ async function inventory(body, { may }) {
               const answer = await post("/admin/stocktakes", { counts: [{ sku_id: item.sku_id, counted: parseInt(counted.value, 10) }] });
               const [line] = answer.lines;
               return `已盘点：账面 ${line.expected}，实盘 ${line.counted}，差异 ${line.difference > 0 ? "+" : ""}${line.difference}`;
+            })] : null,
+            splittable ? [shards, action("分片", async () => {
+              const answer = await post(`/admin/inventory/${item.sku_id}/shards`, { shards: parseInt(shards.value, 10) });
+              shardsCell.textContent = answer.stock_shards;
+              return `已分为 ${answer.stock_shards} 片，可售 ${answer.available}`;
             })] : null))));
       }
     });
