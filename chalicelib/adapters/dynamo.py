@@ -155,11 +155,15 @@ def fanned_page(query: Callable[[str, str | None, int], Any], shard_keys: list[s
     twice. The cursor is the last row's sort key: the same for every shard, however many."""
     start = decode_cursor(cursor, {sort_name})
     after = start[sort_name].get("S") if start else None
-    if start is not None and after is None:
+    if start is not None and (after is None or len(after.encode()) > 1024):   # DynamoDB's sort key limit
         raise invalid_cursor()
     rows: list[tuple[str, Any]] = []
     frontier: str | None = None                     # how far the shard that stopped first has read
-    for result in each_shard(lambda key: query(key, after, limit), shard_keys):
+    try:
+        answers = each_shard(lambda key: query(key, after, limit), shard_keys)
+    except QueryError as error:
+        raise invalid_cursor() from error
+    for result in answers:
         rows += [(str(getattr(row, sort_name)), row) for row in result]
         stop = result.last_evaluated_key
         if stop:

@@ -58,7 +58,7 @@ class StockLedger:
         free = sku.free_by_bucket or {0: sku.available}
         target = spread_evenly(sku.available, list(range(1, shards + 1)))
         uow.update(SkuRecord(sku_id=sku.sku_id),
-                   [SkuRecord.available.set(0), SkuRecord.stock_shards.set(shards)],
+                   [SkuRecord.available.set(0), SkuRecord.stock_shards.set(shards), SkuRecord.transfers.add(1)],
                    condition=(SkuRecord.available == free[0]) & (
                        SkuRecord.stock_shards.does_not_exist() if not sku.sharded
                        else SkuRecord.stock_shards == sku.stock_shards), tag=f"sku:{sku.sku_id}")
@@ -147,7 +147,9 @@ class StockLedger:
             self._move(uow, sku.sku_id, bucket, -units, 0, 0, lambda m, units=units: m.available >= units,
                        f"sku:{sku.sku_id}")
         if taken:
-            self._move(uow, sku.sku_id, 0, sum(taken.values()), 0, 0, lambda m: m.sku_id.exists(), f"sku:{sku.sku_id}")
+            uow.update(SkuRecord(sku_id=sku.sku_id),
+                       [SkuRecord.available.add(sum(taken.values())), SkuRecord.transfers.add(1)],
+                       condition=SkuRecord.sku_id.exists(), tag=f"sku:{sku.sku_id}")
 
     def sell(self, uow: UnitOfWork, sku_id: str, shares: Shares) -> None:
         """Payment turns reserved units into sold ones where they were reserved; `available` does
@@ -175,32 +177,21 @@ class StockLedger:
         self._line_movement(uow, sku_id, shares, sum(shares.values()), reason, at, order_id)
 
     def latch_low_stock(self, uow: UnitOfWork, sku: Sku) -> None:
-        """Set once per crossing: only a SKU below its threshold and not yet alerted. No item
-        holds a sharded SKU's total, so the latch is conditional on every bucket still holding
-        what the caller read (and found below)."""
+        """Set once per crossing: only a SKU not yet alerted, and (unsharded) below its threshold.
+        No item holds a sharded SKU's total, and its shards move with every sale: the caller's
+        reading decides, and the caller reads again afterwards (see alerts.check_low_stock)."""
         condition = SkuRecord.low_stock_alerted.does_not_exist()
-        uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.low_stock_alerted.set(True)],
-                   condition=condition & self._as_read(sku), tag="latch")
-        self._shards_as_read(uow, sku)
+        if not sku.sharded:
+            condition &= SkuRecord.available < SkuRecord.low_stock_threshold
+        uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.low_stock_alerted.set(True)], condition=condition,
+                   tag="latch")
 
     def rearm_low_stock(self, uow: UnitOfWork, sku: Sku) -> None:
         condition = SkuRecord.low_stock_alerted.exists()
-        uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.low_stock_alerted.remove()],
-                   condition=condition & self._as_read(sku, rearm=True), tag="latch")
-        self._shards_as_read(uow, sku)
-
-    @staticmethod
-    def _as_read(sku: Sku, rearm: bool = False) -> Any:
-        if sku.sharded:
-            return SkuRecord.available == (sku.free_by_bucket or {}).get(0, 0)
-        return (SkuRecord.available >= SkuRecord.low_stock_threshold if rearm
-                else SkuRecord.available < SkuRecord.low_stock_threshold)
-
-    def _shards_as_read(self, uow: UnitOfWork, sku: Sku) -> None:
-        for bucket, units in (sku.free_by_bucket or {}).items():
-            if bucket:
-                uow.check(StockShardRecord, ledger(sku.sku_id, bucket), StockShardRecord.available == units,
-                          tag="latch")
+        if not sku.sharded:
+            condition &= SkuRecord.available >= SkuRecord.low_stock_threshold
+        uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.low_stock_alerted.remove()], condition=condition,
+                   tag="latch")
 
     def skus(self, sku_ids: Iterable[str]) -> dict[str, Sku]:
         """SKUs whole (sharded ones with every bucket summed): two batched reads at most."""

@@ -9,10 +9,12 @@ from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..domain import timeutil
+from ..domain.errors import Busy
 from ..domain.model import Session, Sku, StockMovement
 from .dynamo import batch_get_many, read_time, table_meta
 
 INVENTORY_SHARDS = 4
+READ_ATTEMPTS = 4
 
 
 class InventoryIndex(GlobalSecondaryIndex["SkuRecord"]):
@@ -42,6 +44,7 @@ class SkuRecord(Model):
     attributes = MapAttribute(default=dict)
     low_stock_alerted = BooleanAttribute(null=True)  # latch: one alert per crossing below the threshold
     stock_shards = NumberAttribute(null=True)        # N: the free units sit in shard items 1..N
+    transfers = NumberAttribute(null=True)           # counts moves of units between buckets (split, gather)
     inventory = UnicodeAttribute()
     inventory_index = InventoryIndex()
 
@@ -107,10 +110,20 @@ def sku_from(record: SkuRecord, shards: dict[str, StockShardRecord] | None = Non
 
 
 def with_shards(records: dict[str, SkuRecord]) -> dict[str, Sku]:
-    """SKUs whole: the shards of the sharded ones in one more batched read."""
-    keys = [ledger(r.sku_id, b) for r in records.values() for b in range(1, int(r.stock_shards or 0) + 1)]
-    shards = batch_get_many(StockShardRecord, keys) if keys else {}
-    return {k: sku_from(v, shards) for k, v in records.items()}
+    """SKUs whole: the shards of the sharded ones in one more batched read. Units moved between
+    buckets (a split, a gather) between the two reads would be counted twice or not at all, so
+    the sharded SKUs are read again after their shards, until no such move came in between."""
+    for _ in range(READ_ATTEMPTS):
+        sharded = {k: r for k, r in records.items() if r.stock_shards}
+        keys = [ledger(r.sku_id, b) for r in sharded.values() for b in range(1, int(r.stock_shards) + 1)]
+        shards = batch_get_many(StockShardRecord, keys) if keys else {}
+        again = batch_get_many(SkuRecord, list(sharded)) if sharded else {}
+        moved = {k for k, r in again.items() if (r.transfers, r.stock_shards) != (sharded[k].transfers,
+                                                                                  sharded[k].stock_shards)}
+        if not moved:
+            return {k: sku_from(v, shards) for k, v in records.items()}
+        records = {**records, **again}
+    raise Busy("a SKU's units kept moving between its shards while it was read; try again")
 
 
 def movement_from(record: MovementRecord) -> StockMovement:

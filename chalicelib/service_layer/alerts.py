@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from ..domain.back_office import Alert
 from . import ports
 from .publishing import Publishing
+from ..domain.errors import Busy
 from .retrying import attempts
 from .writes import commit
 
@@ -29,9 +30,10 @@ class Alerting(Publishing, Protocol):
 
 def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
     """Raises the alert if the SKU is below its threshold and not yet alerted (the latch and the
-    alert are one transaction); re-arms the latch once it is back at or above the threshold. Both
-    are conditional on the stock as read, so a worker that read before a sale or a delivery
-    decides again rather than latching a SKU that is no longer low (or re-arming one that is)."""
+    alert are one transaction); re-arms the latch once it is back at or above the threshold. A
+    sharded SKU's total is a reading of many items that sales keep moving, so after latching it
+    is read again: if a delivery had already lifted it, the latch is re-armed at once, and the
+    next crossing is alerted (every order of a sharded SKU wakes this check)."""
     for _ in attempts(LATCH_ATTEMPTS):
         sku = ctx.stock.skus([sku_id]).get(sku_id)
         if sku is None or sku.below_threshold == sku.low_stock_alerted:
@@ -50,11 +52,21 @@ def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
         ctx.stock.latch_low_stock(uow, sku)
         ctx.alerts.add(uow, alert)
         if not commit(uow, {"latch": None}):
-            continue                       # the stock moved since it was read: read again
+            continue                       # another worker decided meanwhile: read again
         ctx.metrics.count("LowStockAlerts")
         _notify(ctx, alert)
+        if sku.sharded:
+            _rearm_if_lifted(ctx, sku_id)
         return True
-    return False
+    raise Busy("the low-stock check kept colliding; it is tried again")
+
+
+def _rearm_if_lifted(ctx: Alerting, sku_id: str) -> None:
+    after = ctx.stock.skus([sku_id]).get(sku_id)
+    if after is not None and not after.below_threshold:
+        uow = ctx.unit_of_work()
+        ctx.stock.rearm_low_stock(uow, after)
+        commit(uow, {"latch": None})
 
 
 def raise_alert(ctx: Alerting, alert_id: str, kind: str, severity: str, message: str,

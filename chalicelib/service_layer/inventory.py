@@ -49,6 +49,8 @@ def adjust_stock(ctx: Stocking, actor: Actor, sku_id: str, adjustment: Adjustmen
         sku = _require_sku(ctx, sku_id)
         if sku.available + adjustment.delta < 0:
             raise _below_zero(sku, adjustment.delta)
+        if _gathered(ctx, sku, -adjustment.delta):
+            continue                 # the units it gives up were brought into one item: read again
         now = ctx.clock()
         uow = ctx.unit_of_work()
         ctx.stock.adjust(uow, sku, adjustment.delta, adjustment.reason, now, actor.name)
@@ -61,7 +63,10 @@ def adjust_stock(ctx: Stocking, actor: Actor, sku_id: str, adjustment: Adjustmen
             continue
         announce_stock_change(ctx, [sku_id])
         return _require_sku(ctx, sku_id).available
-    raise _below_zero(_require_sku(ctx, sku_id), adjustment.delta)
+    sku = _require_sku(ctx, sku_id)
+    if sku.available + adjustment.delta < 0:
+        raise _below_zero(sku, adjustment.delta)
+    raise Conflict("stock kept moving during the adjustment; try again", code="STOCK_CHANGED")
 
 
 def _below_zero(sku: Sku, delta: int) -> Conflict:
@@ -127,18 +132,21 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
 
 
 def _gathered_for_counting(ctx: Stocking, skus: dict[str, Sku], counts: list[StocktakeCount]) -> bool:
-    """A split SKU counted short gives up units from one bucket at most (so that a stocktake of
-    many SKUs stays one transaction): the units scattered over its shards are gathered first."""
-    moved = False
-    for count in counts:
-        sku = skus[count.sku_id]
-        missing = sku.available - count.counted
-        if sku.sharded and missing > 0 and len(plan(missing, sku.free_by_bucket or {}) or {}) > 1:
-            uow = ctx.unit_of_work()
-            ctx.stock.gather(uow, sku, missing)
-            commit(uow, {"sku:": None})
-            moved = True
-    return moved
+    """A split SKU counted short gives up units from one bucket at most, so that a stocktake of
+    many SKUs stays one transaction."""
+    moved = [_gathered(ctx, skus[c.sku_id], skus[c.sku_id].available - c.counted) for c in counts]
+    return any(moved)
+
+
+def _gathered(ctx: Stocking, sku: Sku, units: int) -> bool:
+    """Units a split SKU gives up, scattered over its shards (which sales keep moving), are first
+    brought into one bucket; True when something was (or was tried to be) moved."""
+    if not sku.sharded or units <= 0 or len(plan(units, sku.free_by_bucket or {}) or {}) <= 1:
+        return False
+    uow = ctx.unit_of_work()
+    ctx.stock.gather(uow, sku, units)
+    commit(uow, {"sku:": None})
+    return True
 
 
 def inventory_page(ctx: Stocking, limit: int, cursor: str | None, below_threshold: bool) -> ports.Page:

@@ -106,11 +106,14 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
                                          _finish(order, refunded_after, order.refunds_in_flight - 1), now)
             lines = {line.sku_id: line for line in order.lines}
             returned = _units_returned(ctx, refund, order)
+            by_product: dict[str, int] = {}
             for sku_id, quantity in refund.stock_lines:
                 back = (take_from(lines[sku_id].shares, quantity, returned.get(sku_id, 0)) if sku_id in lines
                         else {0: quantity})
                 ctx.stock.give_back_sold(uow, sku_id, back, refund.refund_id, now)
-                product_id = identifiers.product_id_of(sku_id)
+                product_id = identifiers.product_id_of(sku_id) or ""
+                by_product[product_id] = by_product.get(product_id, 0) + quantity
+            for product_id, quantity in by_product.items():   # one write per counter in a transaction
                 if product_id in counted and refund.user_id:
                     ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
         try:

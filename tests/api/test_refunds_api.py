@@ -547,3 +547,19 @@ def test_a_refunded_shipped_order_stops_waiting_for_its_receipt(paid, staff, del
     deliver_notices()                                                   # CLOSED: back to SHIPPED
     record = OrderRecord.get(order["order_id"])
     assert record.status == "SHIPPED" and record.awaiting_receipt.startswith("shipped#") and record.receipt_due_at
+
+
+def test_a_refund_of_two_skus_of_one_limited_product_gives_its_counter_back_once(  # type: ignore[no-untyped-def]
+        customer, make_product, anonymous, deliver_notices) -> None:
+    """Both SKUs count against one purchase-limit counter: the refund's transaction writes that
+    counter once (DynamoDB refuses a transaction that writes one item twice)."""
+    _, (adult, child) = make_product(ticket_body([10, 10], purchase_limit=4))
+    alice = customer()
+    order = alice.post("/orders", order_body((adult, 2), (child, 2))).json_body
+    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {}).json_body["notify_status"] == 204
+    assert alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "rain"}).status_code == 202
+    drain()
+    deliver_notices()
+    assert alice.get(f"/orders/{order['order_id']}").json_body["status"] == "REFUNDED"
+    assert (int(SkuRecord.get(adult).available), int(SkuRecord.get(child).available)) == (10, 10)
+    assert alice.post("/orders", order_body((adult, 4))).status_code == 201      # the limit is free again

@@ -174,10 +174,10 @@ def test_a_blind_order_that_takes_the_total_below_the_threshold_is_alerted(custo
     assert stock_of(sku)[0] == 5 and len(low_stock_alerts(admin)) == 1
 
 
-def test_a_stale_read_cannot_latch_a_sharded_sku_that_is_no_longer_low(admin: Api, split_sku,
-                                                                       monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """A worker read 5 before a delivery landed: its latch must not stick to a SKU at 20, or the
-    next real crossing would go unalerted."""
+def test_a_latch_set_on_a_reading_a_delivery_has_overtaken_is_re_armed_at_once(admin: Api, split_sku,
+                                                                              monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A worker read 5 (a real moment) and alerted, but a delivery lifted the SKU to 20 before its
+    latch landed: the latch must not stay on a SKU at 20, or the next crossing would go unalerted."""
     import dataclasses
 
     from chalicelib import bootstrap
@@ -188,11 +188,51 @@ def test_a_stale_read_cannot_latch_a_sharded_sku_that_is_no_longer_low(admin: Ap
     real_skus = StockLedger.skus
     reads = iter([{sku: stale}])
     monkeypatch.setattr(StockLedger, "skus", lambda self, ids: next(reads, None) or real_skus(self, ids))
-    assert not alerts.check_low_stock(bootstrap.context(), sku)      # read again: 20, nothing to alert
+    assert alerts.check_low_stock(bootstrap.context(), sku)          # the crossing it saw is alerted
     monkeypatch.undo()
-    assert not SkuRecord.get(sku).low_stock_alerted
+    assert not SkuRecord.get(sku).low_stock_alerted                  # and re-armed on reading 20
     assert admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": -15, "reason": "damaged"}).status_code == 200
-    assert len(low_stock_alerts(admin)) == 1
+    assert len(low_stock_alerts(admin)) == 2                         # the next crossing is alerted too
+
+
+def test_the_latch_lands_while_sales_keep_moving_the_shards(customer, split_sku, admin: Api,
+                                                            monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib import bootstrap
+    from chalicelib.service_layer import alerts
+    sku = split_sku(12, 3, threshold=10, body=merch_body([12]))
+    assert customer().post("/orders", order_body((sku, 3))).status_code == 201       # 9: below
+    real_skus = StockLedger.skus
+    other = customer()
+
+    def read_then_sell(self, ids):  # type: ignore[no-untyped-def]
+        found = real_skus(self, ids)
+        other.post("/orders", order_body((sku, 1)))                  # a sale lands after every reading
+        return found
+    monkeypatch.setattr(StockLedger, "skus", read_then_sell)
+    assert alerts.check_low_stock(bootstrap.context(), sku)
+    monkeypatch.undo()
+    assert SkuRecord.get(sku).low_stock_alerted and len(low_stock_alerts(admin)) == 1
+
+
+def test_a_sku_read_while_its_units_are_gathered_is_counted_whole(split_sku, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The SKU item and its shards are two reads: units gathered from the shards into the SKU
+    item between them would be counted by neither."""
+    from chalicelib.adapters import stock_records
+    from chalicelib.adapters.dynamo import UnitOfWork
+    sku = split_sku(10, 2)                                            # 5 / 5
+    real = stock_records.batch_get_many
+    gathered: list[bool] = []
+
+    def gather_between(model, keys):  # type: ignore[no-untyped-def]
+        if model is StockShardRecord and not gathered:
+            gathered.append(True)
+            uow = UnitOfWork()
+            StockLedger().gather(uow, StockLedger().skus([sku])[sku], 8)
+            uow.commit()
+        return real(model, keys)
+    monkeypatch.setattr(stock_records, "batch_get_many", gather_between)
+    assert StockLedger().skus([sku])[sku].available == 10 and gathered
+    assert int(SkuRecord.get(sku).available) == 8
 
 
 def test_an_order_for_units_scattered_over_many_shards_gathers_them_first(customer, split_sku) -> None:  # type: ignore[no-untyped-def]
@@ -247,7 +287,7 @@ def test_partial_refunds_return_each_unit_to_the_shard_it_was_sold_from(paid_sha
 def test_a_forged_cursor_is_a_400(admin: Api, path: str, key: str) -> None:
     import base64
     import json
-    for forged in ({key: {"N": "1"}}, {key: {"S": "x"}, "other": {"S": "y"}}):
+    for forged in ({key: {"N": "1"}}, {key: {"S": "x"}, "other": {"S": "y"}}, {key: {"S": "9" * 1100}}):
         cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
         r = admin.get(f"{path}?cursor={cursor}")
         assert r.status_code == 400 and r.json_body["code"] == "INVALID_CURSOR", (forged, r.body[:200])

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from tests.e2e.conftest import ADMIN_PASSWORD, Http, staff_login, ticket_product, wait_for
+from tests.e2e.conftest import ADMIN_PASSWORD, Http, inventory_of, staff_login, ticket_product, wait_for
 
 from .conftest import new_staff, shot
 
@@ -168,8 +168,7 @@ def test_a_merchandiser_splits_a_hot_sessions_stock_before_its_release(  # type:
     row.get_by_text("已分为 8 片，可售 1200").wait_for()
     assert row.locator("td").nth(6).inner_text() == "8"
     shot(page, "console-8-inventory-split")
-    found = next(i for i in wait_for(lambda: admin.get("/admin/inventory?limit=200").json()["items"])
-                 if i["sku_id"] == sku)
+    found = inventory_of(admin, sku)
     assert (found["stock_shards"], found["available"]) == (8, 1200)
     row.get_by_placeholder("分片数").fill("4")
     row.get_by_role("button", name="分片").click()

@@ -3,6 +3,7 @@ lost payment notice, refunds confirmed by WeChat's REFUND.SUCCESS notice through
 refunded pickup code, low-stock alerts."""
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -26,8 +27,10 @@ def race_expiry_and_payment(site: Site) -> tuple[list[tuple[str, list[Any], Any]
     placed = [c.post("/orders", order((sku, 2))).json() for c in racers]
     wait_past(max(p["expires_at"] for p in placed))
     calls = []
-    for p in placed:
-        calls.append(lambda p=p: site.pay(p["order_id"]))
+    for p, lag in zip(placed, [i * 0.025 for i in range(8)]):
+        # Each payment a little later than the last (0 to 175 ms): some land before the expiry job
+        # has read the pending orders, some while it expires them.
+        calls.append(lambda p=p, lag=lag: (time.sleep(lag), site.pay(p["order_id"]))[1])
         calls.append(lambda: requests.post(f"{site.url}/dev/schedule/run", timeout=60))
     answers = fire_at_once(calls)
     outcomes = [(c.get(f"/orders/{p['order_id']}").json()["status"],
