@@ -31,7 +31,6 @@ from .aws import ATTEMPTS, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
 MAX_TRANSACTION_ITEMS = 100
 _connection: Connection | None = None
 M = TypeVar("M", bound=Model)
-R = TypeVar("R")
 
 
 def table_meta(base: str, streamed: bool = False) -> type:
@@ -117,28 +116,23 @@ def page_of(query: Callable[[dict[str, Any] | None], Any], cursor: str | None, k
         result = query(start)
         return Page([convert(r) for r in result], encode_cursor(result.last_evaluated_key))
     except QueryError as error:
+        if start is None:
+            raise
         # A cursor whose values were altered is rejected by DynamoDB as a bad start key.
         raise invalid_cursor() from error
 
 
-def each_shard(query: Callable[[str], R], shard_keys: list[str]) -> list[R]:
-    """`query` on every shard of a spread key at once: a fanned-out read waits for the slowest
-    shard, not for their sum."""
-    if len(shard_keys) == 1:
-        return [_consumed(query(shard_keys[0]))]
-    return list(_shard_readers().map(lambda key: _consumed(query(key)), shard_keys))
+class Rows(list):  # type: ignore[type-arg]
+    """A query's rows, read to the end of its page, and where it stopped."""
+    def __init__(self, result: Any) -> None:
+        super().__init__(result)                  # pynamodb's iterators read lazily: read here
+        self.last_evaluated_key: dict[str, Any] | None = getattr(result, "last_evaluated_key", None)
 
 
-def _consumed(result: R) -> R:
-    """A query's rows read inside the worker thread (pynamodb's iterators read lazily)."""
-    rows = list(result)  # type: ignore[call-overload]
-    return _Rows(rows, getattr(result, "last_evaluated_key", None))  # type: ignore[return-value]
-
-
-class _Rows(list):  # type: ignore[type-arg]
-    def __init__(self, rows: list[Any], last_evaluated_key: dict[str, Any] | None) -> None:
-        super().__init__(rows)
-        self.last_evaluated_key = last_evaluated_key
+def each_shard(query: Callable[[str], Any], shard_keys: list[str]) -> list[Rows]:
+    """`query` on every shard of a spread key at once, each read in its worker thread: a
+    fanned-out read waits for the slowest shard, not for their sum."""
+    return list(_shard_readers().map(lambda key: Rows(query(key)), shard_keys))
 
 
 @functools.lru_cache(maxsize=1)
@@ -162,6 +156,8 @@ def fanned_page(query: Callable[[str, str | None, int], Any], shard_keys: list[s
     try:
         answers = each_shard(lambda key: query(key, after, limit), shard_keys)
     except QueryError as error:
+        if after is None:
+            raise
         raise invalid_cursor() from error
     for result in answers:
         rows += [(str(getattr(row, sort_name)), row) for row in result]

@@ -72,41 +72,35 @@ class StockLedger:
                                          available=target[bucket], reserved=0, sold=0),
                         condition=StockShardRecord.shard_id.does_not_exist(), tag=f"sku:{sku.sku_id}")
 
-    def adjust(self, uow: UnitOfWork, sku: Sku, delta: int, reason: str, at: datetime, actor: str) -> None:
-        """A conditional add. A sharded SKU receives units spread over its shards, and gives them
-        up from the buckets that hold them as read; one movement either way."""
-        if delta < 0 and sku.sharded:
+    def adjust(self, uow: UnitOfWork, sku: Sku, delta: int, reason: str, at: datetime, actor: str,
+               spread_out: bool = True) -> None:
+        """A conditional add, never below zero; one movement. A sharded SKU receives units spread
+        over its shards (or in one, `spread_out=False`), and gives them up from the buckets that
+        hold them as read."""
+        if not sku.sharded:
+            changes = {0: delta}
+        elif delta > 0:
+            shards = list(range(1, sku.stock_shards + 1)) if spread_out else [pick_shard(sku.stock_shards)]
+            changes = {b: units for b, units in spread_evenly(delta, shards).items() if units}
+        else:
             taken = plan(-delta, sku.free_by_bucket or {})
             if taken is None:
                 raise ValueError("the caller checks the stock first")
-            for bucket, units in taken.items():
-                self._move(uow, sku.sku_id, bucket, -units, 0, 0,
-                           lambda m, units=units: m.available >= units, f"sku:{sku.sku_id}")
-        elif delta > 0 and sku.sharded:
-            for bucket, units in spread_evenly(delta, list(range(1, sku.stock_shards + 1))).items():
-                if units:
-                    self._move(uow, sku.sku_id, bucket, units, 0, 0, lambda m: m.available.exists(),
-                               f"sku:{sku.sku_id}")
-        else:
-            condition = SkuRecord.sku_id.exists()
-            if delta < 0:
-                condition &= SkuRecord.available >= -delta
-            uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.available.add(delta)], condition=condition,
-                       tag=f"sku:{sku.sku_id}")
+            changes = {b: -units for b, units in taken.items()}
+        for bucket, change in changes.items():
+            self._move(uow, sku.sku_id, bucket, change, 0, 0,
+                       lambda m, change=change: m.available >= -change if change < 0 else m.available.exists(),
+                       f"sku:{sku.sku_id}")
         self._movement(uow, sku.sku_id, delta, reason, at, actor=actor)
 
     def count(self, uow: UnitOfWork, sku: Sku, counted: int, reason: str, at: datetime, actor: str) -> None:
         """A stocktake line. An unsharded SKU is set to `counted` only if nothing moved since it
         was read. A sharded one sells too fast to wait for a quiet moment: the difference found
-        is applied like an adjustment, so sales made meanwhile still count."""
+        is applied like an adjustment (what it gains to one shard, so that a stocktake of many
+        SKUs stays one transaction), and sales made meanwhile still count."""
         if sku.sharded:
-            found = counted - sku.available
-            if found > 0:           # to one shard: a stocktake of many SKUs stays one transaction
-                self._move(uow, sku.sku_id, pick_shard(sku.stock_shards), found, 0, 0,
-                           lambda m: m.available.exists(), f"sku:{sku.sku_id}")
-                self._movement(uow, sku.sku_id, found, reason, at, actor=actor)
-            elif found < 0:
-                self.adjust(uow, sku, found, reason, at, actor)
+            if counted != sku.available:
+                self.adjust(uow, sku, counted - sku.available, reason, at, actor, spread_out=False)
             return
         uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.available.set(counted)],
                    condition=SkuRecord.available == sku.available, tag=f"sku:{sku.sku_id}")
@@ -119,19 +113,14 @@ class StockLedger:
         A sharded SKU's order tries one shard at random without reading; when that shard is short,
         the caller reads every bucket and passes the `planned` split. Shard refusals are tagged
         `shard:`."""
-        if not sku.sharded:
-            uow.update(SkuRecord(sku_id=sku.sku_id),
-                       [SkuRecord.available.add(-quantity), SkuRecord.reserved.add(quantity)],
-                       condition=SkuRecord.sku_id.exists() & (SkuRecord.available >= quantity),
-                       tag=f"sku:{sku.sku_id}")
-            self._movement(uow, sku.sku_id, -quantity, "order_reserved", at, order_id=order_id)
-            return {}
-        shares = planned or {pick_shard(sku.stock_shards): quantity}
+        if sku.sharded:
+            shares, tag = planned or {pick_shard(sku.stock_shards): quantity}, f"shard:{sku.sku_id}"
+        else:
+            shares, tag = {0: quantity}, f"sku:{sku.sku_id}"
         for bucket, units in shares.items():
-            self._move(uow, sku.sku_id, bucket, -units, units, 0,
-                       lambda m, units=units: m.available >= units, f"shard:{sku.sku_id}")
+            self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda m, units=units: m.available >= units, tag)
         self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id)
-        return dict(shares)
+        return dict(shares) if sku.sharded else {}
 
     def gather(self, uow: UnitOfWork, sku: Sku, quantity: int) -> None:
         """Brings `quantity` free units of a sharded SKU together in bucket 0, from the fullest
@@ -194,7 +183,7 @@ class StockLedger:
                    tag="latch")
 
     def skus(self, sku_ids: Iterable[str]) -> dict[str, Sku]:
-        """SKUs whole (sharded ones with every bucket summed): two batched reads at most."""
+        """SKUs whole, sharded ones with every bucket summed (see `with_shards`)."""
         return with_shards(batch_get_many(SkuRecord, sku_ids))
 
     def inventory_page(self, limit: int, cursor: str | None, below_threshold: bool) -> Page:

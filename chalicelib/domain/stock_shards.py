@@ -94,7 +94,7 @@ def take_from(shares: Shares, quantity: int, already_back: int = 0) -> Shares:
     return back
 
 
-def may_cross_threshold(sku: Sku, quantity: int, read_before: bool) -> bool:
+def may_cross_threshold(sku: Sku, quantity: int) -> bool:
     """Whether an order just placed may have taken the SKU below its low-stock threshold. No
     order of a sharded SKU reads its total (the blind pick reads no shard), so each of them
     wakes the alerts worker while the SKU has a threshold; the worker reads every bucket once

@@ -6,14 +6,14 @@ from typing import Any, Protocol
 
 from ..domain import identifiers
 from ..domain.commands import Adjustment, StocktakeCount
-from ..domain.errors import Busy, Conflict, NotFound
+from ..domain.errors import Conflict, NotFound
 from ..domain.model import Sku
 from ..domain.stock_shards import check_shard_count, plan
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change
 from .retrying import attempts
-from .writes import commit
+from .writes import attempted
 
 
 class Stocking(Publishing, Protocol):
@@ -56,10 +56,7 @@ def adjust_stock(ctx: Stocking, actor: Actor, sku_id: str, adjustment: Adjustmen
         ctx.stock.adjust(uow, sku, adjustment.delta, adjustment.reason, now, actor.name)
         ctx.audit.record(actor.name, "stock_adjusted", now, target=sku_id, source_ip=actor.source_ip,
                          details={"delta": adjustment.delta, "reason": adjustment.reason}, uow=uow)
-        try:
-            if not commit(uow, {"sku:": None}):
-                continue
-        except Busy:
+        if not attempted(uow, {"sku:": None}):
             continue
         announce_stock_change(ctx, [sku_id])
         return _require_sku(ctx, sku_id).available
@@ -88,10 +85,7 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
         ctx.stock.split(uow, sku, shards)
         ctx.audit.record(actor.name, "stock_split", now, target=sku_id, source_ip=actor.source_ip,
                          details={"shards": shards, "before": sku.stock_shards}, uow=uow)
-        try:
-            if not commit(uow, {"sku:": None}):
-                continue
-        except Busy:
+        if not attempted(uow, {"sku:": None}):
             continue
         return _require_sku(ctx, sku_id)
     raise Conflict("stock kept moving while it was split; try again", code="STOCK_CHANGED")
@@ -121,11 +115,8 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
                             actor.name)
         ctx.audit.record(actor.name, "stocktake", now, target=stocktake_id, source_ip=actor.source_ip,
                          details={"note": note, "lines": lines}, uow=uow)
-        try:
-            if not commit(uow, {"sku:": None}):
-                continue             # a sale moved a SKU since it was read: read again
-        except Busy:
-            continue
+        if not attempted(uow, {"sku:": None}):
+            continue                 # a sale moved a SKU since it was read: read again
         announce_stock_change(ctx, [c.sku_id for c in counts])
         return Stocktake(stocktake_id, note, lines)
     raise Conflict("stock kept moving during the stocktake; try again", code="STOCK_CHANGED")
@@ -145,7 +136,7 @@ def _gathered(ctx: Stocking, sku: Sku, units: int) -> bool:
         return False
     uow = ctx.unit_of_work()
     ctx.stock.gather(uow, sku, units)
-    commit(uow, {"sku:": None})
+    attempted(uow, {"sku:": None})
     return True
 
 

@@ -143,7 +143,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             continue
         # Only lines that may have crossed below their threshold wake the alerts worker.
         announce_stock_change(ctx, [line.sku_id for line in order.lines
-                                    if may_cross_threshold(snapshot.skus[line.sku_id], line.quantity, line.sku_id in planned)])
+                                    if may_cross_threshold(snapshot.skus[line.sku_id], line.quantity)])
         return PlacedOrder(order, payment_parameters(ctx, actor, order))
     raise Busy("the shop is busy; please try again")
 

@@ -21,6 +21,15 @@ def _busy() -> DomainError:
     return Busy("the shop is busy; please try again")
 
 
+def attempted(uow: Writes, explain: Explain | None = None) -> bool:
+    """For use cases that read, decide and write in a loop: True when written; False when a
+    refusal `explain` maps to None, or when other writers kept colliding: read again."""
+    try:
+        return commit(uow, explain)
+    except Busy:
+        return False
+
+
 def commit(uow: Writes, explain: Explain | None = None, busy: Callable[[], DomainError] = _busy) -> bool:
     """True when written. A refused write whose tag `explain` knows raises its domain error, or
     returns False; a conflict with other writers is retried (bounded, jittered) and then raises

@@ -43,8 +43,8 @@ def test_shards_by_size_and_staff_may_only_add_shards() -> None:
 def test_every_order_of_a_sharded_sku_with_a_threshold_wakes_the_alerts_worker() -> None:
     """No order of a sharded SKU reads its total, so none can tell it crossed."""
     sku = Sku("P-S1", "P", "x", 100, available=0, low_stock_threshold=10, stock_shards=4)
-    assert may_cross_threshold(sku, 5, read_before=False) and may_cross_threshold(sku, 5, read_before=True)
+    assert may_cross_threshold(sku, 5)
     without = Sku("P-S3", "P", "x", 100, available=0, low_stock_threshold=0, stock_shards=4)
-    assert not may_cross_threshold(without, 5, read_before=True)
+    assert not may_cross_threshold(without, 5)
     plain = Sku("P-S2", "P", "x", 100, available=12, low_stock_threshold=10)
-    assert may_cross_threshold(plain, 3, False) and not may_cross_threshold(plain, 2, False)
+    assert may_cross_threshold(plain, 3) and not may_cross_threshold(plain, 2)
