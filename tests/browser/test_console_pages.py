@@ -167,7 +167,8 @@ def test_a_merchandiser_splits_a_hot_sessions_stock_before_its_release(  # type:
     row.get_by_role("button", name="分片").click()
     row.get_by_text("已分为 8 片，可售 1200").wait_for()
     assert row.locator("td").nth(6).inner_text() == "8"
-    shot(page, "console-8-inventory-split")
+    row.scroll_into_view_if_needed()
+    shot(page, "console-8-inventory-split", full_page=False)
     found = inventory_of(admin, sku)
     assert (found["stock_shards"], found["available"]) == (8, 1200)
     row.get_by_placeholder("分片数").fill("4")
