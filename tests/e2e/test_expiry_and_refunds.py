@@ -27,9 +27,10 @@ def race_expiry_and_payment(site: Site) -> tuple[list[tuple[str, list[Any], Any]
     placed = [c.post("/orders", order((sku, 2))).json() for c in racers]
     wait_past(max(p["expires_at"] for p in placed))
     calls = []
-    for p, lag in zip(placed, [i * 0.025 for i in range(8)]):
-        # Each payment a little later than the last (0 to 175 ms): some land before the expiry job
-        # has read the pending orders, some while it expires them.
+    for p, lag in zip(placed, [(7 - i) * 0.025 for i in range(8)]):
+        # The payments spread over 175 ms, the latest for the order the expiry job takes first
+        # (the oldest): some land before the job has read the pending orders, some while it
+        # expires them.
         calls.append(lambda p=p, lag=lag: (time.sleep(lag), site.pay(p["order_id"]))[1])
         calls.append(lambda: requests.post(f"{site.url}/dev/schedule/run", timeout=60))
     answers = fire_at_once(calls)

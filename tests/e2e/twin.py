@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -68,7 +69,9 @@ def _expiry_without_protection() -> None:
     WeChat before expiring."""
     from chalicelib.service_layer import schedule
     _drop_conditions("order", "sku:", "payment")
-    schedule._closed_unpaid_at_wechat = lambda ctx, order_id: True  # type: ignore[assignment]
+    # Asking WeChat takes a while (a query, then a close): the window in which a payment lands
+    # between the expiry's read of the order and its write.
+    schedule._closed_unpaid_at_wechat = lambda ctx, order_id: (time.sleep(1.0), True)[1]  # type: ignore[assignment]
 
 
 REMOVALS: dict[str, Callable[[], None]] = {
