@@ -1,6 +1,8 @@
-"""Before the spread indexes of issue 13 serve a stage that already holds orders and SKUs: gives
-each item written before them the keys those indexes read, so that pending orders still expire,
-shipped ones still complete, and staff lists and the stock list still show them.
+"""Before the spread indexes serve a stage that already holds data (orders and SKUs since issue
+13, refunds and revoked tickets since issue 18): gives each item written before them the keys
+those indexes read, so that pending orders still expire, shipped ones still complete, refunds
+waiting for WeChat are still asked about, staff lists and the stock list still show them, and
+the gates still hear of revoked tickets.
 
     STAGE=prod TABLE_PREFIX=micromall-prod- python -m infra.backfill_index_keys
 
@@ -18,7 +20,9 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.adapters.dynamo import spread
 from chalicelib.adapters.order_records import OrderRecord, index_key
+from chalicelib.adapters.refund_repository import RefundRecord, query_key, status_key
 from chalicelib.adapters.stock_records import INVENTORY_SHARDS, SkuRecord
+from chalicelib.adapters.ticket_repository import TicketRecord, revoked_key
 
 ATTEMPTS = 5
 
@@ -54,6 +58,46 @@ def backfill_orders() -> int:
     return changed
 
 
+def refund_keys(record: RefundRecord) -> list[Any]:
+    wanted: list[tuple[Any, str | None]] = [
+        (RefundRecord.listed_at, f"{record.created_at}#{record.refund_id}"),
+        (RefundRecord.status_key, status_key(record.status, record.refund_id)),
+        (RefundRecord.query_due, query_key(record.refund_id) if record.query_due else None)]
+    return [attribute.set(value) for attribute, value in wanted
+            if value is not None and getattr(record, attribute.attr_name) != value]
+
+
+def backfill_refunds() -> int:
+    """Conditional on the status as read, like the orders: a refund that moved is read again."""
+    changed = 0
+    for found in RefundRecord.scan():
+        record: RefundRecord | None = found
+        for _ in range(ATTEMPTS):
+            assert record is not None
+            actions = refund_keys(record)
+            if not actions:
+                break
+            try:
+                record.update(actions=actions, condition=RefundRecord.status == record.status)
+                changed += 1
+                break
+            except UpdateError:
+                record = RefundRecord.get(found.refund_id, consistent_read=True)
+    return changed
+
+
+def backfill_revoked_tickets() -> int:
+    """Revoked codes get their spread key; a code is revoked for good, so no condition is needed
+    beyond its being revoked."""
+    changed = 0
+    for record in TicketRecord.scan(TicketRecord.revoked.exists()):
+        key = revoked_key(record.code)
+        if record.revoked != key:
+            record.update(actions=[TicketRecord.revoked.set(key)], condition=TicketRecord.revoked.exists())
+            changed += 1
+    return changed
+
+
 def backfill_skus() -> int:
     changed = 0
     for record in SkuRecord.scan():
@@ -66,7 +110,8 @@ def backfill_skus() -> int:
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    print(json.dumps({"orders": backfill_orders(), "skus": backfill_skus()}))
+    print(json.dumps({"orders": backfill_orders(), "skus": backfill_skus(), "refunds": backfill_refunds(),
+                      "revoked_tickets": backfill_revoked_tickets()}))
 
 
 if __name__ == "__main__":

@@ -25,10 +25,10 @@ from pynamodb.models import Model
 from .. import config
 from ..domain import timeutil
 from ..domain.errors import InvalidInput
+from ..domain.transactions import MAX_ITEMS
 from ..service_layer.ports import Page, WriteRefused
 from .aws import ATTEMPTS, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
 
-MAX_TRANSACTION_ITEMS = 100
 _connection: Connection | None = None
 M = TypeVar("M", bound=Model)
 
@@ -292,8 +292,8 @@ class UnitOfWork:
     def commit(self) -> None:
         if not self.items:
             return
-        if len(self.items) > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"a transaction holds at most {MAX_TRANSACTION_ITEMS} writes")
+        if len(self.items) > MAX_ITEMS:
+            raise ValueError(f"a transaction holds at most {MAX_ITEMS} writes")
         try:
             # The token makes botocore's own retries (after a 500 or a lost answer) idempotent.
             connection().dispatch(TRANSACT_WRITE_ITEMS, {"TransactItems": self.items,

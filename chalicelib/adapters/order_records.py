@@ -125,6 +125,7 @@ class OrderRecord(Model):
     shipped_at = UnicodeAttribute(null=True)
     awaiting_receipt = UnicodeAttribute(null=True)
     receipt_due_at = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)      # why the system (not its customer) ended it unpaid
     customer_index = CustomerIndex()
     status_index = StatusIndex()
     all_orders_index = AllOrdersIndex()
@@ -181,4 +182,4 @@ def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
                  refunded_total=int(record.refunded_total or 0),
                  refunds_in_flight=int(record.refunds_in_flight or 0), merch_refund=record.merch_refund,
                  before_refund=OrderStatus(record.before_refund) if record.before_refund else None,
-                 shipped_at=read_time(record.shipped_at))
+                 shipped_at=read_time(record.shipped_at), cancel_reason=record.cancel_reason)

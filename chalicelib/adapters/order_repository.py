@@ -54,10 +54,14 @@ class OrderRepository:
         uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag="order")
 
     def transition(self, uow: UnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,
-                   shipment: dict[str, str] | None = None, receipt_due: datetime | None = None) -> None:
+                   shipment: dict[str, str] | None = None, receipt_due: datetime | None = None,
+                   reason: str | None = None) -> None:
         """The conditional write of every state change: it applies only if the order is still in
         the state it was read in. Shipping also needs the goods unclaimed by any refund."""
         actions = _status_actions(order.order_id, target, at, by)
+        if reason:
+            actions.append(OrderRecord.cancel_reason.set(reason))
+            order.cancel_reason = reason
         if shipment:
             actions += [OrderRecord.shipment.set(shipment), OrderRecord.shipped_at.set(stored_time(at))]
             order.shipped_at = at

@@ -205,17 +205,20 @@ class WeChatPeer:
         return Answer(200, self._refund_body(refund))
 
     def set_refund_state(self, out_refund_no: str, state: str) -> SandboxRecord | None:
-        """A refund leaves PROCESSING once. A closed or abnormal refund gives its amount back to
-        the trade, so that a retry under a new out_refund_no is accepted (assumed: WeChat's own
-        path for ABNORMAL is its 异常退款 API, which micromall does not use)."""
+        """A refund leaves PROCESSING once, as WeChat documents its states: CLOSED is final and
+        gives its amount back to the trade (a new out_refund_no may ask again); ABNORMAL keeps it
+        (the money waits in WeChat's refund account, the card being closed or frozen) until the
+        merchant settles it by hand, and then becomes SUCCESS."""
+        leaving = SandboxRecord.state == "PROCESSING"
+        if state == "SUCCESS":
+            leaving |= SandboxRecord.state == "ABNORMAL"          # settled by hand
         try:
             SandboxRecord(kind="refund", key=out_refund_no).update(
-                actions=[SandboxRecord.state.set(state)],
-                condition=SandboxRecord.key.exists() & (SandboxRecord.state == "PROCESSING"))
+                actions=[SandboxRecord.state.set(state)], condition=SandboxRecord.key.exists() & leaving)
         except UpdateError:
             return self.refund_record(out_refund_no)
         refund = self.refund_record(out_refund_no)
-        if refund is not None and state in ("ABNORMAL", "CLOSED"):
+        if refund is not None and state == "CLOSED":
             SandboxRecord(kind="trade", key=refund.order_id).update(actions=[SandboxRecord.refunded.add(-int(refund.amount))])
         return refund
 

@@ -12,20 +12,33 @@ from pynamodb.models import Model
 from ..domain import timeutil
 from ..domain.payments import bill_day
 from ..domain.reconciliation import OurRefund
-from ..domain.refunds import Refund, RefundStatus
+from ..domain.refunds import HELD_BY_WECHAT, Refund, RefundStatus
 from ..service_layer.ports import Page
-from .dynamo import (UnitOfWork, batch_get_many, get_or_none, page_of, plain, read_time, spread, spread_keys,
-                     stored_time, table_meta)
+from .dynamo import (UnitOfWork, batch_get_many, each_shard, fanned_page, get_or_none, plain, read_time, spread,
+                     spread_keys, stored_time, table_meta)
 
 BILL_DAY_SHARDS = 4
+# The status and query-due indexes are keyed by a status (or "processing") that many refunds
+# share: spread over shards by the refund id, so that no partition takes every refund's writes.
+REFUND_INDEX_SHARDS = 8
+
+
+def status_key(status: str, refund_id: str) -> str:
+    return spread(status, refund_id, REFUND_INDEX_SHARDS)
+
+
+def query_key(refund_id: str) -> str:
+    return spread("processing", refund_id, REFUND_INDEX_SHARDS)
 
 
 class RefundStatusIndex(GlobalSecondaryIndex["RefundRecord"]):
+    """Staff's queue by status, newest first, spread: `status_key` is <status>#<shard>. Keys
+    only: a page's refunds are read whole in one BatchGetItem."""
     class Meta:
-        index_name = "status-index"
-        projection = AllProjection()
-    status = UnicodeAttribute(hash_key=True)
-    created_at = UnicodeAttribute(range_key=True)
+        index_name = "status-shard-index"
+        projection = KeysOnlyProjection()
+    status_key = UnicodeAttribute(hash_key=True)
+    listed_at = UnicodeAttribute(range_key=True)
 
 
 class RefundOrderIndex(GlobalSecondaryIndex["RefundRecord"]):
@@ -37,9 +50,10 @@ class RefundOrderIndex(GlobalSecondaryIndex["RefundRecord"]):
 
 
 class QueryDueIndex(GlobalSecondaryIndex["RefundRecord"]):
-    """Sparse: refunds WeChat is processing, by when to ask about them next."""
+    """Sparse: refunds WeChat has still to decide (PROCESSING, and ABNORMAL ones waiting to be
+    settled by hand), by when to ask about them next; spread (processing#<shard>)."""
     class Meta:
-        index_name = "query-due-index"
+        index_name = "query-due-shard-index"
         projection = KeysOnlyProjection()
     query_due = UnicodeAttribute(hash_key=True)
     next_query_at = UnicodeAttribute(range_key=True)
@@ -64,6 +78,8 @@ class RefundRecord(Model):
     amount = NumberAttribute()
     total = NumberAttribute()
     status = UnicodeAttribute()
+    status_key = UnicodeAttribute(null=True)         # <status>#<shard>, for the status index
+    listed_at = UnicodeAttribute(null=True)          # <created_at>#<refund_id>: unique, newest first
     reason = UnicodeAttribute()
     source = UnicodeAttribute()                      # customer | automatic
     ticket_codes = ListAttribute(of=UnicodeAttribute, default=list)
@@ -80,7 +96,9 @@ class RefundRecord(Model):
     queries = NumberAttribute(null=True)             # how often WeChat was asked about it
     next_query_at = UnicodeAttribute(null=True)
     superseded_by = UnicodeAttribute(null=True)      # a newer refund took its codes over
-    query_due = UnicodeAttribute(null=True)          # set while PROCESSING
+    query_due = UnicodeAttribute(null=True)          # processing#<shard> while WeChat has still to decide
+    review_reasons = ListAttribute(of=UnicodeAttribute, null=True)   # why staff review it
+    unsettled = BooleanAttribute(null=True)          # WeChat paid it after its order moved on
     accepted_no = UnicodeAttribute(null=True)        # the out_refund_no WeChat accepted last
     accepted_at = UnicodeAttribute(null=True)        # when (WeChat's create_time)
     bill_day = UnicodeAttribute(null=True)           # <Beijing date of accepted_at>#<shard>
@@ -100,7 +118,13 @@ def refund_from(r: RefundRecord) -> Refund:
                   out_refund_no=r.out_refund_no or r.refund_id, goods_returned=bool(r.goods_returned),
                   claims_goods=bool(r.claims_goods), queries=int(r.queries or 0),
                   next_query_at=read_time(r.next_query_at), gateway_status=r.gateway_status,
-                  superseded_by=r.superseded_by)
+                  superseded_by=r.superseded_by, review_reasons=list(r.review_reasons or []),
+                  unsettled=bool(r.unsettled))
+
+
+def _waits_for_wechat(target: RefundStatus, gateway_status: object) -> bool:
+    """Whether WeChat is still to be asked about a refund in this state."""
+    return target is RefundStatus.PROCESSING or (target is RefundStatus.FAILED and gateway_status == HELD_BY_WECHAT)
 
 
 class RefundRepository:
@@ -112,25 +136,58 @@ class RefundRepository:
             ticket_codes=refund.ticket_codes,
             stock_lines=[{"sku_id": s, "quantity": q} for s, q in refund.stock_lines],
             created_at=stored_time(refund.created_at), updated_at=stored_time(at), decided_by=refund.decided_by,
-            out_refund_no=refund.out_refund_no, claims_goods=refund.claims_goods or None),
+            out_refund_no=refund.out_refund_no, claims_goods=refund.claims_goods or None,
+            status_key=status_key(refund.status.value, refund.refund_id),
+            listed_at=f"{stored_time(refund.created_at)}#{refund.refund_id}",
+            review_reasons=refund.review_reasons or None),
             condition=RefundRecord.refund_id.does_not_exist(), tag="refund")
 
-    def move(self, uow: UnitOfWork, refund: Refund, target: RefundStatus, at: datetime, **fields: Any) -> None:
-        """Every refund state change is conditional on the state (and the WeChat number, and not
-        having been taken over) it was read in. `fields` are set; a None field is removed."""
-        actions = [RefundRecord.status.set(target.value), RefundRecord.updated_at.set(stored_time(at)),
-                   RefundRecord.query_due.set("processing") if target is RefundStatus.PROCESSING
-                   else RefundRecord.query_due.remove()]
+    @staticmethod
+    def _as_read(refund: Refund) -> Any:
+        """The refund is in the state, and under the WeChat number, it was read in."""
+        return (RefundRecord.status == refund.status.value) & (
+            RefundRecord.out_refund_no.does_not_exist() | (RefundRecord.out_refund_no == refund.out_refund_no))
+
+    @staticmethod
+    def _set(fields: dict[str, Any]) -> list[Any]:
+        """`fields` set; a None field is removed."""
+        actions = []
         for name, value in fields.items():
             attribute = getattr(RefundRecord, name)
             if value is None:
                 actions.append(attribute.remove())
             else:
                 actions.append(attribute.set(stored_time(value) if isinstance(value, datetime) else value))
+        return actions
+
+    def move(self, uow: UnitOfWork, refund: Refund, target: RefundStatus, at: datetime, **fields: Any) -> None:
+        """Every refund state change is conditional on the state (and the WeChat number, and not
+        having been taken over) it was read in. `fields` are set; a None field is removed."""
+        actions = [RefundRecord.status.set(target.value), RefundRecord.updated_at.set(stored_time(at)),
+                   RefundRecord.status_key.set(status_key(target.value, refund.refund_id)),
+                   RefundRecord.query_due.set(query_key(refund.refund_id))
+                   if _waits_for_wechat(target, fields.get("gateway_status")) else RefundRecord.query_due.remove(),
+                   *self._set(fields)]
         uow.update(RefundRecord(refund_id=refund.refund_id), actions,
-                   condition=(RefundRecord.status == refund.status.value) & RefundRecord.superseded_by.does_not_exist()
-                   & (RefundRecord.out_refund_no.does_not_exist() | (RefundRecord.out_refund_no == refund.out_refund_no)),
-                   tag="refund")
+                   condition=self._as_read(refund) & RefundRecord.superseded_by.does_not_exist(), tag="refund")
+
+    def ask_again(self, uow: UnitOfWork, refund: Refund, queries: int, next_query_at: datetime) -> None:
+        """When WeChat is asked about the refund next; its state does not change."""
+        uow.update(RefundRecord(refund_id=refund.refund_id),
+                   [RefundRecord.queries.set(queries), RefundRecord.next_query_at.set(stored_time(next_query_at))],
+                   condition=self._as_read(refund) & RefundRecord.query_due.exists(), tag="refund")
+
+    def paid_unsettled(self, uow: UnitOfWork, refund: Refund, at: datetime, gateway_status: str, note: str) -> None:
+        """WeChat paid a failed refund whose order had moved on (taken over, or its goods
+        shipped): SUCCEEDED, as WeChat says, and marked as having returned nothing. Conditional
+        on the state it was read in, taken over or not, so that this is recorded once."""
+        uow.update(RefundRecord(refund_id=refund.refund_id),
+                   [RefundRecord.status.set(RefundStatus.SUCCEEDED.value), RefundRecord.updated_at.set(stored_time(at)),
+                    RefundRecord.status_key.set(status_key(RefundStatus.SUCCEEDED.value, refund.refund_id)),
+                    RefundRecord.query_due.remove(), RefundRecord.next_query_at.remove(),
+                    RefundRecord.unsettled.set(True), RefundRecord.gateway_status.set(gateway_status),
+                    RefundRecord.last_error.set(note)],
+                   condition=self._as_read(refund), tag="refund")
 
     def supersede(self, uow: UnitOfWork, refund_id: str, by: str, at: datetime) -> None:
         """A new request takes over the codes of a FAILED refund, which can then not be retried."""
@@ -146,23 +203,36 @@ class RefundRepository:
     def of_order(self, order_id: str) -> list[Refund]:
         return [refund_from(r) for r in RefundRecord.order_index.query(order_id)]
 
+    @staticmethod
+    def _load(keys: list[str]) -> list[Refund]:
+        """The refunds behind an index's keys, read whole, in their order."""
+        found = batch_get_many(RefundRecord, keys)
+        return [refund_from(found[k]) for k in keys if k in found]
+
     def page(self, status: str, limit: int, cursor: str | None) -> Page:
-        return page_of(lambda start: RefundRecord.status_index.query(
-            status, scan_index_forward=False, limit=limit, last_evaluated_key=start),
-            cursor, {"refund_id", "status", "created_at"}, refund_from)
+        """Staff's queue of one status, newest first: the status's shards read together and merged."""
+        rows, next_cursor = fanned_page(
+            lambda key, before, count: RefundRecord.status_index.query(
+                key, RefundRecord.listed_at < before if before else None, scan_index_forward=False, limit=count),
+            spread_keys(status, REFUND_INDEX_SHARDS), "listed_at", limit, cursor, descending=True)
+        return Page(self._load([r.refund_id for r in rows]), next_cursor)
 
     def processing_due(self, now: datetime, limit: int) -> list[Refund]:
-        """Refunds WeChat is still processing whose next query is due (their notice may be lost):
-        one Query of the sparse index, then one batched read."""
-        due = [r.refund_id for r in RefundRecord.query_due_index.query(
-            "processing", RefundRecord.next_query_at <= stored_time(now), limit=limit)]
-        found = batch_get_many(RefundRecord, due)
-        return [refund_from(found[r]) for r in due if r in found]
+        """Refunds WeChat has still to decide whose next question is due (their notice may be
+        lost): the sparse index's shards read together, the earliest due first, then one
+        batched read."""
+        shards = each_shard(lambda key: RefundRecord.query_due_index.query(
+            key, RefundRecord.next_query_at <= stored_time(now), limit=limit),
+            spread_keys("processing", REFUND_INDEX_SHARDS))
+        due = sorted((r.next_query_at, r.refund_id) for rows in shards for r in rows)
+        return self._load([refund_id for _, refund_id in due[:limit]])
 
     def approved_before(self, cutoff: datetime) -> list[Refund]:
         """Approved refunds whose queue message may have been lost (the outbox sweep)."""
-        return [refund_from(r) for r in RefundRecord.status_index.query(
-            RefundStatus.APPROVED.value, RefundRecord.created_at < stored_time(cutoff), limit=100)]
+        shards = each_shard(lambda key: RefundRecord.status_index.query(
+            key, RefundRecord.listed_at < stored_time(cutoff), limit=100),
+            spread_keys(RefundStatus.APPROVED.value, REFUND_INDEX_SHARDS))
+        return self._load(sorted({r.refund_id for rows in shards for r in rows})[:100])
 
     def accepted(self, refund: Refund, at: datetime) -> None:
         """WeChat accepted this attempt: the day of its bill line is known. Once per attempt

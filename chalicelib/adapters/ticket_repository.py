@@ -10,15 +10,23 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.constants import UPDATE_ITEM
 from pynamodb.exceptions import PutError, VerboseClientError
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..domain import timeutil
 from ..domain.model import Session
-from ..domain.redemption import AnyOf, Compare, Present, Rule, Scan
-from ..domain.tickets import CodeKind, Ticket, TicketStatus
+from ..domain.redemption import AnyOf, Compare, ConflictKind, Present, Rule, Scan, ScanConflict
+from ..domain.tickets import CodeKind, Revocation, Ticket, TicketStatus
 from ..service_layer.ports import FieldCipher, RedeemAttempt
-from .dynamo import UnitOfWork, batch_get_many, connection, get_or_none, read_time, stored_time, table_meta
+from .dynamo import (UnitOfWork, batch_get_many, connection, each_shard, get_or_none, read_time, spread, spread_keys,
+                     stored_time, table_meta)
+
+# Revoked codes are keyed by "revoked", which every refund's codes would share: spread by code.
+REVOKED_SHARDS = 8
+
+
+def revoked_key(code: str) -> str:
+    return spread("revoked", code, REVOKED_SHARDS)
 
 
 class OrderTicketsIndex(GlobalSecondaryIndex["TicketRecord"]):
@@ -39,12 +47,14 @@ class TicketIdIndex(GlobalSecondaryIndex["TicketRecord"]):
 
 
 class RevokedIndex(GlobalSecondaryIndex["TicketRecord"]):
-    """Sparse: revoked codes only, for the scanners' offline pack."""
+    """Sparse: revoked codes only (revoked#<shard>), by the end of their validity, for the
+    scanners' offline pack: a code past it cannot be admitted anyway, so the pack reads only
+    the revocations of codes still live, whatever the history holds."""
     class Meta:
-        index_name = "revoked-index"
-        projection = AllProjection()
+        index_name = "revoked-shard-index"
+        projection = IncludeProjection(["ticket_id", "revoked_at"])
     revoked = UnicodeAttribute(hash_key=True)
-    code = UnicodeAttribute(range_key=True)
+    valid_until = UnicodeAttribute(range_key=True)
 
 
 class TicketRecord(Model):
@@ -72,15 +82,17 @@ class TicketRecord(Model):
     redeemed_device = UnicodeAttribute(null=True)
     redeemed_by = UnicodeAttribute(null=True)
     redeem_nonce = UnicodeAttribute(null=True)
-    revoked = UnicodeAttribute(null=True)
+    revoked = UnicodeAttribute(null=True)          # revoked#<shard> once revoked
     revoked_by = UnicodeAttribute(null=True)       # the refund that took it back
+    revoked_at = UnicodeAttribute(null=True)       # when that refund was approved
     order_tickets_index = OrderTicketsIndex()
     ticket_id_index = TicketIdIndex()
     revoked_index = RevokedIndex()
 
 
 class ScanConflictRecord(Model):
-    """An offline scan that lost to an earlier scan of the same code: kept for review."""
+    """An offline scan to review: it lost to an earlier scan of the same code, or it admitted
+    a visitor whose ticket was refunded afterwards (kind admitted_then_refunded, with the refund)."""
     Meta = table_meta("scan-conflicts")
     code = UnicodeAttribute(hash_key=True)
     conflict_id = UnicodeAttribute(range_key=True)   # <UTC time>#<random>
@@ -90,9 +102,11 @@ class ScanConflictRecord(Model):
     device_id = UnicodeAttribute()
     staff = UnicodeAttribute()
     nonce = UnicodeAttribute(null=True)
-    winner_scanned_at = UnicodeAttribute()
-    winner_gate = UnicodeAttribute()
+    winner_scanned_at = UnicodeAttribute(null=True)
+    winner_gate = UnicodeAttribute(null=True)
     recorded_at = UnicodeAttribute()
+    kind = UnicodeAttribute(null=True)             # absent: earlier_scan
+    refund_id = UnicodeAttribute(null=True)
 
 
 def ticket_from(record: TicketRecord, cipher: FieldCipher) -> Ticket:
@@ -108,7 +122,8 @@ def ticket_from(record: TicketRecord, cipher: FieldCipher) -> Ticket:
         status=TicketStatus(record.status), qr=record.qr, redeemed_at=read_time(record.redeemed_at),
         redeemed_gate=record.redeemed_gate, redeemed_device=record.redeemed_device,
         redeemed_by=record.redeemed_by, redeem_nonce=record.redeem_nonce,
-        redeemed_scanned_at=read_time(record.redeemed_scanned_at), revoked_by=record.revoked_by)
+        redeemed_scanned_at=read_time(record.redeemed_scanned_at), revoked_by=record.revoked_by,
+        revoked_at=read_time(record.revoked_at))
 
 
 def _stored(value: Any) -> Any:
@@ -146,7 +161,7 @@ class TicketRepository:
             visitor=self._cipher.encrypt_json(ticket.visitor) if ticket.visitor else None, status=ticket.status.value, qr=ticket.qr, issued_at=stored_time(ticket.issued_at)),
             condition=TicketRecord.code.does_not_exist(), tag=f"ticket:{ticket.ticket_id}")
 
-    def revoke(self, uow: UnitOfWork, code: str, refund_id: str, take_over_from: Iterable[str] = (),
+    def revoke(self, uow: UnitOfWork, code: str, refund_id: str, at: datetime, take_over_from: Iterable[str] = (),
                goods_returned: bool = False) -> None:
         """A refund takes a code back: an unused one; one a failed refund took back (`take_over_from`);
         or, once the goods came back, a pickup code already used. The old item comes back on
@@ -158,13 +173,10 @@ class TicketRepository:
         if goods_returned:
             condition |= (TicketRecord.status == TicketStatus.REDEEMED.value) & (TicketRecord.kind == "pickup")
         uow.update(TicketRecord(code=code),
-                   [TicketRecord.status.set(TicketStatus.REVOKED.value), TicketRecord.revoked.set("revoked"),
-                    TicketRecord.revoked_by.set(refund_id)],
+                   [TicketRecord.status.set(TicketStatus.REVOKED.value),
+                    TicketRecord.revoked.set(revoked_key(code)),
+                    TicketRecord.revoked_by.set(refund_id), TicketRecord.revoked_at.set(stored_time(at))],
                    condition=TicketRecord.code.exists() & condition, tag=f"ticket:{code}", return_old_on_failure=True)
-
-    def still_revoked_by(self, uow: UnitOfWork, code: str, refund_id: str) -> None:
-        """A retried refund's codes must still be its own (no newer refund took them over)."""
-        uow.check(TicketRecord, code, TicketRecord.revoked_by == refund_id, tag=f"ticket:{code}")
 
     def from_raw(self, item: dict[str, Any]) -> Ticket:
         return self._from(TicketRecord.from_raw_data(item))
@@ -182,8 +194,13 @@ class TicketRepository:
         found = batch_get_many(TicketRecord, codes)
         return [self._from(found[c]) for c in codes if c in found]
 
-    def revoked(self) -> list[Ticket]:
-        return [self._from(r) for r in TicketRecord.revoked_index.query("revoked")]
+    def revocations(self, live_at: datetime) -> list[Revocation]:
+        """Codes taken back that would otherwise still admit at `live_at`: the index's shards
+        read together, from `live_at` on."""
+        shards = each_shard(lambda key: TicketRecord.revoked_index.query(
+            key, TicketRecord.valid_until > stored_time(live_at)), spread_keys("revoked", REVOKED_SHARDS))
+        return [Revocation(r.ticket_id, read_time(r.revoked_at), timeutil.from_storage(r.valid_until))
+                for rows in shards for r in rows]
 
     def redeem(self, code: str, scan: Scan, now: datetime, rule: Rule) -> RedeemAttempt:
         """ONE UpdateItem, accepted or not, conditional on the gate's rule. The old item comes
@@ -209,14 +226,15 @@ class TicketRepository:
     def _raw(self, item: dict[str, Any] | None) -> Ticket | None:
         return self.from_raw(item) if item else None
 
-    def record_conflict(self, ticket: Ticket, scan: Scan, winner_scanned_at: datetime, winner_gate: str,
-                        now: datetime) -> bool:
-        """Once per losing scan (keyed by its time and nonce), so a re-uploaded batch adds none."""
+    def record_conflict(self, ticket: Ticket, scan: Scan, conflict: ScanConflict, now: datetime) -> bool:
+        """Once per scan to review (keyed by its time and nonce), so a re-uploaded batch adds none."""
         record = ScanConflictRecord(
             code=ticket.code, conflict_id=f"{stored_time(scan.at)}#{scan.nonce or scan.device_id}",
             ticket_id=ticket.ticket_id, scanned_at=stored_time(scan.at), gate=scan.gate, device_id=scan.device_id,
-            staff=scan.staff, nonce=scan.nonce, winner_scanned_at=stored_time(winner_scanned_at),
-            winner_gate=winner_gate, recorded_at=stored_time(now))
+            staff=scan.staff, nonce=scan.nonce, winner_scanned_at=stored_time(conflict.winner_scanned_at),
+            winner_gate=conflict.winner_gate, recorded_at=stored_time(now),
+            kind=None if conflict.kind is ConflictKind.EARLIER_SCAN else conflict.kind.value,
+            refund_id=conflict.refund_id)
         try:
             record.save(condition=ScanConflictRecord.conflict_id.does_not_exist())
         except PutError:

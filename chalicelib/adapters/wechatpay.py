@@ -8,7 +8,7 @@ import gzip
 import hashlib
 import json
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 from ..domain.payments import PaymentNotice, RefundNotice, RefundResult, TradeState
 from ..domain.timeutil import to_display
@@ -17,6 +17,7 @@ from ..service_layer.ports import NoBill, NotificationRejected, PaymentGatewayEr
 NOTICE_HEADERS = ("Wechatpay-Signature", "Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Serial",
                   "Wechatpay-Signature-Type")
 MAX_CLOCK_SKEW_SECONDS = 300
+T = TypeVar("T")
 
 
 def _error_code(message: Any) -> str:
@@ -50,6 +51,19 @@ class WeChatPayV3:
         except Exception as error:   # network errors, and the SDK's bare Exception for a bad signature
             raise PaymentGatewayError(f"{what} failed: {type(error).__name__}") from None
 
+    @staticmethod
+    def _read(what: str, message: Any, read: Callable[[dict[str, Any]], T]) -> T:
+        """An answer's JSON read where its errors are handled: a malformed answer (not JSON, a
+        field missing or of the wrong type) is this call's failure, like a network error, and
+        never an exception that stops whatever else the caller is doing."""
+        try:
+            data = json.loads(message)
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
+            return read(data)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise PaymentGatewayError(f"{what}: malformed answer ({type(error).__name__})") from None
+
     def payment_params(self, prepay_id: str, issued_at: datetime) -> dict[str, str]:
         """What the mini-program passes to wx.requestPayment, signed with the merchant key.
         Derived from the prepay (timestamp of the order, nonce from the prepay id) and RSA PKCS#1
@@ -67,7 +81,7 @@ class WeChatPayV3:
                                    time_expire=to_display(expires_at, "Asia/Shanghai"))
         if code != 200:
             raise PaymentGatewayError(f"prepay answered {code}")
-        return self.payment_params(json.loads(message)["prepay_id"], created_at)
+        return self.payment_params(self._read("prepay", message, lambda data: str(data["prepay_id"])), created_at)
 
     def close(self, order_id: str) -> None:
         code, message = self._call("close", self._pay.close, out_trade_no=order_id)
@@ -84,12 +98,14 @@ class WeChatPayV3:
             return None
         if code != 200:
             raise PaymentGatewayError(f"query answered {code}")
-        data = json.loads(message)
-        amount = (data.get("amount") or {}).get("total")
-        return TradeState(out_trade_no=str(data.get("out_trade_no", order_id)), state=str(data["trade_state"]),
-                          transaction_id=data.get("transaction_id") or None,
-                          amount=int(amount) if amount is not None else None,
-                          success_time=_time(data.get("success_time")))
+
+        def trade(data: dict[str, Any]) -> TradeState:
+            amount = (data.get("amount") or {}).get("total")
+            return TradeState(out_trade_no=str(data.get("out_trade_no", order_id)), state=str(data["trade_state"]),
+                              transaction_id=data.get("transaction_id") or None,
+                              amount=int(amount) if amount is not None else None,
+                              success_time=_time(data.get("success_time")))
+        return self._read("query", message, trade)
 
     def refund(self, out_refund_no: str, order_id: str, amount: int, total: int, reason: str) -> RefundResult:
         """The same out_refund_no twice is one refund at WeChat: a redelivered request cannot
@@ -99,8 +115,8 @@ class WeChatPayV3:
                                    amount={"refund": amount, "total": total, "currency": "CNY"})
         if code != 200:
             raise PaymentGatewayError(f"refund answered {code} {_error_code(message)}".strip())
-        data = json.loads(message)
-        return RefundResult(out_refund_no, str(data.get("status", "PROCESSING")), _time(data.get("create_time")))
+        return self._read("refund", message, lambda data: RefundResult(
+            out_refund_no, str(data.get("status", "PROCESSING")), _time(data.get("create_time"))))
 
     def query_refund(self, out_refund_no: str) -> RefundResult | None:
         """None when WeChat never received this refund."""
@@ -109,8 +125,8 @@ class WeChatPayV3:
             return None
         if code != 200:
             raise PaymentGatewayError(f"refund query answered {code}")
-        data = json.loads(message)
-        return RefundResult(out_refund_no, str(data["status"]), _time(data.get("create_time")))
+        return self._read("refund query", message, lambda data: RefundResult(
+            out_refund_no, str(data["status"]), _time(data.get("create_time"))))
 
     def trade_bill(self, day: date) -> bytes:
         """The trade bill (ALL) of a day, as text bytes: asks for it, downloads the gzip the
@@ -121,12 +137,13 @@ class WeChatPayV3:
             if _error_code(message) == "NO_STATEMENT_EXIST":
                 raise NoBill(day.isoformat())
             raise PaymentGatewayError(f"trade bill answered {code} {_error_code(message)}".strip())
-        meta = json.loads(message)
-        code, packed = self._call("bill download", self._pay.download_bill, url=meta["download_url"])
+        meta = self._read("trade bill", message, lambda data: {
+            "url": str(data["download_url"]), "hash_type": str(data.get("hash_type", "SHA1")),
+            "hash_value": str(data.get("hash_value", ""))})
+        code, packed = self._call("bill download", self._pay.download_bill, url=meta["url"])
         if code != 200 or not isinstance(packed, (bytes, bytearray)):
             raise PaymentGatewayError(f"bill download answered {code}")
-        if str(meta.get("hash_type", "SHA1")).upper() != "SHA1" or \
-                hashlib.sha1(packed).hexdigest().lower() != str(meta.get("hash_value", "")).lower():
+        if meta["hash_type"].upper() != "SHA1" or hashlib.sha1(packed).hexdigest().lower() != meta["hash_value"].lower():
             raise PaymentGatewayError("the bill's SHA-1 does not match what WeChat announced")
         try:
             return gzip.decompress(packed)

@@ -188,7 +188,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
         response="OfflinePack", tags=("redemption",)),
 
     ("POST", "/orders/{order_id}/refunds"): Rule(
-        _who(CUSTOMER), "Ask for a refund: unused tickets are approved at once, goods wait for staff review",
+        _who(CUSTOMER), "Ask for a refund: unused tickets before admission opens (valid_from) are approved at once; "
+        "tickets whose admission has opened and goods wait for staff review (review_reasons says why)",
         request="RefundRequest", response="RefundAccepted", status=202,
         errors=("ORDER_NOT_FOUND", "TICKET_NOT_FOUND", "NOT_REFUNDABLE", "INVALID_STATE", "TOO_MANY_TICKETS",
                 "PAYMENT_UNAVAILABLE"), tags=("refunds",)),
@@ -204,8 +205,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
         response="Refund", errors=("REFUND_NOT_FOUND", "INVALID_STATE", "NOT_REFUNDABLE", "GOODS_NOT_RETURNED",
                                    "PAYMENT_UNAVAILABLE"), optional_body=True, tags=("refunds",)),
     ("POST", "/admin/refunds/{refund_id}/retry"): Rule(
-        _who("finance", "admin"), "Send a FAILED refund again (WeChat is asked first what became of it)",
-        response="Refund", status=202, errors=("REFUND_NOT_FOUND", "INVALID_STATE", "PAYMENT_UNAVAILABLE"),
+        _who("finance", "admin"), "Send a FAILED refund again (WeChat is asked first what became of it). One "
+        "WeChat found ABNORMAL is never sent again (409 REFUND_ABNORMAL): WeChat holds its money until staff settle "
+        "it in the merchant platform, and it completes by itself when WeChat reports SUCCESS",
+        response="Refund", status=202, errors=("REFUND_NOT_FOUND", "INVALID_STATE", "PAYMENT_UNAVAILABLE",
+                                               "REFUND_ABNORMAL"),
         tags=("refunds",)),
     ("POST", "/admin/refunds/{refund_id}/reject"): Rule(
         _who("finance", "admin"), "Reject a requested refund", request="RefundRejection", response="Refund",

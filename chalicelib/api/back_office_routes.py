@@ -16,7 +16,11 @@ bp = Blueprint(__name__)
 @endpoint(bp, "POST", "/orders/{order_id}/refunds")
 def request_refund(call: Call, order_id: str) -> Reply:
     refund = refunds.request_refund(context(), call.actor, order_id, call.body())
-    return Reply({"refund_id": refund.refund_id, "status": refund.status.value, "amount": refund.amount}, 202)
+    answer: dict[str, Any] = {"refund_id": refund.refund_id, "status": refund.status.value, "amount": refund.amount,
+                              "tickets": len(refund.ticket_codes)}
+    if refund.review_reasons:
+        answer["review_reasons"] = refund.review_reasons
+    return Reply(answer, 202)
 
 
 @endpoint(bp, "GET", "/orders/{order_id}/refunds")

@@ -11,7 +11,7 @@ from .. import config
 from ..domain.identifiers import OUT_TRADE_NO
 from .access import ROUTES, Rule
 from .openapi_answers import ANSWERS
-from .openapi_schemas import DATE, QUERY, REQUESTS, STR, ref, wechat_login
+from .openapi_schemas import DATE, MEDIA_SCHEMAS, QUERY, REQUESTS, STR, ref, wechat_login
 
 ERROR_STATUS = {
     "INVALID_LOGIN_CODE": 401, "INVALID_CREDENTIALS": 401, "TOO_MANY_ATTEMPTS": 429, "USERNAME_TAKEN": 409,
@@ -21,7 +21,7 @@ ERROR_STATUS = {
     "FULFILLMENT_NOT_AVAILABLE": 422, "IDEMPOTENCY_KEY_REUSED": 422, "TRY_AGAIN": 409,
     "ORDER_NOT_FOUND": 404, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
     "NOT_REFUNDABLE": 409, "TOO_MANY_TICKETS": 422, "REFUND_NOT_FOUND": 404, "GOODS_NOT_RETURNED": 409,
-    "TRADE_CLOSED": 409, "NOT_FOUND": 404, "BILL_UNAVAILABLE": 503, "BILL_UNREADABLE": 503,
+    "TRADE_CLOSED": 409, "REFUND_ABNORMAL": 409, "NOT_FOUND": 404, "BILL_UNAVAILABLE": 503, "BILL_UNREADABLE": 503,
 }
 # Answered by any operation: malformed input, a body of another media type, and API Gateway's
 # throttling; by any operation that writes, a collision that outlasted the retries.
@@ -69,7 +69,7 @@ def _operation(method: str, path: str, rule: Rule) -> dict[str, Any]:
     }
     if rule.request:
         media = rule.request if "/" in rule.request else "application/json"
-        schema = {"type": "string"} if "/" in rule.request else ref(rule.request)
+        schema = MEDIA_SCHEMAS.get(media, {"type": "string"}) if "/" in rule.request else ref(rule.request)
         operation["requestBody"] = {"required": not rule.optional_body, "content": {media: {"schema": schema}}}
     success: dict[str, Any] = {"description": "success"}
     if rule.response and "/" in rule.response:

@@ -1,8 +1,9 @@
 """The JSON Schemas of what the API answers, as api/views.py writes it."""
 from __future__ import annotations
 
-from ..domain.redemption import Reason
-from ..domain.refunds import RefundStatus
+from ..domain.model import CANCELLED_PAYMENT_MISMATCH
+from ..domain.redemption import ConflictKind, Reason
+from ..domain.refunds import REVIEW_ADMISSION_OPEN, REVIEW_GOODS, RefundStatus
 from ..domain.reporting import ADMISSION_DIMENSIONS, SALES_DIMENSIONS
 from .openapi_schemas import BOOL, FEN, INT, ORDER_STATUSES, SESSION, STR, Schema, array, maybe, obj, page, ref
 
@@ -25,6 +26,9 @@ PRODUCT = obj(["product_id", "kind", "name", "description", "category", "tags", 
 LINE = obj(["sku_id", "product_id", "product_name", "name", "kind", "unit_price", "quantity", "subtotal"],
            sku_id=STR, product_id=STR, product_name=STR, name=STR, kind={"enum": ["ticket", "merch"]},
            unit_price=FEN, quantity=INT, subtotal=FEN, session=SESSION, valid_from=STR, valid_until=STR)
+REVIEW_REASONS = {**array({"enum": [REVIEW_GOODS, REVIEW_ADMISSION_OPEN]}),
+                  "description": "why staff review it: goods (they come back through staff), admission_open (its "
+                  "tickets' admission has opened: an offline gate may have let the visitor in)"}
 PAYMENT_PARAMS = obj(["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"], appId=STR,
                      timeStamp=STR, nonceStr=STR, package=STR, signType={"const": "RSA"}, paySign=STR)
 ORDER = obj(
@@ -38,13 +42,17 @@ ORDER = obj(
     fulfillment={"enum": ["pickup", "shipping"]},
     address=obj(["recipient", "phone", "region", "detail"], recipient=STR, phone=STR, region=STR, detail=STR),
     shipment=obj(["carrier", "tracking_no"], carrier=STR, tracking_no=STR), paid_at=STR,
+    cancel_reason={"enum": [CANCELLED_PAYMENT_MISMATCH], "description": "why the system ended the unpaid order: "
+                   "payment_amount_mismatch (paid the wrong amount: the money is refunded automatically)"},
     pickup=obj(["code", "qr", "status"], code=STR, qr=STR, status=STR),
     payment={**maybe(ref("PaymentParams")), "description": "wx.requestPayment parameters (placing an order)"})
 REFUND = obj(["refund_id", "order_id", "status", "amount", "reason", "source", "created_at", "tickets"],
              refund_id=STR, order_id=STR, status={"enum": [s.value for s in RefundStatus]}, amount=FEN, reason=STR,
              source={"enum": ["customer", "automatic"]}, created_at=STR, tickets=INT, reject_reason=STR,
              decided_by=STR, last_error=STR, gateway_status=STR, superseded_by=STR, goods=BOOL, goods_returned=BOOL,
-             out_refund_no={**STR, "description": "the number at WeChat (staff only)"})
+             out_refund_no={**STR, "description": "the number at WeChat (staff only)"}, review_reasons=REVIEW_REASONS,
+             unsettled={**BOOL, "description": "staff only: WeChat paid it after its order had moved on (its codes "
+                        "taken over by a newer refund): money paid twice, nothing returned to stock"})
 TICKET = obj(["ticket_id", "kind", "sku_id", "product_name", "name", "status", "code", "qr", "valid_from",
               "valid_until"], ticket_id=STR, kind={"enum": ["ticket", "pickup"]}, sku_id=STR, product_name=STR,
              name=STR, status={"enum": ["VALID", "REDEEMED", "REVOKED", "EXPIRED"]},
@@ -52,6 +60,9 @@ TICKET = obj(["ticket_id", "kind", "sku_id", "product_name", "name", "status", "
              qr={**STR, "description": "MM1.<kid>.<payload>.<Ed25519 signature>, base64url"},
              valid_from=STR, valid_until=STR, session=SESSION, visitor={"type": "object"}, redeemed_at=STR)
 REASONS = [r.value for r in Reason]
+CONFLICTS = {"enum": [c.value for c in ConflictKind], "description": "an offline scan to review: earlier_scan (another "
+             "gate admitted the code first), admitted_then_refunded (let in before the refund that revoked it was "
+             "approved: a critical alert)"}
 
 ANSWERS: dict[str, Schema] = {
     "Error": obj(["code", "message", "details"], code=STR, message=STR, details={"type": "object"}),
@@ -81,8 +92,10 @@ ANSWERS: dict[str, Schema] = {
     "AuditEntry": obj(["actor", "action", "target", "source_ip", "details", "at"], actor=STR, action=STR,
                       target=maybe(STR), source_ip=maybe(STR), details={"type": "object"}, at=STR),
     "AuditPage": page("AuditEntry"),
-    "RefundAccepted": obj(["refund_id", "status", "amount"], refund_id=STR,
-                          status={"enum": ["REQUESTED", "APPROVED"]}, amount=FEN),
+    "RefundAccepted": obj(["refund_id", "status", "amount", "tickets"], refund_id=STR,
+                          status={"enum": ["REQUESTED", "APPROVED"]}, amount=FEN,
+                          tickets={**INT, "description": "codes it takes back (tickets, and a pickup code)"},
+                          review_reasons=REVIEW_REASONS),
     "Refund": REFUND,
     "RefundPage": page("Refund"),
     "Alert": obj(["alert_id", "kind", "severity", "message", "details", "created_at"], alert_id=STR, kind=STR,
@@ -96,7 +109,7 @@ ANSWERS: dict[str, Schema] = {
                       first_redeemed_at=maybe(STR), first_gate=maybe(STR), ticket_id=STR, gate=STR),
     "ScanBatchResult": obj(["results"], results=array(obj(["nonce", "result"], nonce=maybe(STR),
                                                           result={"enum": ["ok", "rejected"]},
-                                                          reason={"enum": REASONS},
+                                                          reason={"enum": REASONS}, conflict=CONFLICTS,
                                                           first_redeemed_at=maybe(STR), first_gate=maybe(STR)))),
     "OfflinePack": obj(["keys", "revoked", "generated_at"], keys=array(obj(
         ["kid", "alg", "public_key"], kid=STR, alg={"const": "Ed25519"},

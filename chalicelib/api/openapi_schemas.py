@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain import csv_import
 from ..domain.back_office import AUDIT_NAME_LENGTH
+from ..domain.identifiers import SKU_ID
 from ..domain.commands import (MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_PRICE, MAX_SKUS_PER_REQUEST,
                                MAX_STOCK, MAX_STOCKTAKE_LINES, ROLES, USERNAME_PATTERN)
 from ..domain.personal_data import ID_NUMBER_PATTERN, PHONE_PATTERN
@@ -23,9 +25,24 @@ TIME: Schema = {"type": "string", "format": "date-time", "maxLength": MAX_INSTAN
                 "description": f"RFC 3339 with an offset, e.g. 2026-12-01T09:00:00+08:00, in the years "
                                f"{EARLIEST_YEAR} to {LATEST_YEAR}"}
 FEN: Schema = {"type": "integer", "minimum": 0, "description": "money in fen (1 yuan = 100)"}
-DATE: Schema = {"type": "string", "format": "date", "pattern": YEAR_PATTERN}
+# A calendar day, its shape stated whole (a bare `format: date` leaves a generator to find the few
+# strings that are dates among all those the year's prefix allows).
+DATE: Schema = {"type": "string", "format": "date",
+                "pattern": YEAR_PATTERN + r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"}
 ORDER_STATUSES = ["PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "CANCELLED", "EXPIRED", "REFUNDING",
                   "REFUNDED", "PARTIALLY_REFUNDED"]
+
+
+SKU_ID_SCHEMA: Schema = {"type": "string", "pattern": SKU_ID.pattern,
+                         "description": "a SKU id (P<12>-S<6>)"}
+# The catalogue CSV: its first line names the columns (at least the required ones, shown here in
+# one order; any order is read), at most MAX_BYTES of UTF-8.
+CATALOG_CSV: Schema = {
+    "type": "string", "maxLength": csv_import.MAX_BYTES // 4,
+    "pattern": "^\ufeff?" + ",".join(csv_import.REQUIRED) + "(,[a-z_]{1,30})*\r?\n",
+    "description": f"UTF-8 CSV, a byte-order mark allowed; the first line names the columns, among them "
+                   f"{', '.join(csv_import.REQUIRED)} (in any order); at most {csv_import.MAX_ROWS} rows"}
+MEDIA_SCHEMAS: dict[str, Schema] = {"text/csv": CATALOG_CSV}
 
 
 def text(max_len: int, min_len: int = 1, **extra: Any) -> Schema:
@@ -129,22 +146,26 @@ REQUESTS: dict[str, Schema] = {
     "Adjustment": obj(["delta", "reason"], delta={**integer(-MAX_STOCK, MAX_STOCK), "not": {"const": 0}},
                       reason=text(200)),
     "StockSplit": obj(["shards"], shards=integer(2, MAX_STOCK_SHARDS)),
-    "Stocktake": body(["counts"], counts=array(obj(["sku_id", "counted"], sku_id=text(64),
-                                                   counted=integer(0, MAX_STOCK)),
-                                               max_items=MAX_STOCKTAKE_LINES, min_items=1),
+    "Stocktake": body(["counts"], counts={**array(obj(["sku_id", "counted"], sku_id=SKU_ID_SCHEMA,
+                                                      counted=integer(0, MAX_STOCK)),
+                                                  max_items=MAX_STOCKTAKE_LINES, min_items=1),
+                                          "description": "a SKU counted on several lines (shelf, storeroom) has "
+                                                         "their sum, at most 1,000,000"},
                       note=text(500, min_len=0)),
     "PlaceOrder": {**body(
         ["items", "contact"],
-        items=array(obj(["sku_id", "quantity"], sku_id=text(64), quantity=integer(1, MAX_LINE_QUANTITY)),
+        items=array(obj(["sku_id", "quantity"], sku_id=SKU_ID_SCHEMA, quantity=integer(1, MAX_LINE_QUANTITY)),
                     max_items=MAX_ORDER_LINES, min_items=1),
         contact=obj(["name", "phone"], name=text(50), phone={"type": "string", "pattern": PHONE_PATTERN}),
         visitors=array(body(["name", "id_number"], name=text(50), id_type={"enum": ["id_card", "passport"]},
-                            id_number={"type": "string", "pattern": ID_NUMBER_PATTERN}),
+                            id_number={"type": "string", "pattern": ID_NUMBER_PATTERN,
+                                       "examples": ["11010519491231002X"]}),
                        max_items=MAX_ORDER_LINES * MAX_LINE_QUANTITY),
         fulfillment={"enum": ["pickup", "shipping"]},
         address=obj(["recipient", "phone", "region", "detail"], recipient=text(50),
                     phone={"type": "string", "pattern": PHONE_PATTERN}, region=text(100), detail=text(200))),
-        "description": "one line per SKU; one visitor per real-name admission (resident ID check digit "
+        "description": "lines of one SKU are added up (at most 99; with visitors, one line per SKU); one "
+                       "visitor per real-name admission (resident ID check digit "
                        "checked); fulfillment and address for goods only, an address for shipping"},
     "Shipment": obj(["carrier", "tracking_no"], carrier=text(50), tracking_no=text(64)),
     "RefundRequest": body(["reason"], reason=text(200), ticket_ids=array(text(40), max_items=200)),

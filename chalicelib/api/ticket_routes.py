@@ -53,6 +53,8 @@ def redeem_batch(call: Call) -> dict[str, Any]:
             entry["reason"] = answer["reason"]
             # Where and when the code was used first: the gate operator is shown the conflict.
             entry.update({k: answer[k] for k in ("first_redeemed_at", "first_gate") if k in answer})
+            if result.outcome.conflict is not None:
+                entry["conflict"] = result.outcome.conflict.value
         results.append(entry)
     return {"results": results}
 

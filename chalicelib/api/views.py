@@ -125,6 +125,8 @@ class Views:
             data["shipment"] = order.shipment
         if order.paid_at:
             data["paid_at"] = self.time(order.paid_at)
+        if order.cancel_reason:
+            data["cancel_reason"] = order.cancel_reason
         if pickup is not None:
             data["pickup"] = {"code": display_code(pickup.code), "qr": pickup.qr, "status": pickup.status.value}
         return data
@@ -146,6 +148,8 @@ class Views:
                                 "tickets": len(refund.ticket_codes)}
         if refund.reject_reason:
             data["reject_reason"] = refund.reject_reason
+        if refund.review_reasons:
+            data["review_reasons"] = refund.review_reasons
         if staff:
             data["out_refund_no"] = refund.out_refund_no
             data["goods"] = refund.claims_goods
@@ -154,6 +158,8 @@ class Views:
                     data[name] = getattr(refund, name)
             if refund.claims_goods:
                 data["goods_returned"] = refund.goods_returned
+            if refund.unsettled:
+                data["unsettled"] = True
         return data
 
     def alert(self, alert: Alert) -> dict[str, Any]:

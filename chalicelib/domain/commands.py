@@ -172,16 +172,21 @@ class PlaceOrder:
 
 def parse_place_order(data: object) -> PlaceOrder:
     f = Fields(data)
-    lines: list[RequestedLine] = []
-    seen: set[str] = set()
+    # A SKU on several lines (added to the cart twice) is one line of their sum; but real-name
+    # visitors are named in the order of the lines, so with visitors each SKU is one line.
+    quantities: dict[str, int] = {}
+    naming_visitors = bool(f.data.get("visitors"))
     for item in f.objects("items", min_items=1, max_items=MAX_ORDER_LINES):
         sku_id = item.string("sku_id", max_len=64) or ""
         quantity = item.integer("quantity", minimum=1, maximum=MAX_LINE_QUANTITY) or 0
-        if sku_id in seen:
-            raise InvalidInput(f"{item.where}: SKU {sku_id} is listed twice; give one line per SKU",
+        if sku_id in quantities and naming_visitors:
+            raise InvalidInput(f"{item.where}: SKU {sku_id} is listed twice; with visitors give one line per SKU",
                                field=item.where)
-        seen.add(sku_id)
-        lines.append(RequestedLine(sku_id, quantity))
+        quantities[sku_id] = quantities.get(sku_id, 0) + quantity
+        if quantities[sku_id] > MAX_LINE_QUANTITY:
+            raise InvalidInput(f"{item.where}: at most {MAX_LINE_QUANTITY} of SKU {sku_id} in one order",
+                               field=item.where)
+    lines = [RequestedLine(sku_id, quantity) for sku_id, quantity in quantities.items()]
     contact = f.obj("contact")
     assert contact is not None
     contact_name = contact.string("name", max_len=50) or ""
@@ -228,12 +233,14 @@ class StocktakeCount:
 
 def parse_stocktake(data: object) -> tuple[list[StocktakeCount], str]:
     f = Fields(data)
-    counts: list[StocktakeCount] = []
+    # A SKU counted on several lines (on the shelf and in the storeroom) has their sum.
+    counted: dict[str, int] = {}
     for c in f.objects("counts", min_items=1, max_items=MAX_STOCKTAKE_LINES):
-        counts.append(StocktakeCount(c.string("sku_id", max_len=64) or "",
-                                     c.integer("counted", minimum=0, maximum=MAX_STOCK) or 0))
-    if len({c.sku_id for c in counts}) != len(counts):
-        raise InvalidInput("each SKU may be counted once per stocktake", field="counts")
+        sku_id = c.string("sku_id", max_len=64) or ""
+        counted[sku_id] = counted.get(sku_id, 0) + (c.integer("counted", minimum=0, maximum=MAX_STOCK) or 0)
+    if any(n > MAX_STOCK for n in counted.values()):
+        raise InvalidInput(f"a SKU's counts add up to more than {MAX_STOCK}", field="counts")
+    counts = [StocktakeCount(sku_id, n) for sku_id, n in counted.items()]
     return counts, f.string("note", required=False, min_len=0, max_len=500, default="") or ""
 
 

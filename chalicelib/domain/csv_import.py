@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, Iterator
 
 from .commands import MAX_SKUS_PER_REQUEST, NewProduct, parse_new_product
 from .errors import DomainError, InvalidInput
@@ -65,6 +65,19 @@ def _product(row: dict[str, str]) -> dict[str, Any]:
     return body
 
 
+def _rows(reader: csv.DictReader) -> Iterator[dict[str, Any]]:  # type: ignore[type-arg]
+    """The rows, a file the csv module cannot read (a cell beyond its limit, a stray quote)
+    refused with the line where it stopped."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            line = reader.line_num + 1          # the line being read when it failed
+            raise InvalidInput(f"line {line}: {error}", field="body", line=line) from None
+
+
 def parse_catalog_csv(text: str) -> tuple[list[tuple[int, NewProduct]], list[dict[str, Any]]]:
     """Products that parsed (with their first line) and errors as {"line", "message"}; a product
     with any bad row is not imported. A file too large or without the required columns is
@@ -72,12 +85,16 @@ def parse_catalog_csv(text: str) -> tuple[list[tuple[int, NewProduct]], list[dic
     if len(text.encode()) > MAX_BYTES:
         raise InvalidInput(f"the file is larger than {MAX_BYTES} bytes", field="body")
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    try:
+        columns = reader.fieldnames or []
+    except csv.Error as error:
+        raise InvalidInput(f"line 1: {error}", field="body", line=1) from None
+    missing = [c for c in REQUIRED if c not in columns]
     if missing:  # not a catalogue at all: refused whole, rather than answered 200 with one error
         raise InvalidInput(f"the first line must name the columns; missing: {', '.join(missing)}", field="body")
     groups: dict[str, dict[str, Any]] = {}
     errors: list[dict[str, Any]] = []
-    for row in reader:
+    for row in _rows(reader):
         line = reader.line_num
         if line > MAX_ROWS + 1:
             errors.append({"line": line, "message": f"at most {MAX_ROWS} rows per file"})

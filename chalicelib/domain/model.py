@@ -100,6 +100,10 @@ class Product:
         return self.status is ProductStatus.LISTED or self.list_at is not None
 
 
+# Why an unpaid order was ended by the system rather than its customer.
+CANCELLED_PAYMENT_MISMATCH = "payment_amount_mismatch"   # paid a wrong amount: refunded, cannot be paid
+
+
 class OrderStatus(str, Enum):
     PENDING_PAYMENT = "PENDING_PAYMENT"
     PAID = "PAID"
@@ -215,6 +219,7 @@ class Order:
     merch_refund: str | None = None
     before_refund: OrderStatus | None = None     # what a REFUNDING order goes back to if no money moves
     shipped_at: datetime | None = None
+    cancel_reason: str | None = None             # why it ended unpaid, when its customer did not end it
 
     @property
     def total(self) -> int:

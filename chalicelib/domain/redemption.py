@@ -32,6 +32,28 @@ class Scan:
     nonce: str | None = None
 
 
+class ConflictKind(str, Enum):
+    EARLIER_SCAN = "earlier_scan"                      # two gates admitted one code while offline
+    ADMITTED_THEN_REFUNDED = "admitted_then_refunded"  # let in offline, then paid back
+
+
+@dataclass(frozen=True)
+class ScanConflict:
+    """An offline scan kept for review, and what it conflicts with: the scan that won the code,
+    or the refund that took the code back after the visitor was let in."""
+    kind: ConflictKind
+    winner_scanned_at: datetime | None = None
+    winner_gate: str | None = None
+    refund_id: str | None = None
+
+
+def admitted_before_refund(ticket: Ticket | None, scan: Scan) -> bool:
+    """An offline gate let the visitor in before the refund that revoked the ticket was
+    approved: the venue admitted someone it then paid back."""
+    return (ticket is not None and ticket.status is TicketStatus.REVOKED and ticket.revoked_at is not None
+            and ticket.revoked_by is not None and scan.at < ticket.revoked_at)
+
+
 # ------------------------------------------------------------------ the rule language
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Collection
 from .errors import Conflict, NotFound, RuleViolation
 from .model import Kind, Order, OrderLine, OrderStatus
 from .tickets import CodeKind, Ticket, TicketStatus
+from .transactions import MAX_ITEMS, approval_items
 
 MAX_TICKETS_PER_REFUND = 90     # a refund and its revocations are one transaction
 REFUNDABLE_ORDER_STATES = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED,
@@ -29,6 +30,15 @@ class RefundStatus(str, Enum):
 # What WeChat says of a refund (its notice or its query), as our state.
 _GATEWAY_OUTCOME = {"SUCCESS": RefundStatus.SUCCEEDED, "ABNORMAL": RefundStatus.FAILED,
                     "CLOSED": RefundStatus.FAILED}
+# ABNORMAL is not WeChat's last word: the money left the merchant and waits in WeChat's refund
+# account because the customer's card was closed or frozen. Staff settle it by hand (merchant
+# platform, 交易中心, or WeChat's 异常退款 API) and WeChat then reports SUCCESS. Asking WeChat for
+# the same money again under a new number could pay the customer twice.
+HELD_BY_WECHAT = "ABNORMAL"
+
+# Why a refund waits for staff instead of being approved at once.
+REVIEW_GOODS = "goods"                        # goods come back through staff
+REVIEW_ADMISSION_OPEN = "admission_open"      # the visitor may already be inside (an offline gate)
 
 
 def outcome_of(gateway_status: str) -> RefundStatus | None:
@@ -42,11 +52,14 @@ class RefundPlan:
     tickets: list[Ticket] = field(default_factory=list)
     merch_lines: list[OrderLine] = field(default_factory=list)
     pickup: Ticket | None = None
+    review_reasons: list[str] = field(default_factory=list)
 
     @property
     def needs_review(self) -> bool:
-        """Goods come back through staff (condition, return shipping); unused tickets need no one."""
-        return bool(self.merch_lines)
+        """Goods come back through staff (condition, return shipping), and so do tickets whose
+        admission has opened: an offline gate may have let their visitor in. Unused tickets
+        before admission opens need no one."""
+        return bool(self.review_reasons)
 
     @property
     def codes(self) -> list[str]:
@@ -78,12 +91,14 @@ def is_refundable_code(ticket: Ticket, reclaimable: Collection[str]) -> bool:
 
 
 def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | None, merch_claimed: bool,
-                now: datetime, reclaimable: Collection[str] = ()) -> RefundPlan:
-    """Unused tickets within their validity are refunded at once; used or expired ones are not
-    refundable; goods (and their pickup code) wait for staff. Without ticket_ids, everything
-    still refundable. Codes revoked by a refund that FAILED (`reclaimable`) may be asked for
-    again: the new refund takes them over, all of them at once, so that none is left behind
-    revoked by a refund that can no longer complete."""
+                now: datetime, reclaimable: Collection[str] = (), under_review: Collection[str] = ()) -> RefundPlan:
+    """Unused tickets before admission opens (`valid_from`) are refunded at once; from then
+    until `valid_until` staff review them; used or expired ones are not refundable; goods (and
+    their pickup code) wait for staff. Without ticket_ids, everything still refundable. Codes
+    revoked by a refund that FAILED (`reclaimable`) may be asked for again: the new refund takes
+    them over, all of them at once, so that none is left behind revoked by a refund that can no
+    longer complete. Codes another request already asks for (`under_review`) are not asked for
+    twice."""
     if order.status not in REFUNDABLE_ORDER_STATES:
         raise Conflict(f"an order in {order.status.value} cannot be refunded", code="INVALID_STATE",
                        status=order.status.value)
@@ -96,7 +111,8 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
         merch: list[OrderLine] = []
     else:
         chosen = [t for t in admissions.values()
-                  if t.status is not TicketStatus.REVOKED or is_refundable_code(t, reclaimable)]
+                  if (t.status is not TicketStatus.REVOKED or is_refundable_code(t, reclaimable))
+                  and t.code not in under_review]
         merch = [] if merch_claimed else [line for line in order.lines if line.kind is Kind.MERCH]
     for ticket in chosen:
         if ticket.status is TicketStatus.REDEEMED:
@@ -105,25 +121,33 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
             raise not_refundable("this ticket was already refunded", ticket_id=ticket.ticket_id)
         if now >= ticket.valid_until:
             raise not_refundable("this ticket is no longer valid", ticket_id=ticket.ticket_id)
+        if ticket.code in under_review:
+            raise not_refundable("a refund of this ticket is already waiting for review", ticket_id=ticket.ticket_id)
     if not chosen and not merch:
         raise not_refundable("nothing left to refund in this order")
     chosen_ids = {t.ticket_id for t in chosen}
-    for failed in {t.revoked_by for t in chosen if t.status is TicketStatus.REVOKED}:
+    taken_over = {t.revoked_by for t in chosen if t.status is TicketStatus.REVOKED}
+    for failed in taken_over:
         together = sorted(t.ticket_id for t in admissions.values() if t.revoked_by == failed)
         if not chosen_ids.issuperset(together):
             raise not_refundable("these tickets were refunded together; ask for all of them again",
                                  ticket_ids=together)
-    if len(chosen) > MAX_TICKETS_PER_REFUND:
-        raise RuleViolation(f"at most {MAX_TICKETS_PER_REFUND} tickets per refund; choose them with ticket_ids",
-                            code="TOO_MANY_TICKETS")
     pickup = None
     if merch:
         pickup = next((t for t in tickets if t.kind is CodeKind.PICKUP), None)
         if pickup is not None and pickup.status is TicketStatus.REVOKED and not is_refundable_code(pickup, reclaimable):
             raise not_refundable("these goods were already refunded")
+        if pickup is not None and pickup.status is TicketStatus.REVOKED:
+            taken_over.add(pickup.revoked_by)
+    codes = len(chosen) + (1 if pickup is not None else 0)
+    if len(chosen) > MAX_TICKETS_PER_REFUND or approval_items(codes, len(taken_over)) > MAX_ITEMS:
+        raise RuleViolation(f"at most {MAX_TICKETS_PER_REFUND} tickets per refund (fewer when they take over many "
+                            "earlier refunds); choose them with ticket_ids", code="TOO_MANY_TICKETS")
+    reasons = ([REVIEW_GOODS] if merch else []) + (
+        [REVIEW_ADMISSION_OPEN] if any(now >= t.valid_from for t in chosen) else [])
     prices = {line.sku_id: line.unit_price for line in order.lines}
     amount = sum(prices[t.sku_id] for t in chosen) + sum(line.subtotal for line in merch)
-    return RefundPlan(amount=amount, tickets=chosen, merch_lines=merch, pickup=pickup)
+    return RefundPlan(amount=amount, tickets=chosen, merch_lines=merch, pickup=pickup, review_reasons=reasons)
 
 
 def goods_handed_over(order: Order, pickup: Ticket | None) -> bool:
@@ -170,6 +194,10 @@ class Refund:
     gateway_status: str | None = None
     superseded_by: str | None = None
     claims_goods: bool = False
+    review_reasons: list[str] = field(default_factory=list)
+    # SUCCEEDED by WeChat's word after its order had moved on (its codes taken over by a newer
+    # refund, its goods shipped): the money left twice, but this refund returned no stock.
+    unsettled: bool = False
 
     def __post_init__(self) -> None:
         if not self.out_refund_no:
@@ -179,6 +207,16 @@ class Refund:
     def returns_goods_and_stock(self) -> bool:
         """Automatic refunds (late or mismatched payments) never sold anything: no stock moves."""
         return self.source == "customer"
+
+    @property
+    def held_by_wechat(self) -> bool:
+        """Failed ABNORMAL: its money waits at WeChat for staff to settle it by hand."""
+        return self.status is RefundStatus.FAILED and self.gateway_status == HELD_BY_WECHAT
+
+    @property
+    def returned_stock(self) -> bool:
+        """Its units went back to stock (what later refunds of the same lines build on)."""
+        return self.status is RefundStatus.SUCCEEDED and not self.unsettled and self.returns_goods_and_stock
 
     def next_out_refund_no(self) -> str:
         """A refund WeChat closed or found abnormal is sent again under a new number."""

@@ -85,11 +85,21 @@ class Ticket:
     redeem_nonce: str | None = None
     redeemed_scanned_at: datetime | None = None   # when the winning scan happened (offline: the scanner's clock)
     revoked_by: str | None = None                  # the refund that took the code back
+    revoked_at: datetime | None = None             # when that refund was approved
 
     def shown_status(self, now: datetime) -> TicketStatus:
         if self.status is TicketStatus.VALID and now >= self.valid_until:
             return TicketStatus.EXPIRED
         return self.status
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """A code taken back, as the gates' offline pack lists it: its ticket id (what a QR names),
+    when, and until when it could otherwise still be admitted."""
+    ticket_id: str
+    revoked_at: datetime | None
+    valid_until: datetime
 
 
 def issue_for(order: Order, now: datetime) -> list[Ticket]:

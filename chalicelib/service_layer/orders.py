@@ -21,6 +21,7 @@ from .context import Actor
 from .payments import Prepaying, payment_parameters
 from .publishing import Publishing, announce_stock_change
 from .reservations import plan_sharded_lines, stock_refused
+from .unpaid import end_unpaid
 from .retrying import attempts
 from .writes import commit
 
@@ -204,19 +205,6 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     ctx.metrics.count("OrdersCancelled")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return order
-
-
-def end_unpaid(ctx: Ordering, uow: ports.Writes, order: Order, counted: set[str], target: OrderStatus,
-               by: str) -> None:
-    """An unpaid order ends (cancelled or expired): conditional on it still being pending, its
-    reserved stock and purchase-limit units come back in the same transaction."""
-    now = ctx.clock()
-    ctx.orders.transition(uow, order, target, now, by)
-    for line in order.lines:
-        ctx.stock.release(uow, line.sku_id, line.shares, order.order_id, f"order_{target.value.lower()}", now)
-    for product_id, quantity in order.quantities_by_product().items():
-        if product_id in counted:
-            ctx.counters.give_back(uow, order.user_id, product_id, quantity)
 
 
 def search_orders(ctx: Ordering, status: str | None, query: str | None, limit: int,

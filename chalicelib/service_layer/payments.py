@@ -2,27 +2,29 @@
 its tickets, in one conditional transaction."""
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Mapping, Protocol
 
 from ..domain import identifiers
 from ..domain.errors import Busy, Conflict, NotAuthenticated, Unavailable
-from ..domain.model import Order, OrderStatus
+from ..domain.model import CANCELLED_PAYMENT_MISMATCH, Order, OrderStatus
 from ..domain.payments import PaymentNotice, TradeState
 from ..domain.refunds import Refund, RefundStatus
 from ..domain.tickets import CodeKind, Ticket, issue_for
+from ..domain.transactions import MAX_ITEMS
 from . import ports
 from .context import Actor
-from .publishing import Publishing, enqueue_refund
+from .publishing import Publishing, announce_stock_change, enqueue_refund, send_alert
 from .retrying import attempts
+from .unpaid import end_unpaid
 from .writes import commit
 
 log = logging.getLogger("micromall.payments")
 CONFIRM_ATTEMPTS = 4
-MAX_TRANSACTION_WRITES = 100
 # The transaction that marks an order paid holds the order, the payment record, one stock update
 # per line (reserved -> sold) and as many tickets as fit; later batches hold the order and tickets.
-NEXT_BATCH = MAX_TRANSACTION_WRITES - 1
+NEXT_BATCH = MAX_ITEMS - 1
 
 
 class Prepaying(Publishing, Protocol):
@@ -43,12 +45,14 @@ class Paying(Prepaying, Protocol):
     @property
     def refunds(self) -> ports.RefundStore: ...
     @property
+    def counters(self) -> ports.PurchaseCounterStore: ...
+    @property
     def qr(self) -> ports.QrSigner: ...
     def unit_of_work(self) -> ports.Writes: ...
 
 
 def first_batch_size(order: Order) -> int:
-    return MAX_TRANSACTION_WRITES - 2 - sum(len(line.shares) for line in order.lines)
+    return MAX_ITEMS - 2 - sum(len(line.shares) for line in order.lines)
 
 
 def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, str] | None:
@@ -102,12 +106,12 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
     for _ in attempts(CONFIRM_ATTEMPTS):
         now = ctx.clock()
         found = ctx.orders.get(notice.out_trade_no) if identifiers.ORDER_ID.match(notice.out_trade_no) else None
-        order = found[0] if found else None
+        order, counted = found if found else (None, set())
         if order is not None and order.transaction_id == notice.transaction_id:
             _finish_issuing(ctx, order)
             return "duplicate"
         if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.total != notice.amount:
-            return _refund_due(ctx, notice, order)
+            return _refund_due(ctx, notice, order, counted)
 
         tickets = _signed(ctx, issue_for(order, now))
         first = tickets[:first_batch_size(order)]
@@ -192,9 +196,12 @@ def _finish_issuing(ctx: Paying, order: Order) -> None:
     _issue_rest(ctx, order, tickets, order.tickets_issued)
 
 
-def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None) -> str:
+def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted: set[str]) -> str:
     """Money that must go back (late or mismatched payment): approved at once, sent by the
-    refunds worker with the refund's id as its stable out_refund_no."""
+    refunds worker with the refund's id as its stable out_refund_no. A pending order paid the
+    wrong amount can no longer be paid (WeChat keeps one payment per trade): it ends in the
+    same transaction, CANCELLED with its reason, its stock and purchase-limit units released,
+    so that it never waits for a payment that cannot come."""
     reason = ("unknown_order" if order is None
               else "amount_mismatch" if order.status is OrderStatus.PENDING_PAYMENT
               else f"order_{order.status.value.lower()}")
@@ -202,21 +209,49 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None) -> str:
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=notice.out_trade_no, amount=notice.amount,
                     total=notice.amount, status=RefundStatus.APPROVED, reason=reason, source="automatic",
                     created_at=now, transaction_id=notice.transaction_id)
+    closing = order if order is not None and order.status is OrderStatus.PENDING_PAYMENT else None
     for _ in attempts(CONFIRM_ATTEMPTS):
         uow = ctx.unit_of_work()
         ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
                                    notice.notification_id, now, notice.success_time or now)
         ctx.refunds.add(uow, refund, now)
+        if closing is not None:            # a copy: the write records the move on what it is given
+            end_unpaid(ctx, uow, copy.deepcopy(closing), counted, OrderStatus.CANCELLED, "wechatpay",
+                       CANCELLED_PAYMENT_MISMATCH)
         try:
-            if not commit(uow, {"payment": None}):
-                return "duplicate"
+            commit(uow)
             break
         except Busy:
             continue
+        except ports.WriteRefused as refused:
+            if "payment" in refused.failed:
+                if closing is not None:
+                    _close_mismatched(ctx, closing.order_id)
+                return "duplicate"
+            if "order" not in refused.failed:
+                raise
+            closing = None                # the order moved on meanwhile: the money still goes back
     else:
         raise Unavailable("the payment could not be recorded yet; deliver it again", code="FAIL")
     log.warning("payment %s for order %s refunded automatically: %s", notice.transaction_id,
                 notice.out_trade_no, reason)
     enqueue_refund(ctx, refund.refund_id)
     ctx.metrics.count("PaymentsRefundedAutomatically", reason=reason)
+    if closing is not None:
+        announce_stock_change(ctx, [line.sku_id for line in closing.lines])
+        send_alert(ctx, "payment_amount_mismatch", f"order {closing.order_id} was paid {notice.amount} fen instead "
+                   f"of {closing.total}: the money is refunded and the order cancelled", order_id=closing.order_id,
+                   paid=notice.amount, due=closing.total, refund_id=refund.refund_id)
     return "refund_due"
+
+
+def _close_mismatched(ctx: Paying, order_id: str) -> None:
+    """A redelivered notice of a wrong amount whose refund is already recorded: its order ends
+    if it still waits (as orders paid a wrong amount before they were ended this way do)."""
+    found = ctx.orders.get(order_id)
+    if found is None or found[0].status is not OrderStatus.PENDING_PAYMENT:
+        return
+    uow = ctx.unit_of_work()
+    end_unpaid(ctx, uow, found[0], found[1], OrderStatus.CANCELLED, "wechatpay", CANCELLED_PAYMENT_MISMATCH)
+    if commit(uow, {"order": None}):
+        announce_stock_change(ctx, [line.sku_id for line in found[0].lines])

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from ..domain.errors import InvalidInput
-from ..domain.redemption import (Reason, Scan, admission_checks, admission_condition, is_repeat_of_first_scan,
-                                 refused_because)
+from ..domain.redemption import (ConflictKind, Reason, Scan, ScanConflict, admission_checks, admission_condition,
+                                 admitted_before_refund, is_repeat_of_first_scan, refused_because)
 from ..domain.tickets import Ticket, looks_like_qr, normalize_manual_code
 from ..domain.validation import Fields
 from . import ports
@@ -38,11 +38,13 @@ class ScanRequest:
 @dataclass(frozen=True)
 class Redemption:
     """The gate's answer: admitted (with the ticket and when and where), or the reason why not
-    (with the ticket where there is one, and for already_redeemed when and where it first was)."""
+    (with the ticket where there is one, and for already_redeemed when and where it first was).
+    `conflict` names what an offline scan that was refused conflicts with, for review."""
     ticket: Ticket | None
     reason: Reason | None = None
     redeemed_at: datetime | None = None
     gate: str | None = None
+    conflict: ConflictKind | None = None
 
     @property
     def admitted(self) -> bool:
@@ -99,7 +101,8 @@ def _outcome(ctx: Gate, attempt: ports.RedeemAttempt, checks: list[Any], scan: S
             # An earlier offline scan took over: the later one it displaced is a conflict.
             displaced = Scan(before.redeemed_gate, before.redeemed_device or "", before.redeemed_by or "",
                              _scanned_at(before), before.redeem_nonce)
-            if ctx.tickets.record_conflict(before, displaced, scan.at, scan.gate, now):
+            if ctx.tickets.record_conflict(before, displaced, ScanConflict(ConflictKind.EARLIER_SCAN, scan.at, scan.gate),
+                                           now):
                 _conflict_alert(ctx, before, displaced, scan.gate)
         announce_redemption(ctx, before.order_id)
         return Redemption(before, redeemed_at=now, gate=scan.gate)
@@ -109,8 +112,16 @@ def _outcome(ctx: Gate, attempt: ports.RedeemAttempt, checks: list[Any], scan: S
     reason = refused_because(before, checks)
     if offline and reason is Reason.ALREADY_REDEEMED and before is not None:
         # An offline scan that lost to an earlier one: kept for review, from the same write's answer.
-        if ctx.tickets.record_conflict(before, scan, _scanned_at(before), before.redeemed_gate or "", now):
+        conflict = ScanConflict(ConflictKind.EARLIER_SCAN, _scanned_at(before), before.redeemed_gate or "")
+        if ctx.tickets.record_conflict(before, scan, conflict, now):
             _conflict_alert(ctx, before, scan, before.redeemed_gate or "")
+        return Redemption(before, reason, conflict=conflict.kind)
+    if offline and reason is Reason.REVOKED and admitted_before_refund(before, scan):
+        assert before is not None
+        conflict = ScanConflict(ConflictKind.ADMITTED_THEN_REFUNDED, refund_id=before.revoked_by)
+        if ctx.tickets.record_conflict(before, scan, conflict, now):
+            _admitted_then_refunded_alert(ctx, before, scan)
+        return Redemption(before, reason, conflict=conflict.kind)
     return Redemption(before if reason is not Reason.INVALID else None, reason)
 
 
@@ -155,5 +166,19 @@ def _conflict_alert(ctx: Gate, ticket: Ticket, losing: Scan, winner_gate: str) -
                order_id=ticket.order_id)
 
 
+def _admitted_then_refunded_alert(ctx: Gate, ticket: Ticket, scan: Scan) -> None:
+    """A gate let a visitor in while offline, and the ticket was refunded after that: the venue
+    admitted someone it paid back. Critical: the money may still be recovered, or the visitor
+    found."""
+    ctx.metrics.count("AdmittedThenRefunded", gate=scan.gate)
+    send_alert(ctx, "admitted_then_refunded",
+               f"ticket {ticket.ticket_id} was admitted at {scan.gate} while offline, and then refunded by "
+               f"{ticket.revoked_by}", severity="critical", ticket_id=ticket.ticket_id, refund_id=ticket.revoked_by,
+               gate=scan.gate, scanned_at=scan.at.isoformat(), order_id=ticket.order_id,
+               refund_approved_at=ticket.revoked_at.isoformat() if ticket.revoked_at else None)
+
+
 def offline_pack(ctx: Gate) -> OfflinePack:
-    return OfflinePack(ctx.qr.public_keys(), sorted(t.ticket_id for t in ctx.tickets.revoked()), ctx.clock())
+    """The signing keys, and the codes taken back that could still be admitted."""
+    now = ctx.clock()
+    return OfflinePack(ctx.qr.public_keys(), sorted(r.ticket_id for r in ctx.tickets.revocations(now)), now)

@@ -12,7 +12,8 @@ from ..domain import identifiers
 from ..domain.errors import Busy, Conflict, DomainError, NotAuthenticated
 from ..domain.model import Order, OrderStatus
 from ..domain.payments import RefundNotice
-from ..domain.refunds import Refund, RefundStatus, outcome_of, query_delay, refund_id_of, settled_status
+from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, query_delay, refund_id_of,
+                              settled_status)
 from ..domain.stock_shards import take_from
 from . import ports
 from .publishing import announce_stock_change, send_alert
@@ -83,11 +84,14 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
     order settled, in ONE transaction conditional on the refund's state and the order as read,
     so they happen exactly once. A refund released as FAILED and confirmed late is claimed on
     its order again in the same step. A lost race is read again and decided again: WeChat says
-    this once, and what it says is never dropped."""
+    this once, and what it says is never dropped. A failed refund whose codes a newer refund
+    took over is recorded as WeChat says, and raised as money paid twice."""
     for _ in attempts(SETTLE_ATTEMPTS):
         if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
             return "skipped"              # settled by a concurrent notice, answer or query
         late = refund.status is RefundStatus.FAILED
+        if late and refund.superseded_by:
+            return _paid_back_after_moving_on(ctx, refund, gateway_status)
         now = ctx.clock()
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.SUCCEEDED, now, gateway_status=gateway_status,
@@ -96,11 +100,11 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
             order, counted = _order_of(ctx, refund)
             refunded_after = order.refunded_total + refund.amount
             if late:
+                # Its codes are still its own: a newer refund taking them over would have marked
+                # it superseded, which the refund's move is conditional on.
                 ctx.orders.settle_released_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                                   refund.goods_returned,
                                                   _finish(order, refunded_after, order.refunds_in_flight), now)
-                for code in refund.ticket_codes:
-                    ctx.tickets.still_revoked_by(uow, code, refund.refund_id)
             else:
                 ctx.orders.settle_refund(uow, order, refund.amount,
                                          _finish(order, refunded_after, order.refunds_in_flight - 1), now)
@@ -144,7 +148,7 @@ def _units_returned(ctx: Refunding, refund: Refund, order: Order) -> dict[str, i
         return {}
     returned: dict[str, int] = {}
     for other in ctx.refunds.of_order(refund.order_id):
-        if other.refund_id != refund.refund_id and other.status is RefundStatus.SUCCEEDED:
+        if other.refund_id != refund.refund_id and other.returned_stock:
             for sku_id, quantity in other.stock_lines:
                 returned[sku_id] = returned.get(sku_id, 0) + quantity
     return returned
@@ -172,11 +176,12 @@ def _moved_on(ctx: Refunding, refund: Refund) -> bool:
 
 def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
     """WeChat paid back a refund whose order had moved on: the money record follows WeChat
-    (SUCCEEDED), the order and stock are left as they are, and finance is told to recover the
-    goods or the money by hand."""
+    (SUCCEEDED, marked unsettled: it returned no stock, and later refunds of its lines do not
+    count its units as back), the order and stock are left as they are, and finance is told,
+    once, to recover the goods or the money by hand."""
     uow = ctx.unit_of_work()
-    ctx.refunds.move(uow, refund, RefundStatus.SUCCEEDED, ctx.clock(), gateway_status=gateway_status,
-                     next_query_at=None, last_error="confirmed by WeChat Pay after its order moved on: not settled")
+    ctx.refunds.paid_unsettled(uow, refund, ctx.clock(), gateway_status,
+                               "confirmed by WeChat Pay after its order moved on: not settled")
     if not commit(uow, {"refund": None}):
         return "skipped"
     send_alert(ctx, "refund_twice", f"refund {refund.refund_id} of order {refund.order_id} was confirmed by WeChat "
@@ -190,15 +195,19 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
     transaction the order released (its amount and goods free again, its status back to what it
     was) so that a retry or a new request can still complete it. The codes it took back stay
     revoked until one of them does. Only the number WeChat spoke of is failed: a refund sent
-    again under a new number meanwhile is not."""
+    again under a new number meanwhile is not. An ABNORMAL one is not over at WeChat, which
+    holds its money until staff settle it by hand: WeChat is still asked about it, so that its
+    SUCCESS completes it here, and nothing may send its money again."""
     number = refund.out_refund_no
+    held = gateway_status == HELD_BY_WECHAT
     for _ in attempts(SETTLE_ATTEMPTS):
         if refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING) or refund.out_refund_no != number:
             return "skipped"
         now = ctx.clock()
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.FAILED, now, last_error=why[:300], gateway_status=gateway_status,
-                         next_query_at=None)
+                         queries=0 if held else None,
+                         next_query_at=now + query_delay(1, ctx.refund_query_after) if held else None)
         if refund.returns_goods_and_stock:
             order, _ = _order_of(ctx, refund)
             ctx.orders.release_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
@@ -206,9 +215,16 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
                                       receipt_due=now + ctx.auto_receipt_after)
         if commit(uow, {"refund": None, "order": None}):
             ctx.metrics.count("Refunds", result="failed")
-            send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: "
-                       f"{why[:120]}", severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
-                       amount=refund.amount, out_refund_no=refund.out_refund_no)
+            if held:
+                send_alert(ctx, "refund_abnormal", f"refund {refund.refund_id} of order {refund.order_id} could not "
+                           "reach the customer's card (ABNORMAL): WeChat Pay holds the money. Settle it in the "
+                           "merchant platform (交易中心, 异常退款); it completes here when WeChat reports it. Do not "
+                           "refund it again", severity="critical", refund_id=refund.refund_id,
+                           order_id=refund.order_id, amount=refund.amount, out_refund_no=refund.out_refund_no)
+            else:
+                send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: "
+                           f"{why[:120]}", severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
+                           amount=refund.amount, out_refund_no=refund.out_refund_no)
             return "failed"
         current = ctx.refunds.get(refund.refund_id)
         if current is None:
@@ -243,19 +259,22 @@ def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body
 
 
 def query_processing_refunds(ctx: Refunding) -> int:
-    """The schedule asks WeChat about refunds whose notice has not come, a bounded number per
-    run, each at doubling intervals. A refund WeChat never received is sent again (its message
-    was lost); one still processing is asked about later."""
+    """The schedule asks WeChat about refunds it has still to decide, a bounded number per run,
+    each at doubling intervals: those whose notice has not come (one WeChat never received is
+    sent again: its message was lost), and ABNORMAL ones, until staff settle them by hand and
+    WeChat reports SUCCESS. One refund's trouble (WeChat unreachable, a malformed answer, a
+    busy order) is that refund's, asked about again later; the rest go on."""
     now = ctx.clock()
     asked = 0
     for refund in ctx.refunds.processing_due(now, QUERIES_PER_RUN):
         asked += 1
         try:
             known = ctx.payments.query_refund(refund.out_refund_no)
-            if known is not None and outcome_of(known.status) is not None:
-                apply_outcome(ctx, refund, known.status)
+            outcome = outcome_of(known.status) if known is not None else None
+            if outcome is RefundStatus.SUCCEEDED or (outcome is not None and refund.status is RefundStatus.PROCESSING):
+                apply_outcome(ctx, refund, known.status)          # type: ignore[union-attr]
                 continue
-            if known is None:
+            if known is None and refund.status is RefundStatus.PROCESSING:
                 ctx.messages.refund_approved(refund.refund_id)
         except ports.PaymentGatewayError:
             log.warning("could not ask WeChat Pay about refund %s", refund.refund_id)
@@ -263,7 +282,7 @@ def query_processing_refunds(ctx: Refunding) -> int:
             log.warning("refund %s not settled this time: %s", refund.refund_id, error.message)
             continue
         uow = ctx.unit_of_work()
-        ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, queries=refund.queries + 1,
-                         next_query_at=now + query_delay(refund.queries + 1, ctx.refund_query_after))
+        ctx.refunds.ask_again(uow, refund, refund.queries + 1,
+                              now + query_delay(refund.queries + 1, ctx.refund_query_after))
         commit(uow, {"refund": None})
     return asked

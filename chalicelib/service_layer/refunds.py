@@ -8,8 +8,8 @@ from typing import Protocol
 from ..domain import identifiers
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import Order
-from ..domain.refunds import (Refund, RefundStatus, check_refund_transition, goods_handed_over, goods_not_returned,
-                              not_refundable, outcome_of, plan_refund)
+from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, check_refund_transition, goods_handed_over,
+                              goods_not_returned, not_refundable, outcome_of, plan_refund)
 from ..domain.tickets import CodeKind, TicketStatus
 from ..domain.validation import Fields
 from . import ports
@@ -31,16 +31,17 @@ class Refunding(Ordering, Protocol):
     def auto_receipt_after(self) -> timedelta: ...
 
 
-def _failed_refunds(ctx: Refunding, order_id: str) -> list[Refund]:
-    """Refunds of the order that failed and were not taken over: their codes may be asked for again."""
-    return [r for r in ctx.refunds.of_order(order_id) if r.status is RefundStatus.FAILED and not r.superseded_by]
+def _failed(refunds: list[Refund]) -> list[Refund]:
+    """Refunds that failed and were not taken over: their codes may be asked for again."""
+    return [r for r in refunds if r.status is RefundStatus.FAILED and not r.superseded_by]
 
 
 def _resolve_failed(ctx: Refunding, failed: list[Refund]) -> set[str]:
     """Before a new refund takes over the codes of one that failed, WeChat is asked what became
     of the failed one: one it did pay back is settled now (the new request then finds nothing
-    left), one it is still processing blocks the takeover, and only a refund WeChat never had,
-    or closed, or found abnormal, may be taken over. Unsure means no takeover."""
+    left), one it is still processing blocks the takeover, one whose money it holds (ABNORMAL,
+    settled by hand) is never taken over, and only a refund WeChat never had, or closed, may be
+    taken over. Unsure means no takeover."""
     from .refund_settlement import succeed     # the two halves of the lifecycle call each other
 
     takeable = set()
@@ -55,7 +56,7 @@ def _resolve_failed(ctx: Refunding, failed: list[Refund]) -> set[str]:
         elif known is not None and known.status == "PROCESSING":
             raise Conflict("an earlier refund of this order is still being processed by WeChat Pay",
                            code="INVALID_STATE", refund_id=refund.refund_id)
-        else:
+        elif known is None or known.status != HELD_BY_WECHAT:
             takeable.add(refund.refund_id)
     return takeable
 
@@ -65,22 +66,24 @@ def request_refund(ctx: Refunding, actor: Actor, order_id: str, body: object) ->
     reason = f.string("reason", max_len=200) or ""
     ticket_ids = f.strings("ticket_ids", max_items=200, max_len=40) if f.has("ticket_ids") else None
     order, _ = own_order(ctx, actor, order_id)
-    earlier = _failed_refunds(ctx, order_id)
-    failed = _resolve_failed(ctx, earlier)
-    if earlier:
+    earlier = ctx.refunds.of_order(order_id)
+    failed = _resolve_failed(ctx, _failed(earlier))
+    if _failed(earlier):
         order, _ = own_order(ctx, actor, order_id)      # as it is now that earlier failures are resolved
     now = ctx.clock()
+    under_review = {code for r in earlier if r.status is RefundStatus.REQUESTED for code in r.ticket_codes}
     plan = plan_refund(order, ctx.tickets.of_order(order_id), ticket_ids, order.merch_refund is not None, now,
-                       reclaimable=failed)
+                       reclaimable=failed, under_review=under_review)
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=order_id, amount=plan.amount,
                     total=order.total, status=RefundStatus.REQUESTED if plan.needs_review else RefundStatus.APPROVED,
                     reason=reason, source="customer", created_at=now, user_id=order.user_id,
                     transaction_id=order.transaction_id, ticket_codes=plan.codes, stock_lines=plan.stock_lines(),
-                    claims_goods=bool(plan.merch_lines))
+                    claims_goods=bool(plan.merch_lines), review_reasons=plan.review_reasons)
     uow = ctx.unit_of_work()
     ctx.refunds.add(uow, refund, now)
     if plan.needs_review:
-        ctx.orders.claim_goods(uow, order_id, refund.refund_id)
+        if refund.claims_goods:
+            ctx.orders.claim_goods(uow, order_id, refund.refund_id)
     else:
         _approval_writes(ctx, uow, refund, order, actor.name, goods_returned=False, failed=failed)
     _commit_approval(ctx, uow, refund)
@@ -100,7 +103,7 @@ def _approval_writes(ctx: Refunding, uow: ports.Writes, refund: Refund, order: O
     taken_over = {codes[c].revoked_by for c in refund.ticket_codes
                   if c in codes and codes[c].status is TicketStatus.REVOKED and codes[c].revoked_by in failed}
     for code in refund.ticket_codes:
-        ctx.tickets.revoke(uow, code, refund.refund_id, take_over_from=failed, goods_returned=goods_returned)
+        ctx.tickets.revoke(uow, code, refund.refund_id, now, take_over_from=failed, goods_returned=goods_returned)
     for previous in sorted(t for t in taken_over if t):
         ctx.refunds.supersede(uow, previous, refund.refund_id, now)
 
@@ -151,7 +154,7 @@ def approve_refund(ctx: Refunding, actor: Actor, refund_id: str, goods_returned:
     shipped) are refunded only once staff confirm they came back."""
     refund = _existing(ctx, refund_id)
     check_refund_transition(refund.status, RefundStatus.APPROVED)
-    failed = _resolve_failed(ctx, _failed_refunds(ctx, refund.order_id))
+    failed = _resolve_failed(ctx, _failed(ctx.refunds.of_order(refund.order_id)))
     order = _order_of(ctx, refund)
     pickup = ctx.tickets.by_code(order.pickup_code) if refund.claims_goods and order.pickup_code else None
     if refund.claims_goods and not goods_returned and goods_handed_over(order, pickup):
@@ -177,7 +180,8 @@ def reject_refund(ctx: Refunding, actor: Actor, refund_id: str, body: object) ->
     now = ctx.clock()
     uow = ctx.unit_of_work()
     ctx.refunds.move(uow, refund, RefundStatus.REJECTED, now, decided_by=actor.name, reject_reason=reason)
-    ctx.orders.release_goods(uow, refund.order_id, refund.refund_id)
+    if refund.claims_goods:
+        ctx.orders.release_goods(uow, refund.order_id, refund.refund_id)
     ctx.audit.record(actor.name, "refund_rejected", now, target=refund_id, source_ip=actor.source_ip,
                      details={"order_id": refund.order_id, "reason": reason}, uow=uow)
     _commit_approval(ctx, uow, refund)
@@ -188,7 +192,11 @@ def reject_refund(ctx: Refunding, actor: Actor, refund_id: str, body: object) ->
 def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
     """A FAILED refund is sent again. WeChat is asked first what became of it: confirmed after
     all (settled now), still processing (waited for), unknown (sent again under the same
-    number, which WeChat keeps to one refund), or closed/abnormal (sent under a new number)."""
+    number, which WeChat keeps to one refund), closed (sent under a new number, as WeChat's
+    documentation says), or ABNORMAL: never sent again, because WeChat holds that money and
+    pays it out once staff settle it by hand; it completes here when WeChat reports so. The
+    codes it took back are still its own: a newer refund that took them over marked it
+    superseded, which the move below is conditional on."""
     from .refund_settlement import succeed     # the two halves of the lifecycle call each other
 
     refund = _existing(ctx, refund_id)
@@ -203,6 +211,10 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
     if known is not None and outcome_of(known.status) is RefundStatus.SUCCEEDED:
         succeed(ctx, refund, known.status)
         return ctx.refunds.get(refund_id) or refund
+    if known is not None and known.status == HELD_BY_WECHAT:
+        raise Conflict("WeChat Pay holds this refund's money (ABNORMAL: the customer's card was closed or frozen); "
+                       "settle it in the merchant platform (交易中心, 异常退款), and it completes here by itself",
+                       code="REFUND_ABNORMAL", refund_id=refund_id)
     now = ctx.clock()
     waiting = known is not None and known.status == "PROCESSING"
     target = RefundStatus.PROCESSING if waiting else RefundStatus.APPROVED
@@ -214,8 +226,6 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
         order = _order_of(ctx, refund)
         ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                 refund.goods_returned, now, actor.name)
-        for code in refund.ticket_codes:
-            ctx.tickets.still_revoked_by(uow, code, refund.refund_id)
     ctx.audit.record(actor.name, "refund_retried", now, target=refund_id, source_ip=actor.source_ip,
                      details={"order_id": refund.order_id, "out_refund_no": number}, uow=uow)
     _commit_approval(ctx, uow, refund)

@@ -12,12 +12,13 @@ from typing import Callable, Protocol
 from ..domain.errors import DomainError
 from ..domain.model import OrderStatus, ProductStatus
 from . import ports
-from .orders import complete_received_orders, end_unpaid
+from .orders import complete_received_orders
 from .payments import Paying, confirm_trade
 from .publishing import announce_stock_change
 from .reconciling import Reconciling, reconcile_if_due
 from .refund_settlement import query_processing_refunds
 from .refunds import Refunding
+from .unpaid import end_unpaid
 from .writes import commit
 
 log = logging.getLogger("micromall.schedule")
@@ -53,6 +54,8 @@ def expire_unpaid_orders(ctx: Scheduling) -> int:
             expired += expire_order(ctx, order_id)
         except DomainError as error:       # a payment found but not yet recorded: next tick
             log.warning("order %s not expired this time: %s", order_id, error.message)
+        except Exception:                  # one order's trouble is not the run's: the rest expire
+            log.exception("order %s not expired this time", order_id)
     return expired
 
 

@@ -1,6 +1,7 @@
 """API tests: the real app through chalice.test.Client, on moto's in-process DynamoDB."""
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -106,6 +107,22 @@ class Api:
 
 
 @pytest.fixture
+def transactions(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The tags of every unit of work the app commits, in order: how many items each
+    transaction held, and what they were (DynamoDB refuses more than 100)."""
+    from chalicelib.adapters.dynamo import UnitOfWork
+    sent: list[list[str]] = []
+    commit = UnitOfWork.commit
+
+    def recording(self: UnitOfWork) -> None:
+        if self.items:
+            sent.append(list(self.tags))
+        commit(self)
+    monkeypatch.setattr(UnitOfWork, "commit", recording)
+    return sent
+
+
+@pytest.fixture
 def client(tables: None) -> Iterator[Client]:
     gateway.install()
     bootstrap.reset()
@@ -145,12 +162,15 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(CST).isoformat(timespec="seconds")
 
 
-def ticket_body(stocks: list[int], price: int = 6000, **extra: Any) -> dict[str, Any]:
+def ticket_body(stocks: list[int], price: int = 6000, admission_open: bool = False, **extra: Any) -> dict[str, Any]:
+    """Tickets for a session two days ahead. Their admission opens with the session (a refund
+    is then approved at once), or, `admission_open`, an hour ago (the gate admits them now)."""
     now = datetime.now(timezone.utc)
     start = now + timedelta(days=2)
     skus = [{"name": f"Adult #{i}", "price": price, "stock": s, "low_stock_threshold": 2,
              "session": {"start": iso(start), "end": iso(start + timedelta(hours=3))},
-             "valid_from": iso(now - timedelta(hours=1))} for i, s in enumerate(stocks)]
+             **({"valid_from": iso(now - timedelta(hours=1))} if admission_open else {})}
+            for i, s in enumerate(stocks)]
     return {"kind": "ticket", "name": "Hall " + uuid.uuid4().hex[:6], "category": "museum", "tags": ["t"],
             "status": "listed", "skus": skus, **extra}
 
@@ -181,6 +201,18 @@ def order_body(*lines: tuple[str, int], **extra: Any) -> dict[str, Any]:
 def available(api: Api, product_id: str, sku_id: str) -> int:
     r = api.get(f"/admin/products/{product_id}")
     return next(s["available"] for s in r.json_body["skus"] if s["sku_id"] == sku_id)
+
+
+@contextlib.contextmanager
+def clock_ahead(by: timedelta) -> Iterator[Any]:
+    """The app's context with its clock moved on by `by` for as long as the block lasts."""
+    ctx = bootstrap.context()
+    real = ctx.clock
+    ctx.clock = lambda: real() + by  # type: ignore[method-assign]
+    try:
+        yield ctx
+    finally:
+        ctx.clock = real  # type: ignore[method-assign]
 
 
 def sandbox() -> SandboxGateway:

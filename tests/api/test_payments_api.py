@@ -5,6 +5,7 @@ import base64
 import io
 import json
 import time
+from datetime import timedelta
 
 import pytest
 import zxingcpp
@@ -14,7 +15,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.tables import OrderRecord, PaymentRecord, RefundRecord, TicketRecord
 from chalicelib.service_layer import payments
 
-from .conftest import Api, merch_body, order_body, sandbox, ticket_body
+from .conftest import Api, available, clock_ahead, merch_body, order_body, sandbox, ticket_body
 
 
 def notify(api: Api, headers: dict[str, str], body: str):  # type: ignore[no-untyped-def]
@@ -180,14 +181,57 @@ def test_a_payment_not_yet_provable_is_answered_503_so_wechat_delivers_it_again(
     assert status_of(order["order_id"]) == "PAID" and RefundRecord.count() == 0
 
 
-def test_amount_mismatch_never_pays_and_is_refunded(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
-    _, order = placed(customer, make_product)
-    r = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"amount": 1})
+def test_a_payment_of_the_wrong_amount_is_refunded_and_ends_its_order(customer, make_product, anonymous,  # type: ignore[no-untyped-def]
+                                                                      staff) -> None:
+    """WeChat keeps one payment per trade: an order paid the wrong amount can never be paid.
+    Its money goes back, and the order ends (cancelled, with its reason, its stock and purchase-
+    limit units released) instead of waiting for a payment that cannot come."""
+    product, (sku,) = make_product(ticket_body([10], purchase_limit=2))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 2))).json_body
+    assert available(staff("admin"), product["product_id"], sku) == 8
+    r = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"amount": 1, "transaction_id": "4200MISMATCH1"})
     assert r.json_body == {"notify_status": 204}
-    assert status_of(order["order_id"]) == "PENDING_PAYMENT" and TicketRecord.count() == 0
-    (refund,) = list(RefundRecord.status_index.query("APPROVED"))
+    shown = alice.get(f"/orders/{order['order_id']}").json_body
+    assert (shown["status"], shown["cancel_reason"], shown["history"][-1]["by"]) == (
+        "CANCELLED", "payment_amount_mismatch", "wechatpay")
+    assert TicketRecord.count() == 0 and available(staff("admin"), product["product_id"], sku) == 10
+    (refund,) = approved_refunds()
     assert (refund.order_id, int(refund.amount), refund.reason, refund.source) == (
         order["order_id"], 1, "amount_mismatch", "automatic")
+    assert [r["amount"] for r in alice.get(f"/orders/{order['order_id']}/refunds").json_body["items"]] == [1]
+    # The customer's purchase limit is free again, and nothing is left for the customer to cancel.
+    assert alice.post(f"/orders/{order['order_id']}/cancel").json_body["code"] == "INVALID_STATE"
+    assert alice.post("/orders", order_body((sku, 2))).status_code == 201
+    # WeChat delivering the same notice again changes nothing.
+    again = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"amount": 1, "transaction_id": "4200MISMATCH1"})
+    assert again.json_body == {"notify_status": 204} and RefundRecord.count() == 1
+    assert available(staff("admin"), product["product_id"], sku) == 8
+
+
+def test_an_order_left_pending_by_a_wrong_amount_is_ended_when_the_expiry_finds_it_paid(
+        customer, make_product, anonymous, staff) -> None:  # type: ignore[no-untyped-def]
+    """Orders paid a wrong amount before they were ended this way: the refund is recorded, the
+    order still pending. The expiry finds the trade paid and the notice a duplicate, and ends it."""
+    from chalicelib.service_layer import schedule
+    product, (sku,) = make_product(ticket_body([10]))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 2))).json_body
+    sandbox().pay(order["order_id"], 1, None, notify=False, transaction_id="4200MISMATCH2")
+    ctx = bootstrap.context()
+    uow = ctx.unit_of_work()
+    ctx.payment_records.record(uow, "4200MISMATCH2", order["order_id"], 1, "refund_due", "EV-old", ctx.clock(),
+                               ctx.clock())
+    uow.commit()
+    assert status_of(order["order_id"]) == "PENDING_PAYMENT"
+    with clock_ahead(timedelta(minutes=16)) as later:
+        schedule.expire_unpaid_orders(later)
+    assert status_of(order["order_id"]) == "CANCELLED"
+    assert available(staff("admin"), product["product_id"], sku) == 10
+
+
+def approved_refunds() -> list[RefundRecord]:
+    return [r for r in RefundRecord.scan() if r.status == "APPROVED"]
 
 
 def test_money_for_an_order_no_longer_pending_is_refunded(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
@@ -201,7 +245,7 @@ def test_money_for_an_order_no_longer_pending_is_refunded(customer, make_product
     late = sandbox().payment_notice(order["order_id"], order["total"], None)
     assert notify(anonymous, late.headers, late.body).status_code == 204
     assert status_of(order["order_id"]) == "CANCELLED" and TicketRecord.count() == 0
-    (refund,) = list(RefundRecord.status_index.query("APPROVED"))
+    (refund,) = list(approved_refunds())
     assert refund.reason == "order_cancelled" and int(refund.amount) == order["total"]
     # a second payment of an already paid order goes back too
     _, other = placed(customer, make_product)
@@ -209,7 +253,7 @@ def test_money_for_an_order_no_longer_pending_is_refunded(customer, make_product
     second = sandbox().payment_notice(other["order_id"], other["total"], None)
     assert notify(anonymous, second.headers, second.body).status_code == 204
     assert status_of(other["order_id"]) == "PAID"
-    assert sorted(r.reason for r in RefundRecord.status_index.query("APPROVED")) == ["order_cancelled", "order_paid"]
+    assert sorted(r.reason for r in approved_refunds()) == ["order_cancelled", "order_paid"]
 
 
 def test_orders_larger_than_one_transaction_get_every_ticket_once(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.adapters.tables import ScanConflictRecord, TicketRecord
+from chalicelib.adapters.ticket_repository import revoked_key
 from chalicelib.adapters.ticket_codes import QrSigner
 from local.keys import qr_key_ring
 
@@ -23,7 +24,7 @@ def scanner(staff) -> Api:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def paid_tickets(customer, make_product, anonymous):  # type: ignore[no-untyped-def]
     def buy(quantity: int = 2, **sku_window: str) -> list[dict]:  # type: ignore[type-arg]
-        body = ticket_body([50])
+        body = ticket_body([50], admission_open=True)
         body["skus"][0].update(sku_window)
         _, (sku,) = make_product(body)
         alice = customer()
@@ -106,8 +107,8 @@ def test_not_yet_valid_and_expired(paid_tickets, scanner) -> None:  # type: igno
 
 def test_revoked_codes_are_rejected_and_in_the_offline_pack(paid_tickets, scanner) -> None:  # type: ignore[no-untyped-def]
     (ticket,) = paid_tickets(1)
-    TicketRecord(code=ticket["code"].replace("-", "")).update(
-        actions=[TicketRecord.status.set("REVOKED"), TicketRecord.revoked.set("revoked")])
+    code = ticket["code"].replace("-", "")
+    TicketRecord(code=code).update(actions=[TicketRecord.status.set("REVOKED"), TicketRecord.revoked.set(revoked_key(code))])
     r = scan(scanner, ticket["qr"])
     assert r.status_code == 409 and r.json_body["reason"] == "revoked"
     pack = scanner.get("/scanner/offline-pack").json_body
@@ -180,7 +181,7 @@ def test_offline_batch_earliest_scan_wins_and_losers_are_kept(paid_tickets, scan
     results = r.json_body["results"]
     assert results[0].pop("first_gate") == "West" and results[0].pop("first_redeemed_at")   # shown to the loser
     assert results == [
-        {"nonce": "late", "result": "rejected", "reason": "already_redeemed"},
+        {"nonce": "late", "result": "rejected", "reason": "already_redeemed", "conflict": "earlier_scan"},
         {"nonce": "early", "result": "ok"},
         {"nonce": "other", "result": "ok"},
         {"nonce": "broken", "result": "rejected", "reason": "invalid"}]

@@ -3,6 +3,7 @@ query confirms, stock back exactly once, failures released for a retry or a new 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -15,7 +16,7 @@ from chalicelib.adapters.tables import AuditRecord, OrderRecord, RefundRecord, S
 from chalicelib.service_layer.ports import PaymentGatewayError
 from local.aws_resources import deliver_once, sqs_event
 
-from .conftest import merch_body, order_body, sandbox, ticket_body
+from .conftest import clock_ahead, merch_body, order_body, sandbox, ticket_body
 
 REGION = "us-east-1"
 REFUNDS, ALERTS = "micromall-test-refunds", "micromall-test-alerts"
@@ -141,28 +142,49 @@ def test_a_refund_still_processing_is_asked_about_at_doubling_intervals(paid) ->
     assert int(RefundRecord.get(refund_id).queries) == 3
 
 
-def test_abnormal_fails_alerts_and_a_new_request_completes_the_refund(paid, staff, deliver_notices) -> None:  # type: ignore[no-untyped-def]
+def test_an_abnormal_refund_is_settled_by_hand_never_sent_again(paid, staff, deliver_notices,  # type: ignore[no-untyped-def]
+                                                               anonymous) -> None:
+    """ABNORMAL (the customer's card closed or frozen) is not WeChat's last word: the money waits
+    at WeChat until staff settle it in the merchant platform. It is never asked for again, by a
+    retry or a new request; WeChat is still asked about it; its SUCCESS completes it here."""
     alice, order, sku = paid()
     outcomes("ABNORMAL")
     first = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
     drain()
     deliver_notices()
     assert refund_status(first) == "FAILED"
-    assert [(a["severity"], a["details"]["refund_id"]) for a in alerts_of(staff("finance"), "refund_failed")] == [
+    assert [(a["severity"], a["details"]["refund_id"]) for a in alerts_of(staff("finance"), "refund_abnormal")] == [
         ("critical", first)]
     # Nothing came back, and the order is released: not stranded in REFUNDING.
     assert OrderRecord.get(order["order_id"]).status == "PAID" and int(SkuRecord.get(sku).available) == 8
     assert {t["status"] for t in alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]} == {"REVOKED"}
-    second = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "again"})
-    assert second.status_code == 202 and second.json_body["status"] == "APPROVED"
+    again = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "again"})
+    assert again.status_code == 409 and again.json_body["code"] == "NOT_REFUNDABLE"
+    retry = staff("finance").post(f"/admin/refunds/{first}/retry")
+    assert retry.status_code == 409 and retry.json_body["code"] == "REFUND_ABNORMAL"
+    assert [r["out_refund_no"] for r in gateway_refunds()] == [first]          # asked for once, ever
+    assert RefundRecord.get(first).query_due                                   # WeChat is still asked
+    # Staff settle it in the merchant platform: WeChat reports SUCCESS, and it completes here.
+    assert anonymous.post(f"/dev/payments/refunds/{first}/notify", {"status": "SUCCESS"}).json_body == {
+        "notify_status": 204}
+    assert refund_status(first) == "SUCCEEDED" and not RefundRecord.get(first).query_due
+    assert OrderRecord.get(order["order_id"]).status == "REFUNDED" and int(SkuRecord.get(sku).available) == 10
+    assert ledger_ok(sku)
+    assert sum(r["amount"] for r in gateway_refunds() if r["status"] == "SUCCESS") == order["total"]
+
+
+def test_an_abnormal_refund_settled_by_hand_is_found_by_the_schedules_query(paid, staff,  # type: ignore[no-untyped-def]
+                                                                          deliver_notices) -> None:
+    from chalicelib.service_layer import refund_settlement
+    alice, order, sku = paid()
+    outcomes("ABNORMAL")
+    first = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
     drain()
     deliver_notices()
-    assert refund_status(second.json_body["refund_id"]) == "SUCCEEDED"
-    assert OrderRecord.get(order["order_id"]).status == "REFUNDED" and int(SkuRecord.get(sku).available) == 10
-    assert RefundRecord.get(first).superseded_by == second.json_body["refund_id"]
-    retry = staff("finance").post(f"/admin/refunds/{first}/retry")
-    assert retry.status_code == 409 and retry.json_body["code"] == "INVALID_STATE"
-    assert sum(r["amount"] for r in gateway_refunds() if r["status"] == "SUCCESS") == order["total"]
+    sandbox().peer.set_refund_state(first, "SUCCESS")                # settled by hand; its notice is lost
+    with clock_ahead(timedelta(hours=1)) as ctx:
+        assert refund_settlement.query_processing_refunds(ctx) == 1
+    assert refund_status(first) == "SUCCEEDED" and int(SkuRecord.get(sku).available) == 10
 
 
 def test_a_closed_refund_is_retried_under_a_new_number(paid, staff, deliver_notices) -> None:  # type: ignore[no-untyped-def]
@@ -268,7 +290,7 @@ def test_partial_refund_by_ticket_ids(paid, deliver_notices) -> None:  # type: i
 
 
 def test_used_tickets_are_not_refundable(paid, staff) -> None:  # type: ignore[no-untyped-def]
-    alice, order, sku = paid(quantity=1)
+    alice, order, sku = paid(ticket_body([10], admission_open=True), quantity=1)
     (ticket,) = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
     assert staff("scanner").post("/redemptions", {"code": ticket["qr"], "gate": "G", "device_id": "d"}).status_code == 200
     r = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "didn't like it"})
@@ -456,7 +478,7 @@ def test_a_refund_failed_in_doubt_is_not_taken_over_while_wechat_still_has_it(pa
 
 def test_codes_refunded_together_are_asked_for_together(paid, deliver_notices) -> None:  # type: ignore[no-untyped-def]
     alice, order, _ = paid(quantity=3)
-    outcomes("ABNORMAL")
+    outcomes("CLOSED")
     tickets = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
     first = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
     drain()

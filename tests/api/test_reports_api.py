@@ -199,7 +199,7 @@ def test_aggregation_cost_per_order_and_report_cost(make_product, customer, anon
 
 def test_redemption_report_counts_admissions_against_tickets_out(make_product, customer, anonymous, staff,  # type: ignore[no-untyped-def]
                                                                  figures) -> None:
-    hall, (adult, child) = make_product(ticket_body([20, 20]))
+    hall, (adult, child) = make_product(ticket_body([20, 20], admission_open=True))
     alice, bob = customer(), customer()
     bought = {}
     for who, sku, n in ((alice, adult, 3), (bob, child, 2)):
@@ -211,7 +211,9 @@ def test_redemption_report_counts_admissions_against_tickets_out(make_product, c
         for ticket in bought[sku][2][:n]:
             assert scanner.post("/redemptions", {"code": ticket["qr"], "gate": gate, "device_id": "pda-1"}).json_body["result"] == "ok"
     who, order_id, adult_tickets = bought[adult]
-    assert who.post(f"/orders/{order_id}/refunds", {"reason": "ill", "ticket_ids": [adult_tickets[2]["ticket_id"]]}).status_code == 202
+    asked = who.post(f"/orders/{order_id}/refunds", {"reason": "ill", "ticket_ids": [adult_tickets[2]["ticket_id"]]})
+    assert asked.json_body["status"] == "REQUESTED"                  # admission is open: staff decide
+    assert staff("finance").post(f"/admin/refunds/{asked.json_body['refund_id']}/approve").status_code == 200
     figures()
     support = staff("support")
 

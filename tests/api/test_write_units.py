@@ -20,7 +20,7 @@ def meters() -> tuple[Meter, Meter]:
 
 
 def test_write_units_of_an_order_its_payment_and_a_scan(customer, make_product, anonymous: Api, staff) -> None:  # type: ignore[no-untyped-def]
-    _, (sku,) = make_product(ticket_body([50]))
+    _, (sku,) = make_product(ticket_body([50], admission_open=True))
     alice = customer()
     alice.post("/orders", order_body((sku, 1)))               # the customer's first order: counters exist
     figures: dict[str, tuple[float, float]] = {}

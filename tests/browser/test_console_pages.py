@@ -3,9 +3,11 @@ may use, products with a CSV import, refunds reviewed, reports with charts, on a
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import requests
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_PASSWORD, Http, inventory_of, staff_login, ticket_product, wait_for
 
@@ -114,6 +116,34 @@ def test_a_refund_request_is_approved_with_the_goods_returned(  # type: ignore[n
     decided = {r["refund_id"]: r["status"] for state in ("APPROVED", "PROCESSING", "SUCCEEDED")
                for r in admin.get(f"/admin/refunds?status={state}").json()["items"]}
     assert decided.get(refund["refund_id"]) in ("APPROVED", "PROCESSING", "SUCCEEDED")
+
+
+def test_a_ticket_refund_after_admission_opened_says_why_and_its_offline_admission_is_alerted(  # type: ignore[no-untyped-def]
+        stack, admin: Http, paid_tickets, page) -> None:
+    """Finance sees why a ticket refund waits (admission has opened), approves it, and then sees
+    the gate's offline admission from before the approval as a critical alert, in words."""
+    customer, order_id, tickets = paid_tickets(1)
+    refund = customer.post(f"/orders/{order_id}/refunds", {"reason": "临时有事"}).json()
+    assert refund["status"] == "REQUESTED"
+    open_console(page, stack["url"], *new_staff(admin, "finance"))
+    page.locator("nav a", has_text="退款").click()
+    row = page.locator("tr", has_text=refund["refund_id"])
+    expect(row.get_by_test_id("review-reason")).to_contain_text("离线闸机")
+    shot(page, "console-4b-refund-admission-open")
+    row.get_by_role("button", name="批准").click()
+    row.wait_for(state="detached")
+    gate = staff_login(stack["url"], *new_staff(admin, "scanner"))
+    let_in = (datetime.now(timezone.utc) - timedelta(minutes=12)).isoformat(timespec="seconds")
+    (result,) = gate.post("/redemptions/batch", {"scans": [{"code": tickets[0]["qr"], "gate": "北门", "device_id": "ui",
+                                                            "nonce": "ui-" + order_id, "scanned_at": let_in}]}).json()["results"]
+    assert result["conflict"] == "admitted_then_refunded"
+    assert wait_for(lambda: any(a["kind"] == "admitted_then_refunded" and a["details"]["ticket_id"] == tickets[0]["ticket_id"]
+                                for a in admin.get("/admin/alerts?limit=200").json()["items"]), seconds=60)
+    page.locator("nav a", has_text="预警").click()
+    alert = page.locator("tr", has_text=tickets[0]["ticket_id"])
+    expect(alert).to_contain_text("入园后退款")
+    expect(alert).to_contain_text("北门")
+    shot(page, "console-9-alert-admitted-then-refunded")
 
 
 def test_reports_draw_charts_and_download_csv(stack, admin: Http, paid_tickets, page) -> None:  # type: ignore[no-untyped-def]

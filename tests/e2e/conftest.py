@@ -207,12 +207,17 @@ def twin(stack: dict[str, str]) -> Callable[[str], Any]:
     return open_twin
 
 
-def ticket_product(admin: Http, stocks: list[int], threshold: int = 0, **extra: Any) -> tuple[str, list[str]]:
+def ticket_product(admin: Http, stocks: list[int], threshold: int = 0, admission_open: bool = True,
+                   **extra: Any) -> tuple[str, list[str]]:
+    """Tickets for a session two days ahead, admitted from an hour ago (the gates let them in
+    now; a refund is reviewed by staff), or, not `admission_open`, from the session's start (a
+    refund is approved at once)."""
     now = datetime.now(timezone.utc)
     start = now + timedelta(days=2)
+    opens = now - timedelta(hours=1) if admission_open else start
     body = {"kind": "ticket", "name": "E2E " + uuid.uuid4().hex[:6], "category": "museum", "status": "listed",
             "skus": [{"name": f"S{i}", "price": 5000, "stock": s, "low_stock_threshold": threshold,
-                      "valid_from": (now - timedelta(hours=1)).astimezone(CST).isoformat(),
+                      "valid_from": opens.astimezone(CST).isoformat(),
                       "session": {"start": start.astimezone(CST).isoformat(),
                                   "end": (start + timedelta(hours=2)).astimezone(CST).isoformat()}}
                      for i, s in enumerate(stocks)], **extra}

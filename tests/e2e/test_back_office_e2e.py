@@ -14,8 +14,9 @@ def test_reports_follow_sales_refunds_and_scans_over_http(site: Site, admin: Htt
     for o in placed:
         assert site.pay(o["order_id"]).status_code == 200
     tickets = alice.get(f"/orders/{placed[0]['order_id']}/tickets").json()["items"]
-    assert alice.post(f"/orders/{placed[0]['order_id']}/refunds",
-                      {"reason": "ill", "ticket_ids": [tickets[0]["ticket_id"]]}).status_code == 202
+    asked = alice.post(f"/orders/{placed[0]['order_id']}/refunds", {"reason": "ill", "ticket_ids": [tickets[0]["ticket_id"]]})
+    assert asked.status_code == 202 and asked.json()["status"] == "REQUESTED"        # admission is open
+    assert admin.post(f"/admin/refunds/{asked.json()['refund_id']}/approve").status_code == 200
     gate = site.scanner()
     assert gate.post("/redemptions", {"code": tickets[1]["qr"], "gate": "南门", "device_id": "e2e"}).json()["result"] == "ok"
     today = datetime.now(CST).date().isoformat()

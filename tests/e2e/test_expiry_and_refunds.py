@@ -82,7 +82,7 @@ def test_a_payment_whose_notice_is_lost_is_found_before_the_order_would_expire(s
 
 
 def test_a_refund_is_confirmed_by_wechats_notice_through_the_pump(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
-    _, (sku,) = ticket_product(admin, [10])
+    _, (sku,) = ticket_product(admin, [10], admission_open=False)
     (alice,) = customers(1)
     placed = alice.post("/orders", order((sku, 2))).json()
     pay(stack, placed["order_id"])
@@ -97,25 +97,36 @@ def test_a_refund_is_confirmed_by_wechats_notice_through_the_pump(stack, admin, 
     assert (stock["available"], stock["sold"]) == (10, 0) and ledger_sum(admin, sku) == 10
 
 
-def test_an_abnormal_refund_is_failed_and_retried_to_success(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
-    _, (sku,) = ticket_product(admin, [10])
+def test_an_abnormal_refund_is_settled_by_hand_and_a_closed_one_sent_again(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
+    """ABNORMAL: WeChat holds the money until staff settle it in the merchant platform; it is
+    never asked for again, and completes when WeChat reports SUCCESS. CLOSED is final at WeChat:
+    a retry sends it under a new number."""
+    _, (sku,) = ticket_product(admin, [10], admission_open=False)
     (alice,) = customers(1)
-    placed = alice.post("/orders", order((sku, 1))).json()
-    pay(stack, placed["order_id"])
-    requests.post(f"{stack['url']}/dev/payments/refund-outcomes", json={"outcomes": ["ABNORMAL"]}, timeout=30)
-    refund_id = alice.post(f"/orders/{placed['order_id']}/refunds", {"reason": "x"}).json()["refund_id"]
+    placed = [alice.post("/orders", order((sku, 1))).json() for _ in range(2)]
+    for p in placed:
+        pay(stack, p["order_id"])
+    requests.post(f"{stack['url']}/dev/payments/refund-outcomes", json={"outcomes": ["ABNORMAL", "CLOSED"]}, timeout=30)
+    held, closed = [alice.post(f"/orders/{p['order_id']}/refunds", {"reason": "x"}).json()["refund_id"] for p in placed]
 
-    def refund_status() -> str:
-        return alice.get(f"/orders/{placed['order_id']}/refunds").json()["items"][0]["status"]
-    assert wait_for(lambda: refund_status() == "FAILED")
-    assert alice.get(f"/orders/{placed['order_id']}").json()["status"] == "PAID"        # released, not stranded
-    alerts = admin.get("/admin/alerts?limit=200").json()["items"]
-    assert wait_for(lambda: [a for a in admin.get("/admin/alerts?limit=200").json()["items"]
-                             if a["kind"] == "refund_failed" and a["details"]["refund_id"] == refund_id]), alerts
-    retried = admin.post(f"/admin/refunds/{refund_id}/retry")
-    assert retried.status_code == 202 and retried.json()["out_refund_no"] == refund_id + "-2"
-    assert wait_for(lambda: refund_status() == "SUCCEEDED")
-    assert alice.get(f"/orders/{placed['order_id']}").json()["status"] == "REFUNDED"
+    def refund_status(p: dict[str, Any]) -> str:
+        return alice.get(f"/orders/{p['order_id']}/refunds").json()["items"][0]["status"]
+    assert wait_for(lambda: refund_status(placed[0]) == refund_status(placed[1]) == "FAILED")
+    assert alice.get(f"/orders/{placed[0]['order_id']}").json()["status"] == "PAID"     # released, not stranded
+
+    def alerted(kind: str, refund_id: str) -> bool:
+        return any(a["kind"] == kind and a["details"]["refund_id"] == refund_id
+                   for a in admin.get("/admin/alerts?limit=200").json()["items"])
+    assert wait_for(lambda: alerted("refund_abnormal", held) and alerted("refund_failed", closed))
+    refused = admin.post(f"/admin/refunds/{held}/retry")
+    assert refused.status_code == 409 and refused.json()["code"] == "REFUND_ABNORMAL"
+    settled = requests.post(f"{stack['url']}/dev/payments/refunds/{held}/notify", json={"status": "SUCCESS"}, timeout=30)
+    assert settled.json() == {"notify_status": 204}
+    retried = admin.post(f"/admin/refunds/{closed}/retry")
+    assert retried.status_code == 202 and retried.json()["out_refund_no"] == closed + "-2"
+    assert wait_for(lambda: refund_status(placed[0]) == refund_status(placed[1]) == "SUCCEEDED")
+    assert {alice.get(f"/orders/{p['order_id']}").json()["status"] for p in placed} == {"REFUNDED"}
+    assert [r["out_refund_no"] for r in sandbox_refunds(stack) if r["out_trade_no"] == placed[0]["order_id"]] == [held]
 
 
 def test_a_refunded_pickup_code_hands_out_nothing(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]

@@ -29,3 +29,14 @@ def test_a_file_without_the_columns_is_refused_whole() -> None:
         parse_catalog_csv("name,price\nx,1\n")
     with pytest.raises(InvalidInput, match="larger than"):
         parse_catalog_csv("product,kind,name,sku_name,price\n" + "x,merch,Mug,Blue,100\n" * 200_000)
+
+
+def test_a_cell_the_csv_reader_cannot_take_is_refused_with_its_line() -> None:
+    """A cell beyond the csv module's limit (128 KB) was a 500: it is a 400 naming the line."""
+    huge = "x" * 140_000
+    with pytest.raises(InvalidInput) as refused:
+        parse_catalog_csv(HEADER + f"hall,ticket,{huge},museum,,listed,M,6000,1,,,,\n")
+    assert refused.value.details["line"] == 2 and "line 2" in refused.value.message
+    with pytest.raises(InvalidInput) as refused:
+        parse_catalog_csv(f"product,kind,name,sku_name,price,{huge}\n")
+    assert refused.value.details["line"] == 1

@@ -32,7 +32,9 @@ def with_items(*items: Any) -> dict[str, Any]:
     with_items({"sku_id": "x", "quantity": 10 ** 30}),
     with_items({"sku_id": 7, "quantity": 1}),
     with_items({"sku_id": "x" * 500, "quantity": 1}),
-    with_items({"sku_id": "x", "quantity": 1}, {"sku_id": "x", "quantity": 2}),
+    with_items({"sku_id": "x", "quantity": 60}, {"sku_id": "x", "quantity": 40}),       # 100 of one SKU
+    {**with_items({"sku_id": "x", "quantity": 1}, {"sku_id": "x", "quantity": 1}),
+     "visitors": [{"name": "甲", "id_number": "11010519491231002X"}] * 2},            # whose line is whose?
     with_items(*[{"sku_id": f"s{i}", "quantity": 1} for i in range(300)]),
     with_items("P0000000000AA-S000000"),
     {**GOOD_ORDER, "contact": {"name": "Zhang", "phone": "call me"}},
@@ -92,7 +94,7 @@ def test_product_changes_refuse_fields_that_cannot_change() -> None:
     (parse_adjustment, {"delta": 2.5, "reason": "x"}),
     (parse_adjustment, {"delta": 2}),
     (parse_stocktake, {"counts": []}),
-    (parse_stocktake, {"counts": [{"sku_id": "a", "counted": 1}, {"sku_id": "a", "counted": 2}]}),
+    (parse_stocktake, {"counts": [{"sku_id": "a", "counted": 600_000}, {"sku_id": "a", "counted": 400_001}]}),
     (parse_stocktake, {"counts": [{"sku_id": "a", "counted": -1}]}),
     (parse_new_staff, {"username": "x", "password": "long-enough-pw", "roles": ["admin"]}),
     (parse_new_staff, {"username": "clerk", "password": "short", "roles": ["admin"]}),
@@ -134,3 +136,12 @@ def test_stored_times_are_fixed_width_and_round_trip() -> None:
         instant = parse_instant(value, "t")
         stored = to_storage(instant)
         assert len(stored) == 32 and from_storage(stored) == instant
+
+
+def test_lines_of_one_sku_are_added_up() -> None:
+    """A SKU added to the cart twice, or counted on the shelf and in the storeroom."""
+    order = parse_place_order(with_items({"sku_id": "x", "quantity": 2}, {"sku_id": "y", "quantity": 1},
+                                         {"sku_id": "x", "quantity": 3}))
+    assert [(line.sku_id, line.quantity) for line in order.lines] == [("x", 5), ("y", 1)]
+    counts, _ = parse_stocktake({"counts": [{"sku_id": "a", "counted": 4}, {"sku_id": "a", "counted": 6}]})
+    assert [(c.sku_id, c.counted) for c in counts] == [("a", 10)]

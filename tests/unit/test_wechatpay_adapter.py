@@ -81,3 +81,20 @@ def test_gateway_errors_are_reported(wechat) -> None:  # type: ignore[no-untyped
     answers.append((500, {"code": "SYSTEM_ERROR"}))
     with pytest.raises(PaymentGatewayError):
         gateway.refund("RABC", "O1", 1, 1, "x")
+
+
+@pytest.mark.parametrize("call,answer", [
+    (lambda g: g.query("O1"), {"out_trade_no": "O1"}),                                   # no trade_state
+    (lambda g: g.query("O1"), {"trade_state": "SUCCESS", "amount": {"total": "lots"}}),
+    (lambda g: g.query("O1"), {"trade_state": "SUCCESS", "amount": 7}),
+    (lambda g: g.query_refund("R1"), {"refund_id": "5000"}),                             # no status
+    (lambda g: g.prepay("O1", "x", 1, "o", datetime.now(timezone.utc), datetime.now(timezone.utc)), {}),
+    (lambda g: g.trade_bill(datetime(2026, 12, 1).date()), {"hash_type": "SHA1"}),          # no download_url
+])
+def test_a_malformed_answer_is_a_gateway_error_not_a_crash(wechat, call, answer) -> None:  # type: ignore[no-untyped-def]
+    """WeChat's answers are read where their errors are handled: whoever asked (the expiry run,
+    the refund queries) treats a malformed one like an unreachable WeChat, for that one call."""
+    gateway, _, _, answers = wechat
+    answers.append((200, answer))
+    with pytest.raises(PaymentGatewayError):
+        call(gateway)

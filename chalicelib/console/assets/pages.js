@@ -20,6 +20,8 @@ const STATUS_WORDS = {
   MATCHED: "一致", DIFFERENCES: "有差异", NOT_RUN: "未对账", critical: "严重", warning: "警告", info: "提示",
 };
 const tag = (text) => h("span", { class: "tag " + text, title: text }, STATUS_WORDS[text] || text);
+const REVIEW_WORDS = { admission_open: "已开始入场：游客可能已经通过离线闸机入园，请核实后再批准", goods: "含商品：请确认退货情况" };
+const CANCEL_WORDS = { payment_amount_mismatch: "支付金额与订单不符，款项已自动原路退回" };
 
 // Runs an action and says how it went next to the button that started it.
 function action(label, work, options = {}) {
@@ -318,6 +320,7 @@ async function orders(body, { may }) {
     const tracking = h("input", { placeholder: "运单号" });
     detail.replaceChildren(h("div", { class: "card section" }, h("h2", {}, `订单 ${o.order_id}`),
       h("p", {}, tag(o.status), " ", yuan(o.total), " · 联系人 ", o.contact ? `${o.contact.name} ${o.contact.phone}` : "—"),
+      o.cancel_reason ? h("p", { class: "notice" }, CANCEL_WORDS[o.cancel_reason] || o.cancel_reason) : null,
       table([["商品"], ["规格"], ["数量", 1], ["小计", 1]], o.items.map((i) => h("tr", {}, cell(i.product_name), cell(i.name),
         cell(i.quantity, 1), cell(yuan(i.subtotal), 1)))),
       o.address ? h("p", {}, `收货：${o.address.recipient} ${o.address.phone} ${o.address.region} ${o.address.detail}`) : null,
@@ -355,26 +358,48 @@ async function refunds(body, { may }) {
     for (const r of items) {
       const returned = h("input", { type: "checkbox" });
       const why = h("input", { placeholder: "拒绝原因" });
+      const held = r.status === "FAILED" && r.gateway_status === "ABNORMAL";
+      const reasonCell = h("td", {}, r.reason + (r.last_error && !held ? `（${r.last_error}）` : ""),
+        ...(r.review_reasons || []).map((k) => h("div", { class: "hint", testid: "review-reason" }, REVIEW_WORDS[k] || k)),
+        held ? h("div", { class: "error" }, "微信退款异常（用户银行卡已注销或冻结），款项暂存微信：请在商户平台「交易中心→异常退款」处理，处理后此处自动完成，切勿重复退款") : null);
       rows.append(h("tr", {}, idCell(r.refund_id), idCell(r.order_id), cell(yuan(r.amount), 1),
-        cell(r.reason + (r.last_error ? `（${r.last_error}）` : "")), h("td", {}, tag(r.status)), cell(localTime(r.created_at)),
+        reasonCell, h("td", {}, tag(r.status)), cell(localTime(r.created_at)),
         h("td", {}, decide && r.status === "REQUESTED" ? h("div", {},
           r.goods ? h("label", { class: "row" }, returned, "商品已退回") : null,
           h("div", { class: "row" }, action("批准", () => post(`/admin/refunds/${r.refund_id}/approve`, { goods_returned: returned.checked }).then(() => "已批准"), { then: refresh }),
             why, action("拒绝", () => post(`/admin/refunds/${r.refund_id}/reject`, { reason: why.value.trim() || "不符合退款条件" }).then(() => "已拒绝"), { danger: true, then: refresh })))
-          : decide && r.status === "FAILED"
+          : decide && r.status === "FAILED" && !held
             ? action("重新退款", () => post(`/admin/refunds/${r.refund_id}/retry`).then(() => "已重新提交"), { then: refresh }) : null)));
     }
   });
 }
 
 // ------------------------------------------------------------------ alerts
+const ALERT_WORDS = {
+  low_stock: "库存预警", refund_failed: "退款失败", refund_abnormal: "退款异常", refund_twice: "重复退款",
+  refund_unexpected: "未知退款", refund_amount_mismatch: "退款金额不符", scan_conflict: "核销冲突",
+  admitted_then_refunded: "入园后退款", payment_amount_mismatch: "支付金额不符", reconciliation: "对账差异",
+};
+// The alerts staff must act on, in their words; the rest as the server wrote them.
+function alertText(a) {
+  const d = a.details || {};
+  if (a.kind === "admitted_then_refunded")
+    return `门票 ${d.ticket_id} 于 ${localTime(d.scanned_at)} 在 ${d.gate} 离线入园，之后退款 ${d.refund_id} 于 ${localTime(d.refund_approved_at)} 批准（订单 ${d.order_id}）：游客已入园又获退款，请核查`;
+  if (a.kind === "refund_abnormal")
+    return `退款 ${d.refund_id}（订单 ${d.order_id}，${yuan(d.amount)}）退回用户银行卡失败，款项暂存微信：请在商户平台「交易中心→异常退款」处理，切勿重复退款`;
+  if (a.kind === "refund_twice")
+    return `退款 ${d.refund_id}（订单 ${d.order_id}，${yuan(d.amount)}）在订单已由其他退款处理后仍被微信支付退回：用户可能收到两次退款，请追回`;
+  return a.message;
+}
+
 async function alerts(body) {
   const list = h("div", {});
   const rows = h("tbody", {});
   list.append(h("table", {}, h("thead", {}, h("tr", {}, ["时间", "级别", "类型", "内容"].map((t) => h("th", {}, t)))), rows));
   body.append(list);
   await paged(list, "/admin/alerts", (items) => {
-    for (const a of items) rows.append(h("tr", {}, cell(localTime(a.created_at)), h("td", {}, tag(a.severity)), cell(a.kind), cell(a.message)));
+    for (const a of items) rows.append(h("tr", {}, cell(localTime(a.created_at)), h("td", {}, tag(a.severity)),
+      cell(ALERT_WORDS[a.kind] || a.kind), cell(alertText(a))));
   });
 }
 
