@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.constants import UPDATE_ITEM
-from pynamodb.exceptions import PutError, VerboseClientError
+from pynamodb.exceptions import PutError, UpdateError, VerboseClientError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
@@ -85,6 +85,7 @@ class TicketRecord(Model):
     revoked = UnicodeAttribute(null=True)          # revoked#<shard> once revoked
     revoked_by = UnicodeAttribute(null=True)       # the refund that took it back
     revoked_at = UnicodeAttribute(null=True)       # when that refund was approved
+    admitted_offline_at = UnicodeAttribute(null=True)   # let in offline after it was taken back
     order_tickets_index = OrderTicketsIndex()
     ticket_id_index = TicketIdIndex()
     revoked_index = RevokedIndex()
@@ -123,7 +124,7 @@ def ticket_from(record: TicketRecord, cipher: FieldCipher) -> Ticket:
         redeemed_gate=record.redeemed_gate, redeemed_device=record.redeemed_device,
         redeemed_by=record.redeemed_by, redeem_nonce=record.redeem_nonce,
         redeemed_scanned_at=read_time(record.redeemed_scanned_at), revoked_by=record.revoked_by,
-        revoked_at=read_time(record.revoked_at))
+        revoked_at=read_time(record.revoked_at), admitted_offline_at=read_time(record.admitted_offline_at))
 
 
 def _stored(value: Any) -> Any:
@@ -169,7 +170,8 @@ class TicketRepository:
         condition = TicketRecord.status == TicketStatus.VALID.value
         previous = sorted(set(take_over_from))
         if previous:
-            condition |= (TicketRecord.status == TicketStatus.REVOKED.value) & TicketRecord.revoked_by.is_in(*previous)
+            condition |= ((TicketRecord.status == TicketStatus.REVOKED.value) & TicketRecord.revoked_by.is_in(*previous)
+                          & TicketRecord.admitted_offline_at.does_not_exist())
         if goods_returned:
             condition |= (TicketRecord.status == TicketStatus.REDEEMED.value) & (TicketRecord.kind == "pickup")
         uow.update(TicketRecord(code=code),
@@ -177,6 +179,22 @@ class TicketRepository:
                     TicketRecord.revoked.set(revoked_key(code)),
                     TicketRecord.revoked_by.set(refund_id), TicketRecord.revoked_at.set(stored_time(at))],
                    condition=TicketRecord.code.exists() & condition, tag=f"ticket:{code}", return_old_on_failure=True)
+
+    def not_admitted_since_revoked(self, uow: UnitOfWork, code: str) -> None:
+        """A refund sent again pays only for codes no offline gate let in after it took them back."""
+        uow.check(TicketRecord, code, TicketRecord.admitted_offline_at.does_not_exist(), tag=f"ticket:{code}")
+
+    def admitted_offline(self, ticket: Ticket, at: datetime) -> bool:
+        """Marks a code taken back as used by an offline admission, once, while the refund that
+        took it back still holds it (a takeover or retry racing it sees the mark or wins)."""
+        try:
+            TicketRecord(code=ticket.code).update(
+                actions=[TicketRecord.admitted_offline_at.set(stored_time(at))],
+                condition=(TicketRecord.status == TicketStatus.REVOKED.value)
+                & (TicketRecord.revoked_by == ticket.revoked_by) & TicketRecord.admitted_offline_at.does_not_exist())
+        except UpdateError:
+            return False
+        return True
 
     def from_raw(self, item: dict[str, Any]) -> Ticket:
         return self._from(TicketRecord.from_raw_data(item))

@@ -203,11 +203,12 @@ ROUTES: dict[tuple[str, str], Rule] = {
         _who("finance", "admin"), "Approve a requested refund: its tickets and pickup code revoked, money sent by "
         "the refunds queue; goods already handed over need goods_returned", request="RefundApproval",
         response="Refund", errors=("REFUND_NOT_FOUND", "INVALID_STATE", "NOT_REFUNDABLE", "GOODS_NOT_RETURNED",
-                                   "PAYMENT_UNAVAILABLE"), optional_body=True, tags=("refunds",)),
+                                   "PAYMENT_UNAVAILABLE", "TOO_MANY_TICKETS"), optional_body=True, tags=("refunds",)),
     ("POST", "/admin/refunds/{refund_id}/retry"): Rule(
         _who("finance", "admin"), "Send a FAILED refund again (WeChat is asked first what became of it). One "
-        "WeChat found ABNORMAL is never sent again (409 REFUND_ABNORMAL): WeChat holds its money until staff settle "
-        "it in the merchant platform, and it completes by itself when WeChat reports SUCCESS",
+        "WeChat found ABNORMAL stays PROCESSING (its order REFUNDING, gateway_status ABNORMAL) and is never sent "
+        "again (409 REFUND_ABNORMAL): WeChat holds its money until staff settle it in the merchant platform, and it "
+        "completes by itself when WeChat reports SUCCESS",
         response="Refund", status=202, errors=("REFUND_NOT_FOUND", "INVALID_STATE", "PAYMENT_UNAVAILABLE",
                                                "REFUND_ABNORMAL"),
         tags=("refunds",)),

@@ -62,7 +62,8 @@ TICKET = obj(["ticket_id", "kind", "sku_id", "product_name", "name", "status", "
 REASONS = [r.value for r in Reason]
 CONFLICTS = {"enum": [c.value for c in ConflictKind], "description": "an offline scan to review: earlier_scan (another "
              "gate admitted the code first), admitted_then_refunded (let in before the refund that revoked it was "
-             "approved: a critical alert)"}
+             "approved: a critical alert), admitted_while_revoked (let in by an out-of-date offline pack after a refund took it "
+             "back: the ticket counts as used, its refund is never sent again nor taken over, a critical alert)"}
 
 ANSWERS: dict[str, Schema] = {
     "Error": obj(["code", "message", "details"], code=STR, message=STR, details={"type": "object"}),

@@ -35,6 +35,7 @@ class Scan:
 class ConflictKind(str, Enum):
     EARLIER_SCAN = "earlier_scan"                      # two gates admitted one code while offline
     ADMITTED_THEN_REFUNDED = "admitted_then_refunded"  # let in offline, then paid back
+    ADMITTED_WHILE_REVOKED = "admitted_while_revoked"  # let in offline (an out-of-date pack) after it was taken back
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,20 @@ class ScanConflict:
 
 def admitted_before_refund(ticket: Ticket | None, scan: Scan) -> bool:
     """An offline gate let the visitor in before the refund that revoked the ticket was
-    approved: the venue admitted someone it then paid back."""
+    approved, at a time the ticket admitted (a scan outside its validity was refused by the gate
+    as well): the venue admitted someone it then paid back."""
     return (ticket is not None and ticket.status is TicketStatus.REVOKED and ticket.revoked_at is not None
-            and ticket.revoked_by is not None and scan.at < ticket.revoked_at)
+            and ticket.revoked_by is not None and ticket.valid_from <= scan.at < ticket.valid_until
+            and scan.at < ticket.revoked_at)
+
+
+def admitted_while_revoked(ticket: Ticket | None, scan: Scan) -> bool:
+    """An offline gate, its pack older than the refund, let the visitor in after the ticket was
+    taken back, at a time the ticket admitted: the visitor is inside, so the ticket counts as
+    used from now on (no new request takes it over, no retry pays it back)."""
+    return (ticket is not None and ticket.status is TicketStatus.REVOKED and ticket.revoked_at is not None
+            and ticket.revoked_by is not None and ticket.valid_from <= scan.at < ticket.valid_until
+            and scan.at >= ticket.revoked_at)
 
 
 # ------------------------------------------------------------------ the rule language

@@ -28,12 +28,12 @@ class RefundStatus(str, Enum):
 
 
 # What WeChat says of a refund (its notice or its query), as our state.
-_GATEWAY_OUTCOME = {"SUCCESS": RefundStatus.SUCCEEDED, "ABNORMAL": RefundStatus.FAILED,
-                    "CLOSED": RefundStatus.FAILED}
+_GATEWAY_OUTCOME = {"SUCCESS": RefundStatus.SUCCEEDED, "CLOSED": RefundStatus.FAILED}
 # ABNORMAL is not WeChat's last word: the money left the merchant and waits in WeChat's refund
 # account because the customer's card was closed or frozen. Staff settle it by hand (merchant
 # platform, 交易中心, or WeChat's 异常退款 API) and WeChat then reports SUCCESS. Asking WeChat for
-# the same money again under a new number could pay the customer twice.
+# the same money again under a new number could pay the customer twice. So an ABNORMAL refund
+# stays in flight here (PROCESSING, its order claimed) and is asked about until WeChat decides.
 HELD_BY_WECHAT = "ABNORMAL"
 
 # Why a refund waits for staff instead of being approved at once.
@@ -42,7 +42,8 @@ REVIEW_ADMISSION_OPEN = "admission_open"      # the visitor may already be insid
 
 
 def outcome_of(gateway_status: str) -> RefundStatus | None:
-    """SUCCEEDED or FAILED when WeChat has decided; None while it is still PROCESSING."""
+    """SUCCEEDED or FAILED when WeChat has decided; None while it is still PROCESSING or holds
+    the money (ABNORMAL)."""
     return _GATEWAY_OUTCOME.get(gateway_status)
 
 
@@ -85,9 +86,11 @@ def goods_not_returned(**details: object) -> Conflict:
 
 
 def is_refundable_code(ticket: Ticket, reclaimable: Collection[str]) -> bool:
-    """Unused, or revoked by a refund that failed and may be taken over by a new one."""
+    """Unused, or revoked by a refund that failed and may be taken over by a new one (unless an
+    offline gate let its visitor in since: then it is used)."""
     return ticket.status is TicketStatus.VALID or (
-        ticket.status is TicketStatus.REVOKED and ticket.revoked_by is not None and ticket.revoked_by in reclaimable)
+        ticket.status is TicketStatus.REVOKED and ticket.revoked_by is not None and ticket.revoked_by in reclaimable
+        and ticket.admitted_offline_at is None)
 
 
 def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | None, merch_claimed: bool,
@@ -115,7 +118,7 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
                   and t.code not in under_review]
         merch = [] if merch_claimed else [line for line in order.lines if line.kind is Kind.MERCH]
     for ticket in chosen:
-        if ticket.status is TicketStatus.REDEEMED:
+        if ticket.status is TicketStatus.REDEEMED or ticket.admitted_offline_at is not None:
             raise not_refundable("a used ticket cannot be refunded", ticket_id=ticket.ticket_id)
         if not is_refundable_code(ticket, reclaimable):
             raise not_refundable("this ticket was already refunded", ticket_id=ticket.ticket_id)
@@ -128,10 +131,14 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
     chosen_ids = {t.ticket_id for t in chosen}
     taken_over = {t.revoked_by for t in chosen if t.status is TicketStatus.REVOKED}
     for failed in taken_over:
-        together = sorted(t.ticket_id for t in admissions.values() if t.revoked_by == failed)
+        together = sorted(t.ticket_id for t in admissions.values()
+                          if t.revoked_by == failed and t.admitted_offline_at is None)
         if not chosen_ids.issuperset(together):
             raise not_refundable("these tickets were refunded together; ask for all of them again",
                                  ticket_ids=together)
+        if not merch and any(t.kind is CodeKind.PICKUP and t.revoked_by == failed for t in tickets):
+            raise not_refundable("these tickets were refunded together with the goods; ask for the whole order "
+                                 "again", ticket_ids=together)
     pickup = None
     if merch:
         pickup = next((t for t in tickets if t.kind is CodeKind.PICKUP), None)
@@ -210,8 +217,8 @@ class Refund:
 
     @property
     def held_by_wechat(self) -> bool:
-        """Failed ABNORMAL: its money waits at WeChat for staff to settle it by hand."""
-        return self.status is RefundStatus.FAILED and self.gateway_status == HELD_BY_WECHAT
+        """Its money waits at WeChat for staff to settle it by hand: never sent again."""
+        return self.gateway_status == HELD_BY_WECHAT and self.status in (RefundStatus.PROCESSING, RefundStatus.FAILED)
 
     @property
     def returned_stock(self) -> bool:

@@ -86,6 +86,7 @@ class Ticket:
     redeemed_scanned_at: datetime | None = None   # when the winning scan happened (offline: the scanner's clock)
     revoked_by: str | None = None                  # the refund that took the code back
     revoked_at: datetime | None = None             # when that refund was approved
+    admitted_offline_at: datetime | None = None    # an offline gate let it in after it was taken back
 
     def shown_status(self, now: datetime) -> TicketStatus:
         if self.status is TicketStatus.VALID and now >= self.valid_until:

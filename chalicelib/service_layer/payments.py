@@ -136,7 +136,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
             current = ctx.orders.from_raw(old)
             if current.transaction_id == notice.transaction_id:
                 return "duplicate"                # a concurrent delivery of the same notice won
-            return _refund_due(ctx, notice, current)  # an expiry or cancellation won the race
+            return _refund_due(ctx, notice, current, set())  # an expiry or cancellation won: nothing held
         _issue_rest(ctx, order, tickets, len(first))
         ctx.metrics.count("OrdersPaid")
         ctx.metrics.count("GMV", notice.amount, unit="None")

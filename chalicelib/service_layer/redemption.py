@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from ..domain.errors import InvalidInput
 from ..domain.redemption import (ConflictKind, Reason, Scan, ScanConflict, admission_checks, admission_condition,
-                                 admitted_before_refund, is_repeat_of_first_scan, refused_because)
+                                 admitted_before_refund, admitted_while_revoked, is_repeat_of_first_scan, refused_because)
 from ..domain.tickets import Ticket, looks_like_qr, normalize_manual_code
 from ..domain.validation import Fields
 from . import ports
@@ -122,6 +122,13 @@ def _outcome(ctx: Gate, attempt: ports.RedeemAttempt, checks: list[Any], scan: S
         if ctx.tickets.record_conflict(before, scan, conflict, now):
             _admitted_then_refunded_alert(ctx, before, scan)
         return Redemption(before, reason, conflict=conflict.kind)
+    if offline and reason is Reason.REVOKED and admitted_while_revoked(before, scan):
+        assert before is not None
+        conflict = ScanConflict(ConflictKind.ADMITTED_WHILE_REVOKED, refund_id=before.revoked_by)
+        ctx.tickets.admitted_offline(before, scan.at)
+        if ctx.tickets.record_conflict(before, scan, conflict, now):
+            _admitted_while_revoked_alert(ctx, before, scan)
+        return Redemption(before, reason, conflict=conflict.kind)
     return Redemption(before if reason is not Reason.INVALID else None, reason)
 
 
@@ -175,6 +182,20 @@ def _admitted_then_refunded_alert(ctx: Gate, ticket: Ticket, scan: Scan) -> None
                f"ticket {ticket.ticket_id} was admitted at {scan.gate} while offline, and then refunded by "
                f"{ticket.revoked_by}", severity="critical", ticket_id=ticket.ticket_id, refund_id=ticket.revoked_by,
                gate=scan.gate, scanned_at=scan.at.isoformat(), order_id=ticket.order_id,
+               refund_approved_at=ticket.revoked_at.isoformat() if ticket.revoked_at else None)
+
+
+def _admitted_while_revoked_alert(ctx: Gate, ticket: Ticket, scan: Scan) -> None:
+    """A gate working offline on an out-of-date pack let in a visitor whose ticket had been
+    taken back by a refund: if that refund pays, the venue admitted someone it paid back.
+    Critical: the refund may still be stopped (it is not sent again, nor taken over), or the
+    money recovered."""
+    ctx.metrics.count("AdmittedThenRefunded", gate=scan.gate)
+    send_alert(ctx, "admitted_while_revoked",
+               f"ticket {ticket.ticket_id} was admitted at {scan.gate} while offline after refund "
+               f"{ticket.revoked_by} had taken it back (the gate's offline pack was out of date)", severity="critical",
+               ticket_id=ticket.ticket_id, refund_id=ticket.revoked_by, gate=scan.gate,
+               scanned_at=scan.at.isoformat(), order_id=ticket.order_id,
                refund_approved_at=ticket.revoked_at.isoformat() if ticket.revoked_at else None)
 
 

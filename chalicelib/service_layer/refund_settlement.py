@@ -1,8 +1,10 @@
 """Refunds on WeChat's word. The refunds worker sends an approved refund (its out_refund_no
 stable, so a redelivery never refunds twice); WeChat answers PROCESSING and later confirms by a
 REFUND.* notice, or, when that notice is lost, by the query the schedule makes. SUCCESS settles
-the refund (stock back once, order settled); ABNORMAL, CLOSED or the last failed attempt fail
-it: a critical alert names it and the order is released for a retry or a new request."""
+the refund (stock back once, order settled); CLOSED or the last failed attempt fail it: a
+critical alert names it and the order is released for a retry or a new request. ABNORMAL (the
+customer's card closed) holds the money at WeChat until staff settle it by hand: the refund
+stays in flight, its order claimed, and is asked about until WeChat decides."""
 from __future__ import annotations
 
 import logging
@@ -63,6 +65,8 @@ def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
 def apply_outcome(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
     """What WeChat said of a refund, applied once whoever said it first (answer, notice, query)."""
     outcome = outcome_of(gateway_status)
+    if gateway_status == HELD_BY_WECHAT:
+        return hold(ctx, refund)
     if outcome is RefundStatus.SUCCEEDED:
         return succeed(ctx, refund, gateway_status)
     if outcome is RefundStatus.FAILED:
@@ -190,41 +194,64 @@ def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: s
     return "conflict"
 
 
+def hold(ctx: Refunding, refund: Refund) -> str:
+    """WeChat found the refund ABNORMAL: the money left the merchant but could not reach the
+    customer's card, and waits at WeChat until staff settle it by hand (merchant platform,
+    交易中心). The refund keeps its state (in flight, its order claimed: its goods cannot ship
+    or be refunded again meanwhile), is marked held and asked about until WeChat reports
+    SUCCESS or CLOSED, and finance is told once."""
+    for _ in attempts(SETTLE_ATTEMPTS):
+        if refund.held_by_wechat:
+            return "held"
+        if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED) or refund.superseded_by:
+            return "skipped"
+        now = ctx.clock()
+        uow = ctx.unit_of_work()
+        ctx.refunds.move(uow, refund, refund.status, now, gateway_status=HELD_BY_WECHAT, queries=0,
+                         next_query_at=now + query_delay(1, ctx.refund_query_after),
+                         last_error="WeChat Pay reported ABNORMAL: the money waits at WeChat")
+        if commit(uow, {"refund": None}):
+            send_alert(ctx, "refund_abnormal", f"refund {refund.refund_id} of order {refund.order_id} could not "
+                       "reach the customer's card (ABNORMAL): WeChat Pay holds the money. Settle it in the "
+                       "merchant platform (交易中心, 异常退款); it completes here when WeChat reports it. Do not "
+                       "refund it again", severity="critical", refund_id=refund.refund_id,
+                       order_id=refund.order_id, amount=refund.amount, out_refund_no=refund.out_refund_no)
+            return "held"
+        current = ctx.refunds.get(refund.refund_id)
+        if current is None:
+            return "skipped"
+        refund = current                  # read again and decide again
+    raise Busy("the refund kept changing; it is held on the next notice or query")
+
+
 def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = None) -> str:
     """The refund did not happen: FAILED, a critical alert naming it, and in the same
     transaction the order released (its amount and goods free again, its status back to what it
     was) so that a retry or a new request can still complete it. The codes it took back stay
     revoked until one of them does. Only the number WeChat spoke of is failed: a refund sent
-    again under a new number meanwhile is not. An ABNORMAL one is not over at WeChat, which
-    holds its money until staff settle it by hand: WeChat is still asked about it, so that its
-    SUCCESS completes it here, and nothing may send its money again."""
+    again under a new number meanwhile is not. A held refund that had failed here before
+    WeChat found it ABNORMAL, and is now CLOSED, is only no longer held (its order was released
+    when it failed)."""
     number = refund.out_refund_no
-    held = gateway_status == HELD_BY_WECHAT
     for _ in attempts(SETTLE_ATTEMPTS):
-        if refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING) or refund.out_refund_no != number:
+        released = refund.status is RefundStatus.FAILED and refund.held_by_wechat and not refund.superseded_by
+        if (refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING) and not released) \
+                or refund.out_refund_no != number:
             return "skipped"
         now = ctx.clock()
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.FAILED, now, last_error=why[:300], gateway_status=gateway_status,
-                         queries=0 if held else None,
-                         next_query_at=now + query_delay(1, ctx.refund_query_after) if held else None)
-        if refund.returns_goods_and_stock:
+                         next_query_at=None)
+        if refund.returns_goods_and_stock and not released:
             order, _ = _order_of(ctx, refund)
             ctx.orders.release_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                       _finish(order, order.refunded_total, order.refunds_in_flight - 1), now,
                                       receipt_due=now + ctx.auto_receipt_after)
         if commit(uow, {"refund": None, "order": None}):
             ctx.metrics.count("Refunds", result="failed")
-            if held:
-                send_alert(ctx, "refund_abnormal", f"refund {refund.refund_id} of order {refund.order_id} could not "
-                           "reach the customer's card (ABNORMAL): WeChat Pay holds the money. Settle it in the "
-                           "merchant platform (交易中心, 异常退款); it completes here when WeChat reports it. Do not "
-                           "refund it again", severity="critical", refund_id=refund.refund_id,
-                           order_id=refund.order_id, amount=refund.amount, out_refund_no=refund.out_refund_no)
-            else:
-                send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: "
-                           f"{why[:120]}", severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
-                           amount=refund.amount, out_refund_no=refund.out_refund_no)
+            send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: "
+                       f"{why[:120]}", severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
+                       amount=refund.amount, out_refund_no=refund.out_refund_no)
             return "failed"
         current = ctx.refunds.get(refund.refund_id)
         if current is None:
@@ -270,17 +297,18 @@ def query_processing_refunds(ctx: Refunding) -> int:
         asked += 1
         try:
             known = ctx.payments.query_refund(refund.out_refund_no)
-            outcome = outcome_of(known.status) if known is not None else None
-            if outcome is RefundStatus.SUCCEEDED or (outcome is not None and refund.status is RefundStatus.PROCESSING):
-                apply_outcome(ctx, refund, known.status)          # type: ignore[union-attr]
+            if known is not None and (outcome_of(known.status) is not None
+                                      or (known.status == HELD_BY_WECHAT and not refund.held_by_wechat)):
+                apply_outcome(ctx, refund, known.status)
                 continue
-            if known is None and refund.status is RefundStatus.PROCESSING:
+            if known is None and refund.status is RefundStatus.PROCESSING and not refund.held_by_wechat:
                 ctx.messages.refund_approved(refund.refund_id)
         except ports.PaymentGatewayError:
             log.warning("could not ask WeChat Pay about refund %s", refund.refund_id)
         except DomainError as error:       # this one settles on its next question; the rest go on
             log.warning("refund %s not settled this time: %s", refund.refund_id, error.message)
-            continue
+        except Exception:                  # noqa: BLE001 - one refund's trouble never stops the run
+            log.exception("refund %s could not be settled this time", refund.refund_id)
         uow = ctx.unit_of_work()
         ctx.refunds.ask_again(uow, refund, refund.queries + 1,
                               now + query_delay(refund.queries + 1, ctx.refund_query_after))

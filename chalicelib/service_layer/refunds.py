@@ -6,11 +6,12 @@ from datetime import timedelta
 from typing import Protocol
 
 from ..domain import identifiers
-from ..domain.errors import Conflict, InvalidInput, NotFound
+from ..domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order
 from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, check_refund_transition, goods_handed_over,
                               goods_not_returned, not_refundable, outcome_of, plan_refund)
 from ..domain.tickets import CodeKind, TicketStatus
+from ..domain.transactions import MAX_ITEMS, approval_items
 from ..domain.validation import Fields
 from . import ports
 from .context import Actor
@@ -56,8 +57,8 @@ def _resolve_failed(ctx: Refunding, failed: list[Refund]) -> set[str]:
         elif known is not None and known.status == "PROCESSING":
             raise Conflict("an earlier refund of this order is still being processed by WeChat Pay",
                            code="INVALID_STATE", refund_id=refund.refund_id)
-        elif known is None or known.status != HELD_BY_WECHAT:
-            takeable.add(refund.refund_id)
+        elif (known is None and not refund.held_by_wechat) or (known is not None and known.status != HELD_BY_WECHAT):
+            takeable.add(refund.refund_id)    # never one WeChat may still pay out: it held its money
     return takeable
 
 
@@ -102,6 +103,9 @@ def _approval_writes(ctx: Refunding, uow: ports.Writes, refund: Refund, order: O
     codes = {t.code: t for t in ctx.tickets.of_order(order.order_id)}
     taken_over = {codes[c].revoked_by for c in refund.ticket_codes
                   if c in codes and codes[c].status is TicketStatus.REVOKED and codes[c].revoked_by in failed}
+    if approval_items(len(refund.ticket_codes), len(taken_over)) > MAX_ITEMS:   # grown since it was planned
+        raise RuleViolation("this refund now takes over too many earlier refunds to approve in one step; "
+                            "ask for fewer tickets", code="TOO_MANY_TICKETS", refund_id=refund.refund_id)
     for code in refund.ticket_codes:
         ctx.tickets.revoke(uow, code, refund.refund_id, now, take_over_from=failed, goods_returned=goods_returned)
     for previous in sorted(t for t in taken_over if t):
@@ -200,6 +204,8 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
     from .refund_settlement import succeed     # the two halves of the lifecycle call each other
 
     refund = _existing(ctx, refund_id)
+    if refund.held_by_wechat and refund.status is RefundStatus.PROCESSING:
+        raise _held(refund)
     if refund.status is not RefundStatus.FAILED or refund.superseded_by:
         raise Conflict(f"only a failed refund can be retried; this one is {refund.status.value}"
                        + (f", taken over by {refund.superseded_by}" if refund.superseded_by else ""),
@@ -212,9 +218,7 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
         succeed(ctx, refund, known.status)
         return ctx.refunds.get(refund_id) or refund
     if known is not None and known.status == HELD_BY_WECHAT:
-        raise Conflict("WeChat Pay holds this refund's money (ABNORMAL: the customer's card was closed or frozen); "
-                       "settle it in the merchant platform (交易中心, 异常退款), and it completes here by itself",
-                       code="REFUND_ABNORMAL", refund_id=refund_id)
+        raise _held(refund)
     now = ctx.clock()
     waiting = known is not None and known.status == "PROCESSING"
     target = RefundStatus.PROCESSING if waiting else RefundStatus.APPROVED
@@ -226,6 +230,8 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
         order = _order_of(ctx, refund)
         ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                 refund.goods_returned, now, actor.name)
+    for code in refund.ticket_codes:        # never paid again for a visitor an offline gate let in since
+        ctx.tickets.not_admitted_since_revoked(uow, code)
     ctx.audit.record(actor.name, "refund_retried", now, target=refund_id, source_ip=actor.source_ip,
                      details={"order_id": refund.order_id, "out_refund_no": number}, uow=uow)
     _commit_approval(ctx, uow, refund)
@@ -233,6 +239,12 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
         enqueue_refund(ctx, refund.refund_id)
     refund.status, refund.out_refund_no = target, number
     return refund
+
+
+def _held(refund: Refund) -> Conflict:
+    return Conflict("WeChat Pay holds this refund's money (ABNORMAL: the customer's card was closed or frozen); "
+                   "settle it in the merchant platform (交易中心, 异常退款), and it completes here by itself",
+                   code="REFUND_ABNORMAL", refund_id=refund.refund_id)
 
 
 def list_refunds(ctx: Refunding, status: str | None, limit: int, cursor: str | None) -> ports.Page:

@@ -167,6 +167,24 @@ def test_a_payment_that_loses_a_race_with_our_own_writes_is_retried_not_refunded
     assert status_of(order["order_id"]) == "PAID" and RefundRecord.count() == 0 and TicketRecord.count() == 2
 
 
+def test_a_payment_that_loses_the_race_to_a_cancellation_is_refunded(customer, make_product, anonymous,
+                                                                     monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The order is cancelled between the payment's read and its write: the write is refused
+    with the order as it now is, and the money goes back (invariant 5)."""
+    _, order = placed(customer, make_product)
+    signed = payments._signed
+
+    def cancelled_meanwhile(ctx, tickets):  # type: ignore[no-untyped-def]
+        OrderRecord(order["order_id"]).update(actions=[OrderRecord.status.set("CANCELLED")])
+        return signed(ctx, tickets)
+    monkeypatch.setattr(payments, "_signed", cancelled_meanwhile)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None)
+    assert notify(anonymous, notice.headers, notice.body).status_code == 204
+    assert status_of(order["order_id"]) == "CANCELLED" and TicketRecord.count() == 0
+    (refund,) = approved_refunds()
+    assert (refund.reason, int(refund.amount)) == ("order_cancelled", order["total"])
+
+
 def test_a_payment_not_yet_provable_is_answered_503_so_wechat_delivers_it_again(customer, make_product, anonymous,
                                                                               monkeypatch) -> None:  # type: ignore[no-untyped-def]
     _, order = placed(customer, make_product)

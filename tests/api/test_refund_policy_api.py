@@ -1,7 +1,8 @@
 """Tickets are refunded at once only before admission opens; from `valid_from` staff review the
 request, because an offline gate may already have let the visitor in. An offline scan made
 before the approval of the refund that revoked its ticket is a conflict and a critical alert
-(admitted_then_refunded)."""
+(admitted_then_refunded); one made after it, by an out-of-date pack, makes the ticket used: the
+refund is never sent again nor taken over for it (admitted_while_revoked)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -12,7 +13,7 @@ import pytest
 from chalicelib.adapters.tables import RefundRecord, ScanConflictRecord, TicketRecord
 
 from .conftest import Api, iso, order_body, ticket_body
-from .test_refunds_api import alerts_of, drain
+from .test_refunds_api import alerts_of, drain, outcomes
 
 
 @pytest.fixture
@@ -81,10 +82,12 @@ def test_an_offline_admission_before_the_refunds_approval_is_a_conflict_and_a_cr
     results = scanner.post("/redemptions/batch", {"scans": scans}).json_body["results"]
     assert results == [
         {"nonce": "n-before", "result": "rejected", "reason": "revoked", "conflict": "admitted_then_refunded"},
-        {"nonce": "n-after", "result": "rejected", "reason": "revoked"}]   # let in after the refund: refused
+        # let in after the refund, by a pack that did not know it yet: kept for review too
+        {"nonce": "n-after", "result": "rejected", "reason": "revoked", "conflict": "admitted_while_revoked"}]
     (conflict,) = ScanConflictRecord.query(code_of(tickets[0]))
     assert (conflict.kind, conflict.refund_id, conflict.gate) == ("admitted_then_refunded", refund_id, "北门")
-    assert ScanConflictRecord.count(code_of(tickets[1])) == 0
+    (later,) = ScanConflictRecord.query(code_of(tickets[1]))
+    assert (later.kind, later.refund_id) == ("admitted_while_revoked", refund_id)
     assert scanner.post("/redemptions/batch", {"scans": scans}).json_body["results"] == results   # re-uploaded
     raised = alerts_of(staff("admin"), "admitted_then_refunded")
     assert len(raised) == 1 and raised[0]["severity"] == "critical"
@@ -93,3 +96,35 @@ def test_an_offline_admission_before_the_refunds_approval_is_a_conflict_and_a_cr
         tickets[0]["ticket_id"], refund_id, "北门", order["order_id"])
     assert datetime.fromisoformat(details["scanned_at"]) == let_in.replace(microsecond=0)
     assert datetime.fromisoformat(details["refund_approved_at"]) == approved_at
+
+
+def test_a_visitor_let_in_after_a_failed_refund_took_the_ticket_back_is_never_paid_back(  # type: ignore[no-untyped-def]
+        bought, staff, deliver_notices) -> None:
+    """R1 takes two tickets back and fails (WeChat closed it). A gate, offline on an old pack,
+    lets the first visitor in; the scan is uploaded before anyone asks again. The ticket now
+    counts as used: a new request may take over only the other one, and R1 is not sent again."""
+    alice, order, tickets = bought(admission_open=True)
+    outcomes("CLOSED")
+    r1 = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "ill"}).json_body["refund_id"]
+    assert staff("finance").post(f"/admin/refunds/{r1}/approve").status_code == 200
+    drain()
+    deliver_notices()
+    assert RefundRecord.get(r1).status == "FAILED"
+    revoked_at = datetime.fromisoformat(TicketRecord.get(code_of(tickets[0])).revoked_at)
+    scan = {"code": tickets[0]["qr"], "gate": "北门", "device_id": "pda-7", "nonce": "n-stale",
+            "scanned_at": iso(revoked_at + timedelta(seconds=1))}
+    (result,) = staff("scanner").post("/redemptions/batch", {"scans": [scan]}).json_body["results"]
+    assert result["conflict"] == "admitted_while_revoked"
+    assert TicketRecord.get(code_of(tickets[0])).admitted_offline_at
+    (raised,) = alerts_of(staff("admin"), "admitted_while_revoked")
+    assert raised["severity"] == "critical" and raised["details"]["refund_id"] == r1
+    retry = staff("finance").post(f"/admin/refunds/{r1}/retry")
+    assert retry.status_code == 409 and retry.json_body["code"] == "NOT_REFUNDABLE"
+    assert RefundRecord.get(r1).status == "FAILED"
+    used = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "again", "ticket_ids": [tickets[0]["ticket_id"]]})
+    assert used.status_code == 409 and used.json_body["code"] == "NOT_REFUNDABLE"
+    rest = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "again"})
+    assert rest.status_code == 202 and rest.json_body["tickets"] == 1, rest.body
+    assert staff("finance").post(f"/admin/refunds/{rest.json_body['refund_id']}/approve").status_code == 200
+    assert TicketRecord.get(code_of(tickets[1])).revoked_by == rest.json_body["refund_id"]
+    assert TicketRecord.get(code_of(tickets[0])).revoked_by == r1

@@ -152,11 +152,11 @@ def test_an_abnormal_refund_is_settled_by_hand_never_sent_again(paid, staff, del
     first = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
     drain()
     deliver_notices()
-    assert refund_status(first) == "FAILED"
+    assert refund_status(first) == "PROCESSING" and RefundRecord.get(first).gateway_status == "ABNORMAL"
     assert [(a["severity"], a["details"]["refund_id"]) for a in alerts_of(staff("finance"), "refund_abnormal")] == [
         ("critical", first)]
-    # Nothing came back, and the order is released: not stranded in REFUNDING.
-    assert OrderRecord.get(order["order_id"]).status == "PAID" and int(SkuRecord.get(sku).available) == 8
+    # The money is in flight (at WeChat): the order stays claimed, nothing is back in stock yet.
+    assert OrderRecord.get(order["order_id"]).status == "REFUNDING" and int(SkuRecord.get(sku).available) == 8
     assert {t["status"] for t in alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]} == {"REVOKED"}
     again = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "again"})
     assert again.status_code == 409 and again.json_body["code"] == "NOT_REFUNDABLE"
@@ -382,7 +382,7 @@ def test_customers_see_status_amount_and_reason_not_staff_or_gateway(paid, staff
     drain()
     deliver_notices()
     (mine,) = alice.get(f"/orders/{order['order_id']}/refunds").json_body["items"]
-    assert mine["status"] == "FAILED" and not {"decided_by", "last_error", "gateway_status", "out_refund_no"} & set(mine)
+    assert mine["status"] == "PROCESSING" and not {"decided_by", "last_error", "gateway_status", "out_refund_no"} & set(mine)
     (theirs,) = staff("support").get(f"/orders/{order['order_id']}/refunds").json_body["items"]
     assert theirs["decided_by"] == "cfo" and theirs["gateway_status"] == "ABNORMAL"
     history = alice.get(f"/orders/{order['order_id']}").json_body["history"]
@@ -520,6 +520,59 @@ def test_goods_are_not_shipped_while_their_refund_is_in_flight(paid, staff) -> N
     assert staff("finance").post(f"/admin/refunds/{refund_id}/approve").status_code == 200
     r = support.post(f"/admin/orders/{order['order_id']}/ship", {"carrier": "SF", "tracking_no": "1"})
     assert r.status_code == 409 and OrderRecord.get(order["order_id"]).shipment is None
+
+
+def test_goods_whose_refund_wechat_holds_are_neither_shipped_nor_refunded_again(  # type: ignore[no-untyped-def]
+        paid, staff, deliver_notices) -> None:
+    """ABNORMAL on goods to ship: WeChat holds the money, so the refund stays in flight and its
+    order claimed. The parcel does not go out and the goods are not asked for again; the
+    settlement by hand then completes it, the goods never shipped."""
+    from chalicelib.service_layer import refund_settlement
+    address = {"recipient": "李四", "phone": "13900139000", "region": "上海", "detail": "1 号"}
+    alice, order, sku = paid(merch_body([6]), quantity=1, fulfillment="shipping", address=address)
+    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
+    outcomes("ABNORMAL")
+    assert staff("finance").post(f"/admin/refunds/{refund_id}/approve", {"goods_returned": False}).status_code == 200
+    drain()
+    deliver_notices()
+    assert refund_status(refund_id) == "PROCESSING" and OrderRecord.get(order["order_id"]).status == "REFUNDING"
+    ship = staff("support").post(f"/admin/orders/{order['order_id']}/ship", {"carrier": "SF", "tracking_no": "1"})
+    assert ship.status_code == 409 and OrderRecord.get(order["order_id"]).shipment is None
+    again = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "again"})
+    assert again.status_code == 409
+    retry = staff("finance").post(f"/admin/refunds/{refund_id}/retry")
+    assert retry.status_code == 409 and retry.json_body["code"] == "REFUND_ABNORMAL"
+    assert [r["out_refund_no"] for r in gateway_refunds()] == [refund_id]          # asked for once
+    # Staff settle it in the merchant platform: WeChat reports SUCCESS (its notice lost) and the
+    # schedule's query completes it; the goods were never shipped.
+    sandbox().peer.set_refund_state(refund_id, "SUCCESS")
+    with clock_ahead(timedelta(hours=1)) as ctx:
+        assert refund_settlement.query_processing_refunds(ctx) == 1
+    assert refund_status(refund_id) == "SUCCEEDED" and OrderRecord.get(order["order_id"]).status == "REFUNDED"
+    assert int(SkuRecord.get(sku).available) == 6 and ledger_ok(sku)
+
+
+def test_a_held_refund_wechat_closes_after_all_releases_its_order_and_is_asked_no_more(  # type: ignore[no-untyped-def]
+        paid, staff, deliver_notices) -> None:
+    """WeChat's documentation does not say an ABNORMAL refund can end CLOSED; if WeChat ever
+    says so, the money is back at the merchant: the refund fails, its order is free for a new
+    request, and WeChat is not asked about it every six hours for ever."""
+    from chalicelib.adapters.payment_sandbox_records import SandboxRecord
+    from chalicelib.service_layer import refund_settlement
+    alice, order, sku = paid()
+    outcomes("ABNORMAL")
+    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
+    drain()
+    deliver_notices()
+    assert refund_status(refund_id) == "PROCESSING"
+    SandboxRecord(kind="refund", key=refund_id).update(actions=[SandboxRecord.state.set("CLOSED")])
+    with clock_ahead(timedelta(hours=1)) as ctx:
+        assert refund_settlement.query_processing_refunds(ctx) == 1
+    record = RefundRecord.get(refund_id)
+    assert (record.status, record.gateway_status, record.query_due) == ("FAILED", "CLOSED", None)
+    assert OrderRecord.get(order["order_id"]).status == "PAID"
+    retried = staff("finance").post(f"/admin/refunds/{refund_id}/retry")
+    assert retried.status_code == 202 and retried.json_body["out_refund_no"] == refund_id + "-2"
 
 
 def test_a_late_success_for_goods_shipped_meanwhile_is_recorded_and_alerted_not_restocked(

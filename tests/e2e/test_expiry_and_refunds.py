@@ -98,8 +98,8 @@ def test_a_refund_is_confirmed_by_wechats_notice_through_the_pump(stack, admin, 
 
 
 def test_an_abnormal_refund_is_settled_by_hand_and_a_closed_one_sent_again(stack, admin, customers) -> None:  # type: ignore[no-untyped-def]
-    """ABNORMAL: WeChat holds the money until staff settle it in the merchant platform; it is
-    never asked for again, and completes when WeChat reports SUCCESS. CLOSED is final at WeChat:
+    """ABNORMAL: WeChat holds the money until staff settle it in the merchant platform; it stays
+    in flight, is never asked for again, and completes when WeChat reports SUCCESS. CLOSED is final at WeChat:
     a retry sends it under a new number."""
     _, (sku,) = ticket_product(admin, [10], admission_open=False)
     (alice,) = customers(1)
@@ -111,8 +111,9 @@ def test_an_abnormal_refund_is_settled_by_hand_and_a_closed_one_sent_again(stack
 
     def refund_status(p: dict[str, Any]) -> str:
         return alice.get(f"/orders/{p['order_id']}/refunds").json()["items"][0]["status"]
-    assert wait_for(lambda: refund_status(placed[0]) == refund_status(placed[1]) == "FAILED")
-    assert alice.get(f"/orders/{placed[0]['order_id']}").json()["status"] == "PAID"     # released, not stranded
+    assert wait_for(lambda: (refund_status(placed[0]), refund_status(placed[1])) == ("PROCESSING", "FAILED"))
+    # The held one's money is in flight (at WeChat): its order stays claimed; the closed one's is released.
+    assert [alice.get(f"/orders/{p['order_id']}").json()["status"] for p in placed] == ["REFUNDING", "PAID"]
 
     def alerted(kind: str, refund_id: str) -> bool:
         return any(a["kind"] == kind and a["details"]["refund_id"] == refund_id

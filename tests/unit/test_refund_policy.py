@@ -70,3 +70,19 @@ def test_an_approval_that_takes_over_many_failed_refunds_stays_inside_one_transa
     assert refused.value.code == "TOO_MANY_TICKETS"
     plan = plan_refund(big, made, [t.ticket_id for t in made[:48]], False, NOW, reclaimable=failed)
     assert approval_items(len(plan.codes), 48) <= MAX_ITEMS < approval_items(50, 50)
+
+
+def test_tickets_refunded_together_with_goods_are_taken_over_with_them() -> None:
+    """A failed refund took back two tickets and the pickup code. Asking again for the tickets
+    alone would leave the pickup code revoked by a refund that can no longer complete, and the
+    goods never refundable: the whole order is asked for again, goods included."""
+    goods = line("P2-S1", 1, Kind.MERCH)
+    made = tickets(2, NOW + timedelta(hours=1), status=TicketStatus.REVOKED, revoked_by="RF1")
+    pickup = Ticket("999999999999", "K1", CodeKind.PICKUP, "O1", "u1", "P2-S1", "馆", "文创", NOW,
+                    NOW + timedelta(days=30), NOW)
+    pickup.status, pickup.revoked_by = TicketStatus.REVOKED, "RF1"
+    with pytest.raises(Conflict) as refused:
+        plan_refund(order(line(), goods), made + [pickup], ["T0", "T1"], False, NOW, reclaimable={"RF1"})
+    assert refused.value.code == "NOT_REFUNDABLE"
+    plan = plan_refund(order(line(), goods), made + [pickup], None, False, NOW, reclaimable={"RF1"})
+    assert sorted(plan.codes) == sorted([t.code for t in made] + [pickup.code])

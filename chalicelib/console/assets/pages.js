@@ -358,7 +358,7 @@ async function refunds(body, { may }) {
     for (const r of items) {
       const returned = h("input", { type: "checkbox" });
       const why = h("input", { placeholder: "拒绝原因" });
-      const held = r.status === "FAILED" && r.gateway_status === "ABNORMAL";
+      const held = r.gateway_status === "ABNORMAL" && (r.status === "FAILED" || r.status === "PROCESSING");
       const reasonCell = h("td", {}, r.reason + (r.last_error && !held ? `（${r.last_error}）` : ""),
         ...(r.review_reasons || []).map((k) => h("div", { class: "hint", testid: "review-reason" }, REVIEW_WORDS[k] || k)),
         held ? h("div", { class: "error" }, "微信退款异常（用户银行卡已注销或冻结），款项暂存微信：请在商户平台「交易中心→异常退款」处理，处理后此处自动完成，切勿重复退款") : null);
@@ -378,13 +378,15 @@ async function refunds(body, { may }) {
 const ALERT_WORDS = {
   low_stock: "库存预警", refund_failed: "退款失败", refund_abnormal: "退款异常", refund_twice: "重复退款",
   refund_unexpected: "未知退款", refund_amount_mismatch: "退款金额不符", scan_conflict: "核销冲突",
-  admitted_then_refunded: "入园后退款", payment_amount_mismatch: "支付金额不符", reconciliation: "对账差异",
+  admitted_then_refunded: "入园后退款", admitted_while_revoked: "退款后入园", payment_amount_mismatch: "支付金额不符", reconciliation: "对账差异",
 };
 // The alerts staff must act on, in their words; the rest as the server wrote them.
 function alertText(a) {
   const d = a.details || {};
   if (a.kind === "admitted_then_refunded")
     return `门票 ${d.ticket_id} 于 ${localTime(d.scanned_at)} 在 ${d.gate} 离线入园，之后退款 ${d.refund_id} 于 ${localTime(d.refund_approved_at)} 批准（订单 ${d.order_id}）：游客已入园又获退款，请核查`;
+  if (a.kind === "admitted_while_revoked")
+    return `门票 ${d.ticket_id} 已被退款 ${d.refund_id} 收回（${localTime(d.refund_approved_at)}），但于 ${localTime(d.scanned_at)} 在 ${d.gate} 离线入园（闸机离线包过期）：此票按已使用处理，不再重新退款，请核查退款（订单 ${d.order_id}）`;
   if (a.kind === "refund_abnormal")
     return `退款 ${d.refund_id}（订单 ${d.order_id}，${yuan(d.amount)}）退回用户银行卡失败，款项暂存微信：请在商户平台「交易中心→异常退款」处理，切勿重复退款`;
   if (a.kind === "refund_twice")

@@ -310,7 +310,8 @@ function conflict(scan, result) {
   const when = clock(scan.scanned_at);
   const what = scan.code.startsWith("MM1.") ? "二维码" : scan.code;
   const first = result.first_gate ? `，此票已于 ${clock(result.first_redeemed_at)} 在 ${result.first_gate} 核销` : "";
-  const refunded = result.conflict === "admitted_then_refunded" ? "：游客入园后此票被退款，已通知管理员核查" : "";
+  const refunded = result.conflict === "admitted_then_refunded" ? "：游客入园后此票被退款，已通知管理员核查"
+    : result.conflict === "admitted_while_revoked" ? "：此票已退款，离线包过期仍放行，已通知管理员核查" : "";
   const line = `${when} ${scan.gate} 放行的${what}：服务器判定「${REASONS[result.reason] || result.reason}」${first}${refunded}`;
   const kept = JSON.parse(localStorage.getItem(CONFLICTS) || "[]");
   if (kept.some((c) => c.nonce === scan.nonce)) return;          // an upload answered twice
