@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import functools
 import os
+import time
 from dataclasses import dataclass
 
 
@@ -24,6 +25,8 @@ class Settings:
     table_prefix: str
     dynamodb_endpoint: str | None
     order_payment_timeout_seconds: int
+    max_unpaid_orders_per_customer: int
+    max_unpaid_units_per_sku: int
     token_ttl_seconds: int
     wechat_appid: str | None
     venue_timezone: str
@@ -36,6 +39,7 @@ class Settings:
     auto_receipt_days: int
     aggregate_shards: int
     reconcile_after_hour: int
+    offline_scan_max_age_hours: int
 
     @property
     def is_local(self) -> bool:
@@ -52,6 +56,9 @@ def settings() -> Settings:
         table_prefix=_env("TABLE_PREFIX", "micromall-local-") or "",
         dynamodb_endpoint=_env("DYNAMODB_ENDPOINT"),
         order_payment_timeout_seconds=int(_env("ORDER_PAYMENT_TIMEOUT_SECONDS", "900") or 900),
+        # What one customer may hold unpaid at once (API.md: UNPAID_LIMIT).
+        max_unpaid_orders_per_customer=max(1, int(_env("MAX_UNPAID_ORDERS_PER_CUSTOMER", "3") or 3)),
+        max_unpaid_units_per_sku=max(1, int(_env("MAX_UNPAID_UNITS_PER_SKU", "10") or 10)),
         token_ttl_seconds=int(_env("TOKEN_TTL_SECONDS", "7200") or 7200),
         wechat_appid=_env("WECHAT_APPID"),
         venue_timezone=_env("VENUE_TIMEZONE", "Asia/Shanghai") or "Asia/Shanghai",
@@ -69,6 +76,8 @@ def settings() -> Settings:
         aggregate_shards=max(1, int(_env("AGGREGATE_SHARDS", "4") or 4)),
         # WeChat Pay's bill of a day is ready after 10:00 (Beijing time) the next day.
         reconcile_after_hour=int(_env("RECONCILE_AFTER_HOUR", "10") or 10),
+        # An offline scan uploaded later than this after it was made is refused (invalid_time).
+        offline_scan_max_age_hours=max(1, int(_env("OFFLINE_SCAN_MAX_AGE_HOURS", "72") or 72)),
     )
 
 
@@ -103,6 +112,52 @@ def _secret(value_var: str, arn_var: str) -> bytes:
 @functools.lru_cache(maxsize=1)
 def token_signing_key() -> bytes:
     return _secret("JWT_SECRET", "JWT_SECRET_ARN")
+
+
+TOKEN_KEYS_MAX_AGE_SECONDS = 300
+_token_keys: tuple[float, list[bytes]] | None = None
+_clock = time.monotonic               # tests move it on to see a rotation
+
+
+def token_signing_keys() -> list[bytes]:
+    """[current, previous] token signing keys, read again after TOKEN_KEYS_MAX_AGE_SECONDS, so
+    that a rotation reaches running containers within minutes: tokens are signed with the
+    current key and verified with either (the previous one for tokens issued before the
+    rotation). Locally JWT_SECRET and, after a rotation, JWT_PREVIOUS_SECRET (base64); deployed
+    the AWSCURRENT and AWSPREVIOUS versions of the JWT_SECRET_ARN secret."""
+    global _token_keys
+    now = _clock()
+    if _token_keys is not None and now - _token_keys[0] < TOKEN_KEYS_MAX_AGE_SECONDS:
+        return _token_keys[1]
+    try:
+        keys = _read_token_signing_keys()
+    except Exception:
+        if _token_keys is None:
+            raise
+        # The secret store failing for a moment must not take every token down: the keys read
+        # last go on serving, and the next call tries again.
+        return _token_keys[1]
+    _token_keys = (now, keys)
+    return keys
+
+
+def _read_token_signing_keys() -> list[bytes]:
+    local = _env("JWT_SECRET")
+    if local:
+        previous = _env("JWT_PREVIOUS_SECRET")
+        keys = [base64.b64decode(local)] + ([base64.b64decode(previous)] if previous else [])
+    else:
+        arn = _env("JWT_SECRET_ARN")
+        if not arn:
+            raise RuntimeError("neither JWT_SECRET nor JWT_SECRET_ARN is configured")
+        from aws_lambda_powertools.utilities.parameters import get_secret
+        # Powertools' cache does not tell versions apart: fetched here, cached above.
+        keys = [str(get_secret(arn, force_fetch=True)).encode()]
+        try:
+            keys.append(str(get_secret(arn, force_fetch=True, VersionStage="AWSPREVIOUS")).encode())
+        except Exception:        # never rotated: there is no previous version
+            pass
+    return keys
 
 
 @functools.lru_cache(maxsize=1)
@@ -142,6 +197,8 @@ def sandbox_platform_private_key() -> str:
 
 def reset_caches() -> None:
     """Tests change the environment between runs; forget what was read."""
+    global _token_keys
+    _token_keys = None
     for cached in (settings, token_signing_key, data_encryption_key, wechat_app_secret, qr_signing_keys,
                    wechatpay, sandbox_platform_private_key):
         cached.cache_clear()

@@ -14,7 +14,7 @@ from .adapters.catalog_repository import CatalogRepository
 from .adapters.change_stream import SaleLookup
 from .adapters.dynamo import UnitOfWork
 from .adapters.messaging import SnsNotifier, SqsMessages
-from .adapters.order_placement import IdempotencyStore, PlacementReads, PurchaseCounters
+from .adapters.order_placement import IdempotencyStore, PlacementReads, PurchaseCounters, UnpaidHolds
 from .adapters.order_repository import OrderRepository
 from .adapters.payment_ledger import PaymentLedger
 from .adapters.people_repository import LoginThrottle, PeopleRepository
@@ -26,6 +26,7 @@ from .adapters.ticket_codes import QrSigner
 from .adapters.ticket_repository import TicketRepository
 from .adapters.wechat_login import DevLogin, WeChatCode2Session
 from .bootstrap import metrics, token_service
+from .domain.ordering import UnpaidLimits
 from .service_layer.context import Context
 from .service_layer.ports import PaymentGateway, WeChatLogin
 
@@ -56,6 +57,7 @@ def build_context() -> Context:
     cipher = FieldCipher(config.data_encryption_key())
     return Context(
         catalog=CatalogRepository(), stock=StockLedger(), orders=OrderRepository(cipher), counters=PurchaseCounters(),
+        unpaid=UnpaidHolds(UnpaidLimits(s.max_unpaid_orders_per_customer, s.max_unpaid_units_per_sku)),
         idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
         throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_records=PaymentLedger(),
         refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
@@ -67,4 +69,5 @@ def build_context() -> Context:
         payment_timeout=timedelta(seconds=s.order_payment_timeout_seconds), venue_timezone=s.venue_timezone,
         refund_max_attempts=s.refund_max_attempts,
         refund_query_after=timedelta(seconds=s.refund_query_after_seconds),
-        auto_receipt_after=timedelta(days=s.auto_receipt_days), reconcile_after_hour=s.reconcile_after_hour)
+        auto_receipt_after=timedelta(days=s.auto_receipt_days), reconcile_after_hour=s.reconcile_after_hour,
+        offline_scan_max_age=timedelta(hours=s.offline_scan_max_age_hours))

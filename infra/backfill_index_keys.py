@@ -20,6 +20,7 @@ from pynamodb.exceptions import UpdateError
 
 from chalicelib.adapters.dynamo import spread
 from chalicelib.adapters.order_records import OrderRecord, index_key
+from chalicelib.adapters.people_repository import DIRECTORY, StaffRecord
 from chalicelib.adapters.refund_repository import RefundRecord, query_key, status_key
 from chalicelib.adapters.stock_records import INVENTORY_SHARDS, SkuRecord
 from chalicelib.adapters.ticket_repository import TicketRecord, revoked_key
@@ -108,10 +109,19 @@ def backfill_skus() -> int:
     return changed
 
 
+def backfill_staff() -> int:
+    """Staff accounts (issue 19) join the directory index that lists them."""
+    changed = 0
+    for record in StaffRecord.scan(StaffRecord.directory.does_not_exist()):   # a model fills in its default
+        record.update(actions=[StaffRecord.directory.set(DIRECTORY)], condition=StaffRecord.username.exists())
+        changed += 1
+    return changed
+
+
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     print(json.dumps({"orders": backfill_orders(), "skus": backfill_skus(), "refunds": backfill_refunds(),
-                      "revoked_tickets": backfill_revoked_tickets()}))
+                      "revoked_tickets": backfill_revoked_tickets(), "staff": backfill_staff()}))
 
 
 if __name__ == "__main__":

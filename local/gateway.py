@@ -3,6 +3,7 @@ responses of chalicelib.api.gateway_responses, and a token authorizer that raise
 "Unauthorized" giving 401 (chalice local would turn that into a 500)."""
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from chalice import local
@@ -10,6 +11,7 @@ from chalice import local
 from chalicelib.api.gateway_responses import GATEWAY_RESPONSES, body_of
 
 _installed = False
+_connection = threading.local()       # the client address of the request this server thread handles
 
 
 def _gateway_error(response_type: str, headers: dict[str, Any]) -> local.LocalGatewayException:
@@ -46,6 +48,24 @@ def install() -> None:
             kind = "ACCESS_DENIED" if b"not authorized" in (error.body or b"") else "MISSING_AUTHENTICATION_TOKEN"
             raise _gateway_error(kind, error.headers) from None
 
+    # requestContext.identity.sourceIp is the connection's address, as API Gateway's is the
+    # caller's (chalice local writes 127.0.0.1 whoever calls; the test client has no connection).
+    parse_payload = local.ChaliceRequestHandler._parse_payload
+    create_lambda_event = local.LambdaEventConverter.create_lambda_event
+
+    def parse_noting_the_address(self: Any) -> Any:
+        _connection.address = self.client_address[0]
+        return parse_payload(self)
+
+    def event_from_the_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
+        event = create_lambda_event(self, *args, **kwargs)
+        address = getattr(_connection, "address", None)
+        if address:
+            event["requestContext"]["identity"]["sourceIp"] = address
+        return event
+
+    local.ChaliceRequestHandler._parse_payload = parse_noting_the_address  # type: ignore[method-assign]
+    local.LambdaEventConverter.create_lambda_event = event_from_the_connection  # type: ignore[method-assign]
     # API Gateway takes a burst of connections; socketserver's default backlog of 5 resets them.
     local.ThreadedHTTPServer.request_queue_size = 256
     # Methods http.server does not know (QUERY, TRACE) reach the app, which answers 405 with Allow,

@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from ..domain import timeutil
@@ -24,6 +24,7 @@ class AuditRecord(Model):
     source_ip = UnicodeAttribute(null=True)
     details = UnicodeAttribute(default="{}")         # JSON, never personal data
     at = UnicodeAttribute()
+    expires = TTLAttribute(null=True)                # only records that need not stay (logins by no account)
 
 
 def _entry_from(r: AuditRecord) -> AuditEntry:
@@ -37,10 +38,11 @@ class AuditLog:
 
     def record(self, actor: str, action: str, at: datetime, target: str | None = None,
                source_ip: str | None = None, details: dict[str, Any] | None = None,
-               uow: UnitOfWork | None = None) -> None:
+               uow: UnitOfWork | None = None, expires: datetime | None = None) -> None:
         record = AuditRecord(day=at.strftime("%Y-%m-%d"), entry_id=stamp(at), actor=actor, action=action,
                              target=target, source_ip=source_ip,
-                             details=json.dumps(details or {}, ensure_ascii=False, default=str), at=stored_time(at))
+                             details=json.dumps(details or {}, ensure_ascii=False, default=str), at=stored_time(at),
+                             expires=expires)
         if uow is None:
             record.save()
         else:

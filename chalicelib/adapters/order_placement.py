@@ -8,6 +8,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from ..domain.ordering import UnpaidLimits
 from ..service_layer.ports import IdempotentReply, PlacementSnapshot
 from .catalog_repository import ProductRecord, product_from
 from .dynamo import UnitOfWork, batch_get, get_or_none, table_meta
@@ -50,6 +51,58 @@ class PurchaseCounters:
         uow.update(PurchaseCounterRecord(counter_id=_counter_key(user_id, product_id)),
                    [PurchaseCounterRecord.quantity.add(-quantity)],
                    condition=PurchaseCounterRecord.quantity >= quantity, tag=f"limit:{product_id}")
+
+
+UNPAID_TAG = "unpaid"
+
+
+def _unpaid_key(user_id: str) -> str:
+    return f"{user_id}#unpaid"
+
+
+class UnpaidHolds:
+    """What a customer holds in unpaid orders: one item per customer in the purchase-counters
+    table (its `quantity` the number of unpaid orders, `u#<sku_id>` the units of each SKU).
+    Placing an order adds to it under the limits as its condition, in the order's own
+    transaction; the payment or the end of the order takes its part back in theirs."""
+
+    def __init__(self, limits: UnpaidLimits) -> None:
+        self.limits = limits
+
+    def hold(self, uow: UnitOfWork, user_id: str, units: dict[str, int]) -> None:
+        names, values = {"#o": "quantity"}, {":one": {"N": "1"}, ":orders": {"N": str(self.limits.orders)}}
+        adds, conditions = ["#o :one"], ["(attribute_not_exists(#o) OR #o < :orders)"]
+        for i, (sku_id, quantity) in enumerate(sorted(units.items())):
+            names[f"#u{i}"], values[f":q{i}"] = f"u#{sku_id}", {"N": str(quantity)}
+            values[f":m{i}"] = {"N": str(self.limits.units_per_sku - quantity)}
+            adds.append(f"#u{i} :q{i}")
+            conditions.append(f"(attribute_not_exists(#u{i}) OR #u{i} <= :m{i})")
+        uow.raw("Update", {"TableName": PurchaseCounterRecord.Meta.table_name,
+                           "Key": {"counter_id": {"S": _unpaid_key(user_id)}},
+                           "UpdateExpression": "ADD " + ", ".join(adds),
+                           "ConditionExpression": " AND ".join(conditions),
+                           "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}, tag=UNPAID_TAG)
+
+    def release(self, uow: UnitOfWork, user_id: str, units: dict[str, int]) -> None:
+        """Unconditional: the order's own conditional write decides that it ends once, and the
+        payment or the end of an order must never fail on this."""
+        names, values = {"#o": "quantity"}, {":minus": {"N": "-1"}}
+        adds = ["#o :minus"]
+        for i, (sku_id, quantity) in enumerate(sorted(units.items())):
+            names[f"#u{i}"], values[f":q{i}"] = f"u#{sku_id}", {"N": str(-quantity)}
+            adds.append(f"#u{i} :q{i}")
+        uow.raw("Update", {"TableName": PurchaseCounterRecord.Meta.table_name,
+                           "Key": {"counter_id": {"S": _unpaid_key(user_id)}},
+                           "UpdateExpression": "ADD " + ", ".join(adds),
+                           "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}, tag=UNPAID_TAG)
+
+    def of(self, user_id: str) -> tuple[int, dict[str, int]]:
+        """Unpaid orders and units by SKU, as a customer's holds stand now (staff's view)."""
+        item = PurchaseCounterRecord._get_connection().get_item(_unpaid_key(user_id), consistent_read=True)
+        raw = item.get("Item") or {}
+        units = {name[2:]: int(value["N"]) for name, value in raw.items()
+                 if name.startswith("u#") and int(value["N"]) > 0}
+        return int((raw.get("quantity") or {}).get("N") or 0), units
 
 
 class IdempotencyStore:

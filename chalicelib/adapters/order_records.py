@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -126,6 +126,7 @@ class OrderRecord(Model):
     awaiting_receipt = UnicodeAttribute(null=True)
     receipt_due_at = UnicodeAttribute(null=True)
     cancel_reason = UnicodeAttribute(null=True)      # why the system (not its customer) ended it unpaid
+    holds_unpaid = BooleanAttribute(null=True)       # counted in its customer's unpaid holds while pending
     customer_index = CustomerIndex()
     status_index = StatusIndex()
     all_orders_index = AllOrdersIndex()
@@ -182,4 +183,5 @@ def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
                  refunded_total=int(record.refunded_total or 0),
                  refunds_in_flight=int(record.refunds_in_flight or 0), merch_refund=record.merch_refund,
                  before_refund=OrderStatus(record.before_refund) if record.before_refund else None,
-                 shipped_at=read_time(record.shipped_at), cancel_reason=record.cancel_reason)
+                 shipped_at=read_time(record.shipped_at), cancel_reason=record.cancel_reason,
+                 holds_unpaid=bool(record.holds_unpaid))

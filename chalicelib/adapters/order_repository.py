@@ -50,7 +50,8 @@ class OrderRepository:
             history=[history_entry(h.status, h.at, h.by) for h in order.history],
             search_text=" ".join(sorted({line.product_name.lower() for line in order.lines})),
             all_orders=index_key("order", order.order_id),
-            pending=index_key("pending", order.order_id) if order.status is OrderStatus.PENDING_PAYMENT else None)
+            pending=index_key("pending", order.order_id) if order.status is OrderStatus.PENDING_PAYMENT else None,
+            holds_unpaid=order.holds_unpaid or None)
         uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag="order")
 
     def transition(self, uow: UnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,

@@ -1,15 +1,22 @@
-"""Customers and staff in DynamoDB, and the staff login throttle."""
+"""Customers and staff in DynamoDB: staff accounts, the tokens ended by a logout, and the staff
+login throttle."""
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.attributes import (BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute,
+                                 UnicodeSetAttribute)
 from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from ..domain.back_office import StaffMember
-from .dynamo import UnitOfWork, get_or_none, stored_time, table_meta
+from ..domain.staff import LoginLock
+from ..service_layer.ports import Page
+from .dynamo import UnitOfWork, batch_get, get_or_none, page_of, read_time, stored_time, table_meta
+
+DIRECTORY = "staff"
 
 
 class CustomerRecord(Model):
@@ -19,6 +26,17 @@ class CustomerRecord(Model):
     created_at = UnicodeAttribute()
 
 
+class StaffDirectoryIndex(GlobalSecondaryIndex["StaffRecord"]):
+    """Every account, by name, for the back office's list. Its key is one constant: staff
+    accounts are few and change rarely (a login writes only last_login_at), far from a
+    partition's limit, and no request of customers or gates writes here."""
+    class Meta:
+        index_name = "directory-index"
+        projection = IncludeProjection(["roles", "disabled", "created_at", "last_login_at"])
+    directory = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute(range_key=True)
+
+
 class StaffRecord(Model):
     Meta = table_meta("staff")
     username = UnicodeAttribute(hash_key=True)
@@ -26,27 +44,93 @@ class StaffRecord(Model):
     roles = UnicodeSetAttribute()
     created_at = UnicodeAttribute()
     created_by = UnicodeAttribute()
+    disabled = BooleanAttribute(default=False)
+    generation = NumberAttribute(default=0)     # in each token; bumped when the account changes
+    last_login_at = UnicodeAttribute(null=True)
+    directory = UnicodeAttribute(default=DIRECTORY)
+    directory_index = StaffDirectoryIndex()
+
+
+class RevokedTokenRecord(Model):
+    """A staff token ended before its time (a logout), kept until the token would expire."""
+    Meta = table_meta("revoked-tokens")
+    token_id = UnicodeAttribute(hash_key=True)
+    username = UnicodeAttribute()
+    expires = TTLAttribute()
 
 
 class LoginThrottleRecord(Model):
-    """Failed logins per username in the current window; expires by TTL."""
+    """Failed logins under one key (an account from one address, or one address) in the current
+    window; every record expires by TTL with its window."""
     Meta = table_meta("login-throttle")
-    username = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(hash_key=True, attr_name="username")
     failures = NumberAttribute(default=0)
+    refused = NumberAttribute(default=0)
     window_start = NumberAttribute()
     expires = TTLAttribute()
+
+
+def _member(r: StaffRecord) -> StaffMember:
+    return StaffMember(r.username, r.password_hash, frozenset(r.roles), disabled=bool(r.disabled),
+                       generation=int(r.generation or 0), created_at=read_time(r.created_at),
+                       last_login_at=read_time(r.last_login_at))
 
 
 class PeopleRepository:
     def staff(self, username: str) -> StaffMember | None:
         r = get_or_none(StaffRecord, username)
-        return StaffMember(r.username, r.password_hash, frozenset(r.roles)) if r else None
+        return _member(r) if r else None
 
     def add_staff(self, uow: UnitOfWork, username: str, password_hash: str, roles: list[str], by: str,
                   now: datetime) -> None:
         uow.put(StaffRecord(username=username, password_hash=password_hash, roles=set(roles),
                             created_at=stored_time(now), created_by=by),
                 condition=StaffRecord.username.does_not_exist(), tag="staff")
+
+    def staff_page(self, limit: int, cursor: str | None) -> Page:
+        return page_of(lambda start: StaffRecord.directory_index.query(
+            DIRECTORY, limit=limit, last_evaluated_key=start),
+            cursor, {"username", "directory"}, _member, pinned={"directory": DIRECTORY})
+
+    def change_staff(self, uow: UnitOfWork, before: StaffMember, roles: list[str] | None, disabled: bool | None,
+                     password_hash: str | None) -> None:
+        """One conditional update on the generation read: a change made meanwhile refuses it
+        (tag "staff"); the generation goes up, so every token issued before ends."""
+        actions = [StaffRecord.generation.set(before.generation + 1), StaffRecord.directory.set(DIRECTORY)]
+        if roles is not None:
+            actions.append(StaffRecord.roles.set(set(roles)))
+        if disabled is not None:
+            actions.append(StaffRecord.disabled.set(disabled))
+        if password_hash is not None:
+            actions.append(StaffRecord.password_hash.set(password_hash))
+        same = StaffRecord.generation == before.generation
+        if before.generation == 0:             # accounts from before generations were kept
+            same = same | StaffRecord.generation.does_not_exist()
+        uow.update(StaffRecord(username=before.username), actions, condition=StaffRecord.username.exists() & same,
+                   tag="staff")
+
+    def require_enabled_admin(self, uow: UnitOfWork, username: str) -> None:
+        """The change's actor is still an enabled admin when it commits (tag "actor")."""
+        enabled = StaffRecord.disabled.does_not_exist() | (StaffRecord.disabled == False)  # noqa: E712
+        uow.check(StaffRecord, username, enabled & StaffRecord.roles.contains("admin"), tag="actor")
+
+    def record_login(self, username: str, now: datetime) -> None:
+        StaffRecord(username=username).update(
+            actions=[StaffRecord.last_login_at.set(stored_time(now)), StaffRecord.directory.set(DIRECTORY)],
+            condition=StaffRecord.username.exists())
+
+    def revoke_token(self, token_id: str, username: str, expires_at: datetime) -> None:
+        RevokedTokenRecord(token_id=token_id, username=username, expires=expires_at).save()
+
+    def standing(self, username: str, token_id: str | None) -> tuple[StaffMember | None, bool]:
+        """The account as it is now and whether this token was ended: ONE BatchGetItem, what a
+        staff token costs on each authorization the gateway has not cached."""
+        keys: dict[type[Model], list[str]] = {StaffRecord: [username]}
+        if token_id:
+            keys[RevokedTokenRecord] = [token_id]
+        found = batch_get(keys)
+        record = found[StaffRecord].get(username)
+        return (_member(record) if record else None), bool(token_id and found.get(RevokedTokenRecord, {}).get(token_id))
 
     def user_id_for(self, openid: str, now: datetime) -> str:
         """The customer's stable user id, created at first login."""
@@ -62,40 +146,82 @@ class PeopleRepository:
 
 
 class LoginThrottle:
-    """Staff login attempts per username in a window that starts with the first one. Each
-    attempt is counted by one atomic, conditional write before its password is checked, so
-    parallel guesses are all counted and none gets past the limit."""
+    """Failed staff logins per account and client address (a stranger elsewhere cannot lock the
+    owner out) and per address across accounts (one address cannot spray passwords), each in a
+    window that starts with its first attempt. Each attempt is counted under both keys by an
+    atomic, conditional write before its password is checked, so parallel guesses are all
+    counted and none gets past a limit; a successful login gives its attempt back."""
 
-    def __init__(self, max_failures: int = 5, window_seconds: int = 900) -> None:
-        self.max_failures, self.window_seconds = max_failures, window_seconds
+    def __init__(self, per_account: int = 5, per_address: int = 20, window_seconds: int = 900) -> None:
+        self.per_account, self.per_address, self.window_seconds = per_account, per_address, window_seconds
 
-    def take_attempt(self, username: str, now: datetime) -> datetime | None:
-        """Counts an attempt; None when it may go ahead, else when the lock ends."""
+    @staticmethod
+    def keys(username: str, address: str) -> tuple[str, str]:
+        return f"pair#{address}#{username}", f"addr#{address}"
+
+    def take_attempt(self, username: str, address: str, now: datetime) -> LoginLock | None:
+        """Counts an attempt; None when it may go ahead, else the lock it ran into."""
+        pair, by_address = self.keys(username, address)
+        lock = self._take(by_address, self.per_address, now, "address")
+        if lock is not None:
+            return lock
+        lock = self._take(pair, self.per_account, now, "account")
+        if lock is not None:
+            self._give_back(by_address, now)     # not checked: it counts against the pair only
+        return lock
+
+    def succeeded(self, username: str, address: str, now: datetime) -> None:
+        """The right password: the pair's failures are forgotten, and the attempt no longer
+        counts against the address (an office of many staff behind one address logs in all day)."""
+        pair, by_address = self.keys(username, address)
+        LoginThrottleRecord(key=pair).delete()
+        self._give_back(by_address, now)
+
+    def _take(self, key: str, limit: int, now: datetime, scope: str) -> LoginLock | None:
         stamp = now.timestamp()
+        opened = stamp - self.window_seconds
         for _ in range(3):
             try:
-                LoginThrottleRecord(username=username).update(
+                LoginThrottleRecord(key=key).update(
                     actions=[LoginThrottleRecord.failures.add(1)],
-                    condition=(LoginThrottleRecord.window_start > stamp - self.window_seconds)
-                    & (LoginThrottleRecord.failures < self.max_failures))
+                    condition=(LoginThrottleRecord.window_start > opened) & (LoginThrottleRecord.failures < limit))
                 return None
-            except UpdateError:
-                pass
+            except UpdateError as error:
+                if not _refused(error):
+                    raise
             try:           # no window yet, or it has passed: this attempt opens a new one
-                LoginThrottleRecord(username=username, failures=1, window_start=stamp,
+                LoginThrottleRecord(key=key, failures=1, refused=0, window_start=stamp,
                                     expires=now + timedelta(seconds=self.window_seconds)).save(
-                    condition=LoginThrottleRecord.username.does_not_exist()
-                    | (LoginThrottleRecord.window_start <= stamp - self.window_seconds))
+                    condition=LoginThrottleRecord.key.does_not_exist()
+                    | (LoginThrottleRecord.window_start <= opened))
                 return None
-            except PutError:
-                pass
-            current = get_or_none(LoginThrottleRecord, username)
-            if current is not None and float(current.window_start) > stamp - self.window_seconds \
-                    and current.failures >= self.max_failures:
-                return datetime.fromtimestamp(float(current.window_start) + self.window_seconds, tz=now.tzinfo)
-        # Three rounds of contention on one username: refuse this attempt for a second.
-        return datetime.fromtimestamp(stamp + 1, tz=now.tzinfo)
+            except PutError as error:
+                if not _refused(error):
+                    raise
+            current = LoginThrottleRecord(key=key)
+            try:           # locked: counts the refusal, which tells the lock's end and whether it is new
+                current.update(actions=[LoginThrottleRecord.refused.add(1)],
+                               condition=(LoginThrottleRecord.window_start > opened)
+                               & (LoginThrottleRecord.failures >= limit))
+            except UpdateError as error:
+                if not _refused(error):
+                    raise
+                continue
+            until = datetime.fromtimestamp(float(current.window_start) + self.window_seconds, tz=now.tzinfo)
+            return LoginLock(until, scope, first=int(current.refused) == 1)
+        # Three rounds of contention on one key: refuse this attempt for a second.
+        return LoginLock(datetime.fromtimestamp(stamp + 1, tz=now.tzinfo), scope, first=False)
 
-    def clear(self, username: str) -> None:
-        """A successful login forgets the window's attempts."""
-        LoginThrottleRecord(username=username).delete()
+    def _give_back(self, key: str, now: datetime) -> None:
+        try:
+            LoginThrottleRecord(key=key).update(
+                actions=[LoginThrottleRecord.failures.add(-1)],
+                condition=(LoginThrottleRecord.window_start > now.timestamp() - self.window_seconds)
+                & (LoginThrottleRecord.failures > 0))
+        except UpdateError as error:       # its window has passed meanwhile: nothing to give back
+            if not _refused(error):
+                raise
+
+
+def _refused(error: PutError | UpdateError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"

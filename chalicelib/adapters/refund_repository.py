@@ -144,9 +144,12 @@ class RefundRepository:
 
     @staticmethod
     def _as_read(refund: Refund) -> Any:
-        """The refund is in the state, and under the WeChat number, it was read in."""
+        """The refund is in the state, under the WeChat number, and held by WeChat or not, as it
+        was read in (a decision made before WeChat held its money never overwrites that)."""
+        held = RefundRecord.gateway_status == HELD_BY_WECHAT
         return (RefundRecord.status == refund.status.value) & (
-            RefundRecord.out_refund_no.does_not_exist() | (RefundRecord.out_refund_no == refund.out_refund_no))
+            RefundRecord.out_refund_no.does_not_exist() | (RefundRecord.out_refund_no == refund.out_refund_no)) & (
+            held if refund.gateway_status == HELD_BY_WECHAT else (RefundRecord.gateway_status.does_not_exist() | ~held))
 
     @staticmethod
     def _set(fields: dict[str, Any]) -> list[Any]:
@@ -192,9 +195,12 @@ class RefundRepository:
     def supersede(self, uow: UnitOfWork, refund_id: str, by: str, at: datetime) -> None:
         """A new request takes over the codes of a FAILED refund, which can then not be retried."""
         uow.update(RefundRecord(refund_id=refund_id),
-                   [RefundRecord.superseded_by.set(by), RefundRecord.updated_at.set(stored_time(at))],
+                   [RefundRecord.superseded_by.set(by), RefundRecord.updated_at.set(stored_time(at)),
+                    RefundRecord.query_due.remove()],   # WeChat closed it or never had it: nothing to ask
                    condition=(RefundRecord.status == RefundStatus.FAILED.value)
-                   & RefundRecord.superseded_by.does_not_exist(), tag=f"superseded:{refund_id}")
+                   & RefundRecord.superseded_by.does_not_exist()
+                   & (RefundRecord.gateway_status.does_not_exist() | (RefundRecord.gateway_status != HELD_BY_WECHAT)),
+                   tag=f"superseded:{refund_id}")
 
     def get(self, refund_id: str) -> Refund | None:
         record = get_or_none(RefundRecord, refund_id)

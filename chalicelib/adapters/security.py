@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 import time
+from typing import Callable, Sequence
 
 import jwt
 from cryptography.hazmat.primitives import hashes
@@ -18,16 +19,35 @@ from ..domain.principal import Principal
 from . import base64url
 
 _ISSUER = "micromall"
+_CLOCK_SKEW = 60
+
+
+def key_id(key: bytes) -> str:
+    """A key's name in a token's `kid` header: a digest, so it says nothing of the key."""
+    return hashlib.sha256(b"micromall token key id" + key).hexdigest()[:12]
 
 
 class TokenService:
-    """HS256 JWTs: verifying one needs no database read, so authentication is free of I/O."""
+    """HS256 JWTs: verifying one needs no database read (a staff token's account is checked
+    beside it, see service_layer.auth.authenticate). The keys come from `keys` (the current one
+    first, then the previous one), asked again on each use: the provider caches them for a few
+    minutes, so a rotated key signs within minutes and tokens of the previous key stay valid
+    until they expire. Each token names its key (`kid`)."""
 
-    def __init__(self, key: bytes, ttl_seconds: int) -> None:
-        if len(key) < 32:
-            raise ValueError("the token signing key must be at least 32 bytes")
-        self._key = key
+    def __init__(self, keys: bytes | Callable[[], Sequence[bytes]], ttl_seconds: int) -> None:
+        if isinstance(keys, bytes):
+            fixed = [keys]
+            self._check(fixed)
+            self._keys: Callable[[], Sequence[bytes]] = lambda: fixed
+        else:
+            self._keys = keys
         self.ttl_seconds = ttl_seconds
+
+    @staticmethod
+    def _check(keys: Sequence[bytes]) -> Sequence[bytes]:
+        if not keys or any(len(k) < 32 for k in keys):
+            raise ValueError("the token signing key must be at least 32 bytes")
+        return keys
 
     def issue(self, principal: Principal, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -36,22 +56,46 @@ class TokenService:
                   "jti": secrets.token_hex(8)}
         if principal.openid:
             claims["wx"] = principal.openid
-        return jwt.encode(claims, self._key, algorithm="HS256")
+        if principal.generation is not None:
+            claims["gen"] = principal.generation
+        key = self._check(self._keys())[0]
+        return jwt.encode(claims, key, algorithm="HS256", headers={"kid": key_id(key)})
+
+    def _key_for(self, token: str) -> bytes:
+        keys = self._check(self._keys())
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN") from None
+        if kid is None:                   # issued before tokens named their key
+            return keys[0]
+        found = next((k for k in keys if key_id(k) == kid), None)
+        if found is None:
+            raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN")
+        return found
 
     def verify(self, token: str) -> Principal:
         try:
-            claims = jwt.decode(token, self._key, algorithms=["HS256"], issuer=_ISSUER,
+            claims = jwt.decode(token, self._key_for(token), algorithms=["HS256"], issuer=_ISSUER,
                                 options={"require": ["exp", "iat", "sub", "iss"]})
         except jwt.ExpiredSignatureError:
             raise NotAuthenticated("the token has expired", code="TOKEN_EXPIRED") from None
         except jwt.PyJWTError:
             raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN") from None
-        kind, roles = claims.get("kind"), claims.get("roles", [])
-        if kind not in ("customer", "staff") or not isinstance(roles, list):
+        issued, expires = claims.get("iat"), claims.get("exp")
+        if not isinstance(issued, int) or not isinstance(expires, int) or issued > time.time() + _CLOCK_SKEW \
+                or expires - issued > self.ttl_seconds + _CLOCK_SKEW:
+            # Never longer-lived than we issue: a leaked key (the previous one after a rotation
+            # too) cannot mint tokens that outlive the next rotation by more than one lifetime.
             raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN")
-        openid = claims.get("wx")
+        kind, roles, generation = claims.get("kind"), claims.get("roles", []), claims.get("gen")
+        if kind not in ("customer", "staff") or not isinstance(roles, list) \
+                or not (generation is None or (isinstance(generation, int) and not isinstance(generation, bool))):
+            raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN")
+        openid, jti, exp = claims.get("wx"), claims.get("jti"), claims.get("exp")
         return Principal(subject=str(claims["sub"]), kind=kind, roles=frozenset(map(str, roles)),
-                         openid=str(openid) if openid else None)
+                         openid=str(openid) if openid else None, generation=generation,
+                         token_id=str(jti) if jti else None, token_expires=int(exp))
 
 
 class PasswordHasher:

@@ -11,7 +11,7 @@ from .catalog_repository import ProductRecord
 from .order_placement import IdempotencyRecord, PurchaseCounterRecord
 from .order_records import OrderRecord
 from .payment_ledger import PaymentRecord
-from .people_repository import CustomerRecord, LoginThrottleRecord, StaffRecord
+from .people_repository import CustomerRecord, LoginThrottleRecord, RevokedTokenRecord, StaffRecord
 from .reconciliation_store import ReconciliationRecord
 from .refund_repository import RefundRecord
 from .stock_records import MovementRecord, SkuRecord, StockShardRecord
@@ -19,7 +19,7 @@ from .ticket_repository import ScanConflictRecord, TicketRecord
 
 ALL_TABLES: tuple[type[Model], ...] = (
     ProductRecord, SkuRecord, StockShardRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
-    CustomerRecord, StaffRecord, LoginThrottleRecord, AuditRecord, TicketRecord, ScanConflictRecord,
+    CustomerRecord, StaffRecord, RevokedTokenRecord, LoginThrottleRecord, AuditRecord, TicketRecord, ScanConflictRecord,
     PaymentRecord, RefundRecord, AlertRecord, AggregateRecord, ReconciliationRecord,
 )
 

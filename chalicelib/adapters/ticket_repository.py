@@ -212,11 +212,15 @@ class TicketRepository:
         found = batch_get_many(TicketRecord, codes)
         return [self._from(found[c]) for c in codes if c in found]
 
-    def revocations(self, live_at: datetime) -> list[Revocation]:
+    def revocations(self, live_at: datetime, recorded_after: datetime | None = None) -> list[Revocation]:
         """Codes taken back that would otherwise still admit at `live_at`: the index's shards
-        read together, from `live_at` on."""
+        read together, from `live_at` on; with `recorded_after`, only those taken back after it
+        (a filter on the projected `revoked_at`: the read stays that of the live revocations,
+        the answer only what changed)."""
+        recent = TicketRecord.revoked_at > stored_time(recorded_after) if recorded_after is not None else None
         shards = each_shard(lambda key: TicketRecord.revoked_index.query(
-            key, TicketRecord.valid_until > stored_time(live_at)), spread_keys("revoked", REVOKED_SHARDS))
+            key, TicketRecord.valid_until > stored_time(live_at), filter_condition=recent),
+            spread_keys("revoked", REVOKED_SHARDS))
         return [Revocation(r.ticket_id, read_time(r.revoked_at), timeutil.from_storage(r.valid_until))
                 for rows in shards for r in rows]
 

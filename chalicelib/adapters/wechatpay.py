@@ -34,7 +34,8 @@ class WeChatPayV3:
     def __init__(self, settings: Mapping[str, str]) -> None:
         from wechatpayv3 import WeChatPay, WeChatPayType  # deferred: only payment paths need it
 
-        self.appid = settings["appid"]
+        self.appid, self.mchid = settings["appid"], settings["mchid"]
+        self._platform_key_id = settings["platform_public_key_id"]
         self.refund_notify_url = settings.get("refund_notify_url") or _refund_notify_url(settings.get("notify_url"))
         self._pay = WeChatPay(
             wechatpay_type=WeChatPayType.MINIPROG, mchid=settings["mchid"],
@@ -153,7 +154,11 @@ class WeChatPayV3:
     def parse_notification(self, headers: Mapping[str, str], body: str, now: float) -> PaymentNotice | RefundNotice:
         """Verifies the signature over the raw body with the platform public key (the SDK), refuses
         a timestamp more than five minutes off, decrypts AEAD_AES_256_GCM and reads the result.
-        Payment and refund notices are verified by this same code."""
+        Payment and refund notices are verified by this same code. A serial other than our
+        platform public key's id is refused before the SDK sees it: given an unknown serial, the
+        SDK would download WeChat's certificates (a merchant-signed outbound call) to look for it,
+        so an unauthenticated request could spend our quota and hold the Lambda. The decrypted
+        resource must name our merchant (and, for payments, our mini-program)."""
         wanted = {name: headers.get(name) or headers.get(name.lower()) or "" for name in NOTICE_HEADERS}
         try:
             stamp = int(wanted["Wechatpay-Timestamp"])
@@ -163,6 +168,8 @@ class WeChatPayV3:
             raise NotificationRejected("stale notification timestamp")
         if not wanted["Wechatpay-Nonce"]:
             raise NotificationRejected("missing Wechatpay-Nonce")
+        if wanted["Wechatpay-Serial"] != self._platform_key_id:
+            raise NotificationRejected("unknown Wechatpay-Serial")
         try:
             data = self._pay.callback(wanted, body)
         except Exception as error:  # the SDK raises bare Exceptions for unsupported algorithms
@@ -170,8 +177,11 @@ class WeChatPayV3:
         if not data or not isinstance(data.get("resource"), dict):
             raise NotificationRejected("bad signature or undecryptable resource")
         resource, event_type = data["resource"], str(data.get("event_type", ""))
+        refund = event_type.startswith("REFUND.")
+        if resource.get("mchid") != self.mchid or (not refund and resource.get("appid") != self.appid):
+            raise NotificationRejected("notification for another merchant or app")
         try:
-            if event_type.startswith("REFUND."):
+            if refund:
                 return RefundNotice(
                     notification_id=str(data["id"]), event_type=event_type,
                     out_refund_no=str(resource["out_refund_no"]), out_trade_no=str(resource["out_trade_no"]),

@@ -67,11 +67,27 @@ ROUTES: dict[tuple[str, str], Rule] = {
         _who(ANYONE), "Customer login with a wx.login code", request="WeChatLogin", response="CustomerToken",
         errors=("INVALID_LOGIN_CODE",), tags=("auth",)),
     ("POST", "/auth/staff/login"): Rule(
-        _who(ANYONE), "Staff login", request="StaffLogin", response="StaffToken",
-        errors=("INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS"), tags=("auth",)),
+        _who(ANYONE), "Staff login. Throttled per account and client address (5 failures in 15 minutes) and per "
+        "address across accounts (20 in 15 minutes): 429 with Retry-After; a right password does not count",
+        request="StaffLogin", response="StaffToken", errors=("INVALID_CREDENTIALS", "TOO_MANY_ATTEMPTS"),
+        tags=("auth",)),
+    ("POST", "/auth/staff/password"): Rule(
+        ALL_STAFF, "Change your own password: every other token of the account ends at once, and the answer "
+        "carries a fresh token for the caller (the one sent ends too). A wrong old password is 422 WRONG_PASSWORD, "
+        "throttled like a login", request="PasswordChange", response="StaffToken",
+        errors=("WRONG_PASSWORD", "TOO_MANY_ATTEMPTS", "STAFF_CHANGED"), tags=("auth",)),
+    ("POST", "/auth/staff/logout"): Rule(
+        ALL_STAFF, "End this token (204); the account's other tokens go on", status=204, tags=("auth",)),
     ("POST", "/admin/staff"): Rule(
         _who("admin"), "Create a staff account", request="NewStaff", response="Staff", status=201,
         errors=("USERNAME_TAKEN",), tags=("auth",)),
+    ("GET", "/admin/staff"): Rule(
+        _who("admin", "auditor"), "Staff accounts by username", response="StaffPage", query=PAGE, tags=("auth",)),
+    ("PATCH", "/admin/staff/{username}"): Rule(
+        _who("admin"), "Change an account's roles, disable or enable it, or set its password: at once, also for "
+        "tokens already issued (a change ends them all). An admin cannot disable their own account or take "
+        "their own admin role (409 LAST_ADMIN)", request="StaffChanges", response="StaffAccount",
+        errors=("STAFF_NOT_FOUND", "LAST_ADMIN", "STAFF_CHANGED"), tags=("auth",)),
 
     ("POST", "/admin/products"): Rule(
         CATALOG_EDITORS, "Create a product with its SKUs and initial stock", request="NewProduct",
@@ -114,10 +130,14 @@ ROUTES: dict[tuple[str, str], Rule] = {
         errors=("SKU_NOT_FOUND",), tags=("inventory",)),
 
     ("POST", "/orders"): Rule(
-        _who(CUSTOMER), "Place an order: every line reserved at once or none", request="PlaceOrder",
+        _who(CUSTOMER), "Place an order: every line reserved at once or none. A customer holds at most "
+        "MAX_UNPAID_ORDERS_PER_CUSTOMER (default 3) unpaid orders and MAX_UNPAID_UNITS_PER_SKU (default 10) unpaid "
+        "units of one SKU at once, checked in the order's own transaction: beyond that 422 UNPAID_LIMIT (paying, "
+        "cancelling or the expiry of an order frees its part)", request="PlaceOrder",
         response="Order", status=201, idempotent=True,
         errors=("SOLD_OUT", "NOT_ON_SALE", "PURCHASE_LIMIT_EXCEEDED", "SKU_NOT_FOUND", "VISITORS_REQUIRED",
-                "DUPLICATE_VISITOR", "FULFILLMENT_NOT_AVAILABLE", "IDEMPOTENCY_KEY_REUSED", "TRY_AGAIN"),
+                "DUPLICATE_VISITOR", "FULFILLMENT_NOT_AVAILABLE", "IDEMPOTENCY_KEY_REUSED", "TRY_AGAIN",
+                "UNPAID_LIMIT"),
         tags=("orders",)),
     ("GET", "/orders"): Rule(_who(CUSTOMER), "My orders, newest first", response="OrderPage", query=PAGE,
                              tags=("orders",)),
@@ -130,6 +150,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/orders"): Rule(
         ORDER_STAFF, "Search orders by status and by order id, contact phone or product name",
         response="OrderPage", query=("status:order_status", "q") + PAGE, tags=("orders",)),
+    ("GET", "/admin/customers/{user_id}/holds"): Rule(
+        ORDER_STAFF, "What a customer holds unpaid now (orders, and units by SKU) against the limits beyond which "
+        "placing an order answers 422 UNPAID_LIMIT (MAX_UNPAID_ORDERS_PER_CUSTOMER, MAX_UNPAID_UNITS_PER_SKU). A "
+        "staff order answer carries its customer's user_id", response="UnpaidHolds", errors=("CUSTOMER_NOT_FOUND",),
+        tags=("orders",)),
     ("POST", "/admin/orders/{order_id}/ship"): Rule(
         _who("admin", "support"), "Record the shipment of a postal order", request="Shipment",
         response="Order", errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),
@@ -184,8 +209,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
         _who("scanner", "admin"), "Upload offline scans; the earliest scan of a code wins",
         request="ScanBatch", response="ScanBatchResult", tags=("redemption",)),
     ("GET", "/scanner/offline-pack"): Rule(
-        _who("scanner", "admin"), "Public keys by key id and revoked tickets, to verify QR codes offline",
-        response="OfflinePack", tags=("redemption",)),
+        _who("scanner", "admin"), "Public keys by key id and the revoked tickets that could still be admitted, to "
+        "verify QR codes offline; ?since=<next of an earlier pack> answers only the tickets revoked since",
+        response="OfflinePack", query=("since",), tags=("redemption",)),
 
     ("POST", "/orders/{order_id}/refunds"): Rule(
         _who(CUSTOMER), "Ask for a refund: unused tickets before admission opens (valid_from) are approved at once; "

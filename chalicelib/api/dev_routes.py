@@ -10,7 +10,7 @@ from ..domain import identifiers
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.validation import Fields
 from ..lazy import LazyModule
-from ..service_layer import payments, refund_settlement, schedule
+from ..service_layer import payments, refund_queries, schedule
 from .errors import STATUS
 from .http import Call, endpoint
 
@@ -33,7 +33,7 @@ def _sandbox() -> SandboxGateway:
 def _deliver(notice: SignedNotice) -> int:
     """What the notify endpoint answered WeChat: 204 when handled, the error's status if not."""
     receive = payments.receive_notification if notice.path.endswith("/notify") else \
-        refund_settlement.receive_refund_notification
+        refund_queries.receive_refund_notification
     try:
         receive(context(), notice.headers, notice.body)
     except DomainError as error:

@@ -109,7 +109,9 @@ def principal_of(request: Request) -> Principal | None:
     if not subject or kind not in ("customer", "staff"):
         return None
     roles = frozenset(r for r in str(context.get("roles", "")).split(",") if r)
-    return Principal(subject=subject, kind=kind, roles=roles, openid=context.get("openid") or None)
+    expires = str(context.get("exp") or "")
+    return Principal(subject=subject, kind=kind, roles=roles, openid=context.get("openid") or None,
+                     token_id=context.get("jti") or None, token_expires=int(expires) if expires.isdigit() else None)
 
 
 def _source_ip(request: Request) -> str | None:
@@ -125,6 +127,11 @@ def _authorize(rule: Rule, request: Request) -> Actor | None:
     if not rule.allows(principal.kind, principal.roles):
         raise NotAllowed("your role may not do this", roles_allowed=sorted(rule.who))
     return Actor(principal, _source_ip(request))
+
+
+# Answers that carry personal data or tokens are kept by no cache (a shared proxy, the browser's
+# back button on a shared counter PC): every answer to a caller with a token, and the logins'.
+TOKEN_ANSWERS = frozenset({"CustomerToken", "StaffToken"})
 
 
 def _to_response(result: Any, rule: Rule) -> Response:
@@ -146,7 +153,10 @@ def endpoint(bp: Blueprint, method: str, path: str) -> Callable[[Callable[..., A
             request = bp.current_request
             try:
                 call = Call(request, _authorize(rule, request))
-                return _to_response(view(call, **params), rule)
+                response = _to_response(view(call, **params), rule)
+                if not rule.public or rule.response in TOKEN_ANSWERS:
+                    response.headers["Cache-Control"] = "no-store"
+                return response
             except DomainError as error:
                 return errors.from_domain(error)
             except Exception:

@@ -15,11 +15,12 @@ from .openapi_schemas import DATE, MEDIA_SCHEMAS, QUERY, REQUESTS, STR, ref, wec
 
 ERROR_STATUS = {
     "INVALID_LOGIN_CODE": 401, "INVALID_CREDENTIALS": 401, "TOO_MANY_ATTEMPTS": 429, "USERNAME_TAKEN": 409,
+    "STAFF_NOT_FOUND": 404, "LAST_ADMIN": 409, "STAFF_CHANGED": 409, "WRONG_PASSWORD": 422,
     "PRODUCT_NOT_FOUND": 404, "EDIT_CONFLICT": 409, "TOO_MANY_SKUS": 409, "SKU_NOT_FOUND": 404,
     "NEGATIVE_STOCK": 409, "STOCK_CHANGED": 409, "SHARDS_CANNOT_SHRINK": 409, "SOLD_OUT": 409, "NOT_ON_SALE": 409,
     "PURCHASE_LIMIT_EXCEEDED": 422, "VISITORS_REQUIRED": 422, "DUPLICATE_VISITOR": 422,
     "FULFILLMENT_NOT_AVAILABLE": 422, "IDEMPOTENCY_KEY_REUSED": 422, "TRY_AGAIN": 409,
-    "ORDER_NOT_FOUND": 404, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
+    "ORDER_NOT_FOUND": 404, "CUSTOMER_NOT_FOUND": 404, "UNPAID_LIMIT": 422, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
     "NOT_REFUNDABLE": 409, "TOO_MANY_TICKETS": 422, "REFUND_NOT_FOUND": 404, "GOODS_NOT_RETURNED": 409,
     "TRADE_CLOSED": 409, "REFUND_ABNORMAL": 409, "NOT_FOUND": 404, "BILL_UNAVAILABLE": 503, "BILL_UNREADABLE": 503,
 }
@@ -102,7 +103,9 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "micromall", "version": "1.0.0",
                  "description": "Tickets and goods of a venue, sold through a WeChat mini-program. "
-                                "Money is integer fen; times are RFC 3339 with an offset."},
+                                "Money is integer fen; times are RFC 3339 with an offset. Every answer to a caller "
+                                "with a token, the logins' and the QR images carry `Cache-Control: no-store` (personal "
+                                "data and tokens are kept by no cache)."},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": {**REQUESTS, **ANSWERS, "WeChatLogin": wechat_login(local)},

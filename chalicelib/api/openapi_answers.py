@@ -44,8 +44,11 @@ ORDER = obj(
     shipment=obj(["carrier", "tracking_no"], carrier=STR, tracking_no=STR), paid_at=STR,
     cancel_reason={"enum": [CANCELLED_PAYMENT_MISMATCH], "description": "why the system ended the unpaid order: "
                    "payment_amount_mismatch (paid the wrong amount: the money is refunded automatically)"},
-    pickup=obj(["code", "qr", "status"], code=STR, qr=STR, status=STR),
-    payment={**maybe(ref("PaymentParams")), "description": "wx.requestPayment parameters (placing an order)"})
+    pickup={**obj(["code", "status"], code=STR, qr=STR, status=STR),
+            "description": "whole (code and qr) only to the customer; staff see ****-****-<last 4> and no qr, and hand "
+                           "goods over by scanning what the customer shows"},
+    payment={**maybe(ref("PaymentParams")), "description": "wx.requestPayment parameters (placing an order)"},
+    user_id={**STR, "description": "staff only: the customer (GET /admin/customers/{user_id}/holds)"})
 REFUND = obj(["refund_id", "order_id", "status", "amount", "reason", "source", "created_at", "tickets"],
              refund_id=STR, order_id=STR, status={"enum": [s.value for s in RefundStatus]}, amount=FEN, reason=STR,
              source={"enum": ["customer", "automatic"]}, created_at=STR, tickets=INT, reject_reason=STR,
@@ -63,7 +66,9 @@ REASONS = [r.value for r in Reason]
 CONFLICTS = {"enum": [c.value for c in ConflictKind], "description": "an offline scan to review: earlier_scan (another "
              "gate admitted the code first), admitted_then_refunded (let in before the refund that revoked it was "
              "approved: a critical alert), admitted_while_revoked (let in by an out-of-date offline pack after a refund took it "
-             "back: the ticket counts as used, its refund is never sent again nor taken over, a critical alert)"}
+             "back: the ticket counts as used, its refund is never sent again nor taken over, a critical alert), "
+             "invalid_time (scanned_at before the code's issue, older than OFFLINE_SCAN_MAX_AGE_HOURS or over 5 "
+             "minutes ahead: refused, an alert scan_invalid_time)"}
 
 ANSWERS: dict[str, Schema] = {
     "Error": obj(["code", "message", "details"], code=STR, message=STR, details={"type": "object"}),
@@ -71,6 +76,9 @@ ANSWERS: dict[str, Schema] = {
     "CustomerToken": obj(["token", "user_id", "expires_in"], token=STR, user_id=STR, expires_in=INT),
     "StaffToken": obj(["token", "roles", "expires_in"], token=STR, roles=array(STR), expires_in=INT),
     "Staff": obj(["username", "roles"], username=STR, roles=array(STR)),
+    "StaffAccount": obj(["username", "roles", "disabled", "created_at", "last_login_at"], username=STR,
+                        roles=array(STR), disabled=BOOL, created_at=maybe(STR), last_login_at=maybe(STR)),
+    "StaffPage": page("StaffAccount"),
     "Sku": SKU,
     "Product": PRODUCT,
     "ProductPage": page("Product"),
@@ -89,6 +97,9 @@ ANSWERS: dict[str, Schema] = {
     "MovementPage": page("Movement"),
     "Order": ORDER,
     "OrderPage": page("Order"),
+    "UnpaidHolds": obj(["user_id", "unpaid_orders", "units", "max_unpaid_orders", "max_unpaid_units_per_sku"],
+                       user_id=STR, unpaid_orders=INT, units=array(obj(["sku_id", "quantity"], sku_id=STR, quantity=INT)),
+                       max_unpaid_orders=INT, max_unpaid_units_per_sku=INT),
     "PaymentParams": PAYMENT_PARAMS,
     "AuditEntry": obj(["actor", "action", "target", "source_ip", "details", "at"], actor=STR, action=STR,
                       target=maybe(STR), source_ip=maybe(STR), details={"type": "object"}, at=STR),
@@ -112,10 +123,18 @@ ANSWERS: dict[str, Schema] = {
                                                           result={"enum": ["ok", "rejected"]},
                                                           reason={"enum": REASONS}, conflict=CONFLICTS,
                                                           first_redeemed_at=maybe(STR), first_gate=maybe(STR)))),
-    "OfflinePack": obj(["keys", "revoked", "generated_at"], keys=array(obj(
+    "OfflinePack": obj(["keys", "revoked", "revoked_until", "generated_at", "next"], keys=array(obj(
         ["kid", "alg", "public_key"], kid=STR, alg={"const": "Ed25519"},
         public_key={**STR, "description": "raw 32-byte key, base64url"})),
-        revoked={**array(STR), "description": "ticket ids"}, generated_at=STR),
+        revoked={**array(STR), "description": "ticket ids taken back (refunded) that could still be admitted: none "
+                 "past its valid_until, so the pack is bounded by the tickets on sale. With ?since=, only those taken "
+                 "back after that mark: ids to add to the list kept"},
+        revoked_until={"type": "object", "additionalProperties": STR, "description": "each revoked id's valid_until: "
+                       "a gate drops an id once it has passed (its QR no longer admits anyway)"},
+        generated_at=STR,
+        next={**STR, "description": "opaque: ask ?since=<next> for the revocations after this pack. It lies a "
+              "minute behind generated_at, so a revocation still on its way is not missed (one may be listed "
+              "twice)"}),
     "SandboxNotifyResult": obj(["notify_status"], notify_status={
         "type": ["integer", "null"], "description": "what the notify endpoint answered; null when the notice was lost"}),
     "ScheduleRun": obj(["expired", "listing_changes", "refunds_resent", "refunds_queried", "received", "reconciled"],

@@ -128,6 +128,12 @@ REQUESTS: dict[str, Schema] = {
                     username={"type": "string", "pattern": USERNAME_PATTERN.replace("a-z", "A-Za-z")},
                     password={**text(200, min_len=10), "description": "kept as typed, spaces included"},
                     roles=array({"enum": list(ROLES)}, max_items=len(ROLES), min_items=1)),
+    "StaffChanges": {**obj([], roles=array({"enum": list(ROLES)}, max_items=len(ROLES), min_items=1),
+                           disabled=BOOL, password={**text(200, min_len=10), "description": "kept as typed"}),
+                     "minProperties": 1, "additionalProperties": False,
+                     "description": "only what is given changes; any change ends the account's tokens"},
+    "PasswordChange": obj(["old_password", "new_password"], old_password=text(200),
+                          new_password={**text(200, min_len=10), "description": "not the old password"}),
     "NewTicketSku": TICKET_SKU,
     "NewMerchSku": MERCH_SKU,
     "NewSku": {"oneOf": [ref("NewTicketSku"), ref("NewMerchSku")],
@@ -172,7 +178,14 @@ REQUESTS: dict[str, Schema] = {
     "RefundRejection": obj(["reason"], reason=text(200)),
     "RefundApproval": body([], goods_returned=BOOL),
     "Scan": body(["code", "gate", "device_id"], code=text(600, description="QR payload or manual code"),
-                 gate=text(50), device_id=text(100), nonce=text(100), scanned_at=TIME),
+                 gate=text(50), device_id=text(100),
+                 nonce={**text(100), "description": "the device's id of this scan: sent again from the same "
+                        "device_id it gets the first answer; from another device it is an ordinary scan"},
+                 scanned_at={**TIME, "description": TIME["description"] + ". Offline uploads (/redemptions/batch) are judged at this time; "
+                             "it must lie between the code's issue and now, at most OFFLINE_SCAN_MAX_AGE_HOURS "
+                             "(default 72) in the past, and up to 5 minutes ahead of the server's clock (a scanner's "
+                             "clock skew): else rejected invalid_time and kept for review. /redemptions judges at "
+                             "the server's time"}),
     "ScanBatch": obj(["scans"], scans=array({"description": "a Scan; a malformed one is answered rejected: "
                                                             "invalid"}, max_items=500, min_items=1)),
     "WeChatPayNotice": {"type": "object", "description": "WeChat Pay API v3 notification; Wechatpay-Signature, "
@@ -197,6 +210,8 @@ def wechat_login(local: bool) -> Schema:
 QUERY: dict[str, Schema] = {
     "limit": integer(1, 200, description="default 50"),
     "cursor": {"type": "string", "maxLength": 2000, "description": "the `next` of the page before"},
+    "since": {"type": "string", "pattern": r"^rv1\.[0-9]{1,13}$", "description": "the `next` of an earlier "
+              "offline pack; anything else (or a mark still to come) is a 400"},
     "q": {"type": "string", "maxLength": 2000, "description": "order id, contact phone or product name"},
     "kind": {"enum": ["ticket", "merch"]},
     "category": {"type": "string", "maxLength": 2000}, "tag": {"type": "string", "maxLength": 2000},

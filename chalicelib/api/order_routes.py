@@ -8,7 +8,7 @@ from ..bootstrap import context
 from ..domain.commands import parse_place_order
 from ..domain.errors import InvalidInput
 from ..domain.validation import Fields
-from ..service_layer import orders, tickets
+from ..service_layer import orders, tickets, unpaid
 from .http import Call, Reply, endpoint
 from .views import views
 
@@ -58,6 +58,14 @@ def search_orders(call: Call) -> dict[str, Any]:
     page = orders.search_orders(context(), call.query("status"), call.query("q"), call.limit(), call.cursor())
     shown = views()
     return {"items": [shown.order(o, staff=True) for o in page.items], "next": page.next}
+
+
+@endpoint(bp, "GET", "/admin/customers/{user_id}/holds")
+def customer_holds(call: Call, user_id: str) -> dict[str, Any]:
+    holds = unpaid.customer_holds(context(), user_id)
+    return {"user_id": holds.user_id, "unpaid_orders": holds.orders,
+            "units": [{"sku_id": s, "quantity": q} for s, q in sorted(holds.units.items())],
+            "max_unpaid_orders": holds.limits.orders, "max_unpaid_units_per_sku": holds.limits.units_per_sku}
 
 
 @endpoint(bp, "POST", "/admin/orders/{order_id}/ship")

@@ -5,7 +5,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from ..bootstrap import context
-from ..service_layer import orders, payments, refund_settlement
+from ..service_layer import orders, payments, refund_queries
 from .http import Call, endpoint
 
 bp = Blueprint(__name__)
@@ -26,5 +26,5 @@ def wechat_notify(call: Call) -> Response:
 
 @endpoint(bp, "POST", "/payments/wechat/refund-notify")
 def wechat_refund_notify(call: Call) -> Response:
-    refund_settlement.receive_refund_notification(context(), call.request.headers, call.text())
+    refund_queries.receive_refund_notification(context(), call.request.headers, call.text())
     return Response(body="", status_code=204)

@@ -16,7 +16,7 @@ ticket_codes = LazyModule("..adapters.ticket_codes", __package__)      # qrcode 
 
 def _png(payload: str) -> Response:
     return Response(body=ticket_codes.render_png(payload), status_code=200,
-                    headers={"Content-Type": "image/png", "Cache-Control": "private, max-age=300"})
+                    headers={"Content-Type": "image/png", "Cache-Control": "no-store"})
 
 
 @endpoint(bp, "GET", "/orders/{order_id}/tickets")
@@ -61,5 +61,8 @@ def redeem_batch(call: Call) -> dict[str, Any]:
 
 @endpoint(bp, "GET", "/scanner/offline-pack")
 def offline_pack(call: Call) -> dict[str, Any]:
-    pack = redemption.offline_pack(context())
-    return {"keys": pack.keys, "revoked": pack.revoked, "generated_at": views().time(pack.generated_at)}
+    shown = views()
+    pack = redemption.offline_pack(context(), call.query("since"))
+    return {"keys": pack.keys, "revoked": [r.ticket_id for r in pack.revoked],
+            "revoked_until": {r.ticket_id: shown.time(r.valid_until) for r in pack.revoked},
+            "generated_at": shown.time(pack.generated_at), "next": pack.next}

@@ -21,6 +21,7 @@ _REDEMPTION_MESSAGES = {
     Reason.ALREADY_REDEEMED: "this code was already used",
     Reason.NOT_YET_VALID: "not valid yet",
     Reason.EXPIRED: "no longer valid",
+    Reason.INVALID_TIME: "scanned_at is before the code was issued, too old, or ahead of the server's clock",
 }
 
 
@@ -127,7 +128,13 @@ class Views:
             data["paid_at"] = self.time(order.paid_at)
         if order.cancel_reason:
             data["cancel_reason"] = order.cancel_reason
-        if pickup is not None:
+        if staff:
+            data["user_id"] = order.user_id
+        if pickup is not None and staff:
+            # Staff hand goods over by scanning what the customer shows: a live code read off the
+            # console could be redeemed by anyone who saw it.
+            data["pickup"] = {"code": "****-****-" + pickup.code[-4:], "status": pickup.status.value}
+        elif pickup is not None:
             data["pickup"] = {"code": display_code(pickup.code), "qr": pickup.qr, "status": pickup.status.value}
         return data
 

@@ -14,6 +14,10 @@ class StaffMember:
     username: str
     password_hash: str
     roles: frozenset[str]
+    disabled: bool = False
+    generation: int = 0            # bumped by a disable, a role or a password change: older tokens end
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,11 @@ USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{2,63}$"
 _USERNAME = re.compile(USERNAME_PATTERN)
 
 
+def valid_username(username: str) -> bool:
+    """A name an account can have (what creating one accepts)."""
+    return bool(_USERNAME.match(username))
+
+
 @dataclass(frozen=True)
 class NewSku:
     name: str

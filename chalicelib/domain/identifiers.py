@@ -11,6 +11,7 @@ _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, 
 PRODUCT_ID = re.compile(r"^P[0-9A-Z]{12}$")
 SKU_ID = re.compile(r"^(P[0-9A-Z]{12})-S[0-9A-Z]{6}$")
 ORDER_ID = re.compile(r"^O\d{14}[0-9A-Z]{12}$")
+USER_ID = re.compile(r"^U[0-9a-f]{16}$")
 OUT_TRADE_NO = re.compile(r"^[A-Za-z0-9_-]{6,32}$")     # WeChat Pay's out_trade_no: what any trade may be called
 
 

@@ -220,6 +220,7 @@ class Order:
     before_refund: OrderStatus | None = None     # what a REFUNDING order goes back to if no money moves
     shipped_at: datetime | None = None
     cancel_reason: str | None = None             # why it ended unpaid, when its customer did not end it
+    holds_unpaid: bool = False                   # counted in its customer's unpaid holds while pending
 
     @property
     def total(self) -> int:

@@ -3,6 +3,7 @@ and every rule that can be checked before the transaction is checked here, in a 
 The transaction re-checks stock and purchase limits; these checks give the clear answer."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .commands import PlaceOrder
@@ -51,6 +52,36 @@ def sold_out(sku_id: str, available: int | None = None) -> Conflict:
 def purchase_limit_exceeded(product_id: str, limit: int | None, already: int | None = None) -> RuleViolation:
     return RuleViolation(f"at most {limit} per customer for this product", code="PURCHASE_LIMIT_EXCEEDED",
                          product_id=product_id, limit=limit, already_bought=already)
+
+
+@dataclass(frozen=True)
+class UnpaidLimits:
+    """What one customer may hold unpaid at once (恶意占库存: placing orders only to hold a
+    session's stock). Checked by the order's own write, so concurrent orders cannot pass it
+    together; paid, cancelled and expired orders hold nothing."""
+    orders: int = 3
+    units_per_sku: int = 10
+
+
+def unpaid_limit_exceeded(limits: UnpaidLimits, **details: object) -> RuleViolation:
+    return RuleViolation(f"pay or cancel your unpaid orders first: at most {limits.orders} unpaid orders and "
+                         f"{limits.units_per_sku} unpaid units of one ticket or item at once", code="UNPAID_LIMIT",
+                         max_unpaid_orders=limits.orders, max_unpaid_units_per_sku=limits.units_per_sku, **details)
+
+
+def unpaid_units(order: Order) -> dict[str, int]:
+    """The units an unpaid order holds, by SKU."""
+    units: dict[str, int] = {}
+    for line in order.lines:
+        units[line.sku_id] = units.get(line.sku_id, 0) + line.quantity
+    return units
+
+
+def check_unpaid_units(order: Order, limits: UnpaidLimits) -> None:
+    """An order that alone holds more of a SKU than the limit can never pass it."""
+    for sku_id, quantity in unpaid_units(order).items():
+        if quantity > limits.units_per_sku:
+            raise unpaid_limit_exceeded(limits, sku_id=sku_id)
 
 
 def check_purchase_limits(order: Order, products: dict[str, Product], purchased: dict[str, int]) -> None:

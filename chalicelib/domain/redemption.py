@@ -5,7 +5,7 @@ as it was (the write's own answer) says which check failed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Union
 
@@ -19,6 +19,7 @@ class Reason(str, Enum):
     ALREADY_REDEEMED = "already_redeemed"
     NOT_YET_VALID = "not_yet_valid"
     EXPIRED = "expired"
+    INVALID_TIME = "invalid_time"  # an offline scan's time before the code was issued, too old, or ahead
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class ConflictKind(str, Enum):
     EARLIER_SCAN = "earlier_scan"                      # two gates admitted one code while offline
     ADMITTED_THEN_REFUNDED = "admitted_then_refunded"  # let in offline, then paid back
     ADMITTED_WHILE_REVOKED = "admitted_while_revoked"  # let in offline (an out-of-date pack) after it was taken back
+    INVALID_TIME = "invalid_time"                      # an offline scan at a time it cannot have happened
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,13 @@ class ScanConflict:
     winner_scanned_at: datetime | None = None
     winner_gate: str | None = None
     refund_id: str | None = None
+
+
+def scan_time_allowed(at: datetime, now: datetime, max_age: timedelta, clock_ahead: timedelta) -> bool:
+    """An offline scan happened at most `max_age` ago, and not after now: a scanner's clock a
+    little ahead (`clock_ahead`) is forgiven. Whether it happened after the code was issued is
+    part of the write's own condition (`admission_checks`)."""
+    return now - max_age <= at <= now + clock_ahead
 
 
 def admitted_before_refund(ticket: Ticket | None, scan: Scan) -> bool:
@@ -117,10 +126,13 @@ def admission_checks(at: datetime, expected_ticket_id: str | None,
                      earliest_wins: bool = False) -> list[tuple[Reason, Rule]]:
     """What a code must satisfy to be admitted at `at`, in the order the reasons are given.
     With `earliest_wins` (offline uploads) an earlier scan also takes over a redemption that a
-    later scan recorded."""
+    later scan recorded, but only a scan made once the code existed: one dated before its issue
+    is refused as invalid_time, whatever the code's state, so a backdated scan never takes over."""
     checks: list[tuple[Reason, Rule]] = [(Reason.INVALID, Present("code"))]
     if expected_ticket_id is not None:
         checks.append((Reason.INVALID, Compare("ticket_id", "==", expected_ticket_id)))
+    if earliest_wins:
+        checks.append((Reason.INVALID_TIME, Compare("issued_at", "<=", at)))
     unused: Rule = Compare("status", "!=", TicketStatus.REDEEMED.value)
     if earliest_wins:
         unused = AnyOf((unused, Compare("redeemed_scanned_at", ">", at)))
@@ -155,6 +167,10 @@ def refused_because(ticket: Ticket | None, checks: list[tuple[Reason, Rule]]) ->
 
 
 def is_repeat_of_first_scan(ticket: Ticket | None, scan: Scan) -> bool:
-    """A retry of the scan that redeemed the ticket (same nonce) gets the first answer."""
+    """A retry of the scan that redeemed the ticket (same nonce, from the same device, by the
+    same staff account) gets the first answer. The same nonce from another device or account is
+    an ordinary scan: a nonce is the device's word for one scan, and another device repeating
+    it has not made that scan (a device id is the client's word; the account is proven)."""
     return (ticket is not None and ticket.status is TicketStatus.REDEEMED and scan.nonce is not None
-            and ticket.redeem_nonce == scan.nonce)
+            and ticket.redeem_nonce == scan.nonce and ticket.redeemed_device == scan.device_id
+            and ticket.redeemed_by == scan.staff)

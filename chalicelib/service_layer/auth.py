@@ -1,14 +1,17 @@
 """Logging in customers and staff, and managing staff accounts."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from datetime import timedelta, timezone
-from typing import Protocol
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Protocol
 
-from ..domain.back_office import AUDIT_NAME_LENGTH
-from ..domain.commands import NewStaff
-from ..domain.errors import Conflict, InvalidInput, NotAuthenticated, TooManyAttempts
+from ..domain.back_office import AUDIT_NAME_LENGTH, StaffMember
+from ..domain.commands import NewStaff, valid_username
+from ..domain.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RuleViolation, TooManyAttempts
 from ..domain.principal import Principal
+from ..domain.staff import (UNKNOWN_ACTOR, PasswordChange, StaffChanges, attempted_name, client_address,
+                            refuse_self_lockout)
 from ..domain.timeutil import parse_date, parse_instant
 from . import ports
 from .context import Actor
@@ -17,6 +20,7 @@ from .writes import commit
 
 AUDIT_RANGE = timedelta(days=31)
 AUDIT_EXPORT_ROWS = 10_000
+UNKNOWN_LOGIN_RETENTION = timedelta(days=90)     # audit records of logins by no account
 
 
 class Staffing(Protocol):
@@ -35,6 +39,8 @@ class Staffing(Protocol):
     def wechat(self) -> ports.WeChatLogin: ...
     @property
     def clock(self) -> ports.Clock: ...
+    @property
+    def cipher(self) -> ports.FieldCipher: ...
     def unit_of_work(self) -> ports.Writes: ...
 
 
@@ -61,29 +67,151 @@ def login_staff(ctx: Staffing, username: object, password: object, source_ip: st
         raise InvalidInput("username and password are required strings", field="username")
     username = username.strip().lower()
     now = ctx.clock()
-    locked = ctx.throttle.take_attempt(username, now)
-    if locked is not None:
-        ctx.audit.record(username, "login_blocked", now, source_ip=source_ip)
+    address = client_address(source_ip)
+    lock = ctx.throttle.take_attempt(username, address, now)
+    if lock is not None:
+        if lock.first:       # one record per lock, however often it is knocked on
+            _audit_attempt(ctx, username, _account(ctx, username), "login_blocked", source_ip,
+                           {"limit": lock.scope})
         raise TooManyAttempts("too many failed logins; try again later",
-                              retry_after_seconds=int((locked - now).total_seconds()) + 1)
-    member = ctx.people.staff(username)
-    if not ctx.passwords.verify(password, member.password_hash if member else None) or member is None:
-        ctx.audit.record(username, "login_failed", now, source_ip=source_ip)
+                              retry_after_seconds=int((lock.until - now).total_seconds()) + 1)
+    member = _account(ctx, username)
+    right = ctx.passwords.verify(password, member.password_hash if member else None)
+    if not right or member is None or member.disabled:
+        _audit_attempt(ctx, username, member, "login_failed", source_ip,
+                       {"reason": "disabled"} if right and member is not None else {})
         raise NotAuthenticated("wrong username or password", code="INVALID_CREDENTIALS")
-    ctx.throttle.clear(username)
+    ctx.throttle.succeeded(username, address, now)
+    ctx.people.record_login(username, now)
     ctx.audit.record(username, "login", now, source_ip=source_ip)
-    token = ctx.tokens.issue(Principal(username, "staff", member.roles))
-    return Login(token, ctx.tokens.ttl_seconds, roles=tuple(sorted(member.roles)))
+    return _staff_login(ctx, member.username, member.roles, member.generation)
 
 
-def create_staff(ctx: Staffing, actor: Actor, command: NewStaff) -> NewStaff:
+def _account(ctx: Staffing, username: str) -> StaffMember | None:
+    """The account of a name as typed (already trimmed and lower-cased); a name no account can
+    have (blank, junk) is no account, not a read."""
+    return ctx.people.staff(username) if valid_username(username) else None
+
+
+def _audit_attempt(ctx: Staffing, username: str, member: StaffMember | None, action: str, source_ip: str | None,
+                   details: dict[str, str]) -> None:
+    """A refused login. One for no account is recorded under one actor with a digest of the
+    name tried, and expires: strangers typing made-up names neither add actors nor keep records."""
+    now = ctx.clock()
+    if member is not None:
+        ctx.audit.record(username, action, now, source_ip=source_ip, details=details or None)
+    else:
+        ctx.audit.record(UNKNOWN_ACTOR, action, now, source_ip=source_ip,
+                         details={**details, "attempted": attempted_name(ctx.cipher.blind_index, username)},
+                         expires=now + UNKNOWN_LOGIN_RETENTION)
+
+
+def _staff_login(ctx: Staffing, username: str, roles: frozenset[str], generation: int) -> Login:
+    token = ctx.tokens.issue(Principal(username, "staff", roles, generation=generation))
+    return Login(token, ctx.tokens.ttl_seconds, roles=tuple(sorted(roles)))
+
+
+def authenticate(tokens: ports.Tokens, accounts: Callable[[], ports.StaffStanding], token: str) -> Principal:
+    """The caller of a bearer token. A customer's token is its own proof; a staff token is
+    checked against its account as it is now (one batched read of the account and of the
+    token's logout record): a disabled or changed account (its generation moved on) or a
+    logged-out token is refused. The roles are the account's current ones. `accounts` is built
+    only for a staff token: a customer's authorization loads no database client."""
+    principal = tokens.verify(token)
+    if principal.kind != "staff":
+        return principal
+    member, ended = accounts().standing(principal.subject, principal.token_id)
+    if member is None or member.disabled or ended or member.generation != (principal.generation or 0):
+        raise NotAuthenticated("this token has been ended; log in again", code="TOKEN_REVOKED")
+    return dataclasses.replace(principal, roles=member.roles)
+
+
+def list_staff(ctx: Staffing, limit: int, cursor: str | None) -> ports.Page:
+    return ctx.people.staff_page(limit, cursor)
+
+
+def change_staff(ctx: Staffing, actor: Actor, username: str, changes: StaffChanges) -> StaffMember:
+    """An admin's change of an account, at once: its generation goes up in the same write, so
+    every token issued before stops working at its next authorization."""
+    target = username.strip().lower()
+    refuse_self_lockout(actor.name, target, changes)
+    before = _account(ctx, target)
+    if before is None:
+        raise NotFound(f"no staff account {username}", code="STAFF_NOT_FOUND")
+    now = ctx.clock()
+    uow = ctx.unit_of_work()
+    ctx.people.change_staff(uow, before, changes.roles, changes.disabled,
+                            ctx.passwords.hash(changes.password) if changes.password is not None else None)
+    if before.username != actor.name:
+        # The actor is still an enabled admin as this is written: a token let through by the
+        # authorizer's cache after its account was disabled or demoted changes nobody, and two
+        # admins taking each other's admin at once cannot both succeed.
+        ctx.people.require_enabled_admin(uow, actor.name)
+    details: dict[str, object] = {"generation": before.generation + 1}
+    if changes.roles is not None:
+        details["roles"] = changes.roles
+    if changes.disabled is not None:
+        details["disabled"] = changes.disabled
+    if changes.password is not None:
+        details["password_changed"] = True
+    ctx.audit.record(actor.name, "staff_changed", now, target=before.username, source_ip=actor.source_ip,
+                     details=details, uow=uow)
+    commit(uow, {"staff": lambda _: Conflict("the account changed meanwhile; read it again", code="STAFF_CHANGED"),
+                 "actor": lambda _: Conflict("your own account is no longer an enabled admin", code="LAST_ADMIN")})
+    return dataclasses.replace(before, roles=frozenset(changes.roles) if changes.roles is not None else before.roles,
+                               disabled=changes.disabled if changes.disabled is not None else before.disabled,
+                               generation=before.generation + 1)
+
+
+def change_own_password(ctx: Staffing, actor: Actor, change: PasswordChange) -> Login:
+    """The caller's own password: the old one is checked (and throttled like a login), every
+    other token of the account ends, and the caller gets a fresh token to go on with."""
+    member = ctx.people.staff(actor.name)
+    if member is None or member.disabled:
+        raise NotAuthenticated("this token has been ended; log in again", code="TOKEN_REVOKED")
+    now = ctx.clock()
+    address = client_address(actor.source_ip)
+    lock = ctx.throttle.take_attempt(member.username, address, now)
+    if lock is not None:
+        raise TooManyAttempts("too many failed attempts; try again later",
+                              retry_after_seconds=int((lock.until - now).total_seconds()) + 1)
+    if not ctx.passwords.verify(change.old_password, member.password_hash):
+        ctx.audit.record(member.username, "password_change_failed", now, source_ip=actor.source_ip)
+        raise RuleViolation("the old password is not right", code="WRONG_PASSWORD")
+    ctx.throttle.succeeded(member.username, address, now)
+    uow = ctx.unit_of_work()
+    ctx.people.change_staff(uow, member, None, None, ctx.passwords.hash(change.new_password))
+    ctx.audit.record(member.username, "password_changed", now, target=member.username, source_ip=actor.source_ip,
+                     details={"generation": member.generation + 1}, uow=uow)
+    commit(uow, {"staff": lambda _: Conflict("the account changed meanwhile; try again", code="STAFF_CHANGED")})
+    return _staff_login(ctx, member.username, member.roles, member.generation + 1)
+
+
+def logout(ctx: Staffing, actor: Actor) -> None:
+    """Ends the caller's token: its id is kept (until the token would have expired anyway) where
+    the authorizer's read finds it."""
+    principal = actor.principal
+    if principal.token_id is None or principal.token_expires is None:
+        raise NotAuthenticated("this token cannot be ended; log in again")
+    now = ctx.clock()
+    ctx.people.revoke_token(principal.token_id, principal.subject,
+                            datetime.fromtimestamp(principal.token_expires, tz=timezone.utc))
+    ctx.audit.record(principal.subject, "logout", now, source_ip=actor.source_ip)
+
+
+def create_staff(ctx: Staffing, actor: Actor, command: NewStaff, seeding: bool = False) -> NewStaff:
+    """A new account; its creator must still be an enabled admin as it is written (unless the
+    system seeds the first one)."""
     now = ctx.clock()
     uow = ctx.unit_of_work()
     ctx.people.add_staff(uow, command.username, ctx.passwords.hash(command.password), command.roles,
                          actor.name, now)
+    if not seeding and command.username != actor.name:     # one's own name is taken anyway: 409
+        ctx.people.require_enabled_admin(uow, actor.name)
     ctx.audit.record(actor.name, "staff_created", now, target=command.username, source_ip=actor.source_ip,
                      details={"roles": command.roles}, uow=uow)
-    commit(uow, {"staff": lambda _: Conflict(f"username {command.username} is taken", code="USERNAME_TAKEN")})
+    commit(uow, {"staff": lambda _: Conflict(f"username {command.username} is taken", code="USERNAME_TAKEN"),
+                 "actor": lambda _: Conflict("your own account is no longer an enabled admin", code="LAST_ADMIN")})
     return command
 
 
@@ -92,7 +220,7 @@ def ensure_staff(ctx: Staffing, actor: Actor, command: NewStaff) -> bool:
     if ctx.people.staff(command.username) is not None:
         return False
     try:
-        create_staff(ctx, actor, command)
+        create_staff(ctx, actor, command, seeding=True)
     except Conflict:
         return False
     return True

@@ -31,6 +31,7 @@ class Context:
     stock: ports.StockStore
     orders: ports.OrderStore
     counters: ports.PurchaseCounterStore
+    unpaid: ports.UnpaidHoldStore
     idempotency: ports.IdempotencyReplies
     placement: ports.PlacementRead
     people: ports.PeopleStore
@@ -62,6 +63,7 @@ class Context:
     refund_query_after: timedelta
     auto_receipt_after: timedelta
     reconcile_after_hour: int
+    offline_scan_max_age: timedelta
 
     # Built on first use: each needs a secret, and not every function (the authorizer, the
     # alerts worker) needs all of them, so a cold start fetches only what it uses.

@@ -12,7 +12,8 @@ from ..domain import identifiers
 from ..domain.commands import PlaceOrder
 from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order, OrderStatus, awaiting_shipment, check_transition
-from ..domain.ordering import build_order, purchase_limit_exceeded
+from ..domain.ordering import (build_order, check_unpaid_units, purchase_limit_exceeded, unpaid_limit_exceeded,
+                               unpaid_units)
 from ..domain.personal_data import looks_like_phone, normalize_phone
 from ..domain.stock_shards import Shares, may_cross_threshold
 from ..domain.tickets import all_used
@@ -40,6 +41,8 @@ class Ordering(Prepaying, Publishing, Protocol):
     def orders(self) -> ports.OrderStore: ...
     @property
     def counters(self) -> ports.PurchaseCounterStore: ...
+    @property
+    def unpaid(self) -> ports.UnpaidHoldStore: ...
     @property
     def idempotency(self) -> ports.IdempotencyReplies: ...
     @property
@@ -118,6 +121,8 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
                             now=now, payment_timeout=ctx.payment_timeout)
         limits = {p: snapshot.products[p].purchase_limit for p in product_ids
                   if snapshot.products[p].purchase_limit is not None}
+        check_unpaid_units(order, ctx.unpaid.limits)
+        order.holds_unpaid = True
         uow = ctx.unit_of_work()
         # First the stock: the order records where each line's units came from.
         order.lines = [dataclasses.replace(line, stock_shares=ctx.stock.reserve(
@@ -127,13 +132,15 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
         for product_id, quantity in order.quantities_by_product().items():
             if product_id in limits:
                 ctx.counters.hold(uow, user_id, product_id, quantity, limits[product_id] or 0)
+        ctx.unpaid.hold(uow, user_id, unpaid_units(order))
         if idem_key:
             ctx.idempotency.remember(uow, idem_key, request_fingerprint, order.order_id, now)
         try:
             # The same key placed meanwhile wins over whatever else the refusal says.
             written = commit(uow, {"idempotency": None, "sku:": lambda sku_id: stock_refused(ctx, sku_id),
                                    "shard:": None, "limit:": lambda product_id:
-                                   purchase_limit_exceeded(product_id, limits.get(product_id))})
+                                   purchase_limit_exceeded(product_id, limits.get(product_id)),
+                                   "unpaid": lambda _: unpaid_limit_exceeded(ctx.unpaid.limits)})
         except Busy:
             continue                          # read again: the stock may have moved meanwhile
         if not written:

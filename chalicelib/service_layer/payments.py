@@ -9,6 +9,7 @@ from typing import Mapping, Protocol
 from ..domain import identifiers
 from ..domain.errors import Busy, Conflict, NotAuthenticated, Unavailable
 from ..domain.model import CANCELLED_PAYMENT_MISMATCH, Order, OrderStatus
+from ..domain.ordering import unpaid_units
 from ..domain.payments import PaymentNotice, TradeState
 from ..domain.refunds import Refund, RefundStatus
 from ..domain.tickets import CodeKind, Ticket, issue_for
@@ -47,12 +48,14 @@ class Paying(Prepaying, Protocol):
     @property
     def counters(self) -> ports.PurchaseCounterStore: ...
     @property
+    def unpaid(self) -> ports.UnpaidHoldStore: ...
+    @property
     def qr(self) -> ports.QrSigner: ...
     def unit_of_work(self) -> ports.Writes: ...
 
 
 def first_batch_size(order: Order) -> int:
-    return MAX_ITEMS - 2 - sum(len(line.shares) for line in order.lines)
+    return MAX_ITEMS - 2 - (1 if order.holds_unpaid else 0) - sum(len(line.shares) for line in order.lines)
 
 
 def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, str] | None:
@@ -122,6 +125,8 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
                                    notice.notification_id, now, notice.success_time or now)
         for line in order.lines:
             ctx.stock.sell(uow, line.sku_id, line.shares)
+        if order.holds_unpaid:
+            ctx.unpaid.release(uow, order.user_id, unpaid_units(order))
         for ticket in first:
             ctx.tickets.add(uow, ticket)
         try:

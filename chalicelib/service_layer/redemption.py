@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from ..domain.errors import InvalidInput
 from ..domain.redemption import (ConflictKind, Reason, Scan, ScanConflict, admission_checks, admission_condition,
-                                 admitted_before_refund, admitted_while_revoked, is_repeat_of_first_scan, refused_because)
-from ..domain.tickets import Ticket, looks_like_qr, normalize_manual_code
+                                 admitted_before_refund, admitted_while_revoked, is_repeat_of_first_scan, refused_because,
+                                 scan_time_allowed)
+from ..domain.tickets import Revocation, Ticket, looks_like_qr, normalize_manual_code
 from ..domain.validation import Fields
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_redemption, send_alert
 
 MAX_BATCH = 500
-MAX_CLOCK_AHEAD = timedelta(minutes=5)
+MAX_CLOCK_AHEAD = timedelta(minutes=5)       # a scanner's clock this far ahead is forgiven, no further
+# A pack's `next` lies this far behind its generation: a revocation is stamped with its use case's
+# clock before its transaction commits (within a Lambda's 30 s) and reaches the revoked index a
+# moment later, so one stamped just before the mark may still be on its way. Listed twice is harmless.
+PACK_MARK_LAG = timedelta(seconds=60)
+PACK_MARK_PREFIX = "rv1."
 
 
 class Gate(Publishing, Protocol):
@@ -24,6 +30,8 @@ class Gate(Publishing, Protocol):
     def tickets(self) -> ports.TicketStore: ...
     @property
     def qr(self) -> ports.QrSigner: ...
+    @property
+    def offline_scan_max_age(self) -> timedelta: ...
 
 
 @dataclass(frozen=True)
@@ -54,8 +62,9 @@ class Redemption:
 @dataclass(frozen=True)
 class OfflinePack:
     keys: list[dict[str, str]]
-    revoked: list[str]                       # ticket ids
+    revoked: list[Revocation]                # ticket ids, each with the end of its validity
     generated_at: datetime
+    next: str                                # ask with ?since= for what changed after this pack
 
 
 def parse_scan(data: object, where: str = "body") -> ScanRequest:
@@ -70,10 +79,12 @@ def redeem(ctx: Gate, actor: Actor, request: ScanRequest, offline: bool = False)
     """Ordered checks, one conditional write. A QR is verified by signature before anything is
     read; a manual code goes straight to its keyed ticket."""
     now = ctx.clock()
-    # An offline scan is judged at the time it happened; a scanner clock far ahead is not trusted.
-    at = request.scanned_at if offline and request.scanned_at and request.scanned_at <= now + MAX_CLOCK_AHEAD \
-        else now
+    # An offline scan is judged at the time it happened, which must be a time it can have happened
+    # (no older than the allowed age, not ahead of the server's clock beyond a scanner's skew, and,
+    # in the write's condition, not before the code was issued); an online one, now.
+    at = request.scanned_at if offline and request.scanned_at else now
     scan = Scan(gate=request.gate, device_id=request.device_id, staff=actor.name, at=at, nonce=request.nonce)
+    on_time = scan_time_allowed(at, now, ctx.offline_scan_max_age, MAX_CLOCK_AHEAD)
     expected_ticket_id = None
     if looks_like_qr(request.code):
         claims = ctx.qr.verify(request.code)
@@ -83,6 +94,8 @@ def redeem(ctx: Gate, actor: Actor, request: ScanRequest, offline: bool = False)
         code = normalize_manual_code(request.code)
     if code is None:
         outcome = Redemption(None, Reason.INVALID)
+    elif not on_time:
+        outcome = _out_of_time(ctx, code, expected_ticket_id, scan, now)
     else:
         checks = admission_checks(at, expected_ticket_id, earliest_wins=offline)
         attempt = ctx.tickets.redeem(code, scan, now, admission_condition(checks))
@@ -110,6 +123,8 @@ def _outcome(ctx: Gate, attempt: ports.RedeemAttempt, checks: list[Any], scan: S
         assert before is not None and before.redeemed_at is not None
         return Redemption(before, redeemed_at=before.redeemed_at, gate=before.redeemed_gate or scan.gate)
     reason = refused_because(before, checks)
+    if reason is Reason.INVALID_TIME and before is not None:
+        return _invalid_time(ctx, before, scan, now)
     if offline and reason is Reason.ALREADY_REDEEMED and before is not None:
         # An offline scan that lost to an earlier one: kept for review, from the same write's answer.
         conflict = ScanConflict(ConflictKind.EARLIER_SCAN, _scanned_at(before), before.redeemed_gate or "")
@@ -119,6 +134,7 @@ def _outcome(ctx: Gate, attempt: ports.RedeemAttempt, checks: list[Any], scan: S
     if offline and reason is Reason.REVOKED and admitted_before_refund(before, scan):
         assert before is not None
         conflict = ScanConflict(ConflictKind.ADMITTED_THEN_REFUNDED, refund_id=before.revoked_by)
+        ctx.tickets.admitted_offline(before, scan.at)     # inside: never paid back by a retry or takeover
         if ctx.tickets.record_conflict(before, scan, conflict, now):
             _admitted_then_refunded_alert(ctx, before, scan)
         return Redemption(before, reason, conflict=conflict.kind)
@@ -130,6 +146,30 @@ def _outcome(ctx: Gate, attempt: ports.RedeemAttempt, checks: list[Any], scan: S
             _admitted_while_revoked_alert(ctx, before, scan)
         return Redemption(before, reason, conflict=conflict.kind)
     return Redemption(before if reason is not Reason.INVALID else None, reason)
+
+
+def _out_of_time(ctx: Gate, code: str, expected_ticket_id: str | None, scan: Scan, now: datetime) -> Redemption:
+    """An offline scan too old, or too far ahead, to be judged: the code is not touched, but read
+    (one GetItem) so that the scan is kept for review against its ticket."""
+    ticket = ctx.tickets.by_code(code)
+    if ticket is None or (expected_ticket_id is not None and ticket.ticket_id != expected_ticket_id):
+        return Redemption(None, Reason.INVALID)
+    return _invalid_time(ctx, ticket, scan, now)
+
+
+def _invalid_time(ctx: Gate, ticket: Ticket, scan: Scan, now: datetime) -> Redemption:
+    """A scan dated when it cannot have happened (before the code was issued, older than the
+    allowed age, or ahead of our clock): refused, kept for review, counted and raised once."""
+    conflict = ScanConflict(ConflictKind.INVALID_TIME)
+    if ctx.tickets.record_conflict(ticket, scan, conflict, now):
+        ctx.metrics.count("OfflineScansInvalidTime", gate=scan.gate)
+        send_alert(ctx, "scan_invalid_time",
+                   f"ticket {ticket.ticket_id}: an offline scan at {scan.gate} dated {scan.at.isoformat()} was refused "
+                   "(before the ticket was issued, too old, or ahead of the server's clock)",
+                   ticket_id=ticket.ticket_id, order_id=ticket.order_id, gate=scan.gate, device_id=scan.device_id,
+                   scanned_at=scan.at.isoformat(), issued_at=ticket.issued_at.isoformat(),
+                   uploaded_at=now.isoformat())
+    return Redemption(ticket, Reason.INVALID_TIME, conflict=conflict.kind)
 
 
 def _scanned_at(ticket: Ticket) -> datetime:
@@ -190,7 +230,7 @@ def _admitted_while_revoked_alert(ctx: Gate, ticket: Ticket, scan: Scan) -> None
     taken back by a refund: if that refund pays, the venue admitted someone it paid back.
     Critical: the refund may still be stopped (it is not sent again, nor taken over), or the
     money recovered."""
-    ctx.metrics.count("AdmittedThenRefunded", gate=scan.gate)
+    ctx.metrics.count("AdmittedWhileRevoked", gate=scan.gate)
     send_alert(ctx, "admitted_while_revoked",
                f"ticket {ticket.ticket_id} was admitted at {scan.gate} while offline after refund "
                f"{ticket.revoked_by} had taken it back (the gate's offline pack was out of date)", severity="critical",
@@ -199,7 +239,27 @@ def _admitted_while_revoked_alert(ctx: Gate, ticket: Ticket, scan: Scan) -> None
                refund_approved_at=ticket.revoked_at.isoformat() if ticket.revoked_at else None)
 
 
-def offline_pack(ctx: Gate) -> OfflinePack:
-    """The signing keys, and the codes taken back that could still be admitted."""
+def offline_pack(ctx: Gate, since: str | None = None) -> OfflinePack:
+    """The signing keys, and the codes taken back that could still be admitted: all of them, or,
+    `since` the `next` of an earlier pack, those taken back after it. What is past its validity
+    is left out either way, so the pack follows what is on sale, not the history of refunds; a
+    gate drops an entry itself once its `valid_until` has passed."""
     now = ctx.clock()
-    return OfflinePack(ctx.qr.public_keys(), sorted(r.ticket_id for r in ctx.tickets.revocations(now)), now)
+    after = read_pack_mark(since, now) if since is not None else None
+    revoked = sorted(ctx.tickets.revocations(now, recorded_after=after), key=lambda r: r.ticket_id)
+    return OfflinePack(ctx.qr.public_keys(), revoked, now, pack_mark(now - PACK_MARK_LAG))
+
+
+def pack_mark(at: datetime) -> str:
+    """An opaque `next`: the time from which the following pack must list revocations."""
+    return PACK_MARK_PREFIX + str(int(at.timestamp() * 1000))
+
+
+def read_pack_mark(value: str, now: datetime) -> datetime:
+    """A `since` as only `pack_mark` writes it, and no later than now: anything else is a 400."""
+    digits = value[len(PACK_MARK_PREFIX):] if value.startswith(PACK_MARK_PREFIX) else ""
+    at = datetime.fromtimestamp(int(digits) / 1000, tz=timezone.utc) \
+        if digits.isascii() and digits.isdigit() and len(digits) <= 13 else None
+    if at is None or at > now:
+        raise InvalidInput("since must be the next of an earlier offline pack", code="INVALID_CURSOR", field="since")
+    return at

@@ -7,14 +7,10 @@ customer's card closed) holds the money at WeChat until staff settle it by hand:
 stays in flight, its order claimed, and is asked about until WeChat decides."""
 from __future__ import annotations
 
-import logging
-from typing import Mapping
-
 from ..domain import identifiers
-from ..domain.errors import Busy, Conflict, DomainError, NotAuthenticated
+from ..domain.errors import Busy, Conflict
 from ..domain.model import Order, OrderStatus
-from ..domain.payments import RefundNotice
-from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, query_delay, refund_id_of,
+from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, query_delay,
                               settled_status)
 from ..domain.stock_shards import take_from
 from . import ports
@@ -23,8 +19,6 @@ from .refunds import Refunding
 from .retrying import attempts
 from .writes import commit
 
-log = logging.getLogger("micromall.refunds")
-QUERIES_PER_RUN = 20
 SETTLE_ATTEMPTS = 4
 
 
@@ -34,10 +28,12 @@ def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
     refund = ctx.refunds.get(refund_id)
     if refund is None or refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING):
         return "skipped"
+    if refund.held_by_wechat:
+        return "held"                # WeChat holds its money: asked about, never sent again
     if refund.status is RefundStatus.APPROVED:
         now = ctx.clock()
         uow = ctx.unit_of_work()
-        ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, queries=0,
+        ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, queries=0, gateway_status=None,
                          next_query_at=now + ctx.refund_query_after)
         if not commit(uow, {"refund": None}):
             return "skipped"         # another delivery of this message moved it on
@@ -197,25 +193,56 @@ def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: s
 def hold(ctx: Refunding, refund: Refund) -> str:
     """WeChat found the refund ABNORMAL: the money left the merchant but could not reach the
     customer's card, and waits at WeChat until staff settle it by hand (merchant platform,
-    交易中心). The refund keeps its state (in flight, its order claimed: its goods cannot ship
-    or be refunded again meanwhile), is marked held and asked about until WeChat reports
-    SUCCESS or CLOSED, and finance is told once."""
+    交易中心). The refund is held in flight (PROCESSING, its order claimed: its goods cannot
+    ship or be refunded again meanwhile), marked and asked about until WeChat reports SUCCESS or
+    CLOSED, and finance is told once. One that had failed here (WeChat unreachable, its order
+    released) claims its order again in the same step; when the order has moved on meanwhile
+    (shipped, or refunded otherwise), it stays failed and held, and finance is told that this
+    money must go back to the merchant, not to the customer. "held" when this call held it."""
     for _ in attempts(SETTLE_ATTEMPTS):
-        if refund.held_by_wechat:
-            return "held"
-        if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED) or refund.superseded_by:
+        if refund.held_by_wechat and refund.status is RefundStatus.PROCESSING:
+            return "still_held"
+        if refund.superseded_by:
+            send_alert(ctx, "refund_twice", f"refund {refund.refund_id} of order {refund.order_id}, whose tickets or "
+                       f"goods were refunded again by {refund.superseded_by}, is held by WeChat Pay (ABNORMAL): "
+                       "settle it back to the merchant, not to the customer", severity="critical",
+                       refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount)
+            return "skipped"
+        if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
             return "skipped"
         now = ctx.clock()
+        fields = dict(gateway_status=HELD_BY_WECHAT, queries=0, next_query_at=now + query_delay(1, ctx.refund_query_after),
+                      last_error="WeChat Pay reported ABNORMAL: the money waits at WeChat")
         uow = ctx.unit_of_work()
-        ctx.refunds.move(uow, refund, refund.status, now, gateway_status=HELD_BY_WECHAT, queries=0,
-                         next_query_at=now + query_delay(1, ctx.refund_query_after),
-                         last_error="WeChat Pay reported ABNORMAL: the money waits at WeChat")
-        if commit(uow, {"refund": None}):
-            send_alert(ctx, "refund_abnormal", f"refund {refund.refund_id} of order {refund.order_id} could not "
-                       "reach the customer's card (ABNORMAL): WeChat Pay holds the money. Settle it in the "
-                       "merchant platform (交易中心, 异常退款); it completes here when WeChat reports it. Do not "
-                       "refund it again", severity="critical", refund_id=refund.refund_id,
-                       order_id=refund.order_id, amount=refund.amount, out_refund_no=refund.out_refund_no)
+        reclaim = refund.status is RefundStatus.FAILED and refund.returns_goods_and_stock
+        ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, **fields)
+        if reclaim:
+            order, _ = _order_of(ctx, refund)
+            ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
+                                    refund.goods_returned, now, "wechatpay")
+        written, moved_on = commit(uow, {"refund": None, "order": None}), False
+        if not written and reclaim:
+            current = ctx.refunds.get(refund.refund_id)
+            if current is not None and current.held_by_wechat:
+                return "still_held"
+            if current is not None and current.status is RefundStatus.FAILED and not current.superseded_by \
+                    and _moved_on(ctx, current):
+                uow = ctx.unit_of_work()      # its order moved on: held as it is, failed
+                ctx.refunds.move(uow, current, RefundStatus.FAILED, now, **fields)
+                written, moved_on = commit(uow, {"refund": None}), True
+        if written:
+            if moved_on:
+                send_alert(ctx, "refund_abnormal", f"refund {refund.refund_id} of order {refund.order_id} failed here "
+                           "and is now held by WeChat Pay (ABNORMAL), but its order moved on meanwhile (shipped or "
+                           "refunded otherwise): settle it back to the merchant in the merchant platform (交易中心, "
+                           "异常退款), not to the customer", severity="critical", refund_id=refund.refund_id,
+                           order_id=refund.order_id, amount=refund.amount, out_refund_no=refund.out_refund_no)
+            else:
+                send_alert(ctx, "refund_abnormal", f"refund {refund.refund_id} of order {refund.order_id} could not "
+                           "reach the customer's card (ABNORMAL): WeChat Pay holds the money. Settle it in the "
+                           "merchant platform (交易中心, 异常退款); it completes here when WeChat reports it. Do not "
+                           "refund it again", severity="critical", refund_id=refund.refund_id,
+                           order_id=refund.order_id, amount=refund.amount, out_refund_no=refund.out_refund_no)
             return "held"
         current = ctx.refunds.get(refund.refund_id)
         if current is None:
@@ -236,8 +263,8 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
     for _ in attempts(SETTLE_ATTEMPTS):
         released = refund.status is RefundStatus.FAILED and refund.held_by_wechat and not refund.superseded_by
         if (refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING) and not released) \
-                or refund.out_refund_no != number:
-            return "skipped"
+                or refund.out_refund_no != number or (refund.held_by_wechat and gateway_status != "CLOSED"):
+            return "skipped"          # a held refund ends only when WeChat closes it
         now = ctx.clock()
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.FAILED, now, last_error=why[:300], gateway_status=gateway_status,
@@ -249,6 +276,8 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
                                       receipt_due=now + ctx.auto_receipt_after)
         if commit(uow, {"refund": None, "order": None}):
             ctx.metrics.count("Refunds", result="failed")
+            if released:
+                return "failed"       # its order was released, and raised, when it first failed
             send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: "
                        f"{why[:120]}", severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
                        amount=refund.amount, out_refund_no=refund.out_refund_no)
@@ -258,59 +287,3 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
             return "skipped"
         refund = current                  # read again and decide again
     raise Busy("the refund's order kept changing; it fails on the next attempt")
-
-
-def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body: str) -> None:
-    """POST /payments/wechat/refund-notify: verified and decrypted by the same code as payment
-    notices; one effect however often WeChat sends it."""
-    try:
-        notice = ctx.payments.parse_notification(headers, body, ctx.clock().timestamp())
-    except ports.NotificationRejected as rejected:
-        log.warning("refund notification rejected: %s", rejected)
-        raise NotAuthenticated("signature verification failed", code="FAIL") from None
-    if not isinstance(notice, RefundNotice):
-        return
-    refund = ctx.refunds.get(refund_id_of(notice.out_refund_no))
-    if refund is None or refund.out_refund_no != notice.out_refund_no:
-        # Not ours, or an older number of one of ours: money moved that no refund here expects.
-        if notice.refund_status == "SUCCESS":
-            send_alert(ctx, "refund_unexpected", f"WeChat Pay refunded {notice.out_refund_no} of order "
-                       f"{notice.out_trade_no}, which no refund here is waiting for", severity="critical",
-                       out_refund_no=notice.out_refund_no, order_id=notice.out_trade_no, amount=notice.amount)
-        return
-    if notice.amount != refund.amount:
-        send_alert(ctx, "refund_amount_mismatch", f"refund {refund.refund_id}: WeChat Pay reports {notice.amount} fen,"
-                   f" we asked for {refund.amount}", severity="critical", refund_id=refund.refund_id,
-                   order_id=refund.order_id)
-    apply_outcome(ctx, refund, notice.refund_status)
-
-
-def query_processing_refunds(ctx: Refunding) -> int:
-    """The schedule asks WeChat about refunds it has still to decide, a bounded number per run,
-    each at doubling intervals: those whose notice has not come (one WeChat never received is
-    sent again: its message was lost), and ABNORMAL ones, until staff settle them by hand and
-    WeChat reports SUCCESS. One refund's trouble (WeChat unreachable, a malformed answer, a
-    busy order) is that refund's, asked about again later; the rest go on."""
-    now = ctx.clock()
-    asked = 0
-    for refund in ctx.refunds.processing_due(now, QUERIES_PER_RUN):
-        asked += 1
-        try:
-            known = ctx.payments.query_refund(refund.out_refund_no)
-            if known is not None and (outcome_of(known.status) is not None
-                                      or (known.status == HELD_BY_WECHAT and not refund.held_by_wechat)):
-                apply_outcome(ctx, refund, known.status)
-                continue
-            if known is None and refund.status is RefundStatus.PROCESSING and not refund.held_by_wechat:
-                ctx.messages.refund_approved(refund.refund_id)
-        except ports.PaymentGatewayError:
-            log.warning("could not ask WeChat Pay about refund %s", refund.refund_id)
-        except DomainError as error:       # this one settles on its next question; the rest go on
-            log.warning("refund %s not settled this time: %s", refund.refund_id, error.message)
-        except Exception:                  # noqa: BLE001 - one refund's trouble never stops the run
-            log.exception("refund %s could not be settled this time", refund.refund_id)
-        uow = ctx.unit_of_work()
-        ctx.refunds.ask_again(uow, refund, refund.queries + 1,
-                              now + query_delay(refund.queries + 1, ctx.refund_query_after))
-        commit(uow, {"refund": None})
-    return asked

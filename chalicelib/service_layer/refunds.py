@@ -225,7 +225,7 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
     number = refund.out_refund_no if known is None or waiting else refund.next_out_refund_no()
     uow = ctx.unit_of_work()
     ctx.refunds.move(uow, refund, target, now, out_refund_no=number, last_error=None, queries=0,
-                     next_query_at=now + ctx.refund_query_after)
+                     gateway_status=None, next_query_at=now + ctx.refund_query_after)
     if refund.returns_goods_and_stock:
         order = _order_of(ctx, refund)
         ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,

@@ -2,9 +2,13 @@
 or a payment of the wrong amount (cancelled, the money refunded)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from ..domain.model import Order, OrderStatus
+from ..domain import identifiers
+from ..domain.errors import NotFound
+from ..domain.ordering import UnpaidLimits, unpaid_units
 from . import ports
 
 
@@ -16,13 +20,33 @@ class EndingUnpaid(Protocol):
     @property
     def counters(self) -> ports.PurchaseCounterStore: ...
     @property
+    def unpaid(self) -> ports.UnpaidHoldStore: ...
+    @property
     def clock(self) -> ports.Clock: ...
+
+
+@dataclass(frozen=True)
+class UnpaidHolds:
+    user_id: str
+    orders: int
+    units: dict[str, int]
+    limits: UnpaidLimits
+
+
+def customer_holds(ctx: EndingUnpaid, user_id: str) -> UnpaidHolds:
+    """What a customer holds unpaid now, against the limits (staff looking into a complaint of
+    UNPAID_LIMIT, or into a customer suspected of holding stock)."""
+    if not identifiers.USER_ID.match(user_id):
+        raise NotFound("no such customer", code="CUSTOMER_NOT_FOUND", user_id=user_id[:40])
+    orders, units = ctx.unpaid.of(user_id)
+    return UnpaidHolds(user_id, orders, units, ctx.unpaid.limits)
 
 
 def end_unpaid(ctx: EndingUnpaid, uow: ports.Writes, order: Order, counted: set[str], target: OrderStatus,
                by: str, reason: str | None = None) -> None:
-    """An unpaid order ends: conditional on it still being pending, its reserved stock and
-    purchase-limit units come back in the same transaction."""
+    """An unpaid order ends: conditional on it still being pending, its reserved stock,
+    purchase-limit units and its part of its customer's unpaid holds come back in the same
+    transaction."""
     now = ctx.clock()
     ctx.orders.transition(uow, order, target, now, by, reason=reason)
     for line in order.lines:
@@ -30,3 +54,5 @@ def end_unpaid(ctx: EndingUnpaid, uow: ports.Writes, order: Order, counted: set[
     for product_id, quantity in order.quantities_by_product().items():
         if product_id in counted:
             ctx.counters.give_back(uow, order.user_id, product_id, quantity)
+    if order.holds_unpaid:
+        ctx.unpaid.release(uow, order.user_id, unpaid_units(order))

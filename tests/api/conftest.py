@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
@@ -17,6 +18,7 @@ from app import app
 from chalicelib import bootstrap
 from chalicelib.domain.principal import Principal
 from chalicelib.adapters.payment_sandbox import SandboxGateway, SandboxRecord
+from chalicelib.adapters.people_repository import StaffRecord
 from chalicelib.adapters.tables import ALL_TABLES, create_tables
 from local import gateway
 from local.aws_resources import create_queues_and_topic
@@ -34,17 +36,30 @@ def aws() -> Iterator[None]:
 
 class DynamoCalls:
     """Every DynamoDB request the code sends, by operation name (pynamodb's signal). The payment
-    sandbox's own table stands in for WeChat's servers and is not counted."""
+    sandbox's own table stands in for WeChat's servers and is not counted. What the token
+    authorizer reads (a staff token's account) is kept apart in `authorizer`: API Gateway caches
+    its answer per token, so it is not a cost of each request the way the route's own reads are."""
 
     def __init__(self) -> None:
         self.operations: list[str] = []
+        self.authorizer: list[str] = []
 
     def __call__(self, sender: Any, operation_name: str, table_name: str | None, req_uuid: Any) -> None:
         if table_name != SandboxRecord.Meta.table_name:
-            self.operations.append(operation_name)
+            (self.authorizer if _in_authorizer() else self.operations).append(operation_name)
 
     def reset(self) -> None:
         self.operations.clear()
+        self.authorizer.clear()
+
+
+def _in_authorizer() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "token_authorizer" and frame.f_code.co_filename.endswith("guard.py"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 @pytest.fixture(scope="session")
@@ -137,8 +152,15 @@ def anonymous(client: Client) -> Api:
 
 @pytest.fixture
 def staff(client: Client):  # type: ignore[no-untyped-def]
+    """A token of a staff account with these roles; the account is stored (a staff token is
+    checked against its account), without counting in `ddb_calls`."""
     def make(*roles: str, username: str | None = None) -> Api:
         name = username or f"staff-{uuid.uuid4().hex[:6]}"
+        counted = list(Api.calls.operations) if Api.calls else []
+        StaffRecord(username=name, password_hash="-", roles=set(roles), created_at="2026-01-01T00:00:00.000000+00:00",
+                    created_by="tests").save()
+        if Api.calls:
+            Api.calls.operations[:] = counted
         return Api(client, bootstrap.token_service().issue(Principal(name, "staff", frozenset(roles))))
     return make
 
@@ -201,6 +223,14 @@ def order_body(*lines: tuple[str, int], **extra: Any) -> dict[str, Any]:
 def available(api: Api, product_id: str, sku_id: str) -> int:
     r = api.get(f"/admin/products/{product_id}")
     return next(s["available"] for s in r.json_body["skus"] if s["sku_id"] == sku_id)
+
+
+@pytest.fixture
+def group_orders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Orders of more units of one SKU than a customer may hold unpaid by default (a group's 99
+    tickets), and as many unpaid orders as a test needs: the venue raised the unpaid limits."""
+    from chalicelib.domain.ordering import UnpaidLimits
+    monkeypatch.setattr(bootstrap.context().unpaid, "limits", UnpaidLimits(orders=100, units_per_sku=100))
 
 
 @contextlib.contextmanager

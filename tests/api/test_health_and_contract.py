@@ -98,3 +98,21 @@ print(token_authorizer(event, None)["principalId"])
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=str(Path(__file__).resolve().parents[2]))
     assert out.stdout.strip() == "U1", out.stderr
+
+
+def test_answers_with_tokens_or_personal_data_are_kept_by_no_cache(anonymous, customer, make_product) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import order_body, ticket_body
+    product, (sku,) = make_product(ticket_body([10]))
+    login = anonymous.post("/auth/wechat/login", {"code": "dev:cache-test"})
+    assert login.status_code == 200 and login.headers["Cache-Control"] == "no-store"
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 1)))
+    assert order.status_code == 201 and order.headers["Cache-Control"] == "no-store"
+    assert anonymous.post(f"/dev/payments/{order.json_body['order_id']}/succeed", {}).status_code == 200
+    mine = alice.get(f"/orders/{order.json_body['order_id']}/tickets")
+    assert mine.headers["Cache-Control"] == "no-store"
+    png = alice.get(f"/tickets/{mine.json_body['items'][0]['ticket_id']}/qr.png", headers={"Accept": "image/png"})
+    assert png.status_code == 200 and png.headers["Cache-Control"] == "no-store"
+    # The public catalog holds nothing personal: caches may keep it.
+    public = anonymous.get(f"/catalog/products/{product['product_id']}")
+    assert public.status_code == 200 and "no-store" not in public.headers.get("Cache-Control", "")

@@ -116,7 +116,7 @@ def test_refund_queues_are_spread_over_shards_and_paged_whole(  # type: ignore[n
 
 def test_refunds_waiting_for_wechat_are_asked_about_from_every_shard(  # type: ignore[no-untyped-def]
         customer, make_product, anonymous, monkeypatch) -> None:
-    from chalicelib.service_layer import refund_settlement
+    from chalicelib.service_layer import refund_queries, refund_settlement
     _, (sku,) = make_product(ticket_body([30]))
     outcomes(*["PENDING"] * 6)
     waiting = []
@@ -130,5 +130,5 @@ def test_refunds_waiting_for_wechat_are_asked_about_from_every_shard(  # type: i
     for refund_id in waiting:
         sandbox().peer.set_refund_state(refund_id, "SUCCESS")                  # their notices are lost
     with clock_ahead(timedelta(hours=1)) as later:
-        assert refund_settlement.query_processing_refunds(later) == 6
+        assert refund_queries.query_processing_refunds(later) == 6
     assert {refund_status(r) for r in waiting} == {"SUCCEEDED"}

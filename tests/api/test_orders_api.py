@@ -277,10 +277,11 @@ def test_ship_needs_a_paid_postal_order(customer, staff, make_product) -> None: 
 
 def test_available_in_the_catalog_is_live(customer, anonymous: Api, make_product) -> None:  # type: ignore[no-untyped-def]
     product, (sku,) = make_product(ticket_body([5]))
-    customer().post("/orders", order_body((sku, 2)))
+    buyer = customer()
+    customer_id = OrderRecord.get(buyer.post("/orders", order_body((sku, 2))).json_body["order_id"]).user_id
     skus = anonymous.get(f"/catalog/products/{product['product_id']}").json_body["skus"]
     assert skus[0]["available"] == 3
-    assert PurchaseCounterRecord.count() == 0      # no limit, no counter
+    assert [c.counter_id for c in PurchaseCounterRecord.scan()] == [f"{customer_id}#unpaid"]   # no limit, no counter
 
 
 def test_orders_placed_and_sold_out_rejections_are_counted(customer, make_product, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -293,7 +294,8 @@ def test_orders_placed_and_sold_out_rejections_are_counted(customer, make_produc
     assert names.count("OrdersPlaced") == 1 and names.count("SoldOutRejections") == 1
 
 
-def test_staff_lists_page_through_every_index_shard_newest_first(customer, staff, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+def test_staff_lists_page_through_every_index_shard_newest_first(customer, staff, make_product, anonymous,
+                                                                 group_orders) -> None:  # type: ignore[no-untyped-def]
     """The all-orders and status indexes are spread over shards: pages merge them, in order,
     with nothing skipped or shown twice."""
     _, (sku,) = make_product(ticket_body([40]))

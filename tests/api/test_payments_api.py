@@ -124,6 +124,48 @@ def test_forged_stale_and_broken_notices_change_nothing(customer, make_product, 
     assert PaymentRecord.count() == 0 and TicketRecord.count() == 0
 
 
+def test_a_notice_under_an_unknown_serial_is_refused_without_calling_wechat(customer, make_product, anonymous,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch) -> None:
+    """Given a serial it does not know, the SDK downloads WeChat's certificates to look for it:
+    an unauthenticated request must never make us call out."""
+    _, order = placed(customer, make_product)
+    peer = sandbox().peer
+    outbound: list[str] = []
+    real = peer.answer
+
+    def recorded(method, url, body):  # type: ignore[no-untyped-def]
+        outbound.append(f"{method} {url}")
+        return real(method, url, body)
+    monkeypatch.setattr(peer, "answer", recorded)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None)
+    for serial in ("PUB_KEY_ID_SOMEONE_ELSE", "5157F09EFDC096DE15EBE81A47057A7232F1B8E1", ""):
+        r = notify(anonymous, {**notice.headers, "Wechatpay-Serial": serial}, notice.body)
+        assert r.status_code == 401 and r.json_body["code"] == "FAIL"
+    assert outbound == [] and status_of(order["order_id"]) == "PENDING_PAYMENT"
+
+
+@pytest.mark.parametrize("field", ["mchid", "appid"])
+def test_a_genuine_notice_for_another_merchant_or_app_is_refused(customer, make_product, anonymous,  # type: ignore[no-untyped-def]
+                                                                  field) -> None:
+    """Signed by WeChat and decrypted with our key, but naming another merchant or mini-program
+    (a service-provider setup sharing keys, or a mix-up): not our money to confirm."""
+    from chalicelib.adapters.payment_sandbox_peer import PAYMENT_NOTIFY_PATH
+    _, order = placed(customer, make_product)
+    peer = sandbox().peer
+    resource = {"mchid": peer._settings["mchid"], "appid": peer._settings["appid"], "out_trade_no": order["order_id"],
+                "transaction_id": "4200OTHER", "trade_type": "JSAPI", "trade_state": "SUCCESS",
+                "success_time": "2026-12-03T10:00:00+08:00", "payer": {"openid": "x"},
+                "amount": {"total": order["total"], "payer_total": order["total"], "currency": "CNY"}}
+    resource[field] = "someone-else"
+    notice = peer._notice(PAYMENT_NOTIFY_PATH, "TRANSACTION.SUCCESS", "支付成功", "transaction", resource)
+    r = notify(anonymous, notice.headers, notice.body)
+    assert r.status_code == 401 and status_of(order["order_id"]) == "PENDING_PAYMENT"
+    resource[field] = peer._settings[field]                       # the control: ours is accepted
+    notice = peer._notice(PAYMENT_NOTIFY_PATH, "TRANSACTION.SUCCESS", "支付成功", "transaction", resource)
+    assert notify(anonymous, notice.headers, notice.body).status_code == 204
+    assert status_of(order["order_id"]) == "PAID"
+
+
 def _resign(headers: dict[str, str], body: str) -> tuple[dict[str, str], str]:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
@@ -274,7 +316,8 @@ def test_money_for_an_order_no_longer_pending_is_refunded(customer, make_product
     assert sorted(r.reason for r in approved_refunds()) == ["order_cancelled", "order_paid"]
 
 
-def test_orders_larger_than_one_transaction_get_every_ticket_once(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+def test_orders_larger_than_one_transaction_get_every_ticket_once(customer, make_product, anonymous,
+                                                                 group_orders) -> None:  # type: ignore[no-untyped-def]
     _, (a, b) = make_product(ticket_body([200, 200]))
     alice = customer()
     order = alice.post("/orders", order_body((a, 99), (b, 80))).json_body
@@ -286,7 +329,7 @@ def test_orders_larger_than_one_transaction_get_every_ticket_once(customer, make
 
 
 def test_issuing_cut_short_is_finished_by_the_redelivered_notice(customer, make_product, anonymous,
-                                                                 monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                                                 monkeypatch, group_orders) -> None:  # type: ignore[no-untyped-def]
     _, (sku,) = make_product(ticket_body([300]))
     alice = customer()
     order = alice.post("/orders", order_body((sku, 99))).json_body
@@ -294,7 +337,7 @@ def test_issuing_cut_short_is_finished_by_the_redelivered_notice(customer, make_
     monkeypatch.setattr(payments, "_issue_rest", lambda *args: None)   # the Lambda dies after the first batch
     notice = sandbox().payment_notice(order["order_id"], order["total"], None)
     assert notify(anonymous, notice.headers, notice.body).status_code == 204
-    assert int(OrderRecord.get(order["order_id"]).tickets_issued) == 97     # 100 - order - payment - one line
+    assert int(OrderRecord.get(order["order_id"]).tickets_issued) == 96     # 100 - order - payment - holds - one line
     monkeypatch.setattr(payments, "_issue_rest", real)
     assert notify(anonymous, notice.headers, notice.body).status_code == 204   # WeChat redelivers
     record = OrderRecord.get(order["order_id"])
@@ -302,7 +345,7 @@ def test_issuing_cut_short_is_finished_by_the_redelivered_notice(customer, make_
     assert len(list(TicketRecord.order_tickets_index.query(order["order_id"]))) == 99
 
 
-def test_merch_for_pickup_gets_one_pickup_code(customer, make_product, anonymous) -> None:  # type: ignore[no-untyped-def]
+def test_merch_for_pickup_gets_one_pickup_code(customer, make_product, anonymous, staff) -> None:  # type: ignore[no-untyped-def]
     _, (sku,) = make_product(merch_body([5]))
     alice = customer()
     order = alice.post("/orders", order_body((sku, 2))).json_body
@@ -312,6 +355,10 @@ def test_merch_for_pickup_gets_one_pickup_code(customer, make_product, anonymous
     png = alice.get(f"/orders/{order['order_id']}/pickup/qr.png", headers={"Accept": "image/png"})
     assert zxingcpp.read_barcodes(Image.open(io.BytesIO(png.body)))[0].text == shown["pickup"]["qr"]
     assert alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"] == []
+    # Staff see which code it is, never the code itself: goods go out against what the customer shows.
+    for role in ("support", "finance", "admin"):
+        seen = staff(role).get(f"/orders/{order['order_id']}").json_body["pickup"]
+        assert seen == {"code": "****-****-" + shown["pickup"]["code"][-4:], "status": "VALID"}, role
 
 
 def test_payment_metrics_are_emitted_as_emf(customer, make_product, anonymous, capsys) -> None:  # type: ignore[no-untyped-def]

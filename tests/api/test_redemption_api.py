@@ -13,7 +13,7 @@ from chalicelib.adapters.ticket_repository import revoked_key
 from chalicelib.adapters.ticket_codes import QrSigner
 from local.keys import qr_key_ring
 
-from .conftest import Api, iso, merch_body, order_body, ticket_body
+from .conftest import Api, clock_ahead, iso, merch_body, order_body, ticket_body
 
 
 @pytest.fixture
@@ -168,7 +168,7 @@ def test_malformed_scans_are_400(scanner) -> None:  # type: ignore[no-untyped-de
 
 def test_offline_batch_earliest_scan_wins_and_losers_are_kept(paid_tickets, scanner) -> None:  # type: ignore[no-untyped-def]
     (ticket, other) = paid_tickets(2)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(timezone.utc) + timedelta(hours=1)
     scans = [{"code": ticket["qr"], "gate": "East", "device_id": "d2", "nonce": "late",
               "scanned_at": iso(now - timedelta(minutes=5))},
              {"code": ticket["qr"], "gate": "West", "device_id": "d1", "nonce": "early",
@@ -176,7 +176,9 @@ def test_offline_batch_earliest_scan_wins_and_losers_are_kept(paid_tickets, scan
              {"code": other["code"], "gate": "West", "device_id": "d1", "nonce": "other",
               "scanned_at": iso(now - timedelta(minutes=9))},
              {"gate": "West", "nonce": "broken"}]
-    r = scanner.post("/redemptions/batch", {"scans": scans})
+    with clock_ahead(timedelta(hours=1)):             # the gates come back online an hour after the purchase
+        r = scanner.post("/redemptions/batch", {"scans": scans})
+        again = scanner.post("/redemptions/batch", {"scans": scans})                # re-upload: same answers
     assert r.status_code == 200
     results = r.json_body["results"]
     assert results[0].pop("first_gate") == "West" and results[0].pop("first_redeemed_at")   # shown to the loser
@@ -189,17 +191,17 @@ def test_offline_batch_earliest_scan_wins_and_losers_are_kept(paid_tickets, scan
     assert TicketRecord.get(code).redeemed_gate == "West"
     conflicts = list(ScanConflictRecord.query(code))
     assert [(c.gate, c.nonce, c.winner_gate) for c in conflicts] == [("East", "late", "West")]
-    again = scanner.post("/redemptions/batch", {"scans": scans})                    # re-upload: same answers
     assert again.json_body["results"][1:] == r.json_body["results"][1:]
     assert again.json_body["results"][0]["first_gate"] == "West" and ScanConflictRecord.count(code) == 1
 
 
 def test_an_earlier_offline_scan_takes_over_a_later_online_one(paid_tickets, scanner) -> None:  # type: ignore[no-untyped-def]
     (ticket,) = paid_tickets(1)
-    assert scan(scanner, ticket["qr"], "Online", "on-1").status_code == 200
-    earlier = {"code": ticket["qr"], "gate": "Offline", "device_id": "d9", "nonce": "off-1",
-               "scanned_at": iso(datetime.now(timezone.utc) - timedelta(minutes=30))}
-    r = scanner.post("/redemptions/batch", {"scans": [earlier]})
+    with clock_ahead(timedelta(minutes=40)):          # scanned online 40 minutes after the purchase
+        assert scan(scanner, ticket["qr"], "Online", "on-1").status_code == 200
+        earlier = {"code": ticket["qr"], "gate": "Offline", "device_id": "d9", "nonce": "off-1",
+                   "scanned_at": iso(datetime.now(timezone.utc) + timedelta(minutes=10))}   # 30 minutes before that
+        r = scanner.post("/redemptions/batch", {"scans": [earlier]})
     assert r.json_body["results"] == [{"nonce": "off-1", "result": "ok"}]
     code = ticket["code"].replace("-", "")
     assert TicketRecord.get(code).redeemed_gate == "Offline"

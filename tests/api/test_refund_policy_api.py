@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.adapters.tables import RefundRecord, ScanConflictRecord, TicketRecord
 
-from .conftest import Api, iso, order_body, ticket_body
+from .conftest import Api, clock_ahead, iso, order_body, ticket_body
 from .test_refunds_api import alerts_of, drain, outcomes
 
 
@@ -70,31 +70,33 @@ def test_a_ticket_used_while_its_refund_waits_cannot_be_approved(bought, staff) 
 def test_an_offline_admission_before_the_refunds_approval_is_a_conflict_and_a_critical_alert(  # type: ignore[no-untyped-def]
         bought, staff) -> None:
     alice, order, tickets = bought(admission_open=True)
-    let_in = datetime.now(timezone.utc) - timedelta(minutes=20)   # the gate was offline then
+    # Let in just after the purchase (a scan must come after its ticket's issue), by a gate offline then.
+    let_in = (datetime.now(timezone.utc) + timedelta(seconds=1)).replace(microsecond=0)
     refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "ill"}).json_body["refund_id"]
-    assert staff("finance").post(f"/admin/refunds/{refund_id}/approve").status_code == 200
-    approved_at = datetime.fromisoformat(TicketRecord.get(code_of(tickets[0])).revoked_at)
-    scans = [{"code": tickets[0]["qr"], "gate": "北门", "device_id": "pda-7", "nonce": "n-before",
-              "scanned_at": iso(let_in)},
-             {"code": tickets[1]["qr"], "gate": "北门", "device_id": "pda-7", "nonce": "n-after",
-              "scanned_at": iso(approved_at + timedelta(seconds=2))}]
-    scanner = staff("scanner")
-    results = scanner.post("/redemptions/batch", {"scans": scans}).json_body["results"]
-    assert results == [
-        {"nonce": "n-before", "result": "rejected", "reason": "revoked", "conflict": "admitted_then_refunded"},
-        # let in after the refund, by a pack that did not know it yet: kept for review too
-        {"nonce": "n-after", "result": "rejected", "reason": "revoked", "conflict": "admitted_while_revoked"}]
-    (conflict,) = ScanConflictRecord.query(code_of(tickets[0]))
-    assert (conflict.kind, conflict.refund_id, conflict.gate) == ("admitted_then_refunded", refund_id, "北门")
-    (later,) = ScanConflictRecord.query(code_of(tickets[1]))
-    assert (later.kind, later.refund_id) == ("admitted_while_revoked", refund_id)
-    assert scanner.post("/redemptions/batch", {"scans": scans}).json_body["results"] == results   # re-uploaded
+    with clock_ahead(timedelta(minutes=20)):            # approved, and the gate back online, 20 minutes later
+        assert staff("finance").post(f"/admin/refunds/{refund_id}/approve").status_code == 200
+        approved_at = datetime.fromisoformat(TicketRecord.get(code_of(tickets[0])).revoked_at)
+        scans = [{"code": tickets[0]["qr"], "gate": "北门", "device_id": "pda-7", "nonce": "n-before",
+                  "scanned_at": iso(let_in)},
+                 {"code": tickets[1]["qr"], "gate": "北门", "device_id": "pda-7", "nonce": "n-after",
+                  "scanned_at": iso(approved_at + timedelta(seconds=2))}]
+        scanner = staff("scanner")
+        results = scanner.post("/redemptions/batch", {"scans": scans}).json_body["results"]
+        assert results == [
+            {"nonce": "n-before", "result": "rejected", "reason": "revoked", "conflict": "admitted_then_refunded"},
+            # let in after the refund, by a pack that did not know it yet: kept for review too
+            {"nonce": "n-after", "result": "rejected", "reason": "revoked", "conflict": "admitted_while_revoked"}]
+        (conflict,) = ScanConflictRecord.query(code_of(tickets[0]))
+        assert (conflict.kind, conflict.refund_id, conflict.gate) == ("admitted_then_refunded", refund_id, "北门")
+        (later,) = ScanConflictRecord.query(code_of(tickets[1]))
+        assert (later.kind, later.refund_id) == ("admitted_while_revoked", refund_id)
+        assert scanner.post("/redemptions/batch", {"scans": scans}).json_body["results"] == results   # re-uploaded
     raised = alerts_of(staff("admin"), "admitted_then_refunded")
     assert len(raised) == 1 and raised[0]["severity"] == "critical"
     details = raised[0]["details"]
     assert (details["ticket_id"], details["refund_id"], details["gate"], details["order_id"]) == (
         tickets[0]["ticket_id"], refund_id, "北门", order["order_id"])
-    assert datetime.fromisoformat(details["scanned_at"]) == let_in.replace(microsecond=0)
+    assert datetime.fromisoformat(details["scanned_at"]) == let_in
     assert datetime.fromisoformat(details["refund_approved_at"]) == approved_at
 
 

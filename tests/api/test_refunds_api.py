@@ -106,13 +106,13 @@ def test_a_lost_notice_is_caught_by_the_schedules_query(paid, anonymous) -> None
     refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
     drain()
     assert refund_status(refund_id) == "PROCESSING"
-    from chalicelib.service_layer import refund_settlement
+    from chalicelib.service_layer import refund_queries, refund_settlement
     ctx = bootstrap.context()
-    assert refund_settlement.query_processing_refunds(ctx) == 0             # not due yet
+    assert refund_queries.query_processing_refunds(ctx) == 0             # not due yet
     real = ctx.clock
     ctx.clock = lambda: real() + ctx.refund_query_after  # type: ignore[method-assign]
     try:
-        assert refund_settlement.query_processing_refunds(ctx) == 1
+        assert refund_queries.query_processing_refunds(ctx) == 1
     finally:
         ctx.clock = real  # type: ignore[method-assign]
     assert refund_status(refund_id) == "SUCCEEDED" and int(SkuRecord.get(sku).available) == 10
@@ -124,7 +124,7 @@ def test_a_refund_still_processing_is_asked_about_at_doubling_intervals(paid) ->
     outcomes("PENDING")
     refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
     drain()
-    from chalicelib.service_layer import refund_settlement
+    from chalicelib.service_layer import refund_queries, refund_settlement
     ctx = bootstrap.context()
     real = ctx.clock
     waits = []
@@ -133,7 +133,7 @@ def test_a_refund_still_processing_is_asked_about_at_doubling_intervals(paid) ->
             due = RefundRecord.get(refund_id).next_query_at
             from chalicelib.domain.timeutil import from_storage
             ctx.clock = lambda due=due: from_storage(due)  # type: ignore[misc]
-            assert refund_settlement.query_processing_refunds(ctx) == 1
+            assert refund_queries.query_processing_refunds(ctx) == 1
             waits.append((from_storage(RefundRecord.get(refund_id).next_query_at) - from_storage(due)).total_seconds())
     finally:
         ctx.clock = real  # type: ignore[method-assign]
@@ -175,7 +175,7 @@ def test_an_abnormal_refund_is_settled_by_hand_never_sent_again(paid, staff, del
 
 def test_an_abnormal_refund_settled_by_hand_is_found_by_the_schedules_query(paid, staff,  # type: ignore[no-untyped-def]
                                                                           deliver_notices) -> None:
-    from chalicelib.service_layer import refund_settlement
+    from chalicelib.service_layer import refund_queries, refund_settlement
     alice, order, sku = paid()
     outcomes("ABNORMAL")
     first = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
@@ -183,7 +183,7 @@ def test_an_abnormal_refund_settled_by_hand_is_found_by_the_schedules_query(paid
     deliver_notices()
     sandbox().peer.set_refund_state(first, "SUCCESS")                # settled by hand; its notice is lost
     with clock_ahead(timedelta(hours=1)) as ctx:
-        assert refund_settlement.query_processing_refunds(ctx) == 1
+        assert refund_queries.query_processing_refunds(ctx) == 1
     assert refund_status(first) == "SUCCEEDED" and int(SkuRecord.get(sku).available) == 10
 
 
@@ -496,7 +496,7 @@ def test_codes_refunded_together_are_asked_for_together(paid, deliver_notices) -
 def test_a_success_that_loses_its_race_with_a_failure_is_still_settled(paid) -> None:  # type: ignore[no-untyped-def]
     """The worker fails a refund at the moment WeChat's SUCCESS arrives, read while PROCESSING:
     the success is decided again on the refund as it is now, never dropped."""
-    from chalicelib.service_layer import refund_settlement
+    from chalicelib.service_layer import refund_queries, refund_settlement
     alice, order, sku = paid()
     outcomes("PENDING")
     refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
@@ -527,7 +527,7 @@ def test_goods_whose_refund_wechat_holds_are_neither_shipped_nor_refunded_again(
     """ABNORMAL on goods to ship: WeChat holds the money, so the refund stays in flight and its
     order claimed. The parcel does not go out and the goods are not asked for again; the
     settlement by hand then completes it, the goods never shipped."""
-    from chalicelib.service_layer import refund_settlement
+    from chalicelib.service_layer import refund_queries, refund_settlement
     address = {"recipient": "李四", "phone": "13900139000", "region": "上海", "detail": "1 号"}
     alice, order, sku = paid(merch_body([6]), quantity=1, fulfillment="shipping", address=address)
     refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
@@ -547,7 +547,7 @@ def test_goods_whose_refund_wechat_holds_are_neither_shipped_nor_refunded_again(
     # schedule's query completes it; the goods were never shipped.
     sandbox().peer.set_refund_state(refund_id, "SUCCESS")
     with clock_ahead(timedelta(hours=1)) as ctx:
-        assert refund_settlement.query_processing_refunds(ctx) == 1
+        assert refund_queries.query_processing_refunds(ctx) == 1
     assert refund_status(refund_id) == "SUCCEEDED" and OrderRecord.get(order["order_id"]).status == "REFUNDED"
     assert int(SkuRecord.get(sku).available) == 6 and ledger_ok(sku)
 
@@ -558,7 +558,7 @@ def test_a_held_refund_wechat_closes_after_all_releases_its_order_and_is_asked_n
     says so, the money is back at the merchant: the refund fails, its order is free for a new
     request, and WeChat is not asked about it every six hours for ever."""
     from chalicelib.adapters.payment_sandbox_records import SandboxRecord
-    from chalicelib.service_layer import refund_settlement
+    from chalicelib.service_layer import refund_queries, refund_settlement
     alice, order, sku = paid()
     outcomes("ABNORMAL")
     refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "x"}).json_body["refund_id"]
@@ -567,7 +567,7 @@ def test_a_held_refund_wechat_closes_after_all_releases_its_order_and_is_asked_n
     assert refund_status(refund_id) == "PROCESSING"
     SandboxRecord(kind="refund", key=refund_id).update(actions=[SandboxRecord.state.set("CLOSED")])
     with clock_ahead(timedelta(hours=1)) as ctx:
-        assert refund_settlement.query_processing_refunds(ctx) == 1
+        assert refund_queries.query_processing_refunds(ctx) == 1
     record = RefundRecord.get(refund_id)
     assert (record.status, record.gateway_status, record.query_due) == ("FAILED", "CLOSED", None)
     assert OrderRecord.get(order["order_id"]).status == "PAID"

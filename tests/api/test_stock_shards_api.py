@@ -145,7 +145,8 @@ def test_adjustments_and_stocktakes_of_a_sharded_sku(admin: Api, customer, split
     assert down.json_body["lines"][0]["difference"] == -9 and stock_of(sku)[0] == 1 and ledger_sums_to_stock(sku)
 
 
-def test_a_low_stock_alert_fires_once_when_the_shards_together_cross(customer, admin: Api, split_sku) -> None:  # type: ignore[no-untyped-def]
+def test_a_low_stock_alert_fires_once_when_the_shards_together_cross(customer, admin: Api, split_sku,
+                                                                    group_orders) -> None:  # type: ignore[no-untyped-def]
     sku = split_sku(40, 4, threshold=10, body=merch_body([40]))   # 10 a shard
     alice = customer()
     for _ in range(7):
@@ -164,7 +165,7 @@ def test_a_low_stock_alert_fires_once_when_the_shards_together_cross(customer, a
 # Found by the review of the first version: each of these failed on it.
 
 def test_a_blind_order_that_takes_the_total_below_the_threshold_is_alerted(customer, admin: Api, split_sku,
-                                                                           monkeypatch) -> None:  # type: ignore[no-untyped-def]
+                                                                           monkeypatch, group_orders) -> None:  # type: ignore[no-untyped-def]
     sku = split_sku(41, 2, threshold=10, body=merch_body([41]))      # 21 / 20
     alice = customer()
     assert alice.post("/orders", order_body((sku, 21))).status_code == 201          # planned: shard 1 emptied
@@ -235,7 +236,8 @@ def test_a_sku_read_while_its_units_are_gathered_is_counted_whole(split_sku, mon
     assert int(SkuRecord.get(sku).available) == 8
 
 
-def test_an_order_for_units_scattered_over_many_shards_gathers_them_first(customer, split_sku) -> None:  # type: ignore[no-untyped-def]
+def test_an_order_for_units_scattered_over_many_shards_gathers_them_first(customer, split_sku,
+                                                                         group_orders) -> None:  # type: ignore[no-untyped-def]
     sku = split_sku(96, 96, body=merch_body([96]))                  # one unit a shard, late in a release
     r = customer().post("/orders", order_body((sku, 50)))
     assert r.status_code == 201, r.body

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -106,17 +107,37 @@ def test_a_gate_admits_online_and_offline_and_settles_up_when_the_network_return
     assert [status[t["ticket_id"]] for t in tickets] == ["REDEEMED", "REDEEMED", "REDEEMED", "REDEEMED", "VALID"]
 
 
+def refund(customer: Http, admin: Http, order_id: str, ticket: dict[str, Any]) -> None:
+    asked = customer.post(f"/orders/{order_id}/refunds", {"reason": "改期", "ticket_ids": [ticket["ticket_id"]]})
+    assert asked.status_code == 202, asked.text                        # admission is open: staff approve it
+    assert admin.post(f"/admin/refunds/{asked.json()['refund_id']}/approve").status_code == 200
+
+
 def test_a_revoked_ticket_is_refused_offline(stack, admin: Http, paid_tickets, page) -> None:  # type: ignore[no-untyped-def]
+    """The pack comes whole at login; afterwards the page asks only for what changed since its
+    `next` and adds it to what it keeps."""
     url = stack["url"]
-    customer, order_id, tickets = paid_tickets(2)
-    refund = customer.post(f"/orders/{order_id}/refunds", {"reason": "改期", "ticket_ids": [tickets[0]["ticket_id"]]})
-    assert refund.status_code == 202, refund.text                      # admission is open: staff approve it
-    assert admin.post(f"/admin/refunds/{refund.json()['refund_id']}/approve").status_code == 200
-    login(page, url, *new_staff(admin, "scanner"), "南门")
+    customer, order_id, tickets = paid_tickets(3)
+    refund(customer, admin, order_id, tickets[0])
+    with page.expect_request(lambda r: r.url.endswith("/scanner/offline-pack")):
+        login(page, url, *new_staff(admin, "scanner"), "南门")
+    expect(page.get_by_test_id("pack")).to_contain_text("张已作废")
+    # Other tests share the stack: what counts is that ours is in, and one more after the refresh.
+    before = int(re.search(r"(\d+) 张已作废", page.get_by_test_id("pack").inner_text()).group(1))  # type: ignore[union-attr]
+    assert before >= 1
+    refund(customer, admin, order_id, tickets[2])                      # taken back after the pack came
+    with page.expect_request(lambda r: "/scanner/offline-pack?since=" in r.url):
+        page.context.set_offline(True)                                  # a drop, and back: the pack is refreshed
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-online", "false")
+        page.context.set_offline(False)
+    expect(page.get_by_test_id("pack")).to_contain_text(f"{before + 1} 张已作废")
     page.context.set_offline(True)
     expect(page.get_by_test_id("connection")).to_have_attribute("data-online", "false")
     revoked = scan(page, tickets[0]["qr"])
     assert (revoked["result"], revoked["reason"]) == ("rejected", "revoked")
+    later = scan(page, tickets[2]["qr"])
+    assert (later["result"], later["reason"]) == ("rejected", "revoked")
+    shot(page, "scanner-4b-revoked-since-offline")
     assert scan(page, tickets[1]["qr"])["result"] == "ok"
 
 

@@ -105,6 +105,27 @@ def test_negative_control_without_the_limit_condition_the_limit_is_overrun(twin)
     assert statuses[201] > 2 and stock["reserved"] > 2, statuses
 
 
+def race_unpaid_holds(site: Site) -> tuple[Counter[int], dict[str, int], list[Any]]:
+    """One customer fires twelve orders at once to hold a session without paying (恶意占库存)."""
+    (sku,) = site.products([50])
+    (holder,) = site.customers(1)
+    answers = fire_at_once([lambda: holder.post("/orders", order((sku, 1))) for _ in range(12)])
+    return Counter(r.status_code for r in answers), inventory_of(site.admin, sku), answers
+
+
+def test_one_customer_racing_the_unpaid_limit_holds_three_orders(site: Site) -> None:
+    statuses, stock, answers = race_unpaid_holds(site)
+    assert statuses == {201: 3, 422: 9}, statuses
+    assert {r.json()["code"] for r in answers if r.status_code == 422} == {"UNPAID_LIMIT"}
+    assert stock["reserved"] == 3
+
+
+def test_negative_control_without_the_unpaid_condition_one_customer_holds_more(twin) -> None:  # type: ignore[no-untyped-def]
+    with twin("unpaid-condition") as unprotected:
+        statuses, stock, _ = race_unpaid_holds(unprotected)
+    assert statuses[201] > 3 and stock["reserved"] > 3, statuses
+
+
 def race_a_double_tap(site: Site) -> tuple[list[Any], dict[str, int]]:
     (sku,) = site.products([50])
     (tapper,) = site.customers(1)

@@ -35,6 +35,16 @@ def _drop_conditions(*tags: str) -> None:
         update(self, record, actions, None if matches(tag) else condition, tag,
                return_old_on_failure and not matches(tag))
     UnitOfWork.put, UnitOfWork.update = put_without, update_without  # type: ignore[method-assign]
+    raw = UnitOfWork.raw
+
+    def raw_without(self: Any, kind: str, request: dict[str, Any], tag: str = "") -> None:
+        if matches(tag):
+            request = {k: v for k, v in request.items() if k != "ConditionExpression"}
+            used = request.get("UpdateExpression", "")
+            request["ExpressionAttributeValues"] = {k: v for k, v in request.get("ExpressionAttributeValues", {}).items()
+                                                    if k in used}
+        raw(self, kind, request, tag)
+    UnitOfWork.raw = raw_without  # type: ignore[method-assign]
 
 
 def _separate_writes() -> None:
@@ -79,6 +89,7 @@ REMOVALS: dict[str, Callable[[], None]] = {
     "shard-condition": lambda: _drop_conditions("shard:"),
     "one-transaction": _separate_writes,
     "limit-condition": lambda: _drop_conditions("limit:"),
+    "unpaid-condition": lambda: _drop_conditions("unpaid"),
     "idempotency-condition": lambda: _drop_conditions("idempotency"),
     "redemption-condition": _unconditional_redemption,
     "payment-conditions": lambda: _drop_conditions("payment", "order", "sku:"),

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.domain.redemption import (Reason, RuleDisagreement, admission_checks, admission_condition, holds,
-                                          refused_because, rejection_reason)
+from chalicelib.domain.redemption import (Reason, RuleDisagreement, Scan, admission_checks, admission_condition, holds,
+                                          is_repeat_of_first_scan, refused_because, rejection_reason, scan_time_allowed)
 from chalicelib.domain.tickets import CodeKind, Ticket, TicketStatus
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
@@ -52,3 +52,30 @@ def test_offline_an_earlier_scan_takes_over_a_later_redemption() -> None:
 def test_a_refused_write_the_rule_admits_is_surfaced_not_called_invalid() -> None:
     with pytest.raises(RuleDisagreement):
         refused_because(ticket(), admission_checks(NOW, None))
+
+
+def test_offline_a_scan_dated_before_the_ticket_was_issued_is_invalid_time_and_takes_nothing_over() -> None:
+    issued = NOW - timedelta(minutes=30)
+    later = ticket(issued_at=issued, valid_from=NOW - timedelta(hours=2), status=TicketStatus.REDEEMED, redeemed_at=NOW,
+                   redeemed_scanned_at=NOW)
+    backdated = admission_checks(issued - timedelta(seconds=1), None, earliest_wins=True)
+    assert rejection_reason(later, backdated) is Reason.INVALID_TIME
+    assert rejection_reason(ticket(issued_at=issued, valid_from=NOW - timedelta(hours=2)), backdated) is Reason.INVALID_TIME
+    assert rejection_reason(later, admission_checks(issued, None, earliest_wins=True)) is None   # at its issue: fine
+    assert Reason.INVALID_TIME not in {reason for reason, _ in admission_checks(NOW, None)}      # online: server time
+
+
+def test_an_offline_scan_time_must_be_recent_and_not_ahead_beyond_the_skew() -> None:
+    age, skew = timedelta(hours=72), timedelta(minutes=5)
+    assert scan_time_allowed(NOW - age, NOW, age, skew) and scan_time_allowed(NOW + skew, NOW, age, skew)
+    assert not scan_time_allowed(NOW - age - timedelta(seconds=1), NOW, age, skew)
+    assert not scan_time_allowed(NOW + skew + timedelta(seconds=1), NOW, age, skew)
+
+
+def test_a_nonce_repeats_the_first_answer_only_from_the_device_and_account_that_sent_it() -> None:
+    used = ticket(status=TicketStatus.REDEEMED, redeemed_at=NOW, redeem_nonce="n-1", redeemed_device="pda-1",
+                  redeemed_by="gate")
+    assert is_repeat_of_first_scan(used, Scan("G1", "pda-1", "gate", NOW, "n-1"))
+    assert not is_repeat_of_first_scan(used, Scan("G2", "pda-2", "gate", NOW, "n-1"))
+    assert not is_repeat_of_first_scan(used, Scan("G1", "pda-1", "gate", NOW, "n-2"))
+    assert not is_repeat_of_first_scan(used, Scan("G1", "pda-1", "another-gate", NOW, "n-1"))

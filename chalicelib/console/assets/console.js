@@ -1,7 +1,7 @@
 // The staff console: a hash-routed page per back-office task over the existing API. What each
 // role sees comes from /openapi.json's x-roles (the API's own access table), so the menu can
 // never offer a page whose calls the server would refuse.
-import { explain, forget, get, h, login, session, venueDate, yuan } from "./api.js";
+import { explain, forget, get, h, login, post, session, venueDate, yuan } from "./api.js";
 import { barChart, lineChart } from "./charts.js";
 import { PAGES } from "./pages.js";
 
@@ -73,7 +73,10 @@ async function route() {
     h("div", { class: "row" }, h("button", { class: "secondary menu-toggle", onclick: () => nav.classList.toggle("open") }, "☰"),
       h("h1", {}, page ? page.title : "无可用页面")),
     h("div", { class: "row" }, h("span", { class: "muted" }, `${current.username}（${current.roles.join("、")}）`),
-      h("button", { class: "secondary", onclick: () => { forget(); location.hash = ""; route(); } }, "退出")));
+      h("button", { class: "secondary", testid: "logout", onclick: async () => {
+        try { await post("/auth/staff/logout"); } catch (e) { /* the token ends with its time anyway */ }
+        forget(); location.hash = ""; route();
+      } }, "退出")));
   const body = h("div", {});
   main.append(header, body);
   app.replaceChildren(h("div", { class: "shell" }, nav, main));

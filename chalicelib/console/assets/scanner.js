@@ -10,7 +10,8 @@ const GATE = "mm.gate";
 const MODE = "mm.gate-mode";
 const DEVICE = "mm.device";
 const CONFLICTS = "mm.conflicts";
-const PACK_REFRESH_MS = 5 * 60 * 1000;
+const PACK_REFRESH_MS = 5 * 60 * 1000;       // what changed since the last pack (?since=its next)
+const PACK_FULL_MS = 6 * 60 * 60 * 1000;     // the whole pack again this often, whatever was merged meanwhile
 const PACK_STALE_MS = 2 * 60 * 60 * 1000;    // older than this, revocations may be missing: say so
 const TICK_MS = 5 * 1000;                    // probe the network, upload, check the login
 const SCAN_WAIT_MS = 4000;                   // a gate does not wait longer for the server
@@ -20,6 +21,7 @@ const B64URL = /^[A-Za-z0-9_-]+$/;
 const REASONS = {
   invalid: "无效码", already_redeemed: "已核销", revoked: "已退票作废", not_yet_valid: "未到入场时间",
   expired: "已过期", unpaid: "订单未支付", unverified: "离线无法核验", wrong_kind: "", no_gate: "请先填写闸口名称",
+  invalid_time: "扫码时间异常",
 };
 const VENUE_TIME = { timeZone: "Asia/Shanghai", hour12: false };   // the venue's clock, whatever the device says
 
@@ -242,18 +244,43 @@ async function tick() {
   await showPack();
 }
 
+// The pack kept here grows by what changed since its `next` (revocations to add) and drops what
+// is past its valid_until (such a QR no longer admits anyway); the whole pack replaces it now and
+// then, and whenever the server does not take the `since` (a 400).
 async function refreshPack() {
   if (!session()) return;
   try {
-    const asked = Date.now();
-    const pack = await get("/scanner/offline-pack", { timeoutMs: 10000 });
+    const kept = await store.loadPack();
+    let since = kept && kept.next && kept.full_at && Date.now() - Date.parse(kept.full_at) < PACK_FULL_MS
+      ? kept.next : null;
+    let asked = Date.now();
+    let pack;
+    try {
+      pack = await get("/scanner/offline-pack" + (since ? "?since=" + encodeURIComponent(since) : ""),
+                       { timeoutMs: 10000 });
+    } catch (error) {
+      if (!(since && error instanceof ApiError && error.status === 400)) throw error;
+      since = null;
+      asked = Date.now();
+      pack = await get("/scanner/offline-pack", { timeoutMs: 10000 });
+    }
     const answered = Date.now();
-    await store.savePack({ ...pack, fetched_at: new Date(answered).toISOString(),
+    await store.savePack({ ...(since ? merged(kept, pack) : pack), fetched_at: new Date(answered).toISOString(),
+                           full_at: since ? kept.full_at : new Date(answered).toISOString(),
                            skew_ms: Date.parse(pack.generated_at) - (asked + answered) / 2 });
   } catch (error) {
     if (error instanceof Offline) setOnline(false);
   }
   await showPack();
+}
+
+function merged(kept, changes) {
+  const until = { ...(kept.revoked_until || {}), ...(changes.revoked_until || {}) };
+  const at = Date.parse(changes.generated_at);
+  const live = [...new Set([...kept.revoked, ...changes.revoked])]
+    .filter((id) => !until[id] || Date.parse(until[id]) > at);
+  return { ...changes, revoked: live,
+           revoked_until: Object.fromEntries(live.filter((id) => until[id]).map((id) => [id, until[id]])) };
 }
 
 async function showPack() {
@@ -311,7 +338,8 @@ function conflict(scan, result) {
   const what = scan.code.startsWith("MM1.") ? "二维码" : scan.code;
   const first = result.first_gate ? `，此票已于 ${clock(result.first_redeemed_at)} 在 ${result.first_gate} 核销` : "";
   const refunded = result.conflict === "admitted_then_refunded" ? "：游客入园后此票被退款，已通知管理员核查"
-    : result.conflict === "admitted_while_revoked" ? "：此票已退款，离线包过期仍放行，已通知管理员核查" : "";
+    : result.conflict === "admitted_while_revoked" ? "：此票已退款，离线包过期仍放行，已通知管理员核查"
+    : result.conflict === "invalid_time" ? "：扫码时间早于出票或已超过上传时限，请核对本机时间，已通知管理员核查" : "";
   const line = `${when} ${scan.gate} 放行的${what}：服务器判定「${REASONS[result.reason] || result.reason}」${first}${refunded}`;
   const kept = JSON.parse(localStorage.getItem(CONFLICTS) || "[]");
   if (kept.some((c) => c.nonce === scan.nonce)) return;          // an upload answered twice
