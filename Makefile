@@ -23,13 +23,11 @@ browser:
 		($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 			chromium fonts-wqy-microhei >/dev/null)
 
-# The whole suite (browser tests included), then the end-to-end layer and the contract's acceptance
-# suite again with 5% of the embedded AWS's DynamoDB and SQS requests failing as AWS fails (LOCAL_FAULT_RATE).
+# The whole suite (browser tests included), the end-to-end layer and the contract's acceptance suite
+# again with 5% of the embedded AWS's DynamoDB and SQS requests failing as AWS fails (LOCAL_FAULT_RATE);
+# independent layers side by side (local/test_suite.py), each step's log in build/test-logs/.
 test: $(STAMP) browser
-	$(PY) -m pytest tests
-	LOCAL_FAULT_RATE=0.05 $(PY) -m pytest tests/e2e -p no:cacheprovider
-	$(PY) -m pytest ../shared/acceptance -p no:cacheprovider
-	LOCAL_FAULT_RATE=0.05 $(PY) -m pytest ../shared/acceptance -p no:cacheprovider
+	$(PY) -m local.test_suite
 
 # A bounded load run against a fresh local stack (loopback only): lines `BENCH <name> <value> <unit>`.
 # BENCH_CLIENTS (16), BENCH_SECONDS per phase (15) and BENCH_MAX_OPS (2000) bound it.

@@ -233,6 +233,30 @@ def alarm_resources(functions: list[str], api_name: str, stream_readers: list[st
     return resources
 
 
+def throttle_alarms(tables: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB throttling (read or write, any request) on every table and every one of its
+    indexes: on-demand tables throttle too when one partition is hot (a release's session, a
+    shared index key), and a throttled sale is a customer told to try again."""
+    resources: dict[str, Any] = {}
+    for logical, table in sorted(tables.items()):
+        name = table["Properties"]["TableName"]
+        targets = [(f"{logical}ThrottleAlarm", name, [{"Name": "TableName", "Value": name}])] + [
+            (f"{logical}{_index_logical(index['IndexName'])}ThrottleAlarm", f"{name} index {index['IndexName']}",
+             [{"Name": "TableName", "Value": name}, {"Name": "GlobalSecondaryIndexName", "Value": index["IndexName"]}])
+            for index in table["Properties"].get("GlobalSecondaryIndexes", [])]
+        for key, what, dimensions in targets:
+            resources[key] = alarm(f"DynamoDB throttled requests on {what}", {"Metrics": [
+                {"Id": kind.lower(), "ReturnData": False, "MetricStat": {"Stat": "Sum", "Period": 60, "Metric": {
+                    "Namespace": "AWS/DynamoDB", "MetricName": f"{kind}ThrottleEvents", "Dimensions": dimensions}}}
+                for kind in ("Read", "Write")] + [
+                {"Id": "throttled", "Expression": "read + write", "Label": "throttled requests", "ReturnData": True}]}, 1)
+    return resources
+
+
+def _index_logical(index_name: str) -> str:
+    return "".join(part.capitalize() for part in index_name.replace("_", "-").split("-"))
+
+
 def dashboard(stage: str) -> dict[str, Any]:
     def widget(title: str, metrics: list[Any], x: int, y: int, stat: str = "Sum", period: int = 3600) -> dict[str, Any]:
         return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": {
@@ -250,6 +274,11 @@ def dashboard(stage: str) -> dict[str, Any]:
                            [APP, "Refunds", "service", APP, "result", "failed"],
                            [APP, "PaymentsRefundedAutomatically", "service", APP, "reason", "amount_mismatch"]], 0, 12),
         widget("Rejected scans", [[APP, "RedemptionsRejected", "service", APP]], 12, 12, period=300),
+        widget("DynamoDB throttled requests, by table and index", [[{"expression": (
+            "SEARCH('{AWS/DynamoDB,TableName} MetricName=\"ReadThrottleEvents\" OR "
+            "MetricName=\"WriteThrottleEvents\"', 'Sum', 60)"), "id": "throttled"}], [{"expression": (
+                "SEARCH('{AWS/DynamoDB,TableName,GlobalSecondaryIndexName} MetricName=\"ReadThrottleEvents\" OR "
+                "MetricName=\"WriteThrottleEvents\"', 'Sum', 60)"), "id": "indexes"}]], 0, 18, period=60),
     ]}
     return {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
         "DashboardName": sub(f"{APP}-{stage}"), "DashboardBody": sub(json.dumps(body))}}
@@ -357,6 +386,7 @@ def build(stage: str, out: Path) -> dict[str, Any]:
     stream_readers = [name for name in functions if any(
         e["Type"] == "DynamoDB" for e in resources[name]["Properties"].get("Events", {}).values())]
     resources.update(alarm_resources(functions, api_name, stream_readers))
+    resources.update(throttle_alarms(tables))
     resources["Dashboard"] = dashboard(stage)
     template.setdefault("Outputs", {}).update({
         "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},

@@ -81,7 +81,20 @@ def _config(known: dict[str, list[str]]) -> Path:
     return path
 
 
+# CPython 3.11's AST constructor is not safe across threads: two schemathesis workers parsing at
+# once may crash the tool ("SystemError: AST constructor recursion depth mismatch"). That is the
+# tool failing, not a finding: the same run (same seed) is made again.
+TOOL_CRASH = "AST constructor recursion depth mismatch"
+
+
 def _schemathesis(config: Path, url: str, token: str, who: str) -> subprocess.CompletedProcess[str]:
+    done = _schemathesis_once(config, url, token, who)
+    if done.returncode != 0 and TOOL_CRASH in done.stdout + done.stderr:
+        done = _schemathesis_once(config, url, token, who)
+    return done
+
+
+def _schemathesis_once(config: Path, url: str, token: str, who: str) -> subprocess.CompletedProcess[str]:
     st = Path(sys.executable).parent / "st"
     return subprocess.run(
         [str(st), "--config-file", str(config), "run", f"{url}/openapi.json", "-H", f"Authorization: Bearer {token}",

@@ -164,6 +164,23 @@ def test_alarms_cover_dead_letters_errors_throttles_5xx_refunds_and_scans(templa
     assert any("Sales" in t for t in titles) and any("gate" in t for t in titles) and any("Refunds" in t for t in titles)
 
 
+def test_every_table_and_index_alarms_on_throttling_and_the_dashboard_shows_it(template: dict[str, Any]) -> None:
+    alarms = of_type(template, "AWS::CloudWatch::Alarm")
+    watched = set()
+    for alarm in alarms.values():
+        for metric in alarm["Properties"].get("Metrics", []):
+            stat = metric.get("MetricStat", {}).get("Metric", {})
+            if stat.get("Namespace") == "AWS/DynamoDB":
+                dims = {d["Name"]: d["Value"] for d in stat["Dimensions"]}
+                watched.add((dims["TableName"], dims.get("GlobalSecondaryIndexName"), stat["MetricName"]))
+    for table in of_type(template, "AWS::DynamoDB::Table").values():
+        name = table["Properties"]["TableName"]
+        for index in [None] + [i["IndexName"] for i in table["Properties"].get("GlobalSecondaryIndexes", [])]:
+            assert {(name, index, "ReadThrottleEvents"), (name, index, "WriteThrottleEvents")} <= watched, (name, index)
+    body = of_type(template, "AWS::CloudWatch::Dashboard")["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    assert any("ThrottleEvents" in json.dumps(w) for w in json.loads(body)["widgets"])
+
+
 def test_the_lambda_package_is_built_for_the_runtime(synthesized: Path) -> None:
     with zipfile.ZipFile(synthesized / "deployment.zip") as package:
         names = set(package.namelist())
