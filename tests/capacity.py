@@ -158,3 +158,45 @@ def metered(*meters: Meter) -> Iterator[None]:
         yield
     finally:
         Connection.dispatch = original  # type: ignore[method-assign]
+
+
+@dataclass
+class ReadMeter:
+    """Read units spent on one item, as sent (eventually consistent reads cost half) and as they
+    would cost strongly consistent: 1 RCU per 4 KB of the item, per read (DynamoDB's rules)."""
+    table: str
+    key: dict[str, Any]
+    units: float = 0
+    consistent_units: float = 0
+    reads: int = 0
+
+    def count(self, size: int, consistent: bool) -> None:
+        whole = max(1, math.ceil(size / 4096))
+        self.reads += 1
+        self.units += whole if consistent else whole / 2
+        self.consistent_units += whole
+
+
+@contextmanager
+def metered_reads(meter: ReadMeter) -> Iterator[None]:
+    """Every GetItem and BatchGetItem of the meter's item while inside is costed."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    original = Connection.dispatch
+
+    def size() -> int:
+        return item_size(client.get_item(TableName=meter.table, Key=meter.key, ConsistentRead=True).get("Item"))
+
+    def dispatch(self: Connection, operation: str, kwargs: dict[str, Any]) -> Any:
+        if operation == "GetItem" and kwargs.get("TableName") == meter.table and kwargs.get("Key") == meter.key:
+            meter.count(size(), bool(kwargs.get("ConsistentRead")))
+        elif operation == "BatchGetItem":
+            asked = kwargs["RequestItems"].get(meter.table)
+            if asked and meter.key in asked["Keys"]:
+                meter.count(size(), bool(asked.get("ConsistentRead")))
+        return original(self, operation, kwargs)
+
+    Connection.dispatch = dispatch  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Connection.dispatch = original  # type: ignore[method-assign]

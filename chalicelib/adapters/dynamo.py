@@ -13,7 +13,7 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Collection, Iterable, Sequence, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.constants import BATCH_GET_ITEM, TRANSACT_WRITE_ITEMS
@@ -201,8 +201,11 @@ def decode_cursor(cursor: str | None, expected_keys: set[str]) -> dict[str, Any]
     return key
 
 
-def batch_get(keys: dict[type[Model], list[str]]) -> dict[type[Model], dict[str, Model]]:
-    """One BatchGetItem across tables (hash-key-only tables), following unprocessed keys.
+def batch_get(keys: dict[type[Model], list[str]], eventually: Collection[type[Model]] = ()
+              ) -> dict[type[Model], dict[str, Model]]:
+    """One BatchGetItem across tables (hash-key-only tables), following unprocessed keys;
+    strongly consistent except for the tables in `eventually` (half the read units, and served
+    by any replica of a hot item's partition).
 
     The order path needs SKUs, products and counters together; one request instead of three."""
     requests: dict[str, Any] = {}
@@ -214,7 +217,7 @@ def batch_get(keys: dict[type[Model], list[str]]) -> dict[type[Model], dict[str,
         hash_name = model._hash_key_attribute().attr_name
         table = model.Meta.table_name
         by_table[table] = model
-        requests[table] = {"Keys": [{hash_name: {"S": k}} for k in unique], "ConsistentRead": True}
+        requests[table] = {"Keys": [{hash_name: {"S": k}} for k in unique], "ConsistentRead": model not in eventually}
     found: dict[type[Model], dict[str, Model]] = {model: {} for model in keys}
     if sum(len(r["Keys"]) for r in requests.values()) > 100:
         raise ValueError("one batched read fetches at most 100 items")

@@ -124,13 +124,18 @@ class PlacementReads:
     def snapshot(self, sku_ids: list[str], product_ids: list[str], user_id: str,
                  idempotency_key: str | None) -> PlacementSnapshot:
         """SKUs, their products, the customer's purchase counters and any earlier reply to the same
-        Idempotency-Key, in ONE BatchGetItem."""
+        Idempotency-Key, in ONE BatchGetItem. The SKUs and products are read eventually
+        consistently: on release day every order reads the hot session's SKU item, and a
+        consistent read of it costs a whole read unit on one partition (3,000 a second). What
+        they give (price, sale window, session, shard count, stock as a first answer) may lag a
+        change by about a second; the order's conditional writes still decide the stock and
+        the listing exactly."""
         keys: dict[Any, list[str]] = {
             SkuRecord: sku_ids, ProductRecord: product_ids,
             PurchaseCounterRecord: [_counter_key(user_id, p) for p in product_ids]}
         if idempotency_key:
             keys[IdempotencyRecord] = [idempotency_key]
-        found = batch_get(keys)
+        found = batch_get(keys, eventually=(SkuRecord, ProductRecord))
         counters = found[PurchaseCounterRecord]
         purchased = {p: int(counters[_counter_key(user_id, p)].quantity)  # type: ignore[attr-defined]
                      for p in product_ids if _counter_key(user_id, p) in counters}

@@ -96,7 +96,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
         CATALOG_EDITORS | _who("auditor", "support"), "A product as staff see it, listed or not",
         response="Product", errors=("PRODUCT_NOT_FOUND",), tags=("catalog",)),
     ("PATCH", "/admin/products/{product_id}"): Rule(
-        CATALOG_EDITORS, "Edit a product; status, list_at and delist_at list or delist it now or later",
+        CATALOG_EDITORS, "Edit a product; status, list_at and delist_at list or delist it now or later. A change of "
+        "price, listing or sale window reaches new orders within about a second (orders read the catalog "
+        "eventually consistently); stock is always decided exactly",
         request="ProductChanges", response="Product", errors=("PRODUCT_NOT_FOUND", "EDIT_CONFLICT"),
         tags=("catalog",)),
     ("POST", "/admin/products/{product_id}/skus"): Rule(
@@ -133,7 +135,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
         _who(CUSTOMER), "Place an order: every line reserved at once or none. A customer holds at most "
         "MAX_UNPAID_ORDERS_PER_CUSTOMER (default 3) unpaid orders and MAX_UNPAID_UNITS_PER_SKU (default 10) unpaid "
         "units of one SKU at once, checked in the order's own transaction: beyond that 422 UNPAID_LIMIT (paying, "
-        "cancelling or the expiry of an order frees its part)", request="PlaceOrder",
+        "cancelling or the expiry of an order frees its part). Prices, listing and sale windows are read as they "
+        "were up to about a second ago; stock is decided exactly by the order's own write", request="PlaceOrder",
         response="Order", status=201, idempotent=True,
         errors=("SOLD_OUT", "NOT_ON_SALE", "PURCHASE_LIMIT_EXCEEDED", "SKU_NOT_FOUND", "VISITORS_REQUIRED",
                 "DUPLICATE_VISITOR", "FULFILLMENT_NOT_AVAILABLE", "IDEMPOTENCY_KEY_REUSED", "TRY_AGAIN",
