@@ -49,6 +49,11 @@ def refunds_worker(event):  # type: ignore[no-untyped-def]
     return events.refunds_batch(event.to_dict(), event.context)
 
 
+@app.on_sqs_message(queue=config.settings().expiry_queue, batch_size=10)
+def expiry_worker(event):  # type: ignore[no-untyped-def]
+    return events.expiry_batch(event.to_dict(), event.context)
+
+
 @app.on_sqs_message(queue=config.settings().alerts_queue, batch_size=10)
 def alerts_worker(event):  # type: ignore[no-untyped-def]
     return events.alerts_batch(event.to_dict(), event.context)

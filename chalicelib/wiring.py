@@ -62,7 +62,7 @@ def build_context() -> Context:
         throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_records=PaymentLedger(),
         refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
         sales=SaleLookup(), reconciliations=ReconciliationStore(), unit_of_work=UnitOfWork,
-        clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region),
+        clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region, s.expiry_queue),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),
         cipher=cipher, payments_factory=_payment_gateway, qr_factory=lambda: QrSigner(config.qr_signing_keys()),
         wechat_factory=_wechat_login,

@@ -105,6 +105,17 @@ def messaging_resources(env: dict[str, str]) -> dict[str, Any]:
             "VisibilityTimeout": 6 * WORKER_TIMEOUT,
             "RedrivePolicy": {"deadLetterTargetArn": arn(f"{queue}DeadLetterQueue"),
                               "maxReceiveCount": MAX_RECEIVE_COUNT}}}
+    # Unpaid orders past their expiry, for the expiry workers: FIFO, deduplicated by order id (the
+    # schedule hands out everything due every minute), one group per order (high throughput).
+    expiry = env["EXPIRY_QUEUE_NAME"]
+    resources["ExpiryDeadLetterQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {
+        "QueueName": expiry.replace(".fifo", "-dlq.fifo"), "FifoQueue": True, "MessageRetentionPeriod": 1209600,
+        "SqsManagedSseEnabled": True}}
+    resources["ExpiryQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {
+        "QueueName": expiry, "FifoQueue": True, "DeduplicationScope": "messageGroup",
+        "FifoThroughputLimit": "perMessageGroupId", "SqsManagedSseEnabled": True,
+        "VisibilityTimeout": 6 * WORKER_TIMEOUT,
+        "RedrivePolicy": {"deadLetterTargetArn": arn("ExpiryDeadLetterQueue"), "maxReceiveCount": MAX_RECEIVE_COUNT}}}
     return resources
 
 
@@ -171,7 +182,7 @@ def least_privilege_policy(tables: list[str], streamed: list[str]) -> dict[str, 
         {"Sid": "Queues", "Effect": "Allow",
          "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                     "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
-         "Resource": [arn("RefundsQueue"), arn("AlertsQueue")]},
+         "Resource": [arn("RefundsQueue"), arn("AlertsQueue"), arn("ExpiryQueue")]},
         {"Sid": "AlertsTopic", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": {"Ref": "AlertsTopic"}},
         {"Sid": "Secrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
          "Resource": [{"Ref": name} for name in SECRETS]},
@@ -200,7 +211,7 @@ def alarm_resources(functions: list[str], api_name: str, stream_readers: list[st
             "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function}}]}, 300000, period=60)
         lag["Properties"]["Statistic"] = "Maximum"
         resources[f"{function}LagAlarm"] = lag
-    for queue in ("Refunds", "Alerts", "Figures"):
+    for queue in ("Refunds", "Alerts", "Figures", "Expiry"):
         resources[f"{queue}DeadLetterAlarm"] = alarm(
             f"A message is in the {queue.lower()} dead-letter queue",
             {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
@@ -214,6 +225,13 @@ def alarm_resources(functions: list[str], api_name: str, stream_readers: list[st
                 f"{function}: Lambda {metric.lower()}",
                 {"Namespace": "AWS/Lambda", "MetricName": metric,
                  "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function}}]}, 1)
+    # Abandoned stock comes back within about a minute: an expiry message older than five means the
+    # workers fall behind (or WeChat cannot be asked) and a session shows sold out meanwhile.
+    age = alarm("Unpaid orders wait more than 5 minutes to be expired", {
+        "Namespace": "AWS/SQS", "MetricName": "ApproximateAgeOfOldestMessage",
+        "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ExpiryQueue", "QueueName"]}}]}, 300, period=60)
+    age["Properties"]["Statistic"] = "Maximum"
+    resources["ExpiryQueueAgeAlarm"] = age
     resources["Api5xxRateAlarm"] = alarm("More than 1% of API requests answered 5xx", {"Metrics": [
         {"Id": "errors", "ReturnData": False, "MetricStat": {"Stat": "Sum", "Period": 300, "Metric": {
             "Namespace": "AWS/ApiGateway", "MetricName": "5XXError",
@@ -361,7 +379,9 @@ def build(stage: str, out: Path) -> dict[str, Any]:
             properties["Timeout"] = WORKER_TIMEOUT
         for event in properties.get("Events", {}).values():
             if event["Type"] == "SQS":
-                queue = "RefundsQueue" if event["Properties"]["Queue"]["Fn::Sub"].endswith("-refunds") else "AlertsQueue"
+                named = event["Properties"]["Queue"]["Fn::Sub"]
+                queue = ("RefundsQueue" if named.endswith("-refunds") else
+                         "ExpiryQueue" if named.endswith("-expiry.fifo") else "AlertsQueue")
                 event["Properties"]["Queue"] = arn(queue)
                 # Chalice does not set it: without it one failed message retries the whole batch.
                 event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
@@ -392,6 +412,7 @@ def build(stage: str, out: Path) -> dict[str, Any]:
         "AlertsTopicArn": {"Value": {"Ref": "AlertsTopic"}},
         "RefundsQueueUrl": {"Value": {"Ref": "RefundsQueue"}},
         "AlertsQueueUrl": {"Value": {"Ref": "AlertsQueue"}},
+        "ExpiryQueueUrl": {"Value": {"Ref": "ExpiryQueue"}},
     })
     (out / "template.json").write_text(json.dumps(template, indent=1, sort_keys=True) + "\n")
     return template

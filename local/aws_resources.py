@@ -19,8 +19,16 @@ def create_queues_and_topic(prefix: str, max_receive_count: int, region: str) ->
             "VisibilityTimeout": "30",
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)})})
         names[queue] = f"{prefix}{queue}"
+    # Expiry: FIFO, deduplicated by order id (the schedule hands out everything due every minute).
+    fifo = {"FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+    dlq_url = sqs.create_queue(QueueName=f"{prefix}expiry-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.create_queue(QueueName=f"{prefix}expiry.fifo", Attributes={
+        **fifo, "VisibilityTimeout": "30",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)})})
     topic = boto3.client("sns", region_name=region).create_topic(Name=f"{prefix}alerts")["TopicArn"]
     return {"REFUNDS_QUEUE_NAME": names["refunds"], "ALERTS_QUEUE_NAME": names["alerts"],
+            "EXPIRY_QUEUE_NAME": f"{prefix}expiry.fifo",
             "ALERTS_TOPIC_ARN": topic, "REFUND_MAX_ATTEMPTS": str(max_receive_count)}
 
 

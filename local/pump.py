@@ -16,16 +16,20 @@ log = logging.getLogger("micromall.pump")
 
 
 class EventPump:
-    def __init__(self, queues: dict[str, Callable[..., Any]], scheduled: Callable[..., Any], every_seconds: float,
-                 region: str, notices: Callable[[], int] | None = None, streams: StreamReader | None = None) -> None:
+    def __init__(self, queues: dict[str, Callable[..., Any]], scheduled: Callable[..., Any] | None, every_seconds: float,
+                 region: str, notices: Callable[[], int] | None = None, streams: StreamReader | None = None,
+                 workers: dict[str, int] | None = None) -> None:
         self._queues, self._scheduled, self._every, self._region = queues, scheduled, every_seconds, region
+        self._workers = workers or {}      # queue -> how many pollers (Lambda's concurrent batches)
         self._notices, self._streams = notices, streams
         self._stop = threading.Event()
 
     def start(self) -> None:
         for name, handler in self._queues.items():
-            threading.Thread(target=self._poll, args=(name, handler), name=f"pump-{name}", daemon=True).start()
-        threading.Thread(target=self._tick, name="pump-schedule", daemon=True).start()
+            for n in range(self._workers.get(name, 1)):
+                threading.Thread(target=self._poll, args=(name, handler), name=f"pump-{name}-{n}", daemon=True).start()
+        if self._scheduled is not None:
+            threading.Thread(target=self._tick, name="pump-schedule", daemon=True).start()
         if self._notices is not None:
             threading.Thread(target=self._deliver, name="pump-notices", daemon=True).start()
         if self._streams is not None:

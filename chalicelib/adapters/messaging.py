@@ -1,4 +1,4 @@
-"""SQS queues (refunds, alerts) and the SNS alerts topic."""
+"""SQS queues (refunds, alerts, expiry) and the SNS alerts topic."""
 from __future__ import annotations
 
 import functools
@@ -12,8 +12,8 @@ class SqsMessages:
     """Publishes the work of the refund and alert workers. Queue URLs are looked up once per
     container from the names the decorators in app.py listen on."""
 
-    def __init__(self, refunds_queue: str, alerts_queue: str, region: str) -> None:
-        self._names = {"refunds": refunds_queue, "alerts": alerts_queue}
+    def __init__(self, refunds_queue: str, alerts_queue: str, region: str, expiry_queue: str = "") -> None:
+        self._names = {"refunds": refunds_queue, "alerts": alerts_queue, "expiry": expiry_queue}
         self._region = region
 
     @functools.cached_property
@@ -26,6 +26,17 @@ class SqsMessages:
 
     def _send(self, queue: str, body: dict[str, Any]) -> None:
         self._sqs.send_message(QueueUrl=self._url(queue), MessageBody=json.dumps(body, ensure_ascii=False))
+
+    def orders_due(self, order_ids: list[str]) -> None:
+        """Unpaid orders past their expiry, for the expiry workers. A FIFO queue deduplicates by
+        order id for five minutes, so the schedule may hand out everything due every minute
+        without queueing an order twice while a worker has it; each order is its own group, so
+        workers take them in parallel."""
+        for start in range(0, len(order_ids), 10):
+            self._sqs.send_message_batch(QueueUrl=self._url("expiry"), Entries=[
+                {"Id": str(i), "MessageBody": json.dumps({"order_id": order_id}), "MessageGroupId": order_id,
+                 "MessageDeduplicationId": order_id}
+                for i, order_id in enumerate(order_ids[start:start + 10])])
 
     def refund_approved(self, refund_id: str) -> None:
         self._send("refunds", {"refund_id": refund_id})

@@ -77,6 +77,19 @@ def _processor() -> BatchProcessor:
     return BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
+def _expiry_record(record: SQSRecord) -> None:
+    """An unpaid order past its expiry: asked at WeChat, closed, then expired (or confirmed paid).
+    A failure comes back with the message, and after the last attempt goes to the dead letters."""
+    order_id = str(json.loads(record.body)["order_id"])
+    observability.correlate(order_id=order_id, message_id=record.message_id)
+    schedule.expire_order(context(), order_id)
+
+
+def expiry_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=_expiry_record, processor=_processor(),
+                                    context=lambda_context)
+
+
 def refunds_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=_refund_record,
                                     processor=_processor(), context=lambda_context)

@@ -137,8 +137,10 @@ ANSWERS: dict[str, Schema] = {
               "twice)"}),
     "SandboxNotifyResult": obj(["notify_status"], notify_status={
         "type": ["integer", "null"], "description": "what the notify endpoint answered; null when the notice was lost"}),
-    "ScheduleRun": obj(["expired", "listing_changes", "refunds_resent", "refunds_queried", "received", "reconciled"],
-                       expired=INT, listing_changes=INT, refunds_resent=INT, refunds_queried=INT, received=INT,
+    "ScheduleRun": obj(["expiries_due", "listing_changes", "refunds_resent", "refunds_queried", "received",
+                        "reconciled"],
+                       expiries_due={**INT, "description": "unpaid orders past their expiry handed to the expiry "
+                                     "workers (asked at WeChat, then expired)"}, listing_changes=INT, refunds_resent=INT, refunds_queried=INT, received=INT,
                        reconciled=INT),
     "Dashboard": obj(["today", "yesterday", "todo"], today=DAY_FIGURES, yesterday=DAY_FIGURES, todo=obj(
         ["refund_requests", "to_ship", "low_stock", "failed_refunds", "reconciliation_differences"],

@@ -1,4 +1,5 @@
-"""The every-minute schedule (EventBridge): expire unpaid orders (after asking WeChat), apply
+"""The every-minute schedule (EventBridge): hand unpaid orders past their expiry to the expiry
+workers (each asks WeChat, then expires its order), apply
 scheduled listing changes, complete shipped orders nobody confirmed, ask WeChat about refunds
 whose notice has not come, re-send approved refunds whose queue message went missing, and
 reconcile yesterday with WeChat Pay's bill once it is ready."""
@@ -9,7 +10,6 @@ import logging
 from datetime import timedelta
 from typing import Callable, Protocol
 
-from ..domain.errors import DomainError
 from ..domain.model import OrderStatus, ProductStatus
 from . import ports
 from .orders import complete_received_orders
@@ -22,7 +22,9 @@ from .unpaid import end_unpaid
 from .writes import commit
 
 log = logging.getLogger("micromall.schedule")
-EXPIRY_BATCH = 100
+# Orders handed to the expiry workers per run: every due one (a release's abandoned orders come
+# due within minutes of each other), up to what one run may list in a few seconds.
+EXPIRY_DISPATCH_LIMIT = 10_000
 REFUND_SWEEP_AFTER = timedelta(minutes=2)
 
 
@@ -33,7 +35,7 @@ class Scheduling(Refunding, Paying, Reconciling, Protocol):
 def run(ctx: Scheduling) -> dict[str, int]:
     """Each job on its own: one failing does not stop the others."""
     jobs: tuple[tuple[str, Callable[[Scheduling], int]], ...] = (
-        ("expired", expire_unpaid_orders), ("listing_changes", apply_listing_schedule),
+        ("expiries_due", dispatch_due_expiries), ("listing_changes", apply_listing_schedule),
         ("refunds_resent", resend_stuck_refunds), ("refunds_queried", query_processing_refunds),
         ("received", complete_received_orders), ("reconciled", reconcile_if_due))
     done: dict[str, int] = {}
@@ -46,17 +48,13 @@ def run(ctx: Scheduling) -> dict[str, int]:
     return done
 
 
-def expire_unpaid_orders(ctx: Scheduling) -> int:
-    now = ctx.clock()
-    expired = 0
-    for order_id in ctx.orders.pending_expired(now, EXPIRY_BATCH):
-        try:
-            expired += expire_order(ctx, order_id)
-        except DomainError as error:       # a payment found but not yet recorded: next tick
-            log.warning("order %s not expired this time: %s", order_id, error.message)
-        except Exception:                  # one order's trouble is not the run's: the rest expire
-            log.exception("order %s not expired this time", order_id)
-    return expired
+def dispatch_due_expiries(ctx: Scheduling) -> int:
+    """Every unpaid order past its expiry, from the sparse index (fanned out over its shards),
+    handed to the expiry workers: the schedule only finds, so its other jobs never wait behind
+    expiry, and the workers expire in parallel, each order once (its own conditional write)."""
+    due = ctx.orders.pending_expired(ctx.clock(), EXPIRY_DISPATCH_LIMIT)
+    ctx.messages.orders_due(due)
+    return len(due)
 
 
 def expire_order(ctx: Scheduling, order_id: str) -> bool:

@@ -287,6 +287,22 @@ def deliver_notices(client: Client):  # type: ignore[no-untyped-def]
     return deliver
 
 
+def expire_due(ctx: Any) -> int:
+    """The schedule's expiry as deployed: every due order handed to the expiry queue, then the
+    queue worked until empty as its Lambda would. Returns how many were handed out."""
+    from chalicelib.service_layer import schedule
+    due = schedule.dispatch_due_expiries(ctx)
+    deliver_expiries()
+    return due
+
+
+def deliver_expiries() -> None:
+    import app as app_module
+    from local.aws_resources import deliver_once
+    while deliver_once("micromall-test-expiry.fifo", app_module.expiry_worker, "us-east-1"):
+        pass
+
+
 def drain_queues() -> None:
     """Refunds and alerts delivered until both queues are empty, as their Lambdas would take them."""
     import app as app_module

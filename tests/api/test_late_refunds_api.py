@@ -10,7 +10,7 @@ from chalicelib.adapters.stock_records import StockShardRecord, ledger
 from chalicelib.adapters.tables import OrderRecord, RefundRecord, TicketRecord
 from chalicelib.adapters.ticket_repository import REVOKED_SHARDS
 
-from .conftest import Api, available, clock_ahead, order_body, sandbox, ticket_body
+from .conftest import Api, available, clock_ahead, expire_due, order_body, sandbox, ticket_body
 from .test_refunds_api import _in_doubt, alerts_of, drain, outcomes, refund_status
 from .test_stock_shards_api import ledger_sums_to_stock, stock_of
 
@@ -67,7 +67,6 @@ def test_a_superseded_refund_paid_after_all_is_recorded_alerted_once_and_returns
 
 def test_a_malformed_answer_from_wechat_is_one_orders_trouble_not_the_expiry_runs(  # type: ignore[no-untyped-def]
         customer, make_product, monkeypatch, staff) -> None:
-    from chalicelib.service_layer import schedule
     product, (sku,) = make_product(ticket_body([10]))
     first = customer().post("/orders", order_body((sku, 1))).json_body["order_id"]
     second = customer().post("/orders", order_body((sku, 1))).json_body["order_id"]
@@ -80,7 +79,7 @@ def test_a_malformed_answer_from_wechat_is_one_orders_trouble_not_the_expiry_run
         return real(method, url, body)
     monkeypatch.setattr(peer, "answer", garbled)
     with clock_ahead(timedelta(minutes=16)) as later:
-        assert schedule.expire_unpaid_orders(later) == 1
+        assert expire_due(later) == 2
     assert OrderRecord.get(first).status == "PENDING_PAYMENT" and OrderRecord.get(second).status == "EXPIRED"
     assert available(staff("admin"), product["product_id"], sku) == 9
 

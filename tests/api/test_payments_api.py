@@ -15,7 +15,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.tables import OrderRecord, PaymentRecord, RefundRecord, TicketRecord
 from chalicelib.service_layer import payments
 
-from .conftest import Api, available, clock_ahead, merch_body, order_body, sandbox, ticket_body
+from .conftest import Api, available, clock_ahead, expire_due, merch_body, order_body, sandbox, ticket_body
 
 
 def notify(api: Api, headers: dict[str, str], body: str):  # type: ignore[no-untyped-def]
@@ -285,7 +285,7 @@ def test_an_order_left_pending_by_a_wrong_amount_is_ended_when_the_expiry_finds_
     uow.commit()
     assert status_of(order["order_id"]) == "PENDING_PAYMENT"
     with clock_ahead(timedelta(minutes=16)) as later:
-        schedule.expire_unpaid_orders(later)
+        expire_due(later)
     assert status_of(order["order_id"]) == "CANCELLED"
     assert available(staff("admin"), product["product_id"], sku) == 10
 

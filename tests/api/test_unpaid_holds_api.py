@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from chalicelib.adapters.tables import OrderRecord
 
-from .conftest import available, clock_ahead, order_body, ticket_body
+from .conftest import available, clock_ahead, expire_due, order_body, ticket_body
 
 
 def holds(staff, user_id: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
@@ -54,7 +54,7 @@ def test_paying_cancelling_and_expiry_free_the_holds(customer, make_product, ano
     assert holds(staff, user_id)["unpaid_orders"] == 1 and holds(staff, user_id)["units"] == [
         {"sku_id": sku, "quantity": 3}]
     with clock_ahead(timedelta(minutes=16)) as later:
-        schedule.expire_unpaid_orders(later)
+        expire_due(later)
     assert OrderRecord.get(orders[2]).status == "EXPIRED"
     assert holds(staff, user_id)["unpaid_orders"] == 0 and holds(staff, user_id)["units"] == []
     again = [alice.post("/orders", order_body((sku, 3))).status_code for _ in range(3)]
@@ -77,3 +77,28 @@ def test_staff_only_and_bad_ids(customer, staff) -> None:  # type: ignore[no-unt
     r = staff("support").get("/admin/customers/not-a-user/holds")
     assert r.status_code == 404 and r.json_body["code"] == "CUSTOMER_NOT_FOUND"
     assert staff("support").get("/admin/customers/U0123456789abcdef/holds").json_body["unpaid_orders"] == 0
+
+
+def test_an_expiry_message_delivered_again_expires_its_order_once(customer, make_product, staff) -> None:  # type: ignore[no-untyped-def]
+    """SQS delivers at least once: the same expiry message handled twice (a worker timing out
+    after it wrote) changes nothing the second time: stock, holds and the ledger move once."""
+    import boto3
+
+    import app as app_module
+    from chalicelib.service_layer import schedule
+    from local.aws_resources import sqs_event
+    product, (sku,) = make_product(ticket_body([10]))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 3))).json_body
+    with clock_ahead(timedelta(minutes=16)) as later:
+        assert schedule.dispatch_due_expiries(later) == 1
+        assert schedule.dispatch_due_expiries(later) == 1          # the next minute's run: deduplicated
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.get_queue_url(QueueName="micromall-test-expiry.fifo")["QueueUrl"]
+        (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+        event = sqs_event("arn:aws:sqs:us-east-1:123456789012:micromall-test-expiry.fifo", [message], "us-east-1")
+        for _ in range(2):
+            assert app_module.expiry_worker(event, None) == {"batchItemFailures": []}
+    assert OrderRecord.get(order["order_id"]).status == "EXPIRED"
+    assert available(staff("admin"), product["product_id"], sku) == 10
+    assert holds(staff, OrderRecord.get(order["order_id"]).user_id)["unpaid_orders"] == 0

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from .conftest import Site, inventory_of, ledger_sum, order, wait_past
+from .conftest import Site, inventory_of, ledger_sum, order, wait_for, wait_past
 
 
 def conflicts(site_moto: str, match: str, count: int, target: str = "TransactWriteItems",
@@ -95,6 +95,6 @@ def test_a_payment_confirmation_is_retried_through_conflicts_and_never_refunded(
     # WeChat holds the money: before the order would expire, the schedule asks and confirms it.
     wait_past(other["expires_at"])
     requests.post(f"{site.url}/dev/schedule/run", timeout=60)
-    assert alice.get(f"/orders/{other['order_id']}").json()["status"] == "PAID"
+    assert wait_for(lambda: alice.get(f"/orders/{other['order_id']}").json()["status"] == "PAID")
     refunds = site.admin.get("/dev/payments/refunds").json()["items"]
     assert [r for r in refunds if r["out_trade_no"] in (placed["order_id"], other["order_id"])] == []

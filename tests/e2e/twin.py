@@ -119,8 +119,13 @@ def main() -> None:
     from chalice.cli.factory import CLIFactory
     from chalice.local import create_local_server
 
+    import app as app_module
     from app import app
     from local import gateway
+    from local.pump import EventPump
+    # Its own expiry workers, as the stack's pump runs them (the twin's orders go to its queue).
+    EventPump({os.environ["EXPIRY_QUEUE_NAME"]: app_module.expiry_worker}, None, 3600, "us-east-1",
+              workers={os.environ["EXPIRY_QUEUE_NAME"]: 4}).start()
     gateway.install()
     config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="local")
     print(f"twin without {args.remove} on http://127.0.0.1:{args.port}", flush=True)

@@ -88,14 +88,17 @@ def test_tables_match_the_pynamodb_models_exactly(template: dict[str, Any], prod
 
 def test_queues_have_dead_letter_queues_and_workers_report_batch_item_failures(template: dict[str, Any]) -> None:
     queues = of_type(template, "AWS::SQS::Queue")
-    for name in ("RefundsQueue", "AlertsQueue"):
+    for name in ("RefundsQueue", "AlertsQueue", "ExpiryQueue"):
         redrive = queues[name]["Properties"]["RedrivePolicy"]
         assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [name.replace("Queue", "DeadLetterQueue"), "Arn"]}
         assert redrive["maxReceiveCount"] == 5
     functions = of_type(template, "AWS::Serverless::Function")
     sqs_events = {name: event for name, f in functions.items() for event in f["Properties"].get("Events", {}).values()
                   if event["Type"] == "SQS"}
-    assert set(sqs_events) == {"RefundsWorker", "AlertsWorker"}
+    assert set(sqs_events) == {"RefundsWorker", "AlertsWorker", "ExpiryWorker"}
+    expiry = queues["ExpiryQueue"]["Properties"]
+    assert expiry["FifoQueue"] and expiry["QueueName"].endswith(".fifo")
+    assert queues["ExpiryDeadLetterQueue"]["Properties"]["FifoQueue"]
     for name, event in sqs_events.items():
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert event["Properties"]["Queue"] == {"Fn::GetAtt": [name.replace("Worker", "Queue"), "Arn"]}
@@ -151,7 +154,8 @@ def test_api_throttling_and_gateway_responses(template: dict[str, Any]) -> None:
 def test_alarms_cover_dead_letters_errors_throttles_5xx_refunds_and_scans(template: dict[str, Any]) -> None:
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     functions = of_type(template, "AWS::Serverless::Function")
-    expected = {"RefundsDeadLetterAlarm", "AlertsDeadLetterAlarm", "Api5xxRateAlarm", "FailedRefundsAlarm",
+    expected = {"RefundsDeadLetterAlarm", "AlertsDeadLetterAlarm", "ExpiryDeadLetterAlarm", "ExpiryQueueAgeAlarm",
+                "Api5xxRateAlarm", "FailedRefundsAlarm",
                 "RejectedRedemptionsSpikeAlarm"} | {f"{f}{m}Alarm" for f in functions for m in ("Errors", "Throttles")}
     assert expected <= set(alarms)
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": "AlertsTopic"}] for a in alarms.values())
