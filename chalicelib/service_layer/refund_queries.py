@@ -11,7 +11,7 @@ from ..domain.refunds import HELD_BY_WECHAT, RefundStatus, outcome_of, query_del
 from . import ports
 from .publishing import send_alert
 from .refund_settlement import apply_outcome
-from .refunds import Refunding
+from .refunding import Refunding
 from .writes import commit
 
 log = logging.getLogger("micromall.refunds")

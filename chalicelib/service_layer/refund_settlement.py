@@ -15,7 +15,7 @@ from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, 
 from ..domain.stock_shards import take_from
 from . import ports
 from .publishing import announce_stock_change, send_alert
-from .refunds import Refunding
+from .refunding import Refunding
 from .retrying import attempts
 from .writes import commit
 

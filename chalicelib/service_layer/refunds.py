@@ -2,9 +2,6 @@
 failed. Sending them to WeChat and settling them on its word is refund_settlement.py."""
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Protocol
-
 from ..domain import identifiers
 from ..domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order
@@ -15,21 +12,11 @@ from ..domain.transactions import MAX_ITEMS, approval_items
 from ..domain.validation import Fields
 from . import ports
 from .context import Actor
-from .orders import Ordering, own_order, visible_order
+from .orders import own_order, visible_order
 from .publishing import enqueue_refund
+from .refund_settlement import succeed
+from .refunding import Refunding
 from .writes import commit
-
-
-class Refunding(Ordering, Protocol):
-    """What the refund use cases touch."""
-    @property
-    def refunds(self) -> ports.RefundStore: ...
-    @property
-    def refund_max_attempts(self) -> int: ...
-    @property
-    def refund_query_after(self) -> timedelta: ...
-    @property
-    def auto_receipt_after(self) -> timedelta: ...
 
 
 def _failed(refunds: list[Refund]) -> list[Refund]:
@@ -43,8 +30,6 @@ def _resolve_failed(ctx: Refunding, failed: list[Refund]) -> set[str]:
     left), one it is still processing blocks the takeover, one whose money it holds (ABNORMAL,
     settled by hand) is never taken over, and only a refund WeChat never had, or closed, may be
     taken over. Unsure means no takeover."""
-    from .refund_settlement import succeed     # the two halves of the lifecycle call each other
-
     takeable = set()
     for refund in failed:
         try:
@@ -201,8 +186,6 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
     pays it out once staff settle it by hand; it completes here when WeChat reports so. The
     codes it took back are still its own: a newer refund that took them over marked it
     superseded, which the move below is conditional on."""
-    from .refund_settlement import succeed     # the two halves of the lifecycle call each other
-
     refund = _existing(ctx, refund_id)
     if refund.held_by_wechat and refund.status is RefundStatus.PROCESSING:
         raise _held(refund)

@@ -17,7 +17,7 @@ from .payments import Paying, confirm_trade
 from .publishing import announce_stock_change
 from .reconciling import Reconciling, reconcile_if_due
 from .refund_queries import query_processing_refunds
-from .refunds import Refunding
+from .refunding import Refunding
 from .unpaid import end_unpaid
 from .writes import commit
 
