@@ -60,6 +60,17 @@ def _unpaid_key(user_id: str) -> str:
     return f"{user_id}#unpaid"
 
 
+def _holds_update(user_id: str, orders: int, units: dict[str, int], values: dict[str, Any]) -> dict[str, Any]:
+    """ADD `orders` to the customer's unpaid orders and each SKU's units (#u<i>, in SKU order)."""
+    names = {"#o": "quantity", **{f"#u{i}": f"u#{sku_id}" for i, sku_id in enumerate(sorted(units))}}
+    values = {**values, ":o": {"N": str(orders)},
+              **{f":q{i}": {"N": str(units[sku_id])} for i, sku_id in enumerate(sorted(units))}}
+    adds = ["#o :o"] + [f"#u{i} :q{i}" for i in range(len(units))]
+    return {"TableName": PurchaseCounterRecord.Meta.table_name, "Key": {"counter_id": {"S": _unpaid_key(user_id)}},
+            "UpdateExpression": "ADD " + ", ".join(adds), "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values}
+
+
 class UnpaidHolds:
     """What a customer holds in unpaid orders: one item per customer in the purchase-counters
     table (its `quantity` the number of unpaid orders, `u#<sku_id>` the units of each SKU).
@@ -70,31 +81,18 @@ class UnpaidHolds:
         self.limits = limits
 
     def hold(self, uow: UnitOfWork, user_id: str, units: dict[str, int]) -> None:
-        names, values = {"#o": "quantity"}, {":one": {"N": "1"}, ":orders": {"N": str(self.limits.orders)}}
-        adds, conditions = ["#o :one"], ["(attribute_not_exists(#o) OR #o < :orders)"]
-        for i, (sku_id, quantity) in enumerate(sorted(units.items())):
-            names[f"#u{i}"], values[f":q{i}"] = f"u#{sku_id}", {"N": str(quantity)}
-            values[f":m{i}"] = {"N": str(self.limits.units_per_sku - quantity)}
-            adds.append(f"#u{i} :q{i}")
+        limits = {":orders": {"N": str(self.limits.orders)}}
+        conditions = ["(attribute_not_exists(#o) OR #o < :orders)"]
+        for i, quantity in enumerate(units[s] for s in sorted(units)):
+            limits[f":m{i}"] = {"N": str(self.limits.units_per_sku - quantity)}
             conditions.append(f"(attribute_not_exists(#u{i}) OR #u{i} <= :m{i})")
-        uow.raw("Update", {"TableName": PurchaseCounterRecord.Meta.table_name,
-                           "Key": {"counter_id": {"S": _unpaid_key(user_id)}},
-                           "UpdateExpression": "ADD " + ", ".join(adds),
-                           "ConditionExpression": " AND ".join(conditions),
-                           "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}, tag=UNPAID_TAG)
+        uow.raw("Update", {**_holds_update(user_id, 1, units, limits), "ConditionExpression": " AND ".join(conditions)},
+                tag=UNPAID_TAG)
 
     def release(self, uow: UnitOfWork, user_id: str, units: dict[str, int]) -> None:
         """Unconditional: the order's own conditional write decides that it ends once, and the
         payment or the end of an order must never fail on this."""
-        names, values = {"#o": "quantity"}, {":minus": {"N": "-1"}}
-        adds = ["#o :minus"]
-        for i, (sku_id, quantity) in enumerate(sorted(units.items())):
-            names[f"#u{i}"], values[f":q{i}"] = f"u#{sku_id}", {"N": str(-quantity)}
-            adds.append(f"#u{i} :q{i}")
-        uow.raw("Update", {"TableName": PurchaseCounterRecord.Meta.table_name,
-                           "Key": {"counter_id": {"S": _unpaid_key(user_id)}},
-                           "UpdateExpression": "ADD " + ", ".join(adds),
-                           "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}, tag=UNPAID_TAG)
+        uow.raw("Update", _holds_update(user_id, -1, {s: -q for s, q in units.items()}, {}), tag=UNPAID_TAG)
 
     def of(self, user_id: str) -> tuple[int, dict[str, int]]:
         """Unpaid orders and units by SKU, as a customer's holds stand now (staff's view)."""

@@ -11,7 +11,7 @@ from chalicelib.adapters.tables import OrderRecord, RefundRecord, TicketRecord
 from chalicelib.adapters.ticket_repository import REVOKED_SHARDS
 
 from .conftest import Api, available, clock_ahead, expire_due, order_body, sandbox, ticket_body
-from .test_refunds_api import _in_doubt, alerts_of, drain, outcomes, refund_status
+from .test_refunds_api import alerts_of, drain, outcomes, refund_status
 from .test_stock_shards_api import ledger_sums_to_stock, stock_of
 
 
