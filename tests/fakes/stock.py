@@ -1,0 +1,232 @@
+"""Stock in buckets, as `adapters.stock_ledger.StockLedger` keeps it: the SKU item is bucket 0, a
+hot SKU's shards buckets 1..N; every change of a bucket is conditional and tagged `sku:<id>` (an
+order's blind pick of a shard `shard:<id>`), with a movement in the same transaction, so that a
+SKU's ledgers always sum to its stock; the low-stock latch is tagged "latch"."""
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from chalicelib.domain.model import Sku, StockMovement
+from chalicelib.domain.stock_shards import Shares, pick_shard, plan, spread_evenly
+from chalicelib.domain.timeutil import to_storage
+from chalicelib.service_layer.ports import Page
+
+from . import paging
+from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent
+
+SKUS, SHARDS, MOVEMENTS = "skus", "stock-shards", "movements"
+
+
+@dataclass
+class Bucket:
+    """A shard item's counts (bucket 0's live on the SKU itself)."""
+    sku_id: str
+    available: int = 0
+    reserved: int = 0
+    sold: int = 0
+
+
+def ledger(sku_id: str, bucket: int) -> str:
+    return sku_id if bucket == 0 else f"{sku_id}#{bucket}"
+
+
+class FakeStock:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------ plumbing
+    def _movement(self, uow: FakeUnitOfWork, ledger_id: str, delta: int, reason: str, at: datetime,
+                  actor: str | None = None, order_id: str | None = None) -> None:
+        movement = StockMovement(delta=delta, reason=reason, at=at, actor=actor, order_id=order_id)
+        uow.add(MOVEMENTS, (ledger_id, f"{to_storage(at)}#{secrets.token_hex(4)}"), f"movement:{ledger_id}",
+                absent, lambda _: movement)
+
+    def _line_movement(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, delta: int, reason: str,
+                       at: datetime, order_id: str | None = None) -> None:
+        where = ledger(sku_id, next(iter(shares))) if len(shares) == 1 else sku_id
+        self._movement(uow, where, delta, reason, at, order_id=order_id)
+
+    def _move(self, uow: FakeUnitOfWork, sku_id: str, bucket: int, free: int, reserved: int, sold: int,
+              condition: Callable[[Any], bool], tag: str) -> None:
+        """One bucket's counts change together under `condition(item)`. Every such condition
+        names an attribute of the bucket, so a bucket that is not there refuses it."""
+        table, key = (SKUS, sku_id) if bucket == 0 else (SHARDS, ledger(sku_id, bucket))
+
+        def apply(item: Any) -> Any:
+            item.available += free
+            item.reserved += reserved
+            item.sold += sold
+            return item
+        uow.add(table, key, tag, lambda item: item is not None and condition(item), apply)
+
+    # ------------------------------------------------------------------ writes
+    def add_sku(self, uow: FakeUnitOfWork, sku: Sku, at: datetime, actor: str) -> None:
+        stored = dataclasses.replace(sku, reserved=0, sold=0, stock_shards=0, free_by_bucket=None,
+                                     low_stock_alerted=False, attributes=dict(sku.attributes))
+        uow.add(SKUS, sku.sku_id, f"sku:{sku.sku_id}", absent, lambda _: stored)
+        if sku.available:
+            self._movement(uow, sku.sku_id, sku.available, "initial_stock", at, actor=actor)
+
+    def split(self, uow: FakeUnitOfWork, sku: Sku, shards: int) -> None:
+        assert sku.free_by_bucket is not None or not sku.sharded
+        free = sku.free_by_bucket or {0: sku.available}
+        target = spread_evenly(sku.available, list(range(1, shards + 1)))
+        tag = f"sku:{sku.sku_id}"
+
+        def unchanged(item: Sku | None) -> bool:
+            return item is not None and item.available == free[0] and (
+                not item.stock_shards if not sku.sharded else item.stock_shards == sku.stock_shards)
+
+        def apply_sku(item: Sku | None) -> Sku:
+            assert item is not None
+            item.available, item.stock_shards = 0, shards
+            return item
+        uow.add(SKUS, sku.sku_id, tag, unchanged, apply_sku)
+        for bucket in range(1, shards + 1):
+            key = ledger(sku.sku_id, bucket)
+            if bucket in free:
+                def apply_shard(item: Bucket | None, units: int = target[bucket]) -> Bucket:
+                    assert item is not None
+                    item.available = units
+                    return item
+                uow.add(SHARDS, key, tag, lambda item, was=free[bucket]: item is not None and item.available == was,
+                        apply_shard)
+            else:
+                uow.add(SHARDS, key, tag, absent, lambda _, units=target[bucket]: Bucket(sku.sku_id, units))
+
+    def adjust(self, uow: FakeUnitOfWork, sku: Sku, delta: int, reason: str, at: datetime, actor: str,
+               spread_out: bool = True) -> None:
+        if not sku.sharded:
+            changes = {0: delta}
+        elif delta > 0:
+            shards = list(range(1, sku.stock_shards + 1)) if spread_out else [pick_shard(sku.stock_shards)]
+            changes = {b: units for b, units in spread_evenly(delta, shards).items() if units}
+        else:
+            taken = plan(-delta, sku.free_by_bucket or {})
+            if taken is None:
+                raise ValueError("the caller checks the stock first")
+            changes = {b: -units for b, units in taken.items()}
+        for bucket, change in changes.items():
+            self._move(uow, sku.sku_id, bucket, change, 0, 0,
+                       (lambda item, change=change: item.available >= -change) if change < 0 else (lambda item: True),
+                       f"sku:{sku.sku_id}")
+        self._movement(uow, sku.sku_id, delta, reason, at, actor=actor)
+
+    def count(self, uow: FakeUnitOfWork, sku: Sku, counted: int, reason: str, at: datetime, actor: str) -> None:
+        if sku.sharded:
+            if counted != sku.available:
+                self.adjust(uow, sku, counted - sku.available, reason, at, actor, spread_out=False)
+            return
+
+        def apply(item: Sku | None) -> Sku:
+            assert item is not None
+            item.available = counted
+            return item
+        uow.add(SKUS, sku.sku_id, f"sku:{sku.sku_id}",
+                lambda item: item is not None and item.available == sku.available, apply)
+        if counted != sku.available:
+            self._movement(uow, sku.sku_id, counted - sku.available, reason, at, actor=actor)
+
+    def reserve(self, uow: FakeUnitOfWork, sku: Sku, quantity: int, order_id: str, at: datetime,
+                planned: Shares | None = None) -> Shares:
+        if sku.sharded:
+            shares, tag = planned or {pick_shard(sku.stock_shards): quantity}, f"shard:{sku.sku_id}"
+        else:
+            shares, tag = {0: quantity}, f"sku:{sku.sku_id}"
+        for bucket, units in shares.items():
+            self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda item, units=units: item.available >= units, tag)
+        self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id)
+        return dict(shares) if sku.sharded else {}
+
+    def gather(self, uow: FakeUnitOfWork, sku: Sku, quantity: int) -> None:
+        free = dict(sku.free_by_bucket or {})
+        need = quantity - free.pop(0, 0)
+        taken = plan(need, free, fullest_first=True) if need > 0 else {}
+        if taken is None:
+            raise ValueError("the caller checks the stock first")
+        for bucket, units in taken.items():
+            self._move(uow, sku.sku_id, bucket, -units, 0, 0, lambda item, units=units: item.available >= units,
+                       f"sku:{sku.sku_id}")
+        if taken:
+            self._move(uow, sku.sku_id, 0, sum(taken.values()), 0, 0, lambda item: True, f"sku:{sku.sku_id}")
+
+    def sell(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares) -> None:
+        for bucket, units in shares.items():
+            self._move(uow, sku_id, bucket, 0, -units, units, lambda item, units=units: item.reserved >= units,
+                       f"sku:{sku_id}")
+
+    def give_back_sold(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, refund_id: str, at: datetime) -> None:
+        for bucket, units in shares.items():
+            self._move(uow, sku_id, bucket, units, 0, -units,
+                       (lambda item, units=units: item.sold >= units) if bucket == 0 else (lambda item: True),
+                       f"sku:{sku_id}")
+        self._line_movement(uow, sku_id, shares, sum(shares.values()), f"refunded {refund_id}", at)
+
+    def release(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, order_id: str, reason: str,
+                at: datetime) -> None:
+        for bucket, units in shares.items():
+            self._move(uow, sku_id, bucket, units, -units, 0, lambda item, units=units: item.reserved >= units,
+                       f"sku:{sku_id}")
+        self._line_movement(uow, sku_id, shares, sum(shares.values()), reason, at, order_id)
+
+    def _latch(self, uow: FakeUnitOfWork, sku: Sku, condition: Callable[[Sku], bool], alerted: bool) -> None:
+        def apply(item: Sku | None) -> Sku:
+            assert item is not None
+            item.low_stock_alerted = alerted
+            return item
+        uow.add(SKUS, sku.sku_id, "latch", lambda item: item is not None and condition(item), apply)
+
+    def latch_low_stock(self, uow: FakeUnitOfWork, sku: Sku) -> None:
+        """Once per crossing; an unsharded SKU only while its stored stock is below its threshold."""
+        self._latch(uow, sku, lambda item: not item.low_stock_alerted and (
+            sku.sharded or item.available < item.low_stock_threshold), True)
+
+    def rearm_low_stock(self, uow: FakeUnitOfWork, sku: Sku) -> None:
+        self._latch(uow, sku, lambda item: item.low_stock_alerted and (
+            sku.sharded or item.available >= item.low_stock_threshold), False)
+
+    # ------------------------------------------------------------------ reads
+    def _whole(self, item: Sku) -> Sku:
+        """A SKU with every bucket summed (what `stock_records.with_shards` reads)."""
+        sku = dataclasses.replace(item, attributes=dict(item.attributes))
+        if not item.stock_shards:
+            return sku
+        free = {0: item.available}
+        for bucket in range(1, item.stock_shards + 1):
+            shard = self.db.table(SHARDS).get(ledger(item.sku_id, bucket))
+            if shard is not None:
+                free[bucket] = shard.available
+                sku.reserved += shard.reserved
+                sku.sold += shard.sold
+        sku.available, sku.free_by_bucket = sum(free.values()), free
+        return sku
+
+    def partial(self, sku_id: str) -> Sku | None:
+        """The SKU item alone, as the order path reads it (a sharded SKU's stock is not known)."""
+        item = self.db.table(SKUS).get(sku_id)
+        return dataclasses.replace(item, attributes=dict(item.attributes)) if item is not None else None
+
+    def skus(self, sku_ids: Iterable[str]) -> dict[str, Sku]:
+        table = self.db.table(SKUS)
+        return {s: self._whole(table[s]) for s in dict.fromkeys(sku_ids) if s in table}
+
+    def inventory_page(self, limit: int, cursor: str | None, below_threshold: bool) -> Page:
+        skus = [self._whole(s) for s in self.db.table(SKUS).values()]
+        return paging.page([s for s in skus if not below_threshold or s.below_threshold], lambda s: s.sku_id,
+                           limit, cursor, descending=False)
+
+    def _ledgers(self, sku: Sku) -> list[tuple[str, StockMovement]]:
+        ledgers = {ledger(sku.sku_id, b) for b in range(sku.stock_shards + 1)}
+        return [(movement_id, m) for (where, movement_id), m in self.db.table(MOVEMENTS).items() if where in ledgers]
+
+    def movements_page(self, sku: Sku, limit: int, cursor: str | None) -> Page:
+        return paging.page(self._ledgers(sku), lambda row: row[0], limit, cursor, descending=False,
+                           convert=lambda row: dataclasses.replace(row[1]))
+
+    def all_movements(self, sku_id: str) -> list[int]:
+        item = self.db.table(SKUS)[sku_id]
+        return [m.delta for _, m in self._ledgers(item)]
