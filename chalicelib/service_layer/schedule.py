@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 from typing import Callable, Protocol
 
+from ..domain.errors import DomainError
 from ..domain.model import OrderStatus, ProductStatus
 from . import ports
 from .orders import complete_received_orders

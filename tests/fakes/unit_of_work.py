@@ -99,6 +99,10 @@ class FakeDatabase:
         (after the use case read what it read)."""
         self._scripts.append(_Script(times, when or (lambda tags: True), action))
 
+    def calm(self) -> None:
+        """No more scripted conflicts or rival writes."""
+        self._scripts.clear()
+
     def _scripted(self, tags: list[str]) -> _Script | None:
         for script in self._scripts:
             if script.times > 0 and script.when(tags):
