@@ -111,11 +111,13 @@ class FakeGateway:
         trade = self.trades.setdefault(order_id, Trade(order_id, 0))
         trade.state = state
 
-    def refund_ends(self, out_refund_no: str, status: str) -> RefundNotice:
-        """WeChat decides a refund (SUCCESS, CLOSED, ABNORMAL); the REFUND.* notice it sends."""
+    def refund_ends(self, out_refund_no: str, status: str, amount: int | None = None) -> RefundNotice:
+        """WeChat decides a refund (SUCCESS, CLOSED, ABNORMAL); the REFUND.* notice it sends (of
+        the amount it was asked for, unless said otherwise)."""
         known = self.refunds.get(out_refund_no)
         self.refunds[out_refund_no] = RefundResult(out_refund_no, status, known.accepted_at if known else self.clock())
-        amount = next((a for n, _, a in reversed(self.refund_calls) if n == out_refund_no), 0)
+        if amount is None:
+            amount = next((a for n, _, a in reversed(self.refund_calls) if n == out_refund_no), 0)
         order = next((o for n, o, _ in reversed(self.refund_calls) if n == out_refund_no), "")
         return RefundNotice(notification_id="N" + secrets.token_hex(8), event_type=f"REFUND.{status}",
                             out_refund_no=out_refund_no, out_trade_no=order, refund_status=status, amount=amount)
