@@ -17,6 +17,7 @@ import pytest
 
 from chalicelib.domain import identifiers
 from chalicelib.domain.back_office import Alert
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.model import (Fulfillment, HistoryEntry, Kind, Order, OrderLine, OrderStatus, Product,
                                      ProductStatus, Session, Sku, Visitor)
 from chalicelib.domain.payments import bill_day
@@ -535,6 +536,40 @@ def test_orders_are_found_by_customer_status_phone_and_due_date(ports: Context) 
     assert len(ports.orders.by_phone(PHONE, 10)) == 3 and ports.orders.by_phone("13900139000", 10) == []
 
 
+def test_a_cursor_is_checked_when_it_comes_back(ports: Context) -> None:
+    _, (sku,) = add_product(ports)
+    for minute in range(3):
+        add_order(ports, an_order(sku, at=NOW + timedelta(minutes=minute)))
+    page = ports.orders.for_customer(ALICE, 2, None)
+    assert page.next is not None and len(page.items) == 2
+    for bad in (page.next[:-3] + "xyz", "not a cursor"):
+        with pytest.raises(InvalidInput) as raised:
+            ports.orders.for_customer(ALICE, 2, bad)
+        assert raised.value.code == "INVALID_CURSOR"
+    with pytest.raises(InvalidInput):                                  # another customer's cursor
+        ports.orders.for_customer(BOB, 2, page.next)
+
+
+def test_shipped_goods_whose_refund_failed_wait_for_their_receipt_again(ports: Context) -> None:
+    _, (sku,) = add_product(ports, kind=Kind.MERCH)
+    order = paid_order(ports, sku, kind=Kind.MERCH, fulfillment=Fulfillment.SHIPPING)
+    write(ports, lambda uow: ports.orders.transition(uow, order, OrderStatus.SHIPPED, NOW, "staff",
+                                                      shipment={"carrier": "SF", "tracking_no": "1"},
+                                                      receipt_due=NOW + timedelta(days=10)))
+    shipped = read_order(ports, order.order_id)
+    write(ports, lambda uow: ports.orders.claim_refund(uow, shipped, "R1", 6000, True, True, NOW, "staff"))
+    assert ports.orders.receipt_due(NOW + timedelta(days=30), 10) == []
+    claimed = read_order(ports, order.order_id)
+    write(ports, lambda uow: ports.orders.release_refund(uow, claimed, "R1", 6000, True, OrderStatus.SHIPPED, NOW,
+                                                          receipt_due=NOW + timedelta(days=12)))
+    assert read_order(ports, order.order_id).status is OrderStatus.SHIPPED
+    assert ports.orders.receipt_due(NOW + timedelta(days=11), 10) == []
+    assert ports.orders.receipt_due(NOW + timedelta(days=13), 10) == [order.order_id]
+    write(ports, lambda uow: ports.orders.transition(uow, read_order(ports, order.order_id), OrderStatus.COMPLETED,
+                                                      NOW, "system"))
+    assert ports.orders.receipt_due(NOW + timedelta(days=13), 10) == []
+
+
 # ------------------------------------------------------------------ what placing an order writes besides
 
 def test_the_purchase_limit_is_the_counters_condition(ports: Context) -> None:
@@ -916,6 +951,11 @@ def test_an_audit_record_is_written_with_its_change_or_not_at_all(ports: Context
     assert entries[0].details == {"roles": ["scanner"]}                      # as stored: JSON
     assert [e.action for e in ports.audit.search(day, None, None, None, "login", 10, None).items] == ["login"]
     assert ports.audit.search(day, None, None, "boss", None, 10, None).items == []
+    ranged = ports.audit.search(day, NOW + timedelta(milliseconds=1), NOW + timedelta(minutes=1), None, None, 10, None)
+    assert [e.action for e in ranged.items] == ["staff_created"]
+    page = ports.audit.search(day, None, None, None, None, 1, None)
+    assert [e.action for e in page.items] == ["staff_created"] and page.next
+    assert [e.action for e in ports.audit.search(day, None, None, None, None, 1, page.next).items] == ["login"]
 
 
 def test_an_alert_is_kept_once(ports: Context) -> None:
