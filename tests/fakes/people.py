@@ -8,7 +8,7 @@ import dataclasses
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.back_office import AuditEntry, StaffMember

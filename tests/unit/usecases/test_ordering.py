@@ -2,8 +2,6 @@
 unpaid) on the fakes."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from chalicelib.domain import identifiers
