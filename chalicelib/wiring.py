@@ -12,7 +12,7 @@ from .adapters.alert_log import AlertLog
 from .adapters.audit_log import AuditLog
 from .adapters.catalog_repository import CatalogRepository
 from .adapters.change_stream import SaleLookup
-from .adapters.dynamo import UnitOfWork
+from .adapters.unit_of_work import UnitOfWork
 from .adapters.messaging import SnsNotifier, SqsMessages
 from .adapters.order_placement import IdempotencyStore, PlacementReads, PurchaseCounters, UnpaidHolds
 from .adapters.order_repository import OrderRepository
@@ -62,6 +62,7 @@ def build_context() -> Context:
         throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_records=PaymentLedger(),
         refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
         sales=SaleLookup(), reconciliations=ReconciliationStore(), unit_of_work=UnitOfWork,
+        order_writes=lambda: UnitOfWork(sheddable=True),
         clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region, s.expiry_queue),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),
         cipher=cipher, payments_factory=_payment_gateway, qr_factory=lambda: QrSigner(config.qr_signing_keys()),

@@ -359,6 +359,8 @@ def build(stage: str, out: Path) -> dict[str, Any]:
                                         "Description": "rejected scans in five minutes that raise an alarm"},
         "ApiRateLimit": {"Type": "Number", "Default": 200, "Description": "steady requests per second"},
         "ApiBurstLimit": {"Type": "Number", "Default": 400, "Description": "burst of requests"},
+        "ExpiryWorkerConcurrency": {"Type": "Number", "Default": 100, "MinValue": 2, "MaxValue": 1000,
+                                    "Description": "expiry workers at once (docs/CAPACITY.md: about 20 orders/s each)"},
     }
     template["Conditions"] = {"HasAlertEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlertEmail"}, ""]}]}}
 
@@ -385,6 +387,10 @@ def build(stage: str, out: Path) -> dict[str, Any]:
                 event["Properties"]["Queue"] = arn(queue)
                 # Chalice does not set it: without it one failed message retries the whole batch.
                 event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
+                if queue == "ExpiryQueue":
+                    # Expiry scales out with the orders due (one message group each), up to what
+                    # WeChat's query and close APIs and the account's concurrency should carry.
+                    event["Properties"]["ScalingConfig"] = {"MaximumConcurrency": {"Ref": "ExpiryWorkerConcurrency"}}
             if event["Type"] == "DynamoDB":
                 stream_events(event["Properties"])
     streamed = sorted(k for k, v in tables.items() if "StreamSpecification" in v["Properties"])

@@ -9,6 +9,7 @@ The figures are of this machine and moto, not of AWS: they compare runs and find
 they are never asserted on in a test."""
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -34,6 +35,9 @@ MAX_OPS = int(os.environ.get("BENCH_MAX_OPS", "2000"))
 # stack takes a few dozen writes a second in all (about ten orders), so one item is held to two.
 ITEM_WRITES = float(os.environ.get("BENCH_ITEM_WRITES_PER_SECOND", "2"))
 HOT_SHARDS = int(os.environ.get("BENCH_HOT_SHARDS", "8"))
+# Clients wait as a TRY_AGAIN's Retry-After tells them; BENCH_IMPATIENT=1 asks again at once (the
+# worst client, and how every client behaved before the answer said when).
+IMPATIENT = os.environ.get("BENCH_IMPATIENT") == "1"
 CST = timezone(timedelta(hours=8))
 
 
@@ -48,14 +52,18 @@ def _free_port() -> int:
 
 
 class Stack:
-    def __init__(self) -> None:
+    def __init__(self, **extra_env: str) -> None:
         self.api_port, self.moto_port = _free_port(), _free_port()
         self.password = "Bench-" + secrets.token_hex(6)
         self.url = f"http://127.0.0.1:{self.api_port}"
         self.moto = f"http://127.0.0.1:{self.moto_port}"
         env = dict(os.environ, API_PORT=str(self.api_port), MOTO_PORT=str(self.moto_port),
                    LOCAL_ADMIN_PASSWORD=self.password, LOCAL_SCHEDULE_SECONDS="3600",
-                   LOCAL_PARTITION_WRITES_PER_SECOND=str(ITEM_WRITES))
+                   LOCAL_PARTITION_WRITES_PER_SECOND=str(ITEM_WRITES),
+                   # BENCH_CLIENTS stand for a crowd: the unpaid limits (3 orders, 10 units a SKU)
+                   # would otherwise end each one's buying after three orders.
+                   MAX_UNPAID_ORDERS_PER_CUSTOMER="100000", MAX_UNPAID_UNITS_PER_SKU="100000")
+        env.update(extra_env)
         self.log = open(Path(os.environ.get("TMPDIR", "/tmp")) / "micromall-bench-stack.log", "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -76,6 +84,10 @@ class Stack:
         counted = requests.get(self.moto + "/__faults__", timeout=10).json()["requests"]
         return sum(n for name, n in counted.items() if name.startswith("dynamodb.")
                    and name.split(".")[1] not in ("DescribeStream", "GetRecords", "GetShardIterator", "DescribeTable"))
+
+    def read_units(self, item: str) -> dict[str, float]:
+        """Read units spent on each item whose key holds `item`, as DynamoDB would bill them."""
+        return requests.get(self.moto + "/__faults__", params={"item": item}, timeout=10).json()["read_units"]
 
     def stop(self) -> None:
         os.killpg(self.proc.pid, signal.SIGTERM)
@@ -129,11 +141,16 @@ def phase(name: str, stack: Stack, work: list[Callable[[], bool]]) -> list[Any]:
 
 
 def main() -> None:
-    """The day's sales on one fresh stack, the hot session on another: the embedded AWS slows as
-    its tables fill, which would otherwise weigh on whichever phases come last."""
+    """The day's sales on one fresh stack, the hot session on another, the release on a third: the
+    embedded AWS slows as its tables fill, which would otherwise weigh on whichever phases come
+    last. BENCH_PHASES picks some (ordinary, hot, release)."""
     bench("partition_item_writes_per_second", ITEM_WRITES, "writes/s")
-    for phases in (ordinary_phases, hot_session_phases):
-        stack = Stack()
+    chosen = os.environ.get("BENCH_PHASES", "ordinary,hot,release").split(",")
+    runs = {"ordinary": (ordinary_phases, {}), "hot": (hot_session_phases, {}),
+            "release": (release_phase, RELEASE_STACK)}
+    for name in chosen:
+        phases, env = runs[name.strip()]
+        stack = Stack(**env)
         try:
             phases(stack, *_sign_in(stack))
         finally:
@@ -165,8 +182,10 @@ def _sign_in(stack: Stack) -> tuple[requests.Session, requests.Session, list[req
     scanner = _session(requests.post(url + "/auth/staff/login", json={"username": scanner_name,
                                                                        "password": scanner_password},
                                      timeout=30).json()["token"])
+    # Eight customers a client, each placing at most about one order a second: their own items
+    # (purchase counter, unpaid holds) are never the hot ones, as in a real crowd.
     customers = [_session(requests.post(url + "/auth/wechat/login", json={"code": f"dev:bench-{i}"},
-                                        timeout=30).json()["token"]) for i in range(CLIENTS)]
+                                        timeout=30).json()["token"]) for i in range(CLIENTS * 8)]
     return admin, scanner, customers
 
 
@@ -180,12 +199,12 @@ def ordinary_phases(stack: Stack, admin: requests.Session, scanner: requests.Ses
 
     def place(i: int) -> Callable[[], bool]:
         def call() -> bool:
-            r = customers[i % CLIENTS].post(url + "/orders", json={
+            r = customers[i % len(customers)].post(url + "/orders", json={
                 "items": [{"sku_id": skus[i % CLIENTS], "quantity": 1}],
                 "contact": {"name": "Bench", "phone": "13800138000"}}, timeout=60)
             if r.status_code == 201:
                 placed.append(r.json()["order_id"])
-                owner[r.json()["order_id"]] = customers[i % CLIENTS]
+                owner[r.json()["order_id"]] = customers[i % len(customers)]
             return r.status_code == 201
         return call
     phase("orders", stack, [place(i) for i in range(MAX_OPS)])
@@ -241,15 +260,19 @@ def hot_session(admin: requests.Session, customers: list[requests.Session], url:
 
     def grab(i: int) -> Callable[[], bool]:
         def call() -> bool:
-            r = customers[i % CLIENTS].post(url + "/orders", json={
+            r = customers[i % len(customers)].post(url + "/orders", json={
                 "items": [{"sku_id": hot, "quantity": 1}], "contact": {"name": "Bench", "phone": "13800138000"}},
                 timeout=60)
             if r.status_code == 201:
                 sold.append(1)
+            elif "Retry-After" in r.headers and not IMPATIENT:
+                time.sleep(float(r.headers["Retry-After"]))      # as the mini-program does
             return r.status_code == 201
         return call
     phase(name, stack, [grab(i) for i in range(stock + CLIENTS * 4)])
     left = _inventory_item(admin, url, hot)
+    if not shards:           # split by the alerts worker once its one item throttled orders (0: not yet)
+        bench(f"{name}_auto_split_shards", left["stock_shards"], "shards")
     return max(0, len(sold) - stock) + max(0, -left["available"]) + max(0, left["reserved"] - stock)
 
 
@@ -262,6 +285,62 @@ def _inventory_item(admin: requests.Session, url: str, sku_id: str) -> dict[str,
             assert found is not None, sku_id
             return found
         cursor = page["next"]
+
+
+
+# The release: the schedule at its deployed cadence, unpaid orders expiring a minute after they
+# were placed, and no partition model (this phase measures expiry, not one item's writes).
+RELEASE_ORDERS = int(os.environ.get("BENCH_RELEASE_ORDERS", "1000"))
+RELEASE_TIMEOUT_SECONDS = 60
+RELEASE_STACK = {"LOCAL_SCHEDULE_SECONDS": "60", "ORDER_PAYMENT_TIMEOUT_SECONDS": str(RELEASE_TIMEOUT_SECONDS),
+                 "LOCAL_PARTITION_WRITES_PER_SECOND": "0", "MAX_UNPAID_ORDERS_PER_CUSTOMER": "",
+                 "MAX_UNPAID_UNITS_PER_SKU": ""}
+UNPAID_ORDERS_PER_CUSTOMER = 3           # the default limit: a release's customers each hold a few
+
+
+def release_phase(stack: Stack, admin: requests.Session, _: requests.Session, __: list[requests.Session]) -> None:
+    """At least RELEASE_ORDERS orders of one sharded session placed by as many customers as the
+    unpaid limit calls for, none paid: how long after the last one's `expires_at` every unit is on
+    sale again, and the read units the SKU's own item spent per order."""
+    url = stack.url
+    stock = RELEASE_ORDERS + RELEASE_ORDERS // 5
+    hot = _ticket_product(admin, url, stock=stock)
+    admin.post(url + f"/admin/inventory/{hot}/shards", json={"shards": HOT_SHARDS}, timeout=60).raise_for_status()
+    buyers = [_session(requests.post(url + "/auth/wechat/login", json={"code": f"dev:release-{i}"},
+                                     timeout=30).json()["token"])
+              for i in range(-(-RELEASE_ORDERS // UNPAID_ORDERS_PER_CUSTOMER))]
+    sku_item = '-skus' + json.dumps([{"S": hot}])
+    read_before = sum(stack.read_units(sku_item).values())
+    expiries: list[datetime] = []
+
+    def grab(i: int) -> Callable[[], bool]:
+        def call() -> bool:
+            r = buyers[i // UNPAID_ORDERS_PER_CUSTOMER].post(url + "/orders", json={
+                "items": [{"sku_id": hot, "quantity": 1}], "contact": {"name": "Bench", "phone": "13800138000"}},
+                timeout=60)
+            if r.status_code == 201:
+                expiries.append(datetime.fromisoformat(r.json()["expires_at"]))
+            return r.status_code == 201
+        return call
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        placed = sum(pool.map(lambda call: call(), [grab(i) for i in range(RELEASE_ORDERS)]))
+    bench("abandoned_orders", placed, "orders")
+    bench("hot_sku_item_rcu_per_order", (sum(stack.read_units(sku_item).values()) - read_before) / max(placed, 1),
+          "RCU")
+    last_expiry = max(expiries)
+    first_back: float | None = None
+    while True:
+        item = _inventory_item(admin, url, hot)
+        if first_back is None and item["reserved"] < placed:
+            first_back = time.time()
+        if item["reserved"] == 0 and item["available"] == stock:
+            back = time.time()
+            break
+        if time.time() - last_expiry.timestamp() > 600:
+            raise SystemExit(f"units still held 10 minutes after the last expiry: {item}")
+        time.sleep(0.5)
+    bench("abandoned_units_back_s", back - last_expiry.timestamp(), "s")
+    bench("expiry_orders_per_s", placed / max(back - (first_back or back), 0.5), "orders/s")
 
 
 if __name__ == "__main__":

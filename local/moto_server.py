@@ -18,10 +18,16 @@ With LOCAL_PARTITION_WRITES_PER_SECOND, one item accepts that many writes per se
 second); a write beyond is throttled as DynamoDB throttles a hot partition: ThrottlingException, or
 for a transaction TransactionCanceledException with the reason ThrottlingError on that item. A
 scaled-down model of the 1,000 WCU/s a partition takes.
+
+Reads are costed per item as DynamoDB bills them (GetItem and BatchGetItem: 1 read unit a
+strongly consistent read, half one eventually consistent; the items read by key here are far
+below 4 KB); `GET /__faults__?item=<text>` answers the read units of the items whose key holds
+the text, for `make bench`'s figure of a hot SKU's item.
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import logging
 import os
@@ -31,6 +37,7 @@ import threading
 import time
 from collections import Counter, deque
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import MotoRequestHandler
@@ -95,6 +102,7 @@ class FaultInjector:
         self.injected: Counter[str] = Counter()
         self.requests: Counter[str] = Counter()
         self.scripted: list[dict[str, Any]] = []
+        self.read_units: Counter[str] = Counter()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == FAULTS_PATH:
@@ -107,6 +115,7 @@ class FaultInjector:
             if fault:
                 return self._dynamodb_fault(fault, operation, body, start_response)
             with self._dynamodb:
+                self._count_reads(operation, body)
                 hot = self._hot_items(operation, body)
                 if hot is not None:
                     return self._throttled(operation, body, hot, start_response)
@@ -156,6 +165,20 @@ class FaultInjector:
         for window in windows.values():
             window.append(now)
         return None
+
+    def _count_reads(self, operation: str, body: bytes) -> None:
+        """Read units per item read by key. Called under the DynamoDB lock."""
+        if operation == "GetItem":
+            request = json.loads(body or b"{}")
+            asked = [(request.get("TableName", ""), request.get("Key", {}), request.get("ConsistentRead", False))]
+        elif operation == "BatchGetItem":
+            asked = [(table, key, wanted.get("ConsistentRead", False))
+                     for table, wanted in json.loads(body or b"{}").get("RequestItems", {}).items()
+                     for key in wanted.get("Keys", [])]
+        else:
+            return
+        for table, key, consistent in asked:
+            self.read_units[_key_of(table, key)] += 1.0 if consistent else 0.5
 
     def _throttled(self, operation: str, body: bytes, hot: list[int], start_response: StartResponse) -> list[bytes]:
         if operation == "TransactWriteItems":
@@ -219,38 +242,105 @@ class FaultInjector:
                 self.scripted = [{"target": w.get("target", "*"), "fault": w.get("fault", "conflict"),
                                   "count": int(w.get("count", 1)), "match": str(w.get("match", ""))}
                                  for w in (wanted if isinstance(wanted, list) else [wanted])]
+        item = parse_qs(environ.get("QUERY_STRING", "")).get("item", [""])[0]
         with self._decide:
             payload = {"rate": self.rate, "seed": self.seed, "injected": dict(self.injected),
                        "requests": dict(self.requests), "scripted": self.scripted}
+        if item:
+            with self._dynamodb:
+                payload["read_units"] = {k: v for k, v in self.read_units.items() if item in k}
         body = json.dumps(payload).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
 
-def keep_streams_through_rollbacks() -> None:
-    """moto rolls a cancelled TransactWriteItems back by putting deep copies of the tables in place,
-    stream shard included, while open shard iterators keep the old shard: every record written
-    afterwards went to a shard nobody read. DynamoDB's stream is one per table whatever a
-    transaction does, so the shard object is kept and only its records are rolled back."""
+def transactions_without_table_copies() -> None:
+    """moto applies a TransactWriteItems item by item and, to roll back, first deep-copies every
+    table it touches: a transaction costs time in proportion to the tables' size (0.13 s each once
+    an orders table holds a thousand orders), which made the local stack's expiry crawl and put
+    back streams' shards nobody read. DynamoDB decides every condition against the items as they
+    were and then writes all or nothing; so does this: conditions first (every item named once),
+    then the writes, and only the written items are kept to undo a write moto itself refuses."""
+    from moto.dynamodb.exceptions import (ConditionalCheckFailed, MultipleTransactionsException,
+                                          TooManyTransactionsException, TransactionCanceledException,
+                                          TransactWriteSingleOpException)
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models import get_filter_expression as condition_of
 
-    original = DynamoDBBackend.transact_write_items
-    if getattr(original, "keeps_streams", False):
+    if getattr(DynamoDBBackend.transact_write_items, "checks_first", False):
         return
 
-    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-        shards = {name: table.stream_shard for name, table in self.tables.items() if table.stream_shard}
-        try:
-            original(self, transact_items)
-        finally:
-            for name, shard in shards.items():
-                table = self.tables.get(name)
-                if table is not None and table.stream_shard is not shard and table.stream_shard is not None:
-                    shard.items = table.stream_shard.items
-                    shard.table = table
-                    table.stream_shard = shard
+    def key_of(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+        if op_type != "Put":
+            return dict(op["Key"])
+        table = backend.get_table(op["TableName"])
+        key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        return key
 
-    transact_write_items.keeps_streams = True  # type: ignore[attr-defined]
+    def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        if len(transact_items) > 100:
+            raise TooManyTransactionsException()
+        seen: set[tuple[str, str]] = set()
+        errors: list[Any] = []
+        planned: list[tuple[str, dict[str, Any], dict[str, Any], Any]] = []
+        for entry in transact_items:
+            if len(entry) > 1:
+                raise TransactWriteSingleOpException
+            (op_type, op), = entry.items()
+            original: dict[str, Any] | None = None
+            try:
+                if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                    raise ValueError("Unsupported transaction operation")
+                key = key_of(self, op_type, op)
+                identity = (str(op["TableName"]), str(dict(sorted(key.items()))))
+                if identity in seen:
+                    raise MultipleTransactionsException()
+                seen.add(identity)
+                current = self.get_item(op["TableName"], key)
+                if op.get("ConditionExpression") is not None:
+                    condition = condition_of(op["ConditionExpression"], op.get("ExpressionAttributeNames"),
+                                             op.get("ExpressionAttributeValues"))
+                    if not condition.expr(current):
+                        if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                            original = current.to_json()["Attributes"]
+                        raise ConditionalCheckFailed(item=original)
+                planned.append((op_type, op, key, copy.deepcopy(current)))
+                errors.append((None, None, None))
+            except MultipleTransactionsException:
+                raise
+            except ConditionalCheckFailed as failed:
+                errors.append(("ConditionalCheckFailed", str(failed.message), original))
+            except Exception as error:  # noqa: BLE001 - reported per item, as moto does
+                errors.append((type(error).__name__, str(error), original))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        done: list[tuple[str, dict[str, Any], Any]] = []
+        try:
+            for op_type, op, key, before in planned:
+                names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                if op_type == "Put":
+                    self.put_item(op["TableName"], op["Item"], expression_attribute_names=names,
+                                  expression_attribute_values=values)
+                elif op_type == "Delete":
+                    self.delete_item(op["TableName"], key, expression_attribute_names=names,
+                                     expression_attribute_values=values)
+                elif op_type == "Update":
+                    self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
+                                     expression_attribute_names=names, expression_attribute_values=values)
+                else:
+                    continue
+                done.append((op["TableName"], key, before))
+        except Exception:
+            for table_name, key, before in reversed(done):
+                if before is None:
+                    self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, before.to_json()["Attributes"])
+            raise
+
+    transact_write_items.checks_first = True  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
@@ -265,7 +355,7 @@ def main() -> None:
     if rate:
         print(f"local AWS: {min(rate, MAX_RATE):.0%} of DynamoDB and SQS requests fail as AWS fails "
               f"(LOCAL_FAULT_SEED={seed} replays them)", flush=True)
-    keep_streams_through_rollbacks()
+    transactions_without_table_copies()
     per_item = float(os.environ.get("LOCAL_PARTITION_WRITES_PER_SECOND") or 0)
     if per_item:
         print(f"local AWS: one item accepts {per_item:g} writes per second (LOCAL_PARTITION_WRITES_PER_SECOND)",

@@ -16,7 +16,8 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from ..domain.reporting import Figures
-from .dynamo import UnitOfWork, batch_get_raw, table_meta
+from .dynamo import batch_get_raw, table_meta
+from .unit_of_work import UnitOfWork
 
 MARKER_DAYS = 7                     # longer than a stream keeps a record (24 h) or SQS a message (4 days)
 

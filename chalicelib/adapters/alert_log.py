@@ -12,7 +12,8 @@ from pynamodb.models import Model
 from ..domain import timeutil
 from ..domain.back_office import Alert
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, page_of, stamp, stored_time, table_meta
+from .dynamo import page_of, stamp, stored_time, table_meta
+from .unit_of_work import UnitOfWork
 
 
 class RecentAlertsIndex(GlobalSecondaryIndex["AlertRecord"]):

@@ -11,7 +11,8 @@ from pynamodb.models import Model
 from ..domain import timeutil
 from ..domain.back_office import AuditEntry
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, decode_cursor, encode_cursor, invalid_cursor, stamp, stored_time, table_meta
+from .dynamo import decode_cursor, encode_cursor, invalid_cursor, stamp, stored_time, table_meta
+from .unit_of_work import UnitOfWork
 
 
 class AuditRecord(Model):

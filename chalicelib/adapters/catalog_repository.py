@@ -12,7 +12,8 @@ from pynamodb.models import Model
 
 from ..domain.model import Fulfillment, Kind, Product, ProductStatus
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, get_or_none, page_of, read_time, stored_time, table_meta
+from .dynamo import get_or_none, page_of, read_time, stored_time, table_meta
+from .unit_of_work import UnitOfWork
 
 
 class CatalogIndex(GlobalSecondaryIndex["ProductRecord"]):

@@ -1,6 +1,6 @@
-"""DynamoDB plumbing shared by the stores: table settings, the unit of work (a buffered
-TransactWriteItems), one batched read across tables, keyed reads, pages and their cursors, and
-the stored forms of times and list elements."""
+"""DynamoDB plumbing shared by the stores: table settings, the connection, one batched read
+across tables, keyed reads, pages and their cursors, and the stored forms of times and list
+elements. The unit of work is in unit_of_work.py."""
 from __future__ import annotations
 
 import base64
@@ -8,25 +8,20 @@ import binascii
 import functools
 import json
 import secrets
-import uuid
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Collection, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Collection, Iterable, TypeVar
 
 from pynamodb.connection import Connection
-from pynamodb.constants import BATCH_GET_ITEM, TRANSACT_WRITE_ITEMS
-from pynamodb.exceptions import DoesNotExist, QueryError, VerboseClientError
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
+from pynamodb.constants import BATCH_GET_ITEM
+from pynamodb.exceptions import DoesNotExist, QueryError
 from pynamodb.models import Model
 
 from .. import config
 from ..domain import timeutil
 from ..domain.errors import InvalidInput
-from ..domain.transactions import MAX_ITEMS
-from ..service_layer.ports import Page, WriteRefused
+from ..service_layer.ports import Page
 from .aws import ATTEMPTS, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
 
 _connection: Connection | None = None
@@ -252,62 +247,3 @@ def batch_get_many(model: type[M], hash_keys: Iterable[str]) -> dict[str, M]:
     for start in range(0, len(ids), 100):
         found.update(batch_get({model: ids[start:start + 100]})[model])  # type: ignore[arg-type]
     return found
-
-
-# ------------------------------------------------------------------ the unit of work
-
-@dataclass
-class UnitOfWork:
-    """Collects writes and commits them as ONE TransactWriteItems, all or nothing.
-
-    Unlike pynamodb's TransactWrite it keeps the writes in the order they were added, so a
-    cancellation reason (which DynamoDB reports by position) maps back to its write's tag."""
-    items: list[dict[str, Any]] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-
-    def put(self, record: Model, condition: Condition | None = None, tag: str = "") -> None:
-        kwargs = record.get_save_kwargs_from_instance(condition=condition)
-        self._add("Put", kwargs, tag)
-
-    def update(self, record: Model, actions: Sequence[Action], condition: Condition | None = None,
-               tag: str = "", return_old_on_failure: bool = False) -> None:
-        kwargs = record.get_update_kwargs_from_instance(
-            actions=list(actions), condition=condition,
-            return_values_on_condition_failure="ALL_OLD" if return_old_on_failure else None)
-        self._add("Update", kwargs, tag)
-
-    def check(self, model: type[Model], hash_key: str, condition: Condition, tag: str = "") -> None:
-        """A condition on an item the transaction does not write (DynamoDB's ConditionCheck)."""
-        self._add("ConditionCheck", model.get_operation_kwargs_from_class(hash_key, condition=condition), tag)
-
-    def raw(self, kind: str, request: dict[str, Any], tag: str = "") -> None:
-        """A write in DynamoDB's own form (Put, Update, ConditionCheck), for items a model cannot
-        declare."""
-        self._add(kind, request, tag)
-
-    def _add(self, kind: str, kwargs: dict[str, Any], tag: str) -> None:
-        # pynamodb names the failure option differently from the transaction API.
-        if "ReturnValues" in kwargs:
-            kwargs.pop("ReturnValues")
-        self.items.append({kind: kwargs})
-        self.tags.append(tag)
-
-    def commit(self) -> None:
-        if not self.items:
-            return
-        if len(self.items) > MAX_ITEMS:
-            raise ValueError(f"a transaction holds at most {MAX_ITEMS} writes")
-        try:
-            # The token makes botocore's own retries (after a 500 or a lost answer) idempotent.
-            connection().dispatch(TRANSACT_WRITE_ITEMS, {"TransactItems": self.items,
-                                                         "ClientRequestToken": uuid.uuid4().hex})
-        except VerboseClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = list(error.cancellation_reasons or [])
-            codes = [r.code if r else None for r in reasons]
-            failed = [self.tags[i] for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
-            old = {self.tags[i]: r.raw_item for i, r in enumerate(reasons) if r and r.raw_item}
-            # A hot item (ThrottlingError) is, like a conflict, nothing written and worth a retry.
-            raise WriteRefused(failed, any(c in ("TransactionConflict", "ThrottlingError") for c in codes), old) \
-                from error

@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from typing import Any
 
 from . import aws
+
+HOT_RESEND_SECONDS = 60.0
 
 
 class SqsMessages:
@@ -15,6 +18,7 @@ class SqsMessages:
     def __init__(self, refunds_queue: str, alerts_queue: str, region: str, expiry_queue: str = "") -> None:
         self._names = {"refunds": refunds_queue, "alerts": alerts_queue, "expiry": expiry_queue}
         self._region = region
+        self._hot_sent: dict[str, float] = {}
 
     @functools.cached_property
     def _sqs(self) -> Any:
@@ -44,6 +48,15 @@ class SqsMessages:
     def stock_changed(self, sku_ids: list[str]) -> None:
         if sku_ids:
             self._send("alerts", {"type": "stock_changed", "sku_ids": sorted(set(sku_ids))})
+
+    def stock_hot(self, sku_ids: list[str]) -> None:
+        """At most one message a SKU a minute from this container: a saturated session throttles
+        hundreds of orders a second, and one message is enough to split it."""
+        now = time.monotonic()
+        fresh = [s for s in sorted(set(sku_ids)) if now - self._hot_sent.get(s, -HOT_RESEND_SECONDS) >= HOT_RESEND_SECONDS]
+        if fresh:
+            self._hot_sent.update({s: now for s in fresh})
+            self._send("alerts", {"type": "stock_hot", "sku_ids": fresh})
 
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None:
         self._send("alerts", {"type": "alert", "kind": kind, "message": message, "severity": severity,

@@ -11,7 +11,8 @@ from pynamodb.models import Model
 from ..domain.ordering import UnpaidLimits
 from ..service_layer.ports import IdempotentReply, PlacementSnapshot
 from .catalog_repository import ProductRecord, product_from
-from .dynamo import UnitOfWork, batch_get, get_or_none, table_meta
+from .dynamo import batch_get, get_or_none, table_meta
+from .unit_of_work import UnitOfWork
 from .stock_records import SkuRecord, sku_from
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from ..domain.model import HistoryEntry, Order, OrderStatus
 from ..service_layer.ports import FieldCipher, Page
-from .dynamo import UnitOfWork, batch_get_many, each_shard, fanned_page, get_or_none, page_of, plain, stored_time
+from .dynamo import batch_get_many, each_shard, fanned_page, get_or_none, page_of, plain, stored_time
+from .unit_of_work import UnitOfWork
 from .order_records import OrderRecord, history_entry, index_key, index_keys, line_to_map, order_from
 
 

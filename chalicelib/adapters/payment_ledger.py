@@ -10,7 +10,8 @@ from pynamodb.models import Model
 
 from ..domain.payments import bill_day
 from ..domain.reconciliation import OurPayment
-from .dynamo import UnitOfWork, spread, spread_keys, stored_time, table_meta
+from .dynamo import spread, spread_keys, stored_time, table_meta
+from .unit_of_work import UnitOfWork
 
 BILL_DAY_SHARDS = 4
 

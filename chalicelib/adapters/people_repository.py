@@ -14,7 +14,8 @@ from pynamodb.models import Model
 from ..domain.back_office import StaffMember
 from ..domain.staff import LoginLock
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, batch_get, get_or_none, page_of, read_time, stored_time, table_meta
+from .dynamo import batch_get, get_or_none, page_of, read_time, stored_time, table_meta
+from .unit_of_work import UnitOfWork
 
 DIRECTORY = "staff"
 

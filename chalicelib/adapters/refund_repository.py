@@ -14,8 +14,9 @@ from ..domain.payments import bill_day
 from ..domain.reconciliation import OurRefund
 from ..domain.refunds import HELD_BY_WECHAT, Refund, RefundStatus
 from ..service_layer.ports import Page
-from .dynamo import (UnitOfWork, batch_get_many, each_shard, fanned_page, get_or_none, plain, read_time, spread,
+from .dynamo import (batch_get_many, each_shard, fanned_page, get_or_none, plain, read_time, spread,
                      spread_keys, stored_time, table_meta)
+from .unit_of_work import UnitOfWork
 
 BILL_DAY_SHARDS = 4
 # The status and query-due indexes are keyed by a status (or "processing") that many refunds

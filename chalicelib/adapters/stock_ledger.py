@@ -9,7 +9,8 @@ from typing import Any, Iterable
 from ..domain.model import Sku
 from ..domain.stock_shards import Shares, pick_shard, plan, spread_evenly
 from ..service_layer.ports import Page
-from .dynamo import UnitOfWork, batch_get_many, fanned_page, spread, spread_keys, stamp, stored_time
+from .dynamo import batch_get_many, fanned_page, spread, spread_keys, stamp, stored_time
+from .unit_of_work import UnitOfWork, held_back
 from .stock_records import (INVENTORY_SHARDS, MovementRecord, SkuRecord, StockShardRecord, bucket_item, ledger,
                             movement_from, with_shards)
 
@@ -114,13 +115,20 @@ class StockLedger:
         the caller reads every bucket and passes the `planned` split. Shard refusals are tagged
         `shard:`."""
         if sku.sharded:
-            shares, tag = planned or {pick_shard(sku.stock_shards): quantity}, f"shard:{sku.sku_id}"
+            shares, tag = planned or {self._cool_shard(sku): quantity}, f"shard:{sku.sku_id}"
         else:
             shares, tag = {0: quantity}, f"sku:{sku.sku_id}"
         for bucket, units in shares.items():
             self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda m, units=units: m.available >= units, tag)
         self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id)
         return dict(shares) if sku.sharded else {}
+
+    @staticmethod
+    def _cool_shard(sku: Sku) -> int:
+        """A shard at random, among those this process is not holding writes back from (a shard
+        throttled moments ago), so that an order does not wait on the one hot shard of many."""
+        cool = [b for b in range(1, sku.stock_shards + 1) if not held_back(bucket_item(sku.sku_id, b)[0])]
+        return cool[pick_shard(len(cool)) - 1] if cool else pick_shard(sku.stock_shards)
 
     def gather(self, uow: UnitOfWork, sku: Sku, quantity: int) -> None:
         """Brings `quantity` free units of a sharded SKU together in bucket 0, from the fullest

@@ -18,8 +18,9 @@ from ..domain.model import Session
 from ..domain.redemption import AnyOf, Compare, ConflictKind, Present, Rule, Scan, ScanConflict
 from ..domain.tickets import CodeKind, Revocation, Ticket, TicketStatus
 from ..service_layer.ports import FieldCipher, RedeemAttempt
-from .dynamo import (UnitOfWork, batch_get_many, connection, each_shard, get_or_none, read_time, spread, spread_keys,
+from .dynamo import (batch_get_many, connection, each_shard, get_or_none, read_time, spread, spread_keys,
                      stored_time, table_meta)
+from .unit_of_work import UnitOfWork
 
 # Revoked codes are keyed by "revoked", which every refund's codes would share: spread by code.
 REVOKED_SHARDS = 8

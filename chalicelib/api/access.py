@@ -136,7 +136,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
         "MAX_UNPAID_ORDERS_PER_CUSTOMER (default 3) unpaid orders and MAX_UNPAID_UNITS_PER_SKU (default 10) unpaid "
         "units of one SKU at once, checked in the order's own transaction: beyond that 422 UNPAID_LIMIT (paying, "
         "cancelling or the expiry of an order frees its part). Prices, listing and sale windows are read as they "
-        "were up to about a second ago; stock is decided exactly by the order's own write", request="PlaceOrder",
+        "were up to about a second ago; stock is decided exactly by the order's own write. 409 TRY_AGAIN with "
+        "Retry-After (seconds) when the session is selling faster than its stock can be recorded: nothing was "
+        "reserved; the session is split to take more orders and staff are alerted", request="PlaceOrder",
         response="Order", status=201, idempotent=True,
         errors=("SOLD_OUT", "NOT_ON_SALE", "PURCHASE_LIMIT_EXCEEDED", "SKU_NOT_FOUND", "VISITORS_REQUIRED",
                 "DUPLICATE_VISITOR", "FULFILLMENT_NOT_AVAILABLE", "IDEMPOTENCY_KEY_REUSED", "TRY_AGAIN",

@@ -31,7 +31,7 @@ def error_response(code: str, message: str, status: int, details: dict[str, Any]
 def from_domain(error: DomainError) -> Response:
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
     headers = {}
-    if isinstance(error, TooManyAttempts) and "retry_after_seconds" in error.details:
+    if "retry_after_seconds" in error.details:
         headers["Retry-After"] = str(error.details["retry_after_seconds"])
     return error_response(error.code, error.message, status, error.details, headers)
 

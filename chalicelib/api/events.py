@@ -16,7 +16,7 @@ from .. import config, observability
 from ..adapters.change_stream import changes
 from ..adapters.messaging import delay_retry
 from ..bootstrap import context
-from ..service_layer import alerts, figures, orders, refund_settlement, schedule
+from ..service_layer import alerts, figures, inventory, orders, refund_settlement, schedule
 
 log = logging.getLogger("micromall.events")
 
@@ -60,6 +60,9 @@ def _alert_record(record: SQSRecord) -> None:
                 alerts.check_low_stock(ctx, sku_id)
                 if checked is not None:
                     checked.add(sku_id)
+    elif kind == "stock_hot":
+        for sku_id in map(str, body.get("sku_ids", [])[:100]):
+            inventory.split_hot_stock(ctx, sku_id)
     elif kind == "code_redeemed":
         orders.complete_if_all_used(ctx, str(body.get("order_id", "")))
     elif kind == "alert":

@@ -57,3 +57,13 @@ class Busy(Conflict):
     """Other writers kept colliding with this one (transaction conflicts) after every retry:
     nothing was written, and the same request may well succeed a moment later."""
     code = "TRY_AGAIN"
+
+
+class Saturated(Busy):
+    """An item this write needs is taking writes faster than the database accepts them (a
+    session selling faster than its stock item records): nothing was written, and asking again
+    at once would only add to the storm, so the caller is told when to come back."""
+
+    def __init__(self, message: str, hot: list[str], retry_after_seconds: int = 1) -> None:
+        super().__init__(message, retry_after_seconds=retry_after_seconds)
+        self.hot = hot              # the writes' tags: which items, for the caller, not the client

@@ -18,6 +18,10 @@ MAX_STOCK_SHARDS = 96            # a split is one transaction: the shards, the S
 AUTO_SHARD_STOCK = 10_000
 SHARD_UNITS = 2_500
 
+# A SKU whose one stock item DynamoDB throttled is split into this many shards (each takes its own
+# writes, so the session takes about this many times the orders), unless it has fewer free units.
+HOT_SPLIT_SHARDS = 8
+
 Shares = dict[int, int]          # bucket -> units taken from it (or held in it)
 
 
@@ -26,6 +30,15 @@ def shards_for_stock(stock: int) -> int:
     if stock < AUTO_SHARD_STOCK:
         return 0
     return min(MAX_STOCK_SHARDS, math.ceil(stock / SHARD_UNITS))
+
+
+def shards_for_hot_stock(sharded: bool, available: int, stock: int) -> int:
+    """How many shards an unsharded SKU found hot is split into (0: leave it): at least what its
+    size calls for, HOT_SPLIT_SHARDS otherwise, never more shards than free units to put in them."""
+    if sharded:
+        return 0
+    shards = min(max(HOT_SPLIT_SHARDS, shards_for_stock(stock)), available)
+    return shards if shards >= 2 else 0
 
 
 def parse_split(data: object) -> int:

@@ -45,6 +45,8 @@ class Context:
     sales: SaleLookup
     reconciliations: Reconciliations
     unit_of_work: Callable[[], ports.Writes]
+    # An order's writes: new demand, the first to wait when an item it needs is saturated.
+    order_writes: Callable[[], ports.Writes]
     # the world outside
     clock: ports.Clock
     metrics: ports.Metrics

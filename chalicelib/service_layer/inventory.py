@@ -8,7 +8,9 @@ from ..domain import identifiers
 from ..domain.commands import Adjustment, StocktakeCount
 from ..domain.errors import Conflict, NotFound
 from ..domain.model import Sku
-from ..domain.stock_shards import check_shard_count, plan
+from ..domain.principal import Principal
+from ..domain.stock_shards import check_shard_count, plan, shards_for_hot_stock
+from .alerts import Alerting, raise_alert
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change
@@ -89,6 +91,31 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
             continue
         return _require_sku(ctx, sku_id)
     raise Conflict("stock kept moving while it was split; try again", code="STOCK_CHANGED")
+
+
+class HotStockSplitting(Stocking, Alerting, Protocol):
+    pass
+
+
+# Splits nobody asked for are the system's, in the audit log as in the alert.
+SYSTEM = Actor(Principal("system", "staff", frozenset({"admin"})))
+
+
+def split_hot_stock(ctx: HotStockSplitting, sku_id: str) -> Sku | None:
+    """A session selling faster than its one stock item takes writes (orders were throttled)
+    splits itself: its free units go over shards, and staff are told once. Nothing happens to
+    a SKU already split (a redelivered or late message) or with too few units to split."""
+    sku = ctx.stock.skus([sku_id]).get(sku_id)
+    if sku is None:
+        return None
+    shards = shards_for_hot_stock(sku.sharded, sku.available, sku.available + sku.reserved + sku.sold)
+    if not shards:
+        return None
+    split = split_stock(ctx, SYSTEM, sku_id, shards)
+    raise_alert(ctx, f"hot-stock-{sku_id}", "stock_auto_split", "warning",
+                f"{sku.name}：下单过于集中，库存已自动拆分为 {shards} 份以承接更多订单",
+                {"sku_id": sku_id, "shards": shards, "available": sku.available})
+    return split
 
 
 def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], note: str) -> Stocktake:

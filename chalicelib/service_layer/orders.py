@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ..domain import identifiers
 from ..domain.commands import PlaceOrder
-from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation
+from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation, Saturated
 from ..domain.model import Order, OrderStatus, awaiting_shipment, check_transition
 from ..domain.ordering import (build_order, check_unpaid_units, purchase_limit_exceeded, unpaid_limit_exceeded,
                                unpaid_units)
@@ -20,7 +20,7 @@ from ..domain.tickets import all_used
 from . import ports
 from .context import Actor
 from .payments import Prepaying, payment_parameters
-from .publishing import Publishing, announce_stock_change
+from .publishing import Publishing, announce_hot_stock, announce_stock_change
 from .reservations import plan_sharded_lines, stock_refused
 from .unpaid import end_unpaid
 from .retrying import attempts
@@ -58,6 +58,7 @@ class Ordering(Prepaying, Publishing, Protocol):
     @property
     def auto_receipt_after(self) -> timedelta: ...
     def unit_of_work(self) -> ports.Writes: ...
+    def order_writes(self) -> ports.Writes: ...
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
                   if snapshot.products[p].purchase_limit is not None}
         check_unpaid_units(order, ctx.unpaid.limits)
         order.holds_unpaid = True
-        uow = ctx.unit_of_work()
+        uow = ctx.order_writes()
         # First the stock: the order records where each line's units came from.
         order.lines = [dataclasses.replace(line, stock_shares=ctx.stock.reserve(
             uow, snapshot.skus[line.sku_id], line.quantity, order.order_id, now, planned.get(line.sku_id)))
@@ -141,6 +142,16 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
                                    "shard:": None, "limit:": lambda product_id:
                                    purchase_limit_exceeded(product_id, limits.get(product_id)),
                                    "unpaid": lambda _: unpaid_limit_exceeded(ctx.unpaid.limits)})
+        except Saturated as saturated:
+            # A throttled shard of many: another shard is tried. A throttled SKU item: one
+            # transaction was enough, the customer is told when to come back, and the alerts
+            # worker splits the SKU (and tells staff).
+            hot_skus = [tag[len("sku:"):] for tag in saturated.hot if tag.startswith("sku:")]
+            if not hot_skus and all(tag.startswith("shard:") for tag in saturated.hot):
+                continue
+            announce_hot_stock(ctx, hot_skus)
+            ctx.metrics.count("OrdersSaturated")
+            raise
         except Busy:
             continue                          # read again: the stock may have moved meanwhile
         if not written:
@@ -153,7 +164,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
         announce_stock_change(ctx, [line.sku_id for line in order.lines
                                     if may_cross_threshold(snapshot.skus[line.sku_id], line.quantity)])
         return PlacedOrder(order, payment_parameters(ctx, actor, order))
-    raise Busy("the shop is busy; please try again")
+    raise Busy("the shop is busy; please try again", retry_after_seconds=1)
 
 
 def visible_order(ctx: Ordering, actor: Actor, order_id: str) -> tuple[Order, set[str]]:

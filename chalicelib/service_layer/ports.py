@@ -28,11 +28,16 @@ Clock = Callable[[], datetime]
 class WriteRefused(Exception):
     """A unit of work wrote nothing. `failed` names the writes whose condition failed, by the
     tag each was added with; `conflicted` says another transaction on the same items was in
-    flight (a retry may succeed); `old_items` holds items as they were, where returned."""
+    flight (a retry may succeed); `old_items` holds items as they were, where returned;
+    `throttled` names the writes whose item is taking writes faster than the database accepts
+    them (sent and throttled, or held back because they just were): sending again at once only
+    adds to the storm."""
 
-    def __init__(self, failed: list[str], conflicted: bool, old_items: dict[str, dict[str, Any]]) -> None:
+    def __init__(self, failed: list[str], conflicted: bool, old_items: dict[str, dict[str, Any]],
+                 throttled: list[str] | None = None) -> None:
         super().__init__(f"write refused: {failed or ('conflict' if conflicted else 'unknown')}")
         self.failed, self.conflicted, self.old_items = failed, conflicted, old_items
+        self.throttled = throttled or []
 
 
 class Writes(Protocol):
@@ -259,6 +264,7 @@ class Messages(Protocol):
     def refund_approved(self, refund_id: str) -> None: ...
     def orders_due(self, order_ids: list[str]) -> None: ...
     def stock_changed(self, sku_ids: list[str]) -> None: ...
+    def stock_hot(self, sku_ids: list[str]) -> None: ...
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None: ...
     def code_redeemed(self, order_id: str) -> None: ...
 

@@ -31,6 +31,16 @@ def announce_stock_change(ctx: Publishing, sku_ids: list[str]) -> None:
         log.exception("could not announce a stock change")
 
 
+def announce_hot_stock(ctx: Publishing, sku_ids: list[str]) -> None:
+    """Asks the alerts worker to split a SKU whose one stock item throttles orders."""
+    if not sku_ids:
+        return
+    try:
+        ctx.messages.stock_hot(sku_ids)
+    except Exception:
+        log.exception("could not announce a hot SKU")
+
+
 def enqueue_refund(ctx: Publishing, refund_id: str) -> None:
     try:
         ctx.messages.refund_approved(refund_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from ..domain.errors import Busy, DomainError
+from ..domain.errors import Busy, DomainError, Saturated
 from .ports import WriteRefused, Writes
 from .retrying import attempts
 
@@ -33,12 +33,16 @@ def attempted(uow: Writes, explain: Explain | None = None) -> bool:
 def commit(uow: Writes, explain: Explain | None = None, busy: Callable[[], DomainError] = _busy) -> bool:
     """True when written. A refused write whose tag `explain` knows raises its domain error, or
     returns False; a conflict with other writers is retried (bounded, jittered) and then raises
-    `busy()`; any other refusal (a condition nobody explained) propagates."""
+    `busy()`; a throttled item is not sent to again (Saturated, with when to come back); any
+    other refusal (a condition nobody explained) propagates."""
     for _ in attempts(CONFLICT_ATTEMPTS):
         try:
             uow.commit()
             return True
         except WriteRefused as refused:
+            if not refused.failed and refused.throttled:
+                raise Saturated("this is selling faster than it can be recorded; please try again in a moment",
+                                hot=refused.throttled) from None
             if not refused.failed and refused.conflicted:
                 continue
             for key, make in (explain or {}).items():

@@ -28,8 +28,8 @@ CST = timezone(timedelta(hours=8))
 
 @pytest.fixture(scope="session")
 def aws() -> Iterator[None]:
-    from local.moto_server import keep_streams_through_rollbacks
-    keep_streams_through_rollbacks()
+    from local.moto_server import transactions_without_table_copies
+    transactions_without_table_copies()
     with mock_aws():
         yield
 
@@ -145,7 +145,7 @@ class Api:
 def transactions(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The tags of every unit of work the app commits, in order: how many items each
     transaction held, and what they were (DynamoDB refuses more than 100)."""
-    from chalicelib.adapters.dynamo import UnitOfWork
+    from chalicelib.adapters.unit_of_work import UnitOfWork
     sent: list[list[str]] = []
     commit = UnitOfWork.commit
 

@@ -187,16 +187,16 @@ def test_a_rejected_notice_says_nothing_of_the_sdk(customer, make_product, anony
 
 def _conflicts(monkeypatch, how_many: int):  # type: ignore[no-untyped-def]
     """Our own writes lose races: the next `how_many` transactions are cancelled by a conflict."""
-    from chalicelib.adapters import dynamo
+    from chalicelib.adapters.unit_of_work import UnitOfWork
     from chalicelib.service_layer.ports import WriteRefused
-    real, left = dynamo.UnitOfWork.commit, {"n": how_many}
+    real, left = UnitOfWork.commit, {"n": how_many}
 
     def commit(self):  # type: ignore[no-untyped-def]
         if left["n"]:
             left["n"] -= 1
             raise WriteRefused([], True, {})
         return real(self)
-    monkeypatch.setattr(dynamo.UnitOfWork, "commit", commit)
+    monkeypatch.setattr(UnitOfWork, "commit", commit)
     monkeypatch.setattr("chalicelib.service_layer.retrying.BASE_SECONDS", 0.0)
 
 

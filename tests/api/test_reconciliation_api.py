@@ -12,7 +12,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.payment_ledger import PaymentLedger, PaymentRecord
 from chalicelib.adapters.order_records import OrderRecord
 from chalicelib.adapters.refund_repository import RefundRecord
-from chalicelib.adapters.dynamo import UnitOfWork
+from chalicelib.adapters.unit_of_work import UnitOfWork
 
 from .conftest import drain_queues, order_body, sandbox, ticket_body
 

@@ -219,7 +219,7 @@ def test_a_sku_read_while_its_units_are_gathered_is_counted_whole(split_sku, mon
     """The SKU item and its shards are two reads: units gathered from the shards into the SKU
     item between them would be counted by neither."""
     from chalicelib.adapters import stock_records
-    from chalicelib.adapters.dynamo import UnitOfWork
+    from chalicelib.adapters.unit_of_work import UnitOfWork
     sku = split_sku(10, 2)                                            # 5 / 5
     real = stock_records.batch_get_many
     gathered: list[bool] = []
@@ -293,3 +293,29 @@ def test_a_forged_cursor_is_a_400(admin: Api, path: str, key: str) -> None:
         cursor = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
         r = admin.get(f"{path}?cursor={cursor}")
         assert r.status_code == 400 and r.json_body["code"] == "INVALID_CURSOR", (forged, r.body[:200])
+
+
+def test_a_sku_whose_item_throttles_orders_splits_itself_once_and_staff_are_told(admin: Api, make_product) -> None:  # type: ignore[no-untyped-def]
+    """The order path announces a throttled SKU item; the alerts worker splits it (as the system,
+    audited) and raises one alert. The container announces a SKU at most once a minute, and a
+    message about a SKU already split changes nothing."""
+    from chalicelib import bootstrap
+    from .conftest import drain_queues
+    _, (sku,) = make_product(ticket_body([300]))
+    messages = bootstrap.context().messages
+    messages.stock_hot([sku])
+    messages.stock_hot([sku])                       # the next throttled orders: not sent again
+    drain_queues()
+    assert (int(SkuRecord.get(sku).stock_shards), sum(shard_free(sku))) == (8, 300)
+    assert ledger_sums_to_stock(sku)
+    alerts = [a for a in admin.get("/admin/alerts?limit=100").json_body["items"] if a["kind"] == "stock_auto_split"]
+    assert [(a["details"]["sku_id"], a["details"]["shards"]) for a in alerts] == [(sku, 8)]
+    audit = admin.get("/admin/audit?limit=100").json_body["items"]
+    assert [(e["actor"], e["details"]) for e in audit if e["action"] == "stock_split" and e["target"] == sku] == [
+        ("system", {"shards": 8, "before": 0})]
+    messages._hot_sent.clear()                      # a minute later, or another container
+    messages.stock_hot([sku])
+    drain_queues()
+    assert int(SkuRecord.get(sku).stock_shards) == 8
+    assert len([a for a in admin.get("/admin/alerts?limit=100").json_body["items"]
+                if a["kind"] == "stock_auto_split"]) == 1

@@ -38,21 +38,31 @@ def test_an_order_that_keeps_colliding_answers_try_again_and_reserves_nothing(si
     assert left(stack["moto"]) == 0 and inventory_of(site.admin, sku)["reserved"] == 1
 
 
-def test_an_order_on_a_throttled_hot_item_is_retried_not_failed(site: Site, stack: dict[str, Any]) -> None:
+def test_an_order_on_a_throttled_hot_item_sends_one_transaction_and_the_session_splits_itself(
+        site: Site, stack: dict[str, Any]) -> None:
     """DynamoDB cancels a transaction whose item is over its partition's throughput with the reason
-    ThrottlingError: nothing was written, so it is retried like a conflict (it once became a 500)."""
-    (sku,) = site.products([5])
+    ThrottlingError. The order that met it answers TRY_AGAIN at once with Retry-After, having sent
+    that one transaction (it once sent up to nine, and once became a 500); the SKU, unsharded, is
+    split by the alerts worker, staff are told, and the next orders go to its shards."""
+    (sku,) = site.products([40])
     (alice,) = site.customers(1)
-    conflicts(stack["moto"], sku, 2, fault="item-throttled")
-    r = alice.post("/orders", order((sku, 1)))
-    assert r.status_code == 201, r.text
-    assert left(stack["moto"]) == 0 and inventory_of(site.admin, sku)["reserved"] == 1
     conflicts(stack["moto"], sku, 100, fault="item-throttled")
     r = alice.post("/orders", order((sku, 1)))
+    tried = 100 - left(stack["moto"])
     conflicts(stack["moto"], sku, 0)
-    assert r.status_code == 409 and r.json()["code"] == "TRY_AGAIN"      # still hot: try again, nothing held
+    assert r.status_code == 409 and r.json()["code"] == "TRY_AGAIN", r.text
+    assert r.headers["Retry-After"] == "1" and tried == 1
     stock = inventory_of(site.admin, sku)
-    assert (stock["reserved"], stock["available"]) == (1, 4) and ledger_sum(site.admin, sku) == 4
+    assert (stock["reserved"], stock["available"]) == (0, 40) and ledger_sum(site.admin, sku) == 40
+
+    split = wait_for(lambda: inventory_of(site.admin, sku)["stock_shards"] or None, seconds=30)
+    assert split == 8
+    alerts = site.admin.get("/admin/alerts?limit=100").json()["items"]
+    told = [a for a in alerts if a["kind"] == "stock_auto_split" and a["details"].get("sku_id") == sku]
+    assert len(told) == 1 and "8" in told[0]["message"]
+    assert alice.post("/orders", order((sku, 2))).status_code == 201
+    stock = inventory_of(site.admin, sku)
+    assert (stock["reserved"], stock["available"]) == (2, 38) and ledger_sum(site.admin, sku) == 38
 
 
 def test_a_stocktake_that_keeps_colliding_answers_stock_changed(site: Site, stack: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _drop_conditions(*tags: str) -> None:
     """The unit of work keeps writes tagged `tags` (a tag ending in ':' is a prefix) but sends
     them without their ConditionExpression."""
-    from chalicelib.adapters.dynamo import UnitOfWork
+    from chalicelib.adapters.unit_of_work import UnitOfWork
 
     def matches(tag: str) -> bool:
         return any(tag == t or (t.endswith(":") and tag.startswith(t)) for t in tags)
@@ -52,7 +52,8 @@ def _separate_writes() -> None:
     from pynamodb.constants import PUT_ITEM, UPDATE_ITEM
     from pynamodb.exceptions import VerboseClientError
 
-    from chalicelib.adapters.dynamo import UnitOfWork, connection
+    from chalicelib.adapters.dynamo import connection
+    from chalicelib.adapters.unit_of_work import UnitOfWork
     from chalicelib.service_layer.ports import WriteRefused
 
     def commit(self: Any) -> None:

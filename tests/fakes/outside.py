@@ -53,6 +53,7 @@ class FakeMessages:
     refunds: list[str] = field(default_factory=list)
     due: list[str] = field(default_factory=list)
     stock: list[str] = field(default_factory=list)
+    hot: list[str] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     redeemed: list[str] = field(default_factory=list)
     broken: bool = False
@@ -72,6 +73,10 @@ class FakeMessages:
     def stock_changed(self, sku_ids: list[str]) -> None:
         self._send()
         self.stock.extend(sku_ids)
+
+    def stock_hot(self, sku_ids: list[str]) -> None:
+        self._send()
+        self.hot.extend(sku_ids)
 
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None:
         self._send()

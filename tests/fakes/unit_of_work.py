@@ -66,6 +66,7 @@ class _Script:
     times: int
     when: Callable[[list[str]], bool]
     action: Callable[[], None] | None = None      # a rival write; None: a conflict
+    throttled: Callable[[list[str]], list[str]] | None = None   # the tags DynamoDB throttles
 
 
 @dataclass
@@ -92,6 +93,14 @@ class FakeDatabase:
         nothing is written and WriteRefused([], conflicted=True) is raised, as DynamoDB answers a
         TransactionConflict."""
         self._scripts.append(_Script(times, when or (lambda tags: True)))
+
+    def throttle(self, tag_prefix: str, times: int = 1) -> None:
+        """The next `times` commits writing a tag that starts with `tag_prefix` are cancelled with
+        ThrottlingError on those writes: nothing written, WriteRefused(throttled=[...]), as the
+        DynamoDB unit of work answers a hot item."""
+        def hot(tags: list[str]) -> list[str]:
+            return [t for t in tags if t.startswith(tag_prefix)]
+        self._scripts.append(_Script(times, lambda tags: bool(hot(tags)), throttled=hot))
 
     def before_commit(self, action: Callable[[], None], when: Callable[[list[str]], bool] | None = None,
                       times: int = 1) -> None:
@@ -142,6 +151,10 @@ class FakeUnitOfWork:
                                      + ", ".join(sorted({str(k) for k in keys if keys.count(k) > 1})))
         tags = self.tags
         while (script := self.db._scripted(tags)) is not None:
+            if script.throttled is not None:
+                refusal = WriteRefused([], True, {}, throttled=script.throttled(tags))
+                self.db.refused.append(refusal)
+                raise refusal
             if script.action is None:
                 refusal = WriteRefused([], True, {})
                 self.db.refused.append(refusal)

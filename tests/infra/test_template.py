@@ -102,6 +102,10 @@ def test_queues_have_dead_letter_queues_and_workers_report_batch_item_failures(t
     for name, event in sqs_events.items():
         assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert event["Properties"]["Queue"] == {"Fn::GetAtt": [name.replace("Worker", "Queue"), "Arn"]}
+    # expiry scales out to a bound the stack's parameter sets (docs/CAPACITY.md)
+    assert sqs_events["ExpiryWorker"]["Properties"]["ScalingConfig"] == {
+        "MaximumConcurrency": {"Ref": "ExpiryWorkerConcurrency"}}
+    assert template["Parameters"]["ExpiryWorkerConcurrency"]["Default"] == 100
     # the workers' REFUND_MAX_ATTEMPTS equals the queue's maxReceiveCount
     assert functions["RefundsWorker"]["Properties"]["Environment"]["Variables"]["REFUND_MAX_ATTEMPTS"] == "5"
 

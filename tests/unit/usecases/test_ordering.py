@@ -296,3 +296,55 @@ def test_an_order_is_completed_once_every_code_is_used(ctx: Context) -> None:
     assert orders.complete_if_all_used(ctx, order.order_id)
     assert order_of(ctx, order.order_id).status is OrderStatus.COMPLETED
     assert not orders.complete_if_all_used(ctx, order.order_id)
+
+
+def test_an_order_whose_sku_item_is_throttled_sends_one_transaction_and_asks_for_a_split(
+        ctx: Context, database: FakeDatabase) -> None:
+    from chalicelib.domain.errors import Saturated
+    _, (sku,) = ticket_product(ctx, 50)
+    alice = customer(ctx)
+    database.throttle(f"sku:{sku.sku_id}", times=5)
+    with pytest.raises(Saturated) as raised:
+        place(ctx, alice, (sku.sku_id, 1))
+    assert raised.value.code == "TRY_AGAIN" and raised.value.details == {"retry_after_seconds": 1}
+    assert len(database.refused) == 1 and database.refused[0].throttled == [f"sku:{sku.sku_id}"]   # one, not nine
+    assert ctx.messages.hot == [sku.sku_id] and ctx.metrics.total("OrdersSaturated") == 1      # type: ignore[attr-defined]
+    assert stock_of(ctx, sku.sku_id) == (50, 0, 0) and ctx.unpaid.of(alice.name) == (0, {})
+
+
+def test_a_throttled_shard_of_a_split_session_is_left_for_another(ctx: Context, database: FakeDatabase) -> None:
+    _, (sku,) = ticket_product(ctx, 40)
+    inventory.split_stock(ctx, ADMIN, sku.sku_id, 4)
+    database.throttle(f"shard:{sku.sku_id}", times=2)
+    placed = place(ctx, customer(ctx), (sku.sku_id, 1))
+    assert placed.order.status is OrderStatus.PENDING_PAYMENT
+    assert len(database.refused) == 2 and ctx.messages.hot == []                          # type: ignore[attr-defined]
+    assert stock_of(ctx, sku.sku_id) == (39, 1, 0)
+
+
+def test_a_throttled_customer_item_is_not_a_hot_session(ctx: Context, database: FakeDatabase) -> None:
+    from chalicelib.domain.errors import Saturated
+    _, (sku,) = ticket_product(ctx, 5)
+    database.throttle("unpaid")
+    with pytest.raises(Saturated):
+        place(ctx, customer(ctx), (sku.sku_id, 1))
+    assert ctx.messages.hot == [] and stock_of(ctx, sku.sku_id) == (5, 0, 0)               # type: ignore[attr-defined]
+
+
+def test_a_hot_session_split_by_the_worker_takes_its_orders_on_shards_and_staff_are_told_once(ctx: Context) -> None:
+    _, (sku,) = ticket_product(ctx, 300)
+    place(ctx, customer(ctx), (sku.sku_id, 2))
+    split = inventory.split_hot_stock(ctx, sku.sku_id)
+    assert split is not None and split.stock_shards == 8
+    assert stock_of(ctx, sku.sku_id) == (298, 2, 0)
+    assert inventory.split_hot_stock(ctx, sku.sku_id) is None                      # a late or redelivered message
+    alerts = ctx.alerts.page(10, None).items
+    assert [(a.kind, a.details["shards"]) for a in alerts] == [("stock_auto_split", 8)]
+    placed = place(ctx, customer(ctx, "bob"), (sku.sku_id, 1))
+    assert placed.order.lines[0].stock_shares and 0 not in placed.order.lines[0].stock_shares
+
+
+def test_a_session_with_one_unit_left_is_not_split(ctx: Context) -> None:
+    _, (sku,) = ticket_product(ctx, 1)
+    assert inventory.split_hot_stock(ctx, sku.sku_id) is None
+    assert ctx.alerts.page(10, None).items == []
