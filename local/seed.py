@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.commands import parse_new_product
+from chalicelib.domain.catalog_commands import parse_new_product
 from chalicelib.domain.principal import Principal
 from chalicelib.service_layer import catalog
 from chalicelib.service_layer.context import Actor, Context

@@ -5,6 +5,7 @@ from typing import Any
 from chalice import Blueprint
 
 from ..bootstrap import context
+from ..domain.commands import parse_refund_request, parse_rejection_reason
 from ..domain.validation import Fields
 from ..service_layer import alerts, refunds
 from .http import Call, Reply, endpoint
@@ -15,7 +16,7 @@ bp = Blueprint(__name__)
 
 @endpoint(bp, "POST", "/orders/{order_id}/refunds")
 def request_refund(call: Call, order_id: str) -> Reply:
-    refund = refunds.request_refund(context(), call.actor, order_id, call.body())
+    refund = refunds.request_refund(context(), call.actor, order_id, parse_refund_request(call.body()))
     answer: dict[str, Any] = {"refund_id": refund.refund_id, "status": refund.status.value, "amount": refund.amount,
                               "tickets": len(refund.ticket_codes)}
     if refund.review_reasons:
@@ -46,7 +47,7 @@ def approve(call: Call, refund_id: str) -> dict[str, Any]:
 
 @endpoint(bp, "POST", "/admin/refunds/{refund_id}/reject")
 def reject(call: Call, refund_id: str) -> dict[str, Any]:
-    return views().refund(refunds.reject_refund(context(), call.actor, refund_id, call.body()))
+    return views().refund(refunds.reject_refund(context(), call.actor, refund_id, parse_rejection_reason(call.body())))
 
 
 @endpoint(bp, "POST", "/admin/refunds/{refund_id}/retry")

@@ -5,7 +5,7 @@ from typing import Any
 from chalice import Blueprint
 
 from ..bootstrap import context
-from ..domain.commands import parse_new_product
+from ..domain.catalog_commands import parse_new_product, parse_product_changes, parse_sku
 from ..domain.errors import InvalidInput
 from ..service_layer import catalog
 from .http import Call, endpoint
@@ -27,12 +27,12 @@ def admin_product(call: Call, product_id: str) -> dict[str, Any]:
 
 @endpoint(bp, "PATCH", "/admin/products/{product_id}")
 def update_product(call: Call, product_id: str) -> dict[str, Any]:
-    return views().product(*catalog.update_product(context(), call.actor, product_id, call.body()), staff=True)
+    return views().product(*catalog.update_product(context(), call.actor, product_id, parse_product_changes(call.body())), staff=True)
 
 
 @endpoint(bp, "POST", "/admin/products/{product_id}/skus")
 def add_sku(call: Call, product_id: str) -> dict[str, Any]:
-    return views().sku(catalog.add_sku(context(), call.actor, product_id, call.body()), staff=True)
+    return views().sku(catalog.add_sku(context(), call.actor, product_id, parse_sku(call.body(), "body")), staff=True)
 
 
 @endpoint(bp, "POST", "/admin/products/import")

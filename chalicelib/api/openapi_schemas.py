@@ -10,8 +10,9 @@ from typing import Any
 from ..domain import csv_import
 from ..domain.back_office import AUDIT_NAME_LENGTH
 from ..domain.identifiers import SKU_ID
-from ..domain.commands import (MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_PRICE, MAX_SKUS_PER_REQUEST,
-                               MAX_STOCK, MAX_STOCKTAKE_LINES, ROLES, USERNAME_PATTERN)
+from ..domain.catalog_commands import MAX_PRICE, MAX_SKUS_PER_REQUEST
+from ..domain.commands import (MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_STOCK, MAX_STOCKTAKE_LINES, ROLES,
+                               USERNAME_PATTERN)
 from ..domain.personal_data import ID_NUMBER_PATTERN, PHONE_PATTERN
 from ..domain.refunds import RefundStatus
 from ..domain.stock_shards import MAX_STOCK_SHARDS

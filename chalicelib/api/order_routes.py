@@ -26,10 +26,8 @@ def _idempotency_key(call: Call) -> str | None:
 
 @endpoint(bp, "POST", "/orders")
 def place_order(call: Call) -> Reply:
-    ctx = context()
-    body = call.body()
-    placed = orders.place_order(ctx, call.actor, parse_place_order(body), idempotency_key=_idempotency_key(call),
-                                request_fingerprint=orders.fingerprint(ctx, body))
+    placed = orders.place_order(context(), call.actor, parse_place_order(call.body()),
+                                idempotency_key=_idempotency_key(call))
     # A replay answers as the first request was answered: 201 and the order as placed.
     return Reply({**views().order(placed.order), "payment": placed.payment}, 201)
 

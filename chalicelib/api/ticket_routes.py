@@ -5,6 +5,7 @@ from typing import Any
 from chalice import Blueprint, Response
 
 from ..bootstrap import context
+from ..domain.commands import parse_offline_scans, parse_scan
 from ..lazy import LazyModule
 from ..service_layer import redemption, tickets
 from .http import Call, Reply, endpoint
@@ -38,7 +39,7 @@ def pickup_qr(call: Call, order_id: str) -> Response:
 
 @endpoint(bp, "POST", "/redemptions")
 def redeem(call: Call) -> Reply:
-    status, body = views().redemption(redemption.redeem(context(), call.actor, redemption.parse_scan(call.body())))
+    status, body = views().redemption(redemption.redeem(context(), call.actor, parse_scan(call.body())))
     return Reply(body, status)
 
 
@@ -46,7 +47,7 @@ def redeem(call: Call) -> Reply:
 def redeem_batch(call: Call) -> dict[str, Any]:
     shown = views()
     results = []
-    for result in redemption.redeem_batch(context(), call.actor, call.body()):
+    for result in redemption.redeem_batch(context(), call.actor, parse_offline_scans(call.body())):
         entry: dict[str, Any] = {"nonce": result.nonce, "result": "ok" if result.outcome.admitted else "rejected"}
         if not result.outcome.admitted:
             answer = shown.redemption(result.outcome)[1]

@@ -3,20 +3,17 @@ business limits (how many lines an order may have, what a ticket SKU needs)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from .errors import InvalidInput
-from .model import Address, Fulfillment, Kind, ProductStatus, Session, Visitor
+from .model import Address, Fulfillment, Visitor
 from .personal_data import normalize_id_number, normalize_phone
 from .validation import Fields
 
-MAX_PRICE = 10_000_000           # 100,000 yuan: far above any ticket or goods price
 MAX_STOCK = 1_000_000
 MAX_ORDER_LINES = 20             # keeps an order's transaction well inside DynamoDB's 100 items
 MAX_LINE_QUANTITY = 99
-MAX_SKUS_PER_REQUEST = 40        # a product and its SKUs are created in one transaction
 MAX_STOCKTAKE_LINES = 45
 ROLES = ("admin", "merchandiser", "finance", "support", "scanner", "auditor")
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{2,63}$"
@@ -26,137 +23,6 @@ _USERNAME = re.compile(USERNAME_PATTERN)
 def valid_username(username: str) -> bool:
     """A name an account can have (what creating one accepts)."""
     return bool(_USERNAME.match(username))
-
-
-@dataclass(frozen=True)
-class NewSku:
-    name: str
-    price: int
-    stock: int
-    low_stock_threshold: int
-    session: Session | None = None
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class NewProduct:
-    kind: Kind
-    name: str
-    description: str
-    category: str
-    tags: list[str]
-    status: ProductStatus
-    list_at: datetime | None
-    delist_at: datetime | None
-    purchase_limit: int | None
-    real_name: bool
-    fulfillment: list[Fulfillment]
-    skus: list[NewSku]
-
-
-def parse_sku(data: object, kind: Kind, where: str = "sku") -> NewSku:
-    f = Fields(data, where)
-    name = f.string("name", max_len=100)
-    price = f.integer("price", minimum=0, maximum=MAX_PRICE)
-    stock = f.integer("stock", minimum=0, maximum=MAX_STOCK, required=False, default=0)
-    threshold = f.integer("low_stock_threshold", minimum=0, maximum=MAX_STOCK, required=False, default=0)
-    assert name is not None and price is not None and stock is not None and threshold is not None
-    if kind is Kind.TICKET:
-        session_fields = f.obj("session")
-        assert session_fields is not None
-        start, end = session_fields.instant("start"), session_fields.instant("end")
-        assert start is not None and end is not None
-        if end <= start:
-            raise InvalidInput(f"{where}.session.end must be after its start", field=f"{where}.session")
-        valid_from = f.instant("valid_from", required=False) or start
-        valid_until = f.instant("valid_until", required=False) or end
-        if valid_until <= valid_from:
-            raise InvalidInput(f"{where}.valid_until must be after valid_from", field=f"{where}.valid_until")
-        return NewSku(name, price, stock, threshold, Session(start, end), valid_from, valid_until)
-    for ticket_only in ("session", "valid_from", "valid_until"):
-        if f.has(ticket_only):
-            raise InvalidInput(f"{where}.{ticket_only} is for tickets only", field=f"{where}.{ticket_only}")
-    return NewSku(name, price, stock, threshold,
-                  attributes=f.string_map("attributes", max_items=10, max_len=50))
-
-
-def _fulfillment(f: Fields, kind: Kind) -> list[Fulfillment]:
-    options = f.strings("fulfillment", max_items=2, max_len=20)
-    if kind is Kind.TICKET:
-        if options:
-            raise InvalidInput("fulfillment is for merchandise only", field="fulfillment")
-        return []
-    if not options:
-        return [Fulfillment.PICKUP]
-    try:
-        return sorted({Fulfillment(o) for o in options}, key=lambda x: x.value)
-    except ValueError:
-        raise InvalidInput("fulfillment entries must be pickup or shipping", field="fulfillment") from None
-
-
-def parse_new_product(data: object) -> NewProduct:
-    f = Fields(data)
-    kind = Kind(f.choice("kind", ("ticket", "merch")))
-    skus = [parse_sku(s, kind, f"skus[{i}]")
-            for i, s in enumerate(f.items("skus", min_items=1, max_items=MAX_SKUS_PER_REQUEST))]
-    list_at, delist_at = f.instant("list_at", required=False), f.instant("delist_at", required=False)
-    if list_at and delist_at and delist_at <= list_at:
-        raise InvalidInput("delist_at must be after list_at", field="delist_at")
-    real_name = f.boolean("real_name")
-    if real_name and kind is not Kind.TICKET:
-        raise InvalidInput("real_name is for tickets only", field="real_name")
-    return NewProduct(
-        kind=kind,
-        name=f.string("name", max_len=100) or "",
-        description=f.string("description", required=False, min_len=0, max_len=5000, default="") or "",
-        category=f.string("category", required=False, max_len=50, default="general") or "general",
-        tags=sorted(set(f.strings("tags", max_items=20, max_len=30))),
-        status=ProductStatus(f.choice("status", ("listed", "unlisted"), required=False, default="unlisted")),
-        list_at=list_at,
-        delist_at=delist_at,
-        purchase_limit=f.integer("purchase_limit", minimum=1, maximum=999, required=False),
-        real_name=real_name,
-        fulfillment=_fulfillment(f, kind),
-        skus=skus,
-    )
-
-
-EDITABLE_PRODUCT_FIELDS = {"name", "description", "category", "tags", "status", "list_at", "delist_at",
-                           "purchase_limit", "real_name", "fulfillment"}
-
-
-def parse_product_changes(data: object, kind: Kind) -> dict[str, Any]:
-    """Only the fields present change; `null` clears the optional ones (list_at, delist_at,
-    purchase_limit)."""
-    f = Fields(data)
-    f.only(EDITABLE_PRODUCT_FIELDS)
-    if not f.data:
-        raise InvalidInput("nothing to change")
-    changes: dict[str, Any] = {}
-    if f.has("name"):
-        changes["name"] = f.string("name", max_len=100)
-    if f.has("description"):
-        changes["description"] = f.string("description", min_len=0, max_len=5000, required=False, default="")
-    if f.has("category"):
-        changes["category"] = f.string("category", max_len=50)
-    if f.has("tags"):
-        changes["tags"] = sorted(set(f.strings("tags", max_items=20, max_len=30)))
-    if f.has("status"):
-        changes["status"] = ProductStatus(f.choice("status", ("listed", "unlisted")))
-    for name in ("list_at", "delist_at"):
-        if f.has(name):
-            changes[name] = f.instant(name, required=False)
-    if f.has("purchase_limit"):
-        changes["purchase_limit"] = f.integer("purchase_limit", minimum=1, maximum=999, required=False)
-    if f.has("real_name"):
-        if f.boolean("real_name") and kind is not Kind.TICKET:
-            raise InvalidInput("real_name is for tickets only", field="real_name")
-        changes["real_name"] = f.boolean("real_name")
-    if f.has("fulfillment"):
-        changes["fulfillment"] = _fulfillment(f, kind)
-    return changes
 
 
 @dataclass(frozen=True)
@@ -266,3 +132,61 @@ def parse_new_staff(data: object) -> NewStaff:
     if not roles or any(r not in ROLES for r in roles):
         raise InvalidInput(f"roles must be a non-empty list of {', '.join(ROLES)}", field="roles")
     return NewStaff(username, password, sorted(set(roles)))
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    """A customer's refund: the reason, and the tickets (None: every ticket that can be)."""
+    reason: str
+    ticket_ids: list[str] | None
+
+
+def parse_refund_request(data: object) -> RefundRequest:
+    f = Fields(data)
+    reason = f.string("reason", max_len=200) or ""
+    return RefundRequest(reason, f.strings("ticket_ids", max_items=200, max_len=40) if f.has("ticket_ids") else None)
+
+
+def parse_rejection_reason(data: object) -> str:
+    """Why staff refused a refund (shown to the customer)."""
+    return Fields(data).string("reason", max_len=200) or ""
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    code: str
+    gate: str
+    device_id: str
+    nonce: str | None
+    scanned_at: datetime | None
+
+
+def parse_scan(data: object, where: str = "body") -> ScanRequest:
+    f = Fields(data, where)
+    return ScanRequest(code=f.string("code", max_len=600) or "", gate=f.string("gate", max_len=50) or "",
+                       device_id=f.string("device_id", max_len=100) or "",
+                       nonce=f.string("nonce", required=False, max_len=100),
+                       scanned_at=f.instant("scanned_at", required=False))
+
+
+MAX_OFFLINE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class OfflineScan:
+    """One scan of an offline upload, as the scanner sent it: `request` None when it is malformed
+    (answered `invalid` in its place, with its nonce where it had one; the others still count)."""
+    request: ScanRequest | None
+    nonce: str | None
+
+
+def parse_offline_scans(data: object) -> list[OfflineScan]:
+    scans: list[OfflineScan] = []
+    for index, raw in enumerate(Fields(data).items("scans", min_items=1, max_items=MAX_OFFLINE_BATCH)):
+        try:
+            request = parse_scan(raw, f"scans[{index}]")
+            scans.append(OfflineScan(request, request.nonce))
+        except InvalidInput:
+            nonce = raw.get("nonce") if isinstance(raw, dict) and isinstance(raw.get("nonce"), str) else None
+            scans.append(OfflineScan(None, nonce))
+    return scans

@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any, Iterator
 
-from .commands import MAX_SKUS_PER_REQUEST, NewProduct, parse_new_product
+from .catalog_commands import MAX_SKUS_PER_REQUEST, NewProduct, parse_new_product
 from .errors import DomainError, InvalidInput
 
 COLUMNS = ("product", "kind", "name", "description", "category", "tags", "status", "purchase_limit",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ..domain import identifiers
-from ..domain.commands import NewProduct, NewSku, parse_product_changes, parse_sku
+from ..domain.catalog_commands import NewProduct, NewSku, ProductChanges, SkuInput
 from ..domain.csv_import import parse_catalog_csv
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.model import Product, Sku
@@ -77,9 +77,10 @@ def _existing(ctx: Cataloguing, product_id: str) -> Product:
     return product
 
 
-def update_product(ctx: Cataloguing, actor: Actor, product_id: str, body: object) -> tuple[Product, list[Sku]]:
+def update_product(ctx: Cataloguing, actor: Actor, product_id: str, change: ProductChanges
+                   ) -> tuple[Product, list[Sku]]:
     before = _existing(ctx, product_id)
-    changes = parse_product_changes(body, before.kind)
+    changes = change.for_kind(before.kind)
     after = dataclasses.replace(before, **changes)
     if after.list_at and after.delist_at and after.delist_at <= after.list_at:
         raise InvalidInput("delist_at must be after list_at", field="delist_at")
@@ -95,11 +96,11 @@ def update_product(ctx: Cataloguing, actor: Actor, product_id: str, body: object
     return admin_product(ctx, product_id)
 
 
-def add_sku(ctx: Cataloguing, actor: Actor, product_id: str, body: object) -> Sku:
+def add_sku(ctx: Cataloguing, actor: Actor, product_id: str, requested: SkuInput) -> Sku:
     product = _existing(ctx, product_id)
     if len(product.sku_ids) >= 1000:
         raise Conflict("a product has at most 1000 SKUs", code="TOO_MANY_SKUS")
-    sku = _sku_from(parse_sku(body, product.kind, "body"), product_id)
+    sku = _sku_from(requested.for_kind(product.kind), product_id)
     now = ctx.clock()
     uow = ctx.unit_of_work()
     ctx.catalog.add_sku_to_product(uow, product_id, sku.sku_id, now)

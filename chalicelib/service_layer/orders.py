@@ -70,14 +70,21 @@ class PlacedOrder:
     replayed: bool = False
 
 
-def fingerprint(ctx: Ordering, body: object) -> str:
-    """A keyed hash of the request: the body holds phone and ID numbers, and an unkeyed hash of
-    an 11-digit phone number is no secret."""
-    return ctx.cipher.blind_index(json.dumps(body, sort_keys=True, ensure_ascii=False))
+FINGERPRINT_VERSION = "c1:"
+
+
+def fingerprint(ctx: Ordering, command: PlaceOrder) -> str:
+    """What makes two requests under one Idempotency-Key the same: the order they ask for (the
+    command, not the body's spelling of it), as a keyed hash, because it holds phone and ID
+    numbers and an unkeyed hash of an 11-digit phone number is no secret."""
+    canonical = json.dumps(dataclasses.asdict(command), sort_keys=True, ensure_ascii=False, default=str)
+    return FINGERPRINT_VERSION + ctx.cipher.blind_index(canonical)
 
 
 def _replay(ctx: Ordering, actor: Actor, reply: ports.IdempotentReply, expected_fingerprint: str) -> PlacedOrder:
-    if reply.fingerprint != expected_fingerprint:
+    # A key remembered before fingerprints were of the command (a hash of the body, unversioned)
+    # cannot be compared: the same customer's key is trusted for the day it lives.
+    if reply.fingerprint != expected_fingerprint and reply.fingerprint.startswith(FINGERPRINT_VERSION):
         raise RuleViolation("this Idempotency-Key was used with a different request",
                             code="IDEMPOTENCY_KEY_REUSED")
     found = ctx.orders.get(reply.order_id)
@@ -87,12 +94,12 @@ def _replay(ctx: Ordering, actor: Actor, reply: ports.IdempotentReply, expected_
     return PlacedOrder(order.as_placed(), payment_parameters(ctx, actor, order), replayed=True)
 
 
-def place_order(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: str | None = None,
-                request_fingerprint: str = "") -> PlacedOrder:
+def place_order(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: str | None = None
+                ) -> PlacedOrder:
     """Reads once (one BatchGetItem), then reserves every line and writes the order in ONE
     transaction: all lines or none."""
     try:
-        placed = _place(ctx, actor, command, idempotency_key, request_fingerprint)
+        placed = _place(ctx, actor, command, idempotency_key, fingerprint(ctx, command) if idempotency_key else "")
     except Conflict as conflict:
         if conflict.code == "SOLD_OUT":
             ctx.metrics.count("SoldOutRejections")

@@ -5,17 +5,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
+from ..domain.commands import OfflineScan, ScanRequest
 from ..domain.errors import InvalidInput
 from ..domain.redemption import (ConflictKind, Reason, Scan, ScanConflict, admission_checks, admission_condition,
                                  admitted_before_refund, admitted_while_revoked, is_repeat_of_first_scan, refused_because,
                                  scan_time_allowed)
 from ..domain.tickets import Revocation, Ticket, looks_like_qr, normalize_manual_code
-from ..domain.validation import Fields
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_redemption, send_alert
 
-MAX_BATCH = 500
 MAX_CLOCK_AHEAD = timedelta(minutes=5)       # a scanner's clock this far ahead is forgiven, no further
 # A pack's `next` lies this far behind its generation: a revocation is stamped with its use case's
 # clock before its transaction commits (within a Lambda's 30 s) and reaches the revoked index a
@@ -32,15 +31,6 @@ class Gate(Publishing, Protocol):
     def qr(self) -> ports.QrSigner: ...
     @property
     def offline_scan_max_age(self) -> timedelta: ...
-
-
-@dataclass(frozen=True)
-class ScanRequest:
-    code: str
-    gate: str
-    device_id: str
-    nonce: str | None
-    scanned_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -65,14 +55,6 @@ class OfflinePack:
     revoked: list[Revocation]                # ticket ids, each with the end of its validity
     generated_at: datetime
     next: str                                # ask with ?since= for what changed after this pack
-
-
-def parse_scan(data: object, where: str = "body") -> ScanRequest:
-    f = Fields(data, where)
-    return ScanRequest(code=f.string("code", max_len=600) or "", gate=f.string("gate", max_len=50) or "",
-                       device_id=f.string("device_id", max_len=100) or "",
-                       nonce=f.string("nonce", required=False, max_len=100),
-                       scanned_at=f.instant("scanned_at", required=False))
 
 
 def redeem(ctx: Gate, actor: Actor, request: ScanRequest, offline: bool = False) -> Redemption:
@@ -182,27 +164,15 @@ class BatchResult:
     outcome: Redemption
 
 
-def redeem_batch(ctx: Gate, actor: Actor, body: object) -> list[BatchResult]:
+def redeem_batch(ctx: Gate, actor: Actor, scans: list[OfflineScan]) -> list[BatchResult]:
     """Offline uploads: processed earliest scan first, so the earliest scan of a code wins;
     a scan that loses to an earlier one is recorded as a conflict for review, never dropped."""
-    f = Fields(body)
-    raw_scans = f.items("scans", min_items=1, max_items=MAX_BATCH)
-    parsed: list[tuple[int, ScanRequest | None]] = []
-    for index, raw in enumerate(raw_scans):
-        try:
-            parsed.append((index, parse_scan(raw, f"scans[{index}]")))
-        except InvalidInput:
-            parsed.append((index, None))
     now = ctx.clock()
     results: dict[int, BatchResult] = {}
-    for index, request in sorted(parsed, key=lambda p: (p[1].scanned_at or now) if p[1] else now):
-        if request is None:
-            raw = raw_scans[index]
-            nonce = raw.get("nonce") if isinstance(raw, dict) and isinstance(raw.get("nonce"), str) else None
-            results[index] = BatchResult(nonce, Redemption(None, Reason.INVALID))
-            continue
-        results[index] = BatchResult(request.nonce, redeem(ctx, actor, request, offline=True))
-    return [results[i] for i in range(len(raw_scans))]
+    for index, scan in sorted(enumerate(scans), key=lambda s: (s[1].request.scanned_at or now) if s[1].request else now):
+        results[index] = BatchResult(scan.nonce, Redemption(None, Reason.INVALID) if scan.request is None
+                                     else redeem(ctx, actor, scan.request, offline=True))
+    return [results[i] for i in range(len(scans))]
 
 
 def _conflict_alert(ctx: Gate, ticket: Ticket, losing: Scan, winner_gate: str) -> None:

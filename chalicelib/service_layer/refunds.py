@@ -3,13 +3,13 @@ failed. Sending them to WeChat and settling them on its word is refund_settlemen
 from __future__ import annotations
 
 from ..domain import identifiers
+from ..domain.commands import RefundRequest
 from ..domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order
 from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, check_refund_transition, goods_handed_over,
                               goods_not_returned, not_refundable, outcome_of, plan_refund)
 from ..domain.tickets import CodeKind, TicketStatus
 from ..domain.transactions import MAX_ITEMS, approval_items
-from ..domain.validation import Fields
 from . import ports
 from .context import Actor
 from .orders import own_order, visible_order
@@ -47,10 +47,8 @@ def _resolve_failed(ctx: Refunding, failed: list[Refund]) -> set[str]:
     return takeable
 
 
-def request_refund(ctx: Refunding, actor: Actor, order_id: str, body: object) -> Refund:
-    f = Fields(body)
-    reason = f.string("reason", max_len=200) or ""
-    ticket_ids = f.strings("ticket_ids", max_items=200, max_len=40) if f.has("ticket_ids") else None
+def request_refund(ctx: Refunding, actor: Actor, order_id: str, request: RefundRequest) -> Refund:
+    reason, ticket_ids = request.reason, request.ticket_ids
     order, _ = own_order(ctx, actor, order_id)
     earlier = ctx.refunds.of_order(order_id)
     failed = _resolve_failed(ctx, _failed(earlier))
@@ -162,8 +160,7 @@ def approve_refund(ctx: Refunding, actor: Actor, refund_id: str, goods_returned:
     return refund
 
 
-def reject_refund(ctx: Refunding, actor: Actor, refund_id: str, body: object) -> Refund:
-    reason = Fields(body).string("reason", max_len=200) or ""
+def reject_refund(ctx: Refunding, actor: Actor, refund_id: str, reason: str) -> Refund:
     refund = _existing(ctx, refund_id)
     check_refund_transition(refund.status, RefundStatus.REJECTED)
     now = ctx.clock()

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.domain.commands import (parse_adjustment, parse_new_product, parse_new_staff, parse_place_order,
-                                        parse_product_changes, parse_stocktake)
+from chalicelib.domain.catalog_commands import parse_new_product, parse_product_changes, parse_sku
+from chalicelib.domain.commands import parse_adjustment, parse_new_staff, parse_place_order, parse_stocktake
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.model import Kind
 from chalicelib.domain.personal_data import mask_id_number, mask_phone, resident_id_is_valid
@@ -83,10 +83,28 @@ def test_malformed_products_are_refused(change: dict[str, Any]) -> None:
 
 def test_product_changes_refuse_fields_that_cannot_change() -> None:
     with pytest.raises(InvalidInput):
-        parse_product_changes({"kind": "merch"}, Kind.TICKET)
+        parse_product_changes({"kind": "merch"})
     with pytest.raises(InvalidInput):
-        parse_product_changes({}, Kind.TICKET)
-    assert parse_product_changes({"list_at": None}, Kind.TICKET) == {"list_at": None}
+        parse_product_changes({})
+    assert parse_product_changes({"list_at": None}).for_kind(Kind.TICKET) == {"list_at": None}
+
+
+def test_what_a_change_or_a_sku_may_hold_depends_on_the_products_kind_checked_once_it_is_read() -> None:
+    """The route parses without the product; the use case checks the kind it read."""
+    real_name = parse_product_changes({"real_name": True})
+    assert real_name.for_kind(Kind.TICKET) == {"real_name": True}
+    with pytest.raises(InvalidInput, match="real_name is for tickets only"):
+        real_name.for_kind(Kind.MERCH)
+    with pytest.raises(InvalidInput, match="fulfillment is for merchandise only"):
+        parse_product_changes({"fulfillment": ["shipping"]}).for_kind(Kind.TICKET)
+    session = {"start": "2026-12-24T10:00:00+08:00", "end": "2026-12-24T12:00:00+08:00"}
+    ticket_sku = parse_sku({"name": "Adult", "price": 100, "session": session}, "body")
+    assert ticket_sku.for_kind(Kind.TICKET).session is not None
+    with pytest.raises(InvalidInput) as raised:
+        ticket_sku.for_kind(Kind.MERCH)
+    assert raised.value.details["field"] == "body.session"
+    with pytest.raises(InvalidInput, match="session is required"):
+        parse_sku({"name": "Mug", "price": 100}, "body").for_kind(Kind.TICKET)
 
 
 @pytest.mark.parametrize("parse,body", [

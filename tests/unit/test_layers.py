@@ -84,3 +84,14 @@ def test_commit_retries_conflicts_and_then_says_busy(monkeypatch) -> None:  # ty
             raise flaky.refusal
     flaky.commit = once_more  # type: ignore[method-assign]
     assert commit(flaky) is True
+
+
+def test_no_name_is_used_undefined_or_imported_for_nothing() -> None:
+    """pyflakes over the app, the local stack and the infrastructure: a name used without its
+    import (a NameError waiting on a rare branch) fails here, not in production."""
+    import subprocess
+    import sys
+    root = LIB.parent
+    found = subprocess.run([sys.executable, "-m", "pyflakes", "chalicelib", "local", "infra", "app.py"], cwd=root,
+                           capture_output=True, text=True)
+    assert found.stdout == "" and found.returncode == 0, found.stdout

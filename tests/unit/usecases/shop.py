@@ -7,7 +7,8 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain.commands import NewProduct, NewSku, PlaceOrder, RequestedLine
+from chalicelib.domain.catalog_commands import NewProduct, NewSku
+from chalicelib.domain.commands import PlaceOrder, RequestedLine
 from chalicelib.domain.model import Address, Fulfillment, Kind, Order, Product, ProductStatus, Session, Sku, Visitor
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.refunds import Refund
@@ -61,11 +62,9 @@ def merch_product(ctx: Context, *stocks: int, price: int = 2500, threshold: int 
 
 def place(ctx: Context, actor: Actor, *lines: tuple[str, int], key: str | None = None,
           fulfillment: Fulfillment | None = None, address: Address | None = None,
-          visitors: list[Visitor] | None = None, note: str = "") -> PlacedOrder:
-    body: dict[str, Any] = {"items": [{"sku_id": s, "quantity": q} for s, q in lines], "note": note}
-    command = PlaceOrder([RequestedLine(s, q) for s, q in lines], "张三", PHONE, visitors or [], fulfillment, address)
-    return orders.place_order(ctx, actor, command, idempotency_key=key,
-                              request_fingerprint=orders.fingerprint(ctx, body))
+          visitors: list[Visitor] | None = None, contact: str = "张三") -> PlacedOrder:
+    command = PlaceOrder([RequestedLine(s, q) for s, q in lines], contact, PHONE, visitors or [], fulfillment, address)
+    return orders.place_order(ctx, actor, command, idempotency_key=key)
 
 
 def pay(ctx: Context, order: Order, amount: int | None = None) -> str:

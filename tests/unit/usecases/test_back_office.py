@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from chalicelib.domain.back_office import Alert
+from chalicelib.domain.catalog_commands import parse_product_changes
 from chalicelib.domain.commands import Adjustment, StocktakeCount
 from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.model import ProductStatus
@@ -115,10 +116,10 @@ def test_a_release_sized_sku_is_split_as_it_is_created(ctx: Context) -> None:
 
 def test_an_edit_made_meanwhile_is_not_overwritten(ctx: Context, database: FakeDatabase) -> None:
     product, _ = merch_product(ctx, 3)
-    database.before_commit(lambda: catalog.update_product(ctx, ADMIN, product.product_id, {"name": "Theirs"}),
+    database.before_commit(lambda: catalog.update_product(ctx, ADMIN, product.product_id, parse_product_changes({"name": "Theirs"})),
                            when=lambda tags: "product" in tags)
     with pytest.raises(Conflict) as raised:
-        catalog.update_product(ctx, ADMIN, product.product_id, {"name": "Mine"})
+        catalog.update_product(ctx, ADMIN, product.product_id, parse_product_changes({"name": "Mine"}))
     assert raised.value.code == "EDIT_CONFLICT" and ctx.catalog.product(product.product_id).name == "Theirs"  # type: ignore[union-attr]
 
 

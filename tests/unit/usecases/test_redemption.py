@@ -10,7 +10,7 @@ from chalicelib.domain.redemption import ConflictKind, Reason
 from chalicelib.domain.tickets import Ticket, TicketStatus, display_code
 from chalicelib.service_layer import redemption, refunds
 from chalicelib.service_layer.context import Context
-from chalicelib.service_layer.redemption import ScanRequest
+from chalicelib.domain.commands import RefundRequest, ScanRequest, parse_offline_scans
 
 from .shop import customer, paid_order, staff, ticket_product, tickets_of
 
@@ -31,9 +31,9 @@ def scan(ctx: Context, code: str, gate: str = "g1", device: str = "d1", nonce: s
 
 def upload(ctx: Context, *scans: tuple[str, str, datetime]) -> list[redemption.BatchResult]:
     """An offline scanner's queue: (code, gate, when) each."""
-    return redemption.redeem_batch(ctx, GATE, {"scans": [
+    return redemption.redeem_batch(ctx, GATE, parse_offline_scans({"scans": [
         {"code": code, "gate": gate, "device_id": f"dev-{gate}", "nonce": f"n-{gate}-{i}", "scanned_at": at.isoformat()}
-        for i, (code, gate, at) in enumerate(scans)]})
+        for i, (code, gate, at) in enumerate(scans)]}))
 
 
 def test_a_valid_ticket_is_admitted_once(ctx: Context) -> None:
@@ -66,7 +66,7 @@ def test_a_retried_scan_gets_the_first_answer_from_its_own_device_only(ctx: Cont
 
 def test_a_refunded_ticket_is_refused_as_revoked(ctx: Context) -> None:
     order, [ticket] = admitted_today(ctx, admission_open=False)
-    refunds.request_refund(ctx, customer(ctx), order.order_id, {"reason": "ill"})
+    refunds.request_refund(ctx, customer(ctx), order.order_id, RefundRequest("ill", None))
     assert scan(ctx, ticket.qr).reason is Reason.REVOKED
 
 
@@ -124,7 +124,7 @@ def test_a_visitor_let_in_offline_before_the_refund_is_kept_inside_and_raised(ct
     order, [ticket] = admitted_today(ctx)
     let_in = ctx.clock.now                                                  # type: ignore[attr-defined]
     ctx.clock.advance(minutes=20)                                           # type: ignore[attr-defined]
-    refund = refunds.request_refund(ctx, customer(ctx), order.order_id, {"reason": "ill"})
+    refund = refunds.request_refund(ctx, customer(ctx), order.order_id, RefundRequest("ill", None))
     refunds.approve_refund(ctx, staff("finance", name="fiona"), refund.refund_id)
     [result] = upload(ctx, (ticket.qr, "east", let_in))                     # the gate's queue comes in late
     assert result.outcome.reason is Reason.REVOKED and result.outcome.conflict is ConflictKind.ADMITTED_THEN_REFUNDED
@@ -138,7 +138,7 @@ def test_the_offline_pack_lists_codes_taken_back_and_what_changed_since(ctx: Con
     first = redemption.offline_pack(ctx)
     assert first.revoked == [] and first.keys
     ctx.clock.advance(minutes=2)                                            # type: ignore[attr-defined]
-    refunds.request_refund(ctx, customer(ctx), order.order_id, {"reason": "ill"})
+    refunds.request_refund(ctx, customer(ctx), order.order_id, RefundRequest("ill", None))
     since = redemption.offline_pack(ctx, first.next)
     assert [r.ticket_id for r in since.revoked] == [ticket.ticket_id]
     ctx.clock.advance(minutes=5)

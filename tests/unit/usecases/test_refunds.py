@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.domain.commands import parse_refund_request
 from chalicelib.domain.errors import Busy, Conflict
 from chalicelib.domain.model import Fulfillment, Order, OrderStatus
 from chalicelib.domain.payments import RefundResult
@@ -29,7 +30,7 @@ def paid_tickets(ctx: Context, quantity: int = 2, admission_open: bool = False) 
 
 
 def requested(ctx: Context, alice: Actor, order: Order, **body: object) -> Refund:
-    return refunds.request_refund(ctx, alice, order.order_id, {"reason": "plans changed", **body})
+    return refunds.request_refund(ctx, alice, order.order_id, parse_refund_request({"reason": "plans changed", **body}))
 
 
 def sent(ctx: Context, refund: Refund, answer: str = "PROCESSING", attempt: int = 1) -> str:
@@ -114,7 +115,7 @@ def test_rejecting_gives_the_goods_back_to_their_order(ctx: Context) -> None:
     alice = customer(ctx)
     order = paid_order(ctx, alice, (sku.sku_id, 1), fulfillment=Fulfillment.PICKUP)
     refund = requested(ctx, alice, order)
-    rejected = refunds.reject_refund(ctx, FINANCE, refund.refund_id, {"reason": "used"})
+    rejected = refunds.reject_refund(ctx, FINANCE, refund.refund_id, "used")
     assert rejected.status is RefundStatus.REJECTED and order_of(ctx, order.order_id).merch_refund is None
     assert requested(ctx, alice, order).status is RefundStatus.REQUESTED   # the customer may ask again
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.commands import NewProduct
+from chalicelib.domain.catalog_commands import NewProduct
 from chalicelib.domain.model import Kind, OrderStatus, ProductStatus
 from chalicelib.domain.refunds import RefundStatus
 from chalicelib.service_layer import catalog, payments, schedule
