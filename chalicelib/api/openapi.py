@@ -105,7 +105,9 @@ def document() -> dict[str, Any]:
                  "description": "Tickets and goods of a venue, sold through a WeChat mini-program. "
                                 "Money is integer fen; times are RFC 3339 with an offset. Every answer to a caller "
                                 "with a token, the logins' and the QR images carry `Cache-Control: no-store` (personal "
-                                "data and tokens are kept by no cache)."},
+                                "data and tokens are kept by no cache). Times are shown in the venue's time zone, "
+                                "`x-venue-timezone` (VENUE_TIMEZONE): the staff console reads it here.",
+                 "x-venue-timezone": config.settings().venue_timezone},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": {**REQUESTS, **ANSWERS, "WeChatLogin": wechat_login(local)},
