@@ -31,7 +31,9 @@ _EVERYWHERE = {400: ["VALIDATION_ERROR", "MALFORMED_JSON", "BODY_TOO_LARGE", "IN
 _PATH_SCHEMAS = {("POST", "/dev/payments/{order_id}/succeed"): {"order_id": {"type": "string",
                                                                              "pattern": OUT_TRADE_NO.pattern}},
                  ("POST", "/admin/reconciliation/{date}/run"): {"date": DATE},
-                 ("GET", "/console/assets/{name}"): {"name": {"type": "string", "pattern": r"^[a-z0-9.-]{1,64}$"}}}
+                 ("GET", "/console/assets/{name}"): {"name": {"type": "string", "pattern": r"^[a-z0-9.-]{1,64}$"}},
+                 ("GET", "/console/assets/pages/{name}"): {"name": {"type": "string",
+                                                                    "pattern": r"^[a-z0-9.-]{1,64}$"}}}
 IDEMPOTENCY_KEY = {"type": "string", "pattern": r"^[\x20-\x7E]{1,128}$"}
 
 

@@ -205,3 +205,21 @@ def test_a_merchandiser_splits_a_hot_sessions_stock_before_its_release(  # type:
     row.get_by_placeholder("分片数").fill("4")
     row.get_by_role("button", name="分片").click()
     row.locator(".error", has_text="分片数只能增加").wait_for()
+
+
+def test_every_page_of_the_menu_opens_for_an_admin(stack, page) -> None:  # type: ignore[no-untyped-def]
+    """A module per page: each loads with the console, draws, and says nothing went wrong."""
+    failures: list[str] = []
+    page.on("pageerror", lambda error: failures.append(str(error)))
+    open_console(page, stack["url"], "admin", ADMIN_PASSWORD)
+    titles = menu(page)[:-1]                                    # the scanner link aside
+    assert titles == ["概览", "商品", "库存", "订单", "退款", "预警", "报表", "对账", "审计日志", "员工账号"]
+    routes = [a.get_attribute("href") for a in page.locator("nav a").all()[:-1]]
+    for route, title in zip(routes, titles):
+        page.evaluate(f"location.hash = {route!r}")
+        expect(page.locator("main h1")).to_have_text(title)
+        page.wait_for_function("document.querySelector('main > div') && document.querySelector('main > div').children.length")
+        page.wait_for_timeout(500)
+        assert not page.locator("main p.error").count(), (title, page.locator("main p.error").all_inner_texts())
+    assert not failures, failures
+    shot(page, "console-9-staff-accounts", full_page=False)
