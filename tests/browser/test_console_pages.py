@@ -223,3 +223,19 @@ def test_every_page_of_the_menu_opens_for_an_admin(stack, page) -> None:  # type
         assert not page.locator("main p.error").count(), (title, page.locator("main p.error").all_inner_texts())
     assert not failures, failures
     shot(page, "console-9-staff-accounts", full_page=False)
+
+
+def test_a_console_on_a_computer_set_to_another_zone_shows_the_venues_time(stack, browser) -> None:  # type: ignore[no-untyped-def]
+    """The zone is the server's (VENUE_TIMEZONE, read with the menu's document), not the computer's."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Europe/London")
+    page = context.new_page()
+    try:
+        open_console(page, stack["url"], "admin", ADMIN_PASSWORD)
+        page.get_by_test_id("today-gmv").wait_for()
+        shown = page.evaluate("""async () => {
+            const time = await import(new URL("assets/venue-time.js", location.href));
+            return [time.venueZone(), time.localTime("2026-12-01T02:00:00Z"), time.venueInstant("2026-12-01T09:30")];
+        }""")
+        assert shown == ["Asia/Shanghai", "2026/12/1 10:00:00", "2026-12-01T01:30:00.000Z"]
+    finally:
+        context.close()

@@ -2,6 +2,7 @@
 // role sees comes from /openapi.json's x-roles (the API's own access table), so the menu can
 // never offer a page whose calls the server would refuse.
 import { explain, forget, get, h, login, post, session } from "./api.js";
+import { learnVenueZone } from "./venue-time.js";
 import { page as alerts } from "./pages/alerts.js";
 import { page as audit } from "./pages/audit.js";
 import { page as dashboard } from "./pages/dashboard.js";
@@ -19,6 +20,7 @@ let allowed = null;            // "METHOD path" -> roles, from /openapi.json
 async function accessTable() {
   if (!allowed) {
     const doc = await get("/openapi.json", { anonymous: true });
+    learnVenueZone(doc.info["x-venue-timezone"]);      // every time shown is the venue's
     allowed = {};
     for (const [path, methods] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(methods)) {

@@ -3,12 +3,13 @@
 // gate's rule decides (gate-rule.js); every admission waits in IndexedDB (gate-store.js) until
 // /redemptions/batch takes it (gate-sync.js). This module is what the operator sees and does; what
 // the page knows between events is one GatePage's.
-import { ApiError, Offline, explain, get, localTime, login, post, session, venueDate } from "./api.js";
+import { ApiError, Offline, explain, get, login, post, session } from "./api.js";
 import { startCamera } from "./gate-camera.js";
 import { claimsOf, isQr, keysOf, manualCode, verifyQr } from "./gate-codes.js";
 import { admission, takes, unverifiable } from "./gate-rule.js";
 import * as store from "./gate-store.js";
 import { refreshPack, uploadQueue } from "./gate-sync.js";
+import { learnVenueZone, localTime, venueClock, venueDate } from "./venue-time.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const GATE = "mm.gate";
@@ -24,9 +25,6 @@ const REASONS = {
   expired: "已过期", unpaid: "订单未支付", unverified: "离线无法核验", wrong_kind: "", no_gate: "请先填写闸口名称",
   invalid_time: "扫码时间异常",
 };
-const VENUE_TIME = { timeZone: "Asia/Shanghai", hour12: false };   // the venue's clock, whatever the device says
-
-const clock = (iso) => new Date(iso).toLocaleTimeString("zh-CN", VENUE_TIME);
 
 function deviceId() {
   const kept = localStorage.getItem(DEVICE);
@@ -220,6 +218,7 @@ class GatePage {
 
   async showPack() {
     const pack = await store.loadPack();
+    if (pack) learnVenueZone(pack.venue_timezone);      // the server's word, kept with the pack for offline
     const line = $("pack");
     if (!pack) {
       line.textContent = "尚未下载离线包：联网登录后自动下载";
@@ -257,9 +256,9 @@ class GatePage {
   // A scan admitted here offline that the server refused: the operator must hear of it, also
   // after a reload.
   conflict(scan, result) {
-    const when = clock(scan.scanned_at);
+    const when = venueClock(scan.scanned_at);
     const what = isQr(scan.code) ? "二维码" : scan.code;
-    const first = result.first_gate ? `，此票已于 ${clock(result.first_redeemed_at)} 在 ${result.first_gate} 核销` : "";
+    const first = result.first_gate ? `，此票已于 ${venueClock(result.first_redeemed_at)} 在 ${result.first_gate} 核销` : "";
     const refunded = result.conflict === "admitted_then_refunded" ? "：游客入园后此票被退款，已通知管理员核查"
       : result.conflict === "admitted_while_revoked" ? "：此票已退款，离线包过期仍放行，已通知管理员核查"
       : result.conflict === "invalid_time" ? "：扫码时间早于出票或已超过上传时限，请核对本机时间，已通知管理员核查" : "";
@@ -326,11 +325,12 @@ class GatePage {
     const current = session();
     if (current) $("operator").textContent = current.username; else this.showLogin();
     if (navigator.storage && navigator.storage.persist) navigator.storage.persist().catch(() => {});
-    store.forgetBefore(venueDate(-3)).catch(() => {});
     this.setOnline(navigator.onLine);
-    this.showPack();
+    this.showPack().catch(() => {}).then(() => {        // the venue's zone as the pack says, before days are counted
+      store.forgetBefore(venueDate(-3)).catch(() => {});
+      return this.refreshCounts();
+    });
     this.showConflicts();
-    this.refreshCounts();
     setInterval(() => this.tick(), TICK_MS);
     setInterval(() => { if (this.online) this.refreshPack(); }, PACK_REFRESH_MS);
     if (navigator.onLine) this.refreshPack();

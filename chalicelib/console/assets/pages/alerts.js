@@ -1,5 +1,6 @@
 // 预警: the alerts, newest first; those staff must act on in their words.
-import { h, localTime, yuan } from "../api.js";
+import { h, yuan } from "../api.js";
+import { localTime } from "../venue-time.js";
 import { cell, paged, tag } from "../widgets.js";
 
 const ALERT_WORDS = {

@@ -1,5 +1,6 @@
 // 审计日志: who did what, when and from where, searched and exported as CSV.
-import { download, h, localTime, venueDate } from "../api.js";
+import { download, h } from "../api.js";
+import { atVenue, localTime, venueDate } from "../venue-time.js";
 import { action, cell, paged } from "../widgets.js";
 
 async function audit(body) {
@@ -12,8 +13,8 @@ async function audit(body) {
     const p = new URLSearchParams();
     if (actor.value.trim()) p.set("actor", actor.value.trim());
     if (act.value.trim()) p.set("action", act.value.trim());
-    p.set("from", `${from.value}T00:00:00+08:00`);
-    p.set("to", `${to.value}T23:59:59+08:00`);
+    p.set("from", atVenue(`${from.value}T00:00:00`));            // the venue's days, whatever the device's zone
+    p.set("to", atVenue(`${to.value}T23:59:59`));
     return p.toString();
   };
   const search = async () => {

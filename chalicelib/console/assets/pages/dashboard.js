@@ -1,7 +1,8 @@
 // 概览: the page a manager opens on: today against yesterday, the last two weeks' sales where the
 // role may read them, and the work waiting.
-import { get, h, venueDate, yuan } from "../api.js";
+import { get, h, yuan } from "../api.js";
 import { barChart, lineChart } from "../charts.js";
+import { venueDate } from "../venue-time.js";
 
 function change(today, yesterday, money) {
   if (!yesterday) return h("div", { class: "delta muted" }, "昨日 " + (money ? yuan(yesterday) : yesterday));

@@ -1,6 +1,7 @@
 // 库存: stock per SKU against its low-stock line, with its movements; adjustments, stocktakes and
 // stock shards for those the API lets change them.
-import { h, localTime, post } from "../api.js";
+import { h, post } from "../api.js";
+import { localTime } from "../venue-time.js";
 import { action, cell, hashQuery, paged } from "../widgets.js";
 
 async function inventory(body, { may }) {

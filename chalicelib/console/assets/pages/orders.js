@@ -1,5 +1,6 @@
 // 订单: search orders by number, phone or product; one order's lines, history and shipping.
-import { get, h, localTime, post, yuan } from "../api.js";
+import { get, h, post, yuan } from "../api.js";
+import { localTime } from "../venue-time.js";
 import { STATUS_WORDS, action, cell, enc, hashQuery, paged, table, tag } from "../widgets.js";
 
 const CANCEL_WORDS = { payment_amount_mismatch: "支付金额与订单不符，款项已自动原路退回" };

@@ -1,6 +1,7 @@
 // 商品: a product with its first SKU or session, a product's card (listing now or on a schedule, a new
 // SKU or session), and the CSV import in parts of whole products.
-import { get, h, localTime, patch, post, request, venueInstant, yuan } from "../api.js";
+import { get, h, patch, post, request, yuan } from "../api.js";
+import { localTime, venueInstant } from "../venue-time.js";
 import { action, cell, enc, table, tag } from "../widgets.js";
 
 const PRODUCTS_SHOWN = 12;           // one GetItem each: the page stays a dozen reads

@@ -1,5 +1,6 @@
 // 对账: one day's payments and refunds against WeChat Pay's bill, and the differences found.
-import { get, h, localTime, post, venueDate, yuan } from "../api.js";
+import { get, h, post, yuan } from "../api.js";
+import { localTime, venueDate } from "../venue-time.js";
 import { action, cell, table, tag } from "../widgets.js";
 
 const DIFFERENCE_WORDS = {

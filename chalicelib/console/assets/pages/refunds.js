@@ -1,5 +1,6 @@
 // 退款: the refunds of one status; those waiting are approved or rejected here, failed ones sent again.
-import { h, localTime, post, yuan } from "../api.js";
+import { h, post, yuan } from "../api.js";
+import { localTime } from "../venue-time.js";
 import { action, cell, hashQuery, idCell, paged, tag } from "../widgets.js";
 
 const REVIEW_WORDS = { admission_open: "已开始入场：游客可能已经通过离线闸机入园，请核实后再批准", goods: "含商品：请确认退货情况" };

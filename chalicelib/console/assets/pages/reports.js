@@ -1,7 +1,8 @@
 // 报表: sales over a range of days by a dimension, and one day's admissions, each drawn, listed and
 // exported as CSV.
-import { download, explain, get, h, venueDate, yuan } from "../api.js";
+import { download, explain, get, h, yuan } from "../api.js";
 import { barChart, lineChart } from "../charts.js";
+import { venueDate } from "../venue-time.js";
 import { action, cell, table } from "../widgets.js";
 
 const SALES_GROUPS = { day: "按日", hour: "按时段", product: "按商品", sku: "按规格", category: "按分类" };

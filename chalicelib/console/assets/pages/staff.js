@@ -1,5 +1,6 @@
 // 员工账号: accounts created, their roles changed, disabled and enabled again.
-import { explain, h, localTime, patch, post, session } from "../api.js";
+import { explain, h, patch, post, session } from "../api.js";
+import { localTime } from "../venue-time.js";
 import { action, cell, enc, idCell, paged } from "../widgets.js";
 
 const ROLE_WORDS = { admin: "管理员", merchandiser: "商品", finance: "财务", support: "客服", scanner: "核销员", auditor: "审计" };
