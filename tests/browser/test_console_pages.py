@@ -218,7 +218,7 @@ def test_every_page_of_the_menu_opens_for_an_admin(stack, page) -> None:  # type
     for route, title in zip(routes, titles):
         page.evaluate(f"location.hash = {route!r}")
         expect(page.locator("main h1")).to_have_text(title)
-        page.wait_for_function("document.querySelector('main > div') && document.querySelector('main > div').children.length")
+        page.locator("main > div > *").first.wait_for()            # the page drew something
         page.wait_for_timeout(500)
         assert not page.locator("main p.error").count(), (title, page.locator("main p.error").all_inner_texts())
     assert not failures, failures
