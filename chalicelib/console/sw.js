@@ -11,9 +11,8 @@ const SHELL = [
   "./assets/pages/orders.js", "./assets/pages/refunds.js", "./assets/pages/alerts.js", "./assets/pages/reports.js",
   "./assets/pages/reconciliation.js", "./assets/pages/audit.js", "./assets/pages/staff.js",
   "./assets/scanner.js", "./assets/gate-rule.js", "./assets/gate-codes.js", "./assets/gate-store.js",
-  "./assets/gate-sync.js", "./assets/gate-camera.js", "./assets/venue-time.js", "./assets/noble-ed25519-2.3.0.js",
-  "./assets/jsqr-1.4.0.js",
-  "./assets/echarts-5.6.0.common.min.js",
+  "./assets/gate-sync.js", "./assets/gate-camera.js", "./assets/gate-conflicts.js", "./assets/venue-time.js",
+  "./assets/noble-ed25519-2.3.0.js", "./assets/jsqr-1.4.0.js", "./assets/echarts-5.6.0.common.min.js",
 ];
 const SCOPE = new URL("./", self.location).pathname;     // /<stage>/console/
 const NETWORK_WAIT_MS = 3000;

@@ -222,7 +222,7 @@ def test_every_page_of_the_menu_opens_for_an_admin(stack, page) -> None:  # type
         page.wait_for_timeout(500)
         assert not page.locator("main p.error").count(), (title, page.locator("main p.error").all_inner_texts())
     assert not failures, failures
-    shot(page, "console-9-staff-accounts", full_page=False)
+    shot(page, "console-10-every-page-the-last-staff-accounts", full_page=False)
 
 
 def test_a_console_on_a_computer_set_to_another_zone_shows_the_venues_time(stack, browser) -> None:  # type: ignore[no-untyped-def]

@@ -1,21 +1,22 @@
 // The gate scanner page (闸机核销): online, one POST /redemptions per scan; when the server cannot
 // answer, the QR's signature is checked here against the offline pack (gate-codes.js) and the
 // gate's rule decides (gate-rule.js); every admission waits in IndexedDB (gate-store.js) until
-// /redemptions/batch takes it (gate-sync.js). This module is what the operator sees and does; what
-// the page knows between events is one GatePage's.
+// /redemptions/batch takes it (gate-sync.js), and what the server refused then stays listed
+// (gate-conflicts.js). This module is what the operator sees and does; what the page knows
+// between events is one GatePage's.
 import { ApiError, Offline, explain, get, login, post, session } from "./api.js";
 import { startCamera } from "./gate-camera.js";
+import { keptConflicts, recordConflict } from "./gate-conflicts.js";
 import { claimsOf, isQr, keysOf, manualCode, verifyQr } from "./gate-codes.js";
 import { admission, takes, unverifiable } from "./gate-rule.js";
 import * as store from "./gate-store.js";
 import { refreshPack, uploadQueue } from "./gate-sync.js";
-import { learnVenueZone, localTime, venueClock, venueDate } from "./venue-time.js";
+import { learnVenueZone, localTime, venueDate } from "./venue-time.js";
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const GATE = "mm.gate";
 const MODE = "mm.gate-mode";
 const DEVICE = "mm.device";
-const CONFLICTS = "mm.conflicts";
 const PACK_REFRESH_MS = 5 * 60 * 1000;       // what changed since the last pack (?since=its next)
 const PACK_STALE_MS = 2 * 60 * 60 * 1000;    // older than this, revocations may be missing: say so
 const TICK_MS = 5 * 1000;                    // probe the network, upload, check the login
@@ -253,24 +254,13 @@ class GatePage {
     }
   }
 
-  // A scan admitted here offline that the server refused: the operator must hear of it, also
-  // after a reload.
+  // A scan admitted here offline that the server refused (gate-conflicts.js keeps them).
   conflict(scan, result) {
-    const when = venueClock(scan.scanned_at);
-    const what = isQr(scan.code) ? "二维码" : scan.code;
-    const first = result.first_gate ? `，此票已于 ${venueClock(result.first_redeemed_at)} 在 ${result.first_gate} 核销` : "";
-    const refunded = result.conflict === "admitted_then_refunded" ? "：游客入园后此票被退款，已通知管理员核查"
-      : result.conflict === "admitted_while_revoked" ? "：此票已退款，离线包过期仍放行，已通知管理员核查"
-      : result.conflict === "invalid_time" ? "：扫码时间早于出票或已超过上传时限，请核对本机时间，已通知管理员核查" : "";
-    const line = `${when} ${scan.gate} 放行的${what}：服务器判定「${REASONS[result.reason] || result.reason}」${first}${refunded}`;
-    const kept = JSON.parse(localStorage.getItem(CONFLICTS) || "[]");
-    if (kept.some((c) => c.nonce === scan.nonce)) return;          // an upload answered twice
-    localStorage.setItem(CONFLICTS, JSON.stringify([{ nonce: scan.nonce, line }, ...kept].slice(0, 50)));
-    this.showConflicts();
+    if (recordConflict(scan, result, REASONS)) this.showConflicts();
   }
 
   showConflicts() {
-    const kept = JSON.parse(localStorage.getItem(CONFLICTS) || "[]");
+    const kept = keptConflicts();
     const list = $("sync-conflicts");
     list.replaceChildren(...kept.map((c) => Object.assign(document.createElement("li"), { textContent: c.line })));
     list.closest("section").hidden = !kept.length;
