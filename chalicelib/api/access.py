@@ -63,6 +63,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
                                             "pinned, with their licences in the repository)",
                                             response="text/javascript|text/css", errors=("NOT_FOUND",),
                                             tags=("console",)),
+    ("GET", "/console/assets/pages/{name}"): Rule(_who(ANYONE), "The console's pages, a script each",
+                                                  response="text/javascript", errors=("NOT_FOUND",),
+                                                  tags=("console",)),
     ("POST", "/auth/wechat/login"): Rule(
         _who(ANYONE), "Customer login with a wx.login code", request="WeChatLogin", response="CustomerToken",
         errors=("INVALID_LOGIN_CODE",), tags=("auth",)),

@@ -21,10 +21,11 @@ _POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inli
            "base-uri 'none'; form-action 'self'; object-src 'none'")
 
 
-@lru_cache(maxsize=1)
-def asset_names() -> tuple[str, ...]:
-    """The files in assets/, listed once: they are part of the package."""
-    return tuple(sorted(p.name for p in (ROOT / "assets").iterdir() if p.suffix in (".js", ".css")))
+@lru_cache(maxsize=None)
+def asset_names(folder: str = "") -> tuple[str, ...]:
+    """The files in assets/ (or in its folder `folder`: pages/ holds a module per console page),
+    listed once: they are part of the package."""
+    return tuple(sorted(p.name for p in (ROOT / "assets" / folder).iterdir() if p.suffix in (".js", ".css")))
 
 
 @lru_cache(maxsize=None)
@@ -72,3 +73,10 @@ def asset(call: Call, name: str) -> Response:
     # Revalidated on every load: the files carry no version in their names, and a page must never
     # run one deployment's script with another's.
     return _file(f"assets/{name}")
+
+
+@endpoint(bp, "GET", "/console/assets/pages/{name}")
+def page_module(call: Call, name: str) -> Response:
+    if name not in asset_names("pages"):
+        raise NotFound("no such file", code="NOT_FOUND")
+    return _file(f"assets/pages/{name}")

@@ -31,7 +31,9 @@ _EVERYWHERE = {400: ["VALIDATION_ERROR", "MALFORMED_JSON", "BODY_TOO_LARGE", "IN
 _PATH_SCHEMAS = {("POST", "/dev/payments/{order_id}/succeed"): {"order_id": {"type": "string",
                                                                              "pattern": OUT_TRADE_NO.pattern}},
                  ("POST", "/admin/reconciliation/{date}/run"): {"date": DATE},
-                 ("GET", "/console/assets/{name}"): {"name": {"type": "string", "pattern": r"^[a-z0-9.-]{1,64}$"}}}
+                 ("GET", "/console/assets/{name}"): {"name": {"type": "string", "pattern": r"^[a-z0-9.-]{1,64}$"}},
+                 ("GET", "/console/assets/pages/{name}"): {"name": {"type": "string",
+                                                                    "pattern": r"^[a-z0-9.-]{1,64}$"}}}
 IDEMPOTENCY_KEY = {"type": "string", "pattern": r"^[\x20-\x7E]{1,128}$"}
 
 
@@ -105,7 +107,9 @@ def document() -> dict[str, Any]:
                  "description": "Tickets and goods of a venue, sold through a WeChat mini-program. "
                                 "Money is integer fen; times are RFC 3339 with an offset. Every answer to a caller "
                                 "with a token, the logins' and the QR images carry `Cache-Control: no-store` (personal "
-                                "data and tokens are kept by no cache)."},
+                                "data and tokens are kept by no cache). Times are shown in the venue's time zone, "
+                                "`x-venue-timezone` (VENUE_TIMEZONE): the staff console reads it here.",
+                 "x-venue-timezone": config.settings().venue_timezone},
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": {**REQUESTS, **ANSWERS, "WeChatLogin": wechat_login(local)},

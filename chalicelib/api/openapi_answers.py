@@ -123,7 +123,7 @@ ANSWERS: dict[str, Schema] = {
                                                           result={"enum": ["ok", "rejected"]},
                                                           reason={"enum": REASONS}, conflict=CONFLICTS,
                                                           first_redeemed_at=maybe(STR), first_gate=maybe(STR)))),
-    "OfflinePack": obj(["keys", "revoked", "revoked_until", "generated_at", "next"], keys=array(obj(
+    "OfflinePack": obj(["keys", "revoked", "revoked_until", "generated_at", "next", "venue_timezone"], keys=array(obj(
         ["kid", "alg", "public_key"], kid=STR, alg={"const": "Ed25519"},
         public_key={**STR, "description": "raw 32-byte key, base64url"})),
         revoked={**array(STR), "description": "ticket ids taken back (refunded) that could still be admitted: none "
@@ -134,7 +134,9 @@ ANSWERS: dict[str, Schema] = {
         generated_at=STR,
         next={**STR, "description": "opaque: ask ?since=<next> for the revocations after this pack. It lies a "
               "minute behind generated_at, so a revocation still on its way is not missed (one may be listed "
-              "twice)"}),
+              "twice)"},
+        venue_timezone={**STR, "description": "the venue's IANA time zone (VENUE_TIMEZONE), e.g. Asia/Shanghai: a "
+                        "gate shows times and counts its days in it, also offline"}),
     "SandboxNotifyResult": obj(["notify_status"], notify_status={
         "type": ["integer", "null"], "description": "what the notify endpoint answered; null when the notice was lost"}),
     "ScheduleRun": obj(["expiries_due", "listing_changes", "refunds_resent", "refunds_queried", "received",

@@ -66,4 +66,6 @@ def offline_pack(call: Call) -> dict[str, Any]:
     pack = redemption.offline_pack(context(), call.query("since"))
     return {"keys": pack.keys, "revoked": [r.ticket_id for r in pack.revoked],
             "revoked_until": {r.ticket_id: shown.time(r.valid_until) for r in pack.revoked},
-            "generated_at": shown.time(pack.generated_at), "next": pack.next}
+            "generated_at": shown.time(pack.generated_at), "next": pack.next,
+            # the gate shows times and counts days in the venue's zone, also offline: it keeps this with the pack
+            "venue_timezone": shown.zone}

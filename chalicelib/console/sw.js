@@ -2,11 +2,17 @@
 // assets are fetched network-first (so a deployment reaches staff at once) and fall back to the
 // cache when the network is gone or slow. API calls are never cached here: the scanner keeps its
 // own data (offline pack, queue) in IndexedDB.
-const CACHE = "micromall-console-v1";
+// Every module of both pages is listed (tests/api/test_console_api.py holds the list to the files):
+// one missing would leave the page without it offline. A new name for the cache drops files gone.
+const CACHE = "micromall-console-v2";
 const SHELL = [
-  "./", "./scanner", "./assets/console.css", "./assets/api.js", "./assets/console.js", "./assets/pages.js", "./assets/charts.js",
-  "./assets/scanner.js", "./assets/gate-store.js", "./assets/noble-ed25519-2.3.0.js", "./assets/jsqr-1.4.0.js",
-  "./assets/echarts-5.6.0.common.min.js",
+  "./", "./scanner", "./assets/console.css", "./assets/api.js", "./assets/console.js", "./assets/charts.js",
+  "./assets/widgets.js", "./assets/pages/dashboard.js", "./assets/pages/products.js", "./assets/pages/inventory.js",
+  "./assets/pages/orders.js", "./assets/pages/refunds.js", "./assets/pages/alerts.js", "./assets/pages/reports.js",
+  "./assets/pages/reconciliation.js", "./assets/pages/audit.js", "./assets/pages/staff.js",
+  "./assets/scanner.js", "./assets/gate-rule.js", "./assets/gate-codes.js", "./assets/gate-store.js",
+  "./assets/gate-sync.js", "./assets/gate-camera.js", "./assets/gate-conflicts.js", "./assets/venue-time.js",
+  "./assets/noble-ed25519-2.3.0.js", "./assets/jsqr-1.4.0.js", "./assets/echarts-5.6.0.common.min.js",
 ];
 const SCOPE = new URL("./", self.location).pathname;     // /<stage>/console/
 const NETWORK_WAIT_MS = 3000;

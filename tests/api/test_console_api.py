@@ -27,6 +27,10 @@ def test_assets_and_the_service_worker(anonymous) -> None:  # type: ignore[no-un
         r = anonymous.get(f"/console/assets/{name}")
         assert r.status_code == 200
         assert r.headers["Content-Type"].startswith("text/css" if name.endswith(".css") else "text/javascript")
+    for name in asset_names("pages"):
+        r = anonymous.get(f"/console/assets/pages/{name}")
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/javascript")
+    assert anonymous.get("/console/assets/pages/nope.js").status_code == 404
     worker = anonymous.get("/console/sw.js")
     assert worker.status_code == 200 and worker.headers["Content-Type"].startswith("text/javascript")
     assert worker.headers["Cache-Control"] == "no-cache"        # a new deployment reaches the gates
@@ -38,17 +42,32 @@ def test_nothing_else_is_served(anonymous, name: str) -> None:  # type: ignore[n
     assert r.status_code == 404 and r.json_body["code"] == "NOT_FOUND"
 
 
-def test_every_file_the_pages_name_is_served() -> None:
-    """The service worker caches what the pages need; a name missing from the assets would
-    break the offline page at install."""
+def served() -> set[str]:
+    return set(asset_names()) | {f"pages/{name}" for name in asset_names("pages")}
+
+
+def test_every_file_the_pages_name_is_served_and_cached() -> None:
+    """The service worker caches every module the pages load, so that both open offline: a name
+    missing from the assets would break the offline page at install, a module missing from the
+    cache would leave the page without it offline."""
     import re
     from chalicelib.api.console_routes import ROOT
     worker = (ROOT / "sw.js").read_text()
     cached = re.findall(r'"\./assets/([^"]+)"', worker)
-    assert set(cached) <= set(asset_names())
+    assert set(cached) == served()
     for page in ("index.html", "scanner.html"):
         named = re.findall(r'assets/([a-z0-9.-]+)', (ROOT / page).read_text())
         assert set(named) <= set(asset_names()) and set(named) <= set(cached), page
+
+
+def test_every_module_a_module_imports_is_served() -> None:
+    import posixpath
+    import re
+    from chalicelib.api.console_routes import ROOT
+    for name in served():
+        text = (ROOT / "assets" / name).read_text()
+        for target in re.findall(r'^import [^;]*? from "(\.{1,2}/[^"]+)";', text, re.MULTILINE):
+            assert posixpath.normpath(posixpath.join(posixpath.dirname(name), target)) in served(), (name, target)
 
 
 def test_vendored_files_are_the_published_ones_with_their_licences() -> None:

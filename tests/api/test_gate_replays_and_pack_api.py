@@ -236,3 +236,24 @@ def test_a_since_from_the_future_is_a_400(scanner) -> None:  # type: ignore[no-u
         mark = scanner.get("/scanner/offline-pack").json_body["next"]
     r = scanner.get("/scanner/offline-pack?since=" + quote(mark))
     assert r.status_code == 400 and r.json_body["code"] == "INVALID_CURSOR" and r.json_body["details"]["field"] == "since"
+
+
+def test_the_gates_and_the_console_are_told_the_venues_time_zone(scanner, anonymous, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The browser shows times and counts days in the venue's zone whatever the device says: the
+    gate keeps it with its pack (it must have it offline), the console reads it from the document
+    it reads its menu from."""
+    from chalicelib.api.openapi import document
+    assert scanner.get("/scanner/offline-pack").json_body["venue_timezone"] == "Asia/Shanghai"
+    assert anonymous.get("/openapi.json").json_body["info"]["x-venue-timezone"] == "Asia/Shanghai"
+    monkeypatch.setenv("VENUE_TIMEZONE", "Europe/Berlin")
+    bootstrap.reset()
+    document.cache_clear()
+    try:
+        # built here: the test client sets the stage's own variables (.chalice/config.json) around each request
+        assert bootstrap.context().venue_timezone == document()["info"]["x-venue-timezone"] == "Europe/Berlin"
+        assert scanner.get("/scanner/offline-pack").json_body["venue_timezone"] == "Europe/Berlin"
+        assert anonymous.get("/openapi.json").json_body["info"]["x-venue-timezone"] == "Europe/Berlin"
+    finally:
+        monkeypatch.delenv("VENUE_TIMEZONE")
+        bootstrap.reset()
+        document.cache_clear()

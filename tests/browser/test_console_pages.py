@@ -205,3 +205,37 @@ def test_a_merchandiser_splits_a_hot_sessions_stock_before_its_release(  # type:
     row.get_by_placeholder("分片数").fill("4")
     row.get_by_role("button", name="分片").click()
     row.locator(".error", has_text="分片数只能增加").wait_for()
+
+
+def test_every_page_of_the_menu_opens_for_an_admin(stack, page) -> None:  # type: ignore[no-untyped-def]
+    """A module per page: each loads with the console, draws, and says nothing went wrong."""
+    failures: list[str] = []
+    page.on("pageerror", lambda error: failures.append(str(error)))
+    open_console(page, stack["url"], "admin", ADMIN_PASSWORD)
+    titles = menu(page)[:-1]                                    # the scanner link aside
+    assert titles == ["概览", "商品", "库存", "订单", "退款", "预警", "报表", "对账", "审计日志", "员工账号"]
+    routes = [a.get_attribute("href") for a in page.locator("nav a").all()[:-1]]
+    for route, title in zip(routes, titles):
+        page.evaluate(f"location.hash = {route!r}")
+        expect(page.locator("main h1")).to_have_text(title)
+        page.locator("main > div > *").first.wait_for()            # the page drew something
+        page.wait_for_timeout(500)
+        assert not page.locator("main p.error").count(), (title, page.locator("main p.error").all_inner_texts())
+    assert not failures, failures
+    shot(page, "console-10-every-page-the-last-staff-accounts", full_page=False)
+
+
+def test_a_console_on_a_computer_set_to_another_zone_shows_the_venues_time(stack, browser) -> None:  # type: ignore[no-untyped-def]
+    """The zone is the server's (VENUE_TIMEZONE, read with the menu's document), not the computer's."""
+    context = browser.new_context(locale="zh-CN", timezone_id="Europe/London")
+    page = context.new_page()
+    try:
+        open_console(page, stack["url"], "admin", ADMIN_PASSWORD)
+        page.get_by_test_id("today-gmv").wait_for()
+        shown = page.evaluate("""async () => {
+            const time = await import(new URL("assets/venue-time.js", location.href));
+            return [time.venueZone(), time.localTime("2026-12-01T02:00:00Z"), time.venueInstant("2026-12-01T09:30")];
+        }""")
+        assert shown == ["Asia/Shanghai", "2026/12/1 10:00:00", "2026-12-01T01:30:00.000Z"]
+    finally:
+        context.close()

@@ -212,3 +212,41 @@ def test_a_passing_drop_and_an_expired_login_are_noticed_without_browser_events(
                              s.expires_at = Date.now() - 1000; localStorage.setItem('mm.session', JSON.stringify(s)); }""")
     expect(page.get_by_test_id("login-panel")).to_be_visible(timeout=20000)
     assert "重新登录" in page.get_by_test_id("login-error").inner_text()
+
+
+SHOWN_AT = re.compile(r"本机已于 (\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}:\d{2}) 在")
+
+
+def test_a_gate_set_to_another_zone_shows_the_venues_time_also_offline(  # type: ignore[no-untyped-def]
+        stack, admin: Http, paid_tickets, browser) -> None:
+    """The device says New York; the venue (VENUE_TIMEZONE) is in Shanghai. The zone comes with
+    the offline pack and stays with it: offline and after a reload, times are the venue's."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+    context = browser.new_context(locale="zh-CN", timezone_id="America/New_York")
+    page = context.new_page()
+    try:
+        _, _, tickets = paid_tickets(1)
+        login(page, stack["url"], *new_staff(admin, "scanner"), "东门")
+        kept = page.evaluate("""() => new Promise((resolve, reject) => {
+            const opened = indexedDB.open("micromall-gate");
+            opened.onerror = () => reject(opened.error);
+            opened.onsuccess = () => {
+              const read = opened.result.transaction("pack").objectStore("pack").get("current");
+              read.onsuccess = () => resolve(read.result.venue_timezone);
+            };
+        })""")
+        assert kept == "Asia/Shanghai"
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.context.set_offline(True)
+        expect(page.get_by_test_id("connection")).to_have_attribute("data-online", "false")
+        page.reload()
+        page.get_by_test_id("code").wait_for()
+        assert scan(page, tickets[0]["qr"])["result"] == "ok"
+        again = scan(page, tickets[0]["qr"])
+        shot(page, "scanner-9-venue-time-on-a-device-elsewhere")
+        shown = datetime.strptime(SHOWN_AT.search(again["text"]).group(1), "%Y/%m/%d %H:%M:%S")  # type: ignore[union-attr]
+        now = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+        assert abs((now - shown).total_seconds()) < 600, (shown, now)       # not New York's 13 hours behind
+    finally:
+        context.close()

@@ -221,7 +221,8 @@ def test_every_stage_serves_the_console_through_its_api(template: dict[str, Any]
     """The console and the scanner page are API routes with no authorizer (they log in with the
     API like any client), and their files travel in the Lambda package."""
     paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
-    for path in ("/console", "/console/scanner", "/console/sw.js", "/console/assets/{name}"):
+    for path in ("/console", "/console/scanner", "/console/sw.js", "/console/assets/{name}",
+                 "/console/assets/pages/{name}"):
         assert "get" in paths[path], path
         assert not paths[path]["get"].get("security"), path
     with zipfile.ZipFile(synthesized / "deployment.zip") as package:

@@ -84,23 +84,6 @@ export function yuan(fen) {
   return `${sign}¥${whole}.${String(abs % 100).padStart(2, "0")}`;
 }
 
-// A time in the venue's zone (Beijing), as staff read it.
-export function localTime(iso) {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", hour12: false });
-}
-
-export function venueDate(offsetDays = 0) {
-  const at = new Date(Date.now() + offsetDays * 86400000);
-  return at.toLocaleDateString("sv-SE", { timeZone: "Asia/Shanghai" });   // YYYY-MM-DD
-}
-
-// What a datetime-local field means at the venue: its wall-clock time in Beijing, whatever zone
-// the staff computer is set to.
-export function venueInstant(value) {
-  return value ? new Date(`${value.length === 16 ? value + ":00" : value}+08:00`).toISOString() : undefined;
-}
-
 // Saves a download that needs the token (CSV exports).
 export async function download(path, filename) {
   const blob = await request("GET", path, undefined, { blob: true });

@@ -1,0 +1,54 @@
+// 订单: search orders by number, phone or product; one order's lines, history and shipping.
+import { get, h, post, yuan } from "../api.js";
+import { localTime } from "../venue-time.js";
+import { STATUS_WORDS, action, cell, enc, hashQuery, paged, table, tag } from "../widgets.js";
+
+const CANCEL_WORDS = { payment_amount_mismatch: "支付金额与订单不符，款项已自动原路退回" };
+
+const ORDER_STATES = ["", "PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "REFUNDING", "REFUNDED",
+                      "PARTIALLY_REFUNDED", "CANCELLED", "EXPIRED"];
+
+async function orders(body, { may }) {
+  const q = h("input", { placeholder: "订单号 / 手机号 / 商品名", value: hashQuery().get("q") || "" });
+  const state = h("select", {}, ORDER_STATES.map((s) => h("option", { value: s, selected: s === (hashQuery().get("status") || "") }, STATUS_WORDS[s] || "全部状态")));
+  const list = h("div", {});
+  const detail = h("div", {});
+  const search = async () => {
+    list.replaceChildren();
+    const rows = h("tbody", {});
+    list.append(h("table", {}, h("thead", {}, h("tr", {}, ["订单号", "状态", "金额", "商品", "下单时间"].map((t, i) => h("th", { class: i === 2 ? "num" : "" }, t)))), rows));
+    const params = new URLSearchParams();
+    if (q.value.trim()) params.set("q", q.value.trim());
+    if (state.value) params.set("status", state.value);
+    await paged(list, "/admin/orders?" + params, (items) => {
+      for (const o of items) rows.append(h("tr", {}, h("td", { class: "id" }, h("a", { href: "#/orders", onclick: (e) => { e.preventDefault(); show(o.order_id); } }, o.order_id)),
+        h("td", {}, tag(o.status)), cell(yuan(o.total), 1), cell(o.items.map((i) => `${i.product_name}×${i.quantity}`).join("，")),
+        cell(localTime(o.created_at))));
+    });
+  };
+  const show = async (orderId) => {
+    const o = await get(`/orders/${enc(orderId)}`);
+    const carrier = h("input", { placeholder: "快递公司" });
+    const tracking = h("input", { placeholder: "运单号" });
+    detail.replaceChildren(h("div", { class: "card section" }, h("h2", {}, `订单 ${o.order_id}`),
+      h("p", {}, tag(o.status), " ", yuan(o.total), " · 联系人 ", o.contact ? `${o.contact.name} ${o.contact.phone}` : "—"),
+      o.cancel_reason ? h("p", { class: "notice" }, CANCEL_WORDS[o.cancel_reason] || o.cancel_reason) : null,
+      table([["商品"], ["规格"], ["数量", 1], ["小计", 1]], o.items.map((i) => h("tr", {}, cell(i.product_name), cell(i.name),
+        cell(i.quantity, 1), cell(yuan(i.subtotal), 1)))),
+      o.address ? h("p", {}, `收货：${o.address.recipient} ${o.address.phone} ${o.address.region} ${o.address.detail}`) : null,
+      o.shipment ? h("p", {}, `已发货：${o.shipment.carrier} ${o.shipment.tracking_no}`) : null,
+      h("h2", {}, "订单记录"),
+      table([["状态"], ["时间"], ["操作人"]], o.history.map((e) => h("tr", {}, cell(e.status), cell(localTime(e.at)), cell(e.by || "—")))),
+      o.status === "PAID" && o.address && may("POST /admin/orders/{order_id}/ship")
+        ? h("div", { class: "row" }, carrier, tracking, action("发货", async () => {
+            await post(`/admin/orders/${o.order_id}/ship`, { carrier: carrier.value.trim(), tracking_no: tracking.value.trim() });
+            await show(o.order_id);
+          })) : null));
+    detail.scrollIntoView({ behavior: "smooth" });
+  };
+  body.append(h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); search(); } }, q, state,
+                h("button", { type: "submit" }, "搜索")), list, detail);
+  await search();
+}
+
+export const page = { route: "orders", title: "订单", needs: "GET /admin/orders", render: orders };

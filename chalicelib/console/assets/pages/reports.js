@@ -1,0 +1,61 @@
+// 报表: sales over a range of days by a dimension, and one day's admissions, each drawn, listed and
+// exported as CSV.
+import { download, explain, get, h, yuan } from "../api.js";
+import { barChart, lineChart } from "../charts.js";
+import { venueDate } from "../venue-time.js";
+import { action, cell, table } from "../widgets.js";
+
+const SALES_GROUPS = { day: "按日", hour: "按时段", product: "按商品", sku: "按规格", category: "按分类" };
+const ADMISSION_GROUPS = { hour: "按时段", gate: "按闸口", sku: "按规格", session: "按场次" };
+
+async function reports(body, { may }) {
+  const from = h("input", { type: "date", value: venueDate(-6) });
+  const to = h("input", { type: "date", value: venueDate() });
+  const group = h("select", {}, Object.entries(SALES_GROUPS).map(([k, v]) => h("option", { value: k }, v)));
+  const top = h("input", { type: "number", min: 1, max: 1000, placeholder: "前 N 名", style: "width:7em" });
+  const totals = h("div", { class: "grid section" });
+  const chart = h("div", { class: "chart", testid: "report-chart" });
+  const rows = h("div", {});
+  const query = () => `from=${from.value}&to=${to.value}&group_by=${group.value}${top.value ? "&top=" + top.value : ""}`;
+  const load = async () => {
+    const r = await get("/admin/reports/sales?" + query());
+    totals.replaceChildren(...[["订单", r.totals.orders], ["件数", r.totals.units], ["销售额", yuan(r.totals.gross)],
+      ["退款", yuan(r.totals.refunded)], ["净额", yuan(r.totals.net)], ["客单价", yuan(r.totals.aov)]]
+      .map(([label, value]) => h("div", { class: "card" }, h("div", { class: "label" }, label), h("div", { class: "big" }, value))));
+    const labels = r.rows.map((x) => x.label || x.key);
+    chart.parentElement.hidden = !r.rows.length;
+    if (!r.rows.length) { /* nothing sold in the range: the table says so */ } else if (r.group_by === "day" || r.group_by === "hour") lineChart(chart, labels, [{ name: "销售额（元）", data: r.rows.map((x) => x.gross / 100) }, { name: "退款（元）", data: r.rows.map((x) => x.refunded / 100) }]);
+    else barChart(chart, labels, [{ name: "销售额（元）", data: r.rows.map((x) => x.gross / 100) }], true);
+    rows.replaceChildren(table([["项目"], ["订单", 1], ["件数", 1], ["销售额", 1], ["退款", 1], ["净额", 1], ["客单价", 1]],
+      r.rows.map((x) => h("tr", {}, cell(x.label || x.key), cell(x.orders, 1), cell(x.units, 1), cell(yuan(x.gross), 1),
+        cell(yuan(x.refunded), 1), cell(yuan(x.net), 1), cell(yuan(x.aov), 1)))));
+  };
+  if (may("GET /admin/reports/sales")) {
+    body.append(h("h2", {}, "销售报表"), h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); load().catch((err) => rows.replaceChildren(h("p", { class: "error" }, explain(err)))); } },
+      from, "至", to, group, top, h("button", { type: "submit" }, "查询"),
+      action("导出 CSV", () => download("/admin/reports/sales?format=csv&" + query(), `sales-${from.value}-${to.value}.csv`).then(() => "已下载"), { secondary: true })),
+      totals, h("div", { class: "card section" }, chart), rows);
+    await load();
+  }
+  const day = h("input", { type: "date", value: venueDate() });
+  const by = h("select", {}, Object.entries(ADMISSION_GROUPS).map(([k, v]) => h("option", { value: k }, v)));
+  const admissionChart = h("div", { class: "chart", testid: "admissions-chart" });
+  const admissionRows = h("div", {});
+  const loadAdmissions = async () => {
+    const r = await get(`/admin/reports/redemptions?date=${day.value}&group_by=${by.value}`);
+    const labels = r.rows.map((x) => x.label || x.key);
+    const series = [{ name: "已入场", data: r.rows.map((x) => x.redeemed) }];
+    if (r.rows.some((x) => x.issued !== null)) series.push({ name: "已售出", data: r.rows.map((x) => x.issued || 0) });
+    admissionChart.parentElement.hidden = !r.rows.length;      // no scans that day: the table says so
+    if (r.rows.length) barChart(admissionChart, labels, series, r.group_by !== "hour");
+    admissionRows.replaceChildren(table([["项目"], ["已入场", 1], ["已售出", 1]], r.rows.map((x) => h("tr", {},
+      cell(x.label || x.key), cell(x.redeemed, 1), cell(x.issued === null ? "—" : x.issued, 1)))));
+  };
+  body.append(h("h2", {}, "入场统计"), h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); loadAdmissions(); } },
+    day, by, h("button", { type: "submit" }, "查询"),
+    action("导出 CSV", () => download(`/admin/reports/redemptions?format=csv&date=${day.value}&group_by=${by.value}`, `redemptions-${day.value}.csv`).then(() => "已下载"), { secondary: true })),
+    h("div", { class: "card section" }, admissionChart), admissionRows);
+  await loadAdmissions();
+}
+
+export const page = { route: "reports", title: "报表", needs: "GET /admin/reports/redemptions", render: reports };
