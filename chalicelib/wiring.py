@@ -1,10 +1,12 @@
 """Which adapter serves each port: the context that bootstrap.context() builds once per Lambda
 container (or local process). Importing this module imports every adapter, and with them
 PynamoDB, botocore, cryptography and PyJWT, which is why only bootstrap imports it, and only on
-the first call that needs the context."""
+the first call that needs the context. Any piece can be given instead (`build_context(clock=...)`):
+a test overrides one port and keeps the rest as deployed."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from . import config
 from .adapters.aggregate_store import AggregateStore
@@ -25,7 +27,7 @@ from .adapters.stock_ledger import StockLedger
 from .adapters.ticket_codes import QrSigner
 from .adapters.ticket_repository import TicketRepository
 from .adapters.wechat_login import DevLogin, WeChatCode2Session
-from .bootstrap import metrics, token_service
+from .container import metrics, token_service
 from .domain.ordering import UnpaidLimits
 from .service_layer.context import Context
 from .service_layer.ports import PaymentGateway, WeChatLogin
@@ -52,10 +54,10 @@ def _payment_gateway() -> PaymentGateway:
     return WeChatPayV3(config.wechatpay())
 
 
-def build_context() -> Context:
+def build_context(**pieces: Any) -> Context:
     s = config.settings()
-    cipher = FieldCipher(config.data_encryption_key())
-    return Context(
+    cipher = pieces.get("cipher") or FieldCipher(config.data_encryption_key())
+    wired: dict[str, Any] = dict(
         catalog=CatalogRepository(), stock=StockLedger(), orders=OrderRepository(cipher), counters=PurchaseCounters(),
         unpaid=UnpaidHolds(UnpaidLimits(s.max_unpaid_orders_per_customer, s.max_unpaid_units_per_sku)),
         idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
@@ -72,3 +74,7 @@ def build_context() -> Context:
         refund_query_after=timedelta(seconds=s.refund_query_after_seconds),
         auto_receipt_after=timedelta(days=s.auto_receipt_days), reconcile_after_hour=s.reconcile_after_hour,
         offline_scan_max_age=timedelta(hours=s.offline_scan_max_age_hours))
+    unknown = set(pieces) - set(wired)
+    if unknown:
+        raise TypeError(f"no such piece of the context: {sorted(unknown)}")
+    return Context(**{**wired, **pieces})

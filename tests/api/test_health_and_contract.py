@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from openapi_spec_validator import validate
 
 from app import app
@@ -116,3 +117,19 @@ def test_answers_with_tokens_or_personal_data_are_kept_by_no_cache(anonymous, cu
     # The public catalog holds nothing personal: caches may keep it.
     public = anonymous.get(f"/catalog/products/{product['product_id']}")
     assert public.status_code == 200 and "no-store" not in public.headers.get("Cache-Control", "")
+
+
+def test_wiring_takes_any_piece_of_the_context_in_place_of_its_own() -> None:
+    """A test replaces one port (here the clock) and keeps every other adapter as deployed; a
+    misspelt piece is refused rather than silently ignored."""
+    from datetime import datetime, timezone
+
+    from chalicelib import wiring
+    from chalicelib.adapters.order_repository import OrderRepository
+
+    def fixed() -> datetime:
+        return datetime(2026, 1, 1, tzinfo=timezone.utc)
+    ctx = wiring.build_context(clock=fixed)
+    assert ctx.clock is fixed and isinstance(ctx.orders, OrderRepository)
+    with pytest.raises(TypeError, match="colck"):
+        wiring.build_context(colck=fixed)

@@ -95,3 +95,75 @@ def test_no_name_is_used_undefined_or_imported_for_nothing() -> None:
     found = subprocess.run([sys.executable, "-m", "pyflakes", "chalicelib", "local", "infra", "app.py"], cwd=root,
                            capture_output=True, text=True)
     assert found.stdout == "" and found.returncode == 0, found.stdout
+
+
+def _imports_of(path: Path) -> set[str]:
+    """Every chalicelib module a module imports, at its top or inside a function, and every one a
+    LazyModule names: a lazy import is still an arrow."""
+    import ast
+    module = ".".join(path.relative_to(LIB.parent).with_suffix("").parts)
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module.removesuffix(".__init__")
+
+    def absolute(name: str, level: int) -> str:
+        if not level:
+            return name
+        base = package.split(".")[: len(package.split(".")) - (level - 1)]
+        return ".".join(base + ([name] if name else []))
+
+    def known(name: str) -> str | None:
+        candidate = LIB.parent / Path(*name.split("."))
+        if candidate.with_suffix(".py").exists():
+            return name
+        if (candidate / "__init__.py").exists():
+            return name + ".__init__"
+        return None
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = absolute(node.module or "", node.level)
+            names = [base] + [f"{base}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "LazyModule" and node.args:
+            text = node.args[0].value if isinstance(node.args[0], ast.Constant) else ""
+            level = len(text) - len(text.lstrip("."))
+            names = [absolute(text.lstrip("."), level)]
+        found |= {m for n in names if n.startswith("chalicelib") and (m := known(n))}
+    return found - {module}
+
+
+def test_no_circle_of_imports_hidden_or_not() -> None:
+    """Tarjan's strongly connected components over chalicelib's imports, LazyModule included (a
+    package's __init__ is left out: importing a module through its package is not a use of it)."""
+    graph = {".".join(p.relative_to(LIB.parent).with_suffix("").parts): {i for i in _imports_of(p)
+                                                                         if not i.endswith("__init__")}
+             for p in LIB.rglob("*.py") if p.name != "__init__.py"}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    assert circles == []
