@@ -8,6 +8,7 @@ from pathlib import Path
 
 from chalice import Blueprint, Response
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import NotFound
 from .http import Call, endpoint
 
@@ -68,7 +69,7 @@ def service_worker(call: Call) -> Response:
 @endpoint(bp, "GET", "/console/assets/{name}")
 def asset(call: Call, name: str) -> Response:
     if name not in asset_names():
-        raise NotFound("no such file", code="NOT_FOUND")
+        raise NotFound("no such file", code=ErrorCode.NOT_FOUND)
     # Revalidated on every load: the files carry no version in their names, and a page must never
     # run one deployment's script with another's.
     return _file(f"assets/{name}")

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from ..domain import identifiers
 from ..domain.commands import Adjustment, StocktakeCount
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, NotFound
 from ..domain.model import Sku
 from ..domain.principal import Principal
@@ -39,7 +40,7 @@ ADJUST_ATTEMPTS = 4
 def _require_sku(ctx: Stocking, sku_id: str) -> Sku:
     skus = ctx.stock.skus([sku_id]) if identifiers.product_id_of(sku_id) else {}
     if sku_id not in skus:
-        raise NotFound(f"SKU {sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=sku_id)
+        raise NotFound(f"SKU {sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=sku_id)
     return skus[sku_id]
 
 
@@ -65,12 +66,12 @@ def adjust_stock(ctx: Stocking, actor: Actor, sku_id: str, adjustment: Adjustmen
     sku = _require_sku(ctx, sku_id)
     if sku.available + adjustment.delta < 0:
         raise _below_zero(sku, adjustment.delta)
-    raise Conflict("stock kept moving during the adjustment; try again", code="STOCK_CHANGED")
+    raise Conflict("stock kept moving during the adjustment; try again", code=ErrorCode.STOCK_CHANGED)
 
 
 def _below_zero(sku: Sku, delta: int) -> Conflict:
     return Conflict(f"only {sku.available} available; stock cannot go below zero",
-                    code="NEGATIVE_STOCK", available=sku.available, delta=delta)
+                    code=ErrorCode.NEGATIVE_STOCK, available=sku.available, delta=delta)
 
 
 def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
@@ -90,7 +91,7 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
         if not attempted(uow, {"sku:": None}):
             continue
         return _require_sku(ctx, sku_id)
-    raise Conflict("stock kept moving while it was split; try again", code="STOCK_CHANGED")
+    raise Conflict("stock kept moving while it was split; try again", code=ErrorCode.STOCK_CHANGED)
 
 
 class HotStockSplitting(Stocking, Alerting, Protocol):
@@ -124,13 +125,13 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
     stocktake is re-read and retried."""
     for count in counts:
         if not identifiers.product_id_of(count.sku_id):
-            raise NotFound(f"SKU {count.sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=count.sku_id)
+            raise NotFound(f"SKU {count.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=count.sku_id)
     stocktake_id = identifiers.new_reference("ST")
     for _ in attempts(STOCKTAKE_ATTEMPTS):
         skus = ctx.stock.skus(c.sku_id for c in counts)
         for count in counts:
             if count.sku_id not in skus:
-                raise NotFound(f"SKU {count.sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=count.sku_id)
+                raise NotFound(f"SKU {count.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=count.sku_id)
         if _gathered_for_counting(ctx, skus, counts):
             continue                 # a split SKU's missing units were brought into one item: read again
         lines = [{"sku_id": c.sku_id, "expected": skus[c.sku_id].available, "counted": c.counted,
@@ -146,7 +147,7 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
             continue                 # a sale moved a SKU since it was read: read again
         announce_stock_change(ctx, [c.sku_id for c in counts])
         return Stocktake(stocktake_id, note, lines)
-    raise Conflict("stock kept moving during the stocktake; try again", code="STOCK_CHANGED")
+    raise Conflict("stock kept moving during the stocktake; try again", code=ErrorCode.STOCK_CHANGED)
 
 
 def _gathered_for_counting(ctx: Stocking, skus: dict[str, Sku], counts: list[StocktakeCount]) -> bool:

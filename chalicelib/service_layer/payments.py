@@ -7,6 +7,7 @@ import logging
 from typing import Mapping, Protocol
 
 from ..domain import identifiers
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, NotAuthenticated, Unavailable
 from ..domain.model import CANCELLED_PAYMENT_MISMATCH, Order, OrderStatus
 from ..domain.ordering import unpaid_units
@@ -75,10 +76,10 @@ def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, 
 
 def pay_again(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, str]:
     if order.status is not OrderStatus.PENDING_PAYMENT:
-        raise Conflict(f"the order is {order.status.value}", code="INVALID_STATE", status=order.status.value)
+        raise Conflict(f"the order is {order.status.value}", code=ErrorCode.INVALID_STATE, status=order.status.value)
     params = payment_parameters(ctx, actor, order)
     if params is None:
-        raise Conflict("the payment service is unavailable; try again shortly", code="PAYMENT_UNAVAILABLE")
+        raise Conflict("the payment service is unavailable; try again shortly", code=ErrorCode.PAYMENT_UNAVAILABLE)
     return params
 
 
@@ -90,7 +91,7 @@ def receive_notification(ctx: Paying, headers: Mapping[str, str], body: str) -> 
         notice = ctx.payments.parse_notification(headers, body, now.timestamp())
     except ports.NotificationRejected as rejected:
         log.warning("payment notification rejected: %s", rejected)
-        raise NotAuthenticated("signature verification failed", code="FAIL") from None
+        raise NotAuthenticated("signature verification failed", code=ErrorCode.FAIL) from None
     if not isinstance(notice, PaymentNotice) or notice.event_type != "TRANSACTION.SUCCESS" \
             or notice.trade_state != "SUCCESS":
         return
@@ -151,7 +152,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         return "paid"
     log.warning("payment %s of order %s not confirmed yet; WeChat will deliver it again", notice.transaction_id,
                 notice.out_trade_no)
-    raise Unavailable("the payment could not be recorded yet; deliver it again", code="FAIL")
+    raise Unavailable("the payment could not be recorded yet; deliver it again", code=ErrorCode.FAIL)
 
 
 def confirm_trade(ctx: Paying, trade: TradeState) -> str:
@@ -237,7 +238,7 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted
                 raise
             closing = None                # the order moved on meanwhile: the money still goes back
     else:
-        raise Unavailable("the payment could not be recorded yet; deliver it again", code="FAIL")
+        raise Unavailable("the payment could not be recorded yet; deliver it again", code=ErrorCode.FAIL)
     log.warning("payment %s for order %s refunded automatically: %s", notice.transaction_id,
                 notice.out_trade_no, reason)
     enqueue_refund(ctx, refund.refund_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import DomainError, NotAuthenticated
 from ..domain.payments import RefundNotice
 from ..domain.refunds import HELD_BY_WECHAT, RefundStatus, outcome_of, query_delay, refund_id_of
@@ -25,7 +26,7 @@ def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body
         notice = ctx.payments.parse_notification(headers, body, ctx.clock().timestamp())
     except ports.NotificationRejected as rejected:
         log.warning("refund notification rejected: %s", rejected)
-        raise NotAuthenticated("signature verification failed", code="FAIL") from None
+        raise NotAuthenticated("signature verification failed", code=ErrorCode.FAIL) from None
     if not isinstance(notice, RefundNotice):
         return
     refund = ctx.refunds.get(refund_id_of(notice.out_refund_no))

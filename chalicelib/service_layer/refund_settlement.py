@@ -8,6 +8,7 @@ stays in flight, its order claimed, and is asked about until WeChat decides."""
 from __future__ import annotations
 
 from ..domain import identifiers
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict
 from ..domain.model import Order, OrderStatus
 from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, query_delay,
@@ -157,7 +158,7 @@ def _units_returned(ctx: Refunding, refund: Refund, order: Order) -> dict[str, i
 def _order_of(ctx: Refunding, refund: Refund) -> tuple[Order, set[str]]:
     found = ctx.orders.get(refund.order_id)
     if found is None:
-        raise Conflict(f"order {refund.order_id} of refund {refund.refund_id} is gone", code="INVALID_STATE")
+        raise Conflict(f"order {refund.order_id} of refund {refund.refund_id} is gone", code=ErrorCode.INVALID_STATE)
     return found
 
 
