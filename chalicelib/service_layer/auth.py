@@ -16,6 +16,7 @@ from ..domain.staff import (UNKNOWN_ACTOR, PasswordChange, StaffChanges, attempt
 from ..domain.timeutil import parse_date, parse_instant
 from . import ports
 from .context import Actor
+from .tags import Tag
 from .writes import commit
 
 
@@ -161,9 +162,9 @@ def change_staff(ctx: Staffing, actor: Actor, username: str, changes: StaffChang
         details["password_changed"] = True
     ctx.audit.record(actor.name, "staff_changed", now, target=before.username, source_ip=actor.source_ip,
                      details=details, uow=uow)
-    commit(uow, {"staff": lambda _: Conflict("the account changed meanwhile; read it again",
+    commit(uow, {Tag.STAFF: lambda _: Conflict("the account changed meanwhile; read it again",
                                                code=ErrorCode.STAFF_CHANGED),
-                 "actor": _no_longer_admin})
+                 Tag.ACTOR: _no_longer_admin})
     return dataclasses.replace(before, roles=frozenset(changes.roles) if changes.roles is not None else before.roles,
                                disabled=changes.disabled if changes.disabled is not None else before.disabled,
                                generation=before.generation + 1)
@@ -189,7 +190,7 @@ def change_own_password(ctx: Staffing, actor: Actor, change: PasswordChange) -> 
     ctx.people.change_staff(uow, member, None, None, ctx.passwords.hash(change.new_password))
     ctx.audit.record(member.username, "password_changed", now, target=member.username, source_ip=actor.source_ip,
                      details={"generation": member.generation + 1}, uow=uow)
-    commit(uow, {"staff": lambda _: Conflict("the account changed meanwhile; try again",
+    commit(uow, {Tag.STAFF: lambda _: Conflict("the account changed meanwhile; try again",
                                                code=ErrorCode.STAFF_CHANGED)})
     return _staff_login(ctx, member.username, member.roles, member.generation + 1)
 
@@ -217,9 +218,9 @@ def create_staff(ctx: Staffing, actor: Actor, command: NewStaff, seeding: bool =
         ctx.people.require_enabled_admin(uow, actor.name)
     ctx.audit.record(actor.name, "staff_created", now, target=command.username, source_ip=actor.source_ip,
                      details={"roles": command.roles}, uow=uow)
-    commit(uow, {"staff": lambda _: Conflict(f"username {command.username} is taken",
+    commit(uow, {Tag.STAFF: lambda _: Conflict(f"username {command.username} is taken",
                                                code=ErrorCode.USERNAME_TAKEN),
-                 "actor": _no_longer_admin})
+                 Tag.ACTOR: _no_longer_admin})
     return command
 
 

@@ -15,6 +15,7 @@ from ..domain.model import Product, Sku
 from ..domain.stock_shards import shards_for_stock
 from . import inventory, ports
 from .context import Actor
+from .tags import Tag
 from .writes import commit
 
 
@@ -92,7 +93,7 @@ def update_product(ctx: Cataloguing, actor: Actor, product_id: str, body: object
                               if k not in ("description",)}, uow=uow)
     def edited_meanwhile(_: str = "") -> Conflict:
         return Conflict("the product was changed by someone else; reload and try again", code=ErrorCode.EDIT_CONFLICT)
-    commit(uow, {"product": edited_meanwhile}, busy=edited_meanwhile)
+    commit(uow, {Tag.PRODUCT: edited_meanwhile}, busy=edited_meanwhile)
     return admin_product(ctx, product_id)
 
 

@@ -16,6 +16,7 @@ from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change
 from .retrying import attempts
+from .tags import ItemTag
 from .writes import attempted
 
 
@@ -59,7 +60,7 @@ def adjust_stock(ctx: Stocking, actor: Actor, sku_id: str, adjustment: Adjustmen
         ctx.stock.adjust(uow, sku, adjustment.delta, adjustment.reason, now, actor.name)
         ctx.audit.record(actor.name, "stock_adjusted", now, target=sku_id, source_ip=actor.source_ip,
                          details={"delta": adjustment.delta, "reason": adjustment.reason}, uow=uow)
-        if not attempted(uow, {"sku:": None}):
+        if not attempted(uow, {ItemTag.SKU: None}):
             continue
         announce_stock_change(ctx, [sku_id])
         return _require_sku(ctx, sku_id).available
@@ -88,7 +89,7 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
         ctx.stock.split(uow, sku, shards)
         ctx.audit.record(actor.name, "stock_split", now, target=sku_id, source_ip=actor.source_ip,
                          details={"shards": shards, "before": sku.stock_shards}, uow=uow)
-        if not attempted(uow, {"sku:": None}):
+        if not attempted(uow, {ItemTag.SKU: None}):
             continue
         return _require_sku(ctx, sku_id)
     raise Conflict("stock kept moving while it was split; try again", code=ErrorCode.STOCK_CHANGED)
@@ -143,7 +144,7 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
                             actor.name)
         ctx.audit.record(actor.name, "stocktake", now, target=stocktake_id, source_ip=actor.source_ip,
                          details={"note": note, "lines": lines}, uow=uow)
-        if not attempted(uow, {"sku:": None}):
+        if not attempted(uow, {ItemTag.SKU: None}):
             continue                 # a sale moved a SKU since it was read: read again
         announce_stock_change(ctx, [c.sku_id for c in counts])
         return Stocktake(stocktake_id, note, lines)
@@ -164,7 +165,7 @@ def _gathered(ctx: Stocking, sku: Sku, units: int) -> bool:
         return False
     uow = ctx.unit_of_work()
     ctx.stock.gather(uow, sku, units)
-    attempted(uow, {"sku:": None})
+    attempted(uow, {ItemTag.SKU: None})
     return True
 
 

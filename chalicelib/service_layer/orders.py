@@ -23,6 +23,7 @@ from .context import Actor
 from .payments import Prepaying, payment_parameters
 from .publishing import Publishing, announce_hot_stock, announce_stock_change
 from .reservations import plan_sharded_lines, stock_refused
+from .tags import ItemTag, Tag
 from .unpaid import end_unpaid
 from .retrying import attempts
 from .writes import commit
@@ -139,16 +140,17 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             ctx.idempotency.remember(uow, idem_key, request_fingerprint, order.order_id, now)
         try:
             # The same key placed meanwhile wins over whatever else the refusal says.
-            written = commit(uow, {"idempotency": None, "sku:": lambda sku_id: stock_refused(ctx, sku_id),
-                                   "shard:": None, "limit:": lambda product_id:
-                                   purchase_limit_exceeded(product_id, limits.get(product_id)),
-                                   "unpaid": lambda _: unpaid_limit_exceeded(ctx.unpaid.limits)})
+            written = commit(uow, {Tag.IDEMPOTENCY: None, ItemTag.SKU: lambda sku_id: stock_refused(ctx, sku_id),
+                                   ItemTag.SHARD: None,
+                                   ItemTag.LIMIT: lambda product_id: purchase_limit_exceeded(product_id,
+                                                                                             limits.get(product_id)),
+                                   Tag.UNPAID: lambda _: unpaid_limit_exceeded(ctx.unpaid.limits)})
         except Saturated as saturated:
             # A throttled shard of many: another shard is tried. A throttled SKU item: one
             # transaction was enough, the customer is told when to come back, and the alerts
             # worker splits the SKU (and tells staff).
-            hot_skus = [tag[len("sku:"):] for tag in saturated.hot if tag.startswith("sku:")]
-            if not hot_skus and all(tag.startswith("shard:") for tag in saturated.hot):
+            hot_skus = ItemTag.SKU.ids_in(saturated.hot)
+            if not hot_skus and all(ItemTag.SHARD.matches(tag) for tag in saturated.hot):
                 continue
             announce_hot_stock(ctx, hot_skus)
             ctx.metrics.count("OrdersSaturated")
@@ -220,7 +222,7 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
         current = get_order(ctx, actor, order_id)
         return Conflict(f"the order is {current.status.value} and can no longer be cancelled",
                         code=ErrorCode.INVALID_STATE, status=current.status.value)
-    commit(uow, {"order": no_longer_pending})
+    commit(uow, {Tag.ORDER: no_longer_pending})
     ctx.metrics.count("OrdersCancelled")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return order
@@ -262,7 +264,7 @@ def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, trackin
                           receipt_due=now + ctx.auto_receipt_after)
     ctx.audit.record(actor.name, "order_shipped", now, target=order_id, source_ip=actor.source_ip,
                      details={"carrier": carrier}, uow=uow)
-    commit(uow, {"order": lambda _: Conflict("the order changed meanwhile", code=ErrorCode.INVALID_STATE)})
+    commit(uow, {Tag.ORDER: lambda _: Conflict("the order changed meanwhile", code=ErrorCode.INVALID_STATE)})
     order.shipment = shipment
     return order
 
@@ -278,7 +280,7 @@ def complete_if_all_used(ctx: Ordering, order_id: str) -> bool:
         return False
     uow = ctx.unit_of_work()
     ctx.orders.transition(uow, order, OrderStatus.COMPLETED, ctx.clock(), "gate")
-    return commit(uow, {"order": None})
+    return commit(uow, {Tag.ORDER: None})
 
 
 def confirm_receipt(ctx: Ordering, actor: Actor, order_id: str) -> Order:
@@ -289,7 +291,7 @@ def confirm_receipt(ctx: Ordering, actor: Actor, order_id: str) -> Order:
         raise Conflict("only a shipped order can be received", code=ErrorCode.INVALID_STATE, status=order.status.value)
     uow = ctx.unit_of_work()
     ctx.orders.transition(uow, order, OrderStatus.COMPLETED, ctx.clock(), actor.name)
-    commit(uow, {"order": lambda _: Conflict("the order changed meanwhile", code=ErrorCode.INVALID_STATE)})
+    commit(uow, {Tag.ORDER: lambda _: Conflict("the order changed meanwhile", code=ErrorCode.INVALID_STATE)})
     return order
 
 
@@ -304,5 +306,5 @@ def complete_received_orders(ctx: Ordering, limit: int = 100) -> int:
             continue
         uow = ctx.unit_of_work()
         ctx.orders.transition(uow, found[0], OrderStatus.COMPLETED, ctx.clock(), "system")
-        completed += commit(uow, {"order": None})
+        completed += commit(uow, {Tag.ORDER: None})
     return completed

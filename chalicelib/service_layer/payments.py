@@ -19,6 +19,7 @@ from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change, enqueue_refund, send_alert
 from .retrying import attempts
+from .tags import Tag
 from .unpaid import end_unpaid
 from .writes import commit
 
@@ -131,12 +132,12 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         for ticket in first:
             ctx.tickets.add(uow, ticket)
         try:
-            if not commit(uow, {"payment": None}):
+            if not commit(uow, {Tag.PAYMENT: None}):
                 return "duplicate"
         except Busy:
             continue                              # other writers collided: not proof of anything
         except ports.WriteRefused as refused:
-            old = refused.old_items.get("order") if "order" in refused.failed else None
+            old = refused.old_items.get(Tag.ORDER) if Tag.ORDER in refused.failed else None
             if old is None:
                 continue                          # not proof of anything: read and try again
             current = ctx.orders.from_raw(old)
@@ -230,11 +231,11 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted
         except Busy:
             continue
         except ports.WriteRefused as refused:
-            if "payment" in refused.failed:
+            if Tag.PAYMENT in refused.failed:
                 if closing is not None:
                     _close_mismatched(ctx, closing.order_id)
                 return "duplicate"
-            if "order" not in refused.failed:
+            if Tag.ORDER not in refused.failed:
                 raise
             closing = None                # the order moved on meanwhile: the money still goes back
     else:
@@ -259,5 +260,5 @@ def _close_mismatched(ctx: Paying, order_id: str) -> None:
         return
     uow = ctx.unit_of_work()
     end_unpaid(ctx, uow, found[0], found[1], OrderStatus.CANCELLED, "wechatpay", CANCELLED_PAYMENT_MISMATCH)
-    if commit(uow, {"order": None}):
+    if commit(uow, {Tag.ORDER: None}):
         announce_stock_change(ctx, [line.sku_id for line in found[0].lines])

@@ -13,6 +13,7 @@ from . import ports
 from .publishing import send_alert
 from .refund_settlement import apply_outcome
 from .refunding import Refunding
+from .tags import Tag
 from .writes import commit
 
 log = logging.getLogger("micromall.refunds")
@@ -71,5 +72,5 @@ def query_processing_refunds(ctx: Refunding) -> int:
         uow = ctx.unit_of_work()
         ctx.refunds.ask_again(uow, refund, refund.queries + 1,
                               now + query_delay(refund.queries + 1, ctx.refund_query_after))
-        commit(uow, {"refund": None})
+        commit(uow, {Tag.REFUND: None})
     return asked

@@ -18,6 +18,7 @@ from . import ports
 from .publishing import announce_stock_change, send_alert
 from .refunding import Refunding
 from .retrying import attempts
+from .tags import Tag
 from .writes import commit
 
 SETTLE_ATTEMPTS = 4
@@ -36,7 +37,7 @@ def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, queries=0, gateway_status=None,
                          next_query_at=now + ctx.refund_query_after)
-        if not commit(uow, {"refund": None}):
+        if not commit(uow, {Tag.REFUND: None}):
             return "skipped"         # another delivery of this message moved it on
         refund.status = RefundStatus.PROCESSING
     try:
@@ -122,7 +123,7 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
                 if product_id in counted and refund.user_id:
                     ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
         try:
-            written = commit(uow, {"refund": None, "order": None})
+            written = commit(uow, {Tag.REFUND: None, Tag.ORDER: None})
         except ports.WriteRefused:
             if not late:
                 raise
@@ -183,7 +184,7 @@ def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: s
     uow = ctx.unit_of_work()
     ctx.refunds.paid_unsettled(uow, refund, ctx.clock(), gateway_status,
                                "confirmed by WeChat Pay after its order moved on: not settled")
-    if not commit(uow, {"refund": None}):
+    if not commit(uow, {Tag.REFUND: None}):
         return "skipped"
     send_alert(ctx, "refund_twice", f"refund {refund.refund_id} of order {refund.order_id} was confirmed by WeChat "
                "Pay after it had failed and its order moved on: the customer may have been paid back twice",
@@ -221,7 +222,7 @@ def hold(ctx: Refunding, refund: Refund) -> str:
             order, _ = _order_of(ctx, refund)
             ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                     refund.goods_returned, now, "wechatpay")
-        written, moved_on = commit(uow, {"refund": None, "order": None}), False
+        written, moved_on = commit(uow, {Tag.REFUND: None, Tag.ORDER: None}), False
         if not written and reclaim:
             current = ctx.refunds.get(refund.refund_id)
             if current is not None and current.held_by_wechat:
@@ -230,7 +231,7 @@ def hold(ctx: Refunding, refund: Refund) -> str:
                     and _moved_on(ctx, current):
                 uow = ctx.unit_of_work()      # its order moved on: held as it is, failed
                 ctx.refunds.move(uow, current, RefundStatus.FAILED, now, **fields)
-                written, moved_on = commit(uow, {"refund": None}), True
+                written, moved_on = commit(uow, {Tag.REFUND: None}), True
         if written:
             if moved_on:
                 send_alert(ctx, "refund_abnormal", f"refund {refund.refund_id} of order {refund.order_id} failed here "
@@ -275,7 +276,7 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
             ctx.orders.release_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                       _finish(order, order.refunded_total, order.refunds_in_flight - 1), now,
                                       receipt_due=now + ctx.auto_receipt_after)
-        if commit(uow, {"refund": None, "order": None}):
+        if commit(uow, {Tag.REFUND: None, Tag.ORDER: None}):
             ctx.metrics.count("Refunds", result="failed")
             if released:
                 return "failed"       # its order was released, and raised, when it first failed

@@ -17,6 +17,7 @@ from .orders import own_order, visible_order
 from .publishing import enqueue_refund
 from .refund_settlement import succeed
 from .refunding import Refunding
+from .tags import ItemTag, Tag
 from .writes import commit
 
 
@@ -109,18 +110,18 @@ def _why_refused(ctx: Refunding, refused: ports.WriteRefused, refund: Refund) ->
     """A refused approval in the customer's and staff's words, from the items as they were."""
     for tag in refused.failed:
         old = refused.old_items.get(tag)
-        if tag.startswith("ticket:"):
+        if ItemTag.TICKET.matches(tag):
             code = ctx.tickets.from_raw(old) if old else None
             if code is not None and code.kind is CodeKind.PICKUP and code.status is TicketStatus.REDEEMED:
                 return goods_not_returned(refund_id=refund.refund_id)
             return not_refundable("a ticket was used or refunded meanwhile")
-        if tag == "order":
+        if tag == Tag.ORDER:
             current = ctx.orders.from_raw(old) if old else None
             if current is not None and current.shipment and refund.claims_goods:
                 return goods_not_returned(refund_id=refund.refund_id)
             return Conflict("this order changed meanwhile, or its goods are already being refunded",
                             code=ErrorCode.INVALID_STATE)
-        if tag == "refund" or tag.startswith("superseded:"):
+        if tag == Tag.REFUND or ItemTag.SUPERSEDED.matches(tag):
             return Conflict("the refund changed meanwhile", code=ErrorCode.INVALID_STATE)
     return refused
 

@@ -19,6 +19,7 @@ from .publishing import announce_stock_change
 from .reconciling import Reconciling, reconcile_if_due
 from .refund_queries import query_processing_refunds
 from .refunding import Refunding
+from .tags import Tag
 from .unpaid import end_unpaid
 from .writes import commit
 
@@ -72,7 +73,7 @@ def expire_order(ctx: Scheduling, order_id: str) -> bool:
         return False
     uow = ctx.unit_of_work()
     end_unpaid(ctx, uow, order, counted, OrderStatus.EXPIRED, "system")
-    if not commit(uow, {"order": None}):
+    if not commit(uow, {Tag.ORDER: None}):
         return False
     ctx.metrics.count("OrdersExpired")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
@@ -118,7 +119,7 @@ def apply_listing_schedule(ctx: Scheduling) -> int:
             uow = ctx.unit_of_work()
             ctx.catalog.update_product(uow, product, after, ("status", "list_at", "delist_at"), now)
             try:
-                if commit(uow, {"product": None}):  # edited meanwhile: the next tick sees the new version
+                if commit(uow, {Tag.PRODUCT: None}):  # edited meanwhile: the next tick sees the new version
                     changed += 1
             except DomainError:
                 log.warning("listing change of %s not applied this time", product.product_id)
