@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from enum import StrEnum
 from typing import Mapping, Protocol
 
 from ..domain import identifiers
@@ -28,6 +29,13 @@ CONFIRM_ATTEMPTS = 4
 # The transaction that marks an order paid holds the order, the payment record, one stock update
 # per line (reserved -> sold) and as many tickets as fit; later batches hold the order and tickets.
 NEXT_BATCH = MAX_ITEMS - 1
+
+
+class PaymentOutcome(StrEnum):
+    """What a verified payment came to; the payment record keeps it (paid or refund_due)."""
+    PAID = "paid"
+    DUPLICATE = "duplicate"          # an earlier delivery of the same transaction had the effect
+    REFUND_DUE = "refund_due"        # the money goes back: no such order, no longer pending, wrong amount
 
 
 class Prepaying(Publishing, Protocol):
@@ -99,7 +107,7 @@ def receive_notification(ctx: Paying, headers: Mapping[str, str], body: str) -> 
     confirm_payment(ctx, notice)
 
 
-def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
+def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
     """Applies a verified payment once. Returns what happened: paid, duplicate or refund_due.
 
     One read of the order, then one transaction: PENDING_PAYMENT -> PAID at exactly the amount
@@ -114,7 +122,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         order, counted = found if found else (None, set())
         if order is not None and order.transaction_id == notice.transaction_id:
             _finish_issuing(ctx, order)
-            return "duplicate"
+            return PaymentOutcome.DUPLICATE
         if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.total != notice.amount:
             return _refund_due(ctx, notice, order, counted)
 
@@ -123,7 +131,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         pickup = next((t.code for t in tickets if t.kind is CodeKind.PICKUP), None)
         uow = ctx.unit_of_work()
         ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
-        ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
+        ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, PaymentOutcome.PAID,
                                    notice.notification_id, now, notice.success_time or now)
         for line in order.lines:
             ctx.stock.sell(uow, line.sku_id, line.shares)
@@ -133,7 +141,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
             ctx.tickets.add(uow, ticket)
         try:
             if not commit(uow, {Tag.PAYMENT: None}):
-                return "duplicate"
+                return PaymentOutcome.DUPLICATE
         except Busy:
             continue                              # other writers collided: not proof of anything
         except ports.WriteRefused as refused:
@@ -142,7 +150,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
                 continue                          # not proof of anything: read and try again
             current = ctx.orders.from_raw(old)
             if current.transaction_id == notice.transaction_id:
-                return "duplicate"                # a concurrent delivery of the same notice won
+                return PaymentOutcome.DUPLICATE   # a concurrent delivery of the same notice won
             return _refund_due(ctx, notice, current, set())  # an expiry or cancellation won: nothing held
         _issue_rest(ctx, order, tickets, len(first))
         ctx.metrics.count("OrdersPaid")
@@ -150,13 +158,13 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         issued = sum(1 for t in tickets if t.kind is CodeKind.TICKET)
         if issued:
             ctx.metrics.count("TicketsIssued", issued)
-        return "paid"
+        return PaymentOutcome.PAID
     log.warning("payment %s of order %s not confirmed yet; WeChat will deliver it again", notice.transaction_id,
                 notice.out_trade_no)
     raise Unavailable("the payment could not be recorded yet; deliver it again", code=ErrorCode.FAIL)
 
 
-def confirm_trade(ctx: Paying, trade: TradeState) -> str:
+def confirm_trade(ctx: Paying, trade: TradeState) -> PaymentOutcome:
     """A payment WeChat reports when asked (its notice lost or late): applied exactly as its
     notice would be, keyed by the same transaction id, so a notice arriving later is a duplicate."""
     assert trade.transaction_id and trade.amount is not None
@@ -203,7 +211,8 @@ def _finish_issuing(ctx: Paying, order: Order) -> None:
     _issue_rest(ctx, order, tickets, order.tickets_issued)
 
 
-def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted: set[str]) -> str:
+def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None,
+                counted: set[str]) -> PaymentOutcome:
     """Money that must go back (late or mismatched payment): approved at once, sent by the
     refunds worker with the refund's id as its stable out_refund_no. A pending order paid the
     wrong amount can no longer be paid (WeChat keeps one payment per trade): it ends in the
@@ -219,8 +228,8 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted
     closing = order if order is not None and order.status is OrderStatus.PENDING_PAYMENT else None
     for _ in attempts(CONFIRM_ATTEMPTS):
         uow = ctx.unit_of_work()
-        ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
-                                   notice.notification_id, now, notice.success_time or now)
+        ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount,
+                                   PaymentOutcome.REFUND_DUE, notice.notification_id, now, notice.success_time or now)
         ctx.refunds.add(uow, refund, now)
         if closing is not None:            # a copy: the write records the move on what it is given
             end_unpaid(ctx, uow, copy.deepcopy(closing), counted, OrderStatus.CANCELLED, "wechatpay",
@@ -234,7 +243,7 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted
             if Tag.PAYMENT in refused.failed:
                 if closing is not None:
                     _close_mismatched(ctx, closing.order_id)
-                return "duplicate"
+                return PaymentOutcome.DUPLICATE
             if Tag.ORDER not in refused.failed:
                 raise
             closing = None                # the order moved on meanwhile: the money still goes back
@@ -249,7 +258,7 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted
         send_alert(ctx, "payment_amount_mismatch", f"order {closing.order_id} was paid {notice.amount} fen instead "
                    f"of {closing.total}: the money is refunded and the order cancelled", order_id=closing.order_id,
                    paid=notice.amount, due=closing.total, refund_id=refund.refund_id)
-    return "refund_due"
+    return PaymentOutcome.REFUND_DUE
 
 
 def _close_mismatched(ctx: Paying, order_id: str) -> None:

@@ -11,13 +11,16 @@ from ..domain.payments import RefundNotice
 from ..domain.refunds import HELD_BY_WECHAT, RefundStatus, outcome_of, query_delay, refund_id_of
 from . import ports
 from .publishing import send_alert
-from .refund_settlement import apply_outcome
+from .refund_settlement import SettlementOutcome, apply_outcome
 from .refunding import Refunding
 from .tags import Tag
 from .writes import commit
 
 log = logging.getLogger("micromall.refunds")
 QUERIES_PER_RUN = 20
+# A question whose answer moved the refund on: it is not due to be asked again.
+MOVED_ON = frozenset({SettlementOutcome.SUCCEEDED, SettlementOutcome.FAILED, SettlementOutcome.HELD,
+                      SettlementOutcome.CONFLICT})
 
 
 def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body: str) -> None:
@@ -58,8 +61,8 @@ def query_processing_refunds(ctx: Refunding) -> int:
         try:
             known = ctx.payments.query_refund(refund.out_refund_no)
             if known is not None and (outcome_of(known.status) is not None or known.status == HELD_BY_WECHAT):
-                if apply_outcome(ctx, refund, known.status) in ("succeeded", "failed", "held", "conflict"):
-                    continue          # moved on: not due again
+                if apply_outcome(ctx, refund, known.status) in MOVED_ON:
+                    continue          # not due again
 
             if known is None and refund.status is RefundStatus.PROCESSING and not refund.held_by_wechat:
                 ctx.messages.refund_approved(refund.refund_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import timedelta
+from enum import StrEnum
 from typing import Callable, Protocol
 
 from ..domain.errors import DomainError
@@ -34,12 +35,23 @@ class Scheduling(Refunding, Paying, Reconciling, Protocol):
     """The schedule touches orders, payments, refunds, the catalog and the reconciliation."""
 
 
+class Job(StrEnum):
+    """A run's jobs, each answering how much it did (-1: it failed); the names of the run's
+    answer (ScheduleRun of the API)."""
+    EXPIRIES_DUE = "expiries_due"
+    LISTING_CHANGES = "listing_changes"
+    REFUNDS_RESENT = "refunds_resent"
+    REFUNDS_QUERIED = "refunds_queried"
+    RECEIVED = "received"
+    RECONCILED = "reconciled"
+
+
 def run(ctx: Scheduling) -> dict[str, int]:
     """Each job on its own: one failing does not stop the others."""
-    jobs: tuple[tuple[str, Callable[[Scheduling], int]], ...] = (
-        ("expiries_due", dispatch_due_expiries), ("listing_changes", apply_listing_schedule),
-        ("refunds_resent", resend_stuck_refunds), ("refunds_queried", query_processing_refunds),
-        ("received", complete_received_orders), ("reconciled", reconcile_if_due))
+    jobs: tuple[tuple[Job, Callable[[Scheduling], int]], ...] = (
+        (Job.EXPIRIES_DUE, dispatch_due_expiries), (Job.LISTING_CHANGES, apply_listing_schedule),
+        (Job.REFUNDS_RESENT, resend_stuck_refunds), (Job.REFUNDS_QUERIED, query_processing_refunds),
+        (Job.RECEIVED, complete_received_orders), (Job.RECONCILED, reconcile_if_due))
     done: dict[str, int] = {}
     for name, job in jobs:
         try:
