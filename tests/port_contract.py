@@ -28,6 +28,7 @@ from chalicelib.domain.reporting import Figures
 from chalicelib.domain.tickets import CodeKind, Ticket, TicketStatus, new_code
 from chalicelib.service_layer.context import Context
 from chalicelib.service_layer.ports import WriteRefused
+from chalicelib.service_layer.tags import ItemTag, Tag
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 ALICE = "U00000000000000a1"
@@ -177,7 +178,7 @@ def test_a_unit_of_work_writes_all_or_nothing_and_names_every_failed_write_in_or
     refusal = refused(ports, lambda uow: ports.stock.add_sku(uow, new, NOW, "tests"),
                       lambda uow: ports.stock.reserve(uow, short, 2, "O2", NOW),
                       lambda uow: ports.idempotency.remember(uow, f"{ALICE}#k1", "f2", "O2", NOW))
-    assert refusal.failed == [f"sku:{short.sku_id}", "idempotency"]
+    assert refusal.failed == [ItemTag.SKU.of(short.sku_id), Tag.IDEMPOTENCY]
     assert ports.stock.skus([new.sku_id]) == {}                    # the write whose condition held: not written
     assert counts(ports, short.sku_id) == (1, 0, 0)
     assert ports.idempotency.get(f"{ALICE}#k1").order_id == "O1"  # type: ignore[union-attr]
@@ -216,7 +217,7 @@ def test_a_product_is_added_once_and_read_back(ports: Context) -> None:
     assert stored is not None and (stored.name, stored.kind, stored.purchase_limit, stored.sku_ids) == \
         (p.name, Kind.TICKET, 4, [sku.sku_id])
     assert stored.created_at == NOW and stored.version
-    assert refused(ports, lambda uow: ports.catalog.add_product(uow, p, NOW)).failed == ["product"]
+    assert refused(ports, lambda uow: ports.catalog.add_product(uow, p, NOW)).failed == [Tag.PRODUCT]
 
 
 def test_an_edit_applies_only_to_the_version_that_was_read(ports: Context) -> None:
@@ -229,14 +230,14 @@ def test_an_edit_applies_only_to_the_version_that_was_read(ports: Context) -> No
     assert after is not None and after.name == "Renamed" and after.version != before.version
     other = Product(**{**before.__dict__, "status": ProductStatus.UNLISTED})
     assert refused(ports, lambda uow: ports.catalog.update_product(
-        uow, before, other, ["status"], NOW + timedelta(seconds=2))).failed == ["product"]
+        uow, before, other, ["status"], NOW + timedelta(seconds=2))).failed == [Tag.PRODUCT]
     assert ports.catalog.product(p.product_id).status is ProductStatus.LISTED   # type: ignore[union-attr]
 
 
 def test_a_sku_is_added_to_an_existing_product_only(ports: Context) -> None:
     p, (sku,) = add_product(ports)
     assert refused(ports, lambda uow: ports.catalog.add_sku_to_product(
-        uow, identifiers.new_product_id(), "X", NOW)).failed == ["product"]
+        uow, identifiers.new_product_id(), "X", NOW)).failed == [Tag.PRODUCT]
     more = sku_of(p, 3)
     write(ports, lambda uow: ports.catalog.add_sku_to_product(uow, p.product_id, more.sku_id, NOW),
           lambda uow: ports.stock.add_sku(uow, more, NOW, "tests"))
@@ -261,26 +262,28 @@ def test_the_catalog_lists_what_may_be_on_sale_filtered(ports: Context) -> None:
 def test_a_sku_is_added_once_with_its_initial_movement(ports: Context) -> None:
     p, (sku,) = add_product(ports, 7)
     assert counts(ports, sku.sku_id) == (7, 0, 0) and ledger_sum(ports, sku.sku_id) == 7
-    assert refused(ports, lambda uow: ports.stock.add_sku(uow, sku, NOW, "tests")).failed == [f"sku:{sku.sku_id}"]
+    assert refused(ports, lambda uow: ports.stock.add_sku(uow, sku, NOW, "tests")).failed == \
+        [ItemTag.SKU.of(sku.sku_id)]
 
 
 def test_reserving_more_than_is_free_is_refused_with_the_skus_tag(ports: Context) -> None:
     _, (sku,) = add_product(ports, 3)
     refusal = refused(ports, lambda uow: ports.stock.reserve(uow, sku, 4, "O1", NOW))
-    assert refusal.failed == [f"sku:{sku.sku_id}"]
+    assert refusal.failed == [ItemTag.SKU.of(sku.sku_id)]
     shares: list[Any] = []
     write(ports, lambda uow: shares.append(ports.stock.reserve(uow, sku, 3, "O1", NOW)))
     assert shares == [{}]                                      # an unsharded SKU: all from the SKU item
     assert counts(ports, sku.sku_id) == (0, 3, 0) and ledger_sum(ports, sku.sku_id) == 0
-    assert refused(ports, lambda uow: ports.stock.reserve(uow, sku, 1, "O2", NOW)).failed == [f"sku:{sku.sku_id}"]
+    assert refused(ports, lambda uow: ports.stock.reserve(uow, sku, 1, "O2", NOW)).failed == \
+        [ItemTag.SKU.of(sku.sku_id)]
 
 
 def test_selling_and_releasing_need_the_units_reserved(ports: Context) -> None:
     _, (sku,) = add_product(ports, 5)
     write(ports, lambda uow: ports.stock.reserve(uow, sku, 3, "O1", NOW))
-    assert refused(ports, lambda uow: ports.stock.sell(uow, sku.sku_id, {0: 4})).failed == [f"sku:{sku.sku_id}"]
+    assert refused(ports, lambda uow: ports.stock.sell(uow, sku.sku_id, {0: 4})).failed == [ItemTag.SKU.of(sku.sku_id)]
     assert refused(ports, lambda uow: ports.stock.release(uow, sku.sku_id, {0: 4}, "O1", "order_cancelled", NOW)
-                   ).failed == [f"sku:{sku.sku_id}"]
+                   ).failed == [ItemTag.SKU.of(sku.sku_id)]
     write(ports, lambda uow: ports.stock.sell(uow, sku.sku_id, {0: 2}))
     write(ports, lambda uow: ports.stock.release(uow, sku.sku_id, {0: 1}, "O1", "order_cancelled", NOW))
     assert counts(ports, sku.sku_id) == (3, 0, 2) and ledger_sum(ports, sku.sku_id) == 3
@@ -291,7 +294,7 @@ def test_giving_back_sold_units_needs_them_sold(ports: Context) -> None:
     write(ports, lambda uow: ports.stock.reserve(uow, sku, 2, "O1", NOW))
     write(ports, lambda uow: ports.stock.sell(uow, sku.sku_id, {0: 2}))
     assert refused(ports, lambda uow: ports.stock.give_back_sold(uow, sku.sku_id, {0: 3}, "R1", NOW)).failed == \
-        [f"sku:{sku.sku_id}"]
+        [ItemTag.SKU.of(sku.sku_id)]
     write(ports, lambda uow: ports.stock.give_back_sold(uow, sku.sku_id, {0: 2}, "R1", NOW))
     assert counts(ports, sku.sku_id) == (5, 0, 0) and ledger_sum(ports, sku.sku_id) == 5
 
@@ -299,7 +302,7 @@ def test_giving_back_sold_units_needs_them_sold(ports: Context) -> None:
 def test_an_adjustment_never_takes_stock_below_zero(ports: Context) -> None:
     _, (sku,) = add_product(ports, 4)
     assert refused(ports, lambda uow: ports.stock.adjust(uow, sku, -5, "broken", NOW, "tests")).failed == \
-        [f"sku:{sku.sku_id}"]
+        [ItemTag.SKU.of(sku.sku_id)]
     write(ports, lambda uow: ports.stock.adjust(uow, sku, 6, "delivery", NOW + timedelta(seconds=1), "tests"))
     write(ports, lambda uow: ports.stock.adjust(uow, read_sku(ports, sku.sku_id), -10, "broken",
                                                 NOW + timedelta(seconds=2), "tests"))
@@ -313,7 +316,7 @@ def test_a_stocktake_applies_only_to_the_stock_it_read(ports: Context) -> None:
     as_read = read_sku(ports, sku.sku_id)
     write(ports, lambda uow: ports.stock.reserve(uow, sku, 1, "O1", NOW))     # a sale meanwhile
     assert refused(ports, lambda uow: ports.stock.count(uow, as_read, 8, "stocktake", NOW, "tests")).failed == \
-        [f"sku:{sku.sku_id}"]
+        [ItemTag.SKU.of(sku.sku_id)]
     write(ports, lambda uow: ports.stock.count(uow, read_sku(ports, sku.sku_id), 6, "stocktake", NOW, "tests"))
     assert counts(ports, sku.sku_id) == (6, 1, 0) and ledger_sum(ports, sku.sku_id) == 6
 
@@ -332,7 +335,7 @@ def test_a_split_is_refused_when_the_stock_moved_since_it_was_read(ports: Contex
     _, (sku,) = add_product(ports, 10)
     as_read = read_sku(ports, sku.sku_id)
     write(ports, lambda uow: ports.stock.reserve(uow, sku, 1, "O1", NOW))
-    assert refused(ports, lambda uow: ports.stock.split(uow, as_read, 4)).failed == [f"sku:{sku.sku_id}"]
+    assert refused(ports, lambda uow: ports.stock.split(uow, as_read, 4)).failed == [ItemTag.SKU.of(sku.sku_id)]
     assert not read_sku(ports, sku.sku_id).sharded
 
 
@@ -340,7 +343,7 @@ def test_a_blind_pick_of_a_short_shard_is_refused_with_the_shard_tag(ports: Cont
     _, (sku,) = add_product(ports, 4)
     sharded = split(ports, sku.sku_id, 4)                      # one unit in each shard
     assert refused(ports, lambda uow: ports.stock.reserve(uow, sharded, 2, "O1", NOW)).failed == \
-        [f"shard:{sku.sku_id}"]
+        [ItemTag.SHARD.of(sku.sku_id)]
     taken: list[Any] = []
     write(ports, lambda uow: taken.append(ports.stock.reserve(uow, sharded, 2, "O1", NOW, {1: 1, 3: 1})))
     assert taken == [{1: 1, 3: 1}]
@@ -356,18 +359,18 @@ def test_gathering_brings_scattered_units_into_the_sku_item(ports: Context) -> N
     write(ports, lambda uow: ports.stock.gather(uow, sharded, 5))
     after = read_sku(ports, sku.sku_id)
     assert after.available == 8 and after.free_by_bucket[0] == 5                  # type: ignore[index]
-    assert refused(ports, lambda uow: ports.stock.gather(uow, sharded, 5)).failed[0] == f"sku:{sku.sku_id}"
+    assert refused(ports, lambda uow: ports.stock.gather(uow, sharded, 5)).failed[0] == ItemTag.SKU.of(sku.sku_id)
 
 
 def test_the_low_stock_latch_is_set_once_per_crossing(ports: Context) -> None:
     _, (sku,) = add_product(ports, 10, threshold=5)
-    assert refused(ports, lambda uow: ports.stock.latch_low_stock(uow, sku)).failed == ["latch"]   # not low
+    assert refused(ports, lambda uow: ports.stock.latch_low_stock(uow, sku)).failed == [Tag.LATCH]   # not low
     write(ports, lambda uow: ports.stock.adjust(uow, sku, -7, "broken", NOW, "tests"))
     low = read_sku(ports, sku.sku_id)
     write(ports, lambda uow: ports.stock.latch_low_stock(uow, low))
     assert read_sku(ports, sku.sku_id).low_stock_alerted
-    assert refused(ports, lambda uow: ports.stock.latch_low_stock(uow, low)).failed == ["latch"]   # once
-    assert refused(ports, lambda uow: ports.stock.rearm_low_stock(uow, low)).failed == ["latch"]   # still low
+    assert refused(ports, lambda uow: ports.stock.latch_low_stock(uow, low)).failed == [Tag.LATCH]   # once
+    assert refused(ports, lambda uow: ports.stock.rearm_low_stock(uow, low)).failed == [Tag.LATCH]   # still low
     write(ports, lambda uow: ports.stock.adjust(uow, low, 4, "delivery", NOW, "tests"))
     write(ports, lambda uow: ports.stock.rearm_low_stock(uow, read_sku(ports, sku.sku_id)))
     assert not read_sku(ports, sku.sku_id).low_stock_alerted
@@ -394,7 +397,7 @@ def test_an_order_is_added_once_and_read_back_whole(ports: Context) -> None:
         (OrderStatus.PENDING_PAYMENT, 12000, PHONE, order.visitors, order.lines, order.history)
     assert (stored.refunds_in_flight, stored.refunded_total, stored.tickets_issued, stored.transaction_id) == \
         (0, 0, 0, None)
-    assert refused(ports, lambda uow: ports.orders.add(uow, order, set())).failed == ["order"]
+    assert refused(ports, lambda uow: ports.orders.add(uow, order, set())).failed == [Tag.ORDER]
 
 
 def test_a_transition_applies_only_to_the_status_it_was_read_in(ports: Context) -> None:
@@ -406,7 +409,7 @@ def test_a_transition_applies_only_to_the_status_it_was_read_in(ports: Context) 
                                                       reason="changed plans"))
     assert cancelled.status is OrderStatus.CANCELLED and cancelled.history[-1].status is OrderStatus.CANCELLED
     assert refused(ports, lambda uow: ports.orders.transition(uow, stale, OrderStatus.EXPIRED, NOW, "system")
-                   ).failed == ["order"]
+                   ).failed == [Tag.ORDER]
     stored = read_order(ports, order.order_id)
     assert stored.status is OrderStatus.CANCELLED and stored.cancel_reason == "changed plans"
     assert [h.status for h in stored.history] == [OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED]
@@ -418,8 +421,8 @@ def test_marking_paid_needs_the_order_pending_at_the_amount_paid_and_shows_it_as
     order = add_order(ports, an_order(sku))
     refusal = refused(ports, lambda uow: ports.orders.mark_paid(uow, read_order(ports, order.order_id), "T1",
                                                                order.total - 1, NOW, 1, 1, None))
-    assert refusal.failed == ["order"]
-    assert ports.orders.from_raw(refusal.old_items["order"]).status is OrderStatus.PENDING_PAYMENT
+    assert refusal.failed == [Tag.ORDER]
+    assert ports.orders.from_raw(refusal.old_items[Tag.ORDER]).status is OrderStatus.PENDING_PAYMENT
     paying = read_order(ports, order.order_id)
     write(ports, lambda uow: ports.orders.mark_paid(uow, paying, "T1", order.total, NOW, 3, 2, "123412341234"))
     assert paying.status is OrderStatus.PAID                     # the write records the move on what it is given
@@ -428,16 +431,16 @@ def test_marking_paid_needs_the_order_pending_at_the_amount_paid_and_shows_it_as
             stored.pickup_code) == (OrderStatus.PAID, "T1", NOW, 3, 2, "123412341234")
     assert order.order_id not in ports.orders.pending_expired(NOW + timedelta(hours=1), 10)
     duplicate = refused(ports, lambda uow: ports.orders.mark_paid(uow, order, "T2", order.total, NOW, 3, 2, None))
-    assert ports.orders.from_raw(duplicate.old_items["order"]).transaction_id == "T1"
+    assert ports.orders.from_raw(duplicate.old_items[Tag.ORDER]).transaction_id == "T1"
 
 
 def test_further_tickets_continue_from_the_count_issued(ports: Context) -> None:
     _, (sku,) = add_product(ports)
     order = add_order(ports, an_order(sku))
-    assert refused(ports, lambda uow: ports.orders.advance_issuance(uow, order.order_id, 0, 2)).failed == ["order"]
+    assert refused(ports, lambda uow: ports.orders.advance_issuance(uow, order.order_id, 0, 2)).failed == [Tag.ORDER]
     write(ports, lambda uow: ports.orders.mark_paid(uow, order, "T1", order.total, NOW, 5, 2, None))
     write(ports, lambda uow: ports.orders.advance_issuance(uow, order.order_id, 2, 4))
-    assert refused(ports, lambda uow: ports.orders.advance_issuance(uow, order.order_id, 2, 4)).failed == ["order"]
+    assert refused(ports, lambda uow: ports.orders.advance_issuance(uow, order.order_id, 2, 4)).failed == [Tag.ORDER]
     assert read_order(ports, order.order_id).tickets_issued == 4
 
 
@@ -449,10 +452,10 @@ def test_approved_refunds_never_add_up_beyond_what_was_paid(ports: Context) -> N
     assert (claimed.status, claimed.refunds_in_flight, claimed.before_refund) == \
         (OrderStatus.REFUNDING, 1, OrderStatus.PAID)
     assert refused(ports, lambda uow: ports.orders.claim_refund(uow, order, "R2", 1000, False, False, NOW, ALICE)
-                   ).failed == ["order"]                        # read as PAID: it moved on
+                   ).failed == [Tag.ORDER]                        # read as PAID: it moved on
     refusal = refused(ports, lambda uow: ports.orders.claim_refund(uow, claimed, "R2", 6000, False, False, NOW,
                                                                   ALICE))
-    assert ports.orders.from_raw(refusal.old_items["order"]).refunds_in_flight == 1
+    assert ports.orders.from_raw(refusal.old_items[Tag.ORDER]).refunds_in_flight == 1
     write(ports, lambda uow: ports.orders.claim_refund(uow, claimed, "R2", 5000, False, False, NOW, ALICE))
     again = read_order(ports, order.order_id)
     assert (again.refunds_in_flight, again.before_refund) == (2, OrderStatus.PAID)
@@ -462,8 +465,8 @@ def test_goods_are_claimed_by_one_refund_only_and_shipped_goods_only_once_back(p
     _, (sku,) = add_product(ports, kind=Kind.MERCH)
     order = paid_order(ports, sku, kind=Kind.MERCH, fulfillment=Fulfillment.PICKUP)
     write(ports, lambda uow: ports.orders.claim_goods(uow, order.order_id, "R1"))
-    assert refused(ports, lambda uow: ports.orders.claim_goods(uow, order.order_id, "R2")).failed == ["order"]
-    assert refused(ports, lambda uow: ports.orders.release_goods(uow, order.order_id, "R2")).failed == ["order"]
+    assert refused(ports, lambda uow: ports.orders.claim_goods(uow, order.order_id, "R2")).failed == [Tag.ORDER]
+    assert refused(ports, lambda uow: ports.orders.release_goods(uow, order.order_id, "R2")).failed == [Tag.ORDER]
     write(ports, lambda uow: ports.orders.release_goods(uow, order.order_id, "R1"))
     assert read_order(ports, order.order_id).merch_refund is None
     shipped = paid_order(ports, sku, kind=Kind.MERCH, fulfillment=Fulfillment.SHIPPING, transaction_id="T9")
@@ -473,7 +476,7 @@ def test_goods_are_claimed_by_one_refund_only_and_shipped_goods_only_once_back(p
     assert ports.orders.receipt_due(NOW + timedelta(days=11), 10) == [shipped.order_id]
     shipped = read_order(ports, shipped.order_id)
     refusal = refused(ports, lambda uow: ports.orders.claim_refund(uow, shipped, "R3", 6000, True, False, NOW, "x"))
-    assert ports.orders.from_raw(refusal.old_items["order"]).shipment == {"carrier": "SF", "tracking_no": "1"}
+    assert ports.orders.from_raw(refusal.old_items[Tag.ORDER]).shipment == {"carrier": "SF", "tracking_no": "1"}
     write(ports, lambda uow: ports.orders.claim_refund(uow, shipped, "R3", 6000, True, True, NOW, "x"))
     assert read_order(ports, shipped.order_id).merch_refund == "R3"
     assert ports.orders.receipt_due(NOW + timedelta(days=11), 10) == []      # no automatic receipt meanwhile
@@ -485,7 +488,7 @@ def test_shipping_needs_the_goods_unclaimed_and_unshipped(ports: Context) -> Non
     write(ports, lambda uow: ports.orders.claim_goods(uow, order.order_id, "R1"))
     assert refused(ports, lambda uow: ports.orders.transition(
         uow, order, OrderStatus.SHIPPED, NOW, "staff", shipment={"carrier": "SF", "tracking_no": "1"})
-    ).failed == ["order"]
+    ).failed == [Tag.ORDER]
 
 
 def test_settling_a_refund_applies_to_the_refunds_in_flight_as_read(ports: Context) -> None:
@@ -493,7 +496,7 @@ def test_settling_a_refund_applies_to_the_refunds_in_flight_as_read(ports: Conte
     order = paid_order(ports, sku, 2)
     write(ports, lambda uow: ports.orders.claim_refund(uow, order, "R1", 12000, False, False, NOW, ALICE))
     assert refused(ports, lambda uow: ports.orders.settle_refund(uow, order, 12000, OrderStatus.REFUNDED, NOW)
-                   ).failed == ["order"]                        # read before the claim
+                   ).failed == [Tag.ORDER]                        # read before the claim
     claimed = read_order(ports, order.order_id)
     write(ports, lambda uow: ports.orders.settle_refund(uow, claimed, 12000, OrderStatus.REFUNDED, NOW))
     settled = read_order(ports, order.order_id)
@@ -508,7 +511,7 @@ def test_a_failed_refund_releases_its_amount_and_goods_and_a_late_confirmation_c
     write(ports, lambda uow: ports.orders.claim_refund(uow, order, "R1", 12000, True, False, NOW, ALICE))
     claimed = read_order(ports, order.order_id)
     assert refused(ports, lambda uow: ports.orders.release_refund(uow, claimed, "R2", 12000, True, OrderStatus.PAID,
-                                                                   NOW)).failed == ["order"]   # not its goods
+                                                                   NOW)).failed == [Tag.ORDER]   # not its goods
     write(ports, lambda uow: ports.orders.release_refund(uow, claimed, "R1", 12000, True, OrderStatus.PAID, NOW))
     released = read_order(ports, order.order_id)
     assert (released.status, released.merch_refund, released.refunds_in_flight) == (OrderStatus.PAID, None, 0)
@@ -517,7 +520,7 @@ def test_a_failed_refund_releases_its_amount_and_goods_and_a_late_confirmation_c
     late = read_order(ports, order.order_id)
     assert (late.status, late.refunded_total, late.merch_refund) == (OrderStatus.REFUNDED, 12000, "R1")
     assert refused(ports, lambda uow: ports.orders.settle_released_refund(
-        uow, late, "R1", 1, True, False, None, NOW)).failed == ["order"]          # beyond what was paid
+        uow, late, "R1", 1, True, False, None, NOW)).failed == [Tag.ORDER]          # beyond what was paid
 
 
 def test_orders_are_found_by_customer_status_phone_and_due_date(ports: Context) -> None:
@@ -575,25 +578,25 @@ def test_shipped_goods_whose_refund_failed_wait_for_their_receipt_again(ports: C
 def test_the_purchase_limit_is_the_counters_condition(ports: Context) -> None:
     p = identifiers.new_product_id()
     write(ports, lambda uow: ports.counters.hold(uow, ALICE, p, 2, 3))
-    assert refused(ports, lambda uow: ports.counters.hold(uow, ALICE, p, 2, 3)).failed == [f"limit:{p}"]
+    assert refused(ports, lambda uow: ports.counters.hold(uow, ALICE, p, 2, 3)).failed == [ItemTag.LIMIT.of(p)]
     write(ports, lambda uow: ports.counters.hold(uow, BOB, p, 3, 3))             # per customer
-    assert refused(ports, lambda uow: ports.counters.give_back(uow, ALICE, p, 3)).failed == [f"limit:{p}"]
+    assert refused(ports, lambda uow: ports.counters.give_back(uow, ALICE, p, 3)).failed == [ItemTag.LIMIT.of(p)]
     write(ports, lambda uow: ports.counters.give_back(uow, ALICE, p, 2))
     write(ports, lambda uow: ports.counters.hold(uow, ALICE, p, 3, 3))
-    assert refused(ports, lambda uow: ports.counters.give_back(uow, ALICE, identifiers.new_product_id(), 1)
-                   ).failed[0].startswith("limit:")
+    assert ItemTag.LIMIT.matches(refused(ports, lambda uow: ports.counters.give_back(
+        uow, ALICE, identifiers.new_product_id(), 1)).failed[0])
 
 
 def test_a_customer_holds_unpaid_at_most_the_limits(ports: Context) -> None:
     a, b = "P000000000001-S000001", "P000000000001-S000002"
     for _ in range(ports.unpaid.limits.orders):
         write(ports, lambda uow: ports.unpaid.hold(uow, ALICE, {a: 1}))
-    assert refused(ports, lambda uow: ports.unpaid.hold(uow, ALICE, {b: 1})).failed == ["unpaid"]
+    assert refused(ports, lambda uow: ports.unpaid.hold(uow, ALICE, {b: 1})).failed == [Tag.UNPAID]
     write(ports, lambda uow: ports.unpaid.release(uow, ALICE, {a: 1}))
     assert ports.unpaid.of(ALICE) == (2, {a: 2})
     units = ports.unpaid.limits.units_per_sku
     write(ports, lambda uow: ports.unpaid.hold(uow, BOB, {a: units - 1}))
-    assert refused(ports, lambda uow: ports.unpaid.hold(uow, BOB, {a: 2, b: 1})).failed == ["unpaid"]
+    assert refused(ports, lambda uow: ports.unpaid.hold(uow, BOB, {a: 2, b: 1})).failed == [Tag.UNPAID]
     write(ports, lambda uow: ports.unpaid.hold(uow, BOB, {a: 1, b: 1}))
     assert ports.unpaid.of(BOB) == (2, {a: units, b: 1})
     write(ports, lambda uow: ports.unpaid.release(uow, BOB, {a: units - 1}),
@@ -604,7 +607,7 @@ def test_a_customer_holds_unpaid_at_most_the_limits(ports: Context) -> None:
 def test_an_idempotency_key_is_remembered_once(ports: Context) -> None:
     write(ports, lambda uow: ports.idempotency.remember(uow, f"{ALICE}#k", "f1", "O1", NOW))
     assert refused(ports, lambda uow: ports.idempotency.remember(uow, f"{ALICE}#k", "f2", "O2", NOW)).failed == \
-        ["idempotency"]
+        [Tag.IDEMPOTENCY]
     reply = ports.idempotency.get(f"{ALICE}#k")
     assert reply is not None and (reply.fingerprint, reply.order_id) == ("f1", "O1")
     assert ports.idempotency.get(f"{BOB}#k") is None
@@ -628,7 +631,7 @@ def test_the_order_paths_read_gathers_skus_products_counters_and_an_earlier_repl
 
 def test_a_code_is_issued_once(ports: Context) -> None:
     ticket = add_ticket(ports)
-    assert refused(ports, lambda uow: ports.tickets.add(uow, ticket)).failed == [f"ticket:{ticket.ticket_id}"]
+    assert refused(ports, lambda uow: ports.tickets.add(uow, ticket)).failed == [ItemTag.TICKET.of(ticket.ticket_id)]
     stored = code_of(ports, ticket.code)
     assert (stored.ticket_id, stored.status, stored.visitor, stored.valid_until) == \
         (ticket.ticket_id, TicketStatus.VALID, ticket.visitor, ticket.valid_until)
@@ -675,14 +678,14 @@ def test_a_refund_takes_back_an_unused_code_only_and_a_refusal_shows_it(ports: C
     revoked = code_of(ports, ticket.code)
     assert (revoked.status, revoked.revoked_by, revoked.revoked_at) == (TicketStatus.REVOKED, "R1", NOW)
     refusal = refused(ports, lambda uow: ports.tickets.revoke(uow, ticket.code, "R2", NOW))
-    assert refusal.failed == [f"ticket:{ticket.code}"]
-    assert ports.tickets.from_raw(refusal.old_items[f"ticket:{ticket.code}"]).revoked_by == "R1"
+    assert refusal.failed == [ItemTag.TICKET.of(ticket.code)]
+    assert ports.tickets.from_raw(refusal.old_items[ItemTag.TICKET.of(ticket.code)]).revoked_by == "R1"
     ports.tickets.redeem(used.code, Scan("g", "d", "s", NOW), NOW, admission_condition(admission_checks(NOW, None)))
     refusal = refused(ports, lambda uow: ports.tickets.revoke(uow, used.code, "R2", NOW))
-    assert ports.tickets.from_raw(refusal.old_items[f"ticket:{used.code}"]).status is TicketStatus.REDEEMED
+    assert ports.tickets.from_raw(refusal.old_items[ItemTag.TICKET.of(used.code)]).status is TicketStatus.REDEEMED
     missing = new_code()
     refusal = refused(ports, lambda uow: ports.tickets.revoke(uow, missing, "R2", NOW))
-    assert refusal.failed == [f"ticket:{missing}"] and refusal.old_items == {}
+    assert refusal.failed == [ItemTag.TICKET.of(missing)] and refusal.old_items == {}
 
 
 def test_a_failed_refunds_codes_are_taken_over_unless_a_gate_let_their_visitor_in(ports: Context) -> None:
@@ -690,13 +693,13 @@ def test_a_failed_refunds_codes_are_taken_over_unless_a_gate_let_their_visitor_i
     write(ports, lambda uow: ports.tickets.revoke(uow, one.code, "R1", NOW),
           lambda uow: ports.tickets.revoke(uow, two.code, "R1", NOW))
     assert refused(ports, lambda uow: ports.tickets.revoke(uow, one.code, "R2", NOW, take_over_from=["R9"])
-                   ).failed == [f"ticket:{one.code}"]
+                   ).failed == [ItemTag.TICKET.of(one.code)]
     write(ports, lambda uow: ports.tickets.revoke(uow, one.code, "R2", NOW, take_over_from=["R1"]))
     assert code_of(ports, one.code).revoked_by == "R2"
     assert ports.tickets.admitted_offline(code_of(ports, two.code), NOW)
     assert not ports.tickets.admitted_offline(code_of(ports, two.code), NOW)          # once
     assert refused(ports, lambda uow: ports.tickets.revoke(uow, two.code, "R2", NOW, take_over_from=["R1"])
-                   ).failed == [f"ticket:{two.code}"]
+                   ).failed == [ItemTag.TICKET.of(two.code)]
 
 
 def test_a_refund_sent_again_needs_no_offline_admission_since(ports: Context) -> None:
@@ -708,7 +711,7 @@ def test_a_refund_sent_again_needs_no_offline_admission_since(ports: Context) ->
     assert not ports.tickets.admitted_offline(stale, NOW)      # only while the refund that took it back holds it
     assert ports.tickets.admitted_offline(code_of(ports, ticket.code), NOW)
     assert refused(ports, lambda uow: ports.tickets.not_admitted_since_revoked(uow, ticket.code)).failed == \
-        [f"ticket:{ticket.code}"]
+        [ItemTag.TICKET.of(ticket.code)]
 
 
 def test_a_used_pickup_code_is_taken_back_only_with_the_goods(ports: Context) -> None:
@@ -718,9 +721,9 @@ def test_a_used_pickup_code_is_taken_back_only_with_the_goods(ports: Context) ->
     for code in (pickup.code, ticket.code):
         assert ports.tickets.redeem(code, Scan("g", "d", "s", NOW), NOW, rule).accepted
     assert refused(ports, lambda uow: ports.tickets.revoke(uow, pickup.code, "R1", NOW)).failed == \
-        [f"ticket:{pickup.code}"]
+        [ItemTag.TICKET.of(pickup.code)]
     assert refused(ports, lambda uow: ports.tickets.revoke(uow, ticket.code, "R1", NOW, goods_returned=True)
-                   ).failed == [f"ticket:{ticket.code}"]        # an admission does not come back
+                   ).failed == [ItemTag.TICKET.of(ticket.code)]        # an admission does not come back
     write(ports, lambda uow: ports.tickets.revoke(uow, pickup.code, "R1", NOW, goods_returned=True))
     assert code_of(ports, pickup.code).status is TicketStatus.REVOKED
 
@@ -759,7 +762,7 @@ def test_codes_are_found_by_order_and_by_ticket_id(ports: Context) -> None:
 def test_a_payment_is_recorded_once_per_transaction(ports: Context) -> None:
     write(ports, lambda uow: ports.payment_records.record(uow, "T1", "O1", 6000, "paid", "N1", NOW, NOW))
     assert refused(ports, lambda uow: ports.payment_records.record(uow, "T1", "O1", 6000, "paid", "N2", NOW, NOW)
-                   ).failed == ["payment"]
+                   ).failed == [Tag.PAYMENT]
     [payment] = ports.payment_records.paid_on(bill_day(NOW))
     assert (payment.out_trade_no, payment.transaction_id, payment.amount) == ("O1", "T1", 6000)
     assert ports.payment_records.paid_on(bill_day(NOW) + timedelta(days=1)) == []
@@ -774,7 +777,7 @@ def test_a_refund_is_added_once_and_read_back(ports: Context) -> None:
     assert (stored.status, stored.ticket_codes, stored.stock_lines, stored.claims_goods, stored.out_refund_no,
             stored.review_reasons, stored.queries) == (RefundStatus.REQUESTED, ["c1", "c2"], [("S1", 2)], True,
                                                        refund.refund_id, ["goods"], 0)
-    assert refused(ports, lambda uow: ports.refunds.add(uow, refund, NOW)).failed == ["refund"]
+    assert refused(ports, lambda uow: ports.refunds.add(uow, refund, NOW)).failed == [Tag.REFUND]
 
 
 def test_a_refund_moves_only_from_the_state_it_was_read_in(ports: Context) -> None:
@@ -783,7 +786,7 @@ def test_a_refund_moves_only_from_the_state_it_was_read_in(ports: Context) -> No
                       next_query_at=NOW + timedelta(minutes=1))
     assert processing.status is RefundStatus.PROCESSING and processing.next_query_at == NOW + timedelta(minutes=1)
     assert refused(ports, lambda uow: ports.refunds.move(uow, refund, RefundStatus.PROCESSING, NOW)).failed == \
-        ["refund"]
+        [Tag.REFUND]
     assert [r.refund_id for r in ports.refunds.processing_due(NOW + timedelta(minutes=2), 10)] == [refund.refund_id]
     assert ports.refunds.processing_due(NOW, 10) == []
     renumbered = move(ports, processing, RefundStatus.FAILED, last_error="closed", next_query_at=None)
@@ -791,7 +794,7 @@ def test_a_refund_moves_only_from_the_state_it_was_read_in(ports: Context) -> No
     assert (retried.out_refund_no, retried.last_error, retried.next_query_at) == \
         (f"{refund.refund_id}-2", None, None)
     assert refused(ports, lambda uow: ports.refunds.move(uow, renumbered, RefundStatus.PROCESSING, NOW)).failed == \
-        ["refund"]                                               # under its old number
+        [Tag.REFUND]                                               # under its old number
     assert ports.refunds.processing_due(NOW + timedelta(days=1), 10) == []
 
 
@@ -800,32 +803,32 @@ def test_a_refund_wechat_holds_is_not_moved_by_a_decision_made_before(ports: Con
     held = move(ports, refund, RefundStatus.PROCESSING, gateway_status=HELD_BY_WECHAT,
                 next_query_at=NOW + timedelta(minutes=2))
     assert held.held_by_wechat
-    assert refused(ports, lambda uow: ports.refunds.move(uow, refund, RefundStatus.FAILED, NOW)).failed == ["refund"]
+    assert refused(ports, lambda uow: ports.refunds.move(uow, refund, RefundStatus.FAILED, NOW)).failed == [Tag.REFUND]
     assert [r.refund_id for r in ports.refunds.processing_due(NOW + timedelta(minutes=3), 10)] == [refund.refund_id]
     failed_held = move(ports, held, RefundStatus.FAILED, gateway_status=HELD_BY_WECHAT,
                        next_query_at=NOW + timedelta(minutes=4))
     assert [r.refund_id for r in ports.refunds.processing_due(NOW + timedelta(minutes=5), 10)] == [refund.refund_id]
     assert refused(ports, lambda uow: ports.refunds.supersede(uow, failed_held.refund_id, "R9", NOW)).failed == \
-        [f"superseded:{refund.refund_id}"]                       # never taken over while WeChat holds its money
+        [ItemTag.SUPERSEDED.of(refund.refund_id)]                       # never taken over while WeChat holds its money
 
 
 def test_only_a_failed_refund_is_taken_over_and_then_never_moves(ports: Context) -> None:
     refund = move(ports, add_refund(ports), RefundStatus.PROCESSING, next_query_at=NOW)
     assert refused(ports, lambda uow: ports.refunds.supersede(uow, refund.refund_id, "R9", NOW)).failed == \
-        [f"superseded:{refund.refund_id}"]
+        [ItemTag.SUPERSEDED.of(refund.refund_id)]
     failed = move(ports, refund, RefundStatus.FAILED, next_query_at=None)
     write(ports, lambda uow: ports.refunds.supersede(uow, refund.refund_id, "R9", NOW))
     assert read_refund(ports, refund.refund_id).superseded_by == "R9"
     assert refused(ports, lambda uow: ports.refunds.supersede(uow, refund.refund_id, "R10", NOW)).failed == \
-        [f"superseded:{refund.refund_id}"]
+        [ItemTag.SUPERSEDED.of(refund.refund_id)]
     assert refused(ports, lambda uow: ports.refunds.move(uow, failed, RefundStatus.APPROVED, NOW)).failed == \
-        ["refund"]
+        [Tag.REFUND]
     write(ports, lambda uow: ports.refunds.paid_unsettled(uow, failed, NOW, "SUCCESS", "moved on"))
     unsettled = read_refund(ports, refund.refund_id)
     assert (unsettled.status, unsettled.unsettled, unsettled.gateway_status, unsettled.returned_stock) == \
         (RefundStatus.SUCCEEDED, True, "SUCCESS", False)
     assert refused(ports, lambda uow: ports.refunds.paid_unsettled(uow, failed, NOW, "SUCCESS", "again")).failed == \
-        ["refund"]
+        [Tag.REFUND]
 
 
 def test_asking_wechat_again_needs_the_refund_still_waiting_for_it(ports: Context) -> None:
@@ -834,7 +837,7 @@ def test_asking_wechat_again_needs_the_refund_still_waiting_for_it(ports: Contex
     asked = read_refund(ports, refund.refund_id)
     assert (asked.queries, asked.next_query_at) == (1, NOW + timedelta(minutes=2))
     succeeded = move(ports, asked, RefundStatus.SUCCEEDED, gateway_status="SUCCESS", next_query_at=None)
-    assert refused(ports, lambda uow: ports.refunds.ask_again(uow, succeeded, 2, NOW)).failed == ["refund"]
+    assert refused(ports, lambda uow: ports.refunds.ask_again(uow, succeeded, 2, NOW)).failed == [Tag.REFUND]
     assert ports.refunds.processing_due(NOW + timedelta(days=1), 10) == []
 
 
@@ -869,7 +872,7 @@ def test_the_attempt_wechat_accepted_is_kept_for_its_bill_day(ports: Context) ->
 def test_a_staff_account_is_created_once(ports: Context) -> None:
     write(ports, lambda uow: ports.people.add_staff(uow, "alice", "h1", ["admin"], "seed", NOW))
     assert refused(ports, lambda uow: ports.people.add_staff(uow, "alice", "h2", ["scanner"], "seed", NOW)
-                   ).failed == ["staff"]
+                   ).failed == [Tag.STAFF]
     member = ports.people.staff("alice")
     assert member is not None and (member.password_hash, member.roles, member.generation, member.disabled) == \
         ("h1", frozenset({"admin"}), 0, False)
@@ -884,9 +887,9 @@ def test_a_staff_change_applies_to_the_generation_it_read(ports: Context) -> Non
     write(ports, lambda uow: ports.people.change_staff(uow, before, ["finance"], None, None))
     changed = ports.people.staff("bob")
     assert changed is not None and (changed.roles, changed.generation) == (frozenset({"finance"}), 1)
-    assert refused(ports, lambda uow: ports.people.change_staff(uow, before, None, True, None)).failed == ["staff"]
+    assert refused(ports, lambda uow: ports.people.change_staff(uow, before, None, True, None)).failed == [Tag.STAFF]
     assert refused(ports, lambda uow: ports.people.change_staff(
-        uow, type(before)("nobody", "h", frozenset()), None, True, None)).failed == ["staff"]
+        uow, type(before)("nobody", "h", frozenset()), None, True, None)).failed == [Tag.STAFF]
 
 
 def test_a_staff_change_needs_its_actor_still_an_enabled_admin(ports: Context) -> None:
@@ -896,7 +899,7 @@ def test_a_staff_change_needs_its_actor_still_an_enabled_admin(ports: Context) -
     bob = ports.people.staff("bob")
     for actor in ("clerk", "gone", "nobody"):
         assert refused(ports, lambda uow, a=actor: ports.people.change_staff(uow, bob, ["admin"], None, None),
-                       lambda uow, a=actor: ports.people.require_enabled_admin(uow, a)).failed == ["actor"]
+                       lambda uow, a=actor: ports.people.require_enabled_admin(uow, a)).failed == [Tag.ACTOR]
     assert ports.people.staff("bob").roles == frozenset({"scanner"})                # type: ignore[union-attr]
     write(ports, lambda uow: ports.people.change_staff(uow, bob, ["admin"], None, None),
           lambda uow: ports.people.require_enabled_admin(uow, "boss"))
@@ -961,7 +964,7 @@ def test_an_audit_record_is_written_with_its_change_or_not_at_all(ports: Context
 def test_an_alert_is_kept_once(ports: Context) -> None:
     first = Alert(ports.alerts.new_id(NOW), "low_stock", "warning", "Adult: 1 left", NOW, {"sku_id": "S1"})
     write(ports, lambda uow: ports.alerts.add(uow, first))
-    assert refused(ports, lambda uow: ports.alerts.add(uow, first)).failed == ["alert"]
+    assert refused(ports, lambda uow: ports.alerts.add(uow, first)).failed == [Tag.ALERT]
     assert not ports.alerts.add_once(first)
     later = Alert("M-message-1", "refund_failed", "critical", "R1 failed", NOW + timedelta(minutes=1), {"n": 1})
     assert ports.alerts.add_once(later) and not ports.alerts.add_once(later)
@@ -975,7 +978,7 @@ def test_a_change_is_counted_into_the_figures_once(ports: Context) -> None:
     figures.label("sales#2026-11-20#sku", "S1", "Adult")
     write(ports, lambda uow: ports.aggregates.count(uow, ["e1", "e2"], figures, NOW))
     refusal = refused(ports, lambda uow: ports.aggregates.count(uow, ["e3", "e2"], figures, NOW))
-    assert refusal.failed == ["counted:e2"]
+    assert refusal.failed == [ItemTag.COUNTED.of("e2")]
     assert ports.aggregates.read(["sales#2026-11-20#sku", "nothing"]) == \
         {"sales#2026-11-20#sku": {"S1|units": 2, "S1|label": "Adult"}, "nothing": {}}
 

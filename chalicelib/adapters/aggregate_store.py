@@ -16,6 +16,7 @@ from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from ..domain.reporting import Figures
+from ..service_layer.tags import ItemTag
 from .dynamo import batch_get_raw, table_meta
 from .unit_of_work import UnitOfWork
 
@@ -30,10 +31,6 @@ class AggregateRecord(Model):
     expires = TTLAttribute(null=True)              # markers only: DynamoDB's TTL removes them
 
 
-def marker_tag(change_id: str) -> str:
-    return f"counted:{change_id}"
-
-
 class AggregateStore:
     def __init__(self, shards: int) -> None:
         self.shards = shards
@@ -46,13 +43,13 @@ class AggregateStore:
                             "Item": {"bucket": {"S": f"counted#{change_id}"}, "shard": {"N": "0"},
                                      "expires": {"N": str(expires)}},
                             "ConditionExpression": "attribute_not_exists(#b)",
-                            "ExpressionAttributeNames": {"#b": "bucket"}}, tag=marker_tag(change_id))
+                            "ExpressionAttributeNames": {"#b": "bucket"}}, tag=ItemTag.COUNTED.of(change_id))
         shard = random.randrange(self.shards)
         for bucket in sorted(figures.buckets()):
             counts = {name: n for (b, name), n in figures.counts.items() if b == bucket and n}
             labels = {name: text for (b, name), text in figures.labels.items() if b == bucket}
             if counts:
-                uow.raw("Update", _update(table, bucket, shard, counts, labels), tag=f"bucket:{bucket}")
+                uow.raw("Update", _update(table, bucket, shard, counts, labels), tag=ItemTag.BUCKET.of(bucket))
 
     def read(self, buckets: list[str]) -> dict[str, dict[str, Any]]:
         """Each bucket's counters summed over its shards, and its labels."""

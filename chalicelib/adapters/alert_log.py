@@ -12,6 +12,7 @@ from pynamodb.models import Model
 from ..domain import timeutil
 from ..domain.back_office import Alert
 from ..service_layer.ports import Page
+from ..service_layer.tags import Tag
 from .dynamo import page_of, stamp, stored_time, table_meta
 from .unit_of_work import UnitOfWork
 
@@ -56,7 +57,7 @@ class AlertLog:
                            created_at=stored_time(alert.created_at), expires=alert.created_at + self.RETENTION)
 
     def add(self, uow: UnitOfWork, alert: Alert) -> None:
-        uow.put(self._record(alert), condition=AlertRecord.alert_id.does_not_exist(), tag="alert")
+        uow.put(self._record(alert), condition=AlertRecord.alert_id.does_not_exist(), tag=Tag.ALERT)
 
     def add_once(self, alert: Alert) -> bool:
         """Stores the alert unless one with its id is there already (a redelivered message)."""

@@ -11,6 +11,7 @@ from pynamodb.models import Model
 from ..domain import timeutil
 from ..domain.back_office import AuditEntry
 from ..service_layer.ports import Page
+from ..service_layer.tags import Tag
 from .dynamo import decode_cursor, encode_cursor, invalid_cursor, stamp, stored_time, table_meta
 from .unit_of_work import UnitOfWork
 
@@ -47,7 +48,7 @@ class AuditLog:
         if uow is None:
             record.save()
         else:
-            uow.put(record, tag="audit")
+            uow.put(record, tag=Tag.AUDIT)
 
     def search(self, days: list[str], start: datetime | None, end: datetime | None, actor: str | None,
                action: str | None, limit: int, cursor: str | None) -> Page:

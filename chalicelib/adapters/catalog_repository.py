@@ -12,6 +12,7 @@ from pynamodb.models import Model
 
 from ..domain.model import Fulfillment, Kind, Product, ProductStatus
 from ..service_layer.ports import Page
+from ..service_layer.tags import Tag
 from .dynamo import get_or_none, page_of, read_time, stored_time, table_meta
 from .unit_of_work import UnitOfWork
 
@@ -66,13 +67,13 @@ class CatalogRepository:
             fulfillment=[f.value for f in product.fulfillment], sku_ids=product.sku_ids,
             created_at=stored_time(now), updated_at=stored_time(now),
             catalog="listed" if product.may_become_visible else None)
-        uow.put(record, condition=ProductRecord.product_id.does_not_exist(), tag="product")
+        uow.put(record, condition=ProductRecord.product_id.does_not_exist(), tag=Tag.PRODUCT)
 
     def add_sku_to_product(self, uow: UnitOfWork, product_id: str, sku_id: str, now: datetime) -> None:
         uow.update(ProductRecord(product_id=product_id),
                    [ProductRecord.sku_ids.set(ProductRecord.sku_ids.append([sku_id])),
                     ProductRecord.updated_at.set(stored_time(now))],
-                   condition=ProductRecord.product_id.exists(), tag="product")
+                   condition=ProductRecord.product_id.exists(), tag=Tag.PRODUCT)
 
     def update_product(self, uow: UnitOfWork, before: Product, after: Product, changed: Iterable[str],
                        now: datetime) -> None:
@@ -92,7 +93,7 @@ class CatalogRepository:
         actions.append(ProductRecord.catalog.set("listed") if after.may_become_visible
                        else ProductRecord.catalog.remove())
         uow.update(ProductRecord(product_id=before.product_id), actions,
-                   condition=ProductRecord.updated_at == before.version, tag="product")
+                   condition=ProductRecord.updated_at == before.version, tag=Tag.PRODUCT)
 
     def product(self, product_id: str) -> Product | None:
         record = get_or_none(ProductRecord, product_id)

@@ -20,6 +20,7 @@ from pynamodb.models import Model
 
 from .. import config
 from ..domain import timeutil
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import InvalidInput
 from ..service_layer.ports import Page
 from .aws import ATTEMPTS, CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS
@@ -97,7 +98,7 @@ def get_or_none(model: type[M], hash_key: str, range_key: str | None = None) -> 
 
 
 def invalid_cursor() -> InvalidInput:
-    return InvalidInput("cursor is not valid", code="INVALID_CURSOR", field="cursor")
+    return InvalidInput("cursor is not valid", code=ErrorCode.INVALID_CURSOR, field="cursor")
 
 
 def page_of(query: Callable[[dict[str, Any] | None], Any], cursor: str | None, key_names: set[str],

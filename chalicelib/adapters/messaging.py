@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from ..service_layer.queue_messages import MessageType
 from . import aws
 
 HOT_RESEND_SECONDS = 60.0
@@ -47,7 +48,7 @@ class SqsMessages:
 
     def stock_changed(self, sku_ids: list[str]) -> None:
         if sku_ids:
-            self._send("alerts", {"type": "stock_changed", "sku_ids": sorted(set(sku_ids))})
+            self._send("alerts", {"type": MessageType.STOCK_CHANGED, "sku_ids": sorted(set(sku_ids))})
 
     def stock_hot(self, sku_ids: list[str]) -> None:
         """At most one message a SKU a minute from this container: a saturated session throttles
@@ -56,15 +57,15 @@ class SqsMessages:
         fresh = [s for s in sorted(set(sku_ids)) if now - self._hot_sent.get(s, -HOT_RESEND_SECONDS) >= HOT_RESEND_SECONDS]
         if fresh:
             self._hot_sent.update({s: now for s in fresh})
-            self._send("alerts", {"type": "stock_hot", "sku_ids": fresh})
+            self._send("alerts", {"type": MessageType.STOCK_HOT, "sku_ids": fresh})
 
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None:
-        self._send("alerts", {"type": "alert", "kind": kind, "message": message, "severity": severity,
+        self._send("alerts", {"type": MessageType.ALERT, "kind": kind, "message": message, "severity": severity,
                               "details": details})
 
     def code_redeemed(self, order_id: str) -> None:
         """The back-office queue also completes orders whose every code has been used."""
-        self._send("alerts", {"type": "code_redeemed", "order_id": order_id})
+        self._send("alerts", {"type": MessageType.CODE_REDEEMED, "order_id": order_id})
 
 
 class SnsNotifier:

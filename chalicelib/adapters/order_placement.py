@@ -10,6 +10,7 @@ from pynamodb.models import Model
 
 from ..domain.ordering import UnpaidLimits
 from ..service_layer.ports import IdempotentReply, PlacementSnapshot
+from ..service_layer.tags import ItemTag, Tag
 from .catalog_repository import ProductRecord, product_from
 from .dynamo import batch_get, get_or_none, table_meta
 from .unit_of_work import UnitOfWork
@@ -46,15 +47,12 @@ class PurchaseCounters:
                    [PurchaseCounterRecord.quantity.add(quantity)],
                    condition=PurchaseCounterRecord.quantity.does_not_exist()
                    | (PurchaseCounterRecord.quantity <= limit - quantity),
-                   tag=f"limit:{product_id}")
+                   tag=ItemTag.LIMIT.of(product_id))
 
     def give_back(self, uow: UnitOfWork, user_id: str, product_id: str, quantity: int) -> None:
         uow.update(PurchaseCounterRecord(counter_id=_counter_key(user_id, product_id)),
                    [PurchaseCounterRecord.quantity.add(-quantity)],
-                   condition=PurchaseCounterRecord.quantity >= quantity, tag=f"limit:{product_id}")
-
-
-UNPAID_TAG = "unpaid"
+                   condition=PurchaseCounterRecord.quantity >= quantity, tag=ItemTag.LIMIT.of(product_id))
 
 
 def _unpaid_key(user_id: str) -> str:
@@ -88,12 +86,12 @@ class UnpaidHolds:
             limits[f":m{i}"] = {"N": str(self.limits.units_per_sku - quantity)}
             conditions.append(f"(attribute_not_exists(#u{i}) OR #u{i} <= :m{i})")
         uow.raw("Update", {**_holds_update(user_id, 1, units, limits), "ConditionExpression": " AND ".join(conditions)},
-                tag=UNPAID_TAG)
+                tag=Tag.UNPAID)
 
     def release(self, uow: UnitOfWork, user_id: str, units: dict[str, int]) -> None:
         """Unconditional: the order's own conditional write decides that it ends once, and the
         payment or the end of an order must never fail on this."""
-        uow.raw("Update", _holds_update(user_id, -1, {s: -q for s, q in units.items()}, {}), tag=UNPAID_TAG)
+        uow.raw("Update", _holds_update(user_id, -1, {s: -q for s, q in units.items()}, {}), tag=Tag.UNPAID)
 
     def of(self, user_id: str) -> tuple[int, dict[str, int]]:
         """Unpaid orders and units by SKU, as a customer's holds stand now (staff's view)."""
@@ -110,7 +108,7 @@ class IdempotencyStore:
     def remember(self, uow: UnitOfWork, key: str, fingerprint: str, order_id: str, now: datetime) -> None:
         uow.put(IdempotencyRecord(key=key, fingerprint=fingerprint, order_id=order_id,
                                   expires=now + timedelta(seconds=self.TTL_SECONDS)),
-                condition=IdempotencyRecord.key.does_not_exist(), tag="idempotency")
+                condition=IdempotencyRecord.key.does_not_exist(), tag=Tag.IDEMPOTENCY)
 
     def get(self, key: str) -> IdempotentReply | None:
         record = get_or_none(IdempotencyRecord, key)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ..domain.model import HistoryEntry, Order, OrderStatus
 from ..service_layer.ports import FieldCipher, Page
+from ..service_layer.tags import Tag
 from .dynamo import batch_get_many, each_shard, fanned_page, get_or_none, page_of, plain, stored_time
 from .unit_of_work import UnitOfWork
 from .order_records import OrderRecord, history_entry, index_key, index_keys, line_to_map, order_from
@@ -53,7 +54,7 @@ class OrderRepository:
             all_orders=index_key("order", order.order_id),
             pending=index_key("pending", order.order_id) if order.status is OrderStatus.PENDING_PAYMENT else None,
             holds_unpaid=order.holds_unpaid or None)
-        uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag="order")
+        uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag=Tag.ORDER)
 
     def transition(self, uow: UnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,
                    shipment: dict[str, str] | None = None, receipt_due: datetime | None = None,
@@ -77,7 +78,7 @@ class OrderRepository:
         condition = OrderRecord.status == order.status.value
         if shipment:
             condition &= OrderRecord.merch_refund.does_not_exist() & OrderRecord.shipment.does_not_exist()
-        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag="order")
+        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag=Tag.ORDER)
         order.status = target
         order.history.append(HistoryEntry(target, at, by))
 
@@ -93,7 +94,7 @@ class OrderRepository:
             actions.append(OrderRecord.pickup_code.set(pickup_code))
         uow.update(OrderRecord(order_id=order.order_id), actions,
                    condition=(OrderRecord.status == OrderStatus.PENDING_PAYMENT.value) & (OrderRecord.total == amount),
-                   tag="order", return_old_on_failure=True)
+                   tag=Tag.ORDER, return_old_on_failure=True)
         order.status, order.transaction_id, order.paid_at = OrderStatus.PAID, transaction_id, at
         order.tickets_total, order.tickets_issued, order.pickup_code = tickets_total, tickets_now, pickup_code
         order.history.append(HistoryEntry(OrderStatus.PAID, at, "wechatpay"))
@@ -102,7 +103,7 @@ class OrderRepository:
         """A further batch of a large order's tickets; conditional on the count it continues from,
         so two resumptions cannot issue the same tickets twice."""
         uow.update(OrderRecord(order_id=order_id), [OrderRecord.tickets_issued.set(issued_after)],
-                   condition=OrderRecord.tickets_issued == issued_before, tag="order")
+                   condition=OrderRecord.tickets_issued == issued_before, tag=Tag.ORDER)
 
     # ------------------------------------------------------------------ refund bookkeeping
     def claim_refund(self, uow: UnitOfWork, order: Order, refund_id: str, amount: int, claims_goods: bool,
@@ -123,17 +124,17 @@ class OrderRepository:
             condition &= OrderRecord.merch_refund.does_not_exist() | (OrderRecord.merch_refund == refund_id)
             if not goods_returned:
                 condition &= OrderRecord.shipment.does_not_exist()
-        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag="order",
+        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag=Tag.ORDER,
                    return_old_on_failure=True)
 
     def claim_goods(self, uow: UnitOfWork, order_id: str, refund_id: str) -> None:
         uow.update(OrderRecord(order_id=order_id), [OrderRecord.merch_refund.set(refund_id)],
-                   condition=OrderRecord.merch_refund.does_not_exist(), tag="order")
+                   condition=OrderRecord.merch_refund.does_not_exist(), tag=Tag.ORDER)
 
     def release_goods(self, uow: UnitOfWork, order_id: str, refund_id: str) -> None:
         """A rejected request gives the goods back to the order, so the customer may ask again."""
         uow.update(OrderRecord(order_id=order_id), [OrderRecord.merch_refund.remove()],
-                   condition=OrderRecord.merch_refund == refund_id, tag="order")
+                   condition=OrderRecord.merch_refund == refund_id, tag=Tag.ORDER)
 
     @staticmethod
     def _settling(order: Order, finish: OrderStatus | None, at: datetime,
@@ -158,7 +159,7 @@ class OrderRepository:
         actions, condition = self._settling(order, finish, at)
         uow.update(OrderRecord(order_id=order.order_id),
                    [OrderRecord.refunded_total.add(amount), OrderRecord.refunds_in_flight.add(-1), *actions],
-                   condition=condition & (OrderRecord.refunds_in_flight >= 1), tag="order")
+                   condition=condition & (OrderRecord.refunds_in_flight >= 1), tag=Tag.ORDER)
 
     def release_refund(self, uow: UnitOfWork, order: Order, refund_id: str, amount: int, held_goods: bool,
                        finish: OrderStatus | None, at: datetime, receipt_due: datetime | None = None) -> None:
@@ -170,7 +171,7 @@ class OrderRepository:
         if held_goods:
             actions.append(OrderRecord.merch_refund.remove())
             condition &= OrderRecord.merch_refund == refund_id
-        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag="order")
+        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag=Tag.ORDER)
 
     def settle_released_refund(self, uow: UnitOfWork, order: Order, refund_id: str, amount: int, held_goods: bool,
                                goods_returned: bool, finish: OrderStatus | None, at: datetime) -> None:
@@ -185,7 +186,7 @@ class OrderRepository:
             condition &= OrderRecord.merch_refund.does_not_exist() | (OrderRecord.merch_refund == refund_id)
             if not goods_returned:
                 condition &= OrderRecord.shipment.does_not_exist()
-        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag="order")
+        uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag=Tag.ORDER)
 
     # ------------------------------------------------------------------ reads
     def from_raw(self, item: dict[str, Any]) -> Order:

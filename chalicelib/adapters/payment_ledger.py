@@ -10,6 +10,7 @@ from pynamodb.models import Model
 
 from ..domain.payments import bill_day
 from ..domain.reconciliation import OurPayment
+from ..service_layer.tags import Tag
 from .dynamo import spread, spread_keys, stored_time, table_meta
 from .unit_of_work import UnitOfWork
 
@@ -47,7 +48,7 @@ class PaymentLedger:
                               notification_id=notification_id, received_at=stored_time(at),
                               paid_at=stored_time(paid_at),
                               bill_day=spread(bill_day(paid_at).isoformat(), transaction_id, BILL_DAY_SHARDS)),
-                condition=PaymentRecord.transaction_id.does_not_exist(), tag="payment")
+                condition=PaymentRecord.transaction_id.does_not_exist(), tag=Tag.PAYMENT)
 
     def paid_on(self, day: date) -> list[OurPayment]:
         found = []

@@ -14,6 +14,7 @@ from pynamodb.models import Model
 from ..domain.back_office import StaffMember
 from ..domain.staff import LoginLock
 from ..service_layer.ports import Page
+from ..service_layer.tags import Tag
 from .dynamo import batch_get, get_or_none, page_of, read_time, stored_time, table_meta
 from .unit_of_work import UnitOfWork
 
@@ -86,7 +87,7 @@ class PeopleRepository:
                   now: datetime) -> None:
         uow.put(StaffRecord(username=username, password_hash=password_hash, roles=set(roles),
                             created_at=stored_time(now), created_by=by),
-                condition=StaffRecord.username.does_not_exist(), tag="staff")
+                condition=StaffRecord.username.does_not_exist(), tag=Tag.STAFF)
 
     def staff_page(self, limit: int, cursor: str | None) -> Page:
         return page_of(lambda start: StaffRecord.directory_index.query(
@@ -108,12 +109,12 @@ class PeopleRepository:
         if before.generation == 0:             # accounts from before generations were kept
             same = same | StaffRecord.generation.does_not_exist()
         uow.update(StaffRecord(username=before.username), actions, condition=StaffRecord.username.exists() & same,
-                   tag="staff")
+                   tag=Tag.STAFF)
 
     def require_enabled_admin(self, uow: UnitOfWork, username: str) -> None:
         """The change's actor is still an enabled admin when it commits (tag "actor")."""
         enabled = StaffRecord.disabled.does_not_exist() | (StaffRecord.disabled == False)  # noqa: E712
-        uow.check(StaffRecord, username, enabled & StaffRecord.roles.contains("admin"), tag="actor")
+        uow.check(StaffRecord, username, enabled & StaffRecord.roles.contains("admin"), tag=Tag.ACTOR)
 
     def record_login(self, username: str, now: datetime) -> None:
         StaffRecord(username=username).update(

@@ -14,6 +14,7 @@ from ..domain.payments import bill_day
 from ..domain.reconciliation import OurRefund
 from ..domain.refunds import HELD_BY_WECHAT, Refund, RefundStatus
 from ..service_layer.ports import Page
+from ..service_layer.tags import ItemTag, Tag
 from .dynamo import (batch_get_many, each_shard, fanned_page, get_or_none, plain, read_time, spread,
                      spread_keys, stored_time, table_meta)
 from .unit_of_work import UnitOfWork
@@ -141,7 +142,7 @@ class RefundRepository:
             status_key=status_key(refund.status.value, refund.refund_id),
             listed_at=f"{stored_time(refund.created_at)}#{refund.refund_id}",
             review_reasons=refund.review_reasons or None),
-            condition=RefundRecord.refund_id.does_not_exist(), tag="refund")
+            condition=RefundRecord.refund_id.does_not_exist(), tag=Tag.REFUND)
 
     @staticmethod
     def _as_read(refund: Refund) -> Any:
@@ -173,13 +174,13 @@ class RefundRepository:
                    if _waits_for_wechat(target, fields.get("gateway_status")) else RefundRecord.query_due.remove(),
                    *self._set(fields)]
         uow.update(RefundRecord(refund_id=refund.refund_id), actions,
-                   condition=self._as_read(refund) & RefundRecord.superseded_by.does_not_exist(), tag="refund")
+                   condition=self._as_read(refund) & RefundRecord.superseded_by.does_not_exist(), tag=Tag.REFUND)
 
     def ask_again(self, uow: UnitOfWork, refund: Refund, queries: int, next_query_at: datetime) -> None:
         """When WeChat is asked about the refund next; its state does not change."""
         uow.update(RefundRecord(refund_id=refund.refund_id),
                    [RefundRecord.queries.set(queries), RefundRecord.next_query_at.set(stored_time(next_query_at))],
-                   condition=self._as_read(refund) & RefundRecord.query_due.exists(), tag="refund")
+                   condition=self._as_read(refund) & RefundRecord.query_due.exists(), tag=Tag.REFUND)
 
     def paid_unsettled(self, uow: UnitOfWork, refund: Refund, at: datetime, gateway_status: str, note: str) -> None:
         """WeChat paid a failed refund whose order had moved on (taken over, or its goods
@@ -191,7 +192,7 @@ class RefundRepository:
                     RefundRecord.query_due.remove(), RefundRecord.next_query_at.remove(),
                     RefundRecord.unsettled.set(True), RefundRecord.gateway_status.set(gateway_status),
                     RefundRecord.last_error.set(note)],
-                   condition=self._as_read(refund), tag="refund")
+                   condition=self._as_read(refund), tag=Tag.REFUND)
 
     def supersede(self, uow: UnitOfWork, refund_id: str, by: str, at: datetime) -> None:
         """A new request takes over the codes of a FAILED refund, which can then not be retried."""
@@ -201,7 +202,7 @@ class RefundRepository:
                    condition=(RefundRecord.status == RefundStatus.FAILED.value)
                    & RefundRecord.superseded_by.does_not_exist()
                    & (RefundRecord.gateway_status.does_not_exist() | (RefundRecord.gateway_status != HELD_BY_WECHAT)),
-                   tag=f"superseded:{refund_id}")
+                   tag=ItemTag.SUPERSEDED.of(refund_id))
 
     def get(self, refund_id: str) -> Refund | None:
         record = get_or_none(RefundRecord, refund_id)

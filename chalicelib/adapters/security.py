@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import NotAuthenticated
 from ..domain.principal import Principal
 from . import base64url
@@ -66,12 +67,12 @@ class TokenService:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
-            raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN") from None
+            raise NotAuthenticated("the token is not valid", code=ErrorCode.INVALID_TOKEN) from None
         if kid is None:                   # issued before tokens named their key
             return keys[0]
         found = next((k for k in keys if key_id(k) == kid), None)
         if found is None:
-            raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN")
+            raise NotAuthenticated("the token is not valid", code=ErrorCode.INVALID_TOKEN)
         return found
 
     def verify(self, token: str) -> Principal:
@@ -79,19 +80,19 @@ class TokenService:
             claims = jwt.decode(token, self._key_for(token), algorithms=["HS256"], issuer=_ISSUER,
                                 options={"require": ["exp", "iat", "sub", "iss"]})
         except jwt.ExpiredSignatureError:
-            raise NotAuthenticated("the token has expired", code="TOKEN_EXPIRED") from None
+            raise NotAuthenticated("the token has expired", code=ErrorCode.TOKEN_EXPIRED) from None
         except jwt.PyJWTError:
-            raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN") from None
+            raise NotAuthenticated("the token is not valid", code=ErrorCode.INVALID_TOKEN) from None
         issued, expires = claims.get("iat"), claims.get("exp")
         if not isinstance(issued, int) or not isinstance(expires, int) or issued > time.time() + _CLOCK_SKEW \
                 or expires - issued > self.ttl_seconds + _CLOCK_SKEW:
             # Never longer-lived than we issue: a leaked key (the previous one after a rotation
             # too) cannot mint tokens that outlive the next rotation by more than one lifetime.
-            raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN")
+            raise NotAuthenticated("the token is not valid", code=ErrorCode.INVALID_TOKEN)
         kind, roles, generation = claims.get("kind"), claims.get("roles", []), claims.get("gen")
         if kind not in ("customer", "staff") or not isinstance(roles, list) \
                 or not (generation is None or (isinstance(generation, int) and not isinstance(generation, bool))):
-            raise NotAuthenticated("the token is not valid", code="INVALID_TOKEN")
+            raise NotAuthenticated("the token is not valid", code=ErrorCode.INVALID_TOKEN)
         openid, jti, exp = claims.get("wx"), claims.get("jti"), claims.get("exp")
         return Principal(subject=str(claims["sub"]), kind=kind, roles=frozenset(map(str, roles)),
                          openid=str(openid) if openid else None, generation=generation,

@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from ..domain.model import Sku
 from ..domain.stock_shards import Shares, pick_shard, plan, spread_evenly
 from ..service_layer.ports import Page
+from ..service_layer.tags import ItemTag, Tag
 from .dynamo import batch_get_many, fanned_page, spread, spread_keys, stamp, stored_time
 from .unit_of_work import UnitOfWork, held_back
 from .stock_records import (INVENTORY_SHARDS, MovementRecord, SkuRecord, StockShardRecord, bucket_item, ledger,
@@ -20,7 +21,7 @@ class StockLedger:
                   actor: str | None = None, order_id: str | None = None) -> None:
         uow.put(MovementRecord(sku_id=ledger_id, movement_id=stamp(at), delta=delta, reason=reason,
                                actor=actor, order_id=order_id, at=stored_time(at)),
-                condition=MovementRecord.movement_id.does_not_exist(), tag=f"movement:{ledger_id}")
+                condition=MovementRecord.movement_id.does_not_exist(), tag=ItemTag.MOVEMENT.of(ledger_id))
 
     def _line_movement(self, uow: UnitOfWork, sku_id: str, shares: Shares, delta: int, reason: str, at: datetime,
                        order_id: str | None = None) -> None:
@@ -47,7 +48,7 @@ class StockLedger:
             session_end=stored_time(sku.session.end) if sku.session else None,
             valid_from=stored_time(sku.valid_from), valid_until=stored_time(sku.valid_until),
             attributes=sku.attributes, inventory=spread("sku", sku.sku_id, INVENTORY_SHARDS)),
-            condition=SkuRecord.sku_id.does_not_exist(), tag=f"sku:{sku.sku_id}")
+            condition=SkuRecord.sku_id.does_not_exist(), tag=ItemTag.SKU.of(sku.sku_id))
         if sku.available:
             self._movement(uow, sku.sku_id, sku.available, "initial_stock", at, actor=actor)
 
@@ -62,16 +63,16 @@ class StockLedger:
                    [SkuRecord.available.set(0), SkuRecord.stock_shards.set(shards), SkuRecord.transfers.add(1)],
                    condition=(SkuRecord.available == free[0]) & (
                        SkuRecord.stock_shards.does_not_exist() if not sku.sharded
-                       else SkuRecord.stock_shards == sku.stock_shards), tag=f"sku:{sku.sku_id}")
+                       else SkuRecord.stock_shards == sku.stock_shards), tag=ItemTag.SKU.of(sku.sku_id))
         for bucket in range(1, shards + 1):
             if bucket in free:
                 uow.update(StockShardRecord(shard_id=ledger(sku.sku_id, bucket)),
                            [StockShardRecord.available.set(target[bucket])],
-                           condition=StockShardRecord.available == free[bucket], tag=f"sku:{sku.sku_id}")
+                           condition=StockShardRecord.available == free[bucket], tag=ItemTag.SKU.of(sku.sku_id))
             else:
                 uow.put(StockShardRecord(shard_id=ledger(sku.sku_id, bucket), sku_id=sku.sku_id,
                                          available=target[bucket], reserved=0, sold=0),
-                        condition=StockShardRecord.shard_id.does_not_exist(), tag=f"sku:{sku.sku_id}")
+                        condition=StockShardRecord.shard_id.does_not_exist(), tag=ItemTag.SKU.of(sku.sku_id))
 
     def adjust(self, uow: UnitOfWork, sku: Sku, delta: int, reason: str, at: datetime, actor: str,
                spread_out: bool = True) -> None:
@@ -91,7 +92,7 @@ class StockLedger:
         for bucket, change in changes.items():
             self._move(uow, sku.sku_id, bucket, change, 0, 0,
                        lambda m, change=change: m.available >= -change if change < 0 else m.available.exists(),
-                       f"sku:{sku.sku_id}")
+                       ItemTag.SKU.of(sku.sku_id))
         self._movement(uow, sku.sku_id, delta, reason, at, actor=actor)
 
     def count(self, uow: UnitOfWork, sku: Sku, counted: int, reason: str, at: datetime, actor: str) -> None:
@@ -104,7 +105,7 @@ class StockLedger:
                 self.adjust(uow, sku, counted - sku.available, reason, at, actor, spread_out=False)
             return
         uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.available.set(counted)],
-                   condition=SkuRecord.available == sku.available, tag=f"sku:{sku.sku_id}")
+                   condition=SkuRecord.available == sku.available, tag=ItemTag.SKU.of(sku.sku_id))
         if counted != sku.available:
             self._movement(uow, sku.sku_id, counted - sku.available, reason, at, actor=actor)
 
@@ -115,9 +116,9 @@ class StockLedger:
         the caller reads every bucket and passes the `planned` split. Shard refusals are tagged
         `shard:`."""
         if sku.sharded:
-            shares, tag = planned or {self._cool_shard(sku): quantity}, f"shard:{sku.sku_id}"
+            shares, tag = planned or {self._cool_shard(sku): quantity}, ItemTag.SHARD.of(sku.sku_id)
         else:
-            shares, tag = {0: quantity}, f"sku:{sku.sku_id}"
+            shares, tag = {0: quantity}, ItemTag.SKU.of(sku.sku_id)
         for bucket, units in shares.items():
             self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda m, units=units: m.available >= units, tag)
         self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id)
@@ -142,18 +143,18 @@ class StockLedger:
             raise ValueError("the caller checks the stock first")
         for bucket, units in taken.items():
             self._move(uow, sku.sku_id, bucket, -units, 0, 0, lambda m, units=units: m.available >= units,
-                       f"sku:{sku.sku_id}")
+                       ItemTag.SKU.of(sku.sku_id))
         if taken:
             uow.update(SkuRecord(sku_id=sku.sku_id),
                        [SkuRecord.available.add(sum(taken.values())), SkuRecord.transfers.add(1)],
-                       condition=SkuRecord.sku_id.exists(), tag=f"sku:{sku.sku_id}")
+                       condition=SkuRecord.sku_id.exists(), tag=ItemTag.SKU.of(sku.sku_id))
 
     def sell(self, uow: UnitOfWork, sku_id: str, shares: Shares) -> None:
         """Payment turns reserved units into sold ones where they were reserved; `available` does
         not move, so no movement."""
         for bucket, units in shares.items():
             self._move(uow, sku_id, bucket, 0, -units, units, lambda m, units=units: m.reserved >= units,
-                       f"sku:{sku_id}")
+                       ItemTag.SKU.of(sku_id))
 
     def give_back_sold(self, uow: UnitOfWork, sku_id: str, shares: Shares, refund_id: str, at: datetime) -> None:
         """A refund returns sold units to sale, once (the caller's transaction is conditional on
@@ -163,14 +164,14 @@ class StockLedger:
         for bucket, units in shares.items():
             self._move(uow, sku_id, bucket, units, 0, -units,
                        (lambda m, units=units: m.sold >= units) if bucket == 0 else (lambda m: m.sold.exists()),
-                       f"sku:{sku_id}")
+                       ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), f"refunded {refund_id}", at)
 
     def release(self, uow: UnitOfWork, sku_id: str, shares: Shares, order_id: str, reason: str,
                 at: datetime) -> None:
         for bucket, units in shares.items():
             self._move(uow, sku_id, bucket, units, -units, 0, lambda m, units=units: m.reserved >= units,
-                       f"sku:{sku_id}")
+                       ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), reason, at, order_id)
 
     def latch_low_stock(self, uow: UnitOfWork, sku: Sku) -> None:
@@ -181,14 +182,14 @@ class StockLedger:
         if not sku.sharded:
             condition &= SkuRecord.available < SkuRecord.low_stock_threshold
         uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.low_stock_alerted.set(True)], condition=condition,
-                   tag="latch")
+                   tag=Tag.LATCH)
 
     def rearm_low_stock(self, uow: UnitOfWork, sku: Sku) -> None:
         condition = SkuRecord.low_stock_alerted.exists()
         if not sku.sharded:
             condition &= SkuRecord.available >= SkuRecord.low_stock_threshold
         uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.low_stock_alerted.remove()], condition=condition,
-                   tag="latch")
+                   tag=Tag.LATCH)
 
     def skus(self, sku_ids: Iterable[str]) -> dict[str, Sku]:
         """SKUs whole, sharded ones with every bucket summed (see `with_shards`)."""

@@ -18,6 +18,7 @@ from ..domain.model import Session
 from ..domain.redemption import AnyOf, Compare, ConflictKind, Present, Rule, Scan, ScanConflict
 from ..domain.tickets import CodeKind, Revocation, Ticket, TicketStatus
 from ..service_layer.ports import FieldCipher, RedeemAttempt
+from ..service_layer.tags import ItemTag
 from .dynamo import (batch_get_many, connection, each_shard, get_or_none, read_time, spread, spread_keys,
                      stored_time, table_meta)
 from .unit_of_work import UnitOfWork
@@ -161,7 +162,7 @@ class TicketRepository:
             session_end=stored_time(ticket.session.end) if ticket.session else None,
             valid_from=stored_time(ticket.valid_from), valid_until=stored_time(ticket.valid_until),
             visitor=self._cipher.encrypt_json(ticket.visitor) if ticket.visitor else None, status=ticket.status.value, qr=ticket.qr, issued_at=stored_time(ticket.issued_at)),
-            condition=TicketRecord.code.does_not_exist(), tag=f"ticket:{ticket.ticket_id}")
+            condition=TicketRecord.code.does_not_exist(), tag=ItemTag.TICKET.of(ticket.ticket_id))
 
     def revoke(self, uow: UnitOfWork, code: str, refund_id: str, at: datetime, take_over_from: Iterable[str] = (),
                goods_returned: bool = False) -> None:
@@ -179,11 +180,13 @@ class TicketRepository:
                    [TicketRecord.status.set(TicketStatus.REVOKED.value),
                     TicketRecord.revoked.set(revoked_key(code)),
                     TicketRecord.revoked_by.set(refund_id), TicketRecord.revoked_at.set(stored_time(at))],
-                   condition=TicketRecord.code.exists() & condition, tag=f"ticket:{code}", return_old_on_failure=True)
+                   condition=TicketRecord.code.exists() & condition, tag=ItemTag.TICKET.of(code),
+                   return_old_on_failure=True)
 
     def not_admitted_since_revoked(self, uow: UnitOfWork, code: str) -> None:
         """A refund sent again pays only for codes no offline gate let in after it took them back."""
-        uow.check(TicketRecord, code, TicketRecord.admitted_offline_at.does_not_exist(), tag=f"ticket:{code}")
+        uow.check(TicketRecord, code, TicketRecord.admitted_offline_at.does_not_exist(),
+                  tag=ItemTag.TICKET.of(code))
 
     def admitted_offline(self, ticket: Ticket, at: datetime) -> bool:
         """Marks a code taken back as used by an offline admission, once, while the refund that

@@ -57,7 +57,7 @@ class UnitOfWork:
         if "ReturnValues" in kwargs:
             kwargs.pop("ReturnValues")
         self.items.append({kind: kwargs})
-        self.tags.append(tag)
+        self.tags.append(str(tag))      # a Tag's plain value: refusals and logs read as they always did
 
     def commit(self) -> None:
         if not self.items:

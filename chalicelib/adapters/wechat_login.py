@@ -5,6 +5,7 @@ import json
 import re
 import urllib.parse
 import urllib.request
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import InvalidInput, NotAuthenticated
 
 _DEV_CODE = re.compile(r"^dev:([A-Za-z0-9_-]{1,64})$")
@@ -24,7 +25,7 @@ class WeChatCode2Session:
         with urllib.request.urlopen(f"{self.URL}?{query}", timeout=self._timeout) as response:  # noqa: S310
             answer = json.loads(response.read().decode())
         if answer.get("errcode") or not answer.get("openid"):
-            raise NotAuthenticated("WeChat did not accept the login code", code="INVALID_LOGIN_CODE",
+            raise NotAuthenticated("WeChat did not accept the login code", code=ErrorCode.INVALID_LOGIN_CODE,
                                    wechat_errcode=answer.get("errcode"))
         return str(answer["openid"])
 

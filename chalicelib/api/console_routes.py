@@ -8,6 +8,7 @@ from pathlib import Path
 
 from chalice import Blueprint, Response
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import NotFound
 from .http import Call, endpoint
 
@@ -69,7 +70,7 @@ def service_worker(call: Call) -> Response:
 @endpoint(bp, "GET", "/console/assets/{name}")
 def asset(call: Call, name: str) -> Response:
     if name not in asset_names():
-        raise NotFound("no such file", code="NOT_FOUND")
+        raise NotFound("no such file", code=ErrorCode.NOT_FOUND)
     # Revalidated on every load: the files carry no version in their names, and a page must never
     # run one deployment's script with another's.
     return _file(f"assets/{name}")
@@ -78,5 +79,5 @@ def asset(call: Call, name: str) -> Response:
 @endpoint(bp, "GET", "/console/assets/pages/{name}")
 def page_module(call: Call, name: str) -> Response:
     if name not in asset_names("pages"):
-        raise NotFound("no such file", code="NOT_FOUND")
+        raise NotFound("no such file", code=ErrorCode.NOT_FOUND)
     return _file(f"assets/pages/{name}")

@@ -7,6 +7,7 @@ from chalice import Blueprint
 
 from ..bootstrap import context
 from ..domain import identifiers
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.validation import Fields
 from ..lazy import LazyModule
@@ -26,7 +27,7 @@ sandbox = LazyModule("..adapters.payment_sandbox", __package__)
 def _sandbox() -> SandboxGateway:
     gateway = context().payments
     if not isinstance(gateway, sandbox.SandboxGateway):
-        raise NotFound("no such route", code="NOT_FOUND")
+        raise NotFound("no such route", code=ErrorCode.NOT_FOUND)
     return gateway
 
 
@@ -60,14 +61,14 @@ def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
     found = context().orders.get(order_id) if identifiers.ORDER_ID.match(order_id) else None
     if found is None and amount is None:
         if notify:
-            raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
+            raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
         raise InvalidInput("a trade micromall never saw needs an amount", field="amount")
     total = amount if amount is not None else found[0].total  # type: ignore[index]
     try:
         notice = _sandbox().pay(order_id, total, None, notify=notify, transaction_id=transaction_id,
                                 notification_id=notification_id)
     except sandbox.TradeClosed as closed:
-        raise Conflict(f"WeChat Pay refuses the payment: {closed}", code="TRADE_CLOSED") from None
+        raise Conflict(f"WeChat Pay refuses the payment: {closed}", code=ErrorCode.TRADE_CLOSED) from None
     return {"notify_status": _deliver(notice) if notice else None}
 
 
@@ -93,10 +94,10 @@ def refund_notice_now(call: Call, out_refund_no: str) -> dict[str, Any]:
     status = Fields(call.body()).choice("status", sandbox.REFUND_NOTICE_STATES)
     gateway = _sandbox()
     if out_refund_no not in {r["out_refund_no"] for r in gateway.refunds()}:
-        raise NotFound("the sandbox has no such refund", code="REFUND_NOT_FOUND", out_refund_no=out_refund_no)
+        raise NotFound("the sandbox has no such refund", code=ErrorCode.REFUND_NOT_FOUND, out_refund_no=out_refund_no)
     notice = gateway.refund_notice_now(out_refund_no, status or "SUCCESS")
     if notice is None:
-        raise Conflict("that refund was already decided otherwise", code="INVALID_STATE")
+        raise Conflict("that refund was already decided otherwise", code=ErrorCode.INVALID_STATE)
     return {"notify_status": _deliver(notice)}
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalice import Response
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import (Conflict, DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound,
                              RuleViolation, TooManyAttempts, Unavailable)
 
@@ -13,16 +14,17 @@ STATUS = {InvalidInput: 400, NotAuthenticated: 401, NotAllowed: 403, NotFound: 4
           RuleViolation: 422, TooManyAttempts: 429, Unavailable: 503}
 
 # Chalice answers some requests itself before a view runs (wrong media type, bad method).
-_CHALICE_CODES = {"UnsupportedMediaType": "UNSUPPORTED_MEDIA_TYPE", "MethodNotAllowedError": "METHOD_NOT_ALLOWED",
-                  "BadRequestError": "VALIDATION_ERROR", "BadRequest": "VALIDATION_ERROR",
-                  "NotFoundError": "NOT_FOUND", "InternalServerError": "INTERNAL_ERROR"}
+_CHALICE_CODES = {"UnsupportedMediaType": ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                  "MethodNotAllowedError": ErrorCode.METHOD_NOT_ALLOWED,
+                  "BadRequestError": ErrorCode.VALIDATION_ERROR, "BadRequest": ErrorCode.VALIDATION_ERROR,
+                  "NotFoundError": ErrorCode.NOT_FOUND, "InternalServerError": ErrorCode.INTERNAL_ERROR}
 
 
-def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+def error_body(code: ErrorCode, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"code": code, "message": message, "details": details or {}}
 
 
-def error_response(code: str, message: str, status: int, details: dict[str, Any] | None = None,
+def error_response(code: ErrorCode, message: str, status: int, details: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> Response:
     return Response(body=error_body(code, message, details), status_code=status,
                     headers={"Content-Type": "application/json", **(headers or {})})
@@ -47,7 +49,7 @@ def normalize(response: Response) -> Response:
         except ValueError:
             return response
     if isinstance(body, dict) and "Code" in body and "code" not in body:
-        code = _CHALICE_CODES.get(str(body["Code"]), "ERROR")
+        code = _CHALICE_CODES.get(str(body["Code"]), ErrorCode.ERROR)
         kept = {k: v for k, v in (response.headers or {}).items() if k.lower() == "allow"}
         return error_response(code, str(body.get("Message", "")), response.status_code, headers=kept)
     return response

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -17,6 +17,8 @@ from ..adapters.change_stream import changes
 from ..adapters.messaging import delay_retry
 from ..bootstrap import context
 from ..service_layer import alerts, figures, inventory, orders, refund_settlement, schedule
+from ..service_layer.context import Context
+from ..service_layer.queue_messages import MessageType
 
 log = logging.getLogger("micromall.events")
 
@@ -47,31 +49,49 @@ def _refund_record(record: SQSRecord) -> None:
 _checked: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("checked", default=None)
 
 
+def _stock_changed(ctx: Context, body: dict[str, Any], record: SQSRecord) -> None:
+    for sku_id in map(str, body.get("sku_ids", [])[:100]):
+        # One check per SKU and batch: it reads the stock as it is now, which covers every
+        # change announced before it (a hot sharded SKU announces each of its orders).
+        checked = _checked.get()
+        if checked is None or sku_id not in checked:
+            alerts.check_low_stock(ctx, sku_id)
+            if checked is not None:
+                checked.add(sku_id)
+
+
+def _stock_hot(ctx: Context, body: dict[str, Any], record: SQSRecord) -> None:
+    for sku_id in map(str, body.get("sku_ids", [])[:100]):
+        inventory.split_hot_stock(ctx, sku_id)
+
+
+def _code_redeemed(ctx: Context, body: dict[str, Any], record: SQSRecord) -> None:
+    orders.complete_if_all_used(ctx, str(body.get("order_id", "")))
+
+
+def _alert(ctx: Context, body: dict[str, Any], record: SQSRecord) -> None:
+    # Keyed by the queue message id: a redelivered message stores and sends nothing new.
+    alerts.raise_alert(ctx, "M" + record.message_id, str(body.get("kind", "other")),
+                       str(body.get("severity", "warning")), str(body.get("message", "")),
+                       dict(body.get("details") or {}))
+
+
+_HANDLERS: dict[MessageType, Callable[[Context, dict[str, Any], SQSRecord], None]] = {
+    MessageType.STOCK_CHANGED: _stock_changed, MessageType.STOCK_HOT: _stock_hot,
+    MessageType.CODE_REDEEMED: _code_redeemed, MessageType.ALERT: _alert,
+}
+
+
 def _alert_record(record: SQSRecord) -> None:
-    """The back-office queue: low-stock checks, alerts to keep and send, orders to complete."""
+    """The back-office queue: low-stock checks, alerts to keep and send, orders to complete.
+    A message of a type no handler knows is logged and dropped: sending it again would not help."""
     ctx, body = context(), json.loads(record.body)
     kind = body.get("type")
-    if kind == "stock_changed":
-        for sku_id in map(str, body.get("sku_ids", [])[:100]):
-            # One check per SKU and batch: it reads the stock as it is now, which covers every
-            # change announced before it (a hot sharded SKU announces each of its orders).
-            checked = _checked.get()
-            if checked is None or sku_id not in checked:
-                alerts.check_low_stock(ctx, sku_id)
-                if checked is not None:
-                    checked.add(sku_id)
-    elif kind == "stock_hot":
-        for sku_id in map(str, body.get("sku_ids", [])[:100]):
-            inventory.split_hot_stock(ctx, sku_id)
-    elif kind == "code_redeemed":
-        orders.complete_if_all_used(ctx, str(body.get("order_id", "")))
-    elif kind == "alert":
-        # Keyed by the queue message id: a redelivered message stores and sends nothing new.
-        alerts.raise_alert(ctx, "M" + record.message_id, str(body.get("kind", "other")),
-                           str(body.get("severity", "warning")), str(body.get("message", "")),
-                           dict(body.get("details") or {}))
-    else:
+    handler = _HANDLERS.get(kind) if isinstance(kind, str) else None    # a list is unknown, not a failure
+    if handler is None:
         log.warning("unknown alerts message type %r", kind)
+        return
+    handler(ctx, body, record)
 
 
 def _processor() -> BatchProcessor:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import DomainError, InvalidInput, NotAllowed, NotAuthenticated
 from ..domain.principal import Principal
 from ..service_layer.context import Actor
@@ -48,18 +49,18 @@ class Call:
     def body(self) -> Any:
         raw = self.request.raw_body or b""
         if len(raw) > MAX_BODY_BYTES:
-            raise InvalidInput(f"the body is larger than {MAX_BODY_BYTES} bytes", code="BODY_TOO_LARGE")
+            raise InvalidInput(f"the body is larger than {MAX_BODY_BYTES} bytes", code=ErrorCode.BODY_TOO_LARGE)
         if not raw.strip():
             raise InvalidInput("a JSON body is required")
         try:
             return json.loads(raw, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
-            raise InvalidInput("the body is not valid JSON", code="MALFORMED_JSON") from None
+            raise InvalidInput("the body is not valid JSON", code=ErrorCode.MALFORMED_JSON) from None
 
     def text(self) -> str:
         raw = self.request.raw_body or b""
         if len(raw) > 4 * MAX_BODY_BYTES:
-            raise InvalidInput("the body is too large", code="BODY_TOO_LARGE")
+            raise InvalidInput("the body is too large", code=ErrorCode.BODY_TOO_LARGE)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -162,7 +163,7 @@ def endpoint(bp: Blueprint, method: str, path: str) -> Callable[[Callable[..., A
             except Exception:
                 # Never show internals; the log has the trace (and no request body).
                 log.exception("unhandled error on %s %s", method, path)
-                return errors.error_response("INTERNAL_ERROR", "something went wrong on our side", 500)
+                return errors.error_response(ErrorCode.INTERNAL_ERROR, "something went wrong on our side", 500)
 
         options: dict[str, Any] = {"methods": [method], "content_types": [rule.content_type]}
         if not rule.public:

@@ -8,26 +8,42 @@ import re
 from typing import Any
 
 from .. import config
+from ..domain.error_codes import ErrorCode
 from ..domain.identifiers import OUT_TRADE_NO
 from .access import ROUTES, Rule
 from .openapi_answers import ANSWERS
 from .openapi_schemas import DATE, MEDIA_SCHEMAS, QUERY, REQUESTS, STR, ref, wechat_login
 
-ERROR_STATUS = {
-    "INVALID_LOGIN_CODE": 401, "INVALID_CREDENTIALS": 401, "TOO_MANY_ATTEMPTS": 429, "USERNAME_TAKEN": 409,
-    "STAFF_NOT_FOUND": 404, "LAST_ADMIN": 409, "STAFF_CHANGED": 409, "WRONG_PASSWORD": 422,
-    "PRODUCT_NOT_FOUND": 404, "EDIT_CONFLICT": 409, "TOO_MANY_SKUS": 409, "SKU_NOT_FOUND": 404,
-    "NEGATIVE_STOCK": 409, "STOCK_CHANGED": 409, "SHARDS_CANNOT_SHRINK": 409, "SOLD_OUT": 409, "NOT_ON_SALE": 409,
-    "PURCHASE_LIMIT_EXCEEDED": 422, "VISITORS_REQUIRED": 422, "DUPLICATE_VISITOR": 422,
-    "FULFILLMENT_NOT_AVAILABLE": 422, "IDEMPOTENCY_KEY_REUSED": 422, "TRY_AGAIN": 409,
-    "ORDER_NOT_FOUND": 404, "CUSTOMER_NOT_FOUND": 404, "UNPAID_LIMIT": 422, "INVALID_STATE": 409, "TICKET_NOT_FOUND": 404, "PAYMENT_UNAVAILABLE": 409,
-    "NOT_REFUNDABLE": 409, "TOO_MANY_TICKETS": 422, "REFUND_NOT_FOUND": 404, "GOODS_NOT_RETURNED": 409,
-    "TRADE_CLOSED": 409, "REFUND_ABNORMAL": 409, "NOT_FOUND": 404, "BILL_UNAVAILABLE": 503, "BILL_UNREADABLE": 503,
+# Every code's status, but FAIL's: a WeChat Pay notice's route names it (FAIL@401, FAIL@503),
+# because WeChat decides by the status alone whether to send the notice again.
+ERROR_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.ERROR: 400, ErrorCode.VALIDATION_ERROR: 400, ErrorCode.UNAUTHORIZED: 401, ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404, ErrorCode.CONFLICT: 409, ErrorCode.BUSINESS_RULE: 422, ErrorCode.TOO_MANY_ATTEMPTS: 429,
+    ErrorCode.TRY_AGAIN_LATER: 503, ErrorCode.TRY_AGAIN: 409,
+    ErrorCode.MALFORMED_JSON: 400, ErrorCode.BODY_TOO_LARGE: 400, ErrorCode.INVALID_CURSOR: 400,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415, ErrorCode.METHOD_NOT_ALLOWED: 405, ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.THROTTLED: 429, ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.INVALID_LOGIN_CODE: 401, ErrorCode.INVALID_CREDENTIALS: 401, ErrorCode.INVALID_TOKEN: 401,
+    ErrorCode.TOKEN_EXPIRED: 401, ErrorCode.TOKEN_REVOKED: 401, ErrorCode.WRONG_PASSWORD: 422,
+    ErrorCode.USERNAME_TAKEN: 409, ErrorCode.STAFF_NOT_FOUND: 404, ErrorCode.STAFF_CHANGED: 409,
+    ErrorCode.LAST_ADMIN: 409,
+    ErrorCode.PRODUCT_NOT_FOUND: 404, ErrorCode.EDIT_CONFLICT: 409, ErrorCode.TOO_MANY_SKUS: 409,
+    ErrorCode.SKU_NOT_FOUND: 404, ErrorCode.NEGATIVE_STOCK: 409, ErrorCode.STOCK_CHANGED: 409,
+    ErrorCode.SHARDS_CANNOT_SHRINK: 409,
+    ErrorCode.SOLD_OUT: 409, ErrorCode.NOT_ON_SALE: 409, ErrorCode.PURCHASE_LIMIT_EXCEEDED: 422,
+    ErrorCode.UNPAID_LIMIT: 422, ErrorCode.VISITORS_REQUIRED: 422, ErrorCode.DUPLICATE_VISITOR: 422,
+    ErrorCode.FULFILLMENT_NOT_AVAILABLE: 422, ErrorCode.IDEMPOTENCY_KEY_REUSED: 422, ErrorCode.ORDER_NOT_FOUND: 404,
+    ErrorCode.CUSTOMER_NOT_FOUND: 404, ErrorCode.INVALID_STATE: 409, ErrorCode.TICKET_NOT_FOUND: 404,
+    ErrorCode.PAYMENT_UNAVAILABLE: 409, ErrorCode.TRADE_CLOSED: 409, ErrorCode.NOT_REFUNDABLE: 409,
+    ErrorCode.TOO_MANY_TICKETS: 422, ErrorCode.REFUND_NOT_FOUND: 404, ErrorCode.GOODS_NOT_RETURNED: 409,
+    ErrorCode.REFUND_ABNORMAL: 409,
+    ErrorCode.BILL_UNAVAILABLE: 503, ErrorCode.BILL_UNREADABLE: 503,
 }
 # Answered by any operation: malformed input, a body of another media type, and API Gateway's
 # throttling; by any operation that writes, a collision that outlasted the retries.
-_EVERYWHERE = {400: ["VALIDATION_ERROR", "MALFORMED_JSON", "BODY_TOO_LARGE", "INVALID_CURSOR"],
-               415: ["UNSUPPORTED_MEDIA_TYPE"], 429: ["THROTTLED"]}
+_EVERYWHERE = {400: [ErrorCode.VALIDATION_ERROR, ErrorCode.MALFORMED_JSON, ErrorCode.BODY_TOO_LARGE,
+                     ErrorCode.INVALID_CURSOR],
+               415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE], 429: [ErrorCode.THROTTLED]}
 _PATH_SCHEMAS = {("POST", "/dev/payments/{order_id}/succeed"): {"order_id": {"type": "string",
                                                                              "pattern": OUT_TRADE_NO.pattern}},
                  ("POST", "/admin/reconciliation/{date}/run"): {"date": DATE},
@@ -40,12 +56,12 @@ IDEMPOTENCY_KEY = {"type": "string", "pattern": r"^[\x20-\x7E]{1,128}$"}
 def _error_responses(method: str, rule: Rule) -> dict[str, Any]:
     by_status: dict[int, list[str]] = {status: list(codes) for status, codes in _EVERYWHERE.items()}
     if not rule.public:
-        by_status[401], by_status[403] = ["UNAUTHORIZED", "TOKEN_EXPIRED"], ["FORBIDDEN"]
+        by_status[401], by_status[403] = [ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_EXPIRED], [ErrorCode.FORBIDDEN]
     if method != "GET":
-        by_status.setdefault(409, []).append("TRY_AGAIN")
+        by_status.setdefault(409, []).append(ErrorCode.TRY_AGAIN)
     for entry in rule.errors:
         code, _, status = entry.partition("@")
-        by_status.setdefault(int(status) if status else ERROR_STATUS[code], []).append(code)
+        by_status.setdefault(int(status) if status else ERROR_STATUS[ErrorCode(code)], []).append(code)
     return {str(status): {"description": "codes: " + ", ".join(dict.fromkeys(codes)),
                           "content": {"application/json": {"schema": ref("Error")}}}
             for status, codes in sorted(by_status.items())}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .error_codes import ErrorCode
+
 
 class DomainError(Exception):
-    code = "ERROR"
+    code = ErrorCode.ERROR
 
-    def __init__(self, message: str, code: str | None = None, **details: Any) -> None:
+    def __init__(self, message: str, code: ErrorCode | None = None, **details: Any) -> None:
         super().__init__(message)
         self.message = message
         if code:
@@ -18,45 +20,45 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     """Malformed request: wrong types, missing fields, out-of-range numbers."""
-    code = "VALIDATION_ERROR"
+    code = ErrorCode.VALIDATION_ERROR
 
 
 class NotAuthenticated(DomainError):
-    code = "UNAUTHORIZED"
+    code = ErrorCode.UNAUTHORIZED
 
 
 class NotAllowed(DomainError):
-    code = "FORBIDDEN"
+    code = ErrorCode.FORBIDDEN
 
 
 class NotFound(DomainError):
-    code = "NOT_FOUND"
+    code = ErrorCode.NOT_FOUND
 
 
 class Conflict(DomainError):
     """The request does not fit the current state (sold out, wrong order status, taken name)."""
-    code = "CONFLICT"
+    code = ErrorCode.CONFLICT
 
 
 class RuleViolation(DomainError):
     """Well-formed but against a business rule (purchase limit, visitors missing)."""
-    code = "BUSINESS_RULE"
+    code = ErrorCode.BUSINESS_RULE
 
 
 class TooManyAttempts(DomainError):
-    code = "TOO_MANY_ATTEMPTS"
+    code = ErrorCode.TOO_MANY_ATTEMPTS
 
 
 class Unavailable(DomainError):
     """Not decided yet through no fault of the caller (a payment we could not yet confirm): ask
     again later. WeChat Pay redelivers a notice answered this way."""
-    code = "TRY_AGAIN_LATER"
+    code = ErrorCode.TRY_AGAIN_LATER
 
 
 class Busy(Conflict):
     """Other writers kept colliding with this one (transaction conflicts) after every retry:
     nothing was written, and the same request may well succeed a moment later."""
-    code = "TRY_AGAIN"
+    code = ErrorCode.TRY_AGAIN
 
 
 class Saturated(Busy):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from .error_codes import ErrorCode
 from .errors import Conflict
 
 
@@ -141,7 +142,7 @@ def awaiting_shipment(status: OrderStatus, fulfillment: str | None, shipped: boo
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:
     if not can_become(current, target):
         raise Conflict(f"an order in {current.value} cannot become {target.value}",
-                       code="INVALID_STATE", status=current.value)
+                       code=ErrorCode.INVALID_STATE, status=current.value)
 
 
 @dataclass(frozen=True)

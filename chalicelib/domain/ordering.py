@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .commands import PlaceOrder
+from .error_codes import ErrorCode
 from .errors import Conflict, InvalidInput, NotFound, RuleViolation
 from .model import Address, Fulfillment, HistoryEntry, Kind, Order, OrderLine, OrderStatus, Product, Sku, Visitor
 
@@ -19,10 +20,10 @@ def build_order(*, order_id: str, user_id: str, command: PlaceOrder, skus: dict[
         sku = skus.get(requested.sku_id)
         product = products.get(sku.product_id) if sku else None
         if sku is None or product is None:
-            raise NotFound(f"SKU {requested.sku_id} does not exist", code="SKU_NOT_FOUND",
+            raise NotFound(f"SKU {requested.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND,
                            sku_id=requested.sku_id)
         if not product.is_visible(now) or sku.sale_has_ended(now):
-            raise Conflict(f"{product.name} / {sku.name} is not on sale", code="NOT_ON_SALE",
+            raise Conflict(f"{product.name} / {sku.name} is not on sale", code=ErrorCode.NOT_ON_SALE,
                            sku_id=sku.sku_id)
         if sku.stock_known and sku.available < requested.quantity:
             raise sold_out(sku.sku_id, sku.available)
@@ -46,11 +47,11 @@ def sold_out(sku_id: str, available: int | None = None) -> Conflict:
     details = {"sku_id": sku_id}
     if available is not None:
         details["available"] = available  # type: ignore[assignment]
-    return Conflict("not enough stock left", code="SOLD_OUT", **details)
+    return Conflict("not enough stock left", code=ErrorCode.SOLD_OUT, **details)
 
 
 def purchase_limit_exceeded(product_id: str, limit: int | None, already: int | None = None) -> RuleViolation:
-    return RuleViolation(f"at most {limit} per customer for this product", code="PURCHASE_LIMIT_EXCEEDED",
+    return RuleViolation(f"at most {limit} per customer for this product", code=ErrorCode.PURCHASE_LIMIT_EXCEEDED,
                          product_id=product_id, limit=limit, already_bought=already)
 
 
@@ -65,8 +66,9 @@ class UnpaidLimits:
 
 def unpaid_limit_exceeded(limits: UnpaidLimits, **details: object) -> RuleViolation:
     return RuleViolation(f"pay or cancel your unpaid orders first: at most {limits.orders} unpaid orders and "
-                         f"{limits.units_per_sku} unpaid units of one ticket or item at once", code="UNPAID_LIMIT",
-                         max_unpaid_orders=limits.orders, max_unpaid_units_per_sku=limits.units_per_sku, **details)
+                         f"{limits.units_per_sku} unpaid units of one ticket or item at once",
+                         code=ErrorCode.UNPAID_LIMIT, max_unpaid_orders=limits.orders,
+                         max_unpaid_units_per_sku=limits.units_per_sku, **details)
 
 
 def unpaid_units(order: Order) -> dict[str, int]:
@@ -101,7 +103,7 @@ def assign_visitors(lines: list[OrderLine], products: dict[str, Product],
     units = sum(line.quantity for line in needed)
     if len(visitors) != units:
         raise RuleViolation(f"this order needs {units} visitor(s) with name and ID number, one per "
-                            f"real-name ticket; {len(visitors)} given", code="VISITORS_REQUIRED",
+                            f"real-name ticket; {len(visitors)} given", code=ErrorCode.VISITORS_REQUIRED,
                             expected=units, given=len(visitors))
     assigned: list[Visitor] = []
     remaining = iter(visitors)
@@ -112,7 +114,7 @@ def assign_visitors(lines: list[OrderLine], products: dict[str, Product],
             key = (visitor.id_type, visitor.id_number)
             if key in seen:
                 raise RuleViolation("one person cannot hold two tickets for the same session",
-                                    code="DUPLICATE_VISITOR", sku_id=line.sku_id)
+                                    code=ErrorCode.DUPLICATE_VISITOR, sku_id=line.sku_id)
             seen.add(key)
             assigned.append(Visitor(visitor.name, visitor.id_type, visitor.id_number, line.sku_id))
     return assigned
@@ -133,7 +135,7 @@ def choose_fulfillment(lines: list[OrderLine], products: dict[str, Product],
     for product in merch:
         if chosen not in product.fulfillment:
             raise RuleViolation(f"{product.name} cannot be delivered by {chosen.value}",
-                                code="FULFILLMENT_NOT_AVAILABLE", product_id=product.product_id)
+                                code=ErrorCode.FULFILLMENT_NOT_AVAILABLE, product_id=product.product_id)
     if chosen is Fulfillment.SHIPPING and command.address is None:
         raise InvalidInput("shipping needs an address", field="address")
     if chosen is Fulfillment.PICKUP and command.address is not None:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Collection
 
+from .error_codes import ErrorCode
 from .errors import Conflict, NotFound, RuleViolation
 from .model import Kind, Order, OrderLine, OrderStatus
 from .tickets import CodeKind, Ticket, TicketStatus
@@ -77,12 +78,12 @@ class RefundPlan:
 
 
 def not_refundable(message: str, **details: object) -> Conflict:
-    return Conflict(message, code="NOT_REFUNDABLE", **details)
+    return Conflict(message, code=ErrorCode.NOT_REFUNDABLE, **details)
 
 
 def goods_not_returned(**details: object) -> Conflict:
     return Conflict("the goods were handed over; approve with goods_returned once they are back",
-                    code="GOODS_NOT_RETURNED", **details)
+                    code=ErrorCode.GOODS_NOT_RETURNED, **details)
 
 
 def is_refundable_code(ticket: Ticket, reclaimable: Collection[str]) -> bool:
@@ -103,13 +104,13 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
     longer complete. Codes another request already asks for (`under_review`) are not asked for
     twice."""
     if order.status not in REFUNDABLE_ORDER_STATES:
-        raise Conflict(f"an order in {order.status.value} cannot be refunded", code="INVALID_STATE",
+        raise Conflict(f"an order in {order.status.value} cannot be refunded", code=ErrorCode.INVALID_STATE,
                        status=order.status.value)
     admissions = {t.ticket_id: t for t in tickets if t.kind is CodeKind.TICKET}
     if ticket_ids is not None:
         unknown = [t for t in ticket_ids if t not in admissions]
         if unknown:
-            raise NotFound("no such ticket in this order", code="TICKET_NOT_FOUND", ticket_ids=unknown)
+            raise NotFound("no such ticket in this order", code=ErrorCode.TICKET_NOT_FOUND, ticket_ids=unknown)
         chosen = [admissions[t] for t in dict.fromkeys(ticket_ids)]
         merch: list[OrderLine] = []
     else:
@@ -149,7 +150,7 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
     codes = len(chosen) + (1 if pickup is not None else 0)
     if len(chosen) > MAX_TICKETS_PER_REFUND or approval_items(codes, len(taken_over)) > MAX_ITEMS:
         raise RuleViolation(f"at most {MAX_TICKETS_PER_REFUND} tickets per refund (fewer when they take over many "
-                            "earlier refunds); choose them with ticket_ids", code="TOO_MANY_TICKETS")
+                            "earlier refunds); choose them with ticket_ids", code=ErrorCode.TOO_MANY_TICKETS)
     reasons = ([REVIEW_GOODS] if merch else []) + (
         [REVIEW_ADMISSION_OPEN] if any(now >= t.valid_from for t in chosen) else [])
     prices = {line.sku_id: line.unit_price for line in order.lines}
@@ -242,5 +243,5 @@ _ALLOWED = {RefundStatus.REQUESTED: {RefundStatus.APPROVED, RefundStatus.REJECTE
 
 def check_refund_transition(current: RefundStatus, target: RefundStatus) -> None:
     if target not in _ALLOWED.get(current, set()):
-        raise Conflict(f"a refund in {current.value} cannot become {target.value}", code="INVALID_STATE",
+        raise Conflict(f"a refund in {current.value} cannot become {target.value}", code=ErrorCode.INVALID_STATE,
                        status=current.value)

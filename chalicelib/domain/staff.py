@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Callable
 
 from .commands import ROLES
+from .error_codes import ErrorCode
 from .errors import Conflict, InvalidInput
 from .validation import Fields
 
@@ -68,7 +69,7 @@ def refuse_self_lockout(actor: str, target: str, changes: StaffChanges) -> None:
         return
     if changes.disabled or (changes.roles is not None and "admin" not in changes.roles):
         raise Conflict("you cannot disable your own account or take away your own admin role; "
-                       "ask another admin", code="LAST_ADMIN")
+                       "ask another admin", code=ErrorCode.LAST_ADMIN)
 
 
 def client_address(source_ip: str | None) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 
+from .error_codes import ErrorCode
 from .errors import Conflict, InvalidInput
 from .model import Sku
 from .validation import Fields
@@ -55,7 +56,7 @@ def check_shard_count(shards: int, current: int) -> None:
         raise InvalidInput(f"shards must be a whole number from 2 to {MAX_STOCK_SHARDS}", field="shards")
     if shards < current:
         raise Conflict(f"this SKU already has {current} shards; shards can only be added",
-                       code="SHARDS_CANNOT_SHRINK", shards=current)
+                       code=ErrorCode.SHARDS_CANNOT_SHRINK, shards=current)
 
 
 def spread_evenly(units: int, buckets: list[int]) -> Shares:

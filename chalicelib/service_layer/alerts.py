@@ -11,6 +11,7 @@ from . import ports
 from .publishing import Publishing
 from ..domain.errors import Busy
 from .retrying import attempts
+from .tags import Tag
 from .writes import commit
 
 LATCH_ATTEMPTS = 5
@@ -41,7 +42,7 @@ def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
         uow = ctx.unit_of_work()
         if not sku.below_threshold:
             ctx.stock.rearm_low_stock(uow, sku)
-            if commit(uow, {"latch": None}):
+            if commit(uow, {Tag.LATCH: None}):
                 return False
             continue
         now = ctx.clock()
@@ -51,7 +52,7 @@ def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
                                "low_stock_threshold": sku.low_stock_threshold}, created_at=now)
         ctx.stock.latch_low_stock(uow, sku)
         ctx.alerts.add(uow, alert)
-        if not commit(uow, {"latch": None}):
+        if not commit(uow, {Tag.LATCH: None}):
             continue                       # another worker decided meanwhile: read again
         ctx.metrics.count("LowStockAlerts")
         _notify(ctx, alert)
@@ -66,7 +67,7 @@ def _rearm_if_lifted(ctx: Alerting, sku_id: str) -> None:
     if after is not None and not after.below_threshold:
         uow = ctx.unit_of_work()
         ctx.stock.rearm_low_stock(uow, after)
-        commit(uow, {"latch": None})
+        commit(uow, {Tag.LATCH: None})
 
 
 def raise_alert(ctx: Alerting, alert_id: str, kind: str, severity: str, message: str,

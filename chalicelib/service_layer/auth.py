@@ -8,6 +8,7 @@ from typing import Callable, Protocol
 
 from ..domain.back_office import AUDIT_NAME_LENGTH, StaffMember
 from ..domain.commands import NewStaff, valid_username
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RuleViolation, TooManyAttempts
 from ..domain.principal import Principal
 from ..domain.staff import (UNKNOWN_ACTOR, PasswordChange, StaffChanges, attempted_name, client_address,
@@ -15,6 +16,7 @@ from ..domain.staff import (UNKNOWN_ACTOR, PasswordChange, StaffChanges, attempt
 from ..domain.timeutil import parse_date, parse_instant
 from . import ports
 from .context import Actor
+from .tags import Tag
 from .writes import commit
 
 
@@ -80,7 +82,7 @@ def login_staff(ctx: Staffing, username: object, password: object, source_ip: st
     if not right or member is None or member.disabled:
         _audit_attempt(ctx, username, member, "login_failed", source_ip,
                        {"reason": "disabled"} if right and member is not None else {})
-        raise NotAuthenticated("wrong username or password", code="INVALID_CREDENTIALS")
+        raise NotAuthenticated("wrong username or password", code=ErrorCode.INVALID_CREDENTIALS)
     ctx.throttle.succeeded(username, address, now)
     ctx.people.record_login(username, now)
     ctx.audit.record(username, "login", now, source_ip=source_ip)
@@ -122,12 +124,16 @@ def authenticate(tokens: ports.Tokens, accounts: Callable[[], ports.StaffStandin
         return principal
     member, ended = accounts().standing(principal.subject, principal.token_id)
     if member is None or member.disabled or ended or member.generation != (principal.generation or 0):
-        raise NotAuthenticated("this token has been ended; log in again", code="TOKEN_REVOKED")
+        raise NotAuthenticated("this token has been ended; log in again", code=ErrorCode.TOKEN_REVOKED)
     return dataclasses.replace(principal, roles=member.roles)
 
 
 def list_staff(ctx: Staffing, limit: int, cursor: str | None) -> ports.Page:
     return ctx.people.staff_page(limit, cursor)
+
+
+def _no_longer_admin(_: str) -> Conflict:
+    return Conflict("your own account is no longer an enabled admin", code=ErrorCode.LAST_ADMIN)
 
 
 def change_staff(ctx: Staffing, actor: Actor, username: str, changes: StaffChanges) -> StaffMember:
@@ -137,7 +143,7 @@ def change_staff(ctx: Staffing, actor: Actor, username: str, changes: StaffChang
     refuse_self_lockout(actor.name, target, changes)
     before = _account(ctx, target)
     if before is None:
-        raise NotFound(f"no staff account {username}", code="STAFF_NOT_FOUND")
+        raise NotFound(f"no staff account {username}", code=ErrorCode.STAFF_NOT_FOUND)
     now = ctx.clock()
     uow = ctx.unit_of_work()
     ctx.people.change_staff(uow, before, changes.roles, changes.disabled,
@@ -156,8 +162,9 @@ def change_staff(ctx: Staffing, actor: Actor, username: str, changes: StaffChang
         details["password_changed"] = True
     ctx.audit.record(actor.name, "staff_changed", now, target=before.username, source_ip=actor.source_ip,
                      details=details, uow=uow)
-    commit(uow, {"staff": lambda _: Conflict("the account changed meanwhile; read it again", code="STAFF_CHANGED"),
-                 "actor": lambda _: Conflict("your own account is no longer an enabled admin", code="LAST_ADMIN")})
+    commit(uow, {Tag.STAFF: lambda _: Conflict("the account changed meanwhile; read it again",
+                                               code=ErrorCode.STAFF_CHANGED),
+                 Tag.ACTOR: _no_longer_admin})
     return dataclasses.replace(before, roles=frozenset(changes.roles) if changes.roles is not None else before.roles,
                                disabled=changes.disabled if changes.disabled is not None else before.disabled,
                                generation=before.generation + 1)
@@ -168,7 +175,7 @@ def change_own_password(ctx: Staffing, actor: Actor, change: PasswordChange) -> 
     other token of the account ends, and the caller gets a fresh token to go on with."""
     member = ctx.people.staff(actor.name)
     if member is None or member.disabled:
-        raise NotAuthenticated("this token has been ended; log in again", code="TOKEN_REVOKED")
+        raise NotAuthenticated("this token has been ended; log in again", code=ErrorCode.TOKEN_REVOKED)
     now = ctx.clock()
     address = client_address(actor.source_ip)
     lock = ctx.throttle.take_attempt(member.username, address, now)
@@ -177,13 +184,14 @@ def change_own_password(ctx: Staffing, actor: Actor, change: PasswordChange) -> 
                               retry_after_seconds=int((lock.until - now).total_seconds()) + 1)
     if not ctx.passwords.verify(change.old_password, member.password_hash):
         ctx.audit.record(member.username, "password_change_failed", now, source_ip=actor.source_ip)
-        raise RuleViolation("the old password is not right", code="WRONG_PASSWORD")
+        raise RuleViolation("the old password is not right", code=ErrorCode.WRONG_PASSWORD)
     ctx.throttle.succeeded(member.username, address, now)
     uow = ctx.unit_of_work()
     ctx.people.change_staff(uow, member, None, None, ctx.passwords.hash(change.new_password))
     ctx.audit.record(member.username, "password_changed", now, target=member.username, source_ip=actor.source_ip,
                      details={"generation": member.generation + 1}, uow=uow)
-    commit(uow, {"staff": lambda _: Conflict("the account changed meanwhile; try again", code="STAFF_CHANGED")})
+    commit(uow, {Tag.STAFF: lambda _: Conflict("the account changed meanwhile; try again",
+                                               code=ErrorCode.STAFF_CHANGED)})
     return _staff_login(ctx, member.username, member.roles, member.generation + 1)
 
 
@@ -210,8 +218,9 @@ def create_staff(ctx: Staffing, actor: Actor, command: NewStaff, seeding: bool =
         ctx.people.require_enabled_admin(uow, actor.name)
     ctx.audit.record(actor.name, "staff_created", now, target=command.username, source_ip=actor.source_ip,
                      details={"roles": command.roles}, uow=uow)
-    commit(uow, {"staff": lambda _: Conflict(f"username {command.username} is taken", code="USERNAME_TAKEN"),
-                 "actor": lambda _: Conflict("your own account is no longer an enabled admin", code="LAST_ADMIN")})
+    commit(uow, {Tag.STAFF: lambda _: Conflict(f"username {command.username} is taken",
+                                               code=ErrorCode.USERNAME_TAKEN),
+                 Tag.ACTOR: _no_longer_admin})
     return command
 
 

@@ -9,11 +9,13 @@ from typing import Any, Protocol
 from ..domain import identifiers
 from ..domain.catalog_commands import NewProduct, NewSku, ProductChanges, SkuInput
 from ..domain.csv_import import parse_catalog_csv
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, DomainError, InvalidInput, NotFound
 from ..domain.model import Product, Sku
 from ..domain.stock_shards import shards_for_stock
 from . import inventory, ports
 from .context import Actor
+from .tags import Tag
 from .writes import commit
 
 
@@ -73,7 +75,7 @@ def _split_by_size(ctx: Cataloguing, actor: Actor, sku: Sku) -> Sku:
 def _existing(ctx: Cataloguing, product_id: str) -> Product:
     product = ctx.catalog.product(product_id) if identifiers.PRODUCT_ID.match(product_id) else None
     if product is None:
-        raise NotFound("no such product", code="PRODUCT_NOT_FOUND", product_id=product_id)
+        raise NotFound("no such product", code=ErrorCode.PRODUCT_NOT_FOUND, product_id=product_id)
     return product
 
 
@@ -91,15 +93,15 @@ def update_product(ctx: Cataloguing, actor: Actor, product_id: str, change: Prod
                      details={k: (v.value if hasattr(v, "value") else v) for k, v in changes.items()
                               if k not in ("description",)}, uow=uow)
     def edited_meanwhile(_: str = "") -> Conflict:
-        return Conflict("the product was changed by someone else; reload and try again", code="EDIT_CONFLICT")
-    commit(uow, {"product": edited_meanwhile}, busy=edited_meanwhile)
+        return Conflict("the product was changed by someone else; reload and try again", code=ErrorCode.EDIT_CONFLICT)
+    commit(uow, {Tag.PRODUCT: edited_meanwhile}, busy=edited_meanwhile)
     return admin_product(ctx, product_id)
 
 
 def add_sku(ctx: Cataloguing, actor: Actor, product_id: str, requested: SkuInput) -> Sku:
     product = _existing(ctx, product_id)
     if len(product.sku_ids) >= 1000:
-        raise Conflict("a product has at most 1000 SKUs", code="TOO_MANY_SKUS")
+        raise Conflict("a product has at most 1000 SKUs", code=ErrorCode.TOO_MANY_SKUS)
     sku = _sku_from(requested.for_kind(product.kind), product_id)
     now = ctx.clock()
     uow = ctx.unit_of_work()
@@ -140,7 +142,7 @@ def catalog_product(ctx: Cataloguing, product_id: str) -> tuple[Product, list[Sk
     product = ctx.catalog.product(product_id) if identifiers.PRODUCT_ID.match(product_id) else None
     now = ctx.clock()
     if product is None or not product.is_visible(now):
-        raise NotFound("no such product", code="PRODUCT_NOT_FOUND", product_id=product_id)
+        raise NotFound("no such product", code=ErrorCode.PRODUCT_NOT_FOUND, product_id=product_id)
     return product, _on_sale(ctx.stock.skus(product.sku_ids), product, now)
 
 

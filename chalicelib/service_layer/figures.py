@@ -12,6 +12,7 @@ from ..domain.reporting import (Change, Figures, OrderFacts, RefundFacts, order_
 from . import ports
 from .back_office_ports import AggregateCounters, SaleLookup
 from .retrying import attempts
+from .tags import ItemTag
 
 log = logging.getLogger("micromall.figures")
 MAX_WRITES = 100                    # DynamoDB's limit for one transaction
@@ -125,7 +126,7 @@ def _count_chunk(ctx: Counting, chunk: list[tuple[Change, Figures]]) -> None:
             uow.commit()
             return
         except ports.WriteRefused as refused:
-            counted = {tag.split(":", 1)[1] for tag in refused.failed if tag.startswith("counted:")}
+            counted = set(ItemTag.COUNTED.ids_in(refused.failed))
             if counted:                      # redelivered: those were counted before
                 log.info("already counted", extra={"changes": sorted(counted)})
                 remaining = [(c, f) for c, f in remaining if c.change_id not in counted]

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from ..domain import identifiers
 from ..domain.commands import Adjustment, StocktakeCount
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, NotFound
 from ..domain.model import Sku
 from ..domain.principal import Principal
@@ -15,6 +16,7 @@ from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change
 from .retrying import attempts
+from .tags import ItemTag
 from .writes import attempted
 
 
@@ -39,7 +41,7 @@ ADJUST_ATTEMPTS = 4
 def _require_sku(ctx: Stocking, sku_id: str) -> Sku:
     skus = ctx.stock.skus([sku_id]) if identifiers.product_id_of(sku_id) else {}
     if sku_id not in skus:
-        raise NotFound(f"SKU {sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=sku_id)
+        raise NotFound(f"SKU {sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=sku_id)
     return skus[sku_id]
 
 
@@ -58,19 +60,19 @@ def adjust_stock(ctx: Stocking, actor: Actor, sku_id: str, adjustment: Adjustmen
         ctx.stock.adjust(uow, sku, adjustment.delta, adjustment.reason, now, actor.name)
         ctx.audit.record(actor.name, "stock_adjusted", now, target=sku_id, source_ip=actor.source_ip,
                          details={"delta": adjustment.delta, "reason": adjustment.reason}, uow=uow)
-        if not attempted(uow, {"sku:": None}):
+        if not attempted(uow, {ItemTag.SKU: None}):
             continue
         announce_stock_change(ctx, [sku_id])
         return _require_sku(ctx, sku_id).available
     sku = _require_sku(ctx, sku_id)
     if sku.available + adjustment.delta < 0:
         raise _below_zero(sku, adjustment.delta)
-    raise Conflict("stock kept moving during the adjustment; try again", code="STOCK_CHANGED")
+    raise Conflict("stock kept moving during the adjustment; try again", code=ErrorCode.STOCK_CHANGED)
 
 
 def _below_zero(sku: Sku, delta: int) -> Conflict:
     return Conflict(f"only {sku.available} available; stock cannot go below zero",
-                    code="NEGATIVE_STOCK", available=sku.available, delta=delta)
+                    code=ErrorCode.NEGATIVE_STOCK, available=sku.available, delta=delta)
 
 
 def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
@@ -87,10 +89,10 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
         ctx.stock.split(uow, sku, shards)
         ctx.audit.record(actor.name, "stock_split", now, target=sku_id, source_ip=actor.source_ip,
                          details={"shards": shards, "before": sku.stock_shards}, uow=uow)
-        if not attempted(uow, {"sku:": None}):
+        if not attempted(uow, {ItemTag.SKU: None}):
             continue
         return _require_sku(ctx, sku_id)
-    raise Conflict("stock kept moving while it was split; try again", code="STOCK_CHANGED")
+    raise Conflict("stock kept moving while it was split; try again", code=ErrorCode.STOCK_CHANGED)
 
 
 class HotStockSplitting(Stocking, Alerting, Protocol):
@@ -124,13 +126,13 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
     stocktake is re-read and retried."""
     for count in counts:
         if not identifiers.product_id_of(count.sku_id):
-            raise NotFound(f"SKU {count.sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=count.sku_id)
+            raise NotFound(f"SKU {count.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=count.sku_id)
     stocktake_id = identifiers.new_reference("ST")
     for _ in attempts(STOCKTAKE_ATTEMPTS):
         skus = ctx.stock.skus(c.sku_id for c in counts)
         for count in counts:
             if count.sku_id not in skus:
-                raise NotFound(f"SKU {count.sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=count.sku_id)
+                raise NotFound(f"SKU {count.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=count.sku_id)
         if _gathered_for_counting(ctx, skus, counts):
             continue                 # a split SKU's missing units were brought into one item: read again
         lines = [{"sku_id": c.sku_id, "expected": skus[c.sku_id].available, "counted": c.counted,
@@ -142,11 +144,11 @@ def take_stocktake(ctx: Stocking, actor: Actor, counts: list[StocktakeCount], no
                             actor.name)
         ctx.audit.record(actor.name, "stocktake", now, target=stocktake_id, source_ip=actor.source_ip,
                          details={"note": note, "lines": lines}, uow=uow)
-        if not attempted(uow, {"sku:": None}):
+        if not attempted(uow, {ItemTag.SKU: None}):
             continue                 # a sale moved a SKU since it was read: read again
         announce_stock_change(ctx, [c.sku_id for c in counts])
         return Stocktake(stocktake_id, note, lines)
-    raise Conflict("stock kept moving during the stocktake; try again", code="STOCK_CHANGED")
+    raise Conflict("stock kept moving during the stocktake; try again", code=ErrorCode.STOCK_CHANGED)
 
 
 def _gathered_for_counting(ctx: Stocking, skus: dict[str, Sku], counts: list[StocktakeCount]) -> bool:
@@ -163,7 +165,7 @@ def _gathered(ctx: Stocking, sku: Sku, units: int) -> bool:
         return False
     uow = ctx.unit_of_work()
     ctx.stock.gather(uow, sku, units)
-    attempted(uow, {"sku:": None})
+    attempted(uow, {ItemTag.SKU: None})
     return True
 
 

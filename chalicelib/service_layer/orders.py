@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ..domain import identifiers
 from ..domain.commands import PlaceOrder
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation, Saturated
 from ..domain.model import Order, OrderStatus, awaiting_shipment, check_transition
 from ..domain.ordering import (build_order, check_unpaid_units, purchase_limit_exceeded, unpaid_limit_exceeded,
@@ -22,6 +23,7 @@ from .context import Actor
 from .payments import Prepaying, payment_parameters
 from .publishing import Publishing, announce_hot_stock, announce_stock_change
 from .reservations import plan_sharded_lines, stock_refused
+from .tags import ItemTag, Tag
 from .unpaid import end_unpaid
 from .retrying import attempts
 from .writes import commit
@@ -86,10 +88,10 @@ def _replay(ctx: Ordering, actor: Actor, reply: ports.IdempotentReply, expected_
     # cannot be compared: the same customer's key is trusted for the day it lives.
     if reply.fingerprint != expected_fingerprint and reply.fingerprint.startswith(FINGERPRINT_VERSION):
         raise RuleViolation("this Idempotency-Key was used with a different request",
-                            code="IDEMPOTENCY_KEY_REUSED")
+                            code=ErrorCode.IDEMPOTENCY_KEY_REUSED)
     found = ctx.orders.get(reply.order_id)
     if found is None:
-        raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=reply.order_id)
+        raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=reply.order_id)
     order = found[0]
     return PlacedOrder(order.as_placed(), payment_parameters(ctx, actor, order), replayed=True)
 
@@ -101,7 +103,7 @@ def place_order(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_ke
     try:
         placed = _place(ctx, actor, command, idempotency_key, fingerprint(ctx, command) if idempotency_key else "")
     except Conflict as conflict:
-        if conflict.code == "SOLD_OUT":
+        if conflict.code == ErrorCode.SOLD_OUT:
             ctx.metrics.count("SoldOutRejections")
         raise
     if not placed.replayed:
@@ -114,7 +116,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
     user_id = actor.name
     for line in command.lines:
         if identifiers.product_id_of(line.sku_id) is None:
-            raise NotFound(f"SKU {line.sku_id} does not exist", code="SKU_NOT_FOUND", sku_id=line.sku_id)
+            raise NotFound(f"SKU {line.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=line.sku_id)
     product_ids = sorted({identifiers.product_id_of(l.sku_id) or "" for l in command.lines})
     idem_key = f"{user_id}#{idempotency_key}" if idempotency_key else None
 
@@ -145,16 +147,17 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             ctx.idempotency.remember(uow, idem_key, request_fingerprint, order.order_id, now)
         try:
             # The same key placed meanwhile wins over whatever else the refusal says.
-            written = commit(uow, {"idempotency": None, "sku:": lambda sku_id: stock_refused(ctx, sku_id),
-                                   "shard:": None, "limit:": lambda product_id:
-                                   purchase_limit_exceeded(product_id, limits.get(product_id)),
-                                   "unpaid": lambda _: unpaid_limit_exceeded(ctx.unpaid.limits)})
+            written = commit(uow, {Tag.IDEMPOTENCY: None, ItemTag.SKU: lambda sku_id: stock_refused(ctx, sku_id),
+                                   ItemTag.SHARD: None,
+                                   ItemTag.LIMIT: lambda product_id: purchase_limit_exceeded(product_id,
+                                                                                             limits.get(product_id)),
+                                   Tag.UNPAID: lambda _: unpaid_limit_exceeded(ctx.unpaid.limits)})
         except Saturated as saturated:
             # A throttled shard of many: another shard is tried. A throttled SKU item: one
             # transaction was enough, the customer is told when to come back, and the alerts
             # worker splits the SKU (and tells staff).
-            hot_skus = [tag[len("sku:"):] for tag in saturated.hot if tag.startswith("sku:")]
-            if not hot_skus and all(tag.startswith("shard:") for tag in saturated.hot):
+            hot_skus = ItemTag.SKU.ids_in(saturated.hot)
+            if not hot_skus and all(ItemTag.SHARD.matches(tag) for tag in saturated.hot):
                 continue
             announce_hot_stock(ctx, hot_skus)
             ctx.metrics.count("OrdersSaturated")
@@ -184,14 +187,14 @@ def visible_order(ctx: Ordering, actor: Actor, order_id: str) -> tuple[Order, se
         if (principal.is_staff and principal.roles & STAFF_WHO_SEE_ORDERS) or \
                 (not principal.is_staff and order.user_id == principal.subject):
             return order, counted
-    raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
+    raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
 
 
 def own_order(ctx: Ordering, actor: Actor, order_id: str) -> tuple[Order, set[str]]:
     """The caller's own order (staff who may read it may not act for its customer)."""
     order, counted = visible_order(ctx, actor, order_id)
     if order.user_id != actor.name:
-        raise NotFound("no such order", code="ORDER_NOT_FOUND", order_id=order_id)
+        raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
     return order, counted
 
 
@@ -214,7 +217,7 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     except ports.TradeAlreadyPaid:
         # WeChat's notice (or, if it is lost, the expiry job's query) will make the order PAID.
         raise Conflict("the order has just been paid and can no longer be cancelled",
-                       code="INVALID_STATE") from None
+                       code=ErrorCode.INVALID_STATE) from None
     except ports.PaymentGatewayError:
         # The trade expires at WeChat by itself (time_expire); money that still arrives for a
         # cancelled order is refunded automatically.
@@ -225,8 +228,8 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     def no_longer_pending(_: str) -> Conflict:
         current = get_order(ctx, actor, order_id)
         return Conflict(f"the order is {current.status.value} and can no longer be cancelled",
-                        code="INVALID_STATE", status=current.status.value)
-    commit(uow, {"order": no_longer_pending})
+                        code=ErrorCode.INVALID_STATE, status=current.status.value)
+    commit(uow, {Tag.ORDER: no_longer_pending})
     ctx.metrics.count("OrdersCancelled")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return order
@@ -254,12 +257,12 @@ def search_orders(ctx: Ordering, status: str | None, query: str | None, limit: i
 def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, tracking_no: str) -> Order:
     order, _ = visible_order(ctx, actor, order_id)
     if order.fulfillment is None or order.fulfillment.value != "shipping":
-        raise Conflict("only orders for delivery by post can be shipped", code="INVALID_STATE",
+        raise Conflict("only orders for delivery by post can be shipped", code=ErrorCode.INVALID_STATE,
                        status=order.status.value)
     if not awaiting_shipment(order.status, order.fulfillment.value, order.shipment is not None,
                              order.merch_refund is not None):
         check_transition(order.status, OrderStatus.SHIPPED)
-        raise Conflict("these goods were already shipped, or are being refunded", code="INVALID_STATE",
+        raise Conflict("these goods were already shipped, or are being refunded", code=ErrorCode.INVALID_STATE,
                        status=order.status.value)
     now = ctx.clock()
     uow = ctx.unit_of_work()
@@ -268,7 +271,7 @@ def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, trackin
                           receipt_due=now + ctx.auto_receipt_after)
     ctx.audit.record(actor.name, "order_shipped", now, target=order_id, source_ip=actor.source_ip,
                      details={"carrier": carrier}, uow=uow)
-    commit(uow, {"order": lambda _: Conflict("the order changed meanwhile", code="INVALID_STATE")})
+    commit(uow, {Tag.ORDER: lambda _: Conflict("the order changed meanwhile", code=ErrorCode.INVALID_STATE)})
     order.shipment = shipment
     return order
 
@@ -284,7 +287,7 @@ def complete_if_all_used(ctx: Ordering, order_id: str) -> bool:
         return False
     uow = ctx.unit_of_work()
     ctx.orders.transition(uow, order, OrderStatus.COMPLETED, ctx.clock(), "gate")
-    return commit(uow, {"order": None})
+    return commit(uow, {Tag.ORDER: None})
 
 
 def confirm_receipt(ctx: Ordering, actor: Actor, order_id: str) -> Order:
@@ -292,10 +295,10 @@ def confirm_receipt(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     order, _ = own_order(ctx, actor, order_id)
     check_transition(order.status, OrderStatus.COMPLETED)
     if order.status is not OrderStatus.SHIPPED:
-        raise Conflict("only a shipped order can be received", code="INVALID_STATE", status=order.status.value)
+        raise Conflict("only a shipped order can be received", code=ErrorCode.INVALID_STATE, status=order.status.value)
     uow = ctx.unit_of_work()
     ctx.orders.transition(uow, order, OrderStatus.COMPLETED, ctx.clock(), actor.name)
-    commit(uow, {"order": lambda _: Conflict("the order changed meanwhile", code="INVALID_STATE")})
+    commit(uow, {Tag.ORDER: lambda _: Conflict("the order changed meanwhile", code=ErrorCode.INVALID_STATE)})
     return order
 
 
@@ -310,5 +313,5 @@ def complete_received_orders(ctx: Ordering, limit: int = 100) -> int:
             continue
         uow = ctx.unit_of_work()
         ctx.orders.transition(uow, found[0], OrderStatus.COMPLETED, ctx.clock(), "system")
-        completed += commit(uow, {"order": None})
+        completed += commit(uow, {Tag.ORDER: None})
     return completed

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import logging
+from enum import StrEnum
 from typing import Mapping, Protocol
 
 from ..domain import identifiers
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, NotAuthenticated, Unavailable
 from ..domain.model import CANCELLED_PAYMENT_MISMATCH, Order, OrderStatus
 from ..domain.ordering import unpaid_units
@@ -18,6 +20,7 @@ from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change, enqueue_refund, send_alert
 from .retrying import attempts
+from .tags import Tag
 from .unpaid import end_unpaid
 from .writes import commit
 
@@ -26,6 +29,13 @@ CONFIRM_ATTEMPTS = 4
 # The transaction that marks an order paid holds the order, the payment record, one stock update
 # per line (reserved -> sold) and as many tickets as fit; later batches hold the order and tickets.
 NEXT_BATCH = MAX_ITEMS - 1
+
+
+class PaymentOutcome(StrEnum):
+    """What a verified payment came to; the payment record keeps it (paid or refund_due)."""
+    PAID = "paid"
+    DUPLICATE = "duplicate"          # an earlier delivery of the same transaction had the effect
+    REFUND_DUE = "refund_due"        # the money goes back: no such order, no longer pending, wrong amount
 
 
 class Prepaying(Publishing, Protocol):
@@ -75,10 +85,10 @@ def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, 
 
 def pay_again(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, str]:
     if order.status is not OrderStatus.PENDING_PAYMENT:
-        raise Conflict(f"the order is {order.status.value}", code="INVALID_STATE", status=order.status.value)
+        raise Conflict(f"the order is {order.status.value}", code=ErrorCode.INVALID_STATE, status=order.status.value)
     params = payment_parameters(ctx, actor, order)
     if params is None:
-        raise Conflict("the payment service is unavailable; try again shortly", code="PAYMENT_UNAVAILABLE")
+        raise Conflict("the payment service is unavailable; try again shortly", code=ErrorCode.PAYMENT_UNAVAILABLE)
     return params
 
 
@@ -90,14 +100,14 @@ def receive_notification(ctx: Paying, headers: Mapping[str, str], body: str) -> 
         notice = ctx.payments.parse_notification(headers, body, now.timestamp())
     except ports.NotificationRejected as rejected:
         log.warning("payment notification rejected: %s", rejected)
-        raise NotAuthenticated("signature verification failed", code="FAIL") from None
+        raise NotAuthenticated("signature verification failed", code=ErrorCode.FAIL) from None
     if not isinstance(notice, PaymentNotice) or notice.event_type != "TRANSACTION.SUCCESS" \
             or notice.trade_state != "SUCCESS":
         return
     confirm_payment(ctx, notice)
 
 
-def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
+def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
     """Applies a verified payment once. Returns what happened: paid, duplicate or refund_due.
 
     One read of the order, then one transaction: PENDING_PAYMENT -> PAID at exactly the amount
@@ -112,7 +122,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         order, counted = found if found else (None, set())
         if order is not None and order.transaction_id == notice.transaction_id:
             _finish_issuing(ctx, order)
-            return "duplicate"
+            return PaymentOutcome.DUPLICATE
         if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.total != notice.amount:
             return _refund_due(ctx, notice, order, counted)
 
@@ -121,7 +131,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         pickup = next((t.code for t in tickets if t.kind is CodeKind.PICKUP), None)
         uow = ctx.unit_of_work()
         ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
-        ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, "paid",
+        ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, PaymentOutcome.PAID,
                                    notice.notification_id, now, notice.success_time or now)
         for line in order.lines:
             ctx.stock.sell(uow, line.sku_id, line.shares)
@@ -130,17 +140,17 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         for ticket in first:
             ctx.tickets.add(uow, ticket)
         try:
-            if not commit(uow, {"payment": None}):
-                return "duplicate"
+            if not commit(uow, {Tag.PAYMENT: None}):
+                return PaymentOutcome.DUPLICATE
         except Busy:
             continue                              # other writers collided: not proof of anything
         except ports.WriteRefused as refused:
-            old = refused.old_items.get("order") if "order" in refused.failed else None
+            old = refused.old_items.get(Tag.ORDER) if Tag.ORDER in refused.failed else None
             if old is None:
                 continue                          # not proof of anything: read and try again
             current = ctx.orders.from_raw(old)
             if current.transaction_id == notice.transaction_id:
-                return "duplicate"                # a concurrent delivery of the same notice won
+                return PaymentOutcome.DUPLICATE   # a concurrent delivery of the same notice won
             return _refund_due(ctx, notice, current, set())  # an expiry or cancellation won: nothing held
         _issue_rest(ctx, order, tickets, len(first))
         ctx.metrics.count("OrdersPaid")
@@ -148,13 +158,13 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> str:
         issued = sum(1 for t in tickets if t.kind is CodeKind.TICKET)
         if issued:
             ctx.metrics.count("TicketsIssued", issued)
-        return "paid"
+        return PaymentOutcome.PAID
     log.warning("payment %s of order %s not confirmed yet; WeChat will deliver it again", notice.transaction_id,
                 notice.out_trade_no)
-    raise Unavailable("the payment could not be recorded yet; deliver it again", code="FAIL")
+    raise Unavailable("the payment could not be recorded yet; deliver it again", code=ErrorCode.FAIL)
 
 
-def confirm_trade(ctx: Paying, trade: TradeState) -> str:
+def confirm_trade(ctx: Paying, trade: TradeState) -> PaymentOutcome:
     """A payment WeChat reports when asked (its notice lost or late): applied exactly as its
     notice would be, keyed by the same transaction id, so a notice arriving later is a duplicate."""
     assert trade.transaction_id and trade.amount is not None
@@ -201,7 +211,8 @@ def _finish_issuing(ctx: Paying, order: Order) -> None:
     _issue_rest(ctx, order, tickets, order.tickets_issued)
 
 
-def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted: set[str]) -> str:
+def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None,
+                counted: set[str]) -> PaymentOutcome:
     """Money that must go back (late or mismatched payment): approved at once, sent by the
     refunds worker with the refund's id as its stable out_refund_no. A pending order paid the
     wrong amount can no longer be paid (WeChat keeps one payment per trade): it ends in the
@@ -217,8 +228,8 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted
     closing = order if order is not None and order.status is OrderStatus.PENDING_PAYMENT else None
     for _ in attempts(CONFIRM_ATTEMPTS):
         uow = ctx.unit_of_work()
-        ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, "refund_due",
-                                   notice.notification_id, now, notice.success_time or now)
+        ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount,
+                                   PaymentOutcome.REFUND_DUE, notice.notification_id, now, notice.success_time or now)
         ctx.refunds.add(uow, refund, now)
         if closing is not None:            # a copy: the write records the move on what it is given
             end_unpaid(ctx, uow, copy.deepcopy(closing), counted, OrderStatus.CANCELLED, "wechatpay",
@@ -229,15 +240,15 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted
         except Busy:
             continue
         except ports.WriteRefused as refused:
-            if "payment" in refused.failed:
+            if Tag.PAYMENT in refused.failed:
                 if closing is not None:
                     _close_mismatched(ctx, closing.order_id)
-                return "duplicate"
-            if "order" not in refused.failed:
+                return PaymentOutcome.DUPLICATE
+            if Tag.ORDER not in refused.failed:
                 raise
             closing = None                # the order moved on meanwhile: the money still goes back
     else:
-        raise Unavailable("the payment could not be recorded yet; deliver it again", code="FAIL")
+        raise Unavailable("the payment could not be recorded yet; deliver it again", code=ErrorCode.FAIL)
     log.warning("payment %s for order %s refunded automatically: %s", notice.transaction_id,
                 notice.out_trade_no, reason)
     enqueue_refund(ctx, refund.refund_id)
@@ -247,7 +258,7 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None, counted
         send_alert(ctx, "payment_amount_mismatch", f"order {closing.order_id} was paid {notice.amount} fen instead "
                    f"of {closing.total}: the money is refunded and the order cancelled", order_id=closing.order_id,
                    paid=notice.amount, due=closing.total, refund_id=refund.refund_id)
-    return "refund_due"
+    return PaymentOutcome.REFUND_DUE
 
 
 def _close_mismatched(ctx: Paying, order_id: str) -> None:
@@ -258,5 +269,5 @@ def _close_mismatched(ctx: Paying, order_id: str) -> None:
         return
     uow = ctx.unit_of_work()
     end_unpaid(ctx, uow, found[0], found[1], OrderStatus.CANCELLED, "wechatpay", CANCELLED_PAYMENT_MISMATCH)
-    if commit(uow, {"order": None}):
+    if commit(uow, {Tag.ORDER: None}):
         announce_stock_change(ctx, [line.sku_id for line in found[0].lines])

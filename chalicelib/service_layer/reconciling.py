@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import InvalidInput, Unavailable
 from ..domain.reconciliation import DIFFERENCES, NOT_RUN, Reconciliation, reconcile, refund_id_of
 from ..domain.wechat_bill import Bill, BillUnreadable, parse_trade_bill
@@ -66,12 +67,13 @@ def _bill(ctx: Reconciling, day: date) -> Bill:
         return Bill((), ())                  # WeChat has no bill for a day without trades
     except ports.PaymentGatewayError as error:
         log.warning("trade bill of %s not available: %s", day, error)
-        raise Unavailable("WeChat Pay's bill could not be fetched; try again later", code="BILL_UNAVAILABLE") from None
+        raise Unavailable("WeChat Pay's bill could not be fetched; try again later",
+                          code=ErrorCode.BILL_UNAVAILABLE) from None
     try:
         return parse_trade_bill(text.decode("utf-8-sig"))
     except (BillUnreadable, UnicodeDecodeError) as error:
         log.error("trade bill of %s unreadable: %s", day, error)
-        raise Unavailable("WeChat Pay's bill could not be read", code="BILL_UNREADABLE") from None
+        raise Unavailable("WeChat Pay's bill could not be read", code=ErrorCode.BILL_UNREADABLE) from None
 
 
 def reconcile_if_due(ctx: Reconciling) -> int:

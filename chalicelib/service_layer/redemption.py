@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from ..domain.commands import OfflineScan, ScanRequest
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import InvalidInput
 from ..domain.redemption import (ConflictKind, Reason, Scan, ScanConflict, admission_checks, admission_condition,
                                  admitted_before_refund, admitted_while_revoked, is_repeat_of_first_scan, refused_because,
@@ -231,5 +232,6 @@ def read_pack_mark(value: str, now: datetime) -> datetime:
     at = datetime.fromtimestamp(int(digits) / 1000, tz=timezone.utc) \
         if digits.isascii() and digits.isdigit() and len(digits) <= 13 else None
     if at is None or at > now:
-        raise InvalidInput("since must be the next of an earlier offline pack", code="INVALID_CURSOR", field="since")
+        raise InvalidInput("since must be the next of an earlier offline pack", code=ErrorCode.INVALID_CURSOR,
+                           field="since")
     return at

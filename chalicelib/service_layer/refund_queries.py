@@ -5,17 +5,22 @@ from __future__ import annotations
 import logging
 from typing import Mapping
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import DomainError, NotAuthenticated
 from ..domain.payments import RefundNotice
 from ..domain.refunds import HELD_BY_WECHAT, RefundStatus, outcome_of, query_delay, refund_id_of
 from . import ports
 from .publishing import send_alert
-from .refund_settlement import apply_outcome
+from .refund_settlement import SettlementOutcome, apply_outcome
 from .refunding import Refunding
+from .tags import Tag
 from .writes import commit
 
 log = logging.getLogger("micromall.refunds")
 QUERIES_PER_RUN = 20
+# A question whose answer moved the refund on: it is not due to be asked again.
+MOVED_ON = frozenset({SettlementOutcome.SUCCEEDED, SettlementOutcome.FAILED, SettlementOutcome.HELD,
+                      SettlementOutcome.CONFLICT})
 
 
 def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body: str) -> None:
@@ -25,7 +30,7 @@ def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body
         notice = ctx.payments.parse_notification(headers, body, ctx.clock().timestamp())
     except ports.NotificationRejected as rejected:
         log.warning("refund notification rejected: %s", rejected)
-        raise NotAuthenticated("signature verification failed", code="FAIL") from None
+        raise NotAuthenticated("signature verification failed", code=ErrorCode.FAIL) from None
     if not isinstance(notice, RefundNotice):
         return
     refund = ctx.refunds.get(refund_id_of(notice.out_refund_no))
@@ -56,8 +61,8 @@ def query_processing_refunds(ctx: Refunding) -> int:
         try:
             known = ctx.payments.query_refund(refund.out_refund_no)
             if known is not None and (outcome_of(known.status) is not None or known.status == HELD_BY_WECHAT):
-                if apply_outcome(ctx, refund, known.status) in ("succeeded", "failed", "held", "conflict"):
-                    continue          # moved on: not due again
+                if apply_outcome(ctx, refund, known.status) in MOVED_ON:
+                    continue          # not due again
 
             if known is None and refund.status is RefundStatus.PROCESSING and not refund.held_by_wechat:
                 ctx.messages.refund_approved(refund.refund_id)
@@ -70,5 +75,5 @@ def query_processing_refunds(ctx: Refunding) -> int:
         uow = ctx.unit_of_work()
         ctx.refunds.ask_again(uow, refund, refund.queries + 1,
                               now + query_delay(refund.queries + 1, ctx.refund_query_after))
-        commit(uow, {"refund": None})
+        commit(uow, {Tag.REFUND: None})
     return asked

@@ -7,7 +7,10 @@ customer's card closed) holds the money at WeChat until staff settle it by hand:
 stays in flight, its order claimed, and is asked about until WeChat decides."""
 from __future__ import annotations
 
+from enum import StrEnum
+
 from ..domain import identifiers
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict
 from ..domain.model import Order, OrderStatus
 from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, query_delay,
@@ -17,26 +20,38 @@ from . import ports
 from .publishing import announce_stock_change, send_alert
 from .refunding import Refunding
 from .retrying import attempts
+from .tags import Tag
 from .writes import commit
 
 SETTLE_ATTEMPTS = 4
 
 
-def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
+class SettlementOutcome(StrEnum):
+    """What applying WeChat's word to a refund (or sending it) came to."""
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    HELD = "held"                    # held by this call: ABNORMAL, the money waits at WeChat
+    STILL_HELD = "still_held"
+    PROCESSING = "processing"        # WeChat has not decided yet
+    CONFLICT = "conflict"            # paid back after its order moved on: recorded and raised, not settled
+    SKIPPED = "skipped"              # already moved on (another delivery, notice, answer or query)
+
+
+def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> SettlementOutcome:
     """The refunds worker. A gateway failure raises (the message comes back with backoff); on
     the last attempt WeChat is asked whether the refund reached it before it is called FAILED."""
     refund = ctx.refunds.get(refund_id)
     if refund is None or refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING):
-        return "skipped"
+        return SettlementOutcome.SKIPPED
     if refund.held_by_wechat:
-        return "held"                # WeChat holds its money: asked about, never sent again
+        return SettlementOutcome.HELD   # WeChat holds its money: asked about, never sent again
     if refund.status is RefundStatus.APPROVED:
         now = ctx.clock()
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.PROCESSING, now, queries=0, gateway_status=None,
                          next_query_at=now + ctx.refund_query_after)
-        if not commit(uow, {"refund": None}):
-            return "skipped"         # another delivery of this message moved it on
+        if not commit(uow, {Tag.REFUND: None}):
+            return SettlementOutcome.SKIPPED   # another delivery of this message moved it on
         refund.status = RefundStatus.PROCESSING
     try:
         answer = ctx.payments.refund(refund.out_refund_no, refund.order_id, refund.amount, refund.total,
@@ -58,7 +73,7 @@ def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> str:
     return apply_outcome(ctx, refund, answer.status)
 
 
-def apply_outcome(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
+def apply_outcome(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOutcome:
     """What WeChat said of a refund, applied once whoever said it first (answer, notice, query)."""
     outcome = outcome_of(gateway_status)
     if gateway_status == HELD_BY_WECHAT:
@@ -67,7 +82,7 @@ def apply_outcome(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
         return succeed(ctx, refund, gateway_status)
     if outcome is RefundStatus.FAILED:
         return fail(ctx, refund, f"WeChat Pay reported {gateway_status}", gateway_status)
-    return "processing"
+    return SettlementOutcome.PROCESSING
 
 
 def _finish(order: Order, refunded_after: int, in_flight_after: int) -> OrderStatus | None:
@@ -79,7 +94,7 @@ def _finish(order: Order, refunded_after: int, in_flight_after: int) -> OrderSta
     return None if target is order.status else target
 
 
-def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
+def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOutcome:
     """The money reached the customer: SUCCEEDED, stock back, purchase limits given back and the
     order settled, in ONE transaction conditional on the refund's state and the order as read,
     so they happen exactly once. A refund released as FAILED and confirmed late is claimed on
@@ -88,7 +103,7 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
     took over is recorded as WeChat says, and raised as money paid twice."""
     for _ in attempts(SETTLE_ATTEMPTS):
         if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
-            return "skipped"              # settled by a concurrent notice, answer or query
+            return SettlementOutcome.SKIPPED   # settled by a concurrent notice, answer or query
         late = refund.status is RefundStatus.FAILED
         if late and refund.superseded_by:
             return _paid_back_after_moving_on(ctx, refund, gateway_status)
@@ -121,19 +136,19 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
                 if product_id in counted and refund.user_id:
                     ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
         try:
-            written = commit(uow, {"refund": None, "order": None})
+            written = commit(uow, {Tag.REFUND: None, Tag.ORDER: None})
         except ports.WriteRefused:
             if not late:
                 raise
             written = False               # a code of it belongs to a newer refund now
         if written:
-            ctx.metrics.count("Refunds", result="succeeded")
+            ctx.metrics.count("Refunds", result=SettlementOutcome.SUCCEEDED)
             if refund.returns_goods_and_stock:
                 announce_stock_change(ctx, [sku for sku, _ in refund.stock_lines])
-            return "succeeded"
+            return SettlementOutcome.SUCCEEDED
         current = ctx.refunds.get(refund.refund_id)
         if current is None:
-            return "skipped"
+            return SettlementOutcome.SKIPPED
         if late and current.status is RefundStatus.FAILED and _moved_on(ctx, current):
             return _paid_back_after_moving_on(ctx, current, gateway_status)
         refund = current                  # read again and decide again
@@ -157,7 +172,7 @@ def _units_returned(ctx: Refunding, refund: Refund, order: Order) -> dict[str, i
 def _order_of(ctx: Refunding, refund: Refund) -> tuple[Order, set[str]]:
     found = ctx.orders.get(refund.order_id)
     if found is None:
-        raise Conflict(f"order {refund.order_id} of refund {refund.refund_id} is gone", code="INVALID_STATE")
+        raise Conflict(f"order {refund.order_id} of refund {refund.refund_id} is gone", code=ErrorCode.INVALID_STATE)
     return found
 
 
@@ -174,7 +189,7 @@ def _moved_on(ctx: Refunding, refund: Refund) -> bool:
         order.refunded_total + refund.amount > order.total
 
 
-def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: str) -> str:
+def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOutcome:
     """WeChat paid back a refund whose order had moved on: the money record follows WeChat
     (SUCCEEDED, marked unsettled: it returned no stock, and later refunds of its lines do not
     count its units as back), the order and stock are left as they are, and finance is told,
@@ -182,15 +197,15 @@ def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: s
     uow = ctx.unit_of_work()
     ctx.refunds.paid_unsettled(uow, refund, ctx.clock(), gateway_status,
                                "confirmed by WeChat Pay after its order moved on: not settled")
-    if not commit(uow, {"refund": None}):
-        return "skipped"
+    if not commit(uow, {Tag.REFUND: None}):
+        return SettlementOutcome.SKIPPED
     send_alert(ctx, "refund_twice", f"refund {refund.refund_id} of order {refund.order_id} was confirmed by WeChat "
                "Pay after it had failed and its order moved on: the customer may have been paid back twice",
                severity="critical", refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount)
-    return "conflict"
+    return SettlementOutcome.CONFLICT
 
 
-def hold(ctx: Refunding, refund: Refund) -> str:
+def hold(ctx: Refunding, refund: Refund) -> SettlementOutcome:
     """WeChat found the refund ABNORMAL: the money left the merchant but could not reach the
     customer's card, and waits at WeChat until staff settle it by hand (merchant platform,
     交易中心). The refund is held in flight (PROCESSING, its order claimed: its goods cannot
@@ -201,15 +216,15 @@ def hold(ctx: Refunding, refund: Refund) -> str:
     money must go back to the merchant, not to the customer. "held" when this call held it."""
     for _ in attempts(SETTLE_ATTEMPTS):
         if refund.held_by_wechat and refund.status is RefundStatus.PROCESSING:
-            return "still_held"
+            return SettlementOutcome.STILL_HELD
         if refund.superseded_by:
             send_alert(ctx, "refund_twice", f"refund {refund.refund_id} of order {refund.order_id}, whose tickets or "
                        f"goods were refunded again by {refund.superseded_by}, is held by WeChat Pay (ABNORMAL): "
                        "settle it back to the merchant, not to the customer", severity="critical",
                        refund_id=refund.refund_id, order_id=refund.order_id, amount=refund.amount)
-            return "skipped"
+            return SettlementOutcome.SKIPPED
         if refund.status not in (RefundStatus.PROCESSING, RefundStatus.FAILED):
-            return "skipped"
+            return SettlementOutcome.SKIPPED
         now = ctx.clock()
         fields = dict(gateway_status=HELD_BY_WECHAT, queries=0, next_query_at=now + query_delay(1, ctx.refund_query_after),
                       last_error="WeChat Pay reported ABNORMAL: the money waits at WeChat")
@@ -220,16 +235,16 @@ def hold(ctx: Refunding, refund: Refund) -> str:
             order, _ = _order_of(ctx, refund)
             ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                     refund.goods_returned, now, "wechatpay")
-        written, moved_on = commit(uow, {"refund": None, "order": None}), False
+        written, moved_on = commit(uow, {Tag.REFUND: None, Tag.ORDER: None}), False
         if not written and reclaim:
             current = ctx.refunds.get(refund.refund_id)
             if current is not None and current.held_by_wechat:
-                return "still_held"
+                return SettlementOutcome.STILL_HELD
             if current is not None and current.status is RefundStatus.FAILED and not current.superseded_by \
                     and _moved_on(ctx, current):
                 uow = ctx.unit_of_work()      # its order moved on: held as it is, failed
                 ctx.refunds.move(uow, current, RefundStatus.FAILED, now, **fields)
-                written, moved_on = commit(uow, {"refund": None}), True
+                written, moved_on = commit(uow, {Tag.REFUND: None}), True
         if written:
             if moved_on:
                 send_alert(ctx, "refund_abnormal", f"refund {refund.refund_id} of order {refund.order_id} failed here "
@@ -243,15 +258,15 @@ def hold(ctx: Refunding, refund: Refund) -> str:
                            "merchant platform (交易中心, 异常退款); it completes here when WeChat reports it. Do not "
                            "refund it again", severity="critical", refund_id=refund.refund_id,
                            order_id=refund.order_id, amount=refund.amount, out_refund_no=refund.out_refund_no)
-            return "held"
+            return SettlementOutcome.HELD
         current = ctx.refunds.get(refund.refund_id)
         if current is None:
-            return "skipped"
+            return SettlementOutcome.SKIPPED
         refund = current                  # read again and decide again
     raise Busy("the refund kept changing; it is held on the next notice or query")
 
 
-def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = None) -> str:
+def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = None) -> SettlementOutcome:
     """The refund did not happen: FAILED, a critical alert naming it, and in the same
     transaction the order released (its amount and goods free again, its status back to what it
     was) so that a retry or a new request can still complete it. The codes it took back stay
@@ -264,7 +279,7 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
         released = refund.status is RefundStatus.FAILED and refund.held_by_wechat and not refund.superseded_by
         if (refund.status not in (RefundStatus.APPROVED, RefundStatus.PROCESSING) and not released) \
                 or refund.out_refund_no != number or (refund.held_by_wechat and gateway_status != "CLOSED"):
-            return "skipped"          # a held refund ends only when WeChat closes it
+            return SettlementOutcome.SKIPPED   # a held refund ends only when WeChat closes it
         now = ctx.clock()
         uow = ctx.unit_of_work()
         ctx.refunds.move(uow, refund, RefundStatus.FAILED, now, last_error=why[:300], gateway_status=gateway_status,
@@ -274,16 +289,16 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
             ctx.orders.release_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                       _finish(order, order.refunded_total, order.refunds_in_flight - 1), now,
                                       receipt_due=now + ctx.auto_receipt_after)
-        if commit(uow, {"refund": None, "order": None}):
-            ctx.metrics.count("Refunds", result="failed")
+        if commit(uow, {Tag.REFUND: None, Tag.ORDER: None}):
+            ctx.metrics.count("Refunds", result=SettlementOutcome.FAILED)
             if released:
-                return "failed"       # its order was released, and raised, when it first failed
+                return SettlementOutcome.FAILED   # its order was released, and raised, when it first failed
             send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: "
                        f"{why[:120]}", severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
                        amount=refund.amount, out_refund_no=refund.out_refund_no)
-            return "failed"
+            return SettlementOutcome.FAILED
         current = ctx.refunds.get(refund.refund_id)
         if current is None:
-            return "skipped"
+            return SettlementOutcome.SKIPPED
         refund = current                  # read again and decide again
     raise Busy("the refund's order kept changing; it fails on the next attempt")

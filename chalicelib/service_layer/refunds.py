@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..domain import identifiers
 from ..domain.commands import RefundRequest
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order
 from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, check_refund_transition, goods_handed_over,
@@ -16,6 +17,7 @@ from .orders import own_order, visible_order
 from .publishing import enqueue_refund
 from .refund_settlement import succeed
 from .refunding import Refunding
+from .tags import ItemTag, Tag
 from .writes import commit
 
 
@@ -36,12 +38,12 @@ def _resolve_failed(ctx: Refunding, failed: list[Refund]) -> set[str]:
             known = ctx.payments.query_refund(refund.out_refund_no)
         except ports.PaymentGatewayError:
             raise Conflict("the payment service is unavailable; try again shortly",
-                           code="PAYMENT_UNAVAILABLE") from None
+                           code=ErrorCode.PAYMENT_UNAVAILABLE) from None
         if known is not None and outcome_of(known.status) is RefundStatus.SUCCEEDED:
             succeed(ctx, refund, known.status)
         elif known is not None and known.status == "PROCESSING":
             raise Conflict("an earlier refund of this order is still being processed by WeChat Pay",
-                           code="INVALID_STATE", refund_id=refund.refund_id)
+                           code=ErrorCode.INVALID_STATE, refund_id=refund.refund_id)
         elif (known is None and not refund.held_by_wechat) or (known is not None and known.status != HELD_BY_WECHAT):
             takeable.add(refund.refund_id)    # never one WeChat may still pay out: it held its money
     return takeable
@@ -88,7 +90,7 @@ def _approval_writes(ctx: Refunding, uow: ports.Writes, refund: Refund, order: O
                   if c in codes and codes[c].status is TicketStatus.REVOKED and codes[c].revoked_by in failed}
     if approval_items(len(refund.ticket_codes), len(taken_over)) > MAX_ITEMS:   # grown since it was planned
         raise RuleViolation("this refund now takes over too many earlier refunds to approve in one step; "
-                            "ask for fewer tickets", code="TOO_MANY_TICKETS", refund_id=refund.refund_id)
+                            "ask for fewer tickets", code=ErrorCode.TOO_MANY_TICKETS, refund_id=refund.refund_id)
     for code in refund.ticket_codes:
         ctx.tickets.revoke(uow, code, refund.refund_id, now, take_over_from=failed, goods_returned=goods_returned)
     for previous in sorted(t for t in taken_over if t):
@@ -106,33 +108,33 @@ def _why_refused(ctx: Refunding, refused: ports.WriteRefused, refund: Refund) ->
     """A refused approval in the customer's and staff's words, from the items as they were."""
     for tag in refused.failed:
         old = refused.old_items.get(tag)
-        if tag.startswith("ticket:"):
+        if ItemTag.TICKET.matches(tag):
             code = ctx.tickets.from_raw(old) if old else None
             if code is not None and code.kind is CodeKind.PICKUP and code.status is TicketStatus.REDEEMED:
                 return goods_not_returned(refund_id=refund.refund_id)
             return not_refundable("a ticket was used or refunded meanwhile")
-        if tag == "order":
+        if tag == Tag.ORDER:
             current = ctx.orders.from_raw(old) if old else None
             if current is not None and current.shipment and refund.claims_goods:
                 return goods_not_returned(refund_id=refund.refund_id)
             return Conflict("this order changed meanwhile, or its goods are already being refunded",
-                            code="INVALID_STATE")
-        if tag == "refund" or tag.startswith("superseded:"):
-            return Conflict("the refund changed meanwhile", code="INVALID_STATE")
+                            code=ErrorCode.INVALID_STATE)
+        if tag == Tag.REFUND or ItemTag.SUPERSEDED.matches(tag):
+            return Conflict("the refund changed meanwhile", code=ErrorCode.INVALID_STATE)
     return refused
 
 
 def _existing(ctx: Refunding, refund_id: str) -> Refund:
     refund = ctx.refunds.get(refund_id) if 2 <= len(refund_id) <= 40 else None
     if refund is None:
-        raise NotFound("no such refund", code="REFUND_NOT_FOUND", refund_id=refund_id)
+        raise NotFound("no such refund", code=ErrorCode.REFUND_NOT_FOUND, refund_id=refund_id)
     return refund
 
 
 def _order_of(ctx: Refunding, refund: Refund) -> Order:
     found = ctx.orders.get(refund.order_id)
     if found is None:
-        raise Conflict("the refund's order is gone", code="INVALID_STATE")
+        raise Conflict("the refund's order is gone", code=ErrorCode.INVALID_STATE)
     return found[0]
 
 
@@ -189,11 +191,12 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
     if refund.status is not RefundStatus.FAILED or refund.superseded_by:
         raise Conflict(f"only a failed refund can be retried; this one is {refund.status.value}"
                        + (f", taken over by {refund.superseded_by}" if refund.superseded_by else ""),
-                       code="INVALID_STATE", status=refund.status.value)
+                       code=ErrorCode.INVALID_STATE, status=refund.status.value)
     try:
         known = ctx.payments.query_refund(refund.out_refund_no)
     except ports.PaymentGatewayError:
-        raise Conflict("the payment service is unavailable; try again shortly", code="PAYMENT_UNAVAILABLE") from None
+        raise Conflict("the payment service is unavailable; try again shortly",
+                       code=ErrorCode.PAYMENT_UNAVAILABLE) from None
     if known is not None and outcome_of(known.status) is RefundStatus.SUCCEEDED:
         succeed(ctx, refund, known.status)
         return ctx.refunds.get(refund_id) or refund
@@ -224,7 +227,7 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
 def _held(refund: Refund) -> Conflict:
     return Conflict("WeChat Pay holds this refund's money (ABNORMAL: the customer's card was closed or frozen); "
                    "settle it in the merchant platform (交易中心, 异常退款), and it completes here by itself",
-                   code="REFUND_ABNORMAL", refund_id=refund.refund_id)
+                   code=ErrorCode.REFUND_ABNORMAL, refund_id=refund.refund_id)
 
 
 def list_refunds(ctx: Refunding, status: str | None, limit: int, cursor: str | None) -> ports.Page:

@@ -9,6 +9,7 @@ from ..domain.model import Order
 from ..domain.ordering import sold_out
 from ..domain.stock_shards import MAX_PLAN_BUCKETS, Shares, plan
 from . import ports
+from .tags import ItemTag
 from .writes import attempted
 
 
@@ -32,7 +33,7 @@ def plan_sharded_lines(ctx: Reserving, order: Order) -> dict[str, Shares]:
         if len(shares) > MAX_PLAN_BUCKETS:
             gathered = ctx.unit_of_work()
             ctx.stock.gather(gathered, sku, quantities[sku.sku_id])
-            if attempted(gathered, {"sku:": None}):
+            if attempted(gathered, {ItemTag.SKU: None}):
                 shares = {0: quantities[sku.sku_id]}
             else:
                 continue                  # moved meanwhile: the next attempt tries and reads again

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import timedelta
+from enum import StrEnum
 from typing import Callable, Protocol
 
 from ..domain.errors import DomainError
@@ -19,6 +20,7 @@ from .publishing import announce_stock_change
 from .reconciling import Reconciling, reconcile_if_due
 from .refund_queries import query_processing_refunds
 from .refunding import Refunding
+from .tags import Tag
 from .unpaid import end_unpaid
 from .writes import commit
 
@@ -33,12 +35,23 @@ class Scheduling(Refunding, Paying, Reconciling, Protocol):
     """The schedule touches orders, payments, refunds, the catalog and the reconciliation."""
 
 
+class Job(StrEnum):
+    """A run's jobs, each answering how much it did (-1: it failed); the names of the run's
+    answer (ScheduleRun of the API)."""
+    EXPIRIES_DUE = "expiries_due"
+    LISTING_CHANGES = "listing_changes"
+    REFUNDS_RESENT = "refunds_resent"
+    REFUNDS_QUERIED = "refunds_queried"
+    RECEIVED = "received"
+    RECONCILED = "reconciled"
+
+
 def run(ctx: Scheduling) -> dict[str, int]:
     """Each job on its own: one failing does not stop the others."""
-    jobs: tuple[tuple[str, Callable[[Scheduling], int]], ...] = (
-        ("expiries_due", dispatch_due_expiries), ("listing_changes", apply_listing_schedule),
-        ("refunds_resent", resend_stuck_refunds), ("refunds_queried", query_processing_refunds),
-        ("received", complete_received_orders), ("reconciled", reconcile_if_due))
+    jobs: tuple[tuple[Job, Callable[[Scheduling], int]], ...] = (
+        (Job.EXPIRIES_DUE, dispatch_due_expiries), (Job.LISTING_CHANGES, apply_listing_schedule),
+        (Job.REFUNDS_RESENT, resend_stuck_refunds), (Job.REFUNDS_QUERIED, query_processing_refunds),
+        (Job.RECEIVED, complete_received_orders), (Job.RECONCILED, reconcile_if_due))
     done: dict[str, int] = {}
     for name, job in jobs:
         try:
@@ -72,7 +85,7 @@ def expire_order(ctx: Scheduling, order_id: str) -> bool:
         return False
     uow = ctx.unit_of_work()
     end_unpaid(ctx, uow, order, counted, OrderStatus.EXPIRED, "system")
-    if not commit(uow, {"order": None}):
+    if not commit(uow, {Tag.ORDER: None}):
         return False
     ctx.metrics.count("OrdersExpired")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
@@ -118,7 +131,7 @@ def apply_listing_schedule(ctx: Scheduling) -> int:
             uow = ctx.unit_of_work()
             ctx.catalog.update_product(uow, product, after, ("status", "list_at", "delist_at"), now)
             try:
-                if commit(uow, {"product": None}):  # edited meanwhile: the next tick sees the new version
+                if commit(uow, {Tag.PRODUCT: None}):  # edited meanwhile: the next tick sees the new version
                     changed += 1
             except DomainError:
                 log.warning("listing change of %s not applied this time", product.product_id)

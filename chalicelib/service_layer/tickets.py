@@ -1,6 +1,7 @@
 """Reading tickets and pickup codes: their owner only (404 for anyone else)."""
 from __future__ import annotations
 
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import NotFound
 from ..domain.model import Order
 from ..domain.tickets import CodeKind, Ticket
@@ -16,7 +17,7 @@ def tickets_of_order(ctx: Ordering, actor: Actor, order_id: str) -> list[Ticket]
 def ticket_of(ctx: Ordering, actor: Actor, ticket_id: str) -> Ticket:
     ticket = ctx.tickets.by_ticket_id(ticket_id) if 8 <= len(ticket_id) <= 40 else None
     if ticket is None or ticket.user_id != actor.name:
-        raise NotFound("no such ticket", code="TICKET_NOT_FOUND", ticket_id=ticket_id)
+        raise NotFound("no such ticket", code=ErrorCode.TICKET_NOT_FOUND, ticket_id=ticket_id)
     return ticket
 
 
@@ -27,5 +28,5 @@ def pickup_ticket(ctx: Ordering, order: Order) -> Ticket | None:
 def pickup_of(ctx: Ordering, actor: Actor, order_id: str) -> Ticket:
     ticket = pickup_ticket(ctx, get_order(ctx, actor, order_id))
     if ticket is None:
-        raise NotFound("this order has no pickup code", code="TICKET_NOT_FOUND", order_id=order_id)
+        raise NotFound("this order has no pickup code", code=ErrorCode.TICKET_NOT_FOUND, order_id=order_id)
     return ticket

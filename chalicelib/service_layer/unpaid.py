@@ -7,6 +7,7 @@ from typing import Protocol
 
 from ..domain.model import Order, OrderStatus
 from ..domain import identifiers
+from ..domain.error_codes import ErrorCode
 from ..domain.errors import NotFound
 from ..domain.ordering import UnpaidLimits, unpaid_units
 from . import ports
@@ -37,7 +38,7 @@ def customer_holds(ctx: EndingUnpaid, user_id: str) -> UnpaidHolds:
     """What a customer holds unpaid now, against the limits (staff looking into a complaint of
     UNPAID_LIMIT, or into a customer suspected of holding stock)."""
     if not identifiers.USER_ID.match(user_id):
-        raise NotFound("no such customer", code="CUSTOMER_NOT_FOUND", user_id=user_id[:40])
+        raise NotFound("no such customer", code=ErrorCode.CUSTOMER_NOT_FOUND, user_id=user_id[:40])
     orders, units = ctx.unpaid.of(user_id)
     return UnpaidHolds(user_id, orders, units, ctx.unpaid.limits)
 

@@ -8,13 +8,14 @@ from typing import Callable, Mapping
 from ..domain.errors import Busy, DomainError, Saturated
 from .ports import WriteRefused, Writes
 from .retrying import attempts
+from .tags import ItemTag, Tag
 
 CONFLICT_ATTEMPTS = 3
 
 # A write's tag -> the domain error to raise when its condition failed, or None for "not an
-# error: report False". A key ending in ':' matches every tag it begins and gets the rest.
+# error: report False". An ItemTag matches every tag of its kind and gets the item's id.
 # The first key (in the mapping's order) that matches a failed write decides.
-Explain = Mapping[str, Callable[[str], DomainError] | None]
+Explain = Mapping[Tag | ItemTag, Callable[[str], DomainError] | None]
 
 
 def _busy() -> DomainError:

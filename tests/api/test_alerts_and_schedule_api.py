@@ -10,6 +10,7 @@ import app as app_module
 from chalicelib import bootstrap
 from chalicelib.adapters.stock_ledger import StockLedger
 from chalicelib.service_layer.ports import PaymentGatewayError
+from chalicelib.service_layer.queue_messages import MessageType
 from chalicelib.adapters.tables import OrderRecord, ProductRecord, PurchaseCounterRecord, SkuRecord
 from chalicelib.adapters.order_records import index_keys
 from local.aws_resources import deliver_once
@@ -71,6 +72,20 @@ def test_a_redelivered_alert_is_stored_once(admin: Api) -> None:
     app_module.alerts_worker(event, None)
     app_module.alerts_worker(event, None)                            # the same message again
     assert [a["kind"] for a in admin.get("/admin/alerts").json_body["items"]] == ["scan_conflict"]
+
+
+def test_every_message_type_has_a_handler_and_an_unknown_one_is_dropped(admin: Api) -> None:
+    from chalicelib.api.events import _HANDLERS
+    assert set(_HANDLERS) == set(MessageType)
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName=ALERTS)["QueueUrl"]
+    for body in ({"type": "no_such_type", "kind": "x"}, {"type": ["alert"], "kind": "x"}, {"kind": "x"}):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    received = sqs.receive_message(QueueUrl=url, AttributeNames=["All"], MaxNumberOfMessages=10)["Messages"]
+    from local.aws_resources import sqs_event
+    answer = app_module.alerts_worker(sqs_event("arn:aws:sqs:us-east-1:123456789012:" + ALERTS, received, REGION), None)
+    assert len(received) == 3 and answer["batchItemFailures"] == []        # dropped, not sent again
+    assert admin.get("/admin/alerts").json_body["items"] == []
 
 
 def later(minutes: int):  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ from chalicelib.domain.reconciliation import NOT_RUN, Reconciliation
 from chalicelib.domain.reporting import Figures, OrderFacts, SaleLine
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
+from chalicelib.service_layer.tags import ItemTag, Tag
 
 from . import paging
 from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent
@@ -40,7 +41,7 @@ class FakeAlerts:
 
     def add(self, uow: FakeUnitOfWork, alert: Alert) -> None:
         stored = self._stored(alert)
-        uow.add(ALERTS, alert.alert_id, "alert", absent, lambda _: stored)
+        uow.add(ALERTS, alert.alert_id, Tag.ALERT, absent, lambda _: stored)
 
     def add_once(self, alert: Alert) -> bool:
         table = self.db.table(ALERTS)
@@ -66,7 +67,8 @@ class FakeAggregates:
 
     def count(self, uow: FakeUnitOfWork, change_ids: list[str], figures: Figures, at: datetime) -> None:
         for change_id in change_ids:
-            uow.add(AGGREGATES, (f"counted#{change_id}", 0), f"counted:{change_id}", absent, lambda _: {"marker": 1})
+            uow.add(AGGREGATES, (f"counted#{change_id}", 0), ItemTag.COUNTED.of(change_id), absent,
+                    lambda _: {"marker": 1})
         shard = random.randrange(self.shards)
         for bucket in sorted(figures.buckets()):
             counts = {name: n for (b, name), n in figures.counts.items() if b == bucket and n}
@@ -79,7 +81,7 @@ class FakeAggregates:
                         item[name] = item.get(name, 0) + n
                     item.update(labels)
                     return item
-                uow.add(AGGREGATES, (bucket, shard), f"bucket:{bucket}", apply=apply)
+                uow.add(AGGREGATES, (bucket, shard), ItemTag.BUCKET.of(bucket), apply=apply)
 
     def read(self, buckets: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {b: {} for b in buckets}

@@ -9,6 +9,7 @@ from typing import Iterable
 from chalicelib.domain.model import Product
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
+from chalicelib.service_layer.tags import Tag
 
 from . import paging
 from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent, present
@@ -23,7 +24,7 @@ class FakeCatalog:
     def add_product(self, uow: FakeUnitOfWork, product: Product, now: datetime) -> None:
         stored = dataclasses.replace(product, created_at=now, version=to_storage(now), tags=list(product.tags),
                                      fulfillment=list(product.fulfillment), sku_ids=list(product.sku_ids))
-        uow.add(TABLE, product.product_id, "product", absent, lambda _: stored)
+        uow.add(TABLE, product.product_id, Tag.PRODUCT, absent, lambda _: stored)
 
     def add_sku_to_product(self, uow: FakeUnitOfWork, product_id: str, sku_id: str, now: datetime) -> None:
         def apply(item: Product | None) -> Product:
@@ -31,7 +32,7 @@ class FakeCatalog:
             item.sku_ids.append(sku_id)
             item.version = to_storage(now)
             return item
-        uow.add(TABLE, product_id, "product", present, apply)
+        uow.add(TABLE, product_id, Tag.PRODUCT, present, apply)
 
     def update_product(self, uow: FakeUnitOfWork, before: Product, after: Product, changed: Iterable[str],
                        now: datetime) -> None:
@@ -43,7 +44,7 @@ class FakeCatalog:
                 setattr(item, name, getattr(after, name))
             item.version = to_storage(now)
             return item
-        uow.add(TABLE, before.product_id, "product",
+        uow.add(TABLE, before.product_id, Tag.PRODUCT,
                 lambda item: item is not None and item.version == before.version, apply)
 
     def product(self, product_id: str) -> Product | None:

@@ -17,6 +17,7 @@ from chalicelib.domain.model import HistoryEntry, Order, OrderStatus
 from chalicelib.domain.ordering import UnpaidLimits
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import IdempotentReply, Page, PlacementSnapshot
+from chalicelib.service_layer.tags import ItemTag, Tag
 
 from . import paging
 from .catalog import FakeCatalog
@@ -63,7 +64,7 @@ class FakeOrders:
             assert item is not None
             apply(item)
             return item
-        uow.add(ORDERS, order_id, "order", lambda item: item is not None and condition(item), applied, return_old)
+        uow.add(ORDERS, order_id, Tag.ORDER, lambda item: item is not None and condition(item), applied, return_old)
 
     @staticmethod
     def _status(item: OrderItem, status: OrderStatus, at: datetime, by: str) -> None:
@@ -79,7 +80,7 @@ class FakeOrders:
                        history=list(order.history), holds_unpaid=order.holds_unpaid)
         item = OrderItem(copy.deepcopy(stored), frozenset(l.product_id for l in order.lines
                                                           if l.product_id in counted_products))
-        uow.add(ORDERS, order.order_id, "order", absent, lambda _: item)
+        uow.add(ORDERS, order.order_id, Tag.ORDER, absent, lambda _: item)
 
     def transition(self, uow: FakeUnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,
                    shipment: dict[str, str] | None = None, receipt_due: datetime | None = None,
@@ -288,7 +289,7 @@ class FakeCounters:
             item = item or {}
             item["quantity"] = item.get("quantity", 0) + quantity
             return item
-        uow.add(COUNTERS, _counter(user_id, product_id), f"limit:{product_id}", condition, apply)
+        uow.add(COUNTERS, _counter(user_id, product_id), ItemTag.LIMIT.of(product_id), condition, apply)
 
     def hold(self, uow: FakeUnitOfWork, user_id: str, product_id: str, quantity: int, limit: int) -> None:
         self._add(uow, user_id, product_id, quantity,
@@ -333,10 +334,10 @@ class FakeUnpaidHolds:
             item = item or {}
             return ("quantity" not in item or item["quantity"] < limits.orders) and all(
                 f"u#{s}" not in item or item[f"u#{s}"] <= limits.units_per_sku - q for s, q in units.items())
-        uow.add(COUNTERS, self._key(user_id), "unpaid", within, self._adding(1, units))
+        uow.add(COUNTERS, self._key(user_id), Tag.UNPAID, within, self._adding(1, units))
 
     def release(self, uow: FakeUnitOfWork, user_id: str, units: dict[str, int]) -> None:
-        uow.add(COUNTERS, self._key(user_id), "unpaid", apply=self._adding(-1, {s: -q for s, q in units.items()}))
+        uow.add(COUNTERS, self._key(user_id), Tag.UNPAID, apply=self._adding(-1, {s: -q for s, q in units.items()}))
 
     def of(self, user_id: str) -> tuple[int, dict[str, int]]:
         item = self.db.table(COUNTERS).get(self._key(user_id)) or {}
@@ -357,7 +358,7 @@ class FakeIdempotency:
 
     def remember(self, uow: FakeUnitOfWork, key: str, fingerprint: str, order_id: str, now: datetime) -> None:
         record = _Remembered(IdempotentReply(fingerprint, order_id), now + self.TTL)
-        uow.add(IDEMPOTENCY, key, "idempotency", absent, lambda _: record)
+        uow.add(IDEMPOTENCY, key, Tag.IDEMPOTENCY, absent, lambda _: record)
 
     def get(self, key: str) -> IdempotentReply | None:
         found = self.db.table(IDEMPOTENCY).get(key)

@@ -16,6 +16,7 @@ from typing import Callable, Mapping
 from chalicelib.domain.payments import PaymentNotice, RefundNotice, RefundResult, TradeState, bill_day
 from chalicelib.domain.reconciliation import OurPayment
 from chalicelib.service_layer.ports import NoBill, NotificationRejected, PaymentGatewayError, TradeAlreadyPaid
+from chalicelib.service_layer.tags import Tag
 
 from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent
 
@@ -41,7 +42,7 @@ class FakePaymentRecords:
     def record(self, uow: FakeUnitOfWork, transaction_id: str, order_id: str, amount: int, outcome: str,
                notification_id: str, at: datetime, paid_at: datetime) -> None:
         record = PaymentRecord(transaction_id, order_id, amount, outcome, notification_id, at, paid_at)
-        uow.add(PAYMENTS, transaction_id, "payment", absent, lambda _: record)
+        uow.add(PAYMENTS, transaction_id, Tag.PAYMENT, absent, lambda _: record)
 
     def paid_on(self, day: date) -> list[OurPayment]:
         return [OurPayment(r.order_id, r.transaction_id, r.amount) for r in self.db.table(PAYMENTS).values()

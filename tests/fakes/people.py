@@ -15,6 +15,7 @@ from chalicelib.domain.back_office import AuditEntry, StaffMember
 from chalicelib.domain.staff import LoginLock
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
+from chalicelib.service_layer.tags import Tag
 
 from . import paging
 from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent, always
@@ -32,7 +33,7 @@ class FakePeople:
     def add_staff(self, uow: FakeUnitOfWork, username: str, password_hash: str, roles: list[str], by: str,
                   now: datetime) -> None:
         member = StaffMember(username, password_hash, frozenset(roles), created_at=now)
-        uow.add(STAFF, username, "staff", absent, lambda _: member)
+        uow.add(STAFF, username, Tag.STAFF, absent, lambda _: member)
 
     def staff_page(self, limit: int, cursor: str | None) -> Page:
         return paging.page(self.db.table(STAFF).values(), lambda m: m.username, limit, cursor, descending=False)
@@ -49,11 +50,11 @@ class FakePeople:
             if password_hash is not None:
                 changes["password_hash"] = password_hash
             return dataclasses.replace(member, **changes)
-        uow.add(STAFF, before.username, "staff",
+        uow.add(STAFF, before.username, Tag.STAFF,
                 lambda member: member is not None and member.generation == before.generation, apply)
 
     def require_enabled_admin(self, uow: FakeUnitOfWork, username: str) -> None:
-        uow.check(STAFF, username, "actor",
+        uow.check(STAFF, username, Tag.ACTOR,
                   lambda member: member is not None and not member.disabled and "admin" in member.roles)
 
     def record_login(self, username: str, now: datetime) -> None:
@@ -146,7 +147,7 @@ class FakeAudit:
         if uow is None:
             self.db.table(AUDIT)[key] = (entry, expires)
         else:
-            uow.add(AUDIT, key, "audit", always, lambda _: (entry, expires))
+            uow.add(AUDIT, key, Tag.AUDIT, always, lambda _: (entry, expires))
 
     def entries(self) -> list[AuditEntry]:
         """Every record, oldest first (tests' view)."""

@@ -13,6 +13,7 @@ from chalicelib.domain.reconciliation import OurRefund
 from chalicelib.domain.refunds import HELD_BY_WECHAT, Refund, RefundStatus
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
+from chalicelib.service_layer.tags import ItemTag, Tag
 
 from . import paging
 from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent
@@ -47,7 +48,7 @@ class FakeRefunds:
         self.db = db
 
     def _update(self, uow: FakeUnitOfWork, refund_id: str, condition: Callable[[RefundItem], bool],
-                apply: Callable[[RefundItem], None], tag: str = "refund") -> None:
+                apply: Callable[[RefundItem], None], tag: str = Tag.REFUND) -> None:
         def applied(item: RefundItem | None) -> RefundItem:
             assert item is not None
             apply(item)
@@ -72,7 +73,7 @@ class FakeRefunds:
                         decided_by=refund.decided_by, out_refund_no=refund.out_refund_no,
                         claims_goods=refund.claims_goods, review_reasons=list(refund.review_reasons))
         item = RefundItem(stored, f"{to_storage(refund.created_at)}#{refund.refund_id}", at)
-        uow.add(REFUNDS, refund.refund_id, "refund", absent, lambda _: item)
+        uow.add(REFUNDS, refund.refund_id, Tag.REFUND, absent, lambda _: item)
 
     def move(self, uow: FakeUnitOfWork, refund: Refund, target: RefundStatus, at: datetime, **fields: Any) -> None:
         as_read = _as_read(refund)
@@ -103,7 +104,7 @@ class FakeRefunds:
             item.refund.superseded_by, item.updated_at, item.query_due = by, at, False
         self._update(uow, refund_id, lambda item: item.refund.status is RefundStatus.FAILED
                      and item.refund.superseded_by is None and item.refund.gateway_status != HELD_BY_WECHAT,
-                     apply, tag=f"superseded:{refund_id}")
+                     apply, tag=ItemTag.SUPERSEDED.of(refund_id))
 
     def accepted(self, refund: Refund, at: datetime) -> None:
         """Once per attempt, and only while the attempt is the latest (a direct, conditional write)."""

@@ -14,6 +14,7 @@ from chalicelib.domain.model import Sku, StockMovement
 from chalicelib.domain.stock_shards import Shares, pick_shard, plan, spread_evenly
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
+from chalicelib.service_layer.tags import ItemTag, Tag
 
 from . import paging
 from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent
@@ -42,7 +43,7 @@ class FakeStock:
     def _movement(self, uow: FakeUnitOfWork, ledger_id: str, delta: int, reason: str, at: datetime,
                   actor: str | None = None, order_id: str | None = None) -> None:
         movement = StockMovement(delta=delta, reason=reason, at=at, actor=actor, order_id=order_id)
-        uow.add(MOVEMENTS, (ledger_id, f"{to_storage(at)}#{secrets.token_hex(4)}"), f"movement:{ledger_id}",
+        uow.add(MOVEMENTS, (ledger_id, f"{to_storage(at)}#{secrets.token_hex(4)}"), ItemTag.MOVEMENT.of(ledger_id),
                 absent, lambda _: movement)
 
     def _line_movement(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, delta: int, reason: str,
@@ -67,7 +68,7 @@ class FakeStock:
     def add_sku(self, uow: FakeUnitOfWork, sku: Sku, at: datetime, actor: str) -> None:
         stored = dataclasses.replace(sku, reserved=0, sold=0, stock_shards=0, free_by_bucket=None,
                                      low_stock_alerted=False, attributes=dict(sku.attributes))
-        uow.add(SKUS, sku.sku_id, f"sku:{sku.sku_id}", absent, lambda _: stored)
+        uow.add(SKUS, sku.sku_id, ItemTag.SKU.of(sku.sku_id), absent, lambda _: stored)
         if sku.available:
             self._movement(uow, sku.sku_id, sku.available, "initial_stock", at, actor=actor)
 
@@ -75,7 +76,7 @@ class FakeStock:
         assert sku.free_by_bucket is not None or not sku.sharded
         free = sku.free_by_bucket or {0: sku.available}
         target = spread_evenly(sku.available, list(range(1, shards + 1)))
-        tag = f"sku:{sku.sku_id}"
+        tag = ItemTag.SKU.of(sku.sku_id)
 
         def unchanged(item: Sku | None) -> bool:
             return item is not None and item.available == free[0] and (
@@ -113,7 +114,7 @@ class FakeStock:
         for bucket, change in changes.items():
             self._move(uow, sku.sku_id, bucket, change, 0, 0,
                        (lambda item, change=change: item.available >= -change) if change < 0 else (lambda item: True),
-                       f"sku:{sku.sku_id}")
+                       ItemTag.SKU.of(sku.sku_id))
         self._movement(uow, sku.sku_id, delta, reason, at, actor=actor)
 
     def count(self, uow: FakeUnitOfWork, sku: Sku, counted: int, reason: str, at: datetime, actor: str) -> None:
@@ -126,7 +127,7 @@ class FakeStock:
             assert item is not None
             item.available = counted
             return item
-        uow.add(SKUS, sku.sku_id, f"sku:{sku.sku_id}",
+        uow.add(SKUS, sku.sku_id, ItemTag.SKU.of(sku.sku_id),
                 lambda item: item is not None and item.available == sku.available, apply)
         if counted != sku.available:
             self._movement(uow, sku.sku_id, counted - sku.available, reason, at, actor=actor)
@@ -134,9 +135,9 @@ class FakeStock:
     def reserve(self, uow: FakeUnitOfWork, sku: Sku, quantity: int, order_id: str, at: datetime,
                 planned: Shares | None = None) -> Shares:
         if sku.sharded:
-            shares, tag = planned or {pick_shard(sku.stock_shards): quantity}, f"shard:{sku.sku_id}"
+            shares, tag = planned or {pick_shard(sku.stock_shards): quantity}, ItemTag.SHARD.of(sku.sku_id)
         else:
-            shares, tag = {0: quantity}, f"sku:{sku.sku_id}"
+            shares, tag = {0: quantity}, ItemTag.SKU.of(sku.sku_id)
         for bucket, units in shares.items():
             self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda item, units=units: item.available >= units, tag)
         self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id)
@@ -150,27 +151,27 @@ class FakeStock:
             raise ValueError("the caller checks the stock first")
         for bucket, units in taken.items():
             self._move(uow, sku.sku_id, bucket, -units, 0, 0, lambda item, units=units: item.available >= units,
-                       f"sku:{sku.sku_id}")
+                       ItemTag.SKU.of(sku.sku_id))
         if taken:
-            self._move(uow, sku.sku_id, 0, sum(taken.values()), 0, 0, lambda item: True, f"sku:{sku.sku_id}")
+            self._move(uow, sku.sku_id, 0, sum(taken.values()), 0, 0, lambda item: True, ItemTag.SKU.of(sku.sku_id))
 
     def sell(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares) -> None:
         for bucket, units in shares.items():
             self._move(uow, sku_id, bucket, 0, -units, units, lambda item, units=units: item.reserved >= units,
-                       f"sku:{sku_id}")
+                       ItemTag.SKU.of(sku_id))
 
     def give_back_sold(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, refund_id: str, at: datetime) -> None:
         for bucket, units in shares.items():
             self._move(uow, sku_id, bucket, units, 0, -units,
                        (lambda item, units=units: item.sold >= units) if bucket == 0 else (lambda item: True),
-                       f"sku:{sku_id}")
+                       ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), f"refunded {refund_id}", at)
 
     def release(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, order_id: str, reason: str,
                 at: datetime) -> None:
         for bucket, units in shares.items():
             self._move(uow, sku_id, bucket, units, -units, 0, lambda item, units=units: item.reserved >= units,
-                       f"sku:{sku_id}")
+                       ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), reason, at, order_id)
 
     def _latch(self, uow: FakeUnitOfWork, sku: Sku, condition: Callable[[Sku], bool], alerted: bool) -> None:
@@ -178,7 +179,7 @@ class FakeStock:
             assert item is not None
             item.low_stock_alerted = alerted
             return item
-        uow.add(SKUS, sku.sku_id, "latch", lambda item: item is not None and condition(item), apply)
+        uow.add(SKUS, sku.sku_id, Tag.LATCH, lambda item: item is not None and condition(item), apply)
 
     def latch_low_stock(self, uow: FakeUnitOfWork, sku: Sku) -> None:
         """Once per crossing; an unsharded SKU only while its stored stock is below its threshold."""

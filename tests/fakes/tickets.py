@@ -14,6 +14,7 @@ from chalicelib.domain.redemption import ConflictKind, Rule, Scan, ScanConflict,
 from chalicelib.domain.tickets import CodeKind, Revocation, Ticket, TicketStatus
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import RedeemAttempt
+from chalicelib.service_layer.tags import ItemTag
 
 from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent
 
@@ -42,7 +43,7 @@ class FakeTickets:
 
     def add(self, uow: FakeUnitOfWork, ticket: Ticket) -> None:
         stored = copy.deepcopy(ticket)
-        uow.add(TICKETS, ticket.code, f"ticket:{ticket.ticket_id}", absent, lambda _: stored)
+        uow.add(TICKETS, ticket.code, ItemTag.TICKET.of(ticket.ticket_id), absent, lambda _: stored)
 
     def revoke(self, uow: FakeUnitOfWork, code: str, refund_id: str, at: datetime,
                take_over_from: Iterable[str] = (), goods_returned: bool = False) -> None:
@@ -60,10 +61,10 @@ class FakeTickets:
             assert t is not None
             t.status, t.revoked_by, t.revoked_at = TicketStatus.REVOKED, refund_id, at
             return t
-        uow.add(TICKETS, code, f"ticket:{code}", condition, apply, return_old=True)
+        uow.add(TICKETS, code, ItemTag.TICKET.of(code), condition, apply, return_old=True)
 
     def not_admitted_since_revoked(self, uow: FakeUnitOfWork, code: str) -> None:
-        uow.check(TICKETS, code, f"ticket:{code}", lambda t: t is None or t.admitted_offline_at is None)
+        uow.check(TICKETS, code, ItemTag.TICKET.of(code), lambda t: t is None or t.admitted_offline_at is None)
 
     def admitted_offline(self, ticket: Ticket, at: datetime) -> bool:
         stored = self.db.table(TICKETS).get(ticket.code)

@@ -134,7 +134,7 @@ class FakeUnitOfWork:
 
     def add(self, table: str, key: Any, tag: str, condition: Condition = always, apply: Apply | None = None,
             return_old: bool = False) -> None:
-        self.writes.append(Write(table, key, tag, condition, apply, return_old))
+        self.writes.append(Write(table, key, str(tag), condition, apply, return_old))   # as the adapter keeps it
 
     def check(self, table: str, key: Any, tag: str, condition: Condition) -> None:
         """DynamoDB's ConditionCheck: a condition on an item the transaction does not write."""

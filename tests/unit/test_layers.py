@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.domain.error_codes import ErrorCode
 from chalicelib.domain.errors import Busy, Conflict
 from chalicelib.service_layer.ports import WriteRefused
+from chalicelib.service_layer.tags import ItemTag, Tag
 from chalicelib.service_layer.writes import commit
 
 LIB = Path(__file__).resolve().parents[2] / "chalicelib"
@@ -37,6 +39,18 @@ def test_inner_layers_import_nothing_outward(layer: str, forbidden: tuple[str, .
             assert not any(module == f or module.startswith(f + ".") for f in forbidden), (path.name, module)
 
 
+# What the stores may know of the service layer: the ports they implement and the named values
+# both sides read (the tags of their writes, the queue's message types); never a use case.
+SERVICE_LAYER_BOUNDARY = ("..service_layer.ports", "..service_layer.tags", "..service_layer.queue_messages")
+
+
+def test_adapters_reach_the_service_layer_only_through_its_boundary() -> None:
+    for path in (LIB / "adapters").glob("*.py"):
+        for module, _ in imports(path):
+            if module.startswith("..service_layer"):
+                assert module in SERVICE_LAYER_BOUNDARY, (path.name, module)
+
+
 def test_no_module_imports_another_modules_private_names() -> None:
     for path in LIB.rglob("*.py"):
         for module, names in imports(path):
@@ -48,6 +62,13 @@ def test_no_module_in_chalicelib_is_a_catch_all() -> None:
     assert {p.name: n for p in LIB.rglob("*.py") if (n := len(p.read_text().splitlines())) > 320} == {}
 
 
+def test_an_item_tag_is_a_prefix_with_its_items_id_and_a_tag_is_whole() -> None:
+    assert all(t.endswith(":") for t in ItemTag) and not any(":" in t for t in Tag)
+    assert ItemTag.SKU.of("S1") == "sku:S1" and ItemTag.SKU.id_in("sku:S1") == "S1"
+    assert ItemTag.SKU.id_in("shard:S1") is None and ItemTag.SHARD.matches("shard:S1")
+    assert ItemTag.COUNTED.ids_in(["counted:e1", "bucket:b", "counted:e2"]) == ["e1", "e2"]
+
+
 class RefusingWrites:
     def __init__(self, failed: list[str], conflicted: bool = False) -> None:
         self.refusal = WriteRefused(failed, conflicted, {})
@@ -57,12 +78,13 @@ class RefusingWrites:
 
 
 def test_commit_explains_a_refusal_in_the_domains_words() -> None:
-    explain = {"idempotency": None, "sku:": lambda sku: Conflict("sold out", code="SOLD_OUT", sku_id=sku)}
+    explain = {Tag.IDEMPOTENCY: None,
+               ItemTag.SKU: lambda sku: Conflict("sold out", code=ErrorCode.SOLD_OUT, sku_id=sku)}
     with pytest.raises(Conflict) as raised:
-        commit(RefusingWrites(["order", "sku:S1"]), explain)
+        commit(RefusingWrites([Tag.ORDER, ItemTag.SKU.of("S1")]), explain)
     assert raised.value.details == {"sku_id": "S1"}
     # the first explanation that applies decides, whatever order the writes failed in
-    assert commit(RefusingWrites(["sku:S1", "idempotency"]), explain) is False
+    assert commit(RefusingWrites([ItemTag.SKU.of("S1"), Tag.IDEMPOTENCY]), explain) is False
     with pytest.raises(WriteRefused):
         commit(RefusingWrites(["somebody-else"]), explain)         # a refusal nobody explained
 

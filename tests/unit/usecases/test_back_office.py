@@ -13,6 +13,7 @@ from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.model import ProductStatus
 from chalicelib.service_layer import alerts, catalog, inventory
 from chalicelib.service_layer.context import Context
+from chalicelib.service_layer.tags import ItemTag, Tag
 from tests.fakes import FakeDatabase
 
 from .shop import ADMIN, customer, merch_product, place, stock_of, ticket_product
@@ -25,7 +26,7 @@ def test_an_adjustment_moves_stock_with_its_movement_and_audit_record(ctx: Conte
     before = len(database.committed)
     assert inventory.adjust_stock(ctx, ADMIN, sku.sku_id, Adjustment(3, "delivery")) == 8
     [tags] = database.committed[before:]
-    assert set(tags) == {f"sku:{sku.sku_id}", f"movement:{sku.sku_id}", "audit"}
+    assert set(tags) == {ItemTag.SKU.of(sku.sku_id), ItemTag.MOVEMENT.of(sku.sku_id), Tag.AUDIT}
     assert [m.reason for m in inventory.movements_page(ctx, sku.sku_id, 10, None).items] == \
         ["initial_stock", "delivery"]
     assert ctx.messages.stock == [sku.sku_id]                               # type: ignore[attr-defined]
@@ -43,7 +44,7 @@ def test_an_adjustment_never_takes_stock_below_zero(ctx: Context) -> None:
 def test_an_adjustment_racing_a_sale_is_read_again_and_still_never_below_zero(ctx: Context,
                                                                                database: FakeDatabase) -> None:
     _, (sku,) = merch_product(ctx, 5)
-    database.before_commit(lambda: place(ctx, customer(ctx), (sku.sku_id, 2)), when=lambda tags: "audit" in tags)
+    database.before_commit(lambda: place(ctx, customer(ctx), (sku.sku_id, 2)), when=lambda tags: Tag.AUDIT in tags)
     with pytest.raises(Conflict) as raised:
         inventory.adjust_stock(ctx, ADMIN, sku.sku_id, Adjustment(-4, "broken"))
     assert raised.value.code == "NEGATIVE_STOCK" and stock_of(ctx, sku.sku_id) == (3, 2, 0)
@@ -70,7 +71,7 @@ def test_a_stocktake_records_expected_and_counted_and_applies_the_differences(ct
 
 def test_a_stocktake_is_read_again_when_a_sale_moved_a_sku_meanwhile(ctx: Context, database: FakeDatabase) -> None:
     _, (sku,) = merch_product(ctx, 5)
-    database.before_commit(lambda: place(ctx, customer(ctx), (sku.sku_id, 1)), when=lambda tags: "audit" in tags)
+    database.before_commit(lambda: place(ctx, customer(ctx), (sku.sku_id, 1)), when=lambda tags: Tag.AUDIT in tags)
     result = inventory.take_stocktake(ctx, ADMIN, [StocktakeCount(sku.sku_id, 2)], "")
     assert result.lines[0]["expected"] == 4 and stock_of(ctx, sku.sku_id) == (2, 1, 0)
 
@@ -105,7 +106,7 @@ def test_a_product_its_skus_stock_and_audit_record_are_one_transaction(ctx: Cont
     before = len(database.committed)
     product, skus = merch_product(ctx, 3, 4)
     [tags] = database.committed[before:]
-    assert "product" in tags and "audit" in tags and {f"sku:{s.sku_id}" for s in skus} <= set(tags)
+    assert Tag.PRODUCT in tags and Tag.AUDIT in tags and {ItemTag.SKU.of(s.sku_id) for s in skus} <= set(tags)
     assert [s.sku_id for s in catalog.admin_product(ctx, product.product_id)[1]] == product.sku_ids
 
 
@@ -117,7 +118,7 @@ def test_a_release_sized_sku_is_split_as_it_is_created(ctx: Context) -> None:
 def test_an_edit_made_meanwhile_is_not_overwritten(ctx: Context, database: FakeDatabase) -> None:
     product, _ = merch_product(ctx, 3)
     database.before_commit(lambda: catalog.update_product(ctx, ADMIN, product.product_id, parse_product_changes({"name": "Theirs"})),
-                           when=lambda tags: "product" in tags)
+                           when=lambda tags: Tag.PRODUCT in tags)
     with pytest.raises(Conflict) as raised:
         catalog.update_product(ctx, ADMIN, product.product_id, parse_product_changes({"name": "Mine"}))
     assert raised.value.code == "EDIT_CONFLICT" and ctx.catalog.product(product.product_id).name == "Theirs"  # type: ignore[union-attr]
@@ -143,7 +144,7 @@ def test_an_import_creates_the_good_products_and_reports_the_others_by_line(ctx:
     products: list[int] = []
 
     def the_second_product(tags: list[str]) -> bool:
-        products.extend([1] if "product" in tags else [])
+        products.extend([1] if Tag.PRODUCT in tags else [])
         return len(products) >= 2
     database.conflict(times=3, when=the_second_product)                     # the mug's transaction keeps colliding
     result = catalog.import_products(ctx, ADMIN, text)
@@ -173,7 +174,7 @@ def test_a_sku_falling_below_its_threshold_is_alerted_once_per_crossing(ctx: Con
 def test_a_low_stock_check_racing_another_raises_one_alert(ctx: Context, database: FakeDatabase) -> None:
     _, (sku,) = merch_product(ctx, 5, threshold=3)
     place(ctx, customer(ctx), (sku.sku_id, 3))
-    database.before_commit(lambda: alerts.check_low_stock(ctx, sku.sku_id), when=lambda tags: "latch" in tags)
+    database.before_commit(lambda: alerts.check_low_stock(ctx, sku.sku_id), when=lambda tags: Tag.LATCH in tags)
     assert not alerts.check_low_stock(ctx, sku.sku_id)                      # the other worker raised it
     assert len(ctx.alerts.of_kind("low_stock")) == 1                        # type: ignore[attr-defined]
 
@@ -184,7 +185,7 @@ def test_a_split_skus_latch_is_rearmed_at_once_when_a_delivery_overtook_its_read
     inventory.split_stock(ctx, ADMIN, sku.sku_id, 4)
     inventory.adjust_stock(ctx, ADMIN, sku.sku_id, Adjustment(-4, "broken"))
     database.before_commit(lambda: inventory.adjust_stock(ctx, ADMIN, sku.sku_id, Adjustment(10, "delivery")),
-                           when=lambda tags: "latch" in tags)
+                           when=lambda tags: Tag.LATCH in tags)
     assert alerts.check_low_stock(ctx, sku.sku_id)                          # alerted on its reading
     assert not ctx.stock.skus([sku.sku_id])[sku.sku_id].low_stock_alerted   # and re-armed: the next crossing counts
 

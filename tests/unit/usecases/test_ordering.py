@@ -9,6 +9,7 @@ from chalicelib.domain.errors import Busy, Conflict, NotFound, RuleViolation
 from chalicelib.domain.model import Fulfillment, OrderStatus
 from chalicelib.service_layer import inventory, orders, payments, unpaid
 from chalicelib.service_layer.context import Context
+from chalicelib.service_layer.tags import ItemTag, Tag
 from tests.fakes import FakeDatabase
 
 from .shop import (ADDRESS, ADMIN, customer, merch_product, order_of, paid_order, place, staff, stock_of,
@@ -23,7 +24,7 @@ def test_an_order_reserves_all_its_lines_and_holds_in_one_transaction(ctx: Conte
     assert placed.order.status is OrderStatus.PENDING_PAYMENT and placed.payment is not None
     assert (stock_of(ctx, a.sku_id), stock_of(ctx, b.sku_id)) == ((3, 2, 0), (4, 1, 0))
     [tags] = database.committed[before:]
-    assert {"order", "unpaid", f"sku:{a.sku_id}", f"sku:{b.sku_id}"} <= set(tags)
+    assert {Tag.ORDER, Tag.UNPAID, ItemTag.SKU.of(a.sku_id), ItemTag.SKU.of(b.sku_id)} <= set(tags)
     assert ctx.unpaid.of(alice.name) == (1, {a.sku_id: 2, b.sku_id: 1})
     assert ctx.metrics.total("OrdersPlaced") == 1
     assert placed.order.order_id in ctx.payments.trades                    # type: ignore[attr-defined]
@@ -43,7 +44,7 @@ def test_the_transaction_refuses_what_the_read_allowed_and_nothing_of_the_order_
     _, (a, b) = ticket_product(ctx, 5, 2)
     alice, bob = customer(ctx), customer(ctx, "bob")
     # Bob's order lands between Alice's read and her write and takes the last units of b.
-    database.before_commit(lambda: place(ctx, bob, (b.sku_id, 2)), when=lambda tags: "order" in tags)
+    database.before_commit(lambda: place(ctx, bob, (b.sku_id, 2)), when=lambda tags: Tag.ORDER in tags)
     with pytest.raises(Conflict) as raised:
         place(ctx, alice, (a.sku_id, 1), (b.sku_id, 1))
     assert raised.value.code == "SOLD_OUT" and raised.value.details == {"sku_id": b.sku_id, "available": 0}
@@ -65,7 +66,7 @@ def test_two_orders_racing_for_the_purchase_limit_cannot_both_pass(ctx: Context,
     p, (sku,) = ticket_product(ctx, 10, purchase_limit=3)
     alice = customer(ctx)
     # Her other order commits after this one read her counter: the counter's condition decides.
-    database.before_commit(lambda: place(ctx, alice, (sku.sku_id, 2)), when=lambda tags: "order" in tags)
+    database.before_commit(lambda: place(ctx, alice, (sku.sku_id, 2)), when=lambda tags: Tag.ORDER in tags)
     with pytest.raises(RuleViolation) as raised:
         place(ctx, alice, (sku.sku_id, 2))
     assert raised.value.code == "PURCHASE_LIMIT_EXCEEDED" and raised.value.details["limit"] == 3
@@ -130,7 +131,7 @@ def test_the_same_key_placed_meanwhile_wins_over_the_refusal(ctx: Context, datab
     alice = customer(ctx)
     won: list[str] = []
     database.before_commit(lambda: won.append(place(ctx, alice, (sku.sku_id, 2), key="k-1").order.order_id),
-                           when=lambda tags: "idempotency" in tags)
+                           when=lambda tags: Tag.IDEMPOTENCY in tags)
     answer = place(ctx, alice, (sku.sku_id, 2), key="k-1")
     assert answer.replayed and answer.order.order_id == won[0]
     assert stock_of(ctx, sku.sku_id) == (8, 2, 0)                          # placed once
@@ -206,7 +207,7 @@ def test_a_cancellation_loses_to_a_payment_made_meanwhile(ctx: Context, database
     order = place(ctx, alice, (sku.sku_id, 1)).order
     ctx.payments.down("close")                                              # WeChat cannot be told in time
     database.before_commit(lambda: payments.confirm_payment(ctx, ctx.payments.customer_pays(order.order_id, order.total)),
-                           when=lambda tags: "order" in tags and "payment" not in tags)
+                           when=lambda tags: Tag.ORDER in tags and Tag.PAYMENT not in tags)
     with pytest.raises(Conflict) as raised:
         orders.cancel_order(ctx, alice, order.order_id)
     assert raised.value.details == {"status": "PAID"}
@@ -303,11 +304,12 @@ def test_an_order_whose_sku_item_is_throttled_sends_one_transaction_and_asks_for
     from chalicelib.domain.errors import Saturated
     _, (sku,) = ticket_product(ctx, 50)
     alice = customer(ctx)
-    database.throttle(f"sku:{sku.sku_id}", times=5)
+    database.throttle(ItemTag.SKU.of(sku.sku_id), times=5)
     with pytest.raises(Saturated) as raised:
         place(ctx, alice, (sku.sku_id, 1))
     assert raised.value.code == "TRY_AGAIN" and raised.value.details == {"retry_after_seconds": 1}
-    assert len(database.refused) == 1 and database.refused[0].throttled == [f"sku:{sku.sku_id}"]   # one, not nine
+    assert len(database.refused) == 1                                      # one, not nine
+    assert database.refused[0].throttled == [ItemTag.SKU.of(sku.sku_id)]
     assert ctx.messages.hot == [sku.sku_id] and ctx.metrics.total("OrdersSaturated") == 1      # type: ignore[attr-defined]
     assert stock_of(ctx, sku.sku_id) == (50, 0, 0) and ctx.unpaid.of(alice.name) == (0, {})
 
@@ -315,7 +317,7 @@ def test_an_order_whose_sku_item_is_throttled_sends_one_transaction_and_asks_for
 def test_a_throttled_shard_of_a_split_session_is_left_for_another(ctx: Context, database: FakeDatabase) -> None:
     _, (sku,) = ticket_product(ctx, 40)
     inventory.split_stock(ctx, ADMIN, sku.sku_id, 4)
-    database.throttle(f"shard:{sku.sku_id}", times=2)
+    database.throttle(ItemTag.SHARD.of(sku.sku_id), times=2)
     placed = place(ctx, customer(ctx), (sku.sku_id, 1))
     assert placed.order.status is OrderStatus.PENDING_PAYMENT
     assert len(database.refused) == 2 and ctx.messages.hot == []                          # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from chalicelib.domain.refunds import RefundStatus
 from chalicelib.domain.tickets import CodeKind
 from chalicelib.service_layer import orders, payments, schedule
 from chalicelib.service_layer.context import Context
+from chalicelib.service_layer.tags import ItemTag, Tag
 from tests.fakes import FakeDatabase, db, fake_context
 
 from .shop import customer, merch_product, order_of, paid_order, place, refund_of, stock_of, ticket_product, tickets_of
@@ -26,7 +27,8 @@ def test_a_payment_makes_its_order_paid_and_issues_its_codes_in_one_transaction(
     before = len(database.committed)
     assert payments.confirm_payment(ctx, notice) == "paid"
     [tags] = database.committed[before:]
-    assert {"order", "payment", "unpaid", f"sku:{tickets.sku_id}", f"sku:{goods.sku_id}"} <= set(tags)
+    assert {Tag.ORDER, Tag.PAYMENT, Tag.UNPAID, ItemTag.SKU.of(tickets.sku_id), ItemTag.SKU.of(goods.sku_id)} \
+        <= set(tags)
     paid = order_of(ctx, order.order_id)
     assert (paid.status, paid.transaction_id, paid.tickets_total, paid.tickets_issued) == \
         (OrderStatus.PAID, notice.transaction_id, 3, 3)
@@ -99,7 +101,7 @@ def test_a_payment_that_loses_to_an_expiry_is_refunded_on_the_proof_of_the_refus
         assert found is not None
         end_unpaid(ctx, uow, found[0], found[1], OrderStatus.EXPIRED, "system")
         uow.commit()
-    database.before_commit(expired_meanwhile, when=lambda tags: "payment" in tags)
+    database.before_commit(expired_meanwhile, when=lambda tags: Tag.PAYMENT in tags)
     assert payments.confirm_payment(ctx, notice) == "refund_due"
     assert order_of(ctx, order.order_id).status is OrderStatus.EXPIRED
     assert [r.reason for r in ctx.refunds.of_order(order.order_id)] == ["order_expired"]
@@ -110,7 +112,7 @@ def test_two_deliveries_of_one_notice_at_once_issue_the_tickets_once(ctx: Contex
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 2)).order
     notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
-    database.before_commit(lambda: payments.confirm_payment(ctx, notice), when=lambda tags: "payment" in tags)
+    database.before_commit(lambda: payments.confirm_payment(ctx, notice), when=lambda tags: Tag.PAYMENT in tags)
     assert payments.confirm_payment(ctx, notice) == "duplicate"
     assert len(tickets_of(ctx, order.order_id)) == 2 and ctx.refunds.of_order(order.order_id) == []
 
@@ -156,7 +158,7 @@ def test_a_large_order_issues_its_tickets_in_batches_and_a_redelivery_finishes_t
     order = place(ctx, customer(ctx), (sku.sku_id, 99)).order
     notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
     first = payments.first_batch_size(order)
-    database.conflict(times=3, when=lambda tags: "payment" not in tags)    # the second batch cannot be written now
+    database.conflict(times=3, when=lambda tags: Tag.PAYMENT not in tags)    # the second batch cannot be written now
     with pytest.raises(Busy):
         payments.confirm_payment(ctx, notice)
     cut = order_of(ctx, order.order_id)

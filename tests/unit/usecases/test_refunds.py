@@ -15,6 +15,7 @@ from chalicelib.domain.tickets import CodeKind, TicketStatus
 from chalicelib.service_layer import payments, redemption, refund_queries, refund_settlement, refunds
 from chalicelib.service_layer.context import Actor, Context
 from chalicelib.service_layer.ports import PaymentGatewayError
+from chalicelib.service_layer.tags import ItemTag, Tag
 from tests.fakes import FakeDatabase
 
 from .shop import (customer, merch_product, order_of, paid_order, place, refund_of, staff, stock_of, ticket_product,
@@ -50,7 +51,7 @@ def test_tickets_before_admission_opens_are_refunded_at_once_and_revoked_in_that
     refund = requested(ctx, alice, order)
     assert (refund.status, refund.amount, len(refund.ticket_codes)) == (RefundStatus.APPROVED, order.total, 2)
     [tags] = database.committed[before:]
-    assert {"refund", "order", *(f"ticket:{c}" for c in refund.ticket_codes)} == set(tags)
+    assert {Tag.REFUND, Tag.ORDER, *(ItemTag.TICKET.of(c) for c in refund.ticket_codes)} == set(tags)
     assert {t.status for t in tickets_of(ctx, order.order_id)} == {TicketStatus.REVOKED}
     assert order_of(ctx, order.order_id).status is OrderStatus.REFUNDING
     assert ctx.messages.refunds == [refund.refund_id]                       # type: ignore[attr-defined]
@@ -86,7 +87,7 @@ def test_an_approval_loses_to_a_scan_made_meanwhile(ctx: Context, database: Fake
     now = ctx.clock.now                                                     # type: ignore[attr-defined]
     database.before_commit(lambda: ctx.tickets.redeem(code, Scan("g", "d", "s", now), now,
                                                       admission_condition(admission_checks(now, None))),
-                           when=lambda tags: f"ticket:{code}" in tags)
+                           when=lambda tags: ItemTag.TICKET.of(code) in tags)
     with pytest.raises(Conflict) as raised:
         refunds.approve_refund(ctx, FINANCE, refund.refund_id)
     assert raised.value.code == "NOT_REFUNDABLE"
@@ -316,7 +317,7 @@ def test_a_settlement_that_keeps_colliding_is_left_to_the_next_notice(ctx: Conte
     alice, order, _ = paid_tickets(ctx)
     refund = requested(ctx, alice, order)
     sent(ctx, refund)
-    database.conflict(times=3, when=lambda tags: "refund" in tags)
+    database.conflict(times=3, when=lambda tags: Tag.REFUND in tags)
     with pytest.raises(Busy):
         notify(ctx, refund, "SUCCESS")
     assert refund_of(ctx, refund.refund_id).status is RefundStatus.PROCESSING   # nothing settled, nothing lost

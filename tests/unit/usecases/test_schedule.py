@@ -11,6 +11,7 @@ from chalicelib.domain.refunds import RefundStatus
 from chalicelib.service_layer import catalog, payments, schedule
 from chalicelib.service_layer.context import Context
 from chalicelib.service_layer.ports import TradeAlreadyPaid
+from chalicelib.service_layer.tags import Tag
 from tests.fakes import FakeDatabase
 
 from .shop import ADMIN, customer, order_of, place, stock_of, ticket_product, tickets_of
@@ -88,7 +89,7 @@ def test_an_expiry_racing_a_payment_leaves_the_order_paid_and_its_units_sold(ctx
     # The order is made PAID between the expiry's read and its write: its write is refused and
     # it does nothing (stock released, limits given back) to an order that moved on.
     database.before_commit(lambda: payments.confirm_payment(ctx, ctx.payments.customer_pays(order_id, total)),
-                           when=lambda tags: "payment" not in tags and "order" in tags)
+                           when=lambda tags: Tag.PAYMENT not in tags and Tag.ORDER in tags)
     assert not schedule.expire_order(ctx, order_id)
     assert ctx.metrics.total("OrdersExpired") == 0
     assert order_of(ctx, order_id).status is OrderStatus.PAID and stock_of(ctx, sku_id) == (4, 0, 1)
