@@ -96,7 +96,7 @@ def serve(api_port: int, password: str) -> None:
     gateway.install()
     config = CLIFactory(str(ROOT)).create_config_obj(chalice_stage_name="local")
     server = create_local_server(app, config, "127.0.0.1", api_port)
-    gateway = ctx.payments
+    gateway = ctx.wechat_pay
     assert isinstance(gateway, SandboxGateway)
     notify = requests.Session()
 

@@ -24,7 +24,7 @@ from chalicelib.domain.payments import bill_day
 from chalicelib.domain.reconciliation import MATCHED, NOT_RUN, Reconciliation
 from chalicelib.domain.redemption import Scan, ScanConflict, ConflictKind, admission_checks, admission_condition
 from chalicelib.domain.refunds import HELD_BY_WECHAT, Refund, RefundStatus
-from chalicelib.domain.reporting import Figures
+from chalicelib.domain.figures import Figures
 from chalicelib.domain.tickets import CodeKind, Ticket, TicketStatus, new_code
 from chalicelib.service_layer.context import Context
 from chalicelib.service_layer.ports import WriteRefused
@@ -203,10 +203,10 @@ def test_two_writes_on_one_item_are_an_error_of_the_caller_not_a_refusal(ports: 
 def test_a_unit_of_work_holds_at_most_a_hundred_writes(ports: Context) -> None:
     uow = ports.unit_of_work()
     for n in range(101):
-        ports.payment_records.record(uow, f"T{n}", "O1", 1, "paid", f"N{n}", NOW, NOW)
+        ports.payment_ledger.record(uow, f"T{n}", "O1", 1, "paid", f"N{n}", NOW, NOW)
     with pytest.raises(ValueError):
         uow.commit()
-    assert ports.payment_records.paid_on(bill_day(NOW)) == []
+    assert ports.payment_ledger.paid_on(bill_day(NOW)) == []
 
 
 # ------------------------------------------------------------------ catalog
@@ -760,12 +760,12 @@ def test_codes_are_found_by_order_and_by_ticket_id(ports: Context) -> None:
 # ------------------------------------------------------------------ payments
 
 def test_a_payment_is_recorded_once_per_transaction(ports: Context) -> None:
-    write(ports, lambda uow: ports.payment_records.record(uow, "T1", "O1", 6000, "paid", "N1", NOW, NOW))
-    assert refused(ports, lambda uow: ports.payment_records.record(uow, "T1", "O1", 6000, "paid", "N2", NOW, NOW)
+    write(ports, lambda uow: ports.payment_ledger.record(uow, "T1", "O1", 6000, "paid", "N1", NOW, NOW))
+    assert refused(ports, lambda uow: ports.payment_ledger.record(uow, "T1", "O1", 6000, "paid", "N2", NOW, NOW)
                    ).failed == [Tag.PAYMENT]
-    [payment] = ports.payment_records.paid_on(bill_day(NOW))
+    [payment] = ports.payment_ledger.paid_on(bill_day(NOW))
     assert (payment.out_trade_no, payment.transaction_id, payment.amount) == ("O1", "T1", 6000)
-    assert ports.payment_records.paid_on(bill_day(NOW) + timedelta(days=1)) == []
+    assert ports.payment_ledger.paid_on(bill_day(NOW) + timedelta(days=1)) == []
 
 
 # ------------------------------------------------------------------ refunds

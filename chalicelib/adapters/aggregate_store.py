@@ -15,7 +15,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from ..domain.reporting import Figures
+from ..domain.figures import Figures
 from ..service_layer.tags import ItemTag
 from .dynamo import batch_get_raw, table_meta
 from .unit_of_work import UnitOfWork

@@ -10,7 +10,7 @@ from pynamodb.models import Model
 from ..domain.identifiers import product_id_of
 from ..domain.model import OrderStatus, awaiting_shipment
 from ..domain.refunds import RefundStatus
-from ..domain.reporting import Change, OrderFacts, RefundFacts, SaleLine, SkuFacts, TicketFacts
+from ..domain.figures import Change, OrderFacts, RefundFacts, SaleLine, SkuFacts, TicketFacts
 from ..domain.tickets import CodeKind, TicketStatus
 from .dynamo import batch_get_many, plain, read_time
 from .order_records import OrderRecord

@@ -25,7 +25,7 @@ sandbox = LazyModule("..adapters.payment_sandbox", __package__)
 
 
 def _sandbox() -> SandboxGateway:
-    gateway = context().payments
+    gateway = context().wechat_pay
     if not isinstance(gateway, sandbox.SandboxGateway):
         raise NotFound("no such route", code=ErrorCode.NOT_FOUND)
     return gateway

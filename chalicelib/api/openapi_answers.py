@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..domain.model import CANCELLED_PAYMENT_MISMATCH
 from ..domain.redemption import ConflictKind, Reason
 from ..domain.refunds import REVIEW_ADMISSION_OPEN, REVIEW_GOODS, RefundStatus
-from ..domain.reporting import ADMISSION_DIMENSIONS, SALES_DIMENSIONS
+from ..domain.figures import ADMISSION_DIMENSIONS, SALES_DIMENSIONS
 from .openapi_schemas import BOOL, FEN, INT, ORDER_STATUSES, SESSION, STR, Schema, array, maybe, obj, page, ref
 
 DAY_FIGURES = obj(["gmv", "orders", "aov", "refunded", "redeemed"], gmv=FEN, orders=INT, aov=FEN, refunded=FEN,

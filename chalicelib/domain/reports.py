@@ -1,4 +1,4 @@
-"""Reports read from the counters of `reporting`: rows, totals, the top N, the dashboard."""
+"""Reports read from the counters of `figures`: rows, totals, the top N, the dashboard."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any, Mapping
 
 from .errors import InvalidInput
-from .reporting import (ADMISSION_DIMENSIONS, OPEN, SALES_COUNTERS, SALES_DIMENSIONS, TODO, admissions_bucket,
+from .figures import (ADMISSION_DIMENSIONS, OPEN, SALES_COUNTERS, SALES_DIMENSIONS, TODO, admissions_bucket,
                         issued_bucket, sales_bucket)
 
 MAX_REPORT_DAYS = 366

@@ -10,7 +10,7 @@ from typing import Callable
 
 from ..domain.principal import Principal
 from . import ports
-from .back_office_ports import AggregateCounters, Reconciliations, SaleLookup
+from .ports import AggregateCounters, Reconciliations, SaleLookup
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Context:
     throttle: ports.LoginThrottle
     audit: ports.AuditTrail
     tickets: ports.TicketStore
-    payment_records: ports.PaymentRecords
+    payment_ledger: ports.PaymentRecords
     refunds: ports.RefundStore
     alerts: ports.AlertStore
     aggregates: AggregateCounters
@@ -55,7 +55,7 @@ class Context:
     tokens: ports.Tokens
     passwords: ports.Passwords
     cipher: ports.FieldCipher
-    payments_factory: Callable[[], ports.PaymentGateway]
+    wechat_pay_factory: Callable[[], ports.PaymentGateway]
     qr_factory: Callable[[], ports.QrSigner]
     wechat_factory: Callable[[], ports.WeChatLogin]
     # settings the rules need
@@ -70,8 +70,8 @@ class Context:
     # Built on first use: each needs a secret, and not every function (the authorizer, the
     # alerts worker) needs all of them, so a cold start fetches only what it uses.
     @functools.cached_property
-    def payments(self) -> ports.PaymentGateway:
-        return self.payments_factory()
+    def wechat_pay(self) -> ports.PaymentGateway:
+        return self.wechat_pay_factory()
 
     @functools.cached_property
     def qr(self) -> ports.QrSigner:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from ..domain.reporting import (Change, Figures, OrderFacts, RefundFacts, order_figures, refund_figures,
+from ..domain.figures import (Change, Figures, OrderFacts, RefundFacts, order_figures, refund_figures,
                                 sku_figures, ticket_figures)
 from . import ports
-from .back_office_ports import AggregateCounters, SaleLookup
+from .ports import AggregateCounters, SaleLookup
 from .retrying import attempts
 from .tags import ItemTag
 

@@ -40,7 +40,7 @@ class PaymentOutcome(StrEnum):
 
 class Prepaying(Publishing, Protocol):
     @property
-    def payments(self) -> ports.PaymentGateway: ...
+    def wechat_pay(self) -> ports.PaymentGateway: ...
 
 
 class Paying(Prepaying, Protocol):
@@ -52,7 +52,7 @@ class Paying(Prepaying, Protocol):
     @property
     def tickets(self) -> ports.TicketStore: ...
     @property
-    def payment_records(self) -> ports.PaymentRecords: ...
+    def payment_ledger(self) -> ports.PaymentRecords: ...
     @property
     def refunds(self) -> ports.RefundStore: ...
     @property
@@ -76,7 +76,7 @@ def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, 
         return None
     description = ", ".join(sorted({line.product_name for line in order.lines}))
     try:
-        return ctx.payments.prepay(order.order_id, description, order.total, actor.principal.openid,
+        return ctx.wechat_pay.prepay(order.order_id, description, order.total, actor.principal.openid,
                                    order.created_at, order.expires_at)
     except ports.PaymentGatewayError:
         log.warning("prepay failed for order %s", order.order_id)
@@ -97,7 +97,7 @@ def receive_notification(ctx: Paying, headers: Mapping[str, str], body: str) -> 
     success), or refused as untrustworthy, saying nothing of why to the sender."""
     now = ctx.clock()
     try:
-        notice = ctx.payments.parse_notification(headers, body, now.timestamp())
+        notice = ctx.wechat_pay.parse_notification(headers, body, now.timestamp())
     except ports.NotificationRejected as rejected:
         log.warning("payment notification rejected: %s", rejected)
         raise NotAuthenticated("signature verification failed", code=ErrorCode.FAIL) from None
@@ -131,7 +131,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
         pickup = next((t.code for t in tickets if t.kind is CodeKind.PICKUP), None)
         uow = ctx.unit_of_work()
         ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
-        ctx.payment_records.record(uow, notice.transaction_id, order.order_id, notice.amount, PaymentOutcome.PAID,
+        ctx.payment_ledger.record(uow, notice.transaction_id, order.order_id, notice.amount, PaymentOutcome.PAID,
                                    notice.notification_id, now, notice.success_time or now)
         for line in order.lines:
             ctx.stock.sell(uow, line.sku_id, line.shares)
@@ -228,7 +228,7 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None,
     closing = order if order is not None and order.status is OrderStatus.PENDING_PAYMENT else None
     for _ in attempts(CONFIRM_ATTEMPTS):
         uow = ctx.unit_of_work()
-        ctx.payment_records.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount,
+        ctx.payment_ledger.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount,
                                    PaymentOutcome.REFUND_DUE, notice.notification_id, now, notice.success_time or now)
         ctx.refunds.add(uow, refund, now)
         if closing is not None:            # a copy: the write records the move on what it is given

@@ -14,7 +14,7 @@ from ..domain.errors import InvalidInput, Unavailable
 from ..domain.reconciliation import DIFFERENCES, NOT_RUN, Reconciliation, reconcile, refund_id_of
 from ..domain.wechat_bill import Bill, BillUnreadable, parse_trade_bill
 from . import ports
-from .back_office_ports import Reconciliations
+from .ports import Reconciliations
 from .context import Actor
 from .publishing import Publishing, send_alert
 
@@ -23,7 +23,7 @@ RETRY_BILL_AFTER = timedelta(hours=1)
 
 
 class Reconciling(Publishing, Protocol):
-    payment_records: ports.PaymentRecords
+    payment_ledger: ports.PaymentRecords
     refunds: ports.RefundStore
     reconciliations: Reconciliations
     audit: ports.AuditTrail
@@ -31,7 +31,7 @@ class Reconciling(Publishing, Protocol):
     reconcile_after_hour: int
 
     @property
-    def payments(self) -> ports.PaymentGateway: ...
+    def wechat_pay(self) -> ports.PaymentGateway: ...
 
 
 def reconciliation_of(ctx: Reconciling, day: date) -> Reconciliation:
@@ -46,7 +46,7 @@ def run_reconciliation(ctx: Reconciling, day: date, actor: Actor | None = None) 
     sent = ctx.refunds.accepted_on(day)
     known = ctx.refunds.for_reconciliation({refund_id_of(r.out_refund_no) for r in bill.refunds})
     known.update({r.refund_id: r for r in sent})
-    result = reconcile(day.isoformat(), bill, ctx.payment_records.paid_on(day), sent, known, now)
+    result = reconcile(day.isoformat(), bill, ctx.payment_ledger.paid_on(day), sent, known, now)
     ctx.reconciliations.save(result)
     if actor is not None:
         ctx.audit.record(actor.name, "reconciliation_run", now, target=day.isoformat(), source_ip=actor.source_ip,
@@ -62,7 +62,7 @@ def run_reconciliation(ctx: Reconciling, day: date, actor: Actor | None = None) 
 
 def _bill(ctx: Reconciling, day: date) -> Bill:
     try:
-        text = ctx.payments.trade_bill(day)
+        text = ctx.wechat_pay.trade_bill(day)
     except ports.NoBill:
         return Bill((), ())                  # WeChat has no bill for a day without trades
     except ports.PaymentGatewayError as error:

@@ -27,7 +27,7 @@ def receive_refund_notification(ctx: Refunding, headers: Mapping[str, str], body
     """POST /payments/wechat/refund-notify: verified and decrypted by the same code as payment
     notices; one effect however often WeChat sends it."""
     try:
-        notice = ctx.payments.parse_notification(headers, body, ctx.clock().timestamp())
+        notice = ctx.wechat_pay.parse_notification(headers, body, ctx.clock().timestamp())
     except ports.NotificationRejected as rejected:
         log.warning("refund notification rejected: %s", rejected)
         raise NotAuthenticated("signature verification failed", code=ErrorCode.FAIL) from None
@@ -59,7 +59,7 @@ def query_processing_refunds(ctx: Refunding) -> int:
     for refund in ctx.refunds.processing_due(now, QUERIES_PER_RUN):
         asked += 1
         try:
-            known = ctx.payments.query_refund(refund.out_refund_no)
+            known = ctx.wechat_pay.query_refund(refund.out_refund_no)
             if known is not None and (outcome_of(known.status) is not None or known.status == HELD_BY_WECHAT):
                 if apply_outcome(ctx, refund, known.status) in MOVED_ON:
                     continue          # not due again

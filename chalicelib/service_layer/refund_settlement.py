@@ -54,13 +54,13 @@ def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> SettlementOu
             return SettlementOutcome.SKIPPED   # another delivery of this message moved it on
         refund.status = RefundStatus.PROCESSING
     try:
-        answer = ctx.payments.refund(refund.out_refund_no, refund.order_id, refund.amount, refund.total,
+        answer = ctx.wechat_pay.refund(refund.out_refund_no, refund.order_id, refund.amount, refund.total,
                                      refund.reason)
     except ports.PaymentGatewayError as error:
         if attempt < ctx.refund_max_attempts:
             raise
         try:
-            known = ctx.payments.query_refund(refund.out_refund_no)
+            known = ctx.wechat_pay.query_refund(refund.out_refund_no)
         except ports.PaymentGatewayError:
             known = None
         if known is not None:

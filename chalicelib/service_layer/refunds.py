@@ -35,7 +35,7 @@ def _resolve_failed(ctx: Refunding, failed: list[Refund]) -> set[str]:
     takeable = set()
     for refund in failed:
         try:
-            known = ctx.payments.query_refund(refund.out_refund_no)
+            known = ctx.wechat_pay.query_refund(refund.out_refund_no)
         except ports.PaymentGatewayError:
             raise Conflict("the payment service is unavailable; try again shortly",
                            code=ErrorCode.PAYMENT_UNAVAILABLE) from None
@@ -193,7 +193,7 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
                        + (f", taken over by {refund.superseded_by}" if refund.superseded_by else ""),
                        code=ErrorCode.INVALID_STATE, status=refund.status.value)
     try:
-        known = ctx.payments.query_refund(refund.out_refund_no)
+        known = ctx.wechat_pay.query_refund(refund.out_refund_no)
     except ports.PaymentGatewayError:
         raise Conflict("the payment service is unavailable; try again shortly",
                        code=ErrorCode.PAYMENT_UNAVAILABLE) from None

@@ -8,9 +8,9 @@ from typing import Any, Protocol
 
 from ..domain import reports
 from ..domain.reconciliation import DIFFERENCES
-from ..domain.reporting import venue_day
+from ..domain.figures import venue_day
 from . import ports
-from .back_office_ports import AggregateCounters, Reconciliations
+from .ports import AggregateCounters, Reconciliations
 
 DEFAULT_DAYS = 7
 

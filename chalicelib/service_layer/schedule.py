@@ -96,14 +96,14 @@ def _closed_unpaid_at_wechat(ctx: Scheduling, order_id: str) -> bool:
     """True once WeChat holds no money for the order and can take none; a payment it reports is
     confirmed instead."""
     try:
-        trade = ctx.payments.query(order_id)
+        trade = ctx.wechat_pay.query(order_id)
         if trade is not None and trade.state == "USERPAYING":
             return False
         if trade is not None and not trade.paid and trade.state != "CLOSED":
             try:
-                ctx.payments.close(order_id)
+                ctx.wechat_pay.close(order_id)
             except ports.TradeAlreadyPaid:
-                trade = ctx.payments.query(order_id)      # paid between our question and the close
+                trade = ctx.wechat_pay.query(order_id)      # paid between our question and the close
         if trade is not None and trade.paid:
             confirm_trade(ctx, trade)
             return False

@@ -266,7 +266,7 @@ def clock_ahead(by: timedelta) -> Iterator[Any]:
 
 
 def sandbox() -> SandboxGateway:
-    gateway = bootstrap.context().payments
+    gateway = bootstrap.context().wechat_pay
     assert isinstance(gateway, SandboxGateway)
     return gateway
 

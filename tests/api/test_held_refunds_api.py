@@ -35,8 +35,8 @@ def test_a_held_refund_survives_a_last_attempt_that_cannot_reach_wechat(  # type
 
     def down(*_a, **_k):  # type: ignore[no-untyped-def]
         raise PaymentGatewayError("timeout")
-    monkeypatch.setattr(ctx.payments, "refund", down)
-    monkeypatch.setattr(ctx.payments, "query_refund", down)
+    monkeypatch.setattr(ctx.wechat_pay, "refund", down)
+    monkeypatch.setattr(ctx.wechat_pay, "query_refund", down)
     assert refund_settlement.process_refund(ctx, refund_id, ctx.refund_max_attempts) == "held"
     # A decision made on a read from before the hold loses too.
     stale = ctx.refunds.get(refund_id)

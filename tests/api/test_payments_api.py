@@ -87,7 +87,7 @@ def test_a_duplicate_notice_has_no_second_effect(customer, make_product, anonymo
 def _decrypt(body: str) -> str:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     resource = json.loads(body)["resource"]
-    key = bootstrap.context().payments._settings["apiv3_key"]  # type: ignore[attr-defined]
+    key = bootstrap.context().wechat_pay._settings["apiv3_key"]  # type: ignore[attr-defined]
     return AESGCM(key.encode()).decrypt(resource["nonce"].encode(), base64.b64decode(resource["ciphertext"]),
                                         resource["associated_data"].encode()).decode()
 
@@ -280,7 +280,7 @@ def test_an_order_left_pending_by_a_wrong_amount_is_ended_when_the_expiry_finds_
     sandbox().pay(order["order_id"], 1, None, notify=False, transaction_id="4200MISMATCH2")
     ctx = bootstrap.context()
     uow = ctx.unit_of_work()
-    ctx.payment_records.record(uow, "4200MISMATCH2", order["order_id"], 1, "refund_due", "EV-old", ctx.clock(),
+    ctx.payment_ledger.record(uow, "4200MISMATCH2", order["order_id"], 1, "refund_due", "EV-old", ctx.clock(),
                                ctx.clock())
     uow.commit()
     assert status_of(order["order_id"]) == "PENDING_PAYMENT"

@@ -133,7 +133,7 @@ def test_a_bill_wechat_cannot_serve_is_503_and_changes_nothing(staff, monkeypatc
 
     def down(day: Any) -> bytes:
         raise PaymentGatewayError("connect timeout")
-    monkeypatch.setattr(bootstrap.context().payments, "trade_bill", down)
+    monkeypatch.setattr(bootstrap.context().wechat_pay, "trade_bill", down)
     r = staff("finance").post(f"/admin/reconciliation/{today()}/run")
     assert r.status_code == 503 and r.json_body["code"] == "BILL_UNAVAILABLE"
     assert staff("finance").get(f"/admin/reconciliation?date={today()}").json_body["status"] == "NOT_RUN"
@@ -147,7 +147,7 @@ def test_a_bill_the_schedule_cannot_fetch_is_tried_hourly_and_alerted_once(staff
     def down(day: Any) -> bytes:
         asked.append(day)
         raise PaymentGatewayError("connect timeout")
-    monkeypatch.setattr(ctx.payments, "trade_bill", down)
+    monkeypatch.setattr(ctx.wechat_pay, "trade_bill", down)
     now = datetime.now(CST)
     yesterday = (now - timedelta(days=1)).date().isoformat()
     real = ctx.clock

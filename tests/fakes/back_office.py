@@ -14,7 +14,7 @@ from typing import Any
 from chalicelib.domain.back_office import Alert
 from chalicelib.domain.model import Order, awaiting_shipment
 from chalicelib.domain.reconciliation import NOT_RUN, Reconciliation
-from chalicelib.domain.reporting import Figures, OrderFacts, SaleLine
+from chalicelib.domain.figures import Figures, OrderFacts, SaleLine
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
 from chalicelib.service_layer.tags import ItemTag, Tag

@@ -22,7 +22,7 @@ from .unit_of_work import FakeDatabase
 
 def fake_context(clock: FakeClock | None = None, unpaid_limits: UnpaidLimits | None = None) -> Context:
     """Every port faked over one in-memory database (`ctx.unit_of_work.__self__`, also `db(ctx)`),
-    and the world outside scriptable: `ctx.clock`, `ctx.payments`, `ctx.messages`, `ctx.metrics`."""
+    and the world outside scriptable: `ctx.clock`, `ctx.wechat_pay`, `ctx.messages`, `ctx.metrics`."""
     db = FakeDatabase()
     clock = clock or FakeClock()
     catalog, stock = FakeCatalog(db), FakeStock(db)
@@ -31,12 +31,12 @@ def fake_context(clock: FakeClock | None = None, unpaid_limits: UnpaidLimits | N
         catalog=catalog, stock=stock, orders=FakeOrders(db), counters=FakeCounters(db),
         unpaid=FakeUnpaidHolds(db, unpaid_limits), idempotency=FakeIdempotency(db),
         placement=FakePlacement(db, catalog, stock), people=FakePeople(db), throttle=FakeThrottle(db),
-        audit=FakeAudit(db), tickets=FakeTickets(db), payment_records=FakePaymentRecords(db), refunds=FakeRefunds(db),
+        audit=FakeAudit(db), tickets=FakeTickets(db), payment_ledger=FakePaymentRecords(db), refunds=FakeRefunds(db),
         alerts=FakeAlerts(db), aggregates=FakeAggregates(db), sales=FakeSales(db),
         reconciliations=FakeReconciliations(db), unit_of_work=db.unit_of_work, order_writes=db.unit_of_work,
         clock=clock, metrics=FakeMetrics(), messages=FakeMessages(), notifier=FakeNotifier(),
         tokens=FakeTokens(clock), passwords=FakePasswords(), cipher=FakeCipher(),
-        payments_factory=lambda: gateway, qr_factory=lambda: qr, wechat_factory=lambda: wechat,
+        wechat_pay_factory=lambda: gateway, qr_factory=lambda: qr, wechat_factory=lambda: wechat,
         payment_timeout=timedelta(seconds=900), venue_timezone="Asia/Shanghai", refund_max_attempts=3,
         refund_query_after=timedelta(seconds=60), auto_receipt_after=timedelta(days=10), reconcile_after_hour=10,
         offline_scan_max_age=timedelta(hours=72))

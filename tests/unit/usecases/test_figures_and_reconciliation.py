@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.reconciliation import MATCHED, NOT_RUN
-from chalicelib.domain.reporting import Change, sales_bucket, venue_day
+from chalicelib.domain.figures import Change, sales_bucket, venue_day
 from chalicelib.service_layer import figures, reconciling
 from chalicelib.service_layer.context import Context
 from tests.fakes import FakeDatabase
@@ -53,7 +53,7 @@ def test_yesterday_is_reconciled_once_after_the_bill_is_ready(ctx: Context) -> N
 
 def test_a_bill_that_cannot_be_fetched_is_tried_hourly_and_raised_once(ctx: Context) -> None:
     ctx.clock.advance(hours=1)                                              # 11:00 at the venue
-    ctx.payments.down("trade_bill")                                         # type: ignore[attr-defined]
+    ctx.wechat_pay.down("trade_bill")                                         # type: ignore[attr-defined]
     assert reconciling.reconcile_if_due(ctx) == 0
     yesterday = (ctx.clock.now + timedelta(hours=8)).date() - timedelta(days=1)  # type: ignore[attr-defined]
     tried = reconciling.reconciliation_of(ctx, yesterday)
@@ -63,6 +63,6 @@ def test_a_bill_that_cannot_be_fetched_is_tried_hourly_and_raised_once(ctx: Cont
     ctx.clock.advance(minutes=31)                                           # type: ignore[attr-defined]
     assert reconciling.reconcile_if_due(ctx) == 0
     assert ctx.messages.alert_kinds() == ["reconciliation"]                 # type: ignore[attr-defined]
-    ctx.payments.up()                                                       # type: ignore[attr-defined]
+    ctx.wechat_pay.up()                                                       # type: ignore[attr-defined]
     ctx.clock.advance(hours=1)                                              # type: ignore[attr-defined]
     assert reconciling.reconcile_if_due(ctx) == 1

@@ -27,7 +27,7 @@ def test_an_order_reserves_all_its_lines_and_holds_in_one_transaction(ctx: Conte
     assert {Tag.ORDER, Tag.UNPAID, ItemTag.SKU.of(a.sku_id), ItemTag.SKU.of(b.sku_id)} <= set(tags)
     assert ctx.unpaid.of(alice.name) == (1, {a.sku_id: 2, b.sku_id: 1})
     assert ctx.metrics.total("OrdersPlaced") == 1
-    assert placed.order.order_id in ctx.payments.trades                    # type: ignore[attr-defined]
+    assert placed.order.order_id in ctx.wechat_pay.trades                    # type: ignore[attr-defined]
 
 
 def test_more_than_the_stock_read_is_sold_out_before_any_write(ctx: Context, database: FakeDatabase) -> None:
@@ -99,7 +99,7 @@ def test_paying_and_cancelling_free_the_unpaid_holds(ctx: Context) -> None:
     alice = customer(ctx)
     first, second = place(ctx, alice, (sku.sku_id, 2)).order, place(ctx, alice, (sku.sku_id, 1)).order
     assert unpaid.customer_holds(ctx, alice.name).orders == 2
-    payments_result = payments.confirm_payment(ctx, ctx.payments.customer_pays(first.order_id, first.total))  # type: ignore[attr-defined]
+    payments_result = payments.confirm_payment(ctx, ctx.wechat_pay.customer_pays(first.order_id, first.total))  # type: ignore[attr-defined]
     orders.cancel_order(ctx, alice, second.order_id)
     holds = unpaid.customer_holds(ctx, alice.name)
     assert payments_result == "paid" and (holds.orders, holds.units) == (0, {})
@@ -168,13 +168,13 @@ def test_what_is_not_on_sale_cannot_be_ordered(ctx: Context) -> None:
 def test_an_order_stands_when_wechat_cannot_prepay_and_is_paid_for_later(ctx: Context) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     alice = customer(ctx)
-    ctx.payments.down("prepay")                                             # type: ignore[attr-defined]
+    ctx.wechat_pay.down("prepay")                                             # type: ignore[attr-defined]
     placed = place(ctx, alice, (sku.sku_id, 1))
     assert placed.payment is None and stock_of(ctx, sku.sku_id) == (4, 1, 0)
     with pytest.raises(Conflict) as raised:
         payments.pay_again(ctx, alice, placed.order)
     assert raised.value.code == "PAYMENT_UNAVAILABLE"
-    ctx.payments.up()                                                       # type: ignore[attr-defined]
+    ctx.wechat_pay.up()                                                       # type: ignore[attr-defined]
     assert payments.pay_again(ctx, alice, placed.order)["package"].startswith("prepay_id=")
 
 
@@ -186,7 +186,7 @@ def test_cancelling_gives_everything_back_and_closes_the_trade(ctx: Context) -> 
     assert cancelled.status is OrderStatus.CANCELLED and order_of(ctx, order.order_id).status is OrderStatus.CANCELLED
     assert stock_of(ctx, sku.sku_id) == (5, 0, 0) and ctx.unpaid.of(alice.name) == (0, {})
     assert ctx.counters.of(alice.name, sku.product_id) == 0                 # type: ignore[attr-defined]
-    assert order.order_id in ctx.payments.closed and ctx.messages.stock == [sku.sku_id]   # type: ignore[attr-defined]
+    assert order.order_id in ctx.wechat_pay.closed and ctx.messages.stock == [sku.sku_id]   # type: ignore[attr-defined]
     with pytest.raises(Conflict):
         orders.cancel_order(ctx, alice, order.order_id)
 
@@ -195,7 +195,7 @@ def test_an_order_just_paid_at_wechat_cannot_be_cancelled(ctx: Context) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     alice = customer(ctx)
     order = place(ctx, alice, (sku.sku_id, 1)).order
-    ctx.payments.customer_pays(order.order_id, order.total)                 # its notice is on its way
+    ctx.wechat_pay.customer_pays(order.order_id, order.total)                 # its notice is on its way
     with pytest.raises(Conflict) as raised:
         orders.cancel_order(ctx, alice, order.order_id)
     assert raised.value.code == "INVALID_STATE" and stock_of(ctx, sku.sku_id) == (4, 1, 0)
@@ -205,8 +205,8 @@ def test_a_cancellation_loses_to_a_payment_made_meanwhile(ctx: Context, database
     _, (sku,) = ticket_product(ctx, 5)
     alice = customer(ctx)
     order = place(ctx, alice, (sku.sku_id, 1)).order
-    ctx.payments.down("close")                                              # WeChat cannot be told in time
-    database.before_commit(lambda: payments.confirm_payment(ctx, ctx.payments.customer_pays(order.order_id, order.total)),
+    ctx.wechat_pay.down("close")                                              # WeChat cannot be told in time
+    database.before_commit(lambda: payments.confirm_payment(ctx, ctx.wechat_pay.customer_pays(order.order_id, order.total)),
                            when=lambda tags: Tag.ORDER in tags and Tag.PAYMENT not in tags)
     with pytest.raises(Conflict) as raised:
         orders.cancel_order(ctx, alice, order.order_id)
@@ -272,7 +272,7 @@ def test_a_hot_sessions_order_gathers_units_scattered_over_its_shards(ctx: Conte
     [line] = order_of(ctx, placed.order.order_id).lines
     assert sum(line.stock_shares.values()) == 2 and len(line.stock_shares) == 2 and 0 not in line.stock_shares
     assert stock_of(ctx, sku.sku_id) == (2, 2, 0)
-    assert payments.confirm_payment(ctx, ctx.payments.customer_pays(placed.order.order_id, placed.order.total)) == \
+    assert payments.confirm_payment(ctx, ctx.wechat_pay.customer_pays(placed.order.order_id, placed.order.total)) == \
         "paid"                                                              # sold where it was reserved
     assert stock_of(ctx, sku.sku_id) == (2, 0, 2)
 

@@ -23,7 +23,7 @@ def test_a_payment_makes_its_order_paid_and_issues_its_codes_in_one_transaction(
     _, (goods,) = merch_product(ctx, 5)
     alice = customer(ctx)
     order = place(ctx, alice, (tickets.sku_id, 2), (goods.sku_id, 1)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
     before = len(database.committed)
     assert payments.confirm_payment(ctx, notice) == "paid"
     [tags] = database.committed[before:]
@@ -35,7 +35,7 @@ def test_a_payment_makes_its_order_paid_and_issues_its_codes_in_one_transaction(
     assert len(tickets_of(ctx, order.order_id)) == 2 and paid.pickup_code == \
         tickets_of(ctx, order.order_id, CodeKind.PICKUP)[0].code
     assert stock_of(ctx, tickets.sku_id) == (3, 0, 2) and ctx.unpaid.of(alice.name) == (0, {})
-    assert ctx.payment_records.of(notice.transaction_id).outcome == "paid"  # type: ignore[attr-defined]
+    assert ctx.payment_ledger.of(notice.transaction_id).outcome == "paid"  # type: ignore[attr-defined]
     assert (ctx.metrics.total("OrdersPaid"), ctx.metrics.total("GMV"), ctx.metrics.total("TicketsIssued")) == \
         (1, order.total, 2)
 
@@ -43,7 +43,7 @@ def test_a_payment_makes_its_order_paid_and_issues_its_codes_in_one_transaction(
 def test_a_duplicate_notice_has_no_second_effect(ctx: Context) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 2)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
     assert payments.confirm_payment(ctx, notice) == "paid"
     codes = {t.code for t in tickets_of(ctx, order.order_id)}
     assert payments.confirm_payment(ctx, notice) == "duplicate"
@@ -55,7 +55,7 @@ def test_a_payment_of_the_wrong_amount_is_refunded_and_ends_its_order(ctx: Conte
     _, (sku,) = ticket_product(ctx, 5, purchase_limit=5)
     alice = customer(ctx)
     order = place(ctx, alice, (sku.sku_id, 2)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total - 1)    # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total - 1)    # type: ignore[attr-defined]
     assert payments.confirm_payment(ctx, notice) == "refund_due"
     ended = order_of(ctx, order.order_id)
     assert (ended.status, ended.cancel_reason) == (OrderStatus.CANCELLED, CANCELLED_PAYMENT_MISMATCH)
@@ -74,7 +74,7 @@ def test_money_for_an_order_that_expired_is_refunded_never_dropped(ctx: Context)
     order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
     ctx.clock.advance(minutes=16)                                           # type: ignore[attr-defined]
     assert schedule.expire_order(ctx, order.order_id)
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # paid at WeChat all the same
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # paid at WeChat all the same
     assert payments.confirm_payment(ctx, notice) == "refund_due"
     assert order_of(ctx, order.order_id).status is OrderStatus.EXPIRED
     [refund] = ctx.refunds.of_order(order.order_id)
@@ -82,7 +82,7 @@ def test_money_for_an_order_that_expired_is_refunded_never_dropped(ctx: Context)
 
 
 def test_money_for_no_order_of_ours_is_refunded(ctx: Context) -> None:
-    notice = ctx.payments.customer_pays("SOMEBODY-ELSES-TRADE", 100)       # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays("SOMEBODY-ELSES-TRADE", 100)       # type: ignore[attr-defined]
     assert payments.confirm_payment(ctx, notice) == "refund_due"
     [refund] = ctx.refunds.page("APPROVED", 10, None).items
     assert (refund.order_id, refund.reason, refund.amount) == ("SOMEBODY-ELSES-TRADE", "unknown_order", 100)
@@ -92,7 +92,7 @@ def test_a_payment_that_loses_to_an_expiry_is_refunded_on_the_proof_of_the_refus
                                                                                      database: FakeDatabase) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
 
     def expired_meanwhile() -> None:
         from chalicelib.service_layer.unpaid import end_unpaid
@@ -111,7 +111,7 @@ def test_a_payment_that_loses_to_an_expiry_is_refunded_on_the_proof_of_the_refus
 def test_two_deliveries_of_one_notice_at_once_issue_the_tickets_once(ctx: Context, database: FakeDatabase) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 2)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
     database.before_commit(lambda: payments.confirm_payment(ctx, notice), when=lambda tags: Tag.PAYMENT in tags)
     assert payments.confirm_payment(ctx, notice) == "duplicate"
     assert len(tickets_of(ctx, order.order_id)) == 2 and ctx.refunds.of_order(order.order_id) == []
@@ -121,7 +121,7 @@ def test_a_conflict_is_tried_again_never_refunded(ctx: Context, database: FakeDa
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
     database.conflict(times=4)                   # more than one commit retries: confirm reads again
-    assert payments.confirm_payment(ctx, ctx.payments.customer_pays(order.order_id, order.total)) == "paid"
+    assert payments.confirm_payment(ctx, ctx.wechat_pay.customer_pays(order.order_id, order.total)) == "paid"
     assert ctx.refunds.of_order(order.order_id) == []
 
 
@@ -129,7 +129,7 @@ def test_a_payment_not_yet_provable_is_answered_so_that_wechat_delivers_it_again
                                                                                   database: FakeDatabase) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
     database.conflict(times=1000)
     with pytest.raises(Unavailable) as raised:
         payments.confirm_payment(ctx, notice)
@@ -142,12 +142,12 @@ def test_a_payment_not_yet_provable_is_answered_so_that_wechat_delivers_it_again
 def test_a_notice_is_read_only_when_its_signature_holds(ctx: Context) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
-    headers, body = ctx.payments.notification(notice, signed=False)          # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
+    headers, body = ctx.wechat_pay.notification(notice, signed=False)          # type: ignore[attr-defined]
     with pytest.raises(NotAuthenticated) as raised:
         payments.receive_notification(ctx, headers, body)
     assert raised.value.code == "FAIL" and order_of(ctx, order.order_id).status is OrderStatus.PENDING_PAYMENT
-    payments.receive_notification(ctx, *ctx.payments.notification(notice))  # type: ignore[attr-defined]
+    payments.receive_notification(ctx, *ctx.wechat_pay.notification(notice))  # type: ignore[attr-defined]
     assert order_of(ctx, order.order_id).status is OrderStatus.PAID
 
 
@@ -156,7 +156,7 @@ def test_a_large_order_issues_its_tickets_in_batches_and_a_redelivery_finishes_t
     database = db(ctx)
     _, (sku,) = ticket_product(ctx, 99)
     order = place(ctx, customer(ctx), (sku.sku_id, 99)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
     first = payments.first_batch_size(order)
     database.conflict(times=3, when=lambda tags: Tag.PAYMENT not in tags)    # the second batch cannot be written now
     with pytest.raises(Busy):
@@ -173,8 +173,8 @@ def test_a_trade_wechat_reports_paid_is_confirmed_as_its_notice_would_be(ctx: Co
     _, (sku,) = ticket_product(ctx, 5)
     alice = customer(ctx)
     order = place(ctx, alice, (sku.sku_id, 1)).order
-    notice = ctx.payments.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
-    trade = ctx.payments.query(order.order_id)
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total)       # type: ignore[attr-defined]
+    trade = ctx.wechat_pay.query(order.order_id)
     assert trade is not None and payments.confirm_trade(ctx, trade) == "paid"
     assert payments.confirm_payment(ctx, notice) == "duplicate"             # the notice, arriving late
     with pytest.raises(Conflict) as raised:
@@ -185,7 +185,7 @@ def test_a_trade_wechat_reports_paid_is_confirmed_as_its_notice_would_be(ctx: Co
 def test_money_paid_a_second_time_for_a_paid_order_is_refunded(ctx: Context) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = paid_order(ctx, customer(ctx), (sku.sku_id, 1))
-    late = ctx.payments.customer_pays(order.order_id, order.total, transaction_id="4299")  # paid twice
+    late = ctx.wechat_pay.customer_pays(order.order_id, order.total, transaction_id="4299")  # paid twice
     assert payments.confirm_payment(ctx, late) == "refund_due"
     [refund] = ctx.refunds.of_order(order.order_id)
     assert refund_of(ctx, refund.refund_id).reason == "order_paid" and refund.transaction_id == "4299"

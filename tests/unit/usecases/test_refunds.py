@@ -35,13 +35,13 @@ def requested(ctx: Context, alice: Actor, order: Order, **body: object) -> Refun
 
 
 def sent(ctx: Context, refund: Refund, answer: str = "PROCESSING", attempt: int = 1) -> str:
-    ctx.payments.refund_answers[refund.out_refund_no] = answer            # type: ignore[attr-defined]
+    ctx.wechat_pay.refund_answers[refund.out_refund_no] = answer            # type: ignore[attr-defined]
     return refund_settlement.process_refund(ctx, refund.refund_id, attempt)
 
 
 def notify(ctx: Context, refund: Refund, status: str, out_refund_no: str | None = None) -> None:
-    notice = ctx.payments.refund_ends(out_refund_no or refund.out_refund_no, status, refund.amount)  # type: ignore[attr-defined]
-    refund_queries.receive_refund_notification(ctx, *ctx.payments.notification(notice))  # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.refund_ends(out_refund_no or refund.out_refund_no, status, refund.amount)  # type: ignore[attr-defined]
+    refund_queries.receive_refund_notification(ctx, *ctx.wechat_pay.notification(notice))  # type: ignore[attr-defined]
 
 
 def test_tickets_before_admission_opens_are_refunded_at_once_and_revoked_in_that_transaction(
@@ -130,7 +130,7 @@ def test_a_refund_wechat_confirms_returns_the_stock_and_the_limits_once(ctx: Con
     assert (settled.status, settled.refunded_total) == (OrderStatus.REFUNDED, order.total)
     assert stock_of(ctx, sku_id) == (10, 0, 0) and ctx.counters.of(alice.name, order.lines[0].product_id) == 0  # type: ignore[attr-defined]
     assert refund_settlement.process_refund(ctx, refund.refund_id, 2) == "skipped"   # redelivered
-    assert [n for n, _, _ in ctx.payments.refund_calls] == [refund.refund_id]        # type: ignore[attr-defined]
+    assert [n for n, _, _ in ctx.wechat_pay.refund_calls] == [refund.refund_id]        # type: ignore[attr-defined]
     assert ctx.metrics.total("Refunds", result="succeeded") == 1
 
 
@@ -169,7 +169,7 @@ def test_a_closed_refund_is_retried_under_a_new_number(ctx: Context) -> None:
     assert (retried.status, retried.out_refund_no) == (RefundStatus.APPROVED, f"{refund.refund_id}-2")
     assert order_of(ctx, order.order_id).status is OrderStatus.REFUNDING
     assert sent(ctx, retried, "SUCCESS") == "succeeded"
-    assert [n for n, _, _ in ctx.payments.refund_calls] == [refund.refund_id, f"{refund.refund_id}-2"]  # type: ignore[attr-defined]
+    assert [n for n, _, _ in ctx.wechat_pay.refund_calls] == [refund.refund_id, f"{refund.refund_id}-2"]  # type: ignore[attr-defined]
     assert order_of(ctx, order.order_id).status is OrderStatus.REFUNDED
 
 
@@ -184,8 +184,8 @@ def test_an_abnormal_refund_is_held_never_sent_again_and_settles_when_wechat_rep
     with pytest.raises(Conflict) as raised:
         refunds.retry_refund(ctx, FINANCE, refund.refund_id)
     assert raised.value.code == "REFUND_ABNORMAL"
-    assert len(ctx.payments.refund_calls) == 1                              # type: ignore[attr-defined]
-    ctx.payments.refund_ends(refund.out_refund_no, "SUCCESS")              # settled by hand; its notice is lost
+    assert len(ctx.wechat_pay.refund_calls) == 1                              # type: ignore[attr-defined]
+    ctx.wechat_pay.refund_ends(refund.out_refund_no, "SUCCESS")              # settled by hand; its notice is lost
     ctx.clock.advance(minutes=3)                                            # type: ignore[attr-defined]
     assert refund_queries.query_processing_refunds(ctx) == 1
     assert refund_of(ctx, refund.refund_id).status is RefundStatus.SUCCEEDED and stock_of(ctx, sku_id) == (10, 0, 0)
@@ -194,7 +194,7 @@ def test_an_abnormal_refund_is_held_never_sent_again_and_settles_when_wechat_rep
 def test_wechat_unreachable_the_message_comes_back_and_the_last_attempt_fails_the_refund(ctx: Context) -> None:
     alice, order, _ = paid_tickets(ctx)
     refund = requested(ctx, alice, order)
-    ctx.payments.down()                                                     # type: ignore[attr-defined]
+    ctx.wechat_pay.down()                                                     # type: ignore[attr-defined]
     with pytest.raises(PaymentGatewayError):
         refund_settlement.process_refund(ctx, refund.refund_id, 1)
     assert refund_of(ctx, refund.refund_id).status is RefundStatus.PROCESSING
@@ -208,8 +208,8 @@ def test_wechat_unreachable_the_message_comes_back_and_the_last_attempt_fails_th
 def test_the_last_attempt_asks_wechat_before_calling_a_refund_failed(ctx: Context) -> None:
     alice, order, _ = paid_tickets(ctx)
     refund = requested(ctx, alice, order)
-    ctx.payments.refunds[refund.out_refund_no] = RefundResult(refund.out_refund_no, "SUCCESS")  # type: ignore[attr-defined]
-    ctx.payments.down("refund")                                             # its answer was lost
+    ctx.wechat_pay.refunds[refund.out_refund_no] = RefundResult(refund.out_refund_no, "SUCCESS")  # type: ignore[attr-defined]
+    ctx.wechat_pay.down("refund")                                             # its answer was lost
     assert refund_settlement.process_refund(ctx, refund.refund_id, ctx.refund_max_attempts) == "succeeded"
     assert order_of(ctx, order.order_id).status is OrderStatus.REFUNDED
 
@@ -218,20 +218,20 @@ def _failed_here(ctx: Context) -> tuple[Actor, Order, Refund]:
     """A refund WeChat could not be reached for: failed here, its order released."""
     alice, order, _ = paid_tickets(ctx)
     refund = requested(ctx, alice, order)
-    ctx.payments.down()                                                     # type: ignore[attr-defined]
+    ctx.wechat_pay.down()                                                     # type: ignore[attr-defined]
     with pytest.raises(PaymentGatewayError):
         refund_settlement.process_refund(ctx, refund.refund_id, ctx.refund_max_attempts)
-    ctx.payments.up()                                                       # type: ignore[attr-defined]
+    ctx.wechat_pay.up()                                                       # type: ignore[attr-defined]
     return alice, order, refund_of(ctx, refund.refund_id)
 
 
 def test_a_retry_of_a_refund_wechat_paid_after_all_settles_it(ctx: Context) -> None:
     _, order, refund = _failed_here(ctx)
-    ctx.payments.refunds[refund.out_refund_no] = RefundResult(refund.out_refund_no, "SUCCESS")  # type: ignore[attr-defined]
+    ctx.wechat_pay.refunds[refund.out_refund_no] = RefundResult(refund.out_refund_no, "SUCCESS")  # type: ignore[attr-defined]
     assert refunds.retry_refund(ctx, FINANCE, refund.refund_id).status is RefundStatus.SUCCEEDED
     settled = order_of(ctx, order.order_id)
     assert (settled.status, settled.refunded_total) == (OrderStatus.REFUNDED, order.total)
-    assert ctx.payments.refund_calls == []                                  # type: ignore[attr-defined]
+    assert ctx.wechat_pay.refund_calls == []                                  # type: ignore[attr-defined]
 
 
 def test_a_new_request_takes_over_the_codes_of_a_refund_wechat_never_had(ctx: Context) -> None:
@@ -246,7 +246,7 @@ def test_a_new_request_takes_over_the_codes_of_a_refund_wechat_never_had(ctx: Co
 
 def test_no_new_request_while_wechat_still_processes_the_failed_one(ctx: Context) -> None:
     alice, order, failed = _failed_here(ctx)
-    ctx.payments.refunds[failed.out_refund_no] = RefundResult(failed.out_refund_no, "PROCESSING")  # type: ignore[attr-defined]
+    ctx.wechat_pay.refunds[failed.out_refund_no] = RefundResult(failed.out_refund_no, "PROCESSING")  # type: ignore[attr-defined]
     with pytest.raises(Conflict) as raised:
         requested(ctx, alice, order)
     assert raised.value.details == {"refund_id": failed.refund_id}
@@ -257,7 +257,7 @@ def test_a_taken_over_refund_paid_after_all_is_recorded_unsettled_and_raised(ctx
     sku_id = order.lines[0].sku_id
     newer = requested(ctx, alice, order)
     sent(ctx, newer, "SUCCESS")
-    ctx.payments.refunds[failed.out_refund_no] = RefundResult(failed.out_refund_no, "PROCESSING")  # type: ignore[attr-defined]
+    ctx.wechat_pay.refunds[failed.out_refund_no] = RefundResult(failed.out_refund_no, "PROCESSING")  # type: ignore[attr-defined]
     notify(ctx, failed, "SUCCESS")                                          # WeChat paid the old one too
     twice = refund_of(ctx, failed.refund_id)
     assert (twice.status, twice.unsettled, twice.returned_stock) == (RefundStatus.SUCCEEDED, True, False)
@@ -270,7 +270,7 @@ def test_the_schedule_asks_wechat_about_a_refund_whose_notice_is_late(ctx: Conte
     refund = requested(ctx, alice, order)
     sent(ctx, refund)
     assert refund_queries.query_processing_refunds(ctx) == 0                # not due yet
-    ctx.payments.refund_ends(refund.out_refund_no, "SUCCESS")              # type: ignore[attr-defined]
+    ctx.wechat_pay.refund_ends(refund.out_refund_no, "SUCCESS")              # type: ignore[attr-defined]
     ctx.clock.advance(seconds=61)                                           # type: ignore[attr-defined]
     assert refund_queries.query_processing_refunds(ctx) == 1
     assert refund_of(ctx, refund.refund_id).status is RefundStatus.SUCCEEDED
@@ -279,7 +279,7 @@ def test_the_schedule_asks_wechat_about_a_refund_whose_notice_is_late(ctx: Conte
 def test_a_refund_wechat_never_received_is_sent_again_by_the_schedule(ctx: Context) -> None:
     alice, order, _ = paid_tickets(ctx)
     refund = requested(ctx, alice, order)
-    ctx.payments.down("refund", times=1)                                    # type: ignore[attr-defined]
+    ctx.wechat_pay.down("refund", times=1)                                    # type: ignore[attr-defined]
     with pytest.raises(PaymentGatewayError):
         refund_settlement.process_refund(ctx, refund.refund_id, 1)
     ctx.messages.refunds.clear()                                            # type: ignore[attr-defined]
@@ -296,9 +296,9 @@ def test_a_notice_nobody_expects_or_of_another_amount_is_raised(ctx: Context) ->
     sent(ctx, refund)
     notify(ctx, refund, "SUCCESS", out_refund_no="RNOTOURS0000000000")
     assert ctx.messages.alert_kinds() == ["refund_unexpected"]               # type: ignore[attr-defined]
-    notice = ctx.payments.refund_ends(refund.out_refund_no, "SUCCESS")     # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.refund_ends(refund.out_refund_no, "SUCCESS")     # type: ignore[attr-defined]
     wrong = type(notice)(**{**notice.__dict__, "amount": notice.amount + 1})
-    refund_queries.receive_refund_notification(ctx, *ctx.payments.notification(wrong))  # type: ignore[attr-defined]
+    refund_queries.receive_refund_notification(ctx, *ctx.wechat_pay.notification(wrong))  # type: ignore[attr-defined]
     assert "refund_amount_mismatch" in ctx.messages.alert_kinds()           # type: ignore[attr-defined]
     assert refund_of(ctx, refund.refund_id).status is RefundStatus.SUCCEEDED
 
@@ -306,7 +306,7 @@ def test_a_notice_nobody_expects_or_of_another_amount_is_raised(ctx: Context) ->
 def test_an_automatic_refund_moves_no_stock(ctx: Context) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
-    payments.confirm_payment(ctx, ctx.payments.customer_pays(order.order_id, order.total + 1))  # type: ignore[attr-defined]
+    payments.confirm_payment(ctx, ctx.wechat_pay.customer_pays(order.order_id, order.total + 1))  # type: ignore[attr-defined]
     [refund] = ctx.refunds.of_order(order.order_id)
     assert sent(ctx, refund, "SUCCESS") == "succeeded"
     assert stock_of(ctx, sku.sku_id) == (5, 0, 0)                           # released with its order, once

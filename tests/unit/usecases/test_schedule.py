@@ -39,7 +39,7 @@ def test_an_unpaid_order_expires_once_wechat_has_closed_its_trade(ctx: Context) 
     order_id, sku_id = _due_order(ctx, 2)
     user = order_of(ctx, order_id).user_id
     assert schedule.expire_order(ctx, order_id)
-    assert order_of(ctx, order_id).status is OrderStatus.EXPIRED and order_id in ctx.payments.closed  # type: ignore[attr-defined]
+    assert order_of(ctx, order_id).status is OrderStatus.EXPIRED and order_id in ctx.wechat_pay.closed  # type: ignore[attr-defined]
     assert stock_of(ctx, sku_id) == (5, 0, 0) and ctx.unpaid.of(user) == (0, {})
     assert ctx.metrics.total("OrdersExpired") == 1 and ctx.messages.stock == [sku_id]  # type: ignore[attr-defined]
     assert not schedule.expire_order(ctx, order_id)                         # redelivered: once
@@ -47,31 +47,31 @@ def test_an_unpaid_order_expires_once_wechat_has_closed_its_trade(ctx: Context) 
 
 def test_an_order_paid_at_wechat_whose_notice_was_lost_is_confirmed_not_expired(ctx: Context) -> None:
     order_id, sku_id = _due_order(ctx)
-    ctx.payments.customer_pays(order_id, order_of(ctx, order_id).total)     # type: ignore[attr-defined]
+    ctx.wechat_pay.customer_pays(order_id, order_of(ctx, order_id).total)     # type: ignore[attr-defined]
     assert not schedule.expire_order(ctx, order_id)
     assert order_of(ctx, order_id).status is OrderStatus.PAID and len(tickets_of(ctx, order_id)) == 1
-    assert stock_of(ctx, sku_id) == (4, 0, 1) and ctx.payments.closed == []  # type: ignore[attr-defined]
+    assert stock_of(ctx, sku_id) == (4, 0, 1) and ctx.wechat_pay.closed == []  # type: ignore[attr-defined]
 
 
 def test_a_customer_still_paying_is_waited_for(ctx: Context) -> None:
     order_id, sku_id = _due_order(ctx)
-    ctx.payments.set_trade(order_id, "USERPAYING")                          # type: ignore[attr-defined]
+    ctx.wechat_pay.set_trade(order_id, "USERPAYING")                          # type: ignore[attr-defined]
     assert not schedule.expire_order(ctx, order_id)
     assert order_of(ctx, order_id).status is OrderStatus.PENDING_PAYMENT and stock_of(ctx, sku_id) == (4, 1, 0)
 
 
 def test_an_order_waits_while_wechat_cannot_be_asked(ctx: Context) -> None:
     order_id, sku_id = _due_order(ctx)
-    ctx.payments.down("query")                                              # type: ignore[attr-defined]
+    ctx.wechat_pay.down("query")                                              # type: ignore[attr-defined]
     assert not schedule.expire_order(ctx, order_id)
     assert order_of(ctx, order_id).status is OrderStatus.PENDING_PAYMENT
-    ctx.payments.up()                                                       # type: ignore[attr-defined]
+    ctx.wechat_pay.up()                                                       # type: ignore[attr-defined]
     assert schedule.expire_order(ctx, order_id)
 
 
 def test_a_trade_paid_between_the_question_and_the_close_is_confirmed(ctx: Context) -> None:
     order_id, _ = _due_order(ctx)
-    gateway = ctx.payments
+    gateway = ctx.wechat_pay
     total = order_of(ctx, order_id).total
 
     def paid_just_now(order: str) -> None:
@@ -88,7 +88,7 @@ def test_an_expiry_racing_a_payment_leaves_the_order_paid_and_its_units_sold(ctx
     total = order_of(ctx, order_id).total
     # The order is made PAID between the expiry's read and its write: its write is refused and
     # it does nothing (stock released, limits given back) to an order that moved on.
-    database.before_commit(lambda: payments.confirm_payment(ctx, ctx.payments.customer_pays(order_id, total)),
+    database.before_commit(lambda: payments.confirm_payment(ctx, ctx.wechat_pay.customer_pays(order_id, total)),
                            when=lambda tags: Tag.PAYMENT not in tags and Tag.ORDER in tags)
     assert not schedule.expire_order(ctx, order_id)
     assert ctx.metrics.total("OrdersExpired") == 0
@@ -97,8 +97,8 @@ def test_an_expiry_racing_a_payment_leaves_the_order_paid_and_its_units_sold(ctx
 
 def test_a_trade_wechat_already_closed_is_expired_without_closing_it_again(ctx: Context) -> None:
     order_id, _ = _due_order(ctx)
-    ctx.payments.set_trade(order_id, "CLOSED")                              # type: ignore[attr-defined]
-    assert schedule.expire_order(ctx, order_id) and ctx.payments.closed == []  # type: ignore[attr-defined]
+    ctx.wechat_pay.set_trade(order_id, "CLOSED")                              # type: ignore[attr-defined]
+    assert schedule.expire_order(ctx, order_id) and ctx.wechat_pay.closed == []  # type: ignore[attr-defined]
 
 
 def test_listing_changes_apply_when_their_time_comes(ctx: Context) -> None:
@@ -131,7 +131,7 @@ def test_a_listing_change_that_keeps_colliding_waits_for_the_next_tick(ctx: Cont
 
 
 def test_approved_refunds_whose_message_was_lost_are_sent_again(ctx: Context) -> None:
-    notice = ctx.payments.customer_pays("SOMEBODY-ELSES-TRADE", 100)       # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays("SOMEBODY-ELSES-TRADE", 100)       # type: ignore[attr-defined]
     payments.confirm_payment(ctx, notice)                                   # an automatic refund, approved
     [refund] = ctx.refunds.page(RefundStatus.APPROVED.value, 10, None).items
     assert schedule.resend_stuck_refunds(ctx) == 0                          # its message is young

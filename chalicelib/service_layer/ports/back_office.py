@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from ..domain.reconciliation import Reconciliation
-from ..domain.reporting import Figures, OrderFacts
-from .ports import Writes
+from ...domain.reconciliation import Reconciliation
+from ...domain.figures import Figures, OrderFacts
+from .storage import Writes
 
 
 class AggregateCounters(Protocol):

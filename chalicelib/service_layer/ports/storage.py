@@ -1,29 +1,20 @@
-"""What the use cases need from the world outside the domain, as small Protocols: storage
-(each aggregate's store and the unit of work), the payment gateway, queues, notifications,
-metrics, the clock and the security primitives. Adapters implement them; the use cases never
-see PynamoDB, botocore or Chalice. The values and errors that cross the boundary live here too."""
+"""What the use cases need from storage: each aggregate's store, the unit of work, and the values
+and refusals that cross that boundary."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from typing import Any, Iterable, Protocol
 
-from ..domain.back_office import Alert, StaffMember
-from ..domain.model import Order, OrderStatus, Product, Sku
-from ..domain.ordering import UnpaidLimits
-from ..domain.payments import PaymentNotice, RefundNotice, RefundResult, TradeState
-from ..domain.principal import Principal
-from ..domain.reconciliation import OurPayment, OurRefund
-from ..domain.redemption import Rule, Scan, ScanConflict
-from ..domain.refunds import Refund, RefundStatus
-from ..domain.tickets import QrClaims, Revocation, Ticket
-from ..domain.staff import LoginLock
-from ..domain.stock_shards import Shares
-
-Clock = Callable[[], datetime]
-
-
-# ------------------------------------------------------------------ storage
+from ...domain.back_office import Alert, StaffMember
+from ...domain.model import Order, OrderStatus, Product, Sku
+from ...domain.ordering import UnpaidLimits
+from ...domain.reconciliation import OurPayment, OurRefund
+from ...domain.redemption import Rule, Scan, ScanConflict
+from ...domain.refunds import Refund, RefundStatus
+from ...domain.tickets import Revocation, Ticket
+from ...domain.staff import LoginLock
+from ...domain.stock_shards import Shares
 
 class WriteRefused(Exception):
     """A unit of work wrote nothing. `failed` names the writes whose condition failed, by the
@@ -227,81 +218,4 @@ class AlertStore(Protocol):
     def add_once(self, alert: Alert) -> bool: ...
     def page(self, limit: int, cursor: str | None) -> Page: ...
 
-
-# ------------------------------------------------------------------ the world outside
-
-class PaymentGatewayError(Exception):
-    """The gateway refused or could not be reached; the caller decides whether to retry."""
-
-
-class TradeAlreadyPaid(PaymentGatewayError):
-    """Closing a trade that the customer has just paid (WeChat answers ORDERPAID)."""
-
-
-class NoBill(PaymentGatewayError):
-    """WeChat has no bill for that day: no trade and no refund happened (NO_STATEMENT_EXIST)."""
-
-
-class NotificationRejected(Exception):
-    """A notification that must have no effect: bad signature, stale, undecryptable, malformed.
-    The message is for our logs only, never for the caller."""
-
-
-class PaymentGateway(Protocol):
-    def prepay(self, order_id: str, description: str, amount: int, payer_openid: str,
-               created_at: datetime, expires_at: datetime) -> dict[str, str]: ...
-    def close(self, order_id: str) -> None: ...
-    def query(self, order_id: str) -> TradeState | None: ...
-    def refund(self, out_refund_no: str, order_id: str, amount: int, total: int, reason: str) -> RefundResult: ...
-    def query_refund(self, out_refund_no: str) -> RefundResult | None: ...
-    def parse_notification(self, headers: Mapping[str, str], body: str,
-                           now: float) -> PaymentNotice | RefundNotice: ...
-    def trade_bill(self, day: date) -> bytes: ...
-
-
-class Messages(Protocol):
-    """Work for the queue workers."""
-    def refund_approved(self, refund_id: str) -> None: ...
-    def orders_due(self, order_ids: list[str]) -> None: ...
-    def stock_changed(self, sku_ids: list[str]) -> None: ...
-    def stock_hot(self, sku_ids: list[str]) -> None: ...
-    def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None: ...
-    def code_redeemed(self, order_id: str) -> None: ...
-
-
-class Notifier(Protocol):
-    def publish(self, subject: str, message: str) -> None: ...
-
-
-class Metrics(Protocol):
-    def count(self, name: str, value: float = 1, unit: str = "Count", **dimensions: str) -> None: ...
-
-
-class WeChatLogin(Protocol):
-    def openid_for(self, code: str) -> str: ...
-
-
-class Tokens(Protocol):
-    ttl_seconds: int
-    def issue(self, principal: Principal, now: float | None = None) -> str: ...
-    def verify(self, token: str) -> Principal: ...
-
-
-class Passwords(Protocol):
-    def hash(self, password: str) -> str: ...
-    def verify(self, password: str, stored: str | None) -> bool: ...
-
-
-class FieldCipher(Protocol):
-    def encrypt(self, plaintext: str) -> str: ...
-    def decrypt(self, token: str) -> str: ...
-    def encrypt_json(self, value: object) -> str: ...
-    def decrypt_json(self, token: str) -> object: ...
-    def blind_index(self, value: str) -> str: ...
-
-
-class QrSigner(Protocol):
-    def sign(self, ticket: Ticket) -> str: ...
-    def verify(self, payload: str) -> QrClaims | None: ...
-    def public_keys(self) -> list[dict[str, str]]: ...
 

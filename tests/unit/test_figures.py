@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from chalicelib.domain.reporting import (TODO, OrderFacts, RefundFacts, SaleLine, SkuFacts, TicketFacts, allocate,
+from chalicelib.domain.figures import (TODO, OrderFacts, RefundFacts, SaleLine, SkuFacts, TicketFacts, allocate,
                                          admissions_bucket, issued_bucket, order_figures, refund_figures,
                                          sales_bucket, sku_figures, ticket_figures)
 from chalicelib.domain.reports import average, dashboard, dashboard_buckets
@@ -113,7 +113,7 @@ def test_average_order_value_rounds_half_up_in_fen() -> None:
 def test_a_batch_of_many_skus_is_counted_in_updates_dynamodb_accepts() -> None:
     """A hundred orders of a hundred SKUs on one day: every transaction stays within 100 writes
     and no bucket's update names more attributes than fit in a 4 KB expression."""
-    from chalicelib.domain.reporting import Change, Figures
+    from chalicelib.domain.figures import Change, Figures
     from chalicelib.service_layer.figures import MAX_NAMES_PER_UPDATE, MAX_WRITES, _chunks
     pending = []
     for n in range(100):

@@ -1,0 +1,23 @@
+"""What the use cases need from the world outside the domain, as small Protocols: storage
+(`storage`: each aggregate's store and the unit of work), the back office's counters and
+reconciliations (`back_office`), and everything beyond storage (`outside`: WeChat Pay, queues,
+notifications, metrics, the clock's type, security). Adapters implement them; the use cases never
+see PynamoDB, botocore or Chalice. The values and errors that cross the boundary live with them.
+Reached as `ports.<Name>`: this package's face is every name of its three modules."""
+from __future__ import annotations
+
+from .back_office import AggregateCounters, Reconciliations, SaleLookup
+from .outside import (Clock, FieldCipher, Messages, Metrics, NoBill, NotificationRejected, Notifier, Passwords,
+                      PaymentGateway, PaymentGatewayError, QrSigner, Tokens, TradeAlreadyPaid, WeChatLogin)
+from .storage import (AlertStore, AuditTrail, CatalogStore, IdempotencyReplies, IdempotentReply, LoginThrottle,
+                      OrderStore, Page, PaymentRecords, PeopleStore, PlacementRead, PlacementSnapshot,
+                      PurchaseCounterStore, RedeemAttempt, RefundStore, StaffStanding, StockStore, TicketStore,
+                      UnpaidHoldStore, WriteRefused, Writes)
+
+__all__ = ["AggregateCounters", "AlertStore", "AuditTrail", "CatalogStore", "Clock", "FieldCipher",
+           "IdempotencyReplies", "IdempotentReply", "LoginThrottle", "Messages", "Metrics", "NoBill",
+           "NotificationRejected", "Notifier", "OrderStore", "Page", "Passwords", "PaymentGateway",
+           "PaymentGatewayError", "PaymentRecords", "PeopleStore", "PlacementRead", "PlacementSnapshot",
+           "PurchaseCounterStore", "QrSigner", "Reconciliations", "RedeemAttempt", "RefundStore",
+           "SaleLookup", "StaffStanding", "StockStore", "TicketStore", "Tokens", "TradeAlreadyPaid",
+           "UnpaidHoldStore", "WeChatLogin", "WriteRefused", "Writes"]
