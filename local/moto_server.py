@@ -11,7 +11,7 @@ TransactWriteItems a TransactionCanceledException whose reasons say TransactionC
 choice is a seeded random sequence (LOCAL_FAULT_SEED, printed at start), so a failing run can be
 replayed. Tests may also script the next faults and read what was injected:
 `POST /__faults__ {"target": "TransactWriteItems", "fault": "conflict", "count": 8, "match": "<text>"}`
-(only requests whose body holds `match`; fault "item-throttled" cancels a transaction with the
+(only requests whose body holds `match`, or every text of a list; fault "item-throttled" cancels a transaction with the
 ThrottlingError reason DynamoDB gives for a hot item), and `GET /__faults__`.
 
 With LOCAL_PARTITION_WRITES_PER_SECOND, one item accepts that many writes per second (a sliding
@@ -132,7 +132,7 @@ class FaultInjector:
             self.requests[f"{service}.{operation}"] += 1
             for script in self.scripted:
                 if script["count"] > 0 and script["target"] in (operation, f"{service}.*", "*") \
-                        and script["match"].encode() in body:
+                        and all(text.encode() in body for text in script["match"]):
                     script["count"] -= 1
                     return self._count(service, operation, script["fault"])
             if not self.rate or self._random.random() >= self.rate:
@@ -240,7 +240,9 @@ class FaultInjector:
             wanted = json.loads(self._body(environ) or b"[]")
             with self._decide:
                 self.scripted = [{"target": w.get("target", "*"), "fault": w.get("fault", "conflict"),
-                                  "count": int(w.get("count", 1)), "match": str(w.get("match", ""))}
+                                  "count": int(w.get("count", 1)),
+                                  "match": [str(m) for m in w["match"]] if isinstance(w.get("match"), list)
+                                  else [str(w.get("match", ""))]}
                                  for w in (wanted if isinstance(wanted, list) else [wanted])]
         item = parse_qs(environ.get("QUERY_STRING", "")).get("item", [""])[0]
         with self._decide:
@@ -261,9 +263,9 @@ def transactions_without_table_copies() -> None:
     back streams' shards nobody read. DynamoDB decides every condition against the items as they
     were and then writes all or nothing; so does this: conditions first (every item named once),
     then the writes, and only the written items are kept to undo a write moto itself refuses."""
-    from moto.dynamodb.exceptions import (ConditionalCheckFailed, MultipleTransactionsException,
-                                          TooManyTransactionsException, TransactionCanceledException,
-                                          TransactWriteSingleOpException)
+    from moto.dynamodb.exceptions import (ConditionalCheckFailed, MockValidationException, MultipleTransactionsException,
+                                          TooManyTransactionsException,
+                                          TransactionCanceledException, TransactWriteSingleOpException)
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models import get_filter_expression as condition_of
 
@@ -308,36 +310,43 @@ def transactions_without_table_copies() -> None:
                         raise ConditionalCheckFailed(item=original)
                 planned.append((op_type, op, key, copy.deepcopy(current)))
                 errors.append((None, None, None))
-            except MultipleTransactionsException:
-                raise
+            except MockValidationException:
+                raise                      # a malformed request, refused whole (as moto and DynamoDB do)
             except ConditionalCheckFailed as failed:
                 errors.append(("ConditionalCheckFailed", str(failed.message), original))
             except Exception as error:  # noqa: BLE001 - reported per item, as moto does
                 errors.append((type(error).__name__, str(error), original))
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
+        # A write moto refuses midway (an update expression it cannot apply) undoes the ones made
+        # before it and itself, and leaves no stream record: the stream shows committed writes only.
+        streams = {name: len(t.stream_shard.items) for name, t in self.tables.items() if t.stream_shard is not None}
         done: list[tuple[str, dict[str, Any], Any]] = []
         try:
             for op_type, op, key, before in planned:
                 names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                if op_type == "ConditionCheck":
+                    continue
+                done.append((op["TableName"], key, before))
                 if op_type == "Put":
                     self.put_item(op["TableName"], op["Item"], expression_attribute_names=names,
                                   expression_attribute_values=values)
                 elif op_type == "Delete":
                     self.delete_item(op["TableName"], key, expression_attribute_names=names,
                                      expression_attribute_values=values)
-                elif op_type == "Update":
+                else:
                     self.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
                                      expression_attribute_names=names, expression_attribute_values=values)
-                else:
-                    continue
-                done.append((op["TableName"], key, before))
         except Exception:
             for table_name, key, before in reversed(done):
+                table = self.get_table(table_name)
+                hash_value, range_value = self.get_keys_value(table, key)
                 if before is None:
-                    self.delete_item(table_name, key)
+                    table.delete_item(hash_value, range_value)
                 else:
-                    self.put_item(table_name, before.to_json()["Attributes"])
+                    table.put_item(before.to_json()["Attributes"])
+            for name, count in streams.items():
+                del self.tables[name].stream_shard.items[count:]
             raise
 
     transact_write_items.checks_first = True  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
-"""What this process has learnt about items DynamoDB throttles, so that it stops sending writes
-to them faster than they take: a token bucket per hot item, its rate halved at every throttle
-and grown back by one write a second per success (additive increase, multiplicative decrease,
+"""What this process has learnt about partitions DynamoDB throttles (an item's partition key:
+a SKU, a shard, a ledger), so that it stops sending writes to them faster than they take: a
+token bucket per hot partition, its rate halved at most once a second while throttles come and
+grown back by one write a second for every second of successes (additive increase, multiplicative decrease,
 as botocore's adaptive mode does for a whole client; that mode cannot help here, because a hot
 item's refusal comes inside a TransactionCanceledException it does not read as a throttle, and
 one hot item must not slow the client's every other request).
@@ -30,6 +31,7 @@ class _Bucket:
     tokens: float
     updated: float
     throttled_at: float
+    halved_at: float
 
 
 class HotItems:
@@ -37,6 +39,7 @@ class HotItems:
         self._clock = clock
         self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
+        self._purged = clock()
 
     def admit(self, keys: list[str]) -> list[str]:
         """The keys held back now (no token); empty when the write may be sent. Tokens are taken
@@ -51,6 +54,11 @@ class HotItems:
                 for _, bucket in hot:
                     bucket.tokens -= 1
             return held
+
+    def forget(self) -> None:
+        """Tests start from a process that has seen nothing throttled."""
+        with self._lock:
+            self._buckets.clear()
 
     @property
     def quiet(self) -> bool:
@@ -69,11 +77,14 @@ class HotItems:
         """DynamoDB throttled a write to `key`; True when the item was not known hot before."""
         with self._lock:
             now = self._clock()
+            self._purge(now)
             bucket = self._fresh(key, now)
             if bucket is None:
-                self._buckets[key] = _Bucket(FIRST_RATE, 0.0, now, now)
+                self._buckets[key] = _Bucket(FIRST_RATE, 0.0, now, now, now)
                 return True
-            bucket.rate = max(FLOOR_RATE, bucket.rate / 2)
+            # Throttles of writes sent together say one thing: the rate halves once a second.
+            if now - bucket.halved_at >= 1.0:
+                bucket.rate, bucket.halved_at = max(FLOOR_RATE, bucket.rate / 2), now
             bucket.tokens, bucket.throttled_at = 0.0, now
             return False
 
@@ -84,7 +95,7 @@ class HotItems:
             for key in keys:
                 bucket = self._buckets.get(key)
                 if bucket is not None:
-                    bucket.rate += 1
+                    bucket.rate += 1 / bucket.rate       # +1 a second at `rate` successes a second
                     if bucket.rate > CEILING_RATE:
                         del self._buckets[key]
 
@@ -93,6 +104,13 @@ class HotItems:
         with self._lock:
             bucket = self._fresh(key, self._clock())
             return 0.0 if bucket is None else max(0.0, (1 - bucket.tokens) / bucket.rate)
+
+    def _purge(self, now: float) -> None:
+        """Partitions unthrottled for a minute are forgotten even if never asked about again."""
+        if now - self._purged >= FORGET_AFTER_SECONDS:
+            self._purged = now
+            for key in [k for k, b in self._buckets.items() if now - b.throttled_at > FORGET_AFTER_SECONDS]:
+                del self._buckets[key]
 
     def _fresh(self, key: str, now: float) -> _Bucket | None:
         """The item's bucket refilled to now, or None (forgotten when long unthrottled)."""

@@ -56,8 +56,8 @@ class SqsMessages:
         now = time.monotonic()
         fresh = [s for s in sorted(set(sku_ids)) if now - self._hot_sent.get(s, -HOT_RESEND_SECONDS) >= HOT_RESEND_SECONDS]
         if fresh:
-            self._hot_sent.update({s: now for s in fresh})
             self._send("alerts", {"type": MessageType.STOCK_HOT, "sku_ids": fresh})
+            self._hot_sent.update({s: now for s in fresh})        # only once sent: a failed send is tried again
 
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None:
         self._send("alerts", {"type": MessageType.ALERT, "kind": kind, "message": message, "severity": severity,

@@ -18,17 +18,19 @@ from .stock_records import (INVENTORY_SHARDS, MovementRecord, SkuRecord, StockSh
 
 class StockLedger:
     def _movement(self, uow: UnitOfWork, ledger_id: str, delta: int, reason: str, at: datetime,
-                  actor: str | None = None, order_id: str | None = None) -> None:
+                  actor: str | None = None, order_id: str | None = None, tag: str | None = None) -> None:
         uow.put(MovementRecord(sku_id=ledger_id, movement_id=stamp(at), delta=delta, reason=reason,
                                actor=actor, order_id=order_id, at=stored_time(at)),
-                condition=MovementRecord.movement_id.does_not_exist(), tag=ItemTag.MOVEMENT.of(ledger_id))
+                condition=MovementRecord.movement_id.does_not_exist(), tag=tag or ItemTag.MOVEMENT.of(ledger_id))
 
     def _line_movement(self, uow: UnitOfWork, sku_id: str, shares: Shares, delta: int, reason: str, at: datetime,
-                       order_id: str | None = None) -> None:
+                       order_id: str | None = None, tag: str | None = None) -> None:
         """One movement per order line: in its bucket's ledger (a hot SKU's sales spread with its
-        shards), or the SKU's own when the line spans buckets (rare: it keeps transactions small)."""
+        shards), or the SKU's own when the line spans buckets (rare: it keeps transactions small).
+        A ledger is as hot as its bucket (one partition each, a write per sale): a reservation's
+        movement carries its bucket's tag, so that its throttle reads as the bucket's."""
         where = ledger(sku_id, next(iter(shares))) if len(shares) == 1 else sku_id
-        self._movement(uow, where, delta, reason, at, order_id=order_id)
+        self._movement(uow, where, delta, reason, at, order_id=order_id, tag=tag)
 
     def _move(self, uow: UnitOfWork, sku_id: str, bucket: int, free: int, reserved: int, sold: int,
               condition: Any, tag: str) -> None:
@@ -52,27 +54,35 @@ class StockLedger:
         if sku.available:
             self._movement(uow, sku.sku_id, sku.available, "initial_stock", at, actor=actor)
 
-    def split(self, uow: UnitOfWork, sku: Sku, shards: int) -> None:
-        """Spreads the SKU's free units evenly over `shards` shard items (more than it had),
-        conditional on every bucket still holding what was read. The total does not change, so
-        no movement; units that orders hold stay where they are."""
+    def split(self, uow: UnitOfWork, sku: Sku, shards: int, leave: int = 0) -> None:
+        """Spreads the SKU's free units evenly over `shards` shard items (more than it had). A first
+        split moves what was read less `leave` out of the SKU item, conditional on its still
+        holding that much (orders taking units meanwhile, up to `leave`, do not refuse it); a
+        further split, conditional on every bucket still holding what was read. The total does not
+        change, so no movement; units that orders hold stay where they are."""
         assert sku.free_by_bucket is not None or not sku.sharded
         free = sku.free_by_bucket or {0: sku.available}
-        target = spread_evenly(sku.available, list(range(1, shards + 1)))
-        uow.update(SkuRecord(sku_id=sku.sku_id),
-                   [SkuRecord.available.set(0), SkuRecord.stock_shards.set(shards), SkuRecord.transfers.add(1)],
-                   condition=(SkuRecord.available == free[0]) & (
-                       SkuRecord.stock_shards.does_not_exist() if not sku.sharded
-                       else SkuRecord.stock_shards == sku.stock_shards), tag=ItemTag.SKU.of(sku.sku_id))
+        moved = sku.available - (0 if sku.sharded else leave)
+        target = spread_evenly(moved, list(range(1, shards + 1)))
+        tag = ItemTag.SKU.of(sku.sku_id)
+        if sku.sharded:
+            uow.update(SkuRecord(sku_id=sku.sku_id),
+                       [SkuRecord.available.set(0), SkuRecord.stock_shards.set(shards), SkuRecord.transfers.add(1)],
+                       condition=(SkuRecord.available == free[0]) & (SkuRecord.stock_shards == sku.stock_shards),
+                       tag=tag)
+        else:
+            uow.update(SkuRecord(sku_id=sku.sku_id),
+                       [SkuRecord.available.add(-moved), SkuRecord.stock_shards.set(shards), SkuRecord.transfers.add(1)],
+                       condition=(SkuRecord.available >= moved) & SkuRecord.stock_shards.does_not_exist(), tag=tag)
         for bucket in range(1, shards + 1):
             if bucket in free:
                 uow.update(StockShardRecord(shard_id=ledger(sku.sku_id, bucket)),
                            [StockShardRecord.available.set(target[bucket])],
-                           condition=StockShardRecord.available == free[bucket], tag=ItemTag.SKU.of(sku.sku_id))
+                           condition=StockShardRecord.available == free[bucket], tag=tag)
             else:
                 uow.put(StockShardRecord(shard_id=ledger(sku.sku_id, bucket), sku_id=sku.sku_id,
                                          available=target[bucket], reserved=0, sold=0),
-                        condition=StockShardRecord.shard_id.does_not_exist(), tag=ItemTag.SKU.of(sku.sku_id))
+                        condition=StockShardRecord.shard_id.does_not_exist(), tag=tag)
 
     def adjust(self, uow: UnitOfWork, sku: Sku, delta: int, reason: str, at: datetime, actor: str,
                spread_out: bool = True) -> None:
@@ -121,7 +131,7 @@ class StockLedger:
             shares, tag = {0: quantity}, ItemTag.SKU.of(sku.sku_id)
         for bucket, units in shares.items():
             self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda m, units=units: m.available >= units, tag)
-        self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id)
+        self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id, tag=tag)
         return dict(shares) if sku.sharded else {}
 
     @staticmethod

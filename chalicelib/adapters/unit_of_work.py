@@ -31,10 +31,11 @@ class UnitOfWork:
     # New demand (an order) is held back from an item this process saw throttled moments ago;
     # what settles existing state (payments, expiry, refunds, a split) is always sent.
     sheddable: bool = False
+    partitions: list[str | None] = field(default_factory=list)      # each write's, for hot_items
 
     def put(self, record: Model, condition: Condition | None = None, tag: str = "") -> None:
         kwargs = record.get_save_kwargs_from_instance(condition=condition)
-        self._add("Put", kwargs, tag)
+        self._add("Put", kwargs, tag, partition_of(record))
 
     def update(self, record: Model, actions: Sequence[Action], condition: Condition | None = None,
                tag: str = "", return_old_on_failure: bool = False) -> None:
@@ -52,20 +53,22 @@ class UnitOfWork:
         declare."""
         self._add(kind, request, tag)
 
-    def _add(self, kind: str, kwargs: dict[str, Any], tag: str) -> None:
+    def _add(self, kind: str, kwargs: dict[str, Any], tag: str, partition: str | None = None) -> None:
         # pynamodb names the failure option differently from the transaction API.
         if "ReturnValues" in kwargs:
             kwargs.pop("ReturnValues")
         self.items.append({kind: kwargs})
         self.tags.append(str(tag))      # a Tag's plain value: refusals and logs read as they always did
+        self.partitions.append(partition or _partition(kwargs))
 
     def commit(self) -> None:
         if not self.items:
             return
         if len(self.items) > MAX_ITEMS:
             raise ValueError(f"a transaction holds at most {MAX_ITEMS} writes")
-        keys = [_item_key(entry) for entry in self.items]
-        held = hot_items.admit([k for k in keys if k]) if self.sheddable else []
+        keys = self.partitions
+        distinct = [k for k in dict.fromkeys(keys) if k]
+        held = hot_items.admit(distinct) if self.sheddable else []
         if held:
             # Not sent: this item refused writes moments ago, and sending more only burns the
             # request rate it is short of. Answered as DynamoDB would, nothing written.
@@ -88,20 +91,27 @@ class UnitOfWork:
             # A hot item (ThrottlingError) is, like a conflict, nothing written and worth a retry.
             raise WriteRefused(failed, "TransactionConflict" in codes or bool(throttled), old,
                                throttled=[self.tags[i] for i in throttled if i < len(self.tags)]) from error
-        hot_items.succeeded([k for k in keys if k])
+        hot_items.succeeded(distinct)
 
 
-def _item_key(entry: dict[str, Any]) -> str | None:
-    """The item a transaction's entry names by key (updates and checks: the items that can be
-    hot); None for a put, which creates an item no one else writes."""
-    (_, request), = entry.items()
+def _partition(request: dict[str, Any]) -> str | None:
+    """The partition a write names by its key (the key's first attribute, the hash key, as the
+    stores build it); None for a raw put, which names no key."""
     key = request.get("Key")
-    return None if key is None else request["TableName"] + json.dumps(key, sort_keys=True)
+    if not key:
+        return None
+    name, value = next(iter(key.items()))
+    return request["TableName"] + json.dumps({name: value}, sort_keys=True)
+
+
+def partition_of(record: Model) -> str | None:
+    return _partition(record.get_update_kwargs_from_instance(actions=[]))
 
 
 def held_back(record: Model) -> bool:
-    """True when a write to this item would not be sent now (it was throttled moments ago)."""
+    """True when an order's write to this item would not be sent now (its partition was
+    throttled moments ago)."""
     if hot_items.quiet:
         return False
-    request = record.get_update_kwargs_from_instance(actions=[])
-    return bool(hot_items.admit_would_hold(request["TableName"] + json.dumps(request["Key"], sort_keys=True)))
+    partition = partition_of(record)
+    return partition is not None and hot_items.admit_would_hold(partition)

@@ -75,24 +75,30 @@ def _below_zero(sku: Sku, delta: int) -> Conflict:
                     code=ErrorCode.NEGATIVE_STOCK, available=sku.available, delta=delta)
 
 
-def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int) -> Sku:
+def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int, leave_share: float = 0.0,
+                attempts_made: int = ADJUST_ATTEMPTS) -> Sku:
     """Splits a SKU's free units over `shards` shard items before a release (or more shards than
-    it has): orders then spread their writes over them. Conditional on every bucket holding what
-    was read; re-read while sales move them."""
-    for _ in attempts(ADJUST_ATTEMPTS):
+    it has): orders then spread their writes over them. Conditional on the buckets holding what
+    was read (a first split: at least what it moves, `leave_share` of the free units staying in
+    place for the orders racing it); re-read while sales move them."""
+    for _ in attempts(attempts_made):
         sku = _require_sku(ctx, sku_id)
         check_shard_count(shards, sku.stock_shards)
         if shards == sku.stock_shards:
             return sku
         now = ctx.clock()
         uow = ctx.unit_of_work()
-        ctx.stock.split(uow, sku, shards)
+        ctx.stock.split(uow, sku, shards, leave=int(sku.available * leave_share))
         ctx.audit.record(actor.name, "stock_split", now, target=sku_id, source_ip=actor.source_ip,
                          details={"shards": shards, "before": sku.stock_shards}, uow=uow)
         if not attempted(uow, {ItemTag.SKU: None}):
             continue
         return _require_sku(ctx, sku_id)
     raise Conflict("stock kept moving while it was split; try again", code=ErrorCode.STOCK_CHANGED)
+
+
+HOT_SPLIT_LEAVES = 0.1
+HOT_SPLIT_ATTEMPTS = 9
 
 
 class HotStockSplitting(Stocking, Alerting, Protocol):
@@ -113,7 +119,10 @@ def split_hot_stock(ctx: HotStockSplitting, sku_id: str) -> Sku | None:
     shards = shards_for_hot_stock(sku.sharded, sku.available, sku.available + sku.reserved + sku.sold)
     if not shards:
         return None
-    split = split_stock(ctx, SYSTEM, sku_id, shards)
+    # Orders are hammering the very item the split writes: a tenth of the units stays in it, so
+    # that orders taking some meanwhile do not refuse the split, and it is tried for about ten
+    # seconds (attempts' doubling pauses) before the message comes back.
+    split = split_stock(ctx, SYSTEM, sku_id, shards, leave_share=HOT_SPLIT_LEAVES, attempts_made=HOT_SPLIT_ATTEMPTS)
     raise_alert(ctx, f"hot-stock-{sku_id}", "stock_auto_split", "warning",
                 f"{sku.name}：下单过于集中，库存已自动拆分为 {shards} 份以承接更多订单",
                 {"sku_id": sku_id, "shards": shards, "available": sku.available})

@@ -121,6 +121,7 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
     idem_key = f"{user_id}#{idempotency_key}" if idempotency_key else None
 
     planned: dict[str, Shares] = {}
+    shard_tried = False
     for _ in attempts(CONFLICT_ATTEMPTS):
         snapshot = ctx.placement.snapshot([l.sku_id for l in command.lines], product_ids, user_id, idem_key)
         if snapshot.idempotent_reply is not None:
@@ -156,8 +157,9 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             # A throttled shard of many: another shard is tried. A throttled SKU item: one
             # transaction was enough, the customer is told when to come back, and the alerts
             # worker splits the SKU (and tells staff).
-            hot_skus = ItemTag.SKU.ids_in(saturated.hot)
-            if not hot_skus and all(ItemTag.SHARD.matches(tag) for tag in saturated.hot):
+            hot_skus = sorted(set(ItemTag.SKU.ids_in(saturated.hot)))
+            if not hot_skus and not shard_tried and all(ItemTag.SHARD.matches(tag) for tag in saturated.hot):
+                shard_tried, planned = True, {}         # once, on a shard picked anew
                 continue
             announce_hot_stock(ctx, hot_skus)
             ctx.metrics.count("OrdersSaturated")

@@ -17,6 +17,7 @@ class Reserving(Protocol):
     @property
     def stock(self) -> ports.StockStore: ...
     def unit_of_work(self) -> ports.Writes: ...
+    def order_writes(self) -> ports.Writes: ...
 
 
 def plan_sharded_lines(ctx: Reserving, order: Order) -> dict[str, Shares]:
@@ -31,7 +32,7 @@ def plan_sharded_lines(ctx: Reserving, order: Order) -> dict[str, Shares]:
         if shares is None:
             raise sold_out(sku.sku_id, sku.available)
         if len(shares) > MAX_PLAN_BUCKETS:
-            gathered = ctx.unit_of_work()
+            gathered = ctx.order_writes()           # an order's: held back from a hot item like it
             ctx.stock.gather(gathered, sku, quantities[sku.sku_id])
             if attempted(gathered, {ItemTag.SKU: None}):
                 shares = {0: quantities[sku.sku_id]}

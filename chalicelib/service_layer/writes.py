@@ -3,6 +3,7 @@ wrote nothing, so sending it again cannot act twice), and a refused condition sa
 domain's words."""
 from __future__ import annotations
 
+import random
 from typing import Callable, Mapping
 
 from ..domain.errors import Busy, DomainError, Saturated
@@ -34,16 +35,19 @@ def attempted(uow: Writes, explain: Explain | None = None) -> bool:
 def commit(uow: Writes, explain: Explain | None = None, busy: Callable[[], DomainError] = _busy) -> bool:
     """True when written. A refused write whose tag `explain` knows raises its domain error, or
     returns False; a conflict with other writers is retried (bounded, jittered) and then raises
-    `busy()`; a throttled item is not sent to again (Saturated, with when to come back); any
-    other refusal (a condition nobody explained) propagates."""
+    `busy()`; an order's write to a throttled item is not sent again (Saturated, with when to
+    come back); any other refusal (a condition nobody explained) propagates."""
     for _ in attempts(CONFLICT_ATTEMPTS):
         try:
             uow.commit()
             return True
         except WriteRefused as refused:
-            if not refused.failed and refused.throttled:
+            if not refused.failed and refused.throttled and uow.sheddable:
+                # New demand sends no more to a saturated item: told to come back after one to
+                # three seconds, spread, so that the crowd a hot session refused does not return
+                # in step. What settles existing state retries below, like a conflict.
                 raise Saturated("this is selling faster than it can be recorded; please try again in a moment",
-                                hot=refused.throttled) from None
+                                hot=refused.throttled, retry_after_seconds=random.randint(1, 3)) from None
             if not refused.failed and refused.conflicted:
                 continue
             for key, make in (explain or {}).items():

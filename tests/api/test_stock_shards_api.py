@@ -295,19 +295,31 @@ def test_a_forged_cursor_is_a_400(admin: Api, path: str, key: str) -> None:
         assert r.status_code == 400 and r.json_body["code"] == "INVALID_CURSOR", (forged, r.body[:200])
 
 
+def _queued(queue: str) -> int:
+    import boto3
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    return int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+               ["Attributes"]["ApproximateNumberOfMessages"])
+
+
 def test_a_sku_whose_item_throttles_orders_splits_itself_once_and_staff_are_told(admin: Api, make_product) -> None:  # type: ignore[no-untyped-def]
     """The order path announces a throttled SKU item; the alerts worker splits it (as the system,
-    audited) and raises one alert. The container announces a SKU at most once a minute, and a
-    message about a SKU already split changes nothing."""
+    audited; a tenth of its units left in place for the orders racing the split) and raises one
+    alert. The container announces a SKU at most once a minute, and a message about a SKU
+    already split changes nothing."""
     from chalicelib import bootstrap
     from .conftest import drain_queues
     _, (sku,) = make_product(ticket_body([300]))
+    drain_queues()
     messages = bootstrap.context().messages
     messages.stock_hot([sku])
     messages.stock_hot([sku])                       # the next throttled orders: not sent again
+    assert _queued("micromall-test-alerts") == 1
     drain_queues()
-    assert (int(SkuRecord.get(sku).stock_shards), sum(shard_free(sku))) == (8, 300)
-    assert ledger_sums_to_stock(sku)
+    assert (int(SkuRecord.get(sku).stock_shards), sum(shard_free(sku)), int(SkuRecord.get(sku).available)) == (
+        8, 270, 30)
+    assert stock_of(sku)[0] == 300 and ledger_sums_to_stock(sku)
     alerts = [a for a in admin.get("/admin/alerts?limit=100").json_body["items"] if a["kind"] == "stock_auto_split"]
     assert [(a["details"]["sku_id"], a["details"]["shards"]) for a in alerts] == [(sku, 8)]
     audit = admin.get("/admin/audit?limit=100").json_body["items"]
@@ -319,3 +331,41 @@ def test_a_sku_whose_item_throttles_orders_splits_itself_once_and_staff_are_told
     assert int(SkuRecord.get(sku).stock_shards) == 8
     assert len([a for a in admin.get("/admin/alerts?limit=100").json_body["items"]
                 if a["kind"] == "stock_auto_split"]) == 1
+
+
+@pytest.fixture
+def hot_partitions():  # type: ignore[no-untyped-def]
+    """The process's memory of throttled partitions, emptied before and after, its clock stopped
+    (a partition throttled here stays without a token for the test)."""
+    from chalicelib.adapters.hot_items import hot_items
+    hot_items.forget()
+    real, hot_items._clock = hot_items._clock, lambda: 1000.0         # noqa: SLF001
+    yield hot_items
+    hot_items._clock = real                                           # noqa: SLF001
+    hot_items.forget()
+
+
+def test_an_order_is_not_sent_to_a_sku_item_just_throttled_but_staff_writes_are(
+        admin: Api, customer, make_product, hot_partitions, ddb_calls) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.adapters.stock_records import bucket_item
+    from chalicelib.adapters.unit_of_work import partition_of
+    _, (sku,) = make_product(ticket_body([20]))
+    hot_partitions.throttled(partition_of(bucket_item(sku, 0)[0]) or "")
+    alice = customer()
+    sent = len(ddb_calls.operations)
+    r = alice.post("/orders", order_body((sku, 1)))
+    assert r.status_code == 409 and r.json_body["code"] == "TRY_AGAIN" and r.headers["Retry-After"] in "123"
+    assert "TransactWriteItems" not in ddb_calls.operations[sent:]          # held back: nothing sent
+    r = admin.post(f"/admin/inventory/{sku}/adjustments", {"delta": 5, "reason": "found"})
+    assert r.status_code in (200, 201) and stock_of(sku) == (25, 0, 0)       # settling writes always go
+
+
+def test_a_split_sessions_orders_leave_a_shard_just_throttled_alone(
+        customer, split_sku, hot_partitions) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.adapters.stock_records import bucket_item
+    from chalicelib.adapters.unit_of_work import partition_of
+    sku = split_sku(40, 2)
+    hot_partitions.throttled(partition_of(bucket_item(sku, 1)[0]) or "")
+    for _ in range(6):
+        assert customer().post("/orders", order_body((sku, 1))).status_code == 201
+    assert shard_free(sku) == [20, 14]

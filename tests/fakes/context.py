@@ -33,7 +33,7 @@ def fake_context(clock: FakeClock | None = None, unpaid_limits: UnpaidLimits | N
         placement=FakePlacement(db, catalog, stock), people=FakePeople(db), throttle=FakeThrottle(db),
         audit=FakeAudit(db), tickets=FakeTickets(db), payment_ledger=FakePaymentRecords(db), refunds=FakeRefunds(db),
         alerts=FakeAlerts(db), aggregates=FakeAggregates(db), sales=FakeSales(db),
-        reconciliations=FakeReconciliations(db), unit_of_work=db.unit_of_work, order_writes=db.unit_of_work,
+        reconciliations=FakeReconciliations(db), unit_of_work=db.unit_of_work, order_writes=db.order_writes,
         clock=clock, metrics=FakeMetrics(), messages=FakeMessages(), notifier=FakeNotifier(),
         tokens=FakeTokens(clock), passwords=FakePasswords(), cipher=FakeCipher(),
         wechat_pay_factory=lambda: gateway, qr_factory=lambda: qr, wechat_factory=lambda: wechat,

@@ -41,15 +41,15 @@ class FakeStock:
 
     # ------------------------------------------------------------------ plumbing
     def _movement(self, uow: FakeUnitOfWork, ledger_id: str, delta: int, reason: str, at: datetime,
-                  actor: str | None = None, order_id: str | None = None) -> None:
+                  actor: str | None = None, order_id: str | None = None, tag: str | None = None) -> None:
         movement = StockMovement(delta=delta, reason=reason, at=at, actor=actor, order_id=order_id)
-        uow.add(MOVEMENTS, (ledger_id, f"{to_storage(at)}#{secrets.token_hex(4)}"), ItemTag.MOVEMENT.of(ledger_id),
-                absent, lambda _: movement)
+        uow.add(MOVEMENTS, (ledger_id, f"{to_storage(at)}#{secrets.token_hex(4)}"),
+                tag or ItemTag.MOVEMENT.of(ledger_id), absent, lambda _: movement)
 
     def _line_movement(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, delta: int, reason: str,
-                       at: datetime, order_id: str | None = None) -> None:
+                       at: datetime, order_id: str | None = None, tag: str | None = None) -> None:
         where = ledger(sku_id, next(iter(shares))) if len(shares) == 1 else sku_id
-        self._movement(uow, where, delta, reason, at, order_id=order_id)
+        self._movement(uow, where, delta, reason, at, order_id=order_id, tag=tag)
 
     def _move(self, uow: FakeUnitOfWork, sku_id: str, bucket: int, free: int, reserved: int, sold: int,
               condition: Callable[[Any], bool], tag: str) -> None:
@@ -72,19 +72,22 @@ class FakeStock:
         if sku.available:
             self._movement(uow, sku.sku_id, sku.available, "initial_stock", at, actor=actor)
 
-    def split(self, uow: FakeUnitOfWork, sku: Sku, shards: int) -> None:
+    def split(self, uow: FakeUnitOfWork, sku: Sku, shards: int, leave: int = 0) -> None:
         assert sku.free_by_bucket is not None or not sku.sharded
         free = sku.free_by_bucket or {0: sku.available}
-        target = spread_evenly(sku.available, list(range(1, shards + 1)))
+        moved = sku.available - (0 if sku.sharded else leave)
+        target = spread_evenly(moved, list(range(1, shards + 1)))
         tag = ItemTag.SKU.of(sku.sku_id)
 
         def unchanged(item: Sku | None) -> bool:
-            return item is not None and item.available == free[0] and (
-                not item.stock_shards if not sku.sharded else item.stock_shards == sku.stock_shards)
+            if sku.sharded:
+                return item is not None and item.available == free[0] and item.stock_shards == sku.stock_shards
+            return item is not None and item.available >= moved and not item.stock_shards
 
         def apply_sku(item: Sku | None) -> Sku:
             assert item is not None
-            item.available, item.stock_shards = 0, shards
+            item.available = 0 if sku.sharded else item.available - moved
+            item.stock_shards = shards
             return item
         uow.add(SKUS, sku.sku_id, tag, unchanged, apply_sku)
         for bucket in range(1, shards + 1):
@@ -140,7 +143,7 @@ class FakeStock:
             shares, tag = {0: quantity}, ItemTag.SKU.of(sku.sku_id)
         for bucket, units in shares.items():
             self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda item, units=units: item.available >= units, tag)
-        self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id)
+        self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id, tag=tag)
         return dict(shares) if sku.sharded else {}
 
     def gather(self, uow: FakeUnitOfWork, sku: Sku, quantity: int) -> None:

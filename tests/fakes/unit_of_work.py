@@ -119,14 +119,18 @@ class FakeDatabase:
                 return script
         return None
 
-    def unit_of_work(self) -> "FakeUnitOfWork":
-        return FakeUnitOfWork(self)
+    def unit_of_work(self, sheddable: bool = False) -> "FakeUnitOfWork":
+        return FakeUnitOfWork(self, sheddable=sheddable)
+
+    def order_writes(self) -> "FakeUnitOfWork":
+        return FakeUnitOfWork(self, sheddable=True)
 
 
 @dataclass
 class FakeUnitOfWork:
     db: FakeDatabase
     writes: list[Write] = field(default_factory=list)
+    sheddable: bool = False
 
     @property
     def tags(self) -> list[str]:

@@ -47,16 +47,23 @@ def test_over_a_second_a_hot_item_gets_about_its_rate_and_no_more(clock: Clock) 
     assert FIRST_RATE - 1 <= sent <= FIRST_RATE + 1
 
 
-def test_each_throttle_halves_the_rate_to_a_floor_and_successes_grow_it_back(clock: Clock) -> None:
+def test_throttles_halve_the_rate_once_a_second_to_a_floor_and_successes_grow_it_back_slowly(clock: Clock) -> None:
     items = HotItems(clock)
     items.throttled("sku-a")
-    for _ in range(10):
+    for _ in range(5):                       # writes sent together, refused together: one halving
         assert items.throttled("sku-a") is False
-    clock.now += 1
-    assert items.admit(["sku-a"]) == [] and items.admit(["sku-a"]) == ["sku-a"]   # FLOOR_RATE: one a second
+    assert items.retry_after_seconds("sku-a") == pytest.approx(1 / FIRST_RATE)
+    for _ in range(10):
+        clock.now += 1
+        items.throttled("sku-a")
     assert items.retry_after_seconds("sku-a") == pytest.approx(1 / FLOOR_RATE)
-    items.succeeded(["sku-a"])
+    clock.now += 1
+    assert items.admit(["sku-a"]) == [] and items.admit(["sku-a"]) == ["sku-a"]   # one a second
+    items.succeeded(["sku-a"])               # +1/rate: a second of successes at the floor adds one
     assert items.retry_after_seconds("sku-a") == pytest.approx(1 / (FLOOR_RATE + 1))
+    for _ in range(2 * 2):                   # two more seconds' worth at about 2 a second
+        items.succeeded(["sku-a"])
+    assert 3.5 <= 1 / items.retry_after_seconds("sku-a") <= 4.5
 
 
 def test_a_write_held_back_spends_no_token_of_its_other_hot_items(clock: Clock) -> None:
@@ -75,6 +82,17 @@ def test_an_item_unthrottled_for_a_minute_is_forgotten(clock: Clock) -> None:
     clock.now += FORGET_AFTER_SECONDS + 1
     assert items.retry_after_seconds("sku-a") == 0
     assert items.throttled("sku-a") is True            # hot again: announced again
+
+
+def test_partitions_nobody_asks_about_again_are_purged_and_the_memory_goes_quiet(clock: Clock) -> None:
+    items = HotItems(clock)
+    for n in range(100):
+        items.throttled(f"sku-{n}")
+    clock.now += FORGET_AFTER_SECONDS + 1
+    items.throttled("sku-new")
+    clock.now += FORGET_AFTER_SECONDS + 1
+    items.throttled("sku-newer")
+    assert not items.quiet and len(items._buckets) == 1      # noqa: SLF001 - the memory itself is the subject
 
 
 @pytest.mark.parametrize("sharded,available,stock,shards", [
