@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from ..domain.model import Sku
-from ..domain.stock_shards import Shares, pick_shard, plan, spread_evenly
+from ..domain.stock_shards import Shares, adjustment_changes, pick_shard, plan, spread_evenly
 from ..service_layer.ports import Page
 from ..service_layer.tags import ItemTag, Tag
 from .dynamo import batch_get_many, fanned_page, spread, spread_keys, stamp, stored_time
@@ -89,17 +89,7 @@ class StockLedger:
         """A conditional add, never below zero; one movement. A sharded SKU receives units spread
         over its shards (or in one, `spread_out=False`), and gives them up from the buckets that
         hold them as read."""
-        if not sku.sharded:
-            changes = {0: delta}
-        elif delta > 0:
-            shards = list(range(1, sku.stock_shards + 1)) if spread_out else [pick_shard(sku.stock_shards)]
-            changes = {b: units for b, units in spread_evenly(delta, shards).items() if units}
-        else:
-            taken = plan(-delta, sku.free_by_bucket or {})
-            if taken is None:
-                raise ValueError("the caller checks the stock first")
-            changes = {b: -units for b, units in taken.items()}
-        for bucket, change in changes.items():
+        for bucket, change in adjustment_changes(sku, delta, spread_out).items():
             self._move(uow, sku.sku_id, bucket, change, 0, 0,
                        lambda m, change=change: m.available >= -change if change < 0 else m.available.exists(),
                        ItemTag.SKU.of(sku.sku_id))

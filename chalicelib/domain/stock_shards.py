@@ -116,3 +116,18 @@ def may_cross_threshold(sku: Sku, quantity: int) -> bool:
     if sku.sharded:
         return sku.low_stock_threshold > 0
     return sku.available - quantity < sku.low_stock_threshold
+
+
+def adjustment_changes(sku: Sku, delta: int, spread_out: bool = True) -> Shares:
+    """Where a staff adjustment of `delta` units lands, bucket by bucket (negative: given up): an
+    unsharded SKU's own item; units received spread over the shards (or one, `spread_out=False`);
+    units given up from the buckets that hold them as read (the caller checked there are enough)."""
+    if not sku.sharded:
+        return {0: delta}
+    if delta > 0:
+        shards = list(range(1, sku.stock_shards + 1)) if spread_out else [pick_shard(sku.stock_shards)]
+        return {b: units for b, units in spread_evenly(delta, shards).items() if units}
+    taken = plan(-delta, sku.free_by_bucket or {})
+    if taken is None:
+        raise ValueError("the caller checks the stock first")
+    return {b: -units for b, units in taken.items()}

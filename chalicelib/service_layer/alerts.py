@@ -55,7 +55,7 @@ def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
         if not commit(uow, {Tag.LATCH: None}):
             continue                       # another worker decided meanwhile: read again
         ctx.metrics.count("LowStockAlerts")
-        _notify(ctx, alert)
+        notify(ctx, alert)
         if sku.sharded:
             _rearm_if_lifted(ctx, sku_id)
         return True
@@ -77,11 +77,12 @@ def raise_alert(ctx: Alerting, alert_id: str, kind: str, severity: str, message:
                   created_at=ctx.clock())
     if not ctx.alerts.add_once(alert):
         return False
-    _notify(ctx, alert)
+    notify(ctx, alert)
     return True
 
 
-def _notify(ctx: Alerting, alert: Alert) -> None:
+def notify(ctx: Alerting, alert: Alert) -> None:
+    """Sends a kept alert to the topic (operations' e-mail or SMS); a failure is logged, never raised."""
     try:
         ctx.notifier.publish(f"micromall {alert.kind}", json.dumps(
             {"kind": alert.kind, "message": alert.message, **alert.details}, ensure_ascii=False, default=str))

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from ..domain import identifiers
+from ..domain.back_office import Alert
 from ..domain.commands import Adjustment, StocktakeCount
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, NotFound
 from ..domain.model import Sku
 from ..domain.principal import Principal
 from ..domain.stock_shards import check_shard_count, plan, shards_for_hot_stock
-from .alerts import Alerting, raise_alert
+from .alerts import Alerting, notify
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_stock_change
@@ -76,11 +77,12 @@ def _below_zero(sku: Sku, delta: int) -> Conflict:
 
 
 def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int, leave_share: float = 0.0,
-                attempts_made: int = ADJUST_ATTEMPTS) -> Sku:
+                attempts_made: int = ADJUST_ATTEMPTS, also: Callable[[ports.Writes], None] | None = None) -> Sku:
     """Splits a SKU's free units over `shards` shard items before a release (or more shards than
     it has): orders then spread their writes over them. Conditional on the buckets holding what
     was read (a first split: at least what it moves, `leave_share` of the free units staying in
-    place for the orders racing it); re-read while sales move them."""
+    place for the orders racing it); re-read while sales move them. `also` adds writes of the
+    caller's to the split's own transaction."""
     for _ in attempts(attempts_made):
         sku = _require_sku(ctx, sku_id)
         check_shard_count(shards, sku.stock_shards)
@@ -91,6 +93,8 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int, leave_sha
         ctx.stock.split(uow, sku, shards, leave=int(sku.available * leave_share))
         ctx.audit.record(actor.name, "stock_split", now, target=sku_id, source_ip=actor.source_ip,
                          details={"shards": shards, "before": sku.stock_shards}, uow=uow)
+        if also is not None:
+            also(uow)
         if not attempted(uow, {ItemTag.SKU: None}):
             continue
         return _require_sku(ctx, sku_id)
@@ -120,12 +124,15 @@ def split_hot_stock(ctx: HotStockSplitting, sku_id: str) -> Sku | None:
     if not shards:
         return None
     # Orders are hammering the very item the split writes: a tenth of the units stays in it, so
-    # that orders taking some meanwhile do not refuse the split, and it is tried for about ten
-    # seconds (attempts' doubling pauses) before the message comes back.
-    split = split_stock(ctx, SYSTEM, sku_id, shards, leave_share=HOT_SPLIT_LEAVES, attempts_made=HOT_SPLIT_ATTEMPTS)
-    raise_alert(ctx, f"hot-stock-{sku_id}", "stock_auto_split", "warning",
-                f"{sku.name}：下单过于集中，库存已自动拆分为 {shards} 份以承接更多订单",
-                {"sku_id": sku_id, "shards": shards, "available": sku.available})
+    # that orders taking some meanwhile do not refuse it, and it is tried for up to about ten
+    # seconds (attempts' doubling pauses) before the message comes back. The alert is written in
+    # the split's own transaction: a split is never left untold by a failure in between.
+    alert = Alert(alert_id=f"hot-stock-{sku_id}", kind="stock_auto_split", severity="warning",
+                  message=f"{sku.name}：下单过于集中，库存已自动拆分为 {shards} 份以承接更多订单",
+                  details={"sku_id": sku_id, "shards": shards, "available": sku.available}, created_at=ctx.clock())
+    split = split_stock(ctx, SYSTEM, sku_id, shards, leave_share=HOT_SPLIT_LEAVES, attempts_made=HOT_SPLIT_ATTEMPTS,
+                        also=lambda uow: ctx.alerts.add(uow, alert))
+    notify(ctx, alert)
     return split
 
 

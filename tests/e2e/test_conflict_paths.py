@@ -59,9 +59,10 @@ def test_an_order_on_a_throttled_hot_item_sends_one_transaction_and_the_session_
 
     split = wait_for(lambda: inventory_of(site.admin, sku)["stock_shards"] or None, seconds=30)
     assert split == 8                            # 36 of its 40 units over 8 shards, 4 left in place
-    alerts = site.admin.get("/admin/alerts?limit=100").json()["items"]
-    told = [a for a in alerts if a["kind"] == "stock_auto_split" and a["details"].get("sku_id") == sku]
-    assert len(told) == 1 and "8" in told[0]["message"]
+    def told() -> list[dict[str, Any]]:
+        return [a for a in site.admin.get("/admin/alerts?limit=100").json()["items"]
+                if a["kind"] == "stock_auto_split" and a["details"].get("sku_id") == sku]
+    assert len(wait_for(told, seconds=10)) == 1 and "8" in told()[0]["message"]     # written with the split
     assert alice.post("/orders", order((sku, 2))).status_code == 201
     stock = inventory_of(site.admin, sku)
     assert (stock["reserved"], stock["available"]) == (2, 38) and ledger_sum(site.admin, sku) == 38

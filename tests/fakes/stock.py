@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from chalicelib.domain.model import Sku, StockMovement
-from chalicelib.domain.stock_shards import Shares, pick_shard, plan, spread_evenly
+from chalicelib.domain.stock_shards import Shares, adjustment_changes, pick_shard, plan, spread_evenly
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
 from chalicelib.service_layer.tags import ItemTag, Tag
@@ -104,17 +104,7 @@ class FakeStock:
 
     def adjust(self, uow: FakeUnitOfWork, sku: Sku, delta: int, reason: str, at: datetime, actor: str,
                spread_out: bool = True) -> None:
-        if not sku.sharded:
-            changes = {0: delta}
-        elif delta > 0:
-            shards = list(range(1, sku.stock_shards + 1)) if spread_out else [pick_shard(sku.stock_shards)]
-            changes = {b: units for b, units in spread_evenly(delta, shards).items() if units}
-        else:
-            taken = plan(-delta, sku.free_by_bucket or {})
-            if taken is None:
-                raise ValueError("the caller checks the stock first")
-            changes = {b: -units for b, units in taken.items()}
-        for bucket, change in changes.items():
+        for bucket, change in adjustment_changes(sku, delta, spread_out).items():
             self._move(uow, sku.sku_id, bucket, change, 0, 0,
                        (lambda item, change=change: item.available >= -change) if change < 0 else (lambda item: True),
                        ItemTag.SKU.of(sku.sku_id))
