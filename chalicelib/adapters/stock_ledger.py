@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Iterable
 
 from ..domain.model import Sku
-from ..domain.stock_shards import Shares, adjustment_changes, pick_shard, plan, spread_evenly
+from ..domain.stock_shards import Shares, adjustment_changes, gathering, pick_shard, spread_evenly
 from ..service_layer.ports import Page
 from ..service_layer.tags import ItemTag, Tag
 from .dynamo import batch_get_many, fanned_page, spread, spread_keys, stamp, stored_time
@@ -136,11 +136,7 @@ class StockLedger:
         shards, conditional on each holding what was read: an order or a stocktake then takes
         them from one item instead of touching dozens in its own transaction. The total does not
         change, so no movement."""
-        free = dict(sku.free_by_bucket or {})
-        need = quantity - free.pop(0, 0)
-        taken = plan(need, free, fullest_first=True) if need > 0 else {}
-        if taken is None:
-            raise ValueError("the caller checks the stock first")
+        taken = gathering(sku, quantity)
         for bucket, units in taken.items():
             self._move(uow, sku.sku_id, bucket, -units, 0, 0, lambda m, units=units: m.available >= units,
                        ItemTag.SKU.of(sku.sku_id))

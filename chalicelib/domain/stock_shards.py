@@ -131,3 +131,14 @@ def adjustment_changes(sku: Sku, delta: int, spread_out: bool = True) -> Shares:
     if taken is None:
         raise ValueError("the caller checks the stock first")
     return {b: -units for b, units in taken.items()}
+
+
+def gathering(sku: Sku, quantity: int) -> Shares:
+    """The units a gather takes from the fullest shards so that bucket 0 holds `quantity` free
+    units (empty when it already does; the caller checked there are enough in all)."""
+    free = dict(sku.free_by_bucket or {})
+    need = quantity - free.pop(0, 0)
+    taken = plan(need, free, fullest_first=True) if need > 0 else {}
+    if taken is None:
+        raise ValueError("the caller checks the stock first")
+    return taken

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from chalicelib.domain.model import Sku, StockMovement
-from chalicelib.domain.stock_shards import Shares, adjustment_changes, pick_shard, plan, spread_evenly
+from chalicelib.domain.stock_shards import Shares, adjustment_changes, gathering, pick_shard, spread_evenly
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
 from chalicelib.service_layer.tags import ItemTag, Tag
@@ -137,11 +137,7 @@ class FakeStock:
         return dict(shares) if sku.sharded else {}
 
     def gather(self, uow: FakeUnitOfWork, sku: Sku, quantity: int) -> None:
-        free = dict(sku.free_by_bucket or {})
-        need = quantity - free.pop(0, 0)
-        taken = plan(need, free, fullest_first=True) if need > 0 else {}
-        if taken is None:
-            raise ValueError("the caller checks the stock first")
+        taken = gathering(sku, quantity)
         for bucket, units in taken.items():
             self._move(uow, sku.sku_id, bucket, -units, 0, 0, lambda item, units=units: item.available >= units,
                        ItemTag.SKU.of(sku.sku_id))
