@@ -197,24 +197,30 @@ def decode_cursor(cursor: str | None, expected_keys: set[str]) -> dict[str, Any]
     return key
 
 
-def batch_get(keys: dict[type[Model], list[str]], eventually: Collection[type[Model]] = ()
-              ) -> dict[type[Model], dict[str, Model]]:
-    """One BatchGetItem across tables (hash-key-only tables), following unprocessed keys;
-    strongly consistent except for the tables in `eventually` (half the read units, and served
-    by any replica of a hot item's partition).
+def batch_get(keys: dict[type[Model], list[str]], eventually: Collection[type[Model]] = (),
+              ranged: dict[type[Model], list[tuple[str, int]]] | None = None
+              ) -> dict[type[Model], dict[Any, Model]]:
+    """One BatchGetItem across tables, following unprocessed keys; strongly consistent except
+    for the tables in `eventually` (half the read units, and served by any replica of a hot
+    item's partition). `keys` are hash keys; `ranged` (hash, numeric range) keys of tables that
+    have both, found under that pair.
 
     The order path needs SKUs, products and counters together; one request instead of three."""
     requests: dict[str, Any] = {}
     by_table: dict[str, type[Model]] = {}
-    for model, hash_keys in keys.items():
-        unique = sorted(set(hash_keys))
+    wanted: dict[type[Model], list[Any]] = {**{m: sorted(set(k)) for m, k in keys.items()},
+                                            **{m: sorted(set(k)) for m, k in (ranged or {}).items()}}
+    for model, unique in wanted.items():
         if not unique:
             continue
         hash_name = model._hash_key_attribute().attr_name
+        range_attribute = model._range_key_attribute()
         table = model.Meta.table_name
         by_table[table] = model
-        requests[table] = {"Keys": [{hash_name: {"S": k}} for k in unique], "ConsistentRead": model not in eventually}
-    found: dict[type[Model], dict[str, Model]] = {model: {} for model in keys}
+        requests[table] = {"Keys": [{hash_name: {"S": k}} if isinstance(k, str)
+                                    else {hash_name: {"S": k[0]}, range_attribute.attr_name: {"N": str(k[1])}}
+                                    for k in unique], "ConsistentRead": model not in eventually}
+    found: dict[type[Model], dict[Any, Model]] = {model: {} for model in wanted}
     if sum(len(r["Keys"]) for r in requests.values()) > 100:
         raise ValueError("one batched read fetches at most 100 items")
     while requests:
@@ -222,8 +228,12 @@ def batch_get(keys: dict[type[Model], list[str]], eventually: Collection[type[Mo
         for table, items in answer.get("Responses", {}).items():
             model = by_table[table]
             hash_name = model._hash_key_attribute().attr_name
+            range_attribute = model._range_key_attribute()
             for raw in items:
-                found[model][raw[hash_name]["S"]] = model.from_raw_data(raw)
+                key: Any = raw[hash_name]["S"]
+                if range_attribute is not None:
+                    key = (key, int(raw[range_attribute.attr_name]["N"]))
+                found[model][key] = model.from_raw_data(raw)
         requests = answer.get("UnprocessedKeys") or {}
     return found
 

@@ -10,6 +10,7 @@ from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyPr
 from pynamodb.models import Model
 
 from ..domain import timeutil
+from ..domain.pricing import Promotion
 from ..domain.model import (Address, Fulfillment, HistoryEntry, Kind, Order, OrderLine, OrderStatus, Session,
                             Visitor)
 from ..service_layer.ports import FieldCipher
@@ -125,6 +126,8 @@ class OrderRecord(Model):
     shipped_at = UnicodeAttribute(null=True)
     awaiting_receipt = UnicodeAttribute(null=True)
     receipt_due_at = UnicodeAttribute(null=True)
+    promotions = ListAttribute(of=MapAttribute, null=True)   # [{kind, id, name, amount}]: the discount's steps
+    coupon_id = UnicodeAttribute(null=True)          # the user coupon the order holds
     cancel_reason = UnicodeAttribute(null=True)      # why the system (not its customer) ended it unpaid
     holds_unpaid = BooleanAttribute(null=True)       # counted in its customer's unpaid holds while pending
     customer_index = CustomerIndex()
@@ -147,6 +150,8 @@ def line_to_map(line: OrderLine, limit_counted: bool) -> dict[str, Any]:
         "quantity": line.quantity, "limit_counted": limit_counted, "category": line.category}
     if line.session:
         data["session_start"], data["session_end"] = stored_time(line.session.start), stored_time(line.session.end)
+    if line.discount:
+        data["discount"] = line.discount
     if line.stock_shares:
         data["stock_shares"] = {str(bucket): units for bucket, units in line.stock_shares.items()}
     if line.valid_from and line.valid_until:
@@ -163,7 +168,8 @@ def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
             sku_name=m["sku_name"], kind=Kind(m["kind"]), unit_price=int(m["unit_price"]),
             quantity=int(m["quantity"]), session=session, valid_from=read_time(m.get("valid_from")),
             valid_until=read_time(m.get("valid_until")), category=m.get("category") or "",
-            stock_shares={int(b): int(u) for b, u in plain(m.get("stock_shares") or {}).items()}))
+            stock_shares={int(b): int(u) for b, u in plain(m.get("stock_shares") or {}).items()},
+            discount=int(m.get("discount") or 0)))
     visitors = [Visitor(cipher.decrypt(v["name"]), v["id_type"], cipher.decrypt(v["id_number"]), v["sku_id"])
                 for v in map(plain, record.visitors or [])]
     history = [HistoryEntry(OrderStatus(h["status"]), timeutil.from_storage(h["at"]), h["by"])
@@ -184,4 +190,7 @@ def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
                  refunds_in_flight=int(record.refunds_in_flight or 0), merch_refund=record.merch_refund,
                  before_refund=OrderStatus(record.before_refund) if record.before_refund else None,
                  shipped_at=read_time(record.shipped_at), cancel_reason=record.cancel_reason,
-                 holds_unpaid=bool(record.holds_unpaid))
+                 holds_unpaid=bool(record.holds_unpaid),
+                 promotions=[Promotion(p["kind"], p["id"], p["name"], int(p["amount"]))
+                             for p in map(plain, record.promotions or [])],
+                 coupon_id=record.coupon_id)

@@ -53,7 +53,10 @@ class OrderRepository:
             search_text=" ".join(sorted({line.product_name.lower() for line in order.lines})),
             all_orders=index_key("order", order.order_id),
             pending=index_key("pending", order.order_id) if order.status is OrderStatus.PENDING_PAYMENT else None,
-            holds_unpaid=order.holds_unpaid or None)
+            holds_unpaid=order.holds_unpaid or None,
+            promotions=[{"kind": p.kind, "id": p.id, "name": p.name, "amount": p.amount}
+                        for p in order.promotions] or None,
+            coupon_id=order.coupon_id)
         uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag=Tag.ORDER)
 
     def transition(self, uow: UnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,

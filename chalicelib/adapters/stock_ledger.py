@@ -40,16 +40,17 @@ class StockLedger:
                    (("available", free), ("reserved", reserved), ("sold", sold)) if by]
         uow.update(record, actions, condition=condition(model), tag=tag)
 
-    def add_sku(self, uow: UnitOfWork, sku: Sku, at: datetime, actor: str) -> None:
+    def add_sku(self, uow: UnitOfWork, sku: Sku, at: datetime, actor: str, listed: bool = True) -> None:
         """A new SKU, not sharded: a large one is split afterwards (`split`), so that a product
-        with many SKUs still fits one transaction."""
+        with many SKUs still fits one transaction. One not `listed` stays out of the back
+        office's stock list (a coupon's count of claims left)."""
         uow.put(SkuRecord(
             sku_id=sku.sku_id, product_id=sku.product_id, name=sku.name, price=sku.price,
             available=sku.available, reserved=0, sold=0, low_stock_threshold=sku.low_stock_threshold,
             session_start=stored_time(sku.session.start) if sku.session else None,
             session_end=stored_time(sku.session.end) if sku.session else None,
             valid_from=stored_time(sku.valid_from), valid_until=stored_time(sku.valid_until),
-            attributes=sku.attributes, inventory=spread("sku", sku.sku_id, INVENTORY_SHARDS)),
+            attributes=sku.attributes, inventory=spread("sku", sku.sku_id, INVENTORY_SHARDS) if listed else None),
             condition=SkuRecord.sku_id.does_not_exist(), tag=ItemTag.SKU.of(sku.sku_id))
         if sku.available:
             self._movement(uow, sku.sku_id, sku.available, "initial_stock", at, actor=actor)

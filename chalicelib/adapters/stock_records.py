@@ -45,7 +45,7 @@ class SkuRecord(Model):
     low_stock_alerted = BooleanAttribute(null=True)  # latch: one alert per crossing below the threshold
     stock_shards = NumberAttribute(null=True)        # N: the free units sit in shard items 1..N
     transfers = NumberAttribute(null=True)           # counts moves of units between buckets (split, gather)
-    inventory = UnicodeAttribute()
+    inventory = UnicodeAttribute(null=True)           # absent: not stock staff keep (a coupon's claims left)
     inventory_index = InventoryIndex()
 
 

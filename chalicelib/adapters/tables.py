@@ -8,9 +8,11 @@ from .aggregate_store import AggregateRecord
 from .alert_log import AlertRecord
 from .audit_log import AuditRecord
 from .catalog_repository import ProductRecord
+from .coupon_repository import CouponRecord, UserCouponRecord
 from .order_placement import IdempotencyRecord, PurchaseCounterRecord
 from .order_records import OrderRecord
 from .payment_ledger import PaymentRecord
+from .promotion_repository import PromotionRecord
 from .people_repository import CustomerRecord, LoginThrottleRecord, RevokedTokenRecord, StaffRecord
 from .reconciliation_store import ReconciliationRecord
 from .refund_repository import RefundRecord
@@ -20,7 +22,8 @@ from .ticket_repository import ScanConflictRecord, TicketRecord
 ALL_TABLES: tuple[type[Model], ...] = (
     ProductRecord, SkuRecord, StockShardRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
     CustomerRecord, StaffRecord, RevokedTokenRecord, LoginThrottleRecord, AuditRecord, TicketRecord, ScanConflictRecord,
-    PaymentRecord, RefundRecord, AlertRecord, AggregateRecord, ReconciliationRecord,
+    PaymentRecord, RefundRecord, AlertRecord, AggregateRecord, ReconciliationRecord, CouponRecord, UserCouponRecord,
+    PromotionRecord,
 )
 
 

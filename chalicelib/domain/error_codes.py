@@ -70,6 +70,15 @@ class ErrorCode(StrEnum):
     INVALID_STATE = "INVALID_STATE"
     TICKET_NOT_FOUND = "TICKET_NOT_FOUND"
 
+    # Promotions.
+    COUPON_NOT_FOUND = "COUPON_NOT_FOUND"
+    COUPON_EXHAUSTED = "COUPON_EXHAUSTED"                # its total is claimed
+    COUPON_LIMIT_REACHED = "COUPON_LIMIT_REACHED"        # this customer's limit
+    NOT_CLAIMABLE = "NOT_CLAIMABLE"                      # outside its claim window, or stopped
+    COUPON_UNAVAILABLE = "COUPON_UNAVAILABLE"            # used, locked by another order, expired, not yours
+    PROMOTION_NOT_FOUND = "PROMOTION_NOT_FOUND"
+    INVALID_CHANGE = "INVALID_CHANGE"                    # a change the rules forbid (a coupon's total shrinking)
+
     # Payments and refunds. FAIL is WeChat Pay's word for a notice not taken: the status says
     # whether to send it again (401 untrustworthy, 503 not recorded yet).
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"

@@ -33,6 +33,16 @@ def admissions_bucket(day: date, dimension: str) -> str:
     return f"admissions#{day.isoformat()}#{dimension}"
 
 
+SPEND = "spend#"
+
+
+def spend_bucket(user_id: str) -> str:
+    """A customer's paid spend, net of refunds, by venue day (`<YYYY-MM-DD>|paid`): what the
+    member tier follows. One customer's writes are few, so it is one item (shard 0), which the
+    order path reads in its one batched read."""
+    return f"{SPEND}{user_id}"
+
+
 def issued_bucket(session_day: date | None) -> str:
     return f"issued#{session_day.isoformat() if session_day else OPEN}"
 

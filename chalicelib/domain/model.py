@@ -8,6 +8,7 @@ from enum import Enum
 
 from .error_codes import ErrorCode
 from .errors import Conflict
+from .pricing import Promotion, share
 
 
 class Kind(str, Enum):
@@ -161,6 +162,7 @@ class OrderLine:
     # Where the units were reserved: bucket -> units (bucket 0 is the SKU item; see
     # domain.stock_shards). Empty for a line whose SKU was not sharded: all from bucket 0.
     stock_shares: dict[int, int] = field(default_factory=dict)
+    discount: int = 0             # what promotions took off this line (fen; see domain.pricing)
 
     @property
     def shares(self) -> dict[int, int]:
@@ -169,6 +171,15 @@ class OrderLine:
     @property
     def subtotal(self) -> int:
         return self.unit_price * self.quantity
+
+    @property
+    def paid(self) -> int:
+        return self.subtotal - self.discount
+
+    def unit_paid(self) -> list[int]:
+        """What each unit paid, and so refunds: `paid` over the units by largest remainder (the
+        first units a fen more), so that the units of a line sum to its `paid` exactly."""
+        return share(self.paid, [1] * self.quantity)
 
 
 @dataclass(frozen=True)
@@ -222,10 +233,21 @@ class Order:
     shipped_at: datetime | None = None
     cancel_reason: str | None = None             # why it ended unpaid, when its customer did not end it
     holds_unpaid: bool = False                   # counted in its customer's unpaid holds while pending
+    promotions: list[Promotion] = field(default_factory=list)   # what took the discount off, in order
+    coupon_id: str | None = None                 # the user coupon it holds (LOCKED, then USED)
+
+    @property
+    def subtotal(self) -> int:
+        return sum(line.subtotal for line in self.lines)
+
+    @property
+    def discount(self) -> int:
+        return sum(line.discount for line in self.lines)
 
     @property
     def total(self) -> int:
-        return sum(line.subtotal for line in self.lines)
+        """What is to pay: the lines' `paid`, after promotions."""
+        return sum(line.paid for line in self.lines)
 
     def as_placed(self) -> "Order":
         """The order as it was when placed: what an Idempotency-Key replay answers."""

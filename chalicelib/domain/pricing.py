@@ -81,7 +81,8 @@ class CouponTerms:
 
 
 @dataclass(frozen=True)
-class AppliedPromotion:
+class Promotion:
+    """One step of an order's price, and what it took off the order."""
     kind: str                        # "member" | "full_reduction" | "coupon"
     id: str
     name: str
@@ -111,7 +112,7 @@ class PricedLine:
 @dataclass(frozen=True)
 class PricedOrder:
     lines: list[PricedLine]
-    promotions: list[AppliedPromotion] = field(default_factory=list)
+    promotions: list[Promotion] = field(default_factory=list)
 
     @property
     def subtotal(self) -> int:
@@ -148,9 +149,9 @@ def price(lines: Sequence[LineToPrice], tier: MemberTier | None = None,
     """The priced order. A coupon below its threshold or with nothing in scope is refused
     (COUPON_NOT_APPLICABLE); a promotion that does not reach a tier simply does not apply."""
     left = [line.unit_price * line.quantity for line in lines]
-    applied: list[AppliedPromotion] = []
+    applied: list[Promotion] = []
 
-    def take(amount: int, chosen: list[int], promotion: AppliedPromotion) -> None:
+    def take(amount: int, chosen: list[int], promotion: Promotion) -> None:
         for i, part in zip(chosen, share(amount, [left[i] for i in chosen])):
             left[i] -= part
         applied.append(promotion)
@@ -159,14 +160,14 @@ def price(lines: Sequence[LineToPrice], tier: MemberTier | None = None,
         chosen = [i for i, line in enumerate(lines) if line.member_discount]
         amount = _percent(sum(left[i] for i in chosen), tier.percent_off)
         if amount > 0:
-            take(amount, chosen, AppliedPromotion("member", str(tier.tier), tier.name, amount))
+            take(amount, chosen, Promotion("member", str(tier.tier), tier.name, amount))
     for reduction in reductions:
         chosen = [i for i, line in enumerate(lines) if reduction.scope.covers(line)]
         base = sum(left[i] for i in chosen)
         reached = [amount for threshold, amount in reduction.tiers if base >= threshold and amount > 0]
         if reached:
             amount = min(max(reached), base)
-            take(amount, chosen, AppliedPromotion("full_reduction", reduction.promotion_id, reduction.name, amount))
+            take(amount, chosen, Promotion("full_reduction", reduction.promotion_id, reduction.name, amount))
     if coupon is not None:
         chosen = [i for i, line in enumerate(lines) if coupon.scope.covers(line)]
         base = sum(left[i] for i in chosen)
@@ -174,7 +175,7 @@ def price(lines: Sequence[LineToPrice], tier: MemberTier | None = None,
             raise RuleViolation("this coupon does not apply to this order", code=ErrorCode.COUPON_NOT_APPLICABLE,
                                 threshold=coupon.threshold, in_scope=base)
         amount = coupon_amount(coupon, base)
-        take(amount, chosen, AppliedPromotion("coupon", coupon.user_coupon_id, coupon.name, amount))
+        take(amount, chosen, Promotion("coupon", coupon.user_coupon_id, coupon.name, amount))
     return PricedOrder([PricedLine(line.sku_id, line.unit_price, line.quantity, line.unit_price * line.quantity - paid)
                         for line, paid in zip(lines, left)], applied)
 

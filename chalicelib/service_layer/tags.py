@@ -21,6 +21,8 @@ class Tag(StrEnum):
     ACTOR = "actor"              # the acting admin, checked, not written
     AUDIT = "audit"
     ALERT = "alert"
+    COUPON = "coupon"            # a coupon template
+    PROMOTION = "promotion"      # a full reduction, or the member tiers
 
 
 class ItemTag(StrEnum):
@@ -35,6 +37,7 @@ class ItemTag(StrEnum):
     MOVEMENT = "movement:"
     BUCKET = "bucket:"           # a figures bucket
     COUNTED = "counted:"         # a change's marker: counted once
+    USER_COUPON = "user_coupon:"  # a customer's coupon
 
     def of(self, item_id: str) -> str:
         return self.value + item_id

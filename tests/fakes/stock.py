@@ -38,6 +38,7 @@ def ledger(sku_id: str, bucket: int) -> str:
 class FakeStock:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
+        self.unlisted: set[str] = set()      # stock items kept out of staff's stock list
 
     # ------------------------------------------------------------------ plumbing
     def _movement(self, uow: FakeUnitOfWork, ledger_id: str, delta: int, reason: str, at: datetime,
@@ -65,10 +66,14 @@ class FakeStock:
         uow.add(table, key, tag, lambda item: item is not None and condition(item), apply)
 
     # ------------------------------------------------------------------ writes
-    def add_sku(self, uow: FakeUnitOfWork, sku: Sku, at: datetime, actor: str) -> None:
+    def add_sku(self, uow: FakeUnitOfWork, sku: Sku, at: datetime, actor: str, listed: bool = True) -> None:
         stored = dataclasses.replace(sku, reserved=0, sold=0, stock_shards=0, free_by_bucket=None,
                                      low_stock_alerted=False, attributes=dict(sku.attributes))
-        uow.add(SKUS, sku.sku_id, ItemTag.SKU.of(sku.sku_id), absent, lambda _: stored)
+        def apply(_: Any) -> Sku:
+            if not listed:
+                self.unlisted.add(sku.sku_id)
+            return stored
+        uow.add(SKUS, sku.sku_id, ItemTag.SKU.of(sku.sku_id), absent, apply)
         if sku.available:
             self._movement(uow, sku.sku_id, sku.available, "initial_stock", at, actor=actor)
 
@@ -205,7 +210,7 @@ class FakeStock:
         return {s: self._whole(table[s]) for s in dict.fromkeys(sku_ids) if s in table}
 
     def inventory_page(self, limit: int, cursor: str | None, below_threshold: bool) -> Page:
-        skus = [self._whole(s) for s in self.db.table(SKUS).values()]
+        skus = [self._whole(s) for s in self.db.table(SKUS).values() if s.sku_id not in self.unlisted]
         return paging.page([s for s in skus if not below_threshold or s.below_threshold], lambda s: s.sku_id,
                            limit, cursor, descending=False)
 
