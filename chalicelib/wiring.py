@@ -13,6 +13,8 @@ from .adapters.aggregate_store import AggregateStore
 from .adapters.alert_log import AlertLog
 from .adapters.audit_log import AuditLog
 from .adapters.catalog_repository import CatalogRepository
+from .adapters.coupon_repository import CouponRepository, UserCouponRepository
+from .adapters.promotion_repository import PromotionRepository
 from .adapters.change_stream import SaleLookup
 from .adapters.unit_of_work import UnitOfWork
 from .adapters.messaging import SnsNotifier, SqsMessages
@@ -63,7 +65,8 @@ def build_context(**pieces: Any) -> Context:
         idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
         throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_ledger=PaymentLedger(),
         refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
-        sales=SaleLookup(), reconciliations=ReconciliationStore(), unit_of_work=UnitOfWork,
+        sales=SaleLookup(), reconciliations=ReconciliationStore(), coupons=CouponRepository(),
+        user_coupons=UserCouponRepository(), promotions=PromotionRepository(), unit_of_work=UnitOfWork,
         order_writes=lambda: UnitOfWork(sheddable=True),
         clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region, s.expiry_queue),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),

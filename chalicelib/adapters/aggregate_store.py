@@ -68,6 +68,12 @@ class AggregateStore:
         return found
 
 
+def counters_of(raw: dict[str, Any]) -> dict[str, int]:
+    """One raw bucket item's counters (its numbers but the key and the markers' expiry)."""
+    return {name: int(value["N"]) for name, value in raw.items()
+            if "N" in value and name not in ("shard", "expires")}
+
+
 def _update(table: str, bucket: str, shard: int, counts: dict[str, int], labels: dict[str, str]) -> dict[str, Any]:
     names: dict[str, str] = {}
     values: dict[str, Any] = {}

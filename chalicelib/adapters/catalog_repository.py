@@ -39,6 +39,7 @@ class ProductRecord(Model):
     delist_at = UnicodeAttribute(null=True)
     purchase_limit = NumberAttribute(null=True)
     real_name = BooleanAttribute(default=False)
+    member_discount = BooleanAttribute(null=True)    # absent: takes the member discount
     fulfillment = ListAttribute(of=UnicodeAttribute, default=list)
     sku_ids = ListAttribute(of=UnicodeAttribute, default=list)
     created_at = UnicodeAttribute()
@@ -53,7 +54,8 @@ def product_from(record: ProductRecord) -> Product:
         description=record.description or "", category=record.category, tags=list(record.tags or []),
         status=ProductStatus(record.status), list_at=read_time(record.list_at), delist_at=read_time(record.delist_at),
         purchase_limit=int(record.purchase_limit) if record.purchase_limit is not None else None,
-        real_name=bool(record.real_name), fulfillment=[Fulfillment(f) for f in record.fulfillment or []],
+        real_name=bool(record.real_name), member_discount=record.member_discount is not False,
+        fulfillment=[Fulfillment(f) for f in record.fulfillment or []],
         sku_ids=list(record.sku_ids or []), created_at=read_time(record.created_at), version=record.updated_at)
 
 
@@ -64,6 +66,7 @@ class CatalogRepository:
             description=product.description, category=product.category, tags=product.tags,
             status=product.status.value, list_at=stored_time(product.list_at), delist_at=stored_time(product.delist_at),
             purchase_limit=product.purchase_limit, real_name=product.real_name,
+            member_discount=None if product.member_discount else False,
             fulfillment=[f.value for f in product.fulfillment], sku_ids=product.sku_ids,
             created_at=stored_time(now), updated_at=stored_time(now),
             catalog="listed" if product.may_become_visible else None)

@@ -199,11 +199,12 @@ def decode_cursor(cursor: str | None, expected_keys: set[str]) -> dict[str, Any]
 
 def batch_get(keys: dict[type[Model], list[str]], eventually: Collection[type[Model]] = (),
               ranged: dict[type[Model], list[tuple[str, int]]] | None = None
-              ) -> dict[type[Model], dict[Any, Model]]:
+              ) -> dict[type[Model], dict[Any, Any]]:
     """One BatchGetItem across tables, following unprocessed keys; strongly consistent except
     for the tables in `eventually` (half the read units, and served by any replica of a hot
     item's partition). `keys` are hash keys; `ranged` (hash, numeric range) keys of tables that
-    have both, found under that pair.
+    have both, found under that pair as raw items (their attributes are named by the data, as
+    the back office's counters are, which a model would drop).
 
     The order path needs SKUs, products and counters together; one request instead of three."""
     requests: dict[str, Any] = {}
@@ -220,7 +221,7 @@ def batch_get(keys: dict[type[Model], list[str]], eventually: Collection[type[Mo
         requests[table] = {"Keys": [{hash_name: {"S": k}} if isinstance(k, str)
                                     else {hash_name: {"S": k[0]}, range_attribute.attr_name: {"N": str(k[1])}}
                                     for k in unique], "ConsistentRead": model not in eventually}
-    found: dict[type[Model], dict[Any, Model]] = {model: {} for model in wanted}
+    found: dict[type[Model], dict[Any, Any]] = {model: {} for model in wanted}
     if sum(len(r["Keys"]) for r in requests.values()) > 100:
         raise ValueError("one batched read fetches at most 100 items")
     while requests:
@@ -233,7 +234,7 @@ def batch_get(keys: dict[type[Model], list[str]], eventually: Collection[type[Mo
                 key: Any = raw[hash_name]["S"]
                 if range_attribute is not None:
                     key = (key, int(raw[range_attribute.attr_name]["N"]))
-                found[model][key] = model.from_raw_data(raw)
+                found[model][key] = raw if ranged and model in ranged else model.from_raw_data(raw)
         requests = answer.get("UnprocessedKeys") or {}
     return found
 

@@ -11,7 +11,10 @@ from pynamodb.models import Model
 from ..domain.ordering import UnpaidLimits
 from ..service_layer.ports import IdempotentReply, PlacementSnapshot
 from ..service_layer.tags import ItemTag, Tag
+from ..domain.figures import spend_bucket
+from .aggregate_store import AggregateRecord, counters_of
 from .catalog_repository import ProductRecord, product_from
+from .coupon_repository import UserCouponRecord, user_coupon_from
 from .dynamo import batch_get, get_or_none, table_meta
 from .unit_of_work import UnitOfWork
 from .stock_records import SkuRecord, sku_from
@@ -119,9 +122,11 @@ class PlacementReads:
     """The order path's one read."""
 
     def snapshot(self, sku_ids: list[str], product_ids: list[str], user_id: str,
-                 idempotency_key: str | None) -> PlacementSnapshot:
+                 idempotency_key: str | None, user_coupon_id: str | None = None,
+                 with_spend: bool = False) -> PlacementSnapshot:
         """SKUs, their products, the customer's purchase counters and any earlier reply to the same
-        Idempotency-Key, in ONE BatchGetItem. The SKUs and products are read eventually
+        Idempotency-Key, the user coupon asked for and the customer's spend bucket (what their
+        member tier follows), in ONE BatchGetItem. The SKUs and products are read eventually
         consistently: on release day every order reads the hot session's SKU item, and a
         consistent read of it costs a whole read unit on one partition (3,000 a second). What
         they give (price, sale window, session, shard count, stock as a first answer) may lag a
@@ -132,7 +137,13 @@ class PlacementReads:
             PurchaseCounterRecord: [_counter_key(user_id, p) for p in product_ids]}
         if idempotency_key:
             keys[IdempotencyRecord] = [idempotency_key]
-        found = batch_get(keys, eventually=(SkuRecord, ProductRecord))
+        if user_coupon_id:
+            keys[UserCouponRecord] = [user_coupon_id]
+        spend_key = (spend_bucket(user_id), 0)
+        found = batch_get(keys, eventually=(SkuRecord, ProductRecord),
+                          ranged={AggregateRecord: [spend_key]} if with_spend else None)
+        coupon = found.get(UserCouponRecord, {}).get(user_coupon_id or "")
+        spend = found.get(AggregateRecord, {}).get(spend_key)
         counters = found[PurchaseCounterRecord]
         purchased = {p: int(counters[_counter_key(user_id, p)].quantity)  # type: ignore[attr-defined]
                      for p in product_ids if _counter_key(user_id, p) in counters}
@@ -141,4 +152,6 @@ class PlacementReads:
             skus={k: sku_from(v) for k, v in found[SkuRecord].items()},  # type: ignore[arg-type]
             products={k: product_from(v) for k, v in found[ProductRecord].items()},  # type: ignore[arg-type]
             purchased=purchased,
-            idempotent_reply=IdempotentReply(reply.fingerprint, reply.order_id) if reply else None)  # type: ignore[attr-defined]
+            idempotent_reply=IdempotentReply(reply.fingerprint, reply.order_id) if reply else None,  # type: ignore[attr-defined]
+            user_coupon=user_coupon_from(coupon) if coupon else None,  # type: ignore[arg-type]
+            spend_counters=counters_of(spend) if spend else {})

@@ -191,6 +191,6 @@ def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
                  before_refund=OrderStatus(record.before_refund) if record.before_refund else None,
                  shipped_at=read_time(record.shipped_at), cancel_reason=record.cancel_reason,
                  holds_unpaid=bool(record.holds_unpaid),
-                 promotions=[Promotion(p["kind"], p["id"], p["name"], int(p["amount"]))
+                 promotions=[Promotion(p["kind"], p["id"], p["name"], int(p["amount"]), p.get("coupon_id"))
                              for p in map(plain, record.promotions or [])],
                  coupon_id=record.coupon_id)

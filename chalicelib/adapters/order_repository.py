@@ -54,8 +54,8 @@ class OrderRepository:
             all_orders=index_key("order", order.order_id),
             pending=index_key("pending", order.order_id) if order.status is OrderStatus.PENDING_PAYMENT else None,
             holds_unpaid=order.holds_unpaid or None,
-            promotions=[{"kind": p.kind, "id": p.id, "name": p.name, "amount": p.amount}
-                        for p in order.promotions] or None,
+            promotions=[{"kind": p.kind, "id": p.id, "name": p.name, "amount": p.amount,
+                         **({"coupon_id": p.coupon_id} if p.coupon_id else {})} for p in order.promotions] or None,
             coupon_id=order.coupon_id)
         uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag=Tag.ORDER)
 

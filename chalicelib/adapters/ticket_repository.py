@@ -6,7 +6,7 @@ from enum import Enum
 from functools import reduce
 from typing import Any, Iterable
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.constants import UPDATE_ITEM
 from pynamodb.exceptions import PutError, UpdateError, VerboseClientError
 from pynamodb.expressions.condition import Condition
@@ -88,6 +88,7 @@ class TicketRecord(Model):
     revoked_by = UnicodeAttribute(null=True)       # the refund that took it back
     revoked_at = UnicodeAttribute(null=True)       # when that refund was approved
     admitted_offline_at = UnicodeAttribute(null=True)   # let in offline after it was taken back
+    paid = NumberAttribute(null=True)              # what its unit paid after promotions (what it refunds)
     order_tickets_index = OrderTicketsIndex()
     ticket_id_index = TicketIdIndex()
     revoked_index = RevokedIndex()
@@ -126,7 +127,8 @@ def ticket_from(record: TicketRecord, cipher: FieldCipher) -> Ticket:
         redeemed_gate=record.redeemed_gate, redeemed_device=record.redeemed_device,
         redeemed_by=record.redeemed_by, redeem_nonce=record.redeem_nonce,
         redeemed_scanned_at=read_time(record.redeemed_scanned_at), revoked_by=record.revoked_by,
-        revoked_at=read_time(record.revoked_at), admitted_offline_at=read_time(record.admitted_offline_at))
+        revoked_at=read_time(record.revoked_at), admitted_offline_at=read_time(record.admitted_offline_at),
+        paid=int(record.paid) if record.paid is not None else None)
 
 
 def _stored(value: Any) -> Any:
@@ -161,7 +163,8 @@ class TicketRepository:
             sku_name=ticket.sku_name, session_start=stored_time(ticket.session.start) if ticket.session else None,
             session_end=stored_time(ticket.session.end) if ticket.session else None,
             valid_from=stored_time(ticket.valid_from), valid_until=stored_time(ticket.valid_until),
-            visitor=self._cipher.encrypt_json(ticket.visitor) if ticket.visitor else None, status=ticket.status.value, qr=ticket.qr, issued_at=stored_time(ticket.issued_at)),
+            visitor=self._cipher.encrypt_json(ticket.visitor) if ticket.visitor else None, status=ticket.status.value, qr=ticket.qr, issued_at=stored_time(ticket.issued_at),
+            paid=ticket.paid),
             condition=TicketRecord.code.does_not_exist(), tag=ItemTag.TICKET.of(ticket.ticket_id))
 
     def revoke(self, uow: UnitOfWork, code: str, refund_id: str, at: datetime, take_over_from: Iterable[str] = (),

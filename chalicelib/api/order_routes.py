@@ -8,7 +8,7 @@ from ..bootstrap import context
 from ..domain.commands import parse_place_order
 from ..domain.errors import InvalidInput
 from ..domain.validation import Fields
-from ..service_layer import orders, tickets, unpaid
+from ..service_layer import order_search, orders, tickets, unpaid
 from .http import Call, Reply, endpoint
 from .views import views
 
@@ -53,7 +53,7 @@ def cancel_order(call: Call, order_id: str) -> dict[str, Any]:
 
 @endpoint(bp, "GET", "/admin/orders")
 def search_orders(call: Call) -> dict[str, Any]:
-    page = orders.search_orders(context(), call.query("status"), call.query("q"), call.limit(), call.cursor())
+    page = order_search.search_orders(context(), call.query("status"), call.query("q"), call.limit(), call.cursor())
     shown = views()
     return {"items": [shown.order(o, staff=True) for o in page.items], "next": page.next}
 

@@ -61,7 +61,7 @@ class Views:
             # The public sees what is in effect now; staff see the stored status and schedule.
             "status": product.status.value if staff or now is None
             else ("listed" if product.is_visible(now) else "unlisted"),
-            "real_name": product.real_name,
+            "real_name": product.real_name, "member_discount": product.member_discount,
             "skus": [self.sku(s, staff) for s in skus]}
         for name in ("list_at", "delist_at"):
             if getattr(product, name) is not None:

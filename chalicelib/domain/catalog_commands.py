@@ -92,6 +92,7 @@ class NewProduct:
     real_name: bool
     fulfillment: list[Fulfillment]
     skus: list[NewSku]
+    member_discount: bool = True
 
 
 def _fulfillment(options: list[str], kind: Kind) -> list[Fulfillment]:
@@ -131,11 +132,12 @@ def parse_new_product(data: object) -> NewProduct:
         real_name=real_name,
         fulfillment=_fulfillment(f.strings("fulfillment", max_items=2, max_len=20), kind),
         skus=skus,
+        member_discount=f.boolean("member_discount", default=True),
     )
 
 
 EDITABLE_PRODUCT_FIELDS = {"name", "description", "category", "tags", "status", "list_at", "delist_at",
-                           "purchase_limit", "real_name", "fulfillment"}
+                           "purchase_limit", "real_name", "fulfillment", "member_discount"}
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,8 @@ def parse_product_changes(data: object) -> ProductChanges:
         changes["purchase_limit"] = f.integer("purchase_limit", minimum=1, maximum=999, required=False)
     if f.has("real_name"):
         changes["real_name"] = f.boolean("real_name")
+    if f.has("member_discount"):
+        changes["member_discount"] = f.boolean("member_discount")
     if f.has("fulfillment"):
         changes["fulfillment"] = f.strings("fulfillment", max_items=2, max_len=20)
     return ProductChanges(changes)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from .identifiers import USER_COUPON_ID
 from .errors import InvalidInput
 from .model import Address, Fulfillment, Visitor
 from .personal_data import normalize_id_number, normalize_phone
@@ -39,6 +40,14 @@ class PlaceOrder:
     visitors: list[Visitor]
     fulfillment: Fulfillment | None
     address: Address | None
+    coupon_id: str | None = None          # a user coupon of the customer's
+
+
+def parse_coupon_id(f: Fields) -> str | None:
+    coupon_id = f.string("coupon_id", required=False, max_len=40)
+    if coupon_id is not None and not USER_COUPON_ID.match(coupon_id):
+        raise InvalidInput("coupon_id must be a user coupon's id (user_coupon_id)", field="coupon_id")
+    return coupon_id
 
 
 def parse_place_order(data: object) -> PlaceOrder:
@@ -79,7 +88,7 @@ def parse_place_order(data: object) -> PlaceOrder:
             detail=address_fields.string("detail", max_len=200) or "",
         )
     return PlaceOrder(lines, contact_name, contact_phone, visitors,
-                      Fulfillment(fulfillment) if fulfillment else None, address)
+                      Fulfillment(fulfillment) if fulfillment else None, address, parse_coupon_id(f))
 
 
 @dataclass(frozen=True)

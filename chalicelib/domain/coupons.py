@@ -155,7 +155,7 @@ class UserCoupon:
     def terms(self) -> CouponTerms:
         return CouponTerms(user_coupon_id=self.user_coupon_id, name=self.name, kind=self.kind.value,
                            threshold=self.threshold, amount=self.amount, percent_off=self.percent_off,
-                           max_discount=self.max_discount, scope=self.scope)
+                           max_discount=self.max_discount, scope=self.scope, coupon_id=self.coupon_id)
 
 
 def coupon_unavailable(user_coupon_id: str) -> Conflict:

@@ -12,6 +12,9 @@ PRODUCT_ID = re.compile(r"^P[0-9A-Z]{12}$")
 SKU_ID = re.compile(r"^(P[0-9A-Z]{12})-S[0-9A-Z]{6}$")
 ORDER_ID = re.compile(r"^O\d{14}[0-9A-Z]{12}$")
 USER_ID = re.compile(r"^U[0-9a-f]{16}$")
+USER_COUPON_ID = re.compile(r"^UC[0-9A-Z]{16}$")
+COUPON_ID = re.compile(r"^CPN[0-9A-Z]{16}$")
+PROMOTION_ID = re.compile(r"^PRM[0-9A-Z]{16}$")
 OUT_TRADE_NO = re.compile(r"^[A-Za-z0-9_-]{6,32}$")     # WeChat Pay's out_trade_no: what any trade may be called
 
 

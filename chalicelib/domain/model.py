@@ -82,6 +82,7 @@ class Product:
     delist_at: datetime | None = None
     purchase_limit: int | None = None
     real_name: bool = False
+    member_discount: bool = True        # False: no member tier's discount on it
     fulfillment: list[Fulfillment] = field(default_factory=list)
     sku_ids: list[str] = field(default_factory=list)
     created_at: datetime | None = None

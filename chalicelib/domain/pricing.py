@@ -78,15 +78,17 @@ class CouponTerms:
     percent_off: int = 0             # percent, 1 to 99
     max_discount: int | None = None  # percent: the cap, fen
     scope: Scope = EVERYTHING
+    coupon_id: str | None = None     # its template
 
 
 @dataclass(frozen=True)
 class Promotion:
     """One step of an order's price, and what it took off the order."""
     kind: str                        # "member" | "full_reduction" | "coupon"
-    id: str
+    id: str                          # the tier, the promotion, the user coupon
     name: str
     amount: int
+    coupon_id: str | None = None     # a coupon's template (what reports count it under)
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def price(lines: Sequence[LineToPrice], tier: MemberTier | None = None,
             raise RuleViolation("this coupon does not apply to this order", code=ErrorCode.COUPON_NOT_APPLICABLE,
                                 threshold=coupon.threshold, in_scope=base)
         amount = coupon_amount(coupon, base)
-        take(amount, chosen, Promotion("coupon", coupon.user_coupon_id, coupon.name, amount))
+        take(amount, chosen, Promotion("coupon", coupon.user_coupon_id, coupon.name, amount, coupon.coupon_id))
     return PricedOrder([PricedLine(line.sku_id, line.unit_price, line.quantity, line.unit_price * line.quantity - paid)
                         for line, paid in zip(lines, left)], applied)
 

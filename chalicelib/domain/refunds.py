@@ -153,8 +153,11 @@ def plan_refund(order: Order, tickets: list[Ticket], ticket_ids: list[str] | Non
                             "earlier refunds); choose them with ticket_ids", code=ErrorCode.TOO_MANY_TICKETS)
     reasons = ([REVIEW_GOODS] if merch else []) + (
         [REVIEW_ADMISSION_OPEN] if any(now >= t.valid_from for t in chosen) else [])
+    # Each ticket refunds its unit's share of its line's paid (fen exact after promotions), so
+    # the refunds of an order's units sum to what was paid whatever order they come in.
     prices = {line.sku_id: line.unit_price for line in order.lines}
-    amount = sum(prices[t.sku_id] for t in chosen) + sum(line.subtotal for line in merch)
+    amount = sum(t.paid if t.paid is not None else prices[t.sku_id] for t in chosen) + \
+        sum(line.paid for line in merch)
     return RefundPlan(amount=amount, tickets=chosen, merch_lines=merch, pickup=pickup, review_reasons=reasons)
 
 

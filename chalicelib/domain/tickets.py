@@ -87,6 +87,7 @@ class Ticket:
     revoked_by: str | None = None                  # the refund that took the code back
     revoked_at: datetime | None = None             # when that refund was approved
     admitted_offline_at: datetime | None = None    # an offline gate let it in after it was taken back
+    paid: int | None = None                        # its unit's share of its line's paid (None: issued before promotions)
 
     def shown_status(self, now: datetime) -> TicketStatus:
         if self.status is TicketStatus.VALID and now >= self.valid_until:
@@ -115,12 +116,12 @@ def issue_for(order: Order, now: datetime) -> list[Ticket]:
         if line.kind is not Kind.TICKET:
             continue
         assigned = iter(visitors_by_sku.get(line.sku_id, []))
-        for _ in range(line.quantity):
+        for paid in line.unit_paid():
             tickets.append(Ticket(
                 code=new_code(), ticket_id=new_reference("T"), kind=CodeKind.TICKET, order_id=order.order_id,
                 user_id=order.user_id, sku_id=line.sku_id, product_name=line.product_name, sku_name=line.sku_name,
                 valid_from=line.valid_from or now, valid_until=line.valid_until or now + PICKUP_VALIDITY,
-                issued_at=now, session=line.session, visitor=next(assigned, None)))
+                issued_at=now, session=line.session, visitor=next(assigned, None), paid=paid))
     if order.fulfillment is Fulfillment.PICKUP:
         goods = [f"{l.product_name} / {l.sku_name} x{l.quantity}" for l in order.lines if l.kind is Kind.MERCH]
         tickets.append(Ticket(

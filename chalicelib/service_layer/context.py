@@ -44,6 +44,9 @@ class Context:
     aggregates: AggregateCounters
     sales: SaleLookup
     reconciliations: Reconciliations
+    coupons: ports.CouponStore
+    user_coupons: ports.UserCouponStore
+    promotions: ports.PromotionStore
     unit_of_work: Callable[[], ports.Writes]
     # An order's writes: new demand, the first to wait when an item it needs is saturated.
     order_writes: Callable[[], ports.Writes]

@@ -11,16 +11,17 @@ from typing import Protocol
 from ..domain import identifiers
 from ..domain.commands import PlaceOrder
 from ..domain.error_codes import ErrorCode
-from ..domain.errors import Busy, Conflict, InvalidInput, NotFound, RuleViolation, Saturated
+from ..domain.coupons import coupon_unavailable
+from ..domain.errors import Busy, Conflict, NotFound, RuleViolation, Saturated
 from ..domain.model import Order, OrderStatus, awaiting_shipment, check_transition
-from ..domain.ordering import (build_order, check_unpaid_units, purchase_limit_exceeded, unpaid_limit_exceeded,
+from ..domain.ordering import (check_unpaid_units, purchase_limit_exceeded, unpaid_limit_exceeded,
                                unpaid_units)
-from ..domain.personal_data import looks_like_phone, normalize_phone
 from ..domain.stock_shards import Shares, may_cross_threshold
 from ..domain.tickets import all_used
 from . import ports
 from .context import Actor
-from .payments import Prepaying, payment_parameters
+from .payments import Paying, payment_parameters, settle_free_order
+from .order_pricing import Pricing, priced, wants_spend
 from .publishing import Publishing, announce_hot_stock, announce_stock_change
 from .reservations import plan_sharded_lines, stock_refused
 from .tags import ItemTag, Tag
@@ -33,8 +34,10 @@ STAFF_WHO_SEE_ORDERS = frozenset({"admin", "support", "finance"})
 CONFLICT_ATTEMPTS = 4
 
 
-class Ordering(Prepaying, Publishing, Protocol):
+class Ordering(Paying, Pricing, Publishing, Protocol):
     """What the order use cases touch."""
+    @property
+    def user_coupons(self) -> ports.UserCouponStore: ...
     @property
     def catalog(self) -> ports.CatalogStore: ...
     @property
@@ -123,13 +126,12 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
     planned: dict[str, Shares] = {}
     shard_tried = False
     for _ in attempts(CONFLICT_ATTEMPTS):
-        snapshot = ctx.placement.snapshot([l.sku_id for l in command.lines], product_ids, user_id, idem_key)
+        snapshot = ctx.placement.snapshot([l.sku_id for l in command.lines], product_ids, user_id, idem_key,
+                                          command.coupon_id, wants_spend(ctx))
         if snapshot.idempotent_reply is not None:
             return _replay(ctx, actor, snapshot.idempotent_reply, request_fingerprint)
         now = ctx.clock()
-        order = build_order(order_id=identifiers.new_order_id(now), user_id=user_id, command=command,
-                            skus=snapshot.skus, products=snapshot.products, purchased=snapshot.purchased,
-                            now=now, payment_timeout=ctx.payment_timeout)
+        order, coupon = priced(ctx, command, user_id, snapshot, now)
         limits = {p: snapshot.products[p].purchase_limit for p in product_ids
                   if snapshot.products[p].purchase_limit is not None}
         check_unpaid_units(order, ctx.unpaid.limits)
@@ -144,6 +146,8 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
             if product_id in limits:
                 ctx.counters.hold(uow, user_id, product_id, quantity, limits[product_id] or 0)
         ctx.unpaid.hold(uow, user_id, unpaid_units(order))
+        if coupon is not None:
+            ctx.user_coupons.lock(uow, coupon, order.order_id, now)
         if idem_key:
             ctx.idempotency.remember(uow, idem_key, request_fingerprint, order.order_id, now)
         try:
@@ -152,7 +156,8 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
                                    ItemTag.SHARD: None,
                                    ItemTag.LIMIT: lambda product_id: purchase_limit_exceeded(product_id,
                                                                                              limits.get(product_id)),
-                                   Tag.UNPAID: lambda _: unpaid_limit_exceeded(ctx.unpaid.limits)})
+                                   Tag.UNPAID: lambda _: unpaid_limit_exceeded(ctx.unpaid.limits),
+                                   ItemTag.USER_COUPON: coupon_unavailable})
         except Saturated as saturated:
             # A throttled shard of many: another shard is tried. A throttled SKU item: one
             # transaction was enough, the customer is told when to come back, and the alerts
@@ -175,6 +180,8 @@ def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: st
         # Only lines that may have crossed below their threshold wake the alerts worker.
         announce_stock_change(ctx, [line.sku_id for line in order.lines
                                     if may_cross_threshold(snapshot.skus[line.sku_id], line.quantity)])
+        if order.total == 0:
+            return PlacedOrder(settle_free_order(ctx, order), None)
         return PlacedOrder(order, payment_parameters(ctx, actor, order))
     raise Busy("the shop is busy; please try again", retry_after_seconds=1)
 
@@ -235,25 +242,6 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     ctx.metrics.count("OrdersCancelled")
     announce_stock_change(ctx, [line.sku_id for line in order.lines])
     return order
-
-
-def search_orders(ctx: Ordering, status: str | None, query: str | None, limit: int,
-                  cursor: str | None) -> ports.Page:
-    """By order id, by the contact's phone (exact, through its keyed hash), else (or when no
-    contact has that number) by product name."""
-    if status is not None and status not in OrderStatus.__members__:
-        raise InvalidInput(f"status must be one of {', '.join(OrderStatus.__members__)}", field="status")
-    if query:
-        query = query.strip()
-        if identifiers.ORDER_ID.match(query):
-            found = ctx.orders.get(query)
-            orders = [found[0]] if found and (status is None or found[0].status.value == status) else []
-            return ports.Page(orders, None)
-        if looks_like_phone(query):
-            orders = ctx.orders.by_phone(normalize_phone(query, "q"), limit)
-            if orders:                     # else digits in a product's name, searched as text below
-                return ports.Page([o for o in orders if status is None or o.status.value == status], None)
-    return ctx.orders.search(status, query or None, limit, cursor)
 
 
 def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, tracking_no: str) -> Order:

@@ -61,11 +61,14 @@ class Paying(Prepaying, Protocol):
     def unpaid(self) -> ports.UnpaidHoldStore: ...
     @property
     def qr(self) -> ports.QrSigner: ...
+    @property
+    def user_coupons(self) -> ports.UserCouponStore: ...
     def unit_of_work(self) -> ports.Writes: ...
 
 
 def first_batch_size(order: Order) -> int:
-    return MAX_ITEMS - 2 - (1 if order.holds_unpaid else 0) - sum(len(line.shares) for line in order.lines)
+    return (MAX_ITEMS - 2 - (1 if order.holds_unpaid else 0) - (1 if order.coupon_id else 0)
+            - sum(len(line.shares) for line in order.lines))
 
 
 def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, str] | None:
@@ -137,6 +140,8 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
             ctx.stock.sell(uow, line.sku_id, line.shares)
         if order.holds_unpaid:
             ctx.unpaid.release(uow, order.user_id, unpaid_units(order))
+        if order.coupon_id:
+            ctx.user_coupons.use(uow, order.coupon_id, order.order_id)
         for ticket in first:
             ctx.tickets.add(uow, ticket)
         try:
@@ -162,6 +167,26 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
     log.warning("payment %s of order %s not confirmed yet; WeChat will deliver it again", notice.transaction_id,
                 notice.out_trade_no)
     raise Unavailable("the payment could not be recorded yet; deliver it again", code=ErrorCode.FAIL)
+
+
+FREE_PREFIX = "FREE-"
+
+
+def settle_free_order(ctx: Paying, order: Order) -> Order:
+    """An order whose promotions took its whole price off is PAID at once, with no WeChat trade:
+    confirmed as a payment of 0 would be (tickets, pickup code, stock sold, coupon used), under a
+    transaction id of its own that no WeChat bill holds. If that fails, the order stands unpaid
+    and the expiry job settles it the same way (schedule.expire_order)."""
+    now = ctx.clock()
+    try:
+        confirm_payment(ctx, PaymentNotice(
+            notification_id=f"free:{order.order_id}", nonce="", event_type="TRANSACTION.SUCCESS",
+            out_trade_no=order.order_id, transaction_id=FREE_PREFIX + order.order_id, trade_state="SUCCESS",
+            amount=0, payer_openid=None, success_time=now))
+    except (Unavailable, Busy):
+        log.warning("free order %s not settled yet", order.order_id)
+    found = ctx.orders.get(order.order_id)
+    return found[0] if found else order
 
 
 def confirm_trade(ctx: Paying, trade: TradeState) -> PaymentOutcome:

@@ -7,11 +7,13 @@ customer's card closed) holds the money at WeChat until staff settle it by hand:
 stays in flight, its order claimed, and is asked about until WeChat decides."""
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from ..domain import identifiers
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict
+from ..domain.coupons import UserCouponStatus
 from ..domain.model import Order, OrderStatus
 from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, query_delay,
                               settled_status)
@@ -114,15 +116,16 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
         if refund.returns_goods_and_stock:
             order, counted = _order_of(ctx, refund)
             refunded_after = order.refunded_total + refund.amount
+            finish = _finish(order, refunded_after, order.refunds_in_flight - (0 if late else 1))
             if late:
                 # Its codes are still its own: a newer refund taking them over would have marked
                 # it superseded, which the refund's move is conditional on.
                 ctx.orders.settle_released_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
-                                                  refund.goods_returned,
-                                                  _finish(order, refunded_after, order.refunds_in_flight), now)
+                                                  refund.goods_returned, finish, now)
             else:
-                ctx.orders.settle_refund(uow, order, refund.amount,
-                                         _finish(order, refunded_after, order.refunds_in_flight - 1), now)
+                ctx.orders.settle_refund(uow, order, refund.amount, finish, now)
+            if finish is OrderStatus.REFUNDED and order.coupon_id:
+                _coupon_back(ctx, uow, order, now)
             lines = {line.sku_id: line for line in order.lines}
             returned = _units_returned(ctx, refund, order)
             by_product: dict[str, int] = {}
@@ -153,6 +156,15 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
             return _paid_back_after_moving_on(ctx, current, gateway_status)
         refund = current                  # read again and decide again
     raise Busy("the refund's order kept changing; it is settled on the next notice or query")
+
+
+def _coupon_back(ctx: Refunding, uow: ports.Writes, order: Order, now: datetime) -> None:
+    """A fully refunded order gives its coupon back, in the settlement's own transaction, when
+    the coupon may be returned and is still valid; otherwise it stays USED."""
+    coupon = ctx.user_coupons.get(order.coupon_id or "")
+    if coupon is not None and coupon.status is UserCouponStatus.USED and coupon.order_id == order.order_id \
+            and coupon.returns_on_refund(now):
+        ctx.user_coupons.give_back(uow, coupon.user_coupon_id, order.order_id)
 
 
 def _units_returned(ctx: Refunding, refund: Refund, order: Order) -> dict[str, int]:

@@ -2,7 +2,7 @@
 refused stock write means: the order path's part of domain.stock_shards."""
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Callable, Protocol
 
 from ..domain.errors import Busy, DomainError
 from ..domain.model import Order
@@ -22,15 +22,20 @@ class Reserving(Protocol):
 
 def plan_sharded_lines(ctx: Reserving, order: Order) -> dict[str, Shares]:
     """A shard was short: every sharded line's buckets are read, and its units planned across
-    them (one bucket if any holds them all). SOLD_OUT only when all of them together are short.
-    Units scattered over more buckets than a line may touch are first gathered into one."""
-    sharded = [line.sku_id for line in order.lines if line.stock_shares]
-    quantities = {line.sku_id: line.quantity for line in order.lines}
+    them (one bucket if any holds them all). SOLD_OUT only when all of them together are short."""
+    return plan_sharded(ctx, {line.sku_id: line.quantity for line in order.lines if line.stock_shares})
+
+
+def plan_sharded(ctx: Reserving, quantities: dict[str, int],
+                 short: Callable[[str, int | None], DomainError] = sold_out) -> dict[str, Shares]:
+    """Each sharded stock item's buckets read, and its `quantities` planned across them; `short`
+    when all of them together hold fewer. Units scattered over more buckets than a write may
+    touch are first gathered into one. (An order's lines, a coupon's claim.)"""
     planned = {}
-    for sku in ctx.stock.skus(sharded).values():
+    for sku in ctx.stock.skus(list(quantities)).values():
         shares = plan(quantities[sku.sku_id], sku.free_by_bucket or {})
         if shares is None:
-            raise sold_out(sku.sku_id, sku.available)
+            raise short(sku.sku_id, sku.available)
         if len(shares) > MAX_PLAN_BUCKETS:
             gathered = ctx.order_writes()           # an order's: held back from a hot item like it
             ctx.stock.gather(gathered, sku, quantities[sku.sku_id])
@@ -42,10 +47,11 @@ def plan_sharded_lines(ctx: Reserving, order: Order) -> dict[str, Shares]:
     return planned
 
 
-def stock_refused(ctx: Reserving, sku_id: str) -> DomainError:
+def stock_refused(ctx: Reserving, sku_id: str,
+                  short: Callable[[str, int | None], DomainError] = sold_out) -> DomainError:
     """The SKU held fewer units than the line when the order was written: sold out, unless staff
     split it meanwhile (its units moved to shards), when the order is tried again."""
     sku = ctx.stock.skus([sku_id]).get(sku_id)
     if sku is not None and sku.sharded:
         return Busy("the stock was being split; try again")
-    return sold_out(sku_id, sku.available if sku else None)
+    return short(sku_id, sku.available if sku else None)

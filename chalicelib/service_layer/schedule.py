@@ -15,7 +15,7 @@ from ..domain.errors import DomainError
 from ..domain.model import OrderStatus, ProductStatus
 from . import ports
 from .orders import complete_received_orders
-from .payments import Paying, confirm_trade
+from .payments import Paying, confirm_trade, settle_free_order
 from .publishing import announce_stock_change
 from .reconciling import Reconciling, reconcile_if_due
 from .refund_queries import query_processing_refunds
@@ -81,6 +81,9 @@ def expire_order(ctx: Scheduling, order_id: str) -> bool:
     if found is None or found[0].status is not OrderStatus.PENDING_PAYMENT:
         return False
     order, counted = found
+    if order.total == 0:                  # no trade at WeChat: settled as placing it would have
+        settle_free_order(ctx, order)
+        return False
     if not _closed_unpaid_at_wechat(ctx, order_id):
         return False
     uow = ctx.unit_of_work()

@@ -24,6 +24,8 @@ class EndingUnpaid(Protocol):
     def unpaid(self) -> ports.UnpaidHoldStore: ...
     @property
     def clock(self) -> ports.Clock: ...
+    @property
+    def user_coupons(self) -> ports.UserCouponStore: ...
 
 
 @dataclass(frozen=True)
@@ -57,3 +59,5 @@ def end_unpaid(ctx: EndingUnpaid, uow: ports.Writes, order: Order, counted: set[
             ctx.counters.give_back(uow, order.user_id, product_id, quantity)
     if order.holds_unpaid:
         ctx.unpaid.release(uow, order.user_id, unpaid_units(order))
+    if order.coupon_id:
+        ctx.user_coupons.release(uow, order.coupon_id, order.order_id)

@@ -20,7 +20,11 @@ from chalicelib.service_layer.ports import IdempotentReply, Page, PlacementSnaps
 from chalicelib.service_layer.tags import ItemTag, Tag
 
 from . import paging
+from chalicelib.domain.figures import spend_bucket
+
+from .back_office import AGGREGATES
 from .catalog import FakeCatalog
+from .promotions import USER_COUPONS
 from .stock import FakeStock
 from .unit_of_work import FakeDatabase, FakeUnitOfWork, absent
 
@@ -375,7 +379,8 @@ class FakePlacement:
     reads: list[list[str]] = field(default_factory=list)
 
     def snapshot(self, sku_ids: list[str], product_ids: list[str], user_id: str,
-                 idempotency_key: str | None) -> PlacementSnapshot:
+                 idempotency_key: str | None, user_coupon_id: str | None = None,
+                 with_spend: bool = False) -> PlacementSnapshot:
         self.reads.append(list(sku_ids))
         skus = {s: sku for s in dict.fromkeys(sku_ids) if (sku := self.stock.partial(s)) is not None}
         products = {p: product for p in dict.fromkeys(product_ids) if (product := self.catalog.product(p)) is not None}
@@ -383,4 +388,7 @@ class FakePlacement:
         purchased = {p: counters[_counter(user_id, p)].get("quantity", 0) for p in product_ids
                      if _counter(user_id, p) in counters}
         found = self.db.table(IDEMPOTENCY).get(idempotency_key or "") if idempotency_key else None
-        return PlacementSnapshot(skus, products, purchased, found.reply if found else None)
+        coupon = self.db.table(USER_COUPONS).get(user_coupon_id) if user_coupon_id else None
+        spend = self.db.table(AGGREGATES).get((spend_bucket(user_id), 0)) if with_spend else None
+        return PlacementSnapshot(skus, products, purchased, found.reply if found else None,
+                                 copy.deepcopy(coupon), {k: v for k, v in (spend or {}).items() if isinstance(v, int)})

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.domain import identifiers
 from chalicelib.domain.errors import Busy, Conflict, NotFound, RuleViolation, Saturated
 from chalicelib.domain.model import Fulfillment, OrderStatus
-from chalicelib.service_layer import inventory, orders, payments, unpaid
+from chalicelib.service_layer import inventory, order_search, orders, payments, unpaid
 from chalicelib.service_layer.context import Context
 from chalicelib.service_layer.tags import ItemTag, Tag
 from tests.fakes import FakeDatabase
@@ -229,9 +229,9 @@ def test_nobody_sees_another_customers_order_but_staff_who_may(ctx: Context) -> 
 def test_staff_find_orders_by_id_phone_and_status(ctx: Context) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
-    assert [o.order_id for o in orders.search_orders(ctx, None, order.order_id, 10, None).items] == [order.order_id]
-    assert [o.order_id for o in orders.search_orders(ctx, None, "138 0013 8000", 10, None).items] == [order.order_id]
-    assert orders.search_orders(ctx, "PAID", None, 10, None).items == []
+    assert [o.order_id for o in order_search.search_orders(ctx, None, order.order_id, 10, None).items] == [order.order_id]
+    assert [o.order_id for o in order_search.search_orders(ctx, None, "138 0013 8000", 10, None).items] == [order.order_id]
+    assert order_search.search_orders(ctx, "PAID", None, 10, None).items == []
 
 
 def test_goods_are_shipped_once_audited_and_received(ctx: Context) -> None:
