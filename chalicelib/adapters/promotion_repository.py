@@ -84,7 +84,7 @@ class PromotionRepository:
                    condition=PromotionRecord.status == "active", tag=Tag.PROMOTION)
 
     def set_tiers(self, uow: UnitOfWork, tiers: list[TierRule], at: Any, by: str) -> None:
-        uow.put(PromotionRecord(promotion_id=TIERS_ID, name="member tiers", listing=None,
+        uow.put(PromotionRecord(promotion_id=TIERS_ID, name="member tiers",
                                 tiers=[{"tier": t.tier, "name": t.name, "min_spend": t.min_spend,
                                         "percent_off": t.percent_off} for t in tiers],
                                 created_by=by, updated_at=stored_time(at)), tag=Tag.PROMOTION)
@@ -99,10 +99,16 @@ class PromotionRepository:
             record = PromotionRecord.get(promotion_id, consistent_read=True)
         except PromotionRecord.DoesNotExist:
             return None
-        return _promotion_from(record) if record.listing else None
+        return _promotion_from(record) if record.promotion_id != TIERS_ID else None
+
+    def _listed(self) -> tuple[list[Promotion], list[TierRule]]:
+        """Every promotion and the tiers: one Query (the tiers item is listed with them)."""
+        records = list(PromotionRecord.listing_index.query(LISTED))
+        tiers = next((r for r in records if r.promotion_id == TIERS_ID), None)
+        return [_promotion_from(r) for r in records if r.promotion_id != TIERS_ID], _tiers_from(tiers)
 
     def all(self) -> list[Promotion]:
-        return [_promotion_from(r) for r in PromotionRecord.listing_index.query(LISTED)]
+        return self._listed()[0]
 
     def tiers(self) -> list[TierRule]:
         try:
@@ -116,7 +122,7 @@ class PromotionRepository:
             cached = self._cached
             if cached is not None and time.monotonic() - cached[0] < self.cache_seconds:
                 return cached[1], cached[2]
-        promotions, tiers = self.all(), self.tiers()
+        promotions, tiers = self._listed()
         with self._lock:
             self._cached = (time.monotonic(), promotions, tiers)
         return promotions, tiers

@@ -23,17 +23,48 @@ PRODUCT = obj(["product_id", "kind", "name", "description", "category", "tags", 
               tags=array(STR), status={"enum": ["listed", "unlisted"]}, list_at=STR, delist_at=STR,
               purchase_limit=INT, real_name=BOOL, fulfillment=array({"enum": ["pickup", "shipping"]}),
               skus=array(ref("Sku")))
-LINE = obj(["sku_id", "product_id", "product_name", "name", "kind", "unit_price", "quantity", "subtotal"],
+LINE = obj(["sku_id", "product_id", "product_name", "name", "kind", "unit_price", "price", "quantity", "subtotal",
+            "discount", "paid"],
            sku_id=STR, product_id=STR, product_name=STR, name=STR, kind={"enum": ["ticket", "merch"]},
-           unit_price=FEN, quantity=INT, subtotal=FEN, session=SESSION, valid_from=STR, valid_until=STR)
+           unit_price=FEN, price={**FEN, "description": "the unit's list price (unit_price)"}, quantity=INT,
+           subtotal=FEN, discount={**FEN, "description": "what promotions took off the line"},
+           paid={**FEN, "description": "subtotal - discount; the lines' paid sum to total"},
+           session=SESSION, valid_from=STR, valid_until=STR)
+PROMOTION_STEP = obj(["kind", "id", "name", "amount"], kind={"enum": ["member", "full_reduction", "coupon"]}, id=STR,
+                     name=STR, amount=FEN)
+SCOPE_OUT = obj([], kinds=array(STR), product_ids=array(STR), categories=array(STR))
+_COUPON_TERMS: dict[str, Schema] = dict(coupon_id=STR, name=STR, kind={"enum": ["cash", "percent"]}, amount=FEN,
+                                        percent_off=INT, max_discount=FEN, threshold=FEN, scope=SCOPE_OUT)
+COUPON = obj(["coupon_id", "name", "kind", "threshold", "scope", "claim_until", "per_user_limit"], **_COUPON_TERMS,
+             remaining=INT, claim_until=STR, valid_days=INT, valid_from=STR, valid_until=STR, per_user_limit=INT)
+STAFF_COUPON = obj(["coupon_id", "name", "kind", "threshold", "scope", "status", "issued", "available", "locked",
+                    "used", "expired", "redemption_rate"],
+                   **_COUPON_TERMS, remaining=INT, claim_from=STR, claim_until=STR, valid_days=INT, valid_from=STR,
+                   valid_until=STR, per_user_limit=INT, status={"enum": ["active", "stopped"]}, total=maybe(INT),
+                   returnable=BOOL, created_by=STR, created_at=maybe(STR), issued=INT, available=INT, locked=INT,
+                   used=INT, expired=INT, redemption_rate={"type": "number"})
+USER_COUPON = obj(["user_coupon_id", "coupon_id", "name", "status", "kind", "threshold", "scope", "valid_from",
+                   "valid_until"], **_COUPON_TERMS, user_coupon_id=STR,
+                  status={"enum": ["AVAILABLE", "LOCKED", "USED", "EXPIRED"]}, valid_from=STR, valid_until=STR,
+                  order_id={**STR, "description": "the order that holds or used it"}, user_id=STR,
+                  discount={**FEN, "description": "a quote's applicable coupon: what it would take off"})
+PROMOTION = obj(["promotion_id", "name", "kind", "tiers", "scope", "starts_at", "ends_at", "status", "running"],
+                promotion_id=STR, name=STR, kind={"const": "full_reduction"},
+                tiers=array(obj(["threshold", "amount"], threshold=FEN, amount=FEN)), scope=SCOPE_OUT, starts_at=STR,
+                ends_at=STR, status={"enum": ["active", "stopped"]}, running=BOOL)
+TIERS = obj(["tiers"], tiers=array(obj(["tier", "name", "min_spend", "percent_off"], tier=INT, name=STR,
+                                       min_spend=FEN, percent_off=INT)))
 REVIEW_REASONS = {**array({"enum": [REVIEW_GOODS, REVIEW_ADMISSION_OPEN]}),
                   "description": "why staff review it: goods (they come back through staff), admission_open (its "
                   "tickets' admission has opened: an offline gate may have let the visitor in)"}
 PAYMENT_PARAMS = obj(["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"], appId=STR,
                      timeStamp=STR, nonceStr=STR, package=STR, signType={"const": "RSA"}, paySign=STR)
 ORDER = obj(
-    ["order_id", "status", "total", "currency", "created_at", "expires_at", "items", "contact", "history"],
-    order_id=STR, status={"enum": ORDER_STATUSES}, total=FEN, currency={"const": "CNY"}, created_at=STR,
+    ["order_id", "status", "subtotal", "discount", "total", "currency", "created_at", "expires_at", "items", "contact",
+     "history", "promotions"],
+    order_id=STR, status={"enum": ORDER_STATUSES}, subtotal={**FEN, "description": "at list prices"},
+    discount={**FEN, "description": "what promotions took off"}, total={**FEN, "description": "to pay"},
+    promotions=array(PROMOTION_STEP), currency={"const": "CNY"}, created_at=STR,
     expires_at=STR, items=array(LINE), contact=NAMED_PERSON,
     history=array(obj(["status", "at", "by"], status={"enum": ORDER_STATUSES}, at=STR,
                       by={**STR, "description": "to customers: customer, staff, wechatpay, gate, refunds or system"})),
@@ -96,6 +127,24 @@ ANSWERS: dict[str, Schema] = {
                     order_id=maybe(STR), at=STR),
     "MovementPage": page("Movement"),
     "Order": ORDER,
+    "Quote": {**obj(["subtotal", "discount", "total", "items", "promotions", "applicable_coupons"],
+                    **{k: v for k, v in ORDER["properties"].items()
+                       if k not in ("order_id", "status", "history", "expires_at", "created_at")},
+                    applicable_coupons=array(ref("UserCoupon"))),
+              "description": "the order as placing it would answer it, without id, status or deadline"},
+    "CouponList": obj(["items"], items=array(ref("Coupon"))),
+    "Coupon": COUPON,
+    "StaffCoupon": STAFF_COUPON,
+    "StaffCouponList": obj(["items"], items=array(ref("StaffCoupon"))),
+    "UserCoupon": USER_COUPON,
+    "UserCouponList": obj(["items"], items=array(ref("UserCoupon"))),
+    "CouponGrants": obj(["granted", "refused"], granted=array(ref("UserCoupon")),
+                        refused=array(obj(["user_id", "code"], user_id=STR, code=STR))),
+    "Promotion": PROMOTION,
+    "PromotionList": obj(["items"], items=array(ref("Promotion"))),
+    "MemberTiers": TIERS,
+    "Membership": obj(["user_id", "tier", "tier_name", "percent_off", "spend"], user_id=STR, tier=INT, tier_name=STR,
+                      percent_off=INT, spend=FEN),
     "OrderPage": page("Order"),
     "UnpaidHolds": obj(["user_id", "unpaid_orders", "units", "max_unpaid_orders", "max_unpaid_units_per_sku"],
                        user_id=STR, unpaid_orders=INT, units=array(obj(["sku_id", "quantity"], sku_id=STR, quantity=INT)),

@@ -9,7 +9,9 @@ from typing import Any
 
 from ..domain import csv_import
 from ..domain.back_office import AUDIT_NAME_LENGTH
-from ..domain.identifiers import SKU_ID
+from ..domain.coupons import MAX_GRANTS, MAX_SCOPE_ITEMS, MAX_VALID_DAYS
+from ..domain.identifiers import SKU_ID, USER_COUPON_ID
+from ..domain.promotions import MAX_MEMBER_TIERS, MAX_REDUCTION_TIERS
 from ..domain.catalog_commands import MAX_PRICE, MAX_SKUS_PER_REQUEST
 from ..domain.commands import (MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_STOCK, MAX_STOCKTAKE_LINES, ROLES,
                                USERNAME_PATTERN)
@@ -97,6 +99,8 @@ def maybe(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+SCOPE = obj([], kinds=array({"enum": ["ticket", "merch"]}, max_items=2),
+            product_ids=array(text(40), max_items=MAX_SCOPE_ITEMS), categories=array(text(50), max_items=MAX_SCOPE_ITEMS))
 SESSION_IN = obj(["start", "end"], start=TIME, end=TIME)
 SESSION = obj(["start", "end"], start=STR, end=STR)
 ATTRIBUTES = {"type": "object", "maxProperties": 10, "propertyNames": {"minLength": 1, "maxLength": 50},
@@ -170,10 +174,36 @@ REQUESTS: dict[str, Schema] = {
                        max_items=MAX_ORDER_LINES * MAX_LINE_QUANTITY),
         fulfillment={"enum": ["pickup", "shipping"]},
         address=obj(["recipient", "phone", "region", "detail"], recipient=text(50),
-                    phone={"type": "string", "pattern": PHONE_PATTERN}, region=text(100), detail=text(200))),
+                    phone={"type": "string", "pattern": PHONE_PATTERN}, region=text(100), detail=text(200)),
+        coupon_id={"type": "string", "pattern": USER_COUPON_ID.pattern, "description": "a user coupon of yours"}),
         "description": "lines of one SKU are added up (at most 99; with visitors, one line per SKU); one "
                        "visitor per real-name admission (resident ID check digit "
                        "checked); fulfillment and address for goods only, an address for shipping"},
+    "NewCoupon": {**body(["name", "kind", "threshold", "claim_from", "claim_until"], name=text(60),
+                         kind={"enum": ["cash", "percent"]}, amount=integer(1, 10_000_000), percent_off=integer(1, 99),
+                         max_discount=integer(1, 10_000_000), threshold=integer(0, 100_000_000), scope=SCOPE,
+                         total=integer(1, 10_000_000), per_user_limit=integer(1, 100), claim_from=TIME,
+                         claim_until=TIME, valid_days=integer(1, MAX_VALID_DAYS), valid_from=TIME, valid_until=TIME,
+                         returnable=BOOL),
+                  "description": "cash: amount (at most the threshold when there is one); percent: percent_off and "
+                                 "max_discount; valid_days or valid_from and valid_until; claim_until after "
+                                 "claim_from"},
+    "CouponChanges": body([], status={"enum": ["stopped"]}, total=integer(1, 10_000_000), claim_until=TIME),
+    "CouponGrant": obj(["user_ids", "reason"], user_ids=array(text(40), max_items=MAX_GRANTS, min_items=1),
+                       reason=text(200)),
+    "NewPromotion": {**body(["name", "kind", "tiers", "starts_at", "ends_at"], name=text(60),
+                            kind={"const": "full_reduction"},
+                            tiers=array(obj(["threshold", "amount"], threshold=integer(1, 100_000_000),
+                                            amount=integer(1, 100_000_000)), max_items=MAX_REDUCTION_TIERS,
+                                        min_items=1),
+                            scope=SCOPE, starts_at=TIME, ends_at=TIME),
+                     "description": "each tier's amount at most its threshold, a higher threshold taking more off; "
+                                    "ends_at after starts_at"},
+    "PromotionChanges": obj(["status"], status={"enum": ["stopped"]}),
+    "MemberTiers": obj(["tiers"], tiers=array(obj(["tier", "name", "min_spend", "percent_off"],
+                                                  tier=integer(1, MAX_MEMBER_TIERS), name=text(20),
+                                                  min_spend=integer(1, 10_000_000_000), percent_off=integer(0, 99)),
+                                              max_items=MAX_MEMBER_TIERS)),
     "Shipment": obj(["carrier", "tracking_no"], carrier=text(50), tracking_no=text(64)),
     "RefundRequest": body(["reason"], reason=text(200), ticket_ids=array(text(40), max_items=200)),
     "RefundRejection": obj(["reason"], reason=text(200)),
@@ -229,5 +259,6 @@ QUERY: dict[str, Schema] = {
     "actor": {"type": "string", "maxLength": AUDIT_NAME_LENGTH},
     "action": {"type": "string", "maxLength": AUDIT_NAME_LENGTH},
     "order_status": {"enum": ORDER_STATUSES},
+    "coupon_status": {"enum": ["AVAILABLE", "LOCKED", "USED", "EXPIRED"]},
     "refund_status": {"enum": [s.value for s in RefundStatus], "description": "default REQUESTED"},
 }

@@ -15,7 +15,7 @@ from .views import views
 bp = Blueprint(__name__)
 
 
-def _idempotency_key(call: Call) -> str | None:
+def idempotency_key(call: Call) -> str | None:
     key = call.header("idempotency-key")
     if key is None:
         return None
@@ -27,7 +27,7 @@ def _idempotency_key(call: Call) -> str | None:
 @endpoint(bp, "POST", "/orders")
 def place_order(call: Call) -> Reply:
     placed = orders.place_order(context(), call.actor, parse_place_order(call.body()),
-                                idempotency_key=_idempotency_key(call))
+                                idempotency_key=idempotency_key(call))
     # A replay answers as the first request was answered: 201 and the order as placed.
     return Reply({**views().order(placed.order), "payment": placed.payment}, 201)
 

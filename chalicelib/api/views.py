@@ -75,8 +75,9 @@ class Views:
     def line(self, line: OrderLine) -> dict[str, Any]:
         data: dict[str, Any] = {"sku_id": line.sku_id, "product_id": line.product_id,
                                 "product_name": line.product_name, "name": line.sku_name,
-                                "kind": line.kind.value, "unit_price": line.unit_price,
-                                "quantity": line.quantity, "subtotal": line.subtotal}
+                                "kind": line.kind.value, "unit_price": line.unit_price, "price": line.unit_price,
+                                "quantity": line.quantity, "subtotal": line.subtotal, "discount": line.discount,
+                                "paid": line.paid}
         if line.session:
             data["session"] = {"start": self.time(line.session.start), "end": self.time(line.session.end)}
         if line.valid_from:
@@ -107,7 +108,9 @@ class Views:
 
     def order(self, order: Order, pickup: Ticket | None = None, staff: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "order_id": order.order_id, "status": order.status.value, "total": order.total, "currency": "CNY",
+            "order_id": order.order_id, "status": order.status.value, "subtotal": order.subtotal,
+            "discount": order.discount, "total": order.total, "currency": "CNY",
+            "promotions": [{"kind": p.kind, "id": p.id, "name": p.name, "amount": p.amount} for p in order.promotions],
             "created_at": self.time(order.created_at), "expires_at": self.time(order.expires_at),
             "items": [self.line(l) for l in order.lines],
             "contact": {"name": order.contact_name, "phone": mask_phone(order.contact_phone)},

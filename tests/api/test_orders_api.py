@@ -45,6 +45,11 @@ def test_placing_an_order_is_one_batched_read_and_one_transaction(customer, make
     ddb_calls.reset()
     r = alice.post("/orders", order_body(*[(s, 1) for s in skus], (goods, 1)), headers={"Idempotency-Key": "k1"})
     assert r.status_code == 201
+    # The container's first order reads the promotions and tiers (one Query, kept 30 seconds).
+    assert ddb_calls.operations == ["Query", "BatchGetItem", "TransactWriteItems"]
+    ddb_calls.reset()
+    r = alice.post("/orders", order_body(*[(s, 1) for s in skus], (goods, 1)), headers={"Idempotency-Key": "k2"})
+    assert r.status_code == 201
     assert ddb_calls.operations == ["BatchGetItem", "TransactWriteItems"]
 
 
