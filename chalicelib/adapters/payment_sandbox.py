@@ -95,23 +95,27 @@ class SandboxGateway(WeChatPayV3):
 
     # -- what a customer and WeChat do, driven by the /dev/ routes and tests -----------------
     def pay(self, order_id: str, amount: int, openid: str | None, notify: bool = True,
-            transaction_id: str | None = None, notification_id: str | None = None) -> SignedNotice | None:
-        """The customer pays the trade; WeChat records it and, unless the notice is to be lost,
-        signs the TRANSACTION.SUCCESS notice to deliver. Raises TradeClosed for a trade that can
-        no longer be paid."""
-        trade = self.peer.pay(order_id, amount, transaction_id)
+            transaction_id: str | None = None, notification_id: str | None = None,
+            voucher: int = 0) -> SignedNotice | None:
+        """The customer pays the trade (`amount`, its total, of which a WeChat voucher pays
+        `voucher`); WeChat records it and, unless the notice is to be lost, signs the
+        TRANSACTION.SUCCESS notice to deliver. Raises TradeClosed for a trade that can no longer
+        be paid."""
+        trade = self.peer.pay(order_id, amount, transaction_id, voucher)
         if not notify:
             return None
         return self.peer.payment_notice(order_id, int(trade.amount), trade.transaction_id or "", openid,
-                                        paid_at=float(trade.paid_at or time.time()), notification_id=notification_id)
+                                        paid_at=float(trade.paid_at or time.time()), notification_id=notification_id,
+                                        voucher=int(trade.voucher or 0))
 
     def payment_notice(self, order_id: str, amount: int, openid: str | None, now: float | None = None,
-                       notification_id: str | None = None, transaction_id: str | None = None) -> SignedNotice:
+                       notification_id: str | None = None, transaction_id: str | None = None,
+                       voucher: int = 0) -> SignedNotice:
         """A signed notice as WeChat would send it, whatever the trade's state (tests use it to
         forge redeliveries, replays and late payments)."""
         transaction_id = transaction_id or "4200" + "".join(str(secrets.randbelow(10)) for _ in range(24))
         return self.peer.payment_notice(order_id, amount, transaction_id, openid, now=now,
-                                        notification_id=notification_id)
+                                        notification_id=notification_id, voucher=voucher)
 
     def set_refund_outcomes(self, outcomes: list[str]) -> None:
         self.peer.set_outcomes(outcomes)

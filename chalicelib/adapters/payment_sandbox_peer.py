@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pynamodb.exceptions import PutError, UpdateError
 
 from .dynamo import get_or_none
+from .payment_sandbox_amounts import paid_amount, promotion_detail, refund_amount
 from .payment_sandbox_records import (PAYMENT_NOTIFY_PATH, REFUND_NOTIFY_PATH, SandboxRecord, SignedNotice, cst, epoch,
                                       queue_notice)
 
@@ -109,8 +110,10 @@ class WeChatPeer:
                                 "out_trade_no": order_id, "trade_state": state, "trade_type": "JSAPI",
                                 "amount": {"total": int(trade.amount), "currency": "CNY"}}
         if trade.transaction_id:
+            voucher = int(trade.voucher or 0)
             data.update(transaction_id=trade.transaction_id, success_time=cst(float(trade.paid_at or 0)),
-                        amount={"total": int(trade.amount), "payer_total": int(trade.amount), "currency": "CNY"})
+                        amount=paid_amount(int(trade.amount), voucher),
+                        **({"promotion_detail": promotion_detail(voucher, trade.transaction_id)} if voucher else {}))
         return Answer(200, data)
 
     def _close(self, order_id: str) -> Answer:
@@ -128,16 +131,17 @@ class WeChatPeer:
             return _error(404, "ORDER_NOT_EXIST", "订单不存在")
         return _error(400, "ORDERPAID", "订单已支付")
 
-    def pay(self, order_id: str, amount: int, transaction_id: str | None = None) -> SandboxRecord:
-        """The customer pays: an unpaid trade (or one micromall never prepaid) becomes SUCCESS.
-        Paying the same transaction again changes nothing; a closed or otherwise paid trade
-        cannot be paid (WeChat keeps one payment per out_trade_no)."""
+    def pay(self, order_id: str, amount: int, transaction_id: str | None = None, voucher: int = 0) -> SandboxRecord:
+        """The customer pays: an unpaid trade (or one micromall never prepaid) becomes SUCCESS at
+        `amount`, its total (a WeChat voucher paying `voucher` of it). Paying the same transaction again
+        changes nothing; a closed or otherwise paid trade cannot be paid (one payment per out_trade_no)."""
         paid_at = epoch()
         transaction_id = transaction_id or "4200" + "".join(str(secrets.randbelow(10)) for _ in range(24))
         record = SandboxRecord(kind="trade", key=order_id)
         try:
             record.update(actions=[SandboxRecord.state.set("SUCCESS"), SandboxRecord.order_id.set(order_id),
-                                   SandboxRecord.amount.set(amount), SandboxRecord.transaction_id.set(transaction_id),
+                                   SandboxRecord.amount.set(amount), SandboxRecord.voucher.set(voucher),
+                                   SandboxRecord.transaction_id.set(transaction_id),
                                    SandboxRecord.paid_at.set(paid_at), SandboxRecord.created_at.set(int(paid_at))],
                           condition=SandboxRecord.key.does_not_exist() | (SandboxRecord.state == "NOTPAY")
                           | (SandboxRecord.transaction_id == transaction_id))
@@ -155,13 +159,13 @@ class WeChatPeer:
 
     def _refund_body(self, refund: SandboxRecord) -> dict[str, Any]:
         trade = self.trade(refund.order_id)
-        total = int(trade.amount) if trade else int(refund.amount)
+        amount = refund_amount(int(trade.amount) if trade else int(refund.amount),
+                               int(trade.voucher or 0) if trade else 0, int(refund.amount))
         return {"refund_id": "50" + hashlib.sha256(refund.key.encode()).hexdigest()[:26].upper(),
                 "out_refund_no": refund.key, "transaction_id": refund.transaction_id or "",
                 "out_trade_no": refund.order_id, "channel": "ORIGINAL", "user_received_account": "支付用户零钱",
                 "create_time": cst(float(refund.created_at)), "status": refund.state or "PROCESSING",
-                "amount": {"total": total, "refund": int(refund.amount), "payer_total": total,
-                           "payer_refund": int(refund.amount), "currency": "CNY"}}
+                "amount": amount}
 
     def _refund(self, body: dict[str, Any]) -> Answer:
         """Answers PROCESSING, as WeChat does, and then behaves as the next scripted outcome
@@ -274,29 +278,26 @@ class WeChatPeer:
 
     def payment_notice(self, order_id: str, amount: int, transaction_id: str, openid: str | None,
                        paid_at: float | None = None, now: float | None = None,
-                       notification_id: str | None = None) -> SignedNotice:
+                       notification_id: str | None = None, voucher: int = 0) -> SignedNotice:
         """A v3 TRANSACTION.SUCCESS notification, encrypted with the APIv3 key and signed with
-        the platform key, exactly as WeChat Pay sends it."""
-        resource = {
+        the platform key, exactly as WeChat Pay sends it (a voucher: payer_total and promotion_detail)."""
+        resource: dict[str, Any] = {
             "mchid": self._settings["mchid"], "appid": self._settings["appid"], "out_trade_no": order_id,
             "transaction_id": transaction_id, "trade_type": "JSAPI", "trade_state": "SUCCESS",
             "trade_state_desc": "支付成功", "bank_type": "OTHERS", "attach": "",
             "success_time": cst(paid_at if paid_at is not None else (now or epoch())),
-            "payer": {"openid": openid or "sandbox-payer"},
-            "amount": {"total": amount, "payer_total": amount, "currency": "CNY", "payer_currency": "CNY"}}
+            "payer": {"openid": openid or "sandbox-payer"}, "amount": paid_amount(amount, voucher),
+            **({"promotion_detail": promotion_detail(voucher, transaction_id)} if voucher else {})}
         return self._notice(PAYMENT_NOTIFY_PATH, "TRANSACTION.SUCCESS", "支付成功", "transaction", resource,
                             now=now, notification_id=notification_id)
 
     def refund_notice(self, refund: SandboxRecord, state: str) -> SignedNotice:
-        trade = self.trade(refund.order_id)
-        total = int(trade.amount) if trade else int(refund.amount)
+        body = self._refund_body(refund)
         resource: dict[str, Any] = {
             "mchid": self._settings["mchid"], "out_trade_no": refund.order_id,
             "transaction_id": refund.transaction_id or "", "out_refund_no": refund.key,
-            "refund_id": self._refund_body(refund)["refund_id"], "refund_status": state,
-            "user_received_account": "支付用户零钱",
-            "amount": {"total": total, "refund": int(refund.amount), "payer_total": total,
-                       "payer_refund": int(refund.amount)}}
+            "refund_id": body["refund_id"], "refund_status": state, "user_received_account": "支付用户零钱",
+            "amount": {key: body["amount"][key] for key in ("total", "refund", "payer_total", "payer_refund")}}
         if state == "SUCCESS":
             resource["success_time"] = cst(epoch())
         summary = {"SUCCESS": "退款成功", "ABNORMAL": "退款异常", "CLOSED": "退款关闭"}[state]

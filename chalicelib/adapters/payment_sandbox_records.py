@@ -34,6 +34,7 @@ class SandboxRecord(Model):
     refunded = NumberAttribute(default=0)            # trade: refunds accepted and not closed
     paid_at = NumberAttribute(null=True)
     description = UnicodeAttribute(null=True)        # trade: what the prepay named (商品名称 of the bill)
+    voucher = NumberAttribute(default=0)             # trade: what a WeChat voucher paid of `amount`: payment_sandbox_amounts
     payload = UnicodeAttribute(null=True)            # notice: {"path","headers","body"}
     attempts = NumberAttribute(default=0)
 

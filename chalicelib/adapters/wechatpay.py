@@ -101,11 +101,12 @@ class WeChatPayV3:
             raise PaymentGatewayError(f"query answered {code}")
 
         def trade(data: dict[str, Any]) -> TradeState:
-            amount = (data.get("amount") or {}).get("total")
+            amounts = data.get("amount") or {}
+            amount = amounts.get("total")
             return TradeState(out_trade_no=str(data.get("out_trade_no", order_id)), state=str(data["trade_state"]),
                               transaction_id=data.get("transaction_id") or None,
                               amount=int(amount) if amount is not None else None,
-                              success_time=_time(data.get("success_time")))
+                              success_time=_time(data.get("success_time")), payer_total=_payer_total(amounts))
         return self._read("query", message, trade)
 
     def refund(self, out_refund_no: str, order_id: str, amount: int, total: int, reason: str) -> RefundResult:
@@ -191,9 +192,17 @@ class WeChatPayV3:
                 out_trade_no=str(resource["out_trade_no"]), transaction_id=str(resource["transaction_id"]),
                 trade_state=str(resource["trade_state"]), amount=int(resource["amount"]["total"]),
                 payer_openid=(resource.get("payer") or {}).get("openid"),
-                success_time=_time(resource.get("success_time")))
+                success_time=_time(resource.get("success_time")), payer_total=_payer_total(resource["amount"]))
         except (KeyError, TypeError, ValueError):
             raise NotificationRejected("notification resource lacks required fields") from None
+
+
+def _payer_total(amount: Mapping[str, Any]) -> int | None:
+    """`amount.payer_total` (用户支付金额): `total` less WeChat's vouchers. Only informative: the
+    trade's price is `total` whatever a voucher paid of it, so a payer_total that is absent or
+    unreadable is None rather than a reason to refuse a signed payment."""
+    value = amount.get("payer_total") if isinstance(amount, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _time(value: Any) -> datetime | None:

@@ -46,6 +46,12 @@ def _optional_body(call: Call) -> Fields:
     return Fields(call.body() if (call.request.raw_body or b"").strip() else {})
 
 
+# `"voucher"` (fen), a body field beyond API.md's (local only; /openapi.json lists it): a WeChat
+# Pay voucher (代金券/优惠券 of WeChat's own marketing, here 免充值型: funded by the merchant) that
+# pays that much of the trade. The trade's `amount.total` stays the order's total (or `"amount"`),
+# the notice's `payer_total` is the total less the voucher and its `promotion_detail` names the
+# voucher; the sandbox's bill shows it as 代金券金额, with 应结订单金额 = 订单金额 - voucher. The
+# customer pays at least 1 fen: WeChat's vouchers need a threshold above their value.
 @endpoint(bp, "POST", "/dev/payments/{order_id}/succeed")
 def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
     """The customer pays the order's trade at WeChat, and WeChat's signed, encrypted notice goes
@@ -53,6 +59,7 @@ def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
     transaction and notification id again is what WeChat's redelivery looks like."""
     body = _optional_body(call)
     amount = body.integer("amount", minimum=1, maximum=10 ** 9, required=False)
+    voucher = body.integer("voucher", minimum=0, maximum=10 ** 9, default=0, required=False) or 0
     transaction_id = body.string("transaction_id", required=False, max_len=32)
     notification_id = body.string("notification_id", required=False, max_len=64)
     notify = body.boolean("notify", default=True)
@@ -64,9 +71,12 @@ def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
             raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
         raise InvalidInput("a trade micromall never saw needs an amount", field="amount")
     total = amount if amount is not None else found[0].total  # type: ignore[index]
+    if voucher >= total:
+        raise InvalidInput("a voucher pays less than the trade's total: the customer pays at least 1 fen",
+                           field="voucher")
     try:
         notice = _sandbox().pay(order_id, total, None, notify=notify, transaction_id=transaction_id,
-                                notification_id=notification_id)
+                                notification_id=notification_id, voucher=voucher)
     except sandbox.TradeClosed as closed:
         raise Conflict(f"WeChat Pay refuses the payment: {closed}", code=ErrorCode.TRADE_CLOSED) from None
     return {"notify_status": _deliver(notice) if notice else None}

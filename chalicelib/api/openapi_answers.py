@@ -209,7 +209,13 @@ ANSWERS: dict[str, Schema] = {
     "Reconciliation": obj(
         ["date", "status", "checked_at", "bill", "differences", "differences_total"], date=STR,
         status={"enum": ["MATCHED", "DIFFERENCES", "NOT_RUN"]}, checked_at=maybe(STR),
-        bill=maybe(obj(["trades", "amount", "refunds", "refunded"], trades=INT, amount=FEN, refunds=INT, refunded=FEN)),
+        bill=maybe(obj(["trades", "amount", "refunds", "refunded"], trades=INT,
+                       amount={**FEN, "description": "订单金额 summed: the trades' totals, WeChat's vouchers included"},
+                       refunds=INT, refunded=FEN,
+                       voucher={**FEN, "description": "代金券金额 summed: what WeChat Pay's vouchers paid of `amount` "
+                                "(never a difference: the orders were paid in full); absent before vouchers were read"},
+                       settlement={**FEN, "description": "应结订单金额 summed: what WeChat settles, `amount` less "
+                                   "免充值 (merchant-funded) vouchers"})),
         differences=array(obj(["kind", "out_trade_no"], kind={"enum": DIFFERENCE_KINDS}, out_trade_no=STR,
                               out_refund_no=STR, ours={"type": "object"}, theirs={"type": "object"})),
         differences_total={**INT, "description": "all differences; at most 500 are listed"},

@@ -222,6 +222,8 @@ REQUESTS: dict[str, Schema] = {
     "WeChatPayNotice": {"type": "object", "description": "WeChat Pay API v3 notification; Wechatpay-Signature, "
                         "-Timestamp, -Nonce, -Serial headers required; resource AEAD_AES_256_GCM"},
     "SandboxPayment": body([], amount={**integer(1, 10 ** 9), "description": "override the paid amount"},
+                           voucher={**integer(0, 10 ** 9), "description": "fen of the trade's total paid by a WeChat "
+                                    "voucher (免充值型): payer_total = total - voucher; below the total"},
                            transaction_id={**text(32), "description": "WeChat's redelivery of the same payment"},
                            notification_id=text(64),
                            notify={**BOOL, "description": "false: WeChat records the payment, its notice is lost"}),

@@ -1,5 +1,11 @@
 """What WeChat Pay tells us, as plain values: payments (by notice or by query), refunds (by
-their answer, notice or query) and the state of a trade."""
+their answer, notice or query) and the state of a trade.
+
+WeChat's own promotions (代金券/优惠券 of WeChat Pay's marketing, paid for by WeChat or by the
+merchant) are not micromall's: a customer who uses one pays less than the trade's `total`
+(`amount.payer_total`, the rest listed in `promotion_detail`), yet the trade is paid in full.
+`amount` is therefore always WeChat's `amount.total`, the figure compared with the order's
+total; `payer_total` and `voucher` say how it was paid, and never decide whether it was."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,6 +32,19 @@ class PaymentNotice:
     amount: int
     payer_openid: str | None
     success_time: datetime | None = None     # when WeChat took the money: the day of its bill
+    payer_total: int | None = None           # what the customer paid of `amount`; None: WeChat did not say
+
+    @property
+    def voucher(self) -> int:
+        return voucher_of(self.amount, self.payer_total)
+
+
+def voucher_of(total: int, payer_total: int | None) -> int:
+    """What WeChat's vouchers paid of a trade's total (`total - payer_total`): 0 when WeChat
+    named no payer_total, and never negative (a payer_total above the total is no voucher)."""
+    if payer_total is None:
+        return 0
+    return max(0, total - payer_total)
 
 
 @dataclass(frozen=True)
@@ -51,8 +70,13 @@ class TradeState:
     out_trade_no: str
     state: str
     transaction_id: str | None
-    amount: int | None
+    amount: int | None                       # amount.total: the trade's whole price, vouchers included
     success_time: datetime | None = None
+    payer_total: int | None = None           # what the customer paid of it (less any voucher)
+
+    @property
+    def voucher(self) -> int:
+        return voucher_of(self.amount, self.payer_total) if self.amount is not None else 0
 
     @property
     def paid(self) -> bool:

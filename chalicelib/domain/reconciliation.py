@@ -7,7 +7,13 @@ refund micromall holds as FAILED is refund_missing_in_micromall, and micromall's
 a refund WeChat shows as FAIL or CHANGE (ABNORMAL) is refund_missing_in_bill. A refund sent again
 after a failure carries a new number (`<refund_id>-2`, ...): the bill's line for the earlier
 number must then not show SUCCESS. A refund is looked for in the bill of the day WeChat accepted
-its attempt, under that attempt's number."""
+its attempt, under that attempt's number.
+
+A payment is held to the bill's 订单金额, the trade's total: WeChat's own vouchers (代金券/优惠券
+of WeChat Pay's marketing) pay part of a trade and the customer the rest, and the order was paid
+in full, so a voucher is never a difference. What they paid is shown: the day's `voucher` and
+`settlement` (应结订单金额, what WeChat settles to the merchant) in the bill's figures, and a
+trade's `voucher` in `theirs` of a difference about it."""
 from __future__ import annotations
 
 import re
@@ -15,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .wechat_bill import Bill
+from .wechat_bill import Bill, BillTrade
 
 MATCHED, DIFFERENCES, NOT_RUN = "MATCHED", "DIFFERENCES", "NOT_RUN"
 MAX_STORED_DIFFERENCES = 500
@@ -80,6 +86,12 @@ class Reconciliation:
     failed_at: datetime | None = None
 
 
+def _trade_figures(trade: BillTrade, **more: Any) -> dict[str, Any]:
+    """A bill trade as a difference shows it: its total, and what a voucher paid of it if any
+    (the key only then, so that differences without vouchers read as they always have)."""
+    return {"amount": trade.amount, **more, **({"voucher": trade.voucher} if trade.voucher else {})}
+
+
 def compare_payments(bill: Bill, ours: list[OurPayment]) -> list[Difference]:
     found: list[Difference] = []
     theirs = {t.out_trade_no: t for t in bill.trades}
@@ -88,10 +100,10 @@ def compare_payments(bill: Bill, ours: list[OurPayment]) -> list[Difference]:
         payment = mine.get(number)
         if payment is None:
             found.append(Difference("missing_in_micromall", number,
-                                    theirs={"amount": trade.amount, "transaction_id": trade.transaction_id}))
-        elif payment.amount != trade.amount:
+                                    theirs=_trade_figures(trade, transaction_id=trade.transaction_id)))
+        elif payment.amount != trade.amount:       # the totals: a voucher is part of the bill's amount
             found.append(Difference("amount_mismatch", number, ours={"amount": payment.amount},
-                                    theirs={"amount": trade.amount}))
+                                    theirs=_trade_figures(trade)))
     for number, payment in sorted(mine.items()):
         if number not in theirs:
             found.append(Difference("missing_in_bill", number,

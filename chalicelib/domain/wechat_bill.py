@@ -1,7 +1,14 @@
 """WeChat Pay's daily trade bill (交易账单), read as WeChat documents it: a header line naming the
 columns (read by name: WeChat says their order may change), one line per payment (交易状态
 SUCCESS) or refund (REFUND), every field prefixed with a backtick so that Excel keeps long
-numbers as text, amounts in yuan with two decimals, and at the end a summary header and line."""
+numbers as text, amounts in yuan with two decimals, and at the end a summary header and line.
+
+A payment's amounts, as WeChat defines them: 订单金额 is the trade's total (what micromall asked,
+its order's total); 代金券金额 what WeChat Pay's vouchers (代金券/优惠券 of WeChat's marketing, funded
+by WeChat or by the merchant) paid of it; 应结订单金额 what WeChat settles to the merchant: the
+total less the vouchers of the free-of-charge kind (免充值型, NOCASH), and the whole total with
+vouchers of the recharged kind (充值型, CASH) only. A payment is compared by its total: a voucher
+paid part of it, the customer the rest, and the order was paid in full."""
 from __future__ import annotations
 
 import csv
@@ -20,8 +27,14 @@ class BillUnreadable(ValueError):
 class BillTrade:
     out_trade_no: str
     transaction_id: str
-    amount: int                     # fen
+    amount: int                     # fen: 订单金额, the trade's total, vouchers included
     at: str                         # as the bill shows it, Beijing time
+    voucher: int = 0                # fen: 代金券金额, what WeChat's vouchers paid of `amount`
+    settlement: int | None = None   # fen: 应结订单金额 (None: the bill has no such column, so `amount`)
+
+    @property
+    def settled(self) -> int:
+        return self.amount if self.settlement is None else self.settlement
 
 
 @dataclass(frozen=True)
@@ -39,8 +52,12 @@ class Bill:
 
     @property
     def summary(self) -> dict[str, int]:
+        """`amount` sums the trades' totals (订单金额), the figure micromall's payments are held
+        to; `voucher` what WeChat's vouchers paid of it and `settlement` what WeChat settles
+        (应结订单金额), so that finance sees a day's vouchers without them being a difference."""
         return {"trades": len(self.trades), "amount": sum(t.amount for t in self.trades),
-                "refunds": len(self.refunds), "refunded": sum(r.amount for r in self.refunds)}
+                "refunds": len(self.refunds), "refunded": sum(r.amount for r in self.refunds),
+                "voucher": sum(t.voucher for t in self.trades), "settlement": sum(t.settled for t in self.trades)}
 
 
 def fen(yuan: str, column: str) -> int:
@@ -89,8 +106,14 @@ def parse_trade_bill(text: str) -> Bill:
             raise BillUnreadable(f"line {number} has {len(row)} fields, the header names {len(header)}")
         state = value(row, "交易状态")
         if state == "SUCCESS":
-            trades.append(BillTrade(value(row, "商户订单号"), value(row, "微信订单号"),
-                                    fen(value(row, "订单金额", "应结订单金额"), "订单金额"), value(row, "交易时间")))
+            # A bill of WeChat's early format (merchants who never enabled 免充值 vouchers) has no
+            # 订单金额, 应结订单金额 or 代金券金额 but 总金额 and 企业红包金额, and without 免充值
+            # vouchers what is settled is the total.
+            trades.append(BillTrade(
+                value(row, "商户订单号"), value(row, "微信订单号"),
+                fen(value(row, "订单金额", "应结订单金额", "总金额"), "订单金额"), value(row, "交易时间"),
+                voucher=fen(value(row, "代金券金额", "企业红包金额"), "代金券金额"),
+                settlement=fen(value(row, "应结订单金额"), "应结订单金额") if "应结订单金额" in column else None))
         elif state == "REFUND":
             refunds.append(BillRefund(value(row, "商户退款单号"), value(row, "商户订单号"),
                                       fen(value(row, "申请退款金额", "退款金额"), "退款金额"), value(row, "退款状态")))

@@ -196,7 +196,7 @@ def confirm_trade(ctx: Paying, trade: TradeState) -> PaymentOutcome:
     return confirm_payment(ctx, PaymentNotice(
         notification_id=f"query:{trade.transaction_id}", nonce="", event_type="TRANSACTION.SUCCESS",
         out_trade_no=trade.out_trade_no, transaction_id=trade.transaction_id, trade_state="SUCCESS",
-        amount=trade.amount, payer_openid=None, success_time=trade.success_time))
+        amount=trade.amount, payer_openid=None, success_time=trade.success_time, payer_total=trade.payer_total))
 
 
 def _signed(ctx: Paying, tickets: list[Ticket]) -> list[Ticket]:

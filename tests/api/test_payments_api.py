@@ -269,6 +269,60 @@ def test_a_payment_of_the_wrong_amount_is_refunded_and_ends_its_order(customer, 
     assert available(staff("admin"), product["product_id"], sku) == 8
 
 
+def test_a_payment_a_wechat_voucher_paid_part_of_makes_the_order_paid_at_its_total(customer, make_product,  # type: ignore[no-untyped-def]
+                                                                                    anonymous) -> None:
+    """WeChat's own promotions (代金券, here 免充值型): the notice's `amount.total` is the order's
+    total, `payer_total` what the customer paid and `promotion_detail` the voucher. The order is
+    PAID normally, its total unchanged, and the payment recorded at the total."""
+    alice, order = placed(customer, make_product)
+    notice = sandbox().payment_notice(order["order_id"], order["total"], None, voucher=1500)
+    resource = json.loads(_decrypt(notice.body))
+    assert resource["amount"] == {"total": order["total"], "payer_total": order["total"] - 1500, "currency": "CNY",
+                                  "payer_currency": "CNY"}
+    [promotion] = resource["promotion_detail"]
+    assert (promotion["type"], promotion["amount"], promotion["scope"]) == ("NOCASH", 1500, "GLOBAL")
+    paid = bootstrap.context().wechat_pay.parse_notification(notice.headers, notice.body, time.time())
+    assert (paid.amount, paid.payer_total, paid.voucher) == (order["total"], order["total"] - 1500, 1500)  # type: ignore[union-attr]
+
+    r = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"voucher": 1500})
+    assert r.json_body == {"notify_status": 204}
+    shown = alice.get(f"/orders/{order['order_id']}").json_body
+    assert (shown["status"], shown["total"]) == ("PAID", order["total"])
+    assert len(alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]) == 2
+    (record,) = PaymentRecord.scan()
+    assert (int(record.amount), record.outcome) == (order["total"], "paid") and RefundRecord.count() == 0
+    # WeChat, when asked, tells the same: the total, and what the customer paid of it.
+    trade = sandbox().query(order["order_id"])
+    assert trade is not None and (trade.amount, trade.payer_total, trade.voucher) == (
+        order["total"], order["total"] - 1500, 1500)
+
+
+def test_a_voucher_does_not_make_a_trade_of_the_wrong_total_right(customer, make_product, anonymous,  # type: ignore[no-untyped-def]
+                                                                   staff) -> None:
+    """The total decides, not what the customer paid: a trade whose `total` is below the order's
+    is of the wrong amount with a voucher too, refunded (its total) and the order ended."""
+    product, (sku,) = make_product(ticket_body([10]))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 2))).json_body
+    r = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"amount": order["total"] - 100, "voucher": 100})
+    assert r.json_body == {"notify_status": 204}
+    shown = alice.get(f"/orders/{order['order_id']}").json_body
+    assert (shown["status"], shown["cancel_reason"]) == ("CANCELLED", "payment_amount_mismatch")
+    (refund,) = approved_refunds()
+    assert (int(refund.amount), refund.reason) == (order["total"] - 100, "amount_mismatch")
+    assert TicketRecord.count() == 0 and available(staff("admin"), product["product_id"], sku) == 10
+
+
+@pytest.mark.parametrize("voucher", [-1, "100", 12000, 12001])
+def test_a_sandbox_voucher_is_fen_below_the_trade_total(customer, make_product, anonymous, voucher) -> None:  # type: ignore[no-untyped-def]
+    """The customer pays at least 1 fen (WeChat's vouchers need a threshold above their value)."""
+    _, order = placed(customer, make_product, price=6000)
+    assert order["total"] == 12000
+    r = anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"voucher": voucher})
+    assert r.status_code == 400 and r.json_body["code"] == "VALIDATION_ERROR"
+    assert status_of(order["order_id"]) == "PENDING_PAYMENT" and sandbox().trade_state(order["order_id"]) == "NOTPAY"
+
+
 def test_an_order_left_pending_by_a_wrong_amount_is_ended_when_the_expiry_finds_it_paid(
         customer, make_product, anonymous, staff) -> None:  # type: ignore[no-untyped-def]
     """Orders paid a wrong amount before they were ended this way: the refund is recorded, the

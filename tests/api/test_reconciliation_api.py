@@ -49,12 +49,61 @@ def test_a_day_that_agrees_is_matched(day_of_trade, staff) -> None:  # type: ign
     r = finance.post(f"/admin/reconciliation/{today()}/run")
     assert r.status_code == 200, r.body
     assert r.json_body["status"] == "MATCHED" and r.json_body["differences"] == []
-    assert r.json_body["bill"] == {"trades": 2, "amount": 18000, "refunds": 1, "refunded": 6000}
+    assert r.json_body["bill"] == {"trades": 2, "amount": 18000, "refunds": 1, "refunded": 6000, "voucher": 0,
+                                   "settlement": 18000}
     stored = staff("auditor").get(f"/admin/reconciliation?date={today()}").json_body
     assert stored["status"] == "MATCHED" and stored["checked_at"]
     assert staff("auditor").get("/admin/reconciliation?date=2026-01-01").json_body["status"] == "NOT_RUN"
     audit = staff("admin").get("/admin/audit?action=reconciliation_run").json_body["items"]
     assert audit and audit[0]["target"] == today()
+
+
+def bill_rows(day: str) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The sandbox's bill of a day as WeChat serves it (downloaded, SHA-1 checked, gunzipped by
+    the adapter), read by its header: its rows and its summary."""
+    text = sandbox().trade_bill(datetime.fromisoformat(day).date()).decode("utf-8")
+    lines = text.strip("\r\n").split("\r\n")
+    header = lines[0].split(",")
+    rows = [dict(zip(header, line[1:].split(",`"))) for line in lines[1:-2]]
+    return rows, dict(zip(lines[-2].split(","), (v.lstrip("`") for v in lines[-1].split(","))))
+
+
+def test_an_order_a_wechat_voucher_paid_part_of_is_paid_in_full_and_reconciles(make_product, customer, anonymous,  # type: ignore[no-untyped-def]
+                                                                               staff, deliver_notices) -> None:
+    """WeChat's own promotion (a 免充值 代金券 of 15.00 on an order of 120.00): the order is PAID at
+    its total, the bill shows 订单金额 120.00, 代金券金额 15.00 and 应结订单金额 105.00, and the day
+    is MATCHED, the voucher in the bill's figures. A refund of it matches by 申请退款金额."""
+    _, (sku,) = make_product(ticket_body([20], price=6000))
+    alice = customer()
+    order = alice.post("/orders", order_body((sku, 2))).json_body
+    plain = alice.post("/orders", order_body((sku, 1))).json_body
+    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"voucher": 1500}).json_body == {
+        "notify_status": 204}
+    assert anonymous.post(f"/dev/payments/{plain['order_id']}/succeed", {}).json_body == {"notify_status": 204}
+    shown = alice.get(f"/orders/{order['order_id']}").json_body
+    assert (shown["status"], shown["total"]) == ("PAID", 12000)
+    ticket = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"][0]
+    refund = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "ill", "ticket_ids": [ticket["ticket_id"]]})
+    drain_queues()
+    deliver_notices()
+    assert RefundRecord.get(refund.json_body["refund_id"]).status == "SUCCEEDED"
+
+    rows, summary = bill_rows(today())
+    paid = next(r for r in rows if r["商户订单号"] == order["order_id"] and r["交易状态"] == "SUCCESS")
+    assert (paid["订单金额"], paid["代金券金额"], paid["应结订单金额"], paid["手续费"]) == (
+        "120.00", "15.00", "105.00", "0.63000")
+    back = next(r for r in rows if r["交易状态"] == "REFUND")
+    # 60.00 asked; the voucher's share (15.00 x 60/120) goes back to it, 52.50 to the customer.
+    assert (back["申请退款金额"], back["退款金额"], back["充值券退款金额"]) == ("60.00", "52.50", "0.00")
+    assert (summary["订单总金额"], summary["应结订单总金额"], summary["申请退款总金额"], summary["退款总金额"]) == (
+        "180.00", "165.00", "60.00", "52.50")
+
+    r = staff("finance").post(f"/admin/reconciliation/{today()}/run")
+    assert r.status_code == 200, r.body
+    assert r.json_body["status"] == "MATCHED" and r.json_body["differences"] == []
+    assert r.json_body["bill"] == {"trades": 2, "amount": 18000, "refunds": 1, "refunded": 6000, "voucher": 1500,
+                                   "settlement": 16500}
+    assert staff("auditor").get(f"/admin/reconciliation?date={today()}").json_body["bill"]["voucher"] == 1500
 
 
 def test_each_kind_of_difference_is_found_and_alerted(day_of_trade, make_product, customer, anonymous,  # type: ignore[no-untyped-def]

@@ -59,6 +59,7 @@ class Trade:
     state: str = "NOTPAY"           # NOTPAY, USERPAYING, SUCCESS, CLOSED, REFUND, PAYERROR
     transaction_id: str | None = None
     success_time: datetime | None = None
+    voucher: int = 0                # what a WeChat voucher paid of `amount` (payer_total = amount - voucher)
 
 
 @dataclass
@@ -94,19 +95,19 @@ class FakeGateway:
                         self._down[name] = left - 1
                 raise PaymentGatewayError(f"WeChat Pay unreachable ({method})")
 
-    def customer_pays(self, order_id: str, amount: int | None = None, transaction_id: str | None = None
-                      ) -> PaymentNotice:
-        """The customer pays the trade (the amount due unless said otherwise); the notice WeChat
-        then sends."""
+    def customer_pays(self, order_id: str, amount: int | None = None, transaction_id: str | None = None,
+                      voucher: int = 0) -> PaymentNotice:
+        """The customer pays the trade (the amount due unless said otherwise, of which a WeChat
+        voucher pays `voucher`); the notice WeChat then sends."""
         trade = self.trades.setdefault(order_id, Trade(order_id, amount or 0))
         trade.state, trade.transaction_id = "SUCCESS", transaction_id or "42" + secrets.token_hex(12)
         trade.success_time = self.clock()
         paid = trade.amount if amount is None else amount
-        trade.amount = paid
+        trade.amount, trade.voucher = paid, voucher
         return PaymentNotice(notification_id="N" + secrets.token_hex(8), nonce=secrets.token_hex(8),
                              event_type="TRANSACTION.SUCCESS", out_trade_no=order_id,
                              transaction_id=trade.transaction_id, trade_state="SUCCESS", amount=paid,
-                             payer_openid="o-payer", success_time=trade.success_time)
+                             payer_openid="o-payer", success_time=trade.success_time, payer_total=paid - voucher)
 
     def set_trade(self, order_id: str, state: str) -> None:
         trade = self.trades.setdefault(order_id, Trade(order_id, 0))
@@ -151,8 +152,9 @@ class FakeGateway:
         trade = self.trades.get(order_id)
         if trade is None:
             return None
-        return TradeState(order_id, trade.state, trade.transaction_id,
-                          trade.amount if trade.transaction_id else None, trade.success_time)
+        paid = trade.transaction_id is not None
+        return TradeState(order_id, trade.state, trade.transaction_id, trade.amount if paid else None,
+                          trade.success_time, trade.amount - trade.voucher if paid else None)
 
     def refund(self, out_refund_no: str, order_id: str, amount: int, total: int, reason: str) -> RefundResult:
         self._reach("refund")

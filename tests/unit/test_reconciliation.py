@@ -24,7 +24,31 @@ def test_a_day_that_agrees_is_matched() -> None:
     result = reconcile("2026-11-21", bill([("O1", 1000)], [("R1", "O1", 500, "SUCCESS")]),
                        [OurPayment("O1", "42O1", 1000)], [refund], {"R1": refund}, AT)
     assert result.status == MATCHED and result.differences == [] and result.bill == {
-        "trades": 1, "amount": 1000, "refunds": 1, "refunded": 500}
+        "trades": 1, "amount": 1000, "refunds": 1, "refunded": 500, "voucher": 0, "settlement": 1000}
+
+
+def test_a_payment_a_wechat_voucher_paid_part_of_matches_its_orders_total() -> None:
+    """The customer paid 8.50, a 免充值 voucher 1.50: the bill's 订单金额 is the order's 10.00, and
+    WeChat settles 8.50. No difference; the day's figures show the voucher and what is settled."""
+    vouchered = Bill((BillTrade("O1", "42O1", 1000, "2026-11-21 10:00:00", voucher=150, settlement=850),
+                      BillTrade("O2", "42O2", 2000, "2026-11-21 11:00:00")), ())
+    result = reconcile("2026-11-21", vouchered, [OurPayment("O1", "42O1", 1000), OurPayment("O2", "42O2", 2000)],
+                       [], {}, AT)
+    assert result.status == MATCHED and result.differences == []
+    assert result.bill == {"trades": 2, "amount": 3000, "refunds": 0, "refunded": 0, "voucher": 150,
+                           "settlement": 2850}
+
+
+def test_a_voucher_is_no_excuse_for_another_total_and_is_shown_where_it_differs() -> None:
+    """Held to the totals: what the customer paid (or what WeChat settles) matching ours is still a
+    difference, and the voucher is named on the bill's side of it."""
+    vouchered = Bill((BillTrade("O1", "42O1", 1000, "2026-11-21 10:00:00", voucher=150, settlement=850),
+                      BillTrade("O9", "42O9", 500, "2026-11-21 12:00:00", voucher=100, settlement=400)), ())
+    result = reconcile("2026-11-21", vouchered, [OurPayment("O1", "42O1", 850)], [], {}, AT)
+    assert kinds(result) == [("amount_mismatch", "O1"), ("missing_in_micromall", "O9")]
+    mismatch, missing = result.differences
+    assert (mismatch.ours, mismatch.theirs) == ({"amount": 850}, {"amount": 1000, "voucher": 150})
+    assert missing.theirs == {"amount": 500, "transaction_id": "42O9", "voucher": 100}
 
 
 def test_every_kind_of_payment_difference() -> None:

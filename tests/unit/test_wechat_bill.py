@@ -37,7 +37,44 @@ def test_a_bill_written_as_wechat_documents_it() -> None:
     assert [(r.out_refund_no, r.out_trade_no, r.amount, r.status) for r in bill.refunds] == [
         ("RABCDEFGHJKMNPQRS", "O20261121011500ABCDEFGHJKMN", 6000, "SUCCESS"),
         ("RTVWXYZ0123456789-2", "O20261121070327PQRSTVWXYZ01", 2501, "PROCESSING")]
-    assert bill.summary == {"trades": 2, "amount": 14501, "refunds": 2, "refunded": 8501}
+    assert bill.summary == {"trades": 2, "amount": 14501, "refunds": 2, "refunded": 8501, "voucher": 0,
+                            "settlement": 14501}
+    assert {(t.voucher, t.settlement) for t in bill.trades} == {(0, 12000), (0, 2501)}
+
+
+# A payment of 100.00 of which a WeChat voucher paid 15.00 (a 免充值 one: WeChat settles 85.00), and
+# one of 30.00 with a 充值型 voucher of 5.00 (settled in full), as WeChat writes them.
+VOUCHERS = BILL.replace("`4,`145.01,`85.01,`0.00,`0.36000,`145.01,`85.01", "`6,`260.01,`85.01,`0.00,`1.05000,`275.01,`85.01")
+VOUCHERS = VOUCHERS.replace("总交易单数", (
+    "`2026-11-21 16:00:00,`wx2421b1c4370ec43b,`1900000109,`0,`,`4200001163202611218427437073,"
+    "`O20261121080000VOUCHER00001,`oUpF8uMuAJO_M2pxb1Q9zNjWeS6q,`JSAPI,`SUCCESS,`OTHERS,`CNY,`85.00,`15.00,`0,`0,"
+    "`0.00,`0.00,`,`,`门票,`,`0.51000,`0.60%,`100.00,`0.00,`\r\n"
+    "`2026-11-21 16:30:00,`wx2421b1c4370ec43b,`1900000109,`0,`,`4200001163202611218427437074,"
+    "`O20261121083000VOUCHER00002,`oUpF8uMuAJO_M2pxb1Q9zNjWeS6r,`JSAPI,`SUCCESS,`OTHERS,`CNY,`30.00,`5.00,`0,`0,"
+    "`0.00,`0.00,`,`,`文创,`,`0.18000,`0.60%,`30.00,`0.00,`\r\n"
+    "总交易单数"), 1)
+
+
+def test_a_payment_a_wechat_voucher_paid_part_of_reads_as_its_total() -> None:
+    """订单金额 is the trade's total (what the order cost), 代金券金额 what a voucher paid of it,
+    应结订单金额 what WeChat settles: the total less a 免充值 voucher, the total with a 充值型 one."""
+    bill = parse_trade_bill(VOUCHERS)
+    free, recharged = bill.trades[2:]
+    assert (free.out_trade_no, free.amount, free.voucher, free.settlement) == (
+        "O20261121080000VOUCHER00001", 10000, 1500, 8500)
+    assert (recharged.amount, recharged.voucher, recharged.settlement) == (3000, 500, 3000)
+    assert bill.summary == {"trades": 4, "amount": 27501, "refunds": 2, "refunded": 8501, "voucher": 2000,
+                            "settlement": 26001}
+
+
+def test_a_bill_of_wechats_early_format_reads_its_total_and_red_packets() -> None:
+    """Merchants who never enabled 免充值 vouchers may still get the early format: 总金额 (the
+    total, all settled) and 企业红包金额 (the vouchers) instead of 订单金额, 应结订单金额, 代金券金额."""
+    early = (BILL.replace("应结订单金额,代金券金额,", "总金额,企业红包金额,")
+             .replace("手续费,费率,订单金额,申请退款金额,费率备注", "手续费,费率,订单,申请退款金额,费率备注"))
+    bill = parse_trade_bill(early)
+    assert [(t.amount, t.voucher, t.settlement, t.settled) for t in bill.trades] == [
+        (12000, 0, None, 12000), (2501, 0, None, 2501)]
 
 
 def test_columns_are_read_by_name_not_by_place() -> None:

@@ -98,3 +98,29 @@ def test_a_malformed_answer_is_a_gateway_error_not_a_crash(wechat, call, answer)
     answers.append((200, answer))
     with pytest.raises(PaymentGatewayError):
         call(gateway)
+
+
+def test_a_query_reads_what_the_customer_paid_beside_the_total(wechat) -> None:  # type: ignore[no-untyped-def]
+    """WeChat's own voucher (代金券) paid 1.50 of a 10.00 trade: `amount.total` stays the trade's
+    price, `payer_total` is what the customer paid; the voucher is their difference."""
+    gateway, _, _, answers = wechat
+    answers.append((200, {
+        "out_trade_no": "O1", "trade_state": "SUCCESS", "transaction_id": "4200000001",
+        "success_time": "2026-12-01T09:00:00+08:00",
+        "amount": {"total": 1000, "payer_total": 850, "currency": "CNY", "payer_currency": "CNY"},
+        "promotion_detail": [{"coupon_id": "109519", "name": "单品惠-6", "scope": "GLOBAL", "type": "NOCASH",
+                              "amount": 150, "stock_id": "931386", "wechatpay_contribute": 0,
+                              "merchant_contribute": 150, "other_contribute": 0, "currency": "CNY"}]}))
+    trade = gateway.query("O1")
+    assert (trade.amount, trade.payer_total, trade.voucher, trade.paid) == (1000, 850, 150, True)
+
+
+@pytest.mark.parametrize("amount", [{"total": 1000}, {"total": 1000, "payer_total": "850"},
+                                    {"total": 1000, "payer_total": -1}, {"total": 1000, "payer_total": True}])
+def test_a_payer_total_absent_or_odd_is_no_voucher_and_no_failure(wechat, amount) -> None:  # type: ignore[no-untyped-def]
+    """payer_total only says how the total was paid: without a readable one the trade stands at its total."""
+    gateway, _, _, answers = wechat
+    answers.append((200, {"out_trade_no": "O1", "trade_state": "SUCCESS", "transaction_id": "4200000001",
+                          "amount": amount}))
+    trade = gateway.query("O1")
+    assert (trade.amount, trade.payer_total, trade.voucher) == (1000, None, 0)

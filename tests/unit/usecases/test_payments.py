@@ -69,6 +69,33 @@ def test_a_payment_of_the_wrong_amount_is_refunded_and_ends_its_order(ctx: Conte
     assert len(ctx.refunds.of_order(order.order_id)) == 1
 
 
+def test_a_payment_a_wechat_voucher_paid_part_of_is_a_full_payment_of_its_total(ctx: Context) -> None:
+    """WeChat's own promotions (代金券): the customer pays `payer_total`, a voucher the rest, and
+    the trade's `total` is the order's: the order is PAID, its total and the money recorded
+    unchanged. What decides is `total`, never what the customer paid."""
+    _, (sku,) = ticket_product(ctx, 5)
+    order = place(ctx, customer(ctx), (sku.sku_id, 2)).order
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total, voucher=500)  # type: ignore[attr-defined]
+    assert (notice.amount, notice.payer_total, notice.voucher) == (order.total, order.total - 500, 500)
+    assert payments.confirm_payment(ctx, notice) == "paid"
+    paid = order_of(ctx, order.order_id)
+    assert (paid.status, paid.total) == (OrderStatus.PAID, order.total) and ctx.refunds.of_order(order.order_id) == []
+    assert ctx.payment_ledger.of(notice.transaction_id).amount == order.total  # type: ignore[attr-defined]
+    assert ctx.metrics.total("GMV") == order.total
+
+
+def test_a_voucher_does_not_make_a_wrong_total_right(ctx: Context) -> None:
+    """A trade whose `total` is not the order's is of the wrong amount, voucher or not: refunded
+    (what the trade's total was), and the order ended."""
+    _, (sku,) = ticket_product(ctx, 5)
+    order = place(ctx, customer(ctx), (sku.sku_id, 2)).order
+    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total - 100, voucher=100)  # type: ignore[attr-defined]
+    assert payments.confirm_payment(ctx, notice) == "refund_due"
+    assert order_of(ctx, order.order_id).status is OrderStatus.CANCELLED
+    [refund] = ctx.refunds.of_order(order.order_id)
+    assert (refund.amount, refund.reason) == (order.total - 100, "amount_mismatch")
+
+
 def test_money_for_an_order_that_expired_is_refunded_never_dropped(ctx: Context) -> None:
     _, (sku,) = ticket_product(ctx, 5)
     order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
@@ -180,6 +207,17 @@ def test_a_trade_wechat_reports_paid_is_confirmed_as_its_notice_would_be(ctx: Co
     with pytest.raises(Conflict) as raised:
         payments.pay_again(ctx, alice, order_of(ctx, order.order_id))
     assert raised.value.details == {"status": "PAID"}
+
+
+def test_a_trade_a_voucher_paid_part_of_is_confirmed_by_its_total_when_asked(ctx: Context) -> None:
+    """The query's answer carries payer_total as the notice does; the order is PAID all the same."""
+    _, (sku,) = ticket_product(ctx, 5)
+    order = place(ctx, customer(ctx), (sku.sku_id, 1)).order
+    ctx.wechat_pay.customer_pays(order.order_id, order.total, voucher=1)    # type: ignore[attr-defined]
+    trade = ctx.wechat_pay.query(order.order_id)
+    assert trade is not None and (trade.amount, trade.payer_total, trade.voucher) == (order.total, order.total - 1, 1)
+    assert payments.confirm_trade(ctx, trade) == "paid"
+    assert order_of(ctx, order.order_id).status is OrderStatus.PAID
 
 
 def test_money_paid_a_second_time_for_a_paid_order_is_refunded(ctx: Context) -> None:

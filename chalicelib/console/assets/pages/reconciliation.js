@@ -9,9 +9,13 @@ const DIFFERENCE_WORDS = {
   refund_amount_mismatch: "退款金额不一致",
 };
 
-// One side of a difference as finance reads it: amount in yuan, status and WeChat's number.
-const side = (found) => !found ? "—" : [found.amount !== undefined ? yuan(found.amount) : "", found.status || "",
+// One side of a difference as finance reads it: amount in yuan, what a WeChat voucher paid of it,
+// status and WeChat's number.
+const side = (found) => !found ? "—" : [found.amount !== undefined ? yuan(found.amount) : "",
+                                        found.voucher ? `含代金券 ${yuan(found.voucher)}` : "", found.status || "",
                                         found.transaction_id || ""].filter(Boolean).join(" · ");
+// WeChat's vouchers paid part of the day's orders (never a difference): what they paid, and what WeChat settles.
+const vouchers = (bill) => bill.voucher ? `（含微信代金券 ${yuan(bill.voucher)}，应结 ${yuan(bill.settlement)}）` : "";
 
 async function reconciliation(body, { may }) {
   const day = h("input", { type: "date", value: venueDate(-1) });
@@ -20,7 +24,7 @@ async function reconciliation(body, { may }) {
     result.replaceChildren(h("div", { class: "card section" },
       h("p", {}, tag(r.status), ` ${r.date} · 核对时间 ${localTime(r.checked_at)}`,
         r.failure ? h("span", { class: "error" }, ` · 账单获取失败（${r.failure.code}，${localTime(r.failure.at)}），每小时重试`) : null),
-      r.bill ? h("p", {}, `账单：${r.bill.trades} 笔支付 ${yuan(r.bill.amount)}，${r.bill.refunds} 笔退款 ${yuan(r.bill.refunded)}`) : null,
+      r.bill ? h("p", {}, `账单：${r.bill.trades} 笔支付 ${yuan(r.bill.amount)}${vouchers(r.bill)}，${r.bill.refunds} 笔退款 ${yuan(r.bill.refunded)}`) : null,
       table([["差异"], ["商户订单号"], ["退款单号"], ["本系统"], ["微信账单"]], r.differences.map((d) => h("tr", {},
         cell(DIFFERENCE_WORDS[d.kind] || d.kind), cell(d.out_trade_no), cell(d.out_refund_no || "—"),
         cell(side(d.ours)), cell(side(d.theirs)))), "无差异")));
