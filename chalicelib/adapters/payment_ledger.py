@@ -47,7 +47,9 @@ class PaymentLedger:
         uow.put(PaymentRecord(transaction_id=transaction_id, order_id=order_id, amount=amount, outcome=outcome,
                               notification_id=notification_id, received_at=stored_time(at),
                               paid_at=stored_time(paid_at),
-                              bill_day=spread(bill_day(paid_at).isoformat(), transaction_id, BILL_DAY_SHARDS)),
+                              # An order promotions paid in full (0 fen) never reaches WeChat's bill.
+                              bill_day=spread(bill_day(paid_at).isoformat(), transaction_id, BILL_DAY_SHARDS)
+                              if amount else None),
                 condition=PaymentRecord.transaction_id.does_not_exist(), tag=Tag.PAYMENT)
 
     def paid_on(self, day: date) -> list[OurPayment]:

@@ -46,7 +46,7 @@ class FakePaymentRecords:
 
     def paid_on(self, day: date) -> list[OurPayment]:
         return [OurPayment(r.order_id, r.transaction_id, r.amount) for r in self.db.table(PAYMENTS).values()
-                if bill_day(r.paid_at) == day]
+                if bill_day(r.paid_at) == day and r.amount]
 
     def of(self, transaction_id: str) -> PaymentRecord | None:
         return self.db.table(PAYMENTS).get(transaction_id)
