@@ -198,14 +198,17 @@ def parse_coupon(data: object, coupon_id: str, now: datetime, actor: str) -> Cou
             "per_user_limit", "claim_from", "claim_until", "valid_days", "valid_from", "valid_until", "returnable"})
     name = f.string("name", max_len=60)
     kind = CouponKind(f.choice("kind", ("cash", "percent")))
+
+    def given(field: str) -> bool:          # null is "not given", as everywhere in a body
+        return f.data.get(field) is not None
     amount = percent_off = 0
     max_discount = None
     if kind is CouponKind.CASH:
-        if f.has("percent_off") or f.has("max_discount"):
+        if given("percent_off") or given("max_discount"):
             raise InvalidInput("a cash coupon takes amount, not percent_off or max_discount", field="percent_off")
         amount = f.integer("amount", minimum=1, maximum=10_000_000) or 0
     else:
-        if f.has("amount"):
+        if given("amount"):
             raise InvalidInput("a percent coupon takes percent_off (and max_discount), not amount", field="amount")
         percent_off = f.integer("percent_off", minimum=1, maximum=99) or 0
         max_discount = f.integer("max_discount", minimum=1, maximum=10_000_000, required=False)
@@ -216,9 +219,9 @@ def parse_coupon(data: object, coupon_id: str, now: datetime, actor: str) -> Cou
     assert name and threshold is not None and claim_from and claim_until
     if claim_until <= claim_from:
         raise InvalidInput("claim_until must be after claim_from", field="claim_until")
-    if f.has("valid_days") == (f.has("valid_from") or f.has("valid_until")):
+    if given("valid_days") == (given("valid_from") or given("valid_until")):
         raise InvalidInput("give valid_days, or valid_from and valid_until", field="valid_days")
-    if f.has("valid_days"):
+    if given("valid_days"):
         validity = Validity(days=f.integer("valid_days", minimum=1, maximum=MAX_VALID_DAYS))
     else:
         valid_from, valid_until = f.instant("valid_from"), f.instant("valid_until")

@@ -137,6 +137,9 @@ class Api:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
         return self._send("post", path, headers=self._headers(headers, content_type), body=data)
 
+    def put(self, path: str, body: Any) -> Any:
+        return self._send("put", path, headers=self._headers(None), body=json.dumps(body).encode())
+
     def patch(self, path: str, body: Any) -> Any:
         return self._send("patch", path, headers=self._headers(None), body=json.dumps(body).encode())
 
