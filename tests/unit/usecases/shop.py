@@ -62,8 +62,9 @@ def merch_product(ctx: Context, *stocks: int, price: int = 2500, threshold: int 
 
 def place(ctx: Context, actor: Actor, *lines: tuple[str, int], key: str | None = None,
           fulfillment: Fulfillment | None = None, address: Address | None = None,
-          visitors: list[Visitor] | None = None, contact: str = "张三") -> PlacedOrder:
-    command = PlaceOrder([RequestedLine(s, q) for s, q in lines], contact, PHONE, visitors or [], fulfillment, address)
+          visitors: list[Visitor] | None = None, contact: str = "张三", coupon_id: str | None = None) -> PlacedOrder:
+    command = PlaceOrder([RequestedLine(s, q) for s, q in lines], contact, PHONE, visitors or [], fulfillment, address,
+                         coupon_id)
     return orders.place_order(ctx, actor, command, idempotency_key=key)
 
 
