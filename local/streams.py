@@ -15,12 +15,17 @@ BATCH = 100
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
+def handler_name(table: str) -> str:
+    """`<table>_stream`, a dash in the table's name an underscore (user-coupons -> user_coupons_stream)."""
+    return table.replace("-", "_") + "_stream"
+
+
 def stream_handlers(app_module: Any) -> dict[str, Handler]:
-    """Each streamed table's Lambda handler in app.py (`<table>_stream`), by table name."""
+    """Each streamed table's Lambda handler in app.py, by table name."""
     from chalicelib.adapters.change_stream import STREAMED
     from chalicelib.config import settings
     prefix = settings().table_prefix
-    return {m.Meta.table_name: getattr(app_module, m.Meta.table_name[len(prefix):] + "_stream") for m in STREAMED}
+    return {m.Meta.table_name: getattr(app_module, handler_name(m.Meta.table_name[len(prefix):])) for m in STREAMED}
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:

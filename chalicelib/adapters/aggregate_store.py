@@ -5,7 +5,9 @@ A batch of changes is counted in one TransactWriteItems: a marker per change (co
 its absence, so a redelivered change is refused, not counted twice) and one ADD per bucket with
 the batch's summed increments (so a busy day's bucket takes one write per batch, not one per
 order). Each batch writes to one shard of each bucket, chosen at random; readers add the shards
-up, so concurrent batches seldom write the same item."""
+up, so concurrent batches seldom write the same item. A customer's spend is the exception: its
+writes are few (their own payments and refunds), and the order path reads it as one item, so it
+is always shard 0 (domain.figures.single_shard)."""
 from __future__ import annotations
 
 import random
@@ -15,7 +17,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from ..domain.figures import Figures
+from ..domain.figures import Figures, single_shard
 from ..service_layer.tags import ItemTag
 from .dynamo import batch_get_raw, table_meta
 from .unit_of_work import UnitOfWork
@@ -49,7 +51,8 @@ class AggregateStore:
             counts = {name: n for (b, name), n in figures.counts.items() if b == bucket and n}
             labels = {name: text for (b, name), text in figures.labels.items() if b == bucket}
             if counts:
-                uow.raw("Update", _update(table, bucket, shard, counts, labels), tag=ItemTag.BUCKET.of(bucket))
+                uow.raw("Update", _update(table, bucket, 0 if single_shard(bucket) else shard, counts, labels),
+                        tag=ItemTag.BUCKET.of(bucket))
 
     def read(self, buckets: list[str]) -> dict[str, dict[str, Any]]:
         """Each bucket's counters summed over its shards, and its labels."""

@@ -1,37 +1,50 @@
 """DynamoDB Streams records (as Lambda delivers them: NEW_AND_OLD_IMAGES) read as the domain's
-changes: the same order, refund, ticket or SKU as it was and as it is. Only the attributes the
-figures need are read; personal data stays encrypted."""
+changes: the same order, refund, ticket, SKU or user coupon as it was and as it is. Only the
+attributes the figures need are read; personal data stays encrypted."""
 from __future__ import annotations
 
 from typing import Any
 
 from pynamodb.models import Model
 
+from ..domain.coupons import UserCouponStatus
+from ..domain.figure_facts import (AppliedPromotion, Change, OrderFacts, RefundFacts, SaleLine, SkuFacts,
+                                   TicketFacts, UserCouponFacts)
 from ..domain.identifiers import product_id_of
 from ..domain.model import OrderStatus, awaiting_shipment
 from ..domain.refunds import RefundStatus
-from ..domain.figures import Change, OrderFacts, RefundFacts, SaleLine, SkuFacts, TicketFacts
 from ..domain.tickets import CodeKind, TicketStatus
+from .coupon_repository import UserCouponRecord
 from .dynamo import batch_get_many, plain, read_time
 from .order_records import OrderRecord
 from .refund_repository import RefundRecord
 from .stock_records import SkuRecord
 from .ticket_repository import TicketRecord
 
-STREAMED: tuple[type[Model], ...] = (OrderRecord, RefundRecord, TicketRecord, SkuRecord)
+STREAMED: tuple[type[Model], ...] = (OrderRecord, RefundRecord, TicketRecord, SkuRecord, UserCouponRecord)
+
+
+def applied_promotion(m: dict[str, Any]) -> AppliedPromotion:
+    """A coupon step names the user coupon (`id`) and its template (`coupon_id`): the report
+    counts the template. Orders written before the template was stored fall back to `id`."""
+    kind = str(m["kind"])
+    ident = str(m.get("coupon_id") or m["id"]) if kind == "coupon" else str(m["id"])
+    return AppliedPromotion(kind=kind, id=ident, name=str(m.get("name") or ""), amount=int(m.get("amount") or 0))
 
 
 def order_facts(record: OrderRecord) -> OrderFacts:
     lines = []
     for m in map(plain, record.lines or []):
-        quantity, price = int(m["quantity"]), int(m["unit_price"])
+        quantity, price, discount = int(m["quantity"]), int(m["unit_price"]), int(m.get("discount") or 0)
         lines.append(SaleLine(product_id=m["product_id"], product_name=m["product_name"], sku_id=m["sku_id"],
                               sku_name=m["sku_name"], category=m.get("category") or "", kind=m["kind"],
-                              units=quantity, amount=quantity * price, session_start=read_time(m.get("session_start"))))
+                              units=quantity, amount=quantity * price - discount,
+                              session_start=read_time(m.get("session_start")), discount=discount))
     waiting = awaiting_shipment(OrderStatus(record.status), record.fulfillment, record.shipment is not None,
                                 record.merch_refund is not None)
     return OrderFacts(order_id=record.order_id, paid_at=read_time(record.paid_at), lines=tuple(lines),
-                      awaiting_shipment=waiting)
+                      awaiting_shipment=waiting, user_id=record.user_id,
+                      promotions=tuple(applied_promotion(m) for m in map(plain, record.promotions or [])))
 
 
 def refund_facts(record: RefundRecord) -> RefundFacts:
@@ -67,9 +80,16 @@ def sku_facts(record: SkuRecord) -> SkuFacts:
                     sale_ends=read_time(record.valid_until))
 
 
+def user_coupon_facts(record: UserCouponRecord) -> UserCouponFacts:
+    return UserCouponFacts(user_coupon_id=record.user_coupon_id, coupon_id=record.coupon_id, name=record.name,
+                           used=record.status == UserCouponStatus.USED.value,
+                           claimed_at=read_time(record.claimed_at))  # type: ignore[arg-type]
+
+
 _READERS: dict[type[Model], tuple[str, Any]] = {
     OrderRecord: ("order", order_facts), RefundRecord: ("refund", refund_facts),
-    TicketRecord: ("ticket", ticket_facts), SkuRecord: ("sku", sku_facts)}
+    TicketRecord: ("ticket", ticket_facts), SkuRecord: ("sku", sku_facts),
+    UserCouponRecord: ("user_coupon", user_coupon_facts)}
 
 
 def changes(records: list[dict[str, Any]]) -> list[Change]:

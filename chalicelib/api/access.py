@@ -307,6 +307,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
         "grouped by day, hour of day, product, SKU or category; refunds count on the day the money went back",
         response="SalesReport", query=("from", "to", "group_by:sales_group", "top", "format"), csv=True,
         tags=("reports",)),
+    ("GET", "/admin/reports/promotions"): Rule(
+        FINANCE_READERS, "What each promotion (member discount, full reduction, coupon) took off the orders paid "
+        "between two venue dates (inclusive; default the last 7 days), by the day of payment (a refund leaves it "
+        "as it was); and for each coupon the claims made between them and how many of those are used now",
+        response="PromotionReport", query=("from", "to"), tags=("reports",)),
     ("GET", "/admin/reports/redemptions"): Rule(
         BACK_OFFICE, "Admissions of one venue day (default today) by hour, gate, SKU or session; for SKUs and "
         "sessions also the tickets out (issued, less those refunds took back)", response="RedemptionReport",

@@ -45,12 +45,15 @@ SALES_KEY = {"day": "日期", "hour": "时段", "product": "商品编号", "sku"
 
 
 def sales_csv(report: dict[str, Any]) -> Response:
-    header = [SALES_KEY[report["group_by"]], "名称", "订单数", "件数", "销售额(元)", "退款(元)", "净额(元)", "客单价(元)"]
+    """The discount is the last column: the columns exported before it keep their places (a
+    venue's spreadsheets read them by position)."""
+    header = [SALES_KEY[report["group_by"]], "名称", "订单数", "件数", "销售额(元)", "退款(元)", "净额(元)", "客单价(元)",
+              "优惠(元)"]
     rows = [[r["key"], r["label"], r["orders"], r["units"], yuan(r["gross"]), yuan(r["refunded"]), yuan(r["net"]),
-             yuan(r["aov"])] for r in report["rows"]]
+             yuan(r["aov"]), yuan(r["discount"])] for r in report["rows"]]
     t = report["totals"]
     rows.append(["合计", f"{report['from']} 至 {report['to']}", t["orders"], t["units"], yuan(t["gross"]),
-                 yuan(t["refunded"]), yuan(t["net"]), yuan(t["aov"])])
+                 yuan(t["refunded"]), yuan(t["net"]), yuan(t["aov"]), yuan(t["discount"])])
     return csv_response(f"sales-{report['from']}-{report['to']}-{report['group_by']}.csv", header, rows)
 
 

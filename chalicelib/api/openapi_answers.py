@@ -9,8 +9,10 @@ from .openapi_schemas import BOOL, FEN, INT, ORDER_STATUSES, SESSION, STR, Schem
 
 DAY_FIGURES = obj(["gmv", "orders", "aov", "refunded", "redeemed"], gmv=FEN, orders=INT, aov=FEN, refunded=FEN,
                   redeemed=INT)
-SALES_FIGURES = obj(["orders", "units", "gross", "refunded", "net", "aov"], orders=INT, units=INT, gross=FEN,
-                    refunded=FEN, net={**INT, "description": "gross - refunded, in fen (may be negative)"}, aov=FEN)
+SALES_FIGURES = obj(["orders", "units", "gross", "discount", "refunded", "net", "aov"], orders=INT, units=INT,
+                    gross={**FEN, "description": "what customers paid (after promotions), in fen"},
+                    discount={**FEN, "description": "what promotions took off, in fen"}, refunded=FEN,
+                    net={**INT, "description": "gross - refunded, in fen (may be negative)"}, aov=FEN)
 DIFFERENCE_KINDS = ["missing_in_micromall", "missing_in_bill", "amount_mismatch", "refund_missing_in_micromall",
                     "refund_missing_in_bill", "refund_amount_mismatch"]
 NAMED_PERSON = obj(["name", "phone"], name=STR, phone={**STR, "description": "masked"})
@@ -201,6 +203,19 @@ ANSWERS: dict[str, Schema] = {
                        group_by={"enum": list(SALES_DIMENSIONS)}, totals=SALES_FIGURES,
                        rows=array({**SALES_FIGURES, "required": ["key", "label", *SALES_FIGURES["required"]],
                                    "properties": {"key": STR, "label": STR, **SALES_FIGURES["properties"]}})),
+    "PromotionReport": obj(
+        ["from", "to", "rows", "coupons"], **{"from": STR}, to=STR,
+        rows=array(obj(["key", "label", "kind", "orders", "discount", "gross"],
+                       key={**STR, "description": "the coupon's id (its template), the promotion's id, or member"},
+                       label=STR, kind={"enum": ["member", "full_reduction", "coupon"]}, orders=INT,
+                       discount={**FEN, "description": "what it took off those orders"},
+                       gross={**FEN, "description": "what those orders paid"})),
+        coupons={**array(obj(["coupon_id", "issued", "used", "redemption_rate"], coupon_id=STR, name=STR,
+                             issued={**INT, "description": "claims made between from and to"},
+                             used={**INT, "description": "of those claims, how many are used now"},
+                             redemption_rate={"type": "number", "minimum": 0, "maximum": 1,
+                                              "description": "used / issued, 4 decimals; 0 when none issued"})),
+                 "description": "coupons claimed between from and to (by the day of the claim)"}),
     "RedemptionReport": obj(["date", "group_by", "totals", "rows"], date=STR,
                             group_by={"enum": list(ADMISSION_DIMENSIONS)},
                             totals=obj(["redeemed", "issued"], redeemed=INT, issued=maybe(INT)),

@@ -1,4 +1,5 @@
-"""The manager's pages: dashboard, sales and admissions reports (JSON or CSV), reconciliation."""
+"""The manager's pages: dashboard, sales and admissions reports (JSON or CSV), promotions,
+reconciliation."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -41,6 +42,11 @@ def sales(call: Call) -> dict[str, Any] | Response:
     report = reports.sales_report(context(), _date(call, "from"), _date(call, "to"), call.query("group_by") or "day",
                                   call.whole("top", MAX_TOP))
     return sales_csv(report) if _wants_csv(call) else report
+
+
+@endpoint(bp, "GET", "/admin/reports/promotions")
+def promotions(call: Call) -> dict[str, Any]:
+    return reports.promotions_report(context(), _date(call, "from"), _date(call, "to"))
 
 
 @endpoint(bp, "GET", "/admin/reports/redemptions")

@@ -1,23 +1,27 @@
 """The back office's figures as counters in buckets, and what each change of an order, refund,
-ticket or SKU adds to them.
+ticket, SKU or user coupon adds to them.
 
 A change is seen twice, as it was and as it is; its contribution is figures(new) - figures(old).
 So a paid order adds its sale once (paid_at appears once), a later status change of the same
 order adds nothing, and a ticket whose admission an earlier offline scan took over moves from
-one gate or hour to the other. Buckets are per venue day (sales, admissions), per session day
-(tickets issued) or one for the work waiting, so that a report reads a few items whatever the
-number of orders."""
+one gate or hour to the other. Buckets are per venue day (sales, admissions, promotions), per
+session day (tickets issued), per claim day (coupons), per customer (spend) or one for the work
+waiting, so that a report reads a few items whatever the number of orders."""
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Union
 from zoneinfo import ZoneInfo
+
+from .figure_facts import MEMBER, OrderFacts, RefundFacts, SkuFacts, TicketFacts, UserCouponFacts
 
 SALES_DIMENSIONS = ("day", "hour", "product", "sku", "category")
 ADMISSION_DIMENSIONS = ("hour", "gate", "sku", "session")
-SALES_COUNTERS = ("orders", "units", "gross", "refunded")
+SALES_COUNTERS = ("orders", "units", "gross", "discount", "refunded")
+PROMOTION_COUNTERS = ("orders", "discount", "gross")
+COUPON_COUNTERS = ("issued", "used")
+MEMBER_LABEL = "会员价"
 OPEN = "open"                       # tickets without a session: valid over a period
 TODO = "todo"
 
@@ -41,6 +45,25 @@ def spend_bucket(user_id: str) -> str:
     member tier follows. One customer's writes are few, so it is one item (shard 0), which the
     order path reads in its one batched read."""
     return f"{SPEND}{user_id}"
+
+
+def single_shard(bucket: str) -> bool:
+    """Buckets kept in shard 0 only: read as one item by a keyed read (the order path's)."""
+    return bucket.startswith(SPEND)
+
+
+def promotions_bucket(day: date) -> str:
+    """What each promotion took off the orders paid that venue day: `<key>|orders`, `|discount`,
+    `|gross`, labelled with its name and kind; the key is the coupon's (template's) id, the
+    full reduction's id, or `member` for the member discount of every tier."""
+    return f"promotions#{day.isoformat()}"
+
+
+def coupons_bucket(claim_day: date) -> str:
+    """User coupons by the venue day they were claimed (a cohort): `<coupon_id>|issued` (claims
+    made that day) and `<coupon_id>|used` (how many of those are USED now). A report of a range
+    reads the claims made in it, and how many of them were used, whenever that was."""
+    return f"coupons#{claim_day.isoformat()}"
 
 
 def issued_bucket(session_day: date | None) -> str:
@@ -78,73 +101,6 @@ class Figures:
         return {bucket for bucket, _ in self.counts}
 
 
-# ------------------------------------------------------------------ what the stores' items say
-
-@dataclass(frozen=True)
-class SaleLine:
-    product_id: str
-    product_name: str
-    sku_id: str
-    sku_name: str
-    category: str
-    kind: str
-    units: int
-    amount: int                     # fen
-    session_start: datetime | None = None
-
-
-@dataclass(frozen=True)
-class OrderFacts:
-    order_id: str
-    paid_at: datetime | None        # set once, when WeChat's payment is accepted: a sale
-    lines: tuple[SaleLine, ...]
-    awaiting_shipment: bool         # paid goods for delivery by post, not shipped, not being refunded
-
-
-@dataclass(frozen=True)
-class RefundFacts:
-    refund_id: str
-    order_id: str
-    amount: int
-    succeeded_at: datetime | None   # money back with the customer, for a sale (not an automatic refund)
-    stock_lines: tuple[tuple[str, int], ...]
-    awaiting_review: bool
-    failed: bool                    # FAILED and not taken over by a newer refund
-    revokes: bool                   # approved and not taken over: its tickets are no longer issued
-
-
-@dataclass(frozen=True)
-class TicketFacts:
-    code: str
-    sku_id: str
-    product_id: str
-    product_name: str
-    sku_name: str
-    session_start: datetime | None
-    admitted_at: datetime | None    # when the gate scanned it (an offline scan's own time)
-    gate: str | None
-
-
-@dataclass(frozen=True)
-class SkuFacts:
-    sku_id: str
-    below_threshold: bool
-    sale_ends: datetime | None      # a ticket's valid_until; goods sell on
-
-
-Facts = Union[OrderFacts, RefundFacts, TicketFacts, SkuFacts]
-
-
-@dataclass(frozen=True)
-class Change:
-    """One item of a store changed: as it was (None when new) and as it is (None when gone)."""
-    change_id: str                  # the same on every redelivery of the change
-    kind: str                       # order | refund | ticket | sku
-    old: Facts | None
-    new: Facts | None
-    position: str = ""              # where it is in its stream, to ask for it again
-
-
 # ------------------------------------------------------------------ figures of one item
 
 def venue_day(instant: datetime, zone: str) -> date:
@@ -168,13 +124,15 @@ def order_figures(order: OrderFacts | None, zone: str) -> Figures:
     if order.paid_at is None:
         return figures
     day, hour = venue_day(order.paid_at, zone), order.paid_at.astimezone(ZoneInfo(zone)).strftime("%H")
-    total = sum(line.amount for line in order.lines)
+    total = order.total
     units = sum(line.units for line in order.lines)
+    discount = sum(line.discount for line in order.lines)
     for dimension, key in (("day", ""), ("hour", hour)):
         bucket = sales_bucket(day, dimension)
         figures.add(bucket, key, "orders", 1)
         figures.add(bucket, key, "units", units)
         figures.add(bucket, key, "gross", total)
+        figures.add(bucket, key, "discount", discount)
     for dimension, key_of, label_of in (
             ("product", lambda li: li.product_id, lambda li: li.product_name),
             ("sku", lambda li: li.sku_id, lambda li: f"{li.product_name} · {li.sku_name}"),
@@ -188,6 +146,7 @@ def order_figures(order: OrderFacts | None, zone: str) -> Figures:
                 seen.add(key)
             figures.add(bucket, key, "units", line.units)
             figures.add(bucket, key, "gross", line.amount)
+            figures.add(bucket, key, "discount", line.discount)
             figures.label(bucket, key, label_of(line))
     for line in order.lines:
         if line.kind == "ticket":
@@ -199,7 +158,28 @@ def order_figures(order: OrderFacts | None, zone: str) -> Figures:
                 figures.labels[(bucket, f"{line.sku_id}|session")] = session_key(line.product_id, line.session_start, zone)
                 figures.labels[(bucket, f"{line.sku_id}|session_label")] = session_label(
                     line.product_name, line.session_start, zone)
+    if order.user_id:
+        figures.add(spend_bucket(order.user_id), day.isoformat(), "paid", total)
+    _promotion_figures(figures, order, day)
     return figures
+
+
+def _promotion_figures(figures: Figures, order: OrderFacts, day: date) -> None:
+    """Each promotion the order took, on the day it was paid: one order, what it took off, and
+    what the order paid. A refund does not give a promotion's discount back (the units kept keep
+    their shares; a coupon returned to its customer is counted in `coupons`): these rows stay as
+    the sale made them."""
+    bucket = promotions_bucket(day)
+    seen: set[str] = set()
+    for promotion in order.promotions:
+        key = promotion.key
+        if key not in seen:
+            figures.add(bucket, key, "orders", 1)
+            figures.add(bucket, key, "gross", order.total)
+            seen.add(key)
+        figures.add(bucket, key, "discount", promotion.amount)
+        figures.label(bucket, key, MEMBER_LABEL if key == MEMBER else promotion.name)
+        figures.labels[(bucket, f"{key}|kind")] = promotion.kind
 
 
 def allocate(amount: int, weights: list[tuple[str, int]]) -> dict[str, int]:
@@ -218,9 +198,11 @@ def allocate(amount: int, weights: list[tuple[str, int]]) -> dict[str, int]:
 
 def refund_figures(refund: RefundFacts | None, sale: OrderFacts | None, zone: str) -> Figures:
     """A refund that succeeded counts on the day the money went back, split over what it took
-    back (by price), or over the whole order when it names nothing. Tickets it took back are no
-    longer issued from its approval on (a refund that takes over another's tickets takes over
-    their count too)."""
+    back (by what its units paid), or over the whole order when it names nothing; it comes off
+    its customer's spend on the day the order was paid. Tickets it took back are no longer issued
+    from its approval on (a refund that takes over another's tickets takes over their count too).
+    An automatic refund (money for an order that was no longer pending) is none of these: it
+    never was a sale."""
     figures = Figures()
     if refund is None:
         return figures
@@ -243,6 +225,11 @@ def refund_figures(refund: RefundFacts | None, sale: OrderFacts | None, zone: st
                 if sku in lines]
     shares = allocate(refund.amount, returned or [(line.sku_id, line.amount) for line in sale.lines])
     day, hour = venue_day(refund.succeeded_at, zone), refund.succeeded_at.astimezone(ZoneInfo(zone)).strftime("%H")
+    if sale.user_id and sale.paid_at is not None:
+        # A member's spend is net of refunds, on the day the order was paid (so a refund of an
+        # old order takes no more than that order gave): never more than the order paid.
+        figures.add(spend_bucket(sale.user_id), venue_day(sale.paid_at, zone).isoformat(), "paid",
+                    -min(refund.amount, sale.total))
     figures.add(sales_bucket(day, "day"), "", "refunded", refund.amount)
     figures.add(sales_bucket(day, "hour"), hour, "refunded", refund.amount)
     for sku_id, share in shares.items():
@@ -286,4 +273,17 @@ def sku_figures(sku: SkuFacts | None, zone: str) -> Figures:
     if sku is not None and sku.below_threshold:
         until = venue_day(sku.sale_ends, zone).isoformat() if sku.sale_ends else OPEN
         figures.add(TODO, "low_stock", until, 1)
+    return figures
+
+
+def user_coupon_figures(coupon: UserCouponFacts | None, zone: str) -> Figures:
+    """A claim counts as issued on its claim day from when it first appears; it counts as used
+    while it is USED (so one given back after a refund is no longer used)."""
+    figures = Figures()
+    if coupon is None:
+        return figures
+    bucket = coupons_bucket(venue_day(coupon.claimed_at, zone))
+    figures.add(bucket, coupon.coupon_id, "issued", 1)
+    figures.add(bucket, coupon.coupon_id, "used", 1 if coupon.used else 0)
+    figures.label(bucket, coupon.coupon_id, coupon.name)
     return figures

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from typing import Any, Mapping
 
 from .errors import InvalidInput
-from .figures import (ADMISSION_DIMENSIONS, OPEN, SALES_COUNTERS, SALES_DIMENSIONS, TODO, admissions_bucket,
-                        issued_bucket, sales_bucket)
+from .figures import (ADMISSION_DIMENSIONS, COUPON_COUNTERS, OPEN, PROMOTION_COUNTERS, SALES_COUNTERS,
+                      SALES_DIMENSIONS, TODO, admissions_bucket, coupons_bucket, issued_bucket, promotions_bucket,
+                      sales_bucket)
 
 MAX_REPORT_DAYS = 366
 Bucket = Mapping[str, Any]          # counter or label name -> value, summed over the bucket's shards
@@ -46,9 +47,10 @@ class SalesQuery:
 
 
 def _figures(counts: Mapping[str, int]) -> dict[str, int]:
+    """`gross` is what the customers paid (after promotions), `discount` what promotions took off."""
     orders, gross, refunded = counts.get("orders", 0), counts.get("gross", 0), counts.get("refunded", 0)
-    return {"orders": orders, "units": counts.get("units", 0), "gross": gross, "refunded": refunded,
-            "net": gross - refunded, "aov": average(gross, orders)}
+    return {"orders": orders, "units": counts.get("units", 0), "gross": gross, "discount": counts.get("discount", 0),
+            "refunded": refunded, "net": gross - refunded, "aov": average(gross, orders)}
 
 
 def _split(bucket: Bucket) -> tuple[dict[str, dict[str, int]], dict[str, str]]:
@@ -95,6 +97,51 @@ def sales_report(query: SalesQuery, buckets: Mapping[str, Bucket]) -> dict[str, 
         result = sorted(result, key=lambda r: (-r["gross"], r["key"]))[:query.top]
     return {"from": query.first.isoformat(), "to": query.last.isoformat(), "group_by": query.group_by,
             "totals": _figures(totals), "rows": result}
+
+
+# ------------------------------------------------------------------ promotions
+
+def promotion_buckets(first: date, last: date) -> list[str]:
+    days = days_between(first, last)
+    return [promotions_bucket(d) for d in days] + [coupons_bucket(d) for d in days]
+
+
+def redemption_rate(used: int, issued: int) -> float:
+    return round(used / issued, 4) if issued else 0.0
+
+
+def promotions_report(first: date, last: date, buckets: Mapping[str, Bucket]) -> dict[str, Any]:
+    """What each promotion took off the orders paid between the two days (rows, by the day of
+    payment; a refund leaves them as they were), and for each coupon the claims made between
+    them (issued) and how many of those claims are used now (used), whenever they were used."""
+    rows: dict[str, dict[str, int]] = {}
+    labels: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    coupons: dict[str, dict[str, int]] = {}
+    names: dict[str, str] = {}
+    for d in days_between(first, last):
+        bucket = buckets.get(promotions_bucket(d), {})
+        counts, day_labels = _split(bucket)
+        labels.update(day_labels)
+        for key, figures in counts.items():
+            row = rows.setdefault(key, {c: 0 for c in PROMOTION_COUNTERS})
+            for counter in PROMOTION_COUNTERS:
+                row[counter] += figures.get(counter, 0)
+            kinds.setdefault(key, str(bucket.get(f"{key}|kind", "")))
+        counts, day_names = _split(buckets.get(coupons_bucket(d), {}))
+        names.update(day_names)
+        for coupon_id, figures in counts.items():
+            claims = coupons.setdefault(coupon_id, {c: 0 for c in COUPON_COUNTERS})
+            for counter in COUPON_COUNTERS:
+                claims[counter] += figures.get(counter, 0)
+    result = [{"key": key, "label": labels.get(key, key), "kind": kinds.get(key, ""), **row}
+              for key, row in rows.items() if any(row.values())]
+    result.sort(key=lambda r: (-r["discount"], r["key"]))
+    listed = [{"coupon_id": coupon_id, "name": names.get(coupon_id, coupon_id), **c,
+               "redemption_rate": redemption_rate(c["used"], c["issued"])}
+              for coupon_id, c in coupons.items() if any(c.values())]
+    listed.sort(key=lambda c: (-c["issued"], c["coupon_id"]))
+    return {"from": first.isoformat(), "to": last.isoformat(), "rows": result, "coupons": listed}
 
 
 # ------------------------------------------------------------------ admissions

@@ -1,5 +1,5 @@
-"""Keeping the back office's figures: each change of an order, refund, ticket or SKU (a stream
-record) is counted once into the buckets it touches. A batch is counted in as few transactions
+"""Keeping the back office's figures: each change of an order, refund, ticket, SKU or user coupon
+(a stream record) is counted once into the buckets it touches. A batch is counted in as few transactions
 as fit (each holds a marker per change and one summed increment per bucket), so a redelivered
 batch, or a batch cut short and sent again, counts nothing twice."""
 from __future__ import annotations
@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from ..domain.figures import (Change, Figures, OrderFacts, RefundFacts, order_figures, refund_figures,
-                                sku_figures, ticket_figures)
+from ..domain.figure_facts import Change, OrderFacts, RefundFacts
+from ..domain.figures import (Figures, order_figures, refund_figures, sku_figures, ticket_figures,
+                              user_coupon_figures)
 from . import ports
 from .ports import AggregateCounters, SaleLookup
 from .retrying import attempts
@@ -48,6 +49,8 @@ def contribution(change: Change, sales: dict[str, OrderFacts], zone: str) -> Fig
         return refund_figures(change.new, sale, zone).minus(refund_figures(change.old, sale, zone))  # type: ignore[arg-type]
     if change.kind == "ticket":
         return ticket_figures(change.new, zone).minus(ticket_figures(change.old, zone))  # type: ignore[arg-type]
+    if change.kind == "user_coupon":
+        return user_coupon_figures(change.new, zone).minus(user_coupon_figures(change.old, zone))  # type: ignore[arg-type]
     return sku_figures(change.new, zone).minus(sku_figures(change.old, zone))  # type: ignore[arg-type]
 
 

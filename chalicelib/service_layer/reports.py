@@ -1,5 +1,5 @@
 """The manager's questions, answered from the counters (a few keyed reads, whatever the number
-of orders): sales, admissions, and the dashboard of today against yesterday with the work
+of orders): sales, promotions, admissions, and the dashboard of today against yesterday with the work
 waiting."""
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def sales_report(ctx: Reporting, first: date | None, last: date | None, group_by
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     query = reports.SalesQuery(first, last, group_by, top)
     return reports.sales_report(query, ctx.aggregates.read(query.buckets()))
+
+
+def promotions_report(ctx: Reporting, first: date | None, last: date | None) -> dict[str, Any]:
+    """Without dates: the last seven days, today included (as the sales report)."""
+    last = last or (first if first and first > today(ctx) else today(ctx))
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    return reports.promotions_report(first, last, ctx.aggregates.read(reports.promotion_buckets(first, last)))
 
 
 def redemption_report(ctx: Reporting, day: date | None, group_by: str) -> dict[str, Any]:

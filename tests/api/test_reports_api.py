@@ -83,8 +83,8 @@ def test_sales_report_equals_the_orders_paid_and_refunds_made(shop, staff) -> No
     assert refund_amount == 6000
     report = finance.get(f"/admin/reports/sales?from={today()}&to={today()}").json_body
     assert report["totals"] == {"orders": 3, "units": sum(i["quantity"] for o in paid for i in o["items"]),
-                                "gross": gross, "refunded": refund_amount, "net": gross - refund_amount,
-                                "aov": (2 * gross + 3) // 6}
+                                "gross": gross, "discount": 0, "refunded": refund_amount,
+                                "net": gross - refund_amount, "aov": (2 * gross + 3) // 6}
     assert report["rows"] == [{"key": today(), "label": today(), **report["totals"]}]
     for group_by, refunded_key in (("product", shop["tickets"]["product_id"]), ("sku", shop["adult"]),
                                    ("category", "museum")):
@@ -101,7 +101,7 @@ def test_sales_csv_opens_with_chinese_headers(shop, staff) -> None:  # type: ign
     r = staff("finance").get("/admin/reports/sales?group_by=product&format=csv")
     assert r.headers["Content-Type"].startswith("text/csv") and "attachment" in r.headers["Content-Disposition"]
     rows = csv_of(r)
-    assert rows[0] == ["商品编号", "名称", "订单数", "件数", "销售额(元)", "退款(元)", "净额(元)", "客单价(元)"]
+    assert rows[0] == ["商品编号", "名称", "订单数", "件数", "销售额(元)", "退款(元)", "净额(元)", "客单价(元)", "优惠(元)"]
     totals = rows[-1]
     gross = sum(o["total"] for o in shop["orders"])
     assert totals[0] == "合计" and totals[4] == f"{gross // 100}.{gross % 100:02d}"
@@ -267,6 +267,7 @@ def test_dashboard_today_against_yesterday_and_work_waiting(make_product, custom
 @pytest.mark.parametrize("path,allowed,denied", [
     ("/admin/dashboard", ("admin", "merchandiser", "finance", "support", "auditor"), ("scanner",)),
     ("/admin/reports/sales", ("admin", "finance", "auditor"), ("scanner", "merchandiser", "support")),
+    ("/admin/reports/promotions", ("admin", "finance", "auditor"), ("scanner", "merchandiser", "support")),
     ("/admin/reports/redemptions", ("admin", "merchandiser", "finance", "support", "auditor"), ("scanner",)),
     ("/admin/reconciliation", ("admin", "finance", "auditor"), ("scanner", "merchandiser", "support")),
 ])

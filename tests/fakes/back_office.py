@@ -14,7 +14,8 @@ from typing import Any
 from chalicelib.domain.back_office import Alert
 from chalicelib.domain.model import Order, awaiting_shipment
 from chalicelib.domain.reconciliation import NOT_RUN, Reconciliation
-from chalicelib.domain.figures import Figures, OrderFacts, SaleLine
+from chalicelib.domain.figure_facts import AppliedPromotion, OrderFacts, SaleLine
+from chalicelib.domain.figures import Figures, single_shard
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
 from chalicelib.service_layer.tags import ItemTag, Tag
@@ -81,7 +82,8 @@ class FakeAggregates:
                         item[name] = item.get(name, 0) + n
                     item.update(labels)
                     return item
-                uow.add(AGGREGATES, (bucket, shard), ItemTag.BUCKET.of(bucket), apply=apply)
+                uow.add(AGGREGATES, (bucket, 0 if single_shard(bucket) else shard), ItemTag.BUCKET.of(bucket),
+                        apply=apply)
 
     def read(self, buckets: list[str]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {b: {} for b in buckets}
@@ -99,11 +101,16 @@ def order_facts(order: Order) -> OrderFacts:
     """What the figures read of an order (adapters.change_stream.order_facts)."""
     lines = tuple(SaleLine(product_id=l.product_id, product_name=l.product_name, sku_id=l.sku_id,
                            sku_name=l.sku_name, category=l.category or "", kind=l.kind.value, units=l.quantity,
-                           amount=l.quantity * l.unit_price, session_start=l.session.start if l.session else None)
+                           amount=l.paid, session_start=l.session.start if l.session else None,
+                           discount=l.discount)
                   for l in order.lines)
     waiting = awaiting_shipment(order.status, order.fulfillment.value if order.fulfillment else None,
                                 order.shipment is not None, order.merch_refund is not None)
-    return OrderFacts(order_id=order.order_id, paid_at=order.paid_at, lines=lines, awaiting_shipment=waiting)
+    # A coupon step counts under its template (stored as `coupon_id` beside the user coupon's `id`).
+    promotions = tuple(AppliedPromotion(p.kind, (getattr(p, "coupon_id", None) or p.id) if p.kind == "coupon" else p.id,
+                                        p.name, p.amount) for p in order.promotions)
+    return OrderFacts(order_id=order.order_id, paid_at=order.paid_at, lines=lines, awaiting_shipment=waiting,
+                      user_id=order.user_id, promotions=promotions)
 
 
 class FakeSales:

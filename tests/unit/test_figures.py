@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-from chalicelib.domain.figures import (TODO, OrderFacts, RefundFacts, SaleLine, SkuFacts, TicketFacts, allocate,
-                                         admissions_bucket, issued_bucket, order_figures, refund_figures,
-                                         sales_bucket, sku_figures, ticket_figures)
-from chalicelib.domain.reports import average, dashboard, dashboard_buckets
+import pytest
+
+from chalicelib.domain.figure_facts import (AppliedPromotion, Change, OrderFacts, RefundFacts, SaleLine, SkuFacts,
+                                           TicketFacts, UserCouponFacts)
+from chalicelib.domain.figures import (TODO, admissions_bucket, allocate, coupons_bucket, issued_bucket,
+                                         order_figures, promotions_bucket, refund_figures, sales_bucket, sku_figures,
+                                         spend_bucket, ticket_figures, user_coupon_figures)
+from chalicelib.domain.promotions import spend_within
+from chalicelib.domain.reports import (SalesQuery, average, dashboard, dashboard_buckets, promotion_buckets,
+                                       promotions_report, sales_report)
 
 ZONE = "Asia/Shanghai"
 PAID = datetime(2026, 11, 21, 16, 30, tzinfo=timezone.utc)        # 00:30 on the 22nd in Shanghai
@@ -113,7 +119,7 @@ def test_average_order_value_rounds_half_up_in_fen() -> None:
 def test_a_batch_of_many_skus_is_counted_in_updates_dynamodb_accepts() -> None:
     """A hundred orders of a hundred SKUs on one day: every transaction stays within 100 writes
     and no bucket's update names more attributes than fit in a 4 KB expression."""
-    from chalicelib.domain.figures import Change, Figures
+    from chalicelib.domain.figures import Figures
     from chalicelib.service_layer.figures import MAX_NAMES_PER_UPDATE, MAX_WRITES, _chunks
     pending = []
     for n in range(100):
@@ -132,3 +138,137 @@ def test_a_batch_of_many_skus_is_counted_in_updates_dynamodb_accepts() -> None:
         names = {cell[1] for cell in [*merged.counts, *merged.labels] if cell[0] == "sales#2026-11-21#sku"}
         assert len(names) <= MAX_NAMES_PER_UPDATE
         assert len(chunk) + len(merged.buckets()) <= MAX_WRITES
+
+
+# ------------------------------------------------------------------ promotions (issue 22)
+
+DAY = date(2026, 11, 22)                                            # PAID's venue day
+# 3 adult tickets at 60.00 (18000) less 1800, a tote at 50.00 less 500: the order paid 20700.
+DISCOUNTED = (SaleLine("P1", "Hall", "P1-SA", "Adult", "museum", "ticket", 3, 16200, SESSION, discount=1800),
+              SaleLine("P2", "Tote", "P2-SA", "Blue", "souvenir", "merch", 1, 4500, discount=500))
+PROMOTIONS = (AppliedPromotion("member", "1", "银卡", 1150),
+              AppliedPromotion("full_reduction", "PR1", "满200减10", 1000),
+              AppliedPromotion("coupon", "CPN1", "5元券", 150))
+
+
+def discounted(paid: datetime | None = PAID, user: str = "U1") -> OrderFacts:
+    return OrderFacts("O2", paid, DISCOUNTED, False, user_id=user, promotions=PROMOTIONS)
+
+
+def test_a_discounted_sale_counts_what_was_paid_as_gross_and_the_discount_apart() -> None:
+    c = order_figures(discounted(), ZONE).counts
+    assert discounted().total == 20700
+    day = sales_bucket(DAY, "day")
+    assert (c[(day, "orders")], c[(day, "gross")], c[(day, "discount")]) == (1, 20700, 2300)
+    assert (c[(sales_bucket(DAY, "sku"), "P1-SA|gross")], c[(sales_bucket(DAY, "sku"), "P1-SA|discount")]) == \
+        (16200, 1800)
+    assert c[(sales_bucket(DAY, "category"), "souvenir|discount")] == 500
+    report = sales_report(SalesQuery(DAY, DAY, "sku", None),
+                          {b: {n: v for (bb, n), v in c.items() if bb == b} for b in SalesQuery(DAY, DAY, "sku", None)
+                           .buckets()})
+    assert report["totals"] == {"orders": 1, "units": 4, "gross": 20700, "discount": 2300, "refunded": 0,
+                                "net": 20700, "aov": 20700}
+    assert {r["key"]: (r["gross"], r["discount"]) for r in report["rows"]} == {"P1-SA": (16200, 1800),
+                                                                               "P2-SA": (4500, 500)}
+    # an order without promotions counts as before: no discount counter at all
+    assert not [cell for cell in order_figures(order(), ZONE).counts if cell[1].endswith("discount")]
+
+
+def test_a_paid_order_adds_what_it_paid_to_its_customers_spend_on_the_venue_day() -> None:
+    figures = order_figures(discounted(), ZONE)
+    assert figures.counts[(spend_bucket("U1"), "2026-11-22|paid")] == 20700
+    assert (spend_bucket("U1"), "2026-11-22|paid") not in order_figures(discounted(paid=None), ZONE).counts
+    spend = {name: n for (bucket, name), n in figures.counts.items() if bucket == spend_bucket("U1")}
+    assert spend_within(spend, date(2026, 12, 1)) == 20700
+
+
+def test_a_refund_comes_off_the_spend_of_the_day_the_order_was_paid_never_below_it() -> None:
+    back = datetime(2026, 12, 3, 2, 0, tzinfo=timezone.utc)         # ten days after the sale
+    refund = RefundFacts("R1", "O2", 5400, back, (("P1-SA", 1),), False, False, True)
+    processing = RefundFacts("R1", "O2", 5400, None, (("P1-SA", 1),), False, False, True)
+    money_back = refund_figures(refund, discounted(), ZONE).minus(refund_figures(processing, discounted(), ZONE))
+    assert money_back.counts[(spend_bucket("U1"), "2026-11-22|paid")] == -5400
+    assert not [cell for cell in money_back.counts if cell[0] == spend_bucket("U1") and cell[1] != "2026-11-22|paid"]
+    # what a refund takes back is split by what the units paid (5400 of a unit's 5400), not list price
+    assert money_back.counts[(sales_bucket(back.date(), "sku"), "P1-SA|refunded")] == 5400
+    # and a refund never takes more spend than the order gave
+    whole = RefundFacts("R2", "O2", 99999, back, (), False, False, True)
+    assert refund_figures(whole, discounted(), ZONE).counts[(spend_bucket("U1"), "2026-11-22|paid")] == -20700
+    # a refund leaves the promotions' rows as the sale made them
+    assert not [cell for cell in money_back.counts if cell[0].startswith("promotions#")]
+
+
+def test_an_automatic_refund_takes_nothing_off_a_customers_spend() -> None:
+    automatic = RefundFacts("R9", "O2", 20700, None, (), False, False, False)      # succeeded_at None: not a sale's
+    assert refund_figures(automatic, discounted(), ZONE).empty
+
+
+def test_each_promotion_counts_its_orders_discount_and_what_those_orders_paid() -> None:
+    figures = order_figures(discounted(), ZONE)
+    bucket = promotions_bucket(DAY)
+    assert {name: n for (b, name), n in figures.counts.items() if b == bucket} == {
+        "member|orders": 1, "member|discount": 1150, "member|gross": 20700,
+        "PR1|orders": 1, "PR1|discount": 1000, "PR1|gross": 20700,
+        "CPN1|orders": 1, "CPN1|discount": 150, "CPN1|gross": 20700}
+    assert (figures.labels[(bucket, "member|label")], figures.labels[(bucket, "member|kind")]) == ("会员价", "member")
+    assert figures.labels[(bucket, "CPN1|kind")] == "coupon" and figures.labels[(bucket, "PR1|label")] == "满200减10"
+
+
+def coupon(status_used: bool, claimed: datetime = PAID) -> UserCouponFacts:
+    return UserCouponFacts("UC1", "CPN1", "5元券", status_used, claimed)
+
+
+def test_a_user_coupon_is_issued_once_and_used_while_it_is_used() -> None:
+    bucket = coupons_bucket(DAY)
+    claimed = user_coupon_figures(coupon(False), ZONE).minus(user_coupon_figures(None, ZONE))
+    assert dict(claimed.counts) == {(bucket, "CPN1|issued"): 1}
+    locked = user_coupon_figures(coupon(False), ZONE).minus(user_coupon_figures(coupon(False), ZONE))
+    assert locked.empty                                          # AVAILABLE -> LOCKED counts nothing
+    used = user_coupon_figures(coupon(True), ZONE).minus(user_coupon_figures(coupon(False), ZONE))
+    assert dict(used.counts) == {(bucket, "CPN1|used"): 1}
+    given_back = user_coupon_figures(coupon(False), ZONE).minus(user_coupon_figures(coupon(True), ZONE))
+    assert dict(given_back.counts) == {(bucket, "CPN1|used"): -1}
+
+
+def test_the_promotions_report_adds_up_the_days_and_rates_each_coupons_claims() -> None:
+    day2 = DAY + timedelta(days=1)
+    buckets = {promotions_bucket(DAY): {"member|orders": 2, "member|discount": 300, "member|gross": 9000,
+                                        "member|label": "会员价", "member|kind": "member",
+                                        "CPN1|orders": 1, "CPN1|discount": 500, "CPN1|gross": 4000,
+                                        "CPN1|label": "5元券", "CPN1|kind": "coupon"},
+               promotions_bucket(day2): {"member|orders": 1, "member|discount": 100, "member|gross": 3000,
+                                         "member|label": "会员价", "member|kind": "member"},
+               coupons_bucket(DAY): {"CPN1|issued": 2, "CPN1|used": 1, "CPN1|label": "5元券"},
+               coupons_bucket(day2): {"CPN1|issued": 1, "CPN2|issued": 3, "CPN2|used": 0}}
+    assert set(promotion_buckets(DAY, day2)) == set(buckets)
+    report = promotions_report(DAY, day2, buckets)
+    assert report["rows"] == [
+        {"key": "CPN1", "label": "5元券", "kind": "coupon", "orders": 1, "discount": 500, "gross": 4000},
+        {"key": "member", "label": "会员价", "kind": "member", "orders": 3, "discount": 400, "gross": 12000}]
+    assert report["coupons"] == [
+        {"coupon_id": "CPN1", "name": "5元券", "issued": 3, "used": 1, "redemption_rate": 0.3333},
+        {"coupon_id": "CPN2", "name": "CPN2", "issued": 3, "used": 0, "redemption_rate": 0.0}]
+    assert promotions_report(DAY, DAY, {})["coupons"] == []
+
+
+def test_spend_and_coupons_counted_twice_count_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A redelivered batch (the stream's or SQS's) adds nothing: the markers per change refuse it."""
+    from chalicelib.service_layer.figures import count_changes
+    from tests.fakes import fake_context
+    monkeypatch.setattr("tests.fakes.back_office.random.randrange", lambda n: n - 1)   # the other buckets' shard
+    ctx = fake_context()
+    batch = [Change("e1", "order", discounted(paid=None), discounted()),
+             Change("e2", "user_coupon", None, coupon(False)),
+             Change("e3", "user_coupon", coupon(False), coupon(True))]
+    wanted = [spend_bucket("U1"), promotions_bucket(DAY), coupons_bucket(DAY)]
+    assert count_changes(ctx, batch) == 3
+    once = ctx.aggregates.read(wanted)
+    assert once[spend_bucket("U1")] == {"2026-11-22|paid": 20700}
+    assert (once[coupons_bucket(DAY)]["CPN1|issued"], once[coupons_bucket(DAY)]["CPN1|used"]) == (1, 1)
+    assert once[promotions_bucket(DAY)]["member|discount"] == 1150
+    assert count_changes(ctx, batch) == 3                          # the same batch again
+    assert count_changes(ctx, batch[1:]) == 2                      # and its tail once more
+    assert ctx.aggregates.read(wanted) == once
+    shards = {shard for (bucket, shard) in ctx.unit_of_work.__self__.table("aggregates")   # type: ignore[attr-defined]
+              if bucket == spend_bucket("U1")}
+    assert shards == {0}                                           # the order path reads that one item

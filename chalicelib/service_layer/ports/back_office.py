@@ -5,7 +5,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ...domain.reconciliation import Reconciliation
-from ...domain.figures import Figures, OrderFacts
+from ...domain.figure_facts import OrderFacts
+from ...domain.figures import Figures
 from .storage import Writes
 
 

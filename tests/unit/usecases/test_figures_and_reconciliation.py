@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.reconciliation import MATCHED, NOT_RUN
-from chalicelib.domain.figures import Change, sales_bucket, venue_day
+from chalicelib.domain.figure_facts import Change
+from chalicelib.domain.figures import sales_bucket, venue_day
 from chalicelib.service_layer import figures, reconciling
 from chalicelib.service_layer.context import Context
 from tests.fakes import FakeDatabase
