@@ -4,51 +4,12 @@ The route decorator (api.http.endpoint) attaches the token authorizer and enforc
 here; /openapi.json is generated from it; a test keeps it equal to the app's routes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from .access_rule import (ALL_STAFF, ANYONE, BACK_OFFICE, CATALOG_EDITORS, CUSTOMER, FINANCE_READERS, ORDER_STAFF,
+                          PAGE, Rule, who as _who)
+from .promotion_access import PROMOTION_ROUTES
 
-ANYONE = "anyone"        # no token needed
-CUSTOMER = "customer"    # a token from /auth/wechat/login
-ALL_STAFF = frozenset({"admin", "merchandiser", "finance", "support", "scanner", "auditor"})
-
-
-@dataclass(frozen=True)
-class Rule:
-    who: frozenset[str]
-    summary: str
-    request: str | None = None            # schema name in openapi_schemas.REQUESTS, or a media type
-    response: str | None = None
-    status: int = 200
-    errors: tuple[str, ...] = ()          # codes beyond the common 400/401/403
-    query: tuple[str, ...] = ()           # names, or name:schema where the schema differs (status:order_status)
-    content_type: str = "application/json"
-    idempotent: bool = False              # honours Idempotency-Key
-    optional_body: bool = False           # the request body may be left out
-    local_only: bool = False              # exists in the local stage only (the /dev/ routes)
-    tags: tuple[str, ...] = field(default_factory=tuple)
-    csv: bool = False                     # ?format=csv answers text/csv instead
-    redirect: str | None = None           # may answer 302 to this path instead
-
-    @property
-    def public(self) -> bool:
-        return ANYONE in self.who
-
-    def allows(self, kind: str, roles: frozenset[str]) -> bool:
-        if self.public:
-            return True
-        if kind == "customer":
-            return CUSTOMER in self.who
-        return bool(roles & self.who)
-
-
-def _who(*names: str) -> frozenset[str]:
-    return frozenset(names)
-
-
-CATALOG_EDITORS = _who("admin", "merchandiser")
-ORDER_STAFF = _who("admin", "support", "finance")
-BACK_OFFICE = ALL_STAFF - {"scanner"}
-FINANCE_READERS = _who("finance", "admin", "auditor")
-PAGE = ("limit", "cursor")
+__all__ = ["ALL_STAFF", "ANYONE", "BACK_OFFICE", "CATALOG_EDITORS", "CUSTOMER", "FINANCE_READERS", "ORDER_STAFF",
+           "PAGE", "ROUTES", "Rule"]
 
 ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/health"): Rule(_who(ANYONE), "Liveness of the API", response="Health", tags=("system",)),
@@ -147,13 +108,6 @@ ROUTES: dict[tuple[str, str], Rule] = {
                 "DUPLICATE_VISITOR", "FULFILLMENT_NOT_AVAILABLE", "IDEMPOTENCY_KEY_REUSED", "TRY_AGAIN",
                 "UNPAID_LIMIT", "COUPON_UNAVAILABLE", "COUPON_NOT_APPLICABLE"),
         tags=("orders",)),
-    ("POST", "/orders/quote"): Rule(
-        _who(CUSTOMER), "Price an order as placing it would (member discount, full reductions, the coupon given), "
-        "nothing reserved or locked; with the customer's coupons that apply, the one taking most off first. "
-        "Promotions and tiers are read as they were up to 30 seconds ago", request="PlaceOrder", response="Quote",
-        errors=("NOT_ON_SALE", "PURCHASE_LIMIT_EXCEEDED", "SKU_NOT_FOUND", "VISITORS_REQUIRED", "SOLD_OUT",
-                "DUPLICATE_VISITOR", "FULFILLMENT_NOT_AVAILABLE", "COUPON_UNAVAILABLE", "COUPON_NOT_APPLICABLE"),
-        tags=("orders", "promotions")),
     ("GET", "/orders"): Rule(_who(CUSTOMER), "My orders, newest first", response="OrderPage", query=PAGE,
                              tags=("orders",)),
     ("GET", "/orders/{order_id}"): Rule(
@@ -268,40 +222,6 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/admin/dashboard"): Rule(
         BACK_OFFICE, "Today against yesterday (venue time) and the work waiting", response="Dashboard",
         tags=("reports",)),
-    ("GET", "/coupons"): Rule(_who(ANYONE), "Coupons to claim now", response="CouponList", tags=("promotions",)),
-    ("POST", "/coupons/{coupon_id}/claim"): Rule(
-        _who(CUSTOMER), "Claim a coupon: its count, the customer's count and the user coupon in one transaction, "
-        "or nothing. 409 TRY_AGAIN with Retry-After when a grab outruns what its count takes (it is split, as a hot "
-        "session's stock is)", response="UserCoupon", status=201, idempotent=True,
-        errors=("COUPON_NOT_FOUND", "COUPON_EXHAUSTED", "COUPON_LIMIT_REACHED", "NOT_CLAIMABLE",
-                "IDEMPOTENCY_KEY_REUSED", "TRY_AGAIN"), tags=("promotions",)),
-    ("GET", "/me/coupons"): Rule(_who(CUSTOMER), "My coupons, newest first", response="UserCouponList",
-                                 query=("status:coupon_status",), tags=("promotions",)),
-    ("GET", "/me"): Rule(_who(CUSTOMER), "My member tier and its spend", response="Membership", tags=("promotions",)),
-    ("POST", "/admin/coupons"): Rule(
-        CATALOG_EDITORS, "Create a coupon (cash or percent off, threshold, scope, total, per-customer limit, claim "
-        "window, validity)", request="NewCoupon", response="StaffCoupon", status=201, tags=("promotions",)),
-    ("GET", "/admin/coupons"): Rule(BACK_OFFICE, "Coupons", response="StaffCouponList", tags=("promotions",)),
-    ("GET", "/admin/coupons/{coupon_id}"): Rule(BACK_OFFICE, "A coupon with its counts", response="StaffCoupon",
-                                                errors=("COUPON_NOT_FOUND",), tags=("promotions",)),
-    ("PATCH", "/admin/coupons/{coupon_id}"): Rule(
-        CATALOG_EDITORS, "Stop a coupon, move its claim deadline, or raise its total (never lower)",
-        request="CouponChanges", response="StaffCoupon", errors=("COUPON_NOT_FOUND", "INVALID_CHANGE", "EDIT_CONFLICT"),
-        tags=("promotions",)),
-    ("POST", "/admin/coupons/{coupon_id}/grants"): Rule(
-        _who("admin", "support"), "Goodwill coupons for named customers, counted against the total and their "
-        "limit; audited", request="CouponGrant", response="CouponGrants", errors=("COUPON_NOT_FOUND",),
-        tags=("promotions",)),
-    ("POST", "/admin/promotions"): Rule(
-        CATALOG_EDITORS, "Create a full-reduction promotion (满减)", request="NewPromotion", response="Promotion",
-        status=201, tags=("promotions",)),
-    ("GET", "/admin/promotions"): Rule(BACK_OFFICE, "Promotions", response="PromotionList", tags=("promotions",)),
-    ("PATCH", "/admin/promotions/{promotion_id}"): Rule(
-        CATALOG_EDITORS, "Stop a promotion", request="PromotionChanges", response="Promotion",
-        errors=("PROMOTION_NOT_FOUND",), tags=("promotions",)),
-    ("PUT", "/admin/member-tiers"): Rule(_who("admin"), "Set (replace) the member tiers", request="MemberTiers",
-                                         response="MemberTiers", tags=("promotions",)),
-    ("GET", "/admin/member-tiers"): Rule(BACK_OFFICE, "Member tiers", response="MemberTiers", tags=("promotions",)),
     ("GET", "/admin/reports/sales"): Rule(
         FINANCE_READERS, "Sales of paid orders between two venue dates (inclusive; default the last 7 days), "
         "grouped by day, hour of day, product, SKU or category; refunds count on the day the money went back",
@@ -323,3 +243,4 @@ ROUTES: dict[tuple[str, str], Rule] = {
         _who("finance", "admin"), "Download WeChat Pay's bill of that day (Beijing time) now and reconcile it",
         response="Reconciliation", errors=("BILL_UNAVAILABLE@503", "BILL_UNREADABLE@503"), tags=("reports",)),
 }
+ROUTES.update(PROMOTION_ROUTES)

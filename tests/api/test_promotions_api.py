@@ -203,14 +203,6 @@ def test_member_discount_then_full_reduction_then_coupon(make_coupon, make_produ
     admin = staff("admin")
     assert admin.put("/admin/member-tiers", {"tiers": [{"tier": 1, "name": "银卡", "min_spend": 10000,
                                                         "percent_off": 5}]}).status_code == 200
-    r = admin.post("/admin/promotions", {"name": "满200减30", "kind": "full_reduction",
-                                         "tiers": [{"threshold": 20000, "amount": 3000},
-                                                   {"threshold": 10000, "amount": 1000}],
-                                         "scope": {"kinds": ["ticket"]},
-                                         "starts_at": iso(NOW - timedelta(hours=1)),
-                                         "ends_at": iso(NOW + timedelta(days=1))})
-    assert r.status_code == 201 and r.json_body["running"] is True
-    promotion_id = r.json_body["promotion_id"]
     _, (ticket,) = make_product(ticket_body([20], price=10000))
     _, (goods,) = make_product(merch_body([20], price=5000, member_discount=False))
     alice = customer()
@@ -219,6 +211,14 @@ def test_member_discount_then_full_reduction_then_coupon(make_coupon, make_produ
     figures()
     assert alice.get("/me").json_body == {"user_id": alice.get("/me").json_body["user_id"], "tier": 1,
                                           "tier_name": "银卡", "percent_off": 5, "spend": 10000}
+    r = admin.post("/admin/promotions", {"name": "满200减30", "kind": "full_reduction",
+                                         "tiers": [{"threshold": 20000, "amount": 3000},
+                                                   {"threshold": 10000, "amount": 1000}],
+                                         "scope": {"kinds": ["ticket"]},
+                                         "starts_at": iso(NOW - timedelta(hours=1)),
+                                         "ends_at": iso(NOW + timedelta(days=1))})
+    assert r.status_code == 201 and r.json_body["running"] is True
+    promotion_id = r.json_body["promotion_id"]
     mine = claimed(alice, make_coupon(kind="percent", amount=None, percent_off=10, max_discount=1500,
                                       threshold=0)["coupon_id"])
     quote = alice.post("/orders/quote", order_body((ticket, 2), (goods, 1), coupon_id=mine))
