@@ -10,6 +10,7 @@ what a refusal shows of the item as it was. A fake that disagrees with its adapt
 This module must stay free of AWS (it is imported by the unit layer)."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -17,10 +18,13 @@ import pytest
 
 from chalicelib.domain import identifiers
 from chalicelib.domain.back_office import Alert
+from chalicelib.domain.coupons import CouponKind, UserCoupon, UserCouponStatus
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.model import (Fulfillment, HistoryEntry, Kind, Order, OrderLine, OrderStatus, Product,
                                      ProductStatus, Session, Sku, Visitor)
 from chalicelib.domain.payments import bill_day
+from chalicelib.domain.pricing import EVERYTHING, Promotion
+from chalicelib.domain.promotions import Promotion as FullReductionPromotion, TierRule
 from chalicelib.domain.reconciliation import MATCHED, NOT_RUN, Reconciliation
 from chalicelib.domain.redemption import Scan, ScanConflict, ConflictKind, admission_checks, admission_condition
 from chalicelib.domain.refunds import HELD_BY_WECHAT, Refund, RefundStatus
@@ -991,3 +995,57 @@ def test_a_days_reconciliation_is_kept_and_replaced(ports: Context) -> None:
     ports.reconciliations.save(Reconciliation(day="2026-11-19", status=MATCHED, checked_at=NOW, bill={"trades": 2}))
     result = ports.reconciliations.of_day("2026-11-19")
     assert (result.status, result.checked_at, result.bill, result.failure) == (MATCHED, NOW, {"trades": 2}, None)
+
+
+def test_an_order_keeps_its_price_its_promotions_and_its_coupon(ports: Context) -> None:
+    sku = add_product(ports, 10)[1][0]
+    order = an_order(sku, 3, promotions=[Promotion("coupon", "UC0000000000000001", "立减", 100, "CPN0000000000000001")],
+                     coupon_id="UC0000000000000001")
+    order.lines = [dataclasses.replace(order.lines[0], discount=100)]
+    add_order(ports, order)
+    back = read_order(ports, order.order_id)
+    assert (back.subtotal, back.discount, back.total, back.coupon_id) == (18000, 100, 17900, "UC0000000000000001")
+    assert back.promotions == order.promotions and back.lines[0].unit_paid() == [5967, 5967, 5966]
+
+
+def a_user_coupon(user: str = ALICE, valid_for: timedelta = timedelta(days=1)) -> UserCoupon:
+    return UserCoupon(user_coupon_id=identifiers.new_reference("UC"), coupon_id="CPN0000000000000001", user_id=user,
+                      name="立减", status=UserCouponStatus.AVAILABLE, valid_from=NOW - timedelta(hours=1),
+                      valid_until=NOW + valid_for, claimed_at=NOW, kind=CouponKind.CASH, threshold=0, amount=100)
+
+
+def test_a_user_coupon_is_locked_by_one_order_then_used_or_released(ports: Context) -> None:
+    coupon = a_user_coupon()
+    write(ports, lambda uow: ports.user_coupons.add(uow, coupon))
+    tag = ItemTag.USER_COUPON.of(coupon.user_coupon_id)
+    assert refused(ports, lambda uow: ports.user_coupons.add(uow, coupon)).failed == [tag]
+    assert refused(ports, lambda uow: ports.user_coupons.lock(uow, dataclasses.replace(coupon, user_id="Ubob"),
+                                                              "O1", NOW)).failed == [tag]      # not hers
+    assert refused(ports, lambda uow: ports.user_coupons.lock(uow, coupon, "O1", NOW + timedelta(days=2))).failed \
+        == [tag]                                                                                # expired
+    write(ports, lambda uow: ports.user_coupons.lock(uow, coupon, "O1", NOW))
+    assert refused(ports, lambda uow: ports.user_coupons.lock(uow, coupon, "O2", NOW)).failed == [tag]
+    assert refused(ports, lambda uow: ports.user_coupons.use(uow, coupon.user_coupon_id, "O2")).failed == [tag]
+    write(ports, lambda uow: ports.user_coupons.release(uow, coupon.user_coupon_id, "O1"))
+    back = ports.user_coupons.get(coupon.user_coupon_id)
+    assert back is not None and (back.status, back.order_id) == (UserCouponStatus.AVAILABLE, None)
+    write(ports, lambda uow: ports.user_coupons.lock(uow, coupon, "O2", NOW))
+    write(ports, lambda uow: ports.user_coupons.use(uow, coupon.user_coupon_id, "O2"))
+    assert refused(ports, lambda uow: ports.user_coupons.release(uow, coupon.user_coupon_id, "O2")).failed == [tag]
+    write(ports, lambda uow: ports.user_coupons.give_back(uow, coupon.user_coupon_id, "O2"))
+    assert [c.user_coupon_id for c in ports.user_coupons.of_user(ALICE)] == [coupon.user_coupon_id]
+    assert ports.user_coupons.statuses("CPN0000000000000001", NOW)["AVAILABLE"] == 1
+    assert ports.user_coupons.statuses("CPN0000000000000001", NOW + timedelta(days=2))["EXPIRED"] == 1
+
+
+def test_promotions_and_tiers_are_kept_and_priced_from(ports: Context) -> None:
+    promotion = FullReductionPromotion(promotion_id="PRM0000000000000001", name="满100减10", tiers=((10000, 1000),),
+                           scope=EVERYTHING, starts_at=NOW, ends_at=NOW + timedelta(days=1))
+    write(ports, lambda uow: ports.promotions.add(uow, promotion))
+    write(ports, lambda uow: ports.promotions.set_tiers(uow, [TierRule(1, "银卡", 100, 5)], NOW, "boss"))
+    ports.promotions.forget()
+    assert ports.promotions.pricing_rules() == ([promotion], [TierRule(1, "银卡", 100, 5)])
+    write(ports, lambda uow: ports.promotions.stop(uow, promotion.promotion_id))
+    assert refused(ports, lambda uow: ports.promotions.stop(uow, promotion.promotion_id)).failed == [Tag.PROMOTION]
+    stopped = ports.promotions.get(promotion.promotion_id)
+    assert stopped is not None and stopped.status == "stopped" and ports.promotions.get("member-tiers") is None
