@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from datetime import datetime, timedelta, timezone
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261122"))
 # admin's token is refused on customer routes (and the reverse), and made-up gate codes, asset
 # names or sandbox refund numbers are not found.
 WARNINGS = ("Schema validation mismatch", "Failed Health Check")
-PATHS = ("product_id", "sku_id", "order_id", "ticket_id", "refund_id", "out_refund_no")
+PATHS = ("product_id", "sku_id", "order_id", "ticket_id", "refund_id", "out_refund_no", "coupon_id", "promotion_id")
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("LOCAL_FAULT_RATE")),
                                 reason="a contract check: it runs once, on a stack without injected faults")
@@ -61,7 +62,17 @@ def _known_identifiers(url: str, admin: Http, customer: Http) -> dict[str, list[
     many = [s["sku_id"] for s in specs.json()["skus"]]
     # And sessions of one ticket, so that an order names real ones, seldom twice.
     _, sessions = ticket_product(admin, [1000] * 40)
-    return {"product_id": [product_id, merch["product_id"]], "sku_id": [*skus, merch_sku, *many],
+    # A coupon to claim (plenty, many per customer) and a full reduction to stop.
+    now = datetime.now(timezone.utc)
+    window = {"claim_from": (now - timedelta(hours=1)).isoformat(), "claim_until": (now + timedelta(days=1)).isoformat()}
+    coupon = admin.post("/admin/coupons", {"name": "Fuzz", "kind": "cash", "amount": 100, "threshold": 0,
+                                           "total": 100000, "per_user_limit": 100, "valid_days": 3, **window})
+    assert coupon.status_code == 201, coupon.text
+    promotion = admin.post("/admin/promotions", {"name": "Fuzz", "kind": "full_reduction",
+                                                 "tiers": [{"threshold": 100000000, "amount": 1}],
+                                                 "starts_at": window["claim_from"], "ends_at": window["claim_until"]})
+    assert promotion.status_code == 201, promotion.text
+    return {"coupon_id": [coupon.json()["coupon_id"]], "promotion_id": [promotion.json()["promotion_id"]],"product_id": [product_id, merch["product_id"]], "sku_id": [*skus, merch_sku, *many],
             "session_sku_id": sessions,
             "order_id": [ticket_order, goods_order], "ticket_id": tickets, "refund_id": refunds,
             "out_refund_no": refunds[:1]}
