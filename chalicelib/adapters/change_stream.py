@@ -83,7 +83,9 @@ def sku_facts(record: SkuRecord) -> SkuFacts:
 def user_coupon_facts(record: UserCouponRecord) -> UserCouponFacts:
     return UserCouponFacts(user_coupon_id=record.user_coupon_id, coupon_id=record.coupon_id, name=record.name,
                            used=record.status == UserCouponStatus.USED.value,
-                           claimed_at=read_time(record.claimed_at))  # type: ignore[arg-type]
+                           claimed_at=read_time(record.claimed_at),  # type: ignore[arg-type]
+                           locked=record.status == UserCouponStatus.LOCKED.value,
+                           valid_until=read_time(record.valid_until))
 
 
 _READERS: dict[type[Model], tuple[str, Any]] = {

@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ..domain.coupons import (Coupon, CouponKind, CouponStatus, UserCoupon, UserCouponStatus, Validity,
                               scope_as_dict)
 from ..domain.pricing import Scope
 from ..service_layer.tags import ItemTag, Tag
-from .dynamo import batch_get_many, get_or_none, plain, read_time, stored_time, table_meta
+from .dynamo import get_or_none, plain, read_time, stored_time, table_meta
 from .unit_of_work import UnitOfWork
 
 LISTED = "coupon"          # the listing index's one key: staff write a few templates, never a claim
@@ -63,15 +63,6 @@ class UserIndex(GlobalSecondaryIndex["UserCouponRecord"]):
     claimed_at = UnicodeAttribute(range_key=True)
 
 
-class CouponIndex(GlobalSecondaryIndex["UserCouponRecord"]):
-    """A coupon's claims (keys only): staff's counts of a coupon read its claims' statuses."""
-    class Meta:
-        index_name = "coupon-index"
-        projection = KeysOnlyProjection()
-    coupon_id = UnicodeAttribute(hash_key=True)
-    user_coupon_id = UnicodeAttribute(range_key=True)
-
-
 class UserCouponRecord(Model):
     Meta = table_meta("user-coupons", streamed=True)
     user_coupon_id = UnicodeAttribute(hash_key=True)
@@ -92,7 +83,6 @@ class UserCouponRecord(Model):
     order_id = UnicodeAttribute(null=True)
     granted_by = UnicodeAttribute(null=True)
     user_index = UserIndex()
-    coupon_index = CouponIndex()
 
 
 def scope_from(stored: Any) -> Scope:
@@ -212,12 +202,3 @@ class UserCouponRepository:
     def of_user(self, user_id: str, limit: int = 200) -> list[UserCoupon]:
         return [user_coupon_from(r) for r in
                 UserCouponRecord.user_index.query(user_id, scan_index_forward=False, limit=limit)]
-
-    def statuses(self, coupon_id: str, now: datetime) -> dict[str, int]:
-        """How many of a coupon's claims are in each status (EXPIRED as shown): staff's read, one
-        query of its keys and one batched read per hundred claims."""
-        ids = [r.user_coupon_id for r in UserCouponRecord.coupon_index.query(coupon_id)]
-        counts = {s.value: 0 for s in UserCouponStatus}
-        for record in batch_get_many(UserCouponRecord, ids).values():
-            counts[user_coupon_from(record).shown_status(now).value] += 1
-        return counts

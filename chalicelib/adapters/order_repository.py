@@ -89,8 +89,11 @@ class OrderRepository:
                   tickets_total: int, tickets_now: int, pickup_code: str | None) -> None:
         """PENDING_PAYMENT -> PAID, conditional on the order still pending at the amount paid;
         the old item comes back on failure to tell a duplicate from a late payment."""
+        # An order whose tickets take more than this transaction stays in the pending index until
+        # the last of them is out, so that the schedule finishes what a failure cut short.
         actions = [*_status_actions(order.order_id, OrderStatus.PAID, at, "wechatpay"),
-                   OrderRecord.pending.remove(), OrderRecord.transaction_id.set(transaction_id),
+                   *([OrderRecord.pending.remove()] if tickets_now >= tickets_total else []),
+                   OrderRecord.transaction_id.set(transaction_id),
                    OrderRecord.paid_at.set(stored_time(at)), OrderRecord.tickets_total.set(tickets_total),
                    OrderRecord.tickets_issued.set(tickets_now)]
         if pickup_code:
@@ -102,10 +105,12 @@ class OrderRepository:
         order.tickets_total, order.tickets_issued, order.pickup_code = tickets_total, tickets_now, pickup_code
         order.history.append(HistoryEntry(OrderStatus.PAID, at, "wechatpay"))
 
-    def advance_issuance(self, uow: UnitOfWork, order_id: str, issued_before: int, issued_after: int) -> None:
+    def advance_issuance(self, uow: UnitOfWork, order_id: str, issued_before: int, issued_after: int,
+                         last: bool = False) -> None:
         """A further batch of a large order's tickets; conditional on the count it continues from,
-        so two resumptions cannot issue the same tickets twice."""
-        uow.update(OrderRecord(order_id=order_id), [OrderRecord.tickets_issued.set(issued_after)],
+        so two resumptions cannot issue the same tickets twice. The `last` leaves the pending index."""
+        uow.update(OrderRecord(order_id=order_id), [OrderRecord.tickets_issued.set(issued_after),
+                                                    *([OrderRecord.pending.remove()] if last else [])],
                    condition=OrderRecord.tickets_issued == issued_before, tag=Tag.ORDER)
 
     # ------------------------------------------------------------------ refund bookkeeping

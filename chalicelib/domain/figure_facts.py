@@ -90,6 +90,8 @@ class UserCouponFacts:
     name: str
     used: bool                      # USED: it paid for an order (AVAILABLE again if that order is refunded)
     claimed_at: datetime
+    locked: bool = False            # LOCKED: held by an unpaid order
+    valid_until: datetime | None = None
 
 
 Facts = Union[OrderFacts, RefundFacts, TicketFacts, SkuFacts, UserCouponFacts]

@@ -9,7 +9,7 @@ from typing import Collection
 
 from .error_codes import ErrorCode
 from .errors import Conflict, NotFound, RuleViolation
-from .model import Kind, Order, OrderLine, OrderStatus
+from .model import Fulfillment, Kind, Order, OrderLine, OrderStatus
 from .tickets import CodeKind, Ticket, TicketStatus
 from .transactions import MAX_ITEMS, approval_items
 
@@ -166,13 +166,24 @@ def goods_handed_over(order: Order, pickup: Ticket | None) -> bool:
     return order.shipment is not None or (pickup is not None and pickup.status is TicketStatus.REDEEMED)
 
 
-def settled_status(total: int, refunded: int, before_refund: OrderStatus) -> OrderStatus:
-    """Where an order goes when no refund of it is in flight any more."""
-    if refunded >= total:
+def settled_status(total: int, refunded: int, before_refund: OrderStatus, all_back: bool = True,
+                   some_back: bool = False) -> OrderStatus:
+    """Where an order goes when no refund of it is in flight any more. REFUNDED only when the
+    money is back and so is everything it paid for (`all_back`): promotions may have made a unit
+    free, and refunding every paid unit must not call an order with a usable free ticket refunded
+    (nor give its coupon back). `some_back`: units came back that paid nothing (a free order's)."""
+    if refunded >= total and all_back and (refunded > 0 or some_back):
         return OrderStatus.REFUNDED
-    if refunded > 0:
+    if refunded > 0 or some_back:
         return OrderStatus.PARTIALLY_REFUNDED
     return before_refund
+
+
+def everything_back(order: Order, codes: list[Ticket]) -> bool:
+    """Every ticket and pickup code of the order taken back, and its goods by post claimed by a
+    refund: nothing it paid for is left to use."""
+    goods_by_post = order.fulfillment is Fulfillment.SHIPPING and any(line.kind is Kind.MERCH for line in order.lines)
+    return all(t.status is TicketStatus.REVOKED for t in codes) and (not goods_by_post or order.merch_refund is not None)
 
 
 def query_delay(queries: int, first: timedelta) -> timedelta:

@@ -17,6 +17,7 @@ from ..domain.coupons import (Coupon, CouponChanges, CouponStatus, Grant, UserCo
                               coupon_limit_reached)
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, DomainError, NotFound, RuleViolation, Saturated
+from ..domain.figures import coupon_bucket, coupon_counts
 from ..domain.model import Sku
 from ..domain.stock_shards import Shares, shards_for_stock
 from . import inventory, ports
@@ -43,6 +44,8 @@ class Couponing(inventory.HotStockSplitting, Publishing, Protocol):
     def idempotency(self) -> ports.IdempotencyReplies: ...
     @property
     def placement(self) -> ports.PlacementRead: ...
+    @property
+    def aggregates(self) -> ports.AggregateCounters: ...
     @property
     def venue_timezone(self) -> str: ...
     def order_writes(self) -> ports.Writes: ...
@@ -120,11 +123,14 @@ def change_coupon(ctx: Couponing, actor: Actor, coupon_id: str, changes: CouponC
 
 
 def coupon_figures(ctx: Couponing, coupon: Coupon) -> CouponFigures:
+    """Its counts as the back office keeps them from the user coupons' stream (a second or so
+    behind, the same few reads however many claims it has), and what is left as stock says."""
     remaining = None
     if coupon.total is not None:
         sku = ctx.stock.skus([coupon.coupon_id]).get(coupon.coupon_id)
         remaining = sku.available if sku else 0
-    return CouponFigures(coupon, ctx.user_coupons.statuses(coupon.coupon_id, ctx.clock()), remaining)
+    bucket = coupon_bucket(coupon.coupon_id)
+    return CouponFigures(coupon, coupon_counts(ctx.aggregates.read([bucket])[bucket], ctx.clock()), remaining)
 
 
 def all_coupons(ctx: Couponing) -> list[CouponFigures]:

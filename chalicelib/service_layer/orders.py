@@ -96,6 +96,9 @@ def _replay(ctx: Ordering, actor: Actor, reply: ports.IdempotentReply, expected_
     if found is None:
         raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=reply.order_id)
     order = found[0]
+    if order.total == 0:                  # answered PAID when placed (settled at once): as it is now
+        return PlacedOrder(settle_free_order(ctx, order) if order.status is OrderStatus.PENDING_PAYMENT else order,
+                           None, replayed=True)
     return PlacedOrder(order.as_placed(), payment_parameters(ctx, actor, order), replayed=True)
 
 

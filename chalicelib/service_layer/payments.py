@@ -75,8 +75,8 @@ def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, 
     """The wx.requestPayment parameters of a pending order (prepaying is idempotent at WeChat for
     the same out_trade_no). None when the gateway is unreachable: the order stands, the client
     asks again through POST /orders/{id}/payment."""
-    if order.status is not OrderStatus.PENDING_PAYMENT or not actor.principal.openid:
-        return None
+    if order.status is not OrderStatus.PENDING_PAYMENT or not actor.principal.openid or order.total == 0:
+        return None                       # a free order waits for its settlement, not for WeChat
     description = ", ".join(sorted({line.product_name for line in order.lines}))
     try:
         return ctx.wechat_pay.prepay(order.order_id, description, order.total, actor.principal.openid,
@@ -124,8 +124,10 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
         found = ctx.orders.get(notice.out_trade_no) if identifiers.ORDER_ID.match(notice.out_trade_no) else None
         order, counted = found if found else (None, set())
         if order is not None and order.transaction_id == notice.transaction_id:
-            _finish_issuing(ctx, order)
+            finish_issuing(ctx, order)
             return PaymentOutcome.DUPLICATE
+        if notice.amount == 0 and (order is None or order.status is not OrderStatus.PENDING_PAYMENT):
+            return PaymentOutcome.DUPLICATE     # a free order that ended meanwhile: no money to give back
         if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.total != notice.amount:
             return _refund_due(ctx, notice, order, counted)
 
@@ -156,6 +158,8 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
             current = ctx.orders.from_raw(old)
             if current.transaction_id == notice.transaction_id:
                 return PaymentOutcome.DUPLICATE   # a concurrent delivery of the same notice won
+            if notice.amount == 0:
+                return PaymentOutcome.DUPLICATE   # a free order ended meanwhile: nothing to give back
             return _refund_due(ctx, notice, current, set())  # an expiry or cancellation won: nothing held
         _issue_rest(ctx, order, tickets, len(first))
         ctx.metrics.count("OrdersPaid")
@@ -211,7 +215,8 @@ def _issue_rest(ctx: Paying, order: Order, tickets: list[Ticket], issued: int) -
     while issued < len(tickets):
         batch = tickets[issued:issued + NEXT_BATCH]
         uow = ctx.unit_of_work()
-        ctx.orders.advance_issuance(uow, order.order_id, issued, issued + len(batch))
+        ctx.orders.advance_issuance(uow, order.order_id, issued, issued + len(batch),
+                                    last=issued + len(batch) >= len(tickets))
         for ticket in batch:
             ctx.tickets.add(uow, ticket)
         try:
@@ -222,9 +227,10 @@ def _issue_rest(ctx: Paying, order: Order, tickets: list[Ticket], issued: int) -
         order.tickets_issued = issued
 
 
-def _finish_issuing(ctx: Paying, order: Order) -> None:
-    """A redelivered notice of a paid order whose issuing was cut short finishes it: the
-    missing tickets are the tail of the same deterministic sequence."""
+def finish_issuing(ctx: Paying, order: Order) -> None:
+    """A paid order whose issuing was cut short is finished (by a redelivered notice, or by the
+    schedule, which finds it in the pending index until its last ticket is out): the missing
+    tickets are the tail of the same deterministic sequence."""
     if order.tickets_issued >= order.tickets_total:
         return
     tickets = _signed(ctx, issue_for(order, ctx.clock()))

@@ -7,19 +7,18 @@ customer's card closed) holds the money at WeChat until staff settle it by hand:
 stays in flight, its order claimed, and is asked about until WeChat decides."""
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from ..domain import identifiers
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict
-from ..domain.coupons import UserCouponStatus
 from ..domain.model import Order, OrderStatus
 from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, query_delay,
                               settled_status)
 from ..domain.stock_shards import take_from
 from . import ports
 from .publishing import announce_stock_change, send_alert
+from .refund_returns import all_back, coupon_back, units_returned
 from .refunding import Refunding
 from .retrying import attempts
 from .tags import Tag
@@ -39,6 +38,9 @@ class SettlementOutcome(StrEnum):
     SKIPPED = "skipped"              # already moved on (another delivery, notice, answer or query)
 
 
+NO_MONEY = "NO_MONEY"                # the gateway status of a refund of 0 fen, settled without WeChat
+
+
 def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> SettlementOutcome:
     """The refunds worker. A gateway failure raises (the message comes back with backoff); on
     the last attempt WeChat is asked whether the refund reached it before it is called FAILED."""
@@ -55,6 +57,10 @@ def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> SettlementOu
         if not commit(uow, {Tag.REFUND: None}):
             return SettlementOutcome.SKIPPED   # another delivery of this message moved it on
         refund.status = RefundStatus.PROCESSING
+    if refund.amount == 0:
+        # Units promotions paid in full: no money to send back, and WeChat takes no refund of 0
+        # fen (nor any of a free order, which it never saw). They come back as a refund does.
+        return succeed(ctx, refund, NO_MONEY)
     try:
         answer = ctx.wechat_pay.refund(refund.out_refund_no, refund.order_id, refund.amount, refund.total,
                                      refund.reason)
@@ -87,12 +93,13 @@ def apply_outcome(ctx: Refunding, refund: Refund, gateway_status: str) -> Settle
     return SettlementOutcome.PROCESSING
 
 
-def _finish(order: Order, refunded_after: int, in_flight_after: int) -> OrderStatus | None:
+def _finish(order: Order, refunded_after: int, in_flight_after: int, all_back: bool = False,
+            some_back: bool = False) -> OrderStatus | None:
     """The status the order settles in once no refund of it is in flight: REFUNDED, PARTIALLY_
-    REFUNDED, or, when no money moved, the status it had before; None while others are in flight."""
+    REFUNDED, or, when nothing came back, the status it had before; None while others are in flight."""
     if in_flight_after:
         return None
-    target = settled_status(order.total, refunded_after, order.before_refund or order.status)
+    target = settled_status(order.total, refunded_after, order.before_refund or order.status, all_back, some_back)
     return None if target is order.status else target
 
 
@@ -116,7 +123,8 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
         if refund.returns_goods_and_stock:
             order, counted = _order_of(ctx, refund)
             refunded_after = order.refunded_total + refund.amount
-            finish = _finish(order, refunded_after, order.refunds_in_flight - (0 if late else 1))
+            finish = _finish(order, refunded_after, order.refunds_in_flight - (0 if late else 1),
+                             all_back(ctx, order, refunded_after), some_back=True)
             if late:
                 # Its codes are still its own: a newer refund taking them over would have marked
                 # it superseded, which the refund's move is conditional on.
@@ -125,9 +133,9 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
             else:
                 ctx.orders.settle_refund(uow, order, refund.amount, finish, now)
             if finish is OrderStatus.REFUNDED and order.coupon_id:
-                _coupon_back(ctx, uow, order, now)
+                coupon_back(ctx, uow, order, now)
             lines = {line.sku_id: line for line in order.lines}
-            returned = _units_returned(ctx, refund, order)
+            returned = units_returned(ctx, refund, order)
             by_product: dict[str, int] = {}
             for sku_id, quantity in refund.stock_lines:
                 back = (take_from(lines[sku_id].shares, quantity, returned.get(sku_id, 0)) if sku_id in lines
@@ -156,29 +164,6 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
             return _paid_back_after_moving_on(ctx, current, gateway_status)
         refund = current                  # read again and decide again
     raise Busy("the refund's order kept changing; it is settled on the next notice or query")
-
-
-def _coupon_back(ctx: Refunding, uow: ports.Writes, order: Order, now: datetime) -> None:
-    """A fully refunded order gives its coupon back, in the settlement's own transaction, when
-    the coupon may be returned and is still valid; otherwise it stays USED."""
-    coupon = ctx.user_coupons.get(order.coupon_id or "")
-    if coupon is not None and coupon.status is UserCouponStatus.USED and coupon.order_id == order.order_id \
-            and coupon.returns_on_refund(now):
-        ctx.user_coupons.give_back(uow, coupon.user_coupon_id, order.order_id)
-
-
-def _units_returned(ctx: Refunding, refund: Refund, order: Order) -> dict[str, int]:
-    """Units the order's other refunds already gave back, by SKU, so that this one goes back to
-    the buckets they left. Read from an index, which may lag a refund settled a moment ago: a
-    shard's own `sold` may then be off by those units; the SKU's total is exact either way."""
-    if not any(line.stock_shares for line in order.lines):
-        return {}
-    returned: dict[str, int] = {}
-    for other in ctx.refunds.of_order(refund.order_id):
-        if other.refund_id != refund.refund_id and other.returned_stock:
-            for sku_id, quantity in other.stock_lines:
-                returned[sku_id] = returned.get(sku_id, 0) + quantity
-    return returned
 
 
 def _order_of(ctx: Refunding, refund: Refund) -> tuple[Order, set[str]]:

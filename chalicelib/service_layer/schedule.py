@@ -15,7 +15,7 @@ from ..domain.errors import DomainError
 from ..domain.model import OrderStatus, ProductStatus
 from . import ports
 from .orders import complete_received_orders
-from .payments import Paying, confirm_trade, settle_free_order
+from .payments import Paying, confirm_trade, finish_issuing, settle_free_order
 from .publishing import announce_stock_change
 from .reconciling import Reconciling, reconcile_if_due
 from .refund_queries import query_processing_refunds
@@ -78,6 +78,9 @@ def expire_order(ctx: Scheduling, order_id: str) -> bool:
     and then one conditional transaction makes the order EXPIRED and gives its stock and
     purchase-limit units back. If WeChat cannot be asked, the order waits for the next tick."""
     found = ctx.orders.get(order_id)
+    if found is not None and found[0].status is OrderStatus.PAID and found[0].tickets_issued < found[0].tickets_total:
+        finish_issuing(ctx, found[0])     # paid, its tickets cut short: it stays in the index until they are out
+        return False
     if found is None or found[0].status is not OrderStatus.PENDING_PAYMENT:
         return False
     order, counted = found

@@ -128,7 +128,8 @@ class FakeOrders:
         order.tickets_total, order.tickets_issued, order.pickup_code = tickets_total, tickets_now, pickup_code
         order.history.append(HistoryEntry(OrderStatus.PAID, at, "wechatpay"))
 
-    def advance_issuance(self, uow: FakeUnitOfWork, order_id: str, issued_before: int, issued_after: int) -> None:
+    def advance_issuance(self, uow: FakeUnitOfWork, order_id: str, issued_before: int, issued_after: int,
+                         last: bool = False) -> None:
         def apply(item: OrderItem) -> None:
             item.issued = issued_after
         self._update(uow, order_id, lambda item: item.issued is not None and item.issued == issued_before, apply)
@@ -262,7 +263,9 @@ class FakeOrders:
 
     def pending_expired(self, now: datetime, limit: int) -> list[str]:
         due = sorted((to_storage(i.order.expires_at), i.order.order_id) for i in self._items()
-                     if i.order.status is OrderStatus.PENDING_PAYMENT and i.order.expires_at <= now)
+                     if (i.order.status is OrderStatus.PENDING_PAYMENT or (i.order.status is OrderStatus.PAID
+                                                                           and (i.issued or 0) < i.order.tickets_total))
+                     and i.order.expires_at <= now)
         return [order_id for _, order_id in due[:limit]]
 
     def receipt_due(self, now: datetime, limit: int) -> list[str]:

@@ -87,13 +87,6 @@ class FakeUserCoupons:
         mine = [copy.deepcopy(c) for c in self.db.table(USER_COUPONS).values() if c.user_id == user_id]
         return sorted(mine, key=lambda c: c.claimed_at, reverse=True)[:limit]
 
-    def statuses(self, coupon_id: str, now: datetime) -> dict[str, int]:
-        counts = {s.value: 0 for s in UserCouponStatus}
-        for c in self.db.table(USER_COUPONS).values():
-            if c.coupon_id == coupon_id:
-                counts[c.shown_status(now).value] += 1
-        return counts
-
 
 class FakePromotions:
     """No cache: the fakes' promotions are always current (the adapter's staleness is its own)."""

@@ -13,7 +13,7 @@ from chalicelib.domain.model import OrderStatus
 from chalicelib.domain.promotions import parse_promotion, parse_tiers
 from chalicelib.service_layer import coupons, inventory, orders, promotions
 from chalicelib.service_layer.context import Context
-from tests.fakes import FakeDatabase
+from tests.fakes import FakeDatabase, db
 
 from .shop import ADMIN, customer, order_of, pay, place, stock_of, ticket_product
 
@@ -24,6 +24,11 @@ def new_coupon(ctx: Context, **extra: object) -> Coupon:
             "claim_from": (now - timedelta(hours=1)).isoformat(), "claim_until": (now + timedelta(days=1)).isoformat(),
             "valid_days": 7, **extra}
     return coupons.create_coupon(ctx, ADMIN, parse_coupon(body, identifiers.new_reference("CPN"), now, "boss"))
+
+
+def issued(ctx: Context, coupon: Coupon) -> int:
+    """User coupons of it in the store (staff's counts follow them through the stream)."""
+    return sum(1 for c in db(ctx).table("user-coupons").values() if c.coupon_id == coupon.coupon_id)
 
 
 def status(ctx: Context, user_coupon_id: str) -> UserCouponStatus:
@@ -43,8 +48,7 @@ def test_a_claim_takes_one_of_the_total_and_one_of_the_customers_limit(ctx: Cont
     with pytest.raises(Conflict) as gone:
         coupons.claim(ctx, carol, coupon.coupon_id)
     assert gone.value.code == "COUPON_EXHAUSTED"
-    figures = coupons.coupon_figures(ctx, coupon)
-    assert (figures.issued, figures.remaining) == (2, 0)
+    assert (issued(ctx, coupon), coupons.coupon_figures(ctx, coupon).remaining) == (2, 0)
     assert ctx.stock.inventory_page(50, None, False).items == []          # not in staff's stock list
 
 
@@ -67,7 +71,7 @@ def test_a_sharded_coupon_is_claimed_to_the_last_one_across_its_shards(ctx: Cont
         coupons.claim(ctx, customer(ctx, f"c{n}"), coupon.coupon_id)
     with pytest.raises(Conflict):
         coupons.claim(ctx, customer(ctx, "late"), coupon.coupon_id)
-    assert coupons.coupon_figures(ctx, coupon).issued == 12
+    assert issued(ctx, coupon) == 12
 
 
 def test_a_hot_coupon_asks_to_be_split_and_tells_the_customer_to_come_back(ctx: Context,
@@ -77,7 +81,7 @@ def test_a_hot_coupon_asks_to_be_split_and_tells_the_customer_to_come_back(ctx: 
     with pytest.raises(Saturated):
         coupons.claim(ctx, customer(ctx), coupon.coupon_id)
     assert ctx.messages.hot == [coupon.coupon_id]  # type: ignore[attr-defined]
-    assert coupons.coupon_figures(ctx, coupon).issued == 0
+    assert issued(ctx, coupon) == 0
 
 
 def test_raising_the_total_while_claims_land_loses_none_of_them(ctx: Context, database: FakeDatabase) -> None:
@@ -87,7 +91,7 @@ def test_raising_the_total_while_claims_land_loses_none_of_them(ctx: Context, da
     from chalicelib.domain.coupons import CouponChanges
     coupons.change_coupon(ctx, ADMIN, coupon.coupon_id, CouponChanges(total=5))
     figures = coupons.coupon_figures(ctx, coupons.coupon_of(ctx, coupon.coupon_id))
-    assert (figures.issued, figures.remaining, figures.coupon.total) == (1, 4, 5)
+    assert (issued(ctx, coupon), figures.remaining, figures.coupon.total) == (1, 4, 5)
 
 
 def test_one_user_coupon_holds_one_order_and_moves_with_it(ctx: Context, database: FakeDatabase) -> None:

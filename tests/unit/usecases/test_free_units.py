@@ -1,7 +1,8 @@
-"""Adversarial review of issue 22 (promotions): scenarios that break DESIGN.md's invariant 13
-(a user coupon pays for one order at most; what an order's units refund sums to what was paid),
-10 (money moves only on WeChat's word) and 15/17 (steps that can be resumed). Each test states
-what the contract expects and FAILS on the reviewed code (branch `review`)."""
+"""Promotions at their edges, from the adversarial review of issue 22: units promotions paid in
+full (a coupon never back while a free ticket it paid for is usable; refunds of 0 fen settled
+here, never sent to WeChat), free orders (settled, their tickets finished by the schedule, never
+refunded money they did not pay, replayed as first answered). DESIGN.md's invariants 13, 10,
+15 and 17."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,9 +12,8 @@ from chalicelib.domain.commands import parse_refund_request
 from chalicelib.domain.coupons import Coupon, UserCouponStatus, parse_coupon
 from chalicelib.domain.model import OrderStatus
 from chalicelib.domain.ordering import UnpaidLimits
-from chalicelib.domain.refunds import RefundStatus
 from chalicelib.domain.tickets import TicketStatus
-from chalicelib.service_layer import coupons, orders, payments, refund_settlement, refunds, schedule
+from chalicelib.service_layer import coupons, orders, refund_settlement, refunds, schedule
 from chalicelib.service_layer.context import Actor, Context
 from chalicelib.service_layer.tags import Tag
 from tests.fakes import FakeDatabase, db, fake_context
@@ -109,19 +109,19 @@ def test_a_free_orders_refund_is_never_sent_to_wechat_which_has_no_trade_of_it(c
     assert not [c for c in sent if c[1] not in trades], f"refunds of trades WeChat never had: {sent}"
 
 
-def test_a_free_orders_failed_refund_leaves_it_as_it_was_not_refunded(ctx: Context) -> None:
-    """Once WeChat refuses (or closes) the free order's refund, fail() settles the order with
-    settled_status(total=0, refunded=0): 0 >= 0 reads REFUNDED. Nothing was refunded, its
-    tickets are revoked (taken by a refund that failed), the seats stay sold, the coupon USED,
-    and an order REFUNDED can no longer be refunded (REFUNDABLE_ORDER_STATES)."""
+def test_a_free_orders_refund_is_settled_here_and_gives_everything_back(ctx: Context) -> None:
+    """A refund of 0 fen moves no money: it is settled without WeChat (which never saw the
+    order), the seats return, the order is REFUNDED and its coupon, still valid, is available."""
     _, (sku,) = ticket_product(ctx, 10, price=1500)
     alice = customer(ctx)
-    placed = place(ctx, alice, (sku.sku_id, 2), coupon_id=claim(ctx, alice, new_coupon(ctx, amount=5000)))
+    mine = claim(ctx, alice, new_coupon(ctx, amount=5000))
+    placed = place(ctx, alice, (sku.sku_id, 2), coupon_id=mine)
     refund = refunds.request_refund(ctx, alice, placed.order.order_id, parse_refund_request({"reason": "x"}))
-    ctx.wechat_pay.refund_answers[refund.out_refund_no] = "CLOSED"           # type: ignore[attr-defined]
-    refund_settlement.process_refund(ctx, refund.refund_id, 1)
-    assert ctx.refunds.get(refund.refund_id).status is RefundStatus.FAILED  # type: ignore[union-attr]
-    assert order_of(ctx, placed.order.order_id).status is OrderStatus.PAID
+    assert refund_settlement.process_refund(ctx, refund.refund_id, 1) == "succeeded"
+    assert ctx.refunds.get(refund.refund_id).gateway_status == "NO_MONEY"  # type: ignore[union-attr]
+    assert order_of(ctx, placed.order.order_id).status is OrderStatus.REFUNDED
+    assert coupon_status(ctx, mine) is UserCouponStatus.AVAILABLE
+    assert ctx.wechat_pay.refund_calls == []                                # type: ignore[attr-defined]
 
 
 # ------------------------------------------------------------------ F3 (medium)
