@@ -10,6 +10,8 @@ const SHELL = [
   "./assets/widgets.js", "./assets/pages/dashboard.js", "./assets/pages/products.js", "./assets/pages/inventory.js",
   "./assets/pages/orders.js", "./assets/pages/refunds.js", "./assets/pages/alerts.js", "./assets/pages/reports.js",
   "./assets/pages/reconciliation.js", "./assets/pages/audit.js", "./assets/pages/staff.js",
+  "./assets/pages/coupons.js", "./assets/pages/coupon-form.js", "./assets/pages/promotions.js",
+  "./assets/pages/member-tiers.js", "./assets/money.js", "./assets/offers.js",
   "./assets/scanner.js", "./assets/gate-rule.js", "./assets/gate-codes.js", "./assets/gate-store.js",
   "./assets/gate-sync.js", "./assets/gate-camera.js", "./assets/gate-conflicts.js", "./assets/venue-time.js",
   "./assets/noble-ed25519-2.3.0.js", "./assets/jsqr-1.4.0.js", "./assets/echarts-5.6.0.common.min.js",

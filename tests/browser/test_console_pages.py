@@ -70,6 +70,7 @@ def test_each_role_sees_only_its_pages(stack, admin: Http, browser) -> None:  # 
     assert "商品" in seen["merchandiser"] and "对账" not in seen["merchandiser"]
     assert "订单" in seen["support"] and "审计日志" not in seen["support"]
     assert "审计日志" in seen["auditor"] and "员工账号" not in seen["auditor"]
+    assert "优惠券" in seen["merchandiser"] and "优惠券" in seen["support"] and "会员等级" in seen["auditor"]
     assert seen["scanner"] == ["库存", "预警"]
     assert all("员工账号" not in pages for pages in seen.values())
 
@@ -213,7 +214,8 @@ def test_every_page_of_the_menu_opens_for_an_admin(stack, page) -> None:  # type
     page.on("pageerror", lambda error: failures.append(str(error)))
     open_console(page, stack["url"], "admin", ADMIN_PASSWORD)
     titles = menu(page)[:-1]                                    # the scanner link aside
-    assert titles == ["概览", "商品", "库存", "订单", "退款", "预警", "报表", "对账", "审计日志", "员工账号"]
+    assert titles == ["概览", "商品", "库存", "订单", "退款", "优惠券", "满减", "会员等级", "预警", "报表", "对账", "审计日志",
+                      "员工账号"]
     routes = [a.get_attribute("href") for a in page.locator("nav a").all()[:-1]]
     for route, title in zip(routes, titles):
         page.evaluate(f"location.hash = {route!r}")

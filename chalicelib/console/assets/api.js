@@ -74,15 +74,9 @@ export async function request(method, path, body, options = {}) {
 export const get = (path, options) => request("GET", path, undefined, options);
 export const post = (path, body, options) => request("POST", path, body, options);
 export const patch = (path, body) => request("PATCH", path, body);
+export const put = (path, body) => request("PUT", path, body);
 
-// ¥1,234.00 from fen: money is integer fen everywhere, shown in yuan.
-export function yuan(fen) {
-  if (fen === null || fen === undefined) return "—";
-  const sign = fen < 0 ? "-" : "";
-  const abs = Math.abs(fen);
-  const whole = Math.floor(abs / 100).toLocaleString("en-US");
-  return `${sign}¥${whole}.${String(abs % 100).padStart(2, "0")}`;
-}
+export { yuan } from "./money.js";      // ¥1,234.00 from fen (money.js: pure, held by node)
 
 // Saves a download that needs the token (CSV exports).
 export async function download(path, filename) {
@@ -134,6 +128,14 @@ export const ERROR_WORDS = {
   BILL_UNREADABLE: "微信支付账单无法解析",
   VALIDATION_ERROR: "输入有误",
   THROTTLED: "请求过于频繁，请稍后再试",
+  TRY_AGAIN: "系统繁忙，请稍后重试",
+  COUPON_NOT_FOUND: "优惠券不存在",
+  COUPON_EXHAUSTED: "优惠券已发完",
+  COUPON_LIMIT_REACHED: "已达每人限领张数",
+  NOT_CLAIMABLE: "优惠券已停止或不在领取时间内",
+  INVALID_CHANGE: "不能这样修改：发放总量只能增加，不限量的券没有总量可改",
+  PROMOTION_NOT_FOUND: "满减活动不存在",
+  CUSTOMER_NOT_FOUND: "用户不存在",
 };
 
 export function explain(error) {

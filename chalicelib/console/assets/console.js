@@ -5,10 +5,13 @@ import { explain, forget, get, h, login, post, session } from "./api.js";
 import { learnVenueZone } from "./venue-time.js";
 import { page as alerts } from "./pages/alerts.js";
 import { page as audit } from "./pages/audit.js";
+import { page as coupons } from "./pages/coupons.js";
 import { page as dashboard } from "./pages/dashboard.js";
 import { page as inventory } from "./pages/inventory.js";
+import { page as memberTiers } from "./pages/member-tiers.js";
 import { page as orders } from "./pages/orders.js";
 import { page as products } from "./pages/products.js";
+import { page as promotions } from "./pages/promotions.js";
 import { page as reconciliation } from "./pages/reconciliation.js";
 import { page as refunds } from "./pages/refunds.js";
 import { page as reports } from "./pages/reports.js";
@@ -39,7 +42,8 @@ export function may(call) {
 
 // One module per page (pages/), each naming the call it needs: the menu shows it only to roles the
 // API allows that call.
-export const MENU = [dashboard, products, inventory, orders, refunds, alerts, reports, reconciliation, audit, staff];
+export const MENU = [dashboard, products, inventory, orders, refunds, coupons, promotions, memberTiers, alerts, reports,
+                     reconciliation, audit, staff];
 
 // ------------------------------------------------------------------ login
 function loginPage(message) {

@@ -59,3 +59,11 @@ export async function paged(container, path, render) {
   container.after(more);
   await next();
 }
+
+// A form's input under its label (the label stays readable once the field is filled).
+export const field = (label, input) => h("label", { class: "field" }, h("span", {}, label), input);
+
+// Which kinds of goods a promotion applies to (门票, 文创): both ticked is everything.
+export const kindBoxes = () => [["ticket", "门票"], ["merch", "文创"]].map(([kind, word]) =>
+  h("label", { class: "check" }, h("input", { type: "checkbox", value: kind, checked: true, testid: "scope-" + kind }), word));
+export const checkedKinds = (boxes) => boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);

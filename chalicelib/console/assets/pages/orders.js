@@ -1,5 +1,6 @@
 // 订单: search orders by number, phone or product; one order's lines, history and shipping.
 import { get, h, post, yuan } from "../api.js";
+import { PROMOTION_KINDS } from "../offers.js";
 import { localTime } from "../venue-time.js";
 import { STATUS_WORDS, action, cell, enc, hashQuery, paged, table, tag } from "../widgets.js";
 
@@ -31,14 +32,17 @@ async function orders(body, { may }) {
     const carrier = h("input", { placeholder: "快递公司" });
     const tracking = h("input", { placeholder: "运单号" });
     detail.replaceChildren(h("div", { class: "card section" }, h("h2", {}, `订单 ${o.order_id}`),
-      h("p", {}, tag(o.status), " ", yuan(o.total), " · 联系人 ", o.contact ? `${o.contact.name} ${o.contact.phone}` : "—"),
+      h("p", {}, tag(o.status), " 实付 ", yuan(o.total), " · 联系人 ", o.contact ? `${o.contact.name} ${o.contact.phone}` : "—",
+        o.user_id ? ` · 用户 ID ${o.user_id}` : ""),
       o.cancel_reason ? h("p", { class: "notice" }, CANCEL_WORDS[o.cancel_reason] || o.cancel_reason) : null,
-      table([["商品"], ["规格"], ["数量", 1], ["小计", 1]], o.items.map((i) => h("tr", {}, cell(i.product_name), cell(i.name),
-        cell(i.quantity, 1), cell(yuan(i.subtotal), 1)))),
+      table([["商品"], ["规格"], ["单价", 1], ["数量", 1], ["原价小计", 1], ["优惠", 1], ["实付", 1]], o.items.map((i) => h("tr", { testid: "order-line" },
+        cell(i.product_name), cell(i.name), cell(yuan(i.price ?? i.unit_price), 1), cell(i.quantity, 1), cell(yuan(i.subtotal), 1),
+        cell(i.discount ? "-" + yuan(i.discount) : "—", 1), h("td", { class: "num", testid: "line-paid" }, yuan(i.paid ?? i.subtotal))))),
+      price(o),
       o.address ? h("p", {}, `收货：${o.address.recipient} ${o.address.phone} ${o.address.region} ${o.address.detail}`) : null,
       o.shipment ? h("p", {}, `已发货：${o.shipment.carrier} ${o.shipment.tracking_no}`) : null,
       h("h2", {}, "订单记录"),
-      table([["状态"], ["时间"], ["操作人"]], o.history.map((e) => h("tr", {}, cell(e.status), cell(localTime(e.at)), cell(e.by || "—")))),
+      table([["状态"], ["时间"], ["操作人"]], o.history.map((e) => h("tr", {}, cell(STATUS_WORDS[e.status] || e.status), cell(localTime(e.at)), cell(e.by || "—")))),
       o.status === "PAID" && o.address && may("POST /admin/orders/{order_id}/ship")
         ? h("div", { class: "row" }, carrier, tracking, action("发货", async () => {
             await post(`/admin/orders/${o.order_id}/ship`, { carrier: carrier.value.trim(), tracking_no: tracking.value.trim() });
@@ -49,6 +53,18 @@ async function orders(body, { may }) {
   body.append(h("form", { class: "row", onsubmit: (e) => { e.preventDefault(); search(); } }, q, state,
                 h("button", { type: "submit" }, "搜索")), list, detail);
   await search();
+}
+
+// 原价合计, each promotion that took something off (会员价, 满减, 优惠券), 实付: the order's price as the
+// customer was told it, lines' paid shares summing to the total.
+function price(o) {
+  const line = (label, amount, testid, extra = {}) => h("tr", { testid, ...extra }, h("th", {}, label), h("td", { class: "num" }, amount));
+  return h("table", { class: "price-lines", testid: "order-price" }, h("tbody", {},
+    line("原价合计", yuan(o.subtotal ?? o.total), "order-subtotal"),
+    (o.promotions || []).map((p) => line(`${PROMOTION_KINDS[p.kind] || p.kind}：${p.name}`, "-" + yuan(p.amount), "order-promotion",
+                                         { "data-kind": p.kind })),
+    line("优惠合计", o.discount ? "-" + yuan(o.discount) : yuan(0), "order-discount"),
+    line("实付", yuan(o.total), "order-total", { class: "strong" })));
 }
 
 export const page = { route: "orders", title: "订单", needs: "GET /admin/orders", render: orders };
