@@ -51,7 +51,8 @@ def _optional_body(call: Call) -> Fields:
 # pays that much of the trade. The trade's `amount.total` stays the order's total (or `"amount"`),
 # the notice's `payer_total` is the total less the voucher and its `promotion_detail` names the
 # voucher; the sandbox's bill shows it as 代金券金额, with 应结订单金额 = 订单金额 - voucher. The
-# customer pays at least 1 fen: WeChat's vouchers need a threshold above their value.
+# customer pays at least 1 fen (WeChat's vouchers need a threshold above their value): a larger
+# voucher is taken as the trade's total less 1 fen.
 @endpoint(bp, "POST", "/dev/payments/{order_id}/succeed")
 def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
     """The customer pays the order's trade at WeChat, and WeChat's signed, encrypted notice goes
@@ -71,9 +72,8 @@ def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
             raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
         raise InvalidInput("a trade micromall never saw needs an amount", field="amount")
     total = amount if amount is not None else found[0].total  # type: ignore[index]
-    if voucher >= total:
-        raise InvalidInput("a voucher pays less than the trade's total: the customer pays at least 1 fen",
-                           field="voucher")
+    # The customer pays at least 1 fen: a voucher as large as the trade leaves them that fen.
+    voucher = min(voucher, max(total - 1, 0))
     try:
         notice = _sandbox().pay(order_id, total, None, notify=notify, transaction_id=transaction_id,
                                 notification_id=notification_id, voucher=voucher)

@@ -99,8 +99,10 @@ def maybe(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-SCOPE = obj([], kinds=array({"enum": ["ticket", "merch"]}, max_items=2),
-            product_ids=array(text(40), max_items=MAX_SCOPE_ITEMS), categories=array(text(50), max_items=MAX_SCOPE_ITEMS))
+SCOPE = {**body([], kinds=array({"enum": ["ticket", "merch"]}, max_items=2),
+                 product_ids=array(text(40), max_items=MAX_SCOPE_ITEMS),
+                 categories=array(text(50), max_items=MAX_SCOPE_ITEMS)),
+         "additionalProperties": False, "description": "all its criteria hold together; empty: everything"}
 SESSION_IN = obj(["start", "end"], start=TIME, end=TIME)
 SESSION = obj(["start", "end"], start=STR, end=STR)
 ATTRIBUTES = {"type": "object", "maxProperties": 10, "propertyNames": {"minLength": 1, "maxLength": 50},
@@ -185,25 +187,32 @@ REQUESTS: dict[str, Schema] = {
                          total=integer(1, 10_000_000), per_user_limit=integer(1, 100), claim_from=TIME,
                          claim_until=TIME, valid_days=integer(1, MAX_VALID_DAYS), valid_from=TIME, valid_until=TIME,
                          returnable=BOOL),
+                  "additionalProperties": False,
                   "description": "cash: amount (at most the threshold when there is one); percent: percent_off and "
                                  "max_discount; valid_days or valid_from and valid_until; claim_until after "
                                  "claim_from"},
-    "CouponChanges": body([], status={"enum": ["stopped"]}, total=integer(1, 10_000_000), claim_until=TIME),
-    "CouponGrant": obj(["user_ids", "reason"], user_ids=array(text(40), max_items=MAX_GRANTS, min_items=1),
-                       reason=text(200)),
+    "CouponChanges": {**body([], status={"enum": ["stopped"]}, total=integer(1, 10_000_000), claim_until=TIME),
+                      "minProperties": 1, "additionalProperties": False,
+                      "description": "total only grows (409 INVALID_CHANGE); a claim_until already past ends claims "
+                                     "now"},
+    "CouponGrant": {**obj(["user_ids", "reason"], user_ids=array(text(40), max_items=MAX_GRANTS, min_items=1),
+                          reason=text(200)), "additionalProperties": False},
     "NewPromotion": {**body(["name", "kind", "tiers", "starts_at", "ends_at"], name=text(60),
                             kind={"const": "full_reduction"},
-                            tiers=array(obj(["threshold", "amount"], threshold=integer(1, 100_000_000),
-                                            amount=integer(1, 100_000_000)), max_items=MAX_REDUCTION_TIERS,
-                                        min_items=1),
+                            tiers=array({**obj(["threshold", "amount"], threshold=integer(1, 100_000_000),
+                                                amount=integer(1, 100_000_000)), "additionalProperties": False},
+                                        max_items=MAX_REDUCTION_TIERS, min_items=1),
                             scope=SCOPE, starts_at=TIME, ends_at=TIME),
+                     "additionalProperties": False,
                      "description": "each tier's amount at most its threshold, a higher threshold taking more off; "
                                     "ends_at after starts_at"},
-    "PromotionChanges": obj(["status"], status={"enum": ["stopped"]}),
-    "MemberTiers": obj(["tiers"], tiers=array(obj(["tier", "name", "min_spend", "percent_off"],
-                                                  tier=integer(1, MAX_MEMBER_TIERS), name=text(20),
-                                                  min_spend=integer(1, 10_000_000_000), percent_off=integer(0, 99)),
-                                              max_items=MAX_MEMBER_TIERS)),
+    "PromotionChanges": {**obj(["status"], status={"enum": ["stopped"]}), "additionalProperties": False},
+    "MemberTiers": {**obj(["tiers"], tiers=array(
+        {**obj(["tier", "name", "min_spend", "percent_off"], tier=integer(1, MAX_MEMBER_TIERS), name=text(20),
+               min_spend=integer(1, 10_000_000_000), percent_off=integer(0, 99)), "additionalProperties": False},
+        max_items=MAX_MEMBER_TIERS)), "additionalProperties": False,
+        "description": "tiers numbered 1, 2, ... without gaps, a higher one with a higher min_spend and at least "
+                       "the discount of the one below (else 400); an empty list removes the tiers"},
     "Shipment": obj(["carrier", "tracking_no"], carrier=text(50), tracking_no=text(64)),
     "RefundRequest": body(["reason"], reason=text(200), ticket_ids=array(text(40), max_items=200)),
     "RefundRejection": obj(["reason"], reason=text(200)),

@@ -261,13 +261,11 @@ def changed(coupon: Coupon, changes: CouponChanges) -> Coupon:
     an unlimited coupon stays unlimited."""
     if changes.total is not None:
         if coupon.total is None:
-            raise RuleViolation("this coupon is unlimited; it has no total to raise", code=ErrorCode.INVALID_CHANGE,
-                                field="total")
+            raise Conflict("this coupon is unlimited; it has no total to raise", code=ErrorCode.INVALID_CHANGE,
+                           field="total")
         if changes.total < coupon.total:
-            raise RuleViolation("a coupon's total may only grow", code=ErrorCode.INVALID_CHANGE, field="total",
-                                total=coupon.total)
-    if changes.claim_until is not None and changes.claim_until <= coupon.claim_from:
-        raise InvalidInput("claim_until must be after claim_from", field="claim_until")
+            raise Conflict("a coupon's total may only grow: claims made stand", code=ErrorCode.INVALID_CHANGE,
+                           field="total", total=coupon.total)
     return replace(coupon, status=CouponStatus.STOPPED if changes.stop else coupon.status,
                    total=changes.total if changes.total is not None else coupon.total,
                    claim_until=changes.claim_until or coupon.claim_until)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Callable, Protocol
 
 from ..domain import identifiers
 from ..domain.coupons import (Coupon, CouponChanges, CouponStatus, Grant, UserCoupon, changed, coupon_exhausted,
@@ -140,7 +140,7 @@ def all_coupons(ctx: Couponing) -> list[CouponFigures]:
 def grant(ctx: Couponing, actor: Actor, coupon_id: str, request: Grant
           ) -> tuple[list[UserCoupon], list[tuple[str, str]]]:
     """Goodwill coupons: each customer's is a claim made for them (counted against the total and
-    their limit); one audit record names who got one and why."""
+    their limit), with its audit record (who, for whom, why) in the claim's own transaction."""
     coupon = coupon_of(ctx, coupon_id)
     granted: list[UserCoupon] = []
     refused: list[tuple[str, str]] = []
@@ -148,13 +148,13 @@ def grant(ctx: Couponing, actor: Actor, coupon_id: str, request: Grant
         if not identifiers.USER_ID.match(user_id):
             refused.append((user_id, ErrorCode.CUSTOMER_NOT_FOUND.value))
             continue
+        def audited(uow: ports.Writes, user_id: str = user_id) -> None:
+            ctx.audit.record(actor.name, "coupon_granted", ctx.clock(), target=coupon_id, source_ip=actor.source_ip,
+                             details={"reason": request.reason, "user_id": user_id}, uow=uow)
         try:
-            granted.append(_claim(ctx, coupon, user_id, None, granted_by=actor.name))
+            granted.append(_claim(ctx, coupon, user_id, None, granted_by=actor.name, also=audited))
         except (Conflict, RuleViolation) as error:
             refused.append((user_id, str(error.code)))
-    ctx.audit.record(actor.name, "coupon_granted", ctx.clock(), target=coupon_id, source_ip=actor.source_ip,
-                     details={"reason": request.reason, "granted": [c.user_id for c in granted],
-                              "refused": [u for u, _ in refused]})
     return granted, refused
 
 
@@ -193,8 +193,8 @@ def _replay(ctx: Couponing, key: str, coupon_id: str) -> UserCoupon | None:
     return ctx.user_coupons.get(reply.order_id)
 
 
-def _claim(ctx: Couponing, coupon: Coupon, user_id: str, key: str | None, granted_by: str | None = None
-           ) -> UserCoupon:
+def _claim(ctx: Couponing, coupon: Coupon, user_id: str, key: str | None, granted_by: str | None = None,
+           also: Callable[[ports.Writes], None] | None = None) -> UserCoupon:
     """Reads once (the claims left and the customer's count, one batched read), then writes
     once; a short shard is planned around, a throttled one tried once elsewhere, and a hot
     unsharded coupon split by the alerts worker, as an order's stock is."""
@@ -219,6 +219,8 @@ def _claim(ctx: Couponing, coupon: Coupon, user_id: str, key: str | None, grante
         ctx.user_coupons.add(uow, user_coupon)
         if key:
             ctx.idempotency.remember(uow, key, coupon.coupon_id, user_coupon.user_coupon_id, now)
+        if also is not None:
+            also(uow)                 # a grant's audit record, in the claim's own transaction
         try:
             written = commit(uow, {Tag.IDEMPOTENCY: None,
                                    ItemTag.SKU: lambda sku_id: stock_refused(ctx, sku_id, _exhausted),

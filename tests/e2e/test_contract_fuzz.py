@@ -21,6 +21,7 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261122"))
 # admin's token is refused on customer routes (and the reverse), and made-up gate codes, asset
 # names or sandbox refund numbers are not found.
 WARNINGS = ("Schema validation mismatch", "Failed Health Check")
+USER_COUPONS = 100                                      # at most the fuzz coupon's per-customer limit
 PATHS = ("product_id", "sku_id", "order_id", "ticket_id", "refund_id", "out_refund_no", "coupon_id", "promotion_id")
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("LOCAL_FAULT_RATE")),
@@ -72,7 +73,12 @@ def _known_identifiers(url: str, admin: Http, customer: Http) -> dict[str, list[
                                                  "tiers": [{"threshold": 100000000, "amount": 1}],
                                                  "starts_at": window["claim_from"], "ends_at": window["claim_until"]})
     assert promotion.status_code == 201, promotion.text
-    return {"coupon_id": [coupon.json()["coupon_id"]], "promotion_id": [promotion.json()["promotion_id"]],"product_id": [product_id, merch["product_id"]], "sku_id": [*skus, merch_sku, *many],
+    # The customer's coupons, so that an order naming one finds it theirs (each pays one order:
+    # later orders naming a used one are refused 409 COUPON_UNAVAILABLE, as they should be).
+    user_coupons = [customer.post(f"/coupons/{coupon.json()['coupon_id']}/claim", {}).json()["user_coupon_id"]
+                    for _ in range(USER_COUPONS)]
+    return {"coupon_id": [coupon.json()["coupon_id"]], "promotion_id": [promotion.json()["promotion_id"]],
+            "user_coupon_id": user_coupons,"product_id": [product_id, merch["product_id"]], "sku_id": [*skus, merch_sku, *many],
             "session_sku_id": sessions,
             "order_id": [ticket_order, goods_order], "ticket_id": tickets, "refund_id": refunds,
             "out_refund_no": refunds[:1]}
@@ -84,7 +90,8 @@ def _config(known: dict[str, list[str]]) -> Path:
     text += "\n[parameters]\n" + "".join(
         f'"path.{name}" = {{ dictionary = "{name}", probability = 0.7 }}\n' for name in known if name in PATHS)
     text += ('"body.counts[*].sku_id" = { dictionary = "sku_id", probability = 0.9 }\n'           # stocktakes
-             '"body.items[*].sku_id" = { dictionary = "session_sku_id", probability = 0.9 }\n')  # orders
+             '"body.items[*].sku_id" = { dictionary = "session_sku_id", probability = 0.9 }\n'    # orders
+             '"body.coupon_id" = { dictionary = "user_coupon_id", probability = 0.9 }\n')
     for name, values in known.items():
         text += f"\n[dictionaries.{name}]\nvalues = [{', '.join(repr(str(v)) for v in values)}]\n"
     path = Path(tempfile.mkdtemp(prefix="micromall-fuzz-")) / "schemathesis.toml"

@@ -1,4 +1,4 @@
-"""Adversarial review of issue 22 (promotions) on the embedded AWS and the local WeChat Pay
+"""Promotions at their edges through the API (from the review of issue 22): a free order refunded
 sandbox. Each test states what the contract expects and FAILS on the reviewed code."""
 from __future__ import annotations
 
