@@ -107,7 +107,7 @@ def _session(token: str | None = None) -> requests.Session:
     return session
 
 
-def phase(name: str, stack: Stack, work: list[Callable[[], bool]]) -> list[Any]:
+def phase(name: str, stack: Stack, work: list[Callable[[], bool]], unit: str = "ops/s") -> list[Any]:
     """Runs the calls with CLIENTS at once until done or SECONDS are up; prints throughput,
     latencies and DynamoDB requests per successful operation."""
     latencies: list[float] = []
@@ -131,7 +131,7 @@ def phase(name: str, stack: Stack, work: list[Callable[[], bool]]) -> list[Any]:
     elapsed = time.perf_counter() - started
     time.sleep(0.5)                                   # let the pump's own reads settle out of the count
     requests_made = stack.dynamodb_requests() - before
-    bench(f"{name}_per_s", ok / elapsed, "ops/s")
+    bench(f"{name}_per_s", ok / elapsed, unit)
     if latencies:
         ordered = sorted(latencies)
         bench(f"{name}_p50", statistics.median(ordered) * 1000, "ms")
@@ -143,11 +143,11 @@ def phase(name: str, stack: Stack, work: list[Callable[[], bool]]) -> list[Any]:
 def main() -> None:
     """The day's sales on one fresh stack, the hot session on another, the release on a third: the
     embedded AWS slows as its tables fill, which would otherwise weigh on whichever phases come
-    last. BENCH_PHASES picks some (ordinary, hot, release)."""
+    last. BENCH_PHASES picks some (ordinary, hot, coupon_grab, release)."""
     bench("partition_item_writes_per_second", ITEM_WRITES, "writes/s")
-    chosen = os.environ.get("BENCH_PHASES", "ordinary,hot,release").split(",")
+    chosen = os.environ.get("BENCH_PHASES", "ordinary,hot,coupon_grab,release").split(",")
     runs = {"ordinary": (ordinary_phases, {}), "hot": (hot_session_phases, {}),
-            "release": (release_phase, RELEASE_STACK)}
+            "coupon_grab": (coupon_grab_phase, {}), "release": (release_phase, RELEASE_STACK)}
     for name in chosen:
         phases, env = runs[name.strip()]
         stack = Stack(**env)
@@ -287,6 +287,50 @@ def _inventory_item(admin: requests.Session, url: str, sku_id: str) -> dict[str,
         cursor = page["next"]
 
 
+
+# A coupon grab (抢券): large enough to be split at creation (one shard per 2,500: 8 for 20,000).
+COUPON_TOTAL = int(os.environ.get("BENCH_COUPON_TOTAL", "20000"))
+
+
+def coupon_grab_phase(stack: Stack, admin: requests.Session, _: requests.Session, __: list[requests.Session]) -> None:
+    """One coupon claimed by a crowd of distinct customers, one claim each (its limit), CLIENTS at
+    once for BENCH_SECONDS under the partition model: claims a second, and the coupon's own
+    figures afterwards. Issued is counted from the user coupons (GET /admin/coupons/{id}), so
+    `over_issued` = max(0, issued - total) and `unaccounted` = |issued + remaining - total| +
+    |issued - claims answered 201| must both be 0."""
+    url = stack.url
+    now = datetime.now(timezone.utc)
+    r = admin.post(url + "/admin/coupons", json={
+        "name": "Bench 抢券", "kind": "cash", "amount": 500, "threshold": 0, "total": COUPON_TOTAL,
+        "per_user_limit": 1, "claim_from": (now - timedelta(hours=1)).isoformat(),
+        "claim_until": (now + timedelta(days=1)).isoformat(), "valid_days": 7}, timeout=60)
+    r.raise_for_status()
+    coupon_id = r.json()["coupon_id"]
+    # Enough of a crowd for about four claims a second per client; a phase that runs out of
+    # customers ends early, and its rate stands.
+    crowd_size = min(MAX_OPS, int(CLIENTS * SECONDS * 4))
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        crowd = list(pool.map(lambda i: _session(requests.post(
+            url + "/auth/wechat/login", json={"code": f"dev:grab-{i}"}, timeout=30).json()["token"]),
+            range(crowd_size)))
+    time.sleep(5)                      # the event pump catches up with what came before
+    answered: list[int] = []
+
+    def claim(customer: requests.Session) -> Callable[[], bool]:
+        def call() -> bool:
+            r = customer.post(url + f"/coupons/{coupon_id}/claim", json={}, timeout=60)
+            answered.append(r.status_code)
+            if r.status_code != 201 and "Retry-After" in r.headers and not IMPATIENT:
+                time.sleep(float(r.headers["Retry-After"]))      # as the mini-program does
+            return r.status_code == 201
+        return call
+    phase("coupon_grab_claims", stack, [claim(c) for c in crowd], unit="claims/s")
+    shown = admin.get(url + f"/admin/coupons/{coupon_id}", timeout=60).json()
+    issued, remaining, total = shown["issued"], shown["remaining"], shown["total"]
+    bench("coupon_grab_issued", issued, "coupons")
+    bench("coupon_grab_refused", sum(1 for s in answered if s != 201), "claims")
+    bench("coupon_grab_over_issued", max(0, issued - total), "coupons")
+    bench("coupon_grab_unaccounted", abs(issued + remaining - total) + abs(issued - answered.count(201)), "coupons")
 
 # The release: the schedule at its deployed cadence, unpaid orders expiring a minute after they
 # were placed, and no partition model (this phase measures expiry, not one item's writes).

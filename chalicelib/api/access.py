@@ -88,7 +88,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
         CATALOG_EDITORS, "Record counted stock and apply the differences", request="Stocktake",
         response="StocktakeResult", status=201, errors=("SKU_NOT_FOUND", "STOCK_CHANGED"), tags=("inventory",)),
     ("POST", "/admin/inventory/{sku_id}/shards"): Rule(
-        CATALOG_EDITORS, "Split a SKU's stock over shard items before a busy release (never fewer shards)",
+        CATALOG_EDITORS, "Split a SKU's or a coupon's stock over shard items before a busy release (never fewer shards)",
         request="StockSplit", response="InventoryItem",
         errors=("SKU_NOT_FOUND", "SHARDS_CANNOT_SHRINK", "STOCK_CHANGED"), tags=("inventory",)),
     ("GET", "/admin/inventory/{sku_id}/movements"): Rule(

@@ -39,10 +39,10 @@ STOCKTAKE_ATTEMPTS = 4
 ADJUST_ATTEMPTS = 4
 
 
-def _require_sku(ctx: Stocking, sku_id: str, coupons_too: bool = False) -> Sku:
-    """A SKU's stock; with `coupons_too` also a coupon's claims left (a split spreads either, but
-    only a coupon's own changes may add to or take from its claims)."""
-    known = identifiers.product_id_of(sku_id) or (coupons_too and identifiers.COUPON_ID.match(sku_id))
+def _require_sku(ctx: Stocking, sku_id: str, claims_left: bool = False) -> Sku:
+    """A product's SKU, or with `claims_left` also a coupon's stock item of claims left: a grab
+    is split like a hot session, but staff change a coupon's claims only through its total."""
+    known = identifiers.product_id_of(sku_id) or (claims_left and identifiers.COUPON_ID.match(sku_id))
     skus = ctx.stock.skus([sku_id]) if known else {}
     if sku_id not in skus:
         raise NotFound(f"SKU {sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=sku_id)
@@ -87,7 +87,7 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int, leave_sha
     place for the orders racing it); re-read while sales move them. `also` adds writes of the
     caller's to the split's own transaction."""
     for _ in attempts(attempts_made):
-        sku = _require_sku(ctx, sku_id, coupons_too=True)
+        sku = _require_sku(ctx, sku_id, claims_left=True)
         check_shard_count(shards, sku.stock_shards)
         if shards == sku.stock_shards:
             return sku
@@ -100,7 +100,7 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int, leave_sha
             also(uow)
         if not attempted(uow, {ItemTag.SKU: None}):
             continue
-        return _require_sku(ctx, sku_id, coupons_too=True)
+        return _require_sku(ctx, sku_id, claims_left=True)
     raise Conflict("stock kept moving while it was split; try again", code=ErrorCode.STOCK_CHANGED)
 
 

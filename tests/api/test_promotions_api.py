@@ -86,6 +86,20 @@ def test_a_claim_is_counted_against_the_total_and_the_customers_limit(make_coupo
     assert SkuRecord.get(coupon["coupon_id"]).inventory is None        # not in staff's stock list
 
 
+def test_a_coupon_for_a_grab_is_split_at_creation_or_by_staff(make_coupon, customer, staff) -> None:  # type: ignore[no-untyped-def]
+    """Its claims left are a stock item split like a hot session's (they were once refused:
+    SKU_NOT_FOUND after the coupon was written); staff still cannot adjust them by hand."""
+    grab = make_coupon(total=10_000)
+    assert int(SkuRecord.get(grab["coupon_id"]).stock_shards) == 4
+    claimed(customer(), grab["coupon_id"])
+    assert staff("finance").get(f"/admin/coupons/{grab['coupon_id']}").json_body["remaining"] == 9_999
+    small = make_coupon(total=40)
+    split = staff("admin").post(f"/admin/inventory/{small['coupon_id']}/shards", {"shards": 4})
+    assert split.status_code == 200 and split.json_body["stock_shards"] == 4
+    r = staff("admin").post(f"/admin/inventory/{small['coupon_id']}/adjustments", {"delta": 5, "reason": "x"})
+    assert r.status_code == 404 and r.json_body["code"] == "SKU_NOT_FOUND"
+
+
 def test_a_claim_with_an_idempotency_key_is_made_once(make_coupon, customer) -> None:  # type: ignore[no-untyped-def]
     coupon = make_coupon(total=5, per_user_limit=3)
     alice = customer()

@@ -105,6 +105,7 @@ REMOVALS: dict[str, Callable[[], None]] = {
     "shard-condition": lambda: _drop_conditions("shard:"),
     "one-transaction": _separate_writes,
     "limit-condition": lambda: _drop_conditions("limit:"),
+    "user-coupon-condition": lambda: _drop_conditions("user_coupon:"),
     "unpaid-condition": lambda: _drop_conditions("unpaid"),
     "idempotency-condition": _idempotency_without_condition,
     "redemption-condition": _unconditional_redemption,
