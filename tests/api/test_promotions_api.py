@@ -119,7 +119,7 @@ def test_a_stopped_or_closed_coupon_cannot_be_claimed_and_the_total_only_grows(m
     assert shrink.status_code == 400
     lower = make_coupon(total=5)
     r = editor.patch(f"/admin/coupons/{lower['coupon_id']}", {"total": 3})
-    assert r.status_code == 422 and r.json_body["code"] == "INVALID_CHANGE"
+    assert r.status_code == 409 and r.json_body["code"] == "INVALID_CHANGE"
     raised = editor.patch(f"/admin/coupons/{coupon['coupon_id']}", {"total": 3})
     assert raised.status_code == 200 and raised.json_body["total"] == 3 and raised.json_body["remaining"] == 3
     for _ in range(3):

@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib.domain.coupons import (Coupon, CouponKind, CouponStatus, UserCouponStatus, Validity, best_first,
                                        changed, parse_coupon, parse_coupon_changes, parse_grant)
-from chalicelib.domain.errors import InvalidInput, RuleViolation
+from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.pricing import EVERYTHING
 from chalicelib.domain.promotions import (NO_TIER, Promotion, TierRule, parse_promotion, parse_tiers,
                                           running_reductions, spend_within, tier_for)
@@ -43,9 +43,9 @@ def test_a_coupon_is_claimable_only_in_its_window_and_while_running() -> None:
 def test_a_total_only_grows_and_an_unlimited_coupon_has_none() -> None:
     limited = coupon(total=5)
     assert changed(limited, parse_coupon_changes({"total": 8})).total == 8
-    with pytest.raises(RuleViolation):
+    with pytest.raises(Conflict):
         changed(limited, parse_coupon_changes({"total": 4}))
-    with pytest.raises(RuleViolation):
+    with pytest.raises(Conflict):
         changed(coupon(), parse_coupon_changes({"total": 4}))
     with pytest.raises(InvalidInput):
         parse_coupon_changes({})
