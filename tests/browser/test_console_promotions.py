@@ -95,9 +95,12 @@ def test_a_coupon_created_in_the_console_is_claimable_priced_and_stopped(stack, 
         expect(outcome).to_contain_text(f"已发放 1 人：{user_id(bob)}")
         expect(outcome).to_contain_text(f"未发放 {user_id(alice)}：已达每人限领张数")
         expect(outcome).to_contain_text("未发放 Unobody：用户不存在")
-        expect(row.locator("td").nth(6)).to_have_text("2")                        # 已发放: the list read again
         detail.scroll_into_view_if_needed()
         shot(page, "console-11b-coupon-grants", full_page=False)
+        # 已发放 follows the user coupons' stream a moment behind: once it has both, the list shows 2.
+        assert wait_for(lambda: admin.get(f"/admin/coupons/{coupon_id}").json()["issued"] == 2)
+        goto(page, "优惠券")
+        expect(page.get_by_test_id("coupon-row").filter(has_text=name).locator("td").nth(6)).to_have_text("2")
 
         # 满减 on souvenirs and member tiers, set in the console.
         big = merch(admin)
@@ -156,6 +159,7 @@ def test_a_coupon_created_in_the_console_is_claimable_priced_and_stopped(stack, 
         shot(page, "console-14-order-with-discounts", full_page=False)
 
         # The coupons page counts the use and draws it; stopped, the coupon is no longer offered.
+        assert wait_for(lambda: admin.get(f"/admin/coupons/{coupon_id}").json()["used"] == 1)
         goto(page, "优惠券")
         page.locator("[data-testid=coupon-chart] canvas").wait_for()
         row = page.get_by_test_id("coupon-row").filter(has_text=name)

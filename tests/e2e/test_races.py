@@ -81,9 +81,16 @@ def test_multi_line_orders_race_all_or_nothing(site: Site) -> None:
 
 
 def test_negative_control_writes_sent_one_by_one_leave_losers_holding_stock(twin) -> None:  # type: ignore[no-untyped-def]
+    # A loser whose read already saw the narrow SKU gone writes nothing at all: under load most
+    # may, so the race is run again (on fresh SKUs) until a loser got as far as its first line.
+    seen = []
     with twin("one-transaction") as unprotected:
-        _, _, wide_stock, _, wide_won = race_multi_line_orders(unprotected)
-    assert wide_stock["reserved"] > 2 * wide_won, (wide_stock, wide_won)
+        for _ in range(3):
+            _, _, wide_stock, _, wide_won = race_multi_line_orders(unprotected)
+            seen.append((wide_stock["reserved"], wide_won))
+            if wide_stock["reserved"] > 2 * wide_won:
+                break
+    assert wide_stock["reserved"] > 2 * wide_won, seen
 
 
 def race_a_purchase_limit(site: Site) -> tuple[Counter[int], dict[str, int]]:
@@ -100,9 +107,16 @@ def test_one_customer_racing_their_own_purchase_limit(site: Site) -> None:
 
 
 def test_negative_control_without_the_limit_condition_the_limit_is_overrun(twin) -> None:  # type: ignore[no-untyped-def]
+    # The customer's unpaid limit (3 orders) still holds here: the break shows as a third order,
+    # which the orders' timing may not give in one round, so it is run again until it does.
+    seen = []
     with twin("limit-condition") as unprotected:
-        statuses, stock = race_a_purchase_limit(unprotected)
-    assert statuses[201] > 2 and stock["reserved"] > 2, statuses
+        for _ in range(3):
+            statuses, stock = race_a_purchase_limit(unprotected)
+            seen.append((dict(statuses), stock["reserved"]))
+            if statuses[201] > 2 and stock["reserved"] > 2:
+                break
+    assert statuses[201] > 2 and stock["reserved"] > 2, seen
 
 
 def race_unpaid_holds(site: Site) -> tuple[Counter[int], dict[str, int], list[Any]]:

@@ -130,8 +130,17 @@ def main() -> None:
         "ORDER_PAYMENT_TIMEOUT_SECONDS": os.environ.get("ORDER_PAYMENT_TIMEOUT_SECONDS", "900"),
         **local_secrets(dict(os.environ))})
     from local.aws_resources import create_queues_and_topic
-    # Queues of its own: the stack's pump must not work on the twin's messages.
-    os.environ.update(create_queues_and_topic("micromall-twin-", 5, "us-east-1"))
+    # Queues of its own: the stack's pump must not work on the twin's messages. The embedded AWS
+    # may be failing a share of requests on purpose (LOCAL_FAULT_RATE): set-up is tried again.
+    from botocore.exceptions import ClientError
+    for attempt in range(10):
+        try:
+            os.environ.update(create_queues_and_topic("micromall-twin-", 5, "us-east-1"))
+            break
+        except ClientError:
+            if attempt == 9:
+                raise
+            time.sleep(0.5)
     REMOVALS[args.remove]()
     from chalice.cli.factory import CLIFactory
     from chalice.local import create_local_server
