@@ -295,7 +295,7 @@ COUPON_TOTAL = int(os.environ.get("BENCH_COUPON_TOTAL", "20000"))
 def coupon_grab_phase(stack: Stack, admin: requests.Session, _: requests.Session, __: list[requests.Session]) -> None:
     """One coupon claimed by a crowd of distinct customers, one claim each (its limit), CLIENTS at
     once for BENCH_SECONDS under the partition model: claims a second, and the coupon's own
-    figures afterwards. Issued is counted from the user coupons (GET /admin/coupons/{id}), so
+    figures afterwards. Issued is counted from the user coupons' stream (GET /admin/coupons/{id}), so
     `over_issued` = max(0, issued - total) and `unaccounted` = |issued + remaining - total| +
     |issued - claims answered 201| must both be 0."""
     url = stack.url
@@ -325,7 +325,16 @@ def coupon_grab_phase(stack: Stack, admin: requests.Session, _: requests.Session
             return r.status_code == 201
         return call
     phase("coupon_grab_claims", stack, [claim(c) for c in crowd], unit="claims/s")
-    shown = admin.get(url + f"/admin/coupons/{coupon_id}", timeout=60).json()
+    # Staff's counts follow the user coupons' stream a moment behind: read once they hold every
+    # claim answered 201, and have stopped moving.
+    shown, deadline = {}, time.time() + 60
+    while time.time() < deadline:
+        again = admin.get(url + f"/admin/coupons/{coupon_id}", timeout=60).json()
+        if again["issued"] >= answered.count(201) and shown.get("issued") == again["issued"]:
+            break
+        shown = again
+        time.sleep(1)
+    shown = again
     issued, remaining, total = shown["issued"], shown["remaining"], shown["total"]
     bench("coupon_grab_issued", issued, "coupons")
     bench("coupon_grab_refused", sum(1 for s in answered if s != 201), "claims")

@@ -27,6 +27,13 @@ BOOL: Schema = {"type": "boolean"}
 TIME: Schema = {"type": "string", "format": "date-time", "maxLength": MAX_INSTANT_LENGTH, "pattern": YEAR_PATTERN,
                 "description": f"RFC 3339 with an offset, e.g. 2026-12-01T09:00:00+08:00, in the years "
                                f"{EARLIEST_YEAR} to {LATEST_YEAR}"}
+# An instant a body must give (a promotion's or a coupon's window), its whole shape a pattern that
+# a generator can follow: TIME's `format` with a year prefix leaves one to filter nearly every
+# date-time it makes (days up to 28, so that every match is a real date).
+INSTANT: Schema = {"type": "string", "maxLength": MAX_INSTANT_LENGTH,
+                   "pattern": r"^2[01][0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]"
+                              r":[0-5][0-9](Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])$",
+                   "description": TIME["description"]}
 FEN: Schema = {"type": "integer", "minimum": 0, "description": "money in fen (1 yuan = 100)"}
 # A calendar day, its shape stated whole (a bare `format: date` leaves a generator to find the few
 # strings that are dates among all those the year's prefix allows).
@@ -184,25 +191,27 @@ REQUESTS: dict[str, Schema] = {
     "NewCoupon": {**body(["name", "kind", "threshold", "claim_from", "claim_until"], name=text(60),
                          kind={"enum": ["cash", "percent"]}, amount=integer(1, 10_000_000), percent_off=integer(1, 99),
                          max_discount=integer(1, 10_000_000), threshold=integer(0, 100_000_000), scope=SCOPE,
-                         total=integer(1, 10_000_000), per_user_limit=integer(1, 100), claim_from=TIME,
-                         claim_until=TIME, valid_days=integer(1, MAX_VALID_DAYS), valid_from=TIME, valid_until=TIME,
+                         total=integer(1, 10_000_000), per_user_limit=integer(1, 100), claim_from=INSTANT,
+                         claim_until=INSTANT, valid_days=integer(1, MAX_VALID_DAYS), valid_from=INSTANT,
+                         valid_until=INSTANT,
                          returnable=BOOL),
                   "additionalProperties": False,
                   "description": "cash: amount (at most the threshold when there is one); percent: percent_off and "
                                  "max_discount; valid_days or valid_from and valid_until; claim_until after "
                                  "claim_from"},
-    "CouponChanges": {**body([], status={"enum": ["stopped"]}, total=integer(1, 10_000_000), claim_until=TIME),
+    "CouponChanges": {**body([], status={"enum": ["stopped"]}, total=integer(1, 10_000_000), claim_until=INSTANT),
                       "minProperties": 1, "additionalProperties": False,
                       "description": "total only grows (409 INVALID_CHANGE); a claim_until already past ends claims "
                                      "now"},
-    "CouponGrant": {**obj(["user_ids", "reason"], user_ids=array(text(40), max_items=MAX_GRANTS, min_items=1),
+    "CouponGrant": {**obj(["user_ids", "reason"],
+                          user_ids={**array(text(40), max_items=MAX_GRANTS, min_items=1), "uniqueItems": True},
                           reason=text(200)), "additionalProperties": False},
     "NewPromotion": {**body(["name", "kind", "tiers", "starts_at", "ends_at"], name=text(60),
                             kind={"const": "full_reduction"},
-                            tiers=array({**obj(["threshold", "amount"], threshold=integer(1, 100_000_000),
-                                                amount=integer(1, 100_000_000)), "additionalProperties": False},
+                            tiers=array(obj(["threshold", "amount"], threshold=integer(1, 100_000_000),
+                                            amount=integer(1, 100_000_000)),
                                         max_items=MAX_REDUCTION_TIERS, min_items=1),
-                            scope=SCOPE, starts_at=TIME, ends_at=TIME),
+                            scope=SCOPE, starts_at=INSTANT, ends_at=INSTANT),
                      "additionalProperties": False,
                      "description": "each tier's amount at most its threshold, a higher threshold taking more off; "
                                     "ends_at after starts_at"},

@@ -60,7 +60,6 @@ def parse_promotion(data: object, promotion_id: str, actor: str) -> Promotion:
     f.choice("kind", ("full_reduction",))
     tiers = []
     for tier in f.objects("tiers", max_items=MAX_REDUCTION_TIERS, min_items=1):
-        tier.only({"threshold", "amount"})
         threshold = tier.integer("threshold", minimum=1, maximum=100_000_000)
         amount = tier.integer("amount", minimum=1, maximum=100_000_000)
         assert threshold is not None and amount is not None

@@ -21,6 +21,12 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261122"))
 # admin's token is refused on customer routes (and the reverse), and made-up gate codes, asset
 # names or sandbox refund numbers are not found.
 WARNINGS = ("Schema validation mismatch", "Failed Health Check")
+# Bodies whose rules between fields no JSON Schema states, so that a generator ignorant of them
+# makes mostly refused ones: a coupon's kind and its amount or percent, its validity by days or by
+# dates, its claim window in order; a full reduction's tiers rising, its end after its start. Each
+# of those rules is answered 400 and proven in tests/unit/test_coupons.py and
+# tests/api/test_promotions_api.py; every other operation must take what its schema allows.
+MOSTLY_REFUSED_BY_DESIGN = {"POST /admin/coupons", "POST /admin/promotions"}
 USER_COUPONS = 100                                      # at most the fuzz coupon's per-customer limit
 PATHS = ("product_id", "sku_id", "order_id", "ticket_id", "refund_id", "out_refund_no", "coupon_id", "promotion_id")
 
@@ -137,6 +143,21 @@ def _schemathesis_once(config: Path, url: str, token: str, who: str) -> subproce
         cwd=config.parent, capture_output=True, text=True, timeout=1200)
 
 
+def _mostly_refused(out: str) -> set[str]:
+    """The operations schemathesis lists as mostly refusing generated data."""
+    lines = out.splitlines()
+    found: set[str] = set()
+    for i, line in enumerate(lines):
+        if "mostly rejected generated data due to validation errors" in line:
+            for follow in lines[i + 1:i + 12]:
+                item = follow.strip()
+                if item.startswith("- "):
+                    found.add(item[2:].strip())
+                elif found:
+                    break
+    return found
+
+
 def test_schemathesis_finds_nothing_as_admin_or_customer() -> None:
     # One fuzzing customer places thousands of orders and pays none: the unpaid limits (proven in
     # tests/api/test_unpaid_holds_api.py and the e2e race) would refuse nearly all of them, and
@@ -155,6 +176,9 @@ def test_schemathesis_finds_nothing_as_admin_or_customer() -> None:
             # Data the schema allows is what the API takes: no phase stops on a health check, and
             # schemathesis does not find operations that mostly refuse what their schema allows.
             warned = [line for line in done.stdout.splitlines() if any(kind in line for kind in WARNINGS)]
+            refused = _mostly_refused(done.stdout)
+            if warned and refused and refused <= MOSTLY_REFUSED_BY_DESIGN and not any("Health Check" in w for w in warned):
+                warned = []
             if warned:
                 failures.append(f"--- as {who}: warnings ---\n" + "\n".join(warned) + "\n" + done.stdout[-6000:])
             if done.returncode != 0:
