@@ -99,7 +99,7 @@ def test_a_coupon_created_in_the_console_is_claimable_priced_and_stopped(stack, 
         shot(page, "console-11b-coupon-grants", full_page=False)
         # 已发放 follows the user coupons' stream a moment behind: once it has both, the list shows 2.
         assert wait_for(lambda: admin.get(f"/admin/coupons/{coupon_id}").json()["issued"] == 2)
-        goto(page, "优惠券")
+        page.reload()
         expect(page.get_by_test_id("coupon-row").filter(has_text=name).locator("td").nth(6)).to_have_text("2")
 
         # 满减 on souvenirs and member tiers, set in the console.
@@ -161,6 +161,7 @@ def test_a_coupon_created_in_the_console_is_claimable_priced_and_stopped(stack, 
         # The coupons page counts the use and draws it; stopped, the coupon is no longer offered.
         assert wait_for(lambda: admin.get(f"/admin/coupons/{coupon_id}").json()["used"] == 1)
         goto(page, "优惠券")
+        page.reload()
         page.locator("[data-testid=coupon-chart] canvas").wait_for()
         row = page.get_by_test_id("coupon-row").filter(has_text=name)
         expect(row.get_by_test_id("coupon-rate")).to_have_text("50.0%")               # 1 used of 2 issued
