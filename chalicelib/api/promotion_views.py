@@ -11,16 +11,18 @@ from ..service_layer.promotions import Membership
 from .views import Views
 
 
+def _what_it_takes(c: Coupon | UserCoupon) -> dict[str, int]:
+    """A cash coupon's amount, or a percent coupon's percent and its cap."""
+    if c.kind is CouponKind.CASH:
+        return {"amount": c.amount}
+    return {"percent_off": c.percent_off, **({"max_discount": c.max_discount} if c.max_discount is not None else {})}
+
+
 def coupon(shown: Views, c: Coupon, remaining: int | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {"coupon_id": c.coupon_id, "name": c.name, "kind": c.kind.value,
                             "threshold": c.threshold, "scope": scope_as_dict(c.scope),
                             "claim_until": shown.time(c.claim_until), "per_user_limit": c.per_user_limit}
-    if c.kind is CouponKind.CASH:
-        data["amount"] = c.amount
-    else:
-        data["percent_off"] = c.percent_off
-        if c.max_discount is not None:
-            data["max_discount"] = c.max_discount
+    data.update(_what_it_takes(c))
     if remaining is not None:
         data["remaining"] = remaining
     if c.validity.days is not None:
@@ -45,12 +47,7 @@ def user_coupon(shown: Views, c: UserCoupon, now: datetime) -> dict[str, Any]:
                             "status": c.shown_status(now).value, "kind": c.kind.value, "threshold": c.threshold,
                             "scope": scope_as_dict(c.scope), "valid_from": shown.time(c.valid_from),
                             "valid_until": shown.time(c.valid_until)}
-    if c.kind is CouponKind.CASH:
-        data["amount"] = c.amount
-    else:
-        data["percent_off"] = c.percent_off
-        if c.max_discount is not None:
-            data["max_discount"] = c.max_discount
+    data.update(_what_it_takes(c))
     if c.order_id:
         data["order_id"] = c.order_id
     return data

@@ -58,6 +58,14 @@ def wants_spend(ctx: Promoting) -> bool:
     return bool(ctx.promotions.pricing_rules()[1])
 
 
+def product_ids_of(command: PlaceOrder) -> list[str]:
+    """The products the order's SKUs belong to (a SKU's id names its product); a SKU id that
+    names none does not exist."""
+    for line in command.lines:
+        if identifiers.product_id_of(line.sku_id) is None:
+            raise NotFound(f"SKU {line.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=line.sku_id)
+    return sorted({identifiers.product_id_of(line.sku_id) or "" for line in command.lines})
+
 
 def priced(ctx: Pricing, command: PlaceOrder, user_id: str, snapshot: ports.PlacementSnapshot, now: datetime
             ) -> tuple[Order, UserCoupon | None]:
@@ -84,11 +92,7 @@ class Quote:
 def quote_order(ctx: Pricing, actor: Actor, command: PlaceOrder) -> Quote:
     """The priced order as placing it would answer, nothing reserved or locked; and the
     customer's coupons that apply to it, the one taking the most off first."""
-    for line in command.lines:
-        if identifiers.product_id_of(line.sku_id) is None:
-            raise NotFound(f"SKU {line.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=line.sku_id)
-    product_ids = sorted({identifiers.product_id_of(l.sku_id) or "" for l in command.lines})
-    snapshot = ctx.placement.snapshot([l.sku_id for l in command.lines], product_ids, actor.name, None,
+    snapshot = ctx.placement.snapshot([l.sku_id for l in command.lines], product_ids_of(command), actor.name, None,
                                       command.coupon_id, wants_spend(ctx))
     now = ctx.clock()
     order, _ = priced(ctx, command, actor.name, snapshot, now)
@@ -104,5 +108,3 @@ def quote_order(ctx: Pricing, actor: Actor, command: PlaceOrder) -> Quote:
             continue                      # below its threshold, or nothing in its scope
         applicable.append((candidate, with_coupon.promotions[-1].amount))
     return Quote(order, best_first(applicable))
-
-

@@ -21,7 +21,7 @@ from ..domain.tickets import all_used
 from . import ports
 from .context import Actor
 from .payments import Paying, payment_parameters, settle_free_order
-from .order_pricing import Pricing, priced, wants_spend
+from .order_pricing import Pricing, priced, product_ids_of, wants_spend
 from .publishing import Publishing, announce_hot_stock, announce_stock_change
 from .reservations import plan_sharded_lines, stock_refused
 from .tags import ItemTag, Tag
@@ -36,8 +36,6 @@ CONFLICT_ATTEMPTS = 4
 
 class Ordering(Paying, Pricing, Publishing, Protocol):
     """What the order use cases touch."""
-    @property
-    def user_coupons(self) -> ports.UserCouponStore: ...
     @property
     def catalog(self) -> ports.CatalogStore: ...
     @property
@@ -120,10 +118,7 @@ def place_order(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_ke
 def _place(ctx: Ordering, actor: Actor, command: PlaceOrder, idempotency_key: str | None,
            request_fingerprint: str) -> PlacedOrder:
     user_id = actor.name
-    for line in command.lines:
-        if identifiers.product_id_of(line.sku_id) is None:
-            raise NotFound(f"SKU {line.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND, sku_id=line.sku_id)
-    product_ids = sorted({identifiers.product_id_of(l.sku_id) or "" for l in command.lines})
+    product_ids = product_ids_of(command)
     idem_key = f"{user_id}#{idempotency_key}" if idempotency_key else None
 
     planned: dict[str, Shares] = {}
