@@ -67,14 +67,16 @@ async function promotionsReport(body, from, to) {
   const load = async () => {
     const r = await get(`/admin/reports/promotions?from=${from.value}&to=${to.value}`);
     rows.replaceChildren(
+      h("h3", {}, "各活动优惠"),
       table([["活动"], ["类型"], ["订单", 1], ["优惠金额", 1], ["实收", 1]], r.rows.map((x) => h("tr", {},
         cell(x.label || x.key), cell(PROMOTION_KINDS[x.kind] || x.kind), cell(x.orders, 1), cell(yuan(x.discount), 1),
         cell(yuan(x.gross), 1)))),
+      h("h3", {}, "优惠券核销"),
       table([["优惠券"], ["领取", 1], ["已使用", 1], ["核销率", 1]], r.coupons.map((c) => h("tr", {},
         cell(c.name || c.coupon_id), cell(c.issued, 1), cell(c.used, 1), cell((c.redemption_rate * 100).toFixed(1) + "%", 1)))));
   };
   body.append(h("h2", {}, "营销效果"), h("p", { class: "hint" }, "按上方日期范围：优惠按付款日计，优惠券按领取日计"),
-    h("button", { onclick: () => load().catch((err) => rows.replaceChildren(h("p", { class: "error" }, explain(err)))) }, "刷新"),
+    h("button", { class: "secondary", onclick: () => load().catch((err) => rows.replaceChildren(h("p", { class: "error" }, explain(err)))) }, "刷新"),
     rows);
   await load().catch((err) => rows.replaceChildren(h("p", { class: "error" }, explain(err))));
 }
