@@ -264,6 +264,17 @@ def ledger_sum(admin: Http, sku_id: str) -> int:
             return total
 
 
+def until_broken(race: Callable[[], Any], broken: Callable[[Any], bool], rounds: int = 4) -> list[Any]:
+    """A negative control's race, run again (afresh) while the break has not shown: every round's
+    outcome, the last one broken unless every round held."""
+    seen = []
+    for _ in range(rounds):
+        seen.append(race())
+        if broken(seen[-1]):
+            break
+    return seen
+
+
 def wait_for(check: Callable[[], Any], seconds: float = 30, every: float = 0.3) -> Any:
     deadline = time.time() + seconds
     while True:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import requests
 
-from .conftest import Http, Site, fire_at_once, inventory_of, order, wait_for
+from .conftest import Http, Site, fire_at_once, inventory_of, order, until_broken, wait_for
 
 RACERS = 40
 CONTROL_ROUNDS = 4          # a control's race is run again (afresh) until the break shows
@@ -73,17 +73,6 @@ def claims(customers: list[Http], coupon_id: str) -> list[Callable[[], Any]]:
 
 def codes(answers: list[Any], status: int) -> set[str]:
     return {r.json()["code"] for r in answers if r.status_code == status}
-
-
-def until_broken(race: Callable[[], Any], broken: Callable[[Any], bool]) -> list[Any]:
-    """The control's race, again on a fresh coupon while the break has not shown: every round's
-    outcome, the last one broken unless every round held."""
-    seen = []
-    for _ in range(CONTROL_ROUNDS):
-        seen.append(race())
-        if broken(seen[-1]):
-            break
-    return seen
 
 
 # ------------------------------------------------------------------ a. the grab (抢券)
