@@ -8,7 +8,7 @@ from enum import Enum
 
 from .error_codes import ErrorCode
 from .errors import Conflict
-from .pricing import Promotion, share
+from .pricing import PricedLines, Promotion, share
 
 
 class Kind(str, Enum):
@@ -208,7 +208,7 @@ class HistoryEntry:
 
 
 @dataclass
-class Order:
+class Order(PricedLines):
     order_id: str
     user_id: str
     status: OrderStatus
@@ -236,19 +236,6 @@ class Order:
     holds_unpaid: bool = False                   # counted in its customer's unpaid holds while pending
     promotions: list[Promotion] = field(default_factory=list)   # what took the discount off, in order
     coupon_id: str | None = None                 # the user coupon it holds (LOCKED, then USED)
-
-    @property
-    def subtotal(self) -> int:
-        return sum(line.subtotal for line in self.lines)
-
-    @property
-    def discount(self) -> int:
-        return sum(line.discount for line in self.lines)
-
-    @property
-    def total(self) -> int:
-        """What is to pay: the lines' `paid`, after promotions."""
-        return sum(line.paid for line in self.lines)
 
     def as_placed(self) -> "Order":
         """The order as it was when placed: what an Idempotency-Key replay answers."""

@@ -20,7 +20,7 @@ Decided where API.md is silent:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from .error_codes import ErrorCode
 from .errors import RuleViolation
@@ -111,22 +111,31 @@ class PricedLine:
         return share(self.paid, [1] * self.quantity)
 
 
-@dataclass(frozen=True)
-class PricedOrder:
-    lines: list[PricedLine]
-    promotions: list[Promotion] = field(default_factory=list)
+class PricedLines:
+    """An order's price from its lines (each with `subtotal`, `discount` and `paid`): the priced
+    order here, and the order as the shop keeps it (domain.model.Order)."""
+    lines: Sequence[PricedLine] | Sequence[Any]
 
     @property
     def subtotal(self) -> int:
+        """At list prices."""
         return sum(line.subtotal for line in self.lines)
 
     @property
     def discount(self) -> int:
+        """What promotions took off."""
         return sum(line.discount for line in self.lines)
 
     @property
     def total(self) -> int:
+        """What is to pay: the lines' `paid`."""
         return sum(line.paid for line in self.lines)
+
+
+@dataclass(frozen=True)
+class PricedOrder(PricedLines):
+    lines: list[PricedLine]
+    promotions: list[Promotion] = field(default_factory=list)
 
 
 def share(amount: int, weights: Sequence[int]) -> list[int]:

@@ -7,13 +7,15 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from chalicelib.domain import identifiers
 from chalicelib.domain.catalog_commands import NewProduct, NewSku
 from chalicelib.domain.commands import PlaceOrder, RequestedLine
+from chalicelib.domain.coupons import Coupon, parse_coupon
 from chalicelib.domain.model import Address, Fulfillment, Kind, Order, Product, ProductStatus, Session, Sku, Visitor
 from chalicelib.domain.principal import Principal
 from chalicelib.domain.refunds import Refund
 from chalicelib.domain.tickets import CodeKind, Ticket
-from chalicelib.service_layer import catalog, orders, payments
+from chalicelib.service_layer import catalog, coupons, orders, payments
 from chalicelib.service_layer.context import Actor, Context
 from chalicelib.service_layer.orders import PlacedOrder
 
@@ -102,3 +104,13 @@ def tickets_of(ctx: Context, order_id: str, kind: CodeKind = CodeKind.TICKET) ->
 
 
 ADDRESS = Address("张三", PHONE, "上海市", "某路 1 号")
+
+
+def new_coupon(ctx: Context, **fields: Any) -> Coupon:
+    """A coupon staff created, claimable now: ¥10 off, no threshold, valid 7 days, unless `fields` say
+    otherwise (as POST /admin/coupons takes them)."""
+    now = ctx.clock()
+    body = {"name": "立减10元", "kind": "cash", "amount": 1000, "threshold": 0,
+            "claim_from": (now - timedelta(hours=1)).isoformat(), "claim_until": (now + timedelta(days=1)).isoformat(),
+            "valid_days": 7, **fields}
+    return coupons.create_coupon(ctx, ADMIN, parse_coupon(body, identifiers.new_reference("CPN"), now, "boss"))

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain import identifiers
-from chalicelib.domain.coupons import Coupon, UserCouponStatus, parse_coupon
+from chalicelib.domain.coupons import Coupon, UserCouponStatus
 from chalicelib.domain.errors import Conflict, RuleViolation, Saturated
 from chalicelib.domain.model import OrderStatus
 from chalicelib.domain.promotions import parse_promotion, parse_tiers
@@ -15,15 +14,7 @@ from chalicelib.service_layer import coupons, inventory, orders, promotions
 from chalicelib.service_layer.context import Context
 from tests.fakes import FakeDatabase, db
 
-from .shop import ADMIN, customer, order_of, pay, place, stock_of, ticket_product
-
-
-def new_coupon(ctx: Context, **extra: object) -> Coupon:
-    now = ctx.clock()
-    body = {"name": "立减10元", "kind": "cash", "amount": 1000, "threshold": 0,
-            "claim_from": (now - timedelta(hours=1)).isoformat(), "claim_until": (now + timedelta(days=1)).isoformat(),
-            "valid_days": 7, **extra}
-    return coupons.create_coupon(ctx, ADMIN, parse_coupon(body, identifiers.new_reference("CPN"), now, "boss"))
+from .shop import ADMIN, customer, new_coupon, order_of, pay, place, stock_of, ticket_product
 
 
 def issued(ctx: Context, coupon: Coupon) -> int:
