@@ -130,6 +130,8 @@ class OrderRecord(Model):
     coupon_id = UnicodeAttribute(null=True)          # the user coupon the order holds
     cancel_reason = UnicodeAttribute(null=True)      # why the system (not its customer) ended it unpaid
     holds_unpaid = BooleanAttribute(null=True)       # counted in its customer's unpaid holds while pending
+    attempt = NumberAttribute(null=True)             # its payment attempt (absent: the first, out_trade_no = id)
+    changes = NumberAttribute(null=True)             # changes made while unpaid (改单)
     customer_index = CustomerIndex()
     status_index = StatusIndex()
     all_orders_index = AllOrdersIndex()
@@ -193,4 +195,4 @@ def order_from(record: OrderRecord, cipher: FieldCipher) -> Order:
                  holds_unpaid=bool(record.holds_unpaid),
                  promotions=[Promotion(p["kind"], p["id"], p["name"], int(p["amount"]), p.get("coupon_id"))
                              for p in map(plain, record.promotions or [])],
-                 coupon_id=record.coupon_id)
+                 coupon_id=record.coupon_id, attempt=int(record.attempt or 1), changes=int(record.changes or 0))

@@ -18,6 +18,23 @@ PROMOTION_ID = re.compile(r"^PRM[0-9A-Z]{16}$")
 OUT_TRADE_NO = re.compile(r"^[A-Za-z0-9_-]{6,32}$")     # WeChat Pay's out_trade_no: what any trade may be called
 
 
+ATTEMPT_TRADE_NO = re.compile(r"^(O\d{14}[0-9A-Z]{12})-([2-9]|[1-9]\d)$")
+
+
+def trade_no(order_id: str, attempt: int) -> str:
+    """A payment attempt's out_trade_no: the order id for the first, `<order_id>-N` after a
+    change (WeChat refuses a reused out_trade_no with a new amount)."""
+    return order_id if attempt <= 1 else f"{order_id}-{attempt}"
+
+
+def attempt_of(out_trade_no: str) -> tuple[str, int] | None:
+    """The order and attempt an out_trade_no names; None for a trade no order of ours made."""
+    if ORDER_ID.match(out_trade_no):
+        return out_trade_no, 1
+    match = ATTEMPT_TRADE_NO.match(out_trade_no)
+    return (match.group(1), int(match.group(2))) if match else None
+
+
 def _random(n: int) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(n))
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
+from . import identifiers
 from .error_codes import ErrorCode
 from .errors import Conflict
 from .pricing import PricedLines, Promotion, share
@@ -102,6 +103,8 @@ class Product:
         """Whether the product belongs in the catalog index at all (a sparse GSI)."""
         return self.status is ProductStatus.LISTED or self.list_at is not None
 
+
+MAX_ORDER_CHANGES = 3     # 改单: an unpaid order's lines, visitors or coupon changed at most this often
 
 # Why an unpaid order was ended by the system rather than its customer.
 CANCELLED_PAYMENT_MISMATCH = "payment_amount_mismatch"   # paid a wrong amount: refunded, cannot be paid
@@ -236,6 +239,17 @@ class Order(PricedLines):
     holds_unpaid: bool = False                   # counted in its customer's unpaid holds while pending
     promotions: list[Promotion] = field(default_factory=list)   # what took the discount off, in order
     coupon_id: str | None = None                 # the user coupon it holds (LOCKED, then USED)
+    attempt: int = 1                             # its payment attempt: the open one, or the paid one
+    changes: int = 0                             # changes made to it unpaid (改单)
+
+    @property
+    def trade_no(self) -> str:
+        """The out_trade_no of its open (or paid) payment attempt at WeChat."""
+        return identifiers.trade_no(self.order_id, self.attempt)
+
+    @property
+    def changes_left(self) -> int:
+        return max(0, MAX_ORDER_CHANGES - self.changes)
 
     def as_placed(self) -> "Order":
         """The order as it was when placed: what an Idempotency-Key replay answers."""

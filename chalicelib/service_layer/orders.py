@@ -220,7 +220,7 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     order, counted = own_order(ctx, actor, order_id)
     check_transition(order.status, OrderStatus.CANCELLED)
     try:
-        ctx.wechat_pay.close(order_id)
+        ctx.wechat_pay.close(order.trade_no)
     except ports.TradeAlreadyPaid:
         # WeChat's notice (or, if it is lost, the expiry job's query) will make the order PAID.
         raise Conflict("the order has just been paid and can no longer be cancelled",

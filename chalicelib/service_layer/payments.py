@@ -79,7 +79,7 @@ def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, 
         return None                       # a free order waits for its settlement, not for WeChat
     description = ", ".join(sorted({line.product_name for line in order.lines}))
     try:
-        return ctx.wechat_pay.prepay(order.order_id, description, order.total, actor.principal.openid,
+        return ctx.wechat_pay.prepay(order.trade_no, description, order.total, actor.principal.openid,
                                    order.created_at, order.expires_at)
     except ports.PaymentGatewayError:
         log.warning("prepay failed for order %s", order.order_id)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Callable, Protocol
 
 from ..domain.errors import DomainError
-from ..domain.model import OrderStatus, ProductStatus
+from ..domain.model import Order, OrderStatus, ProductStatus
 from . import ports
 from .orders import complete_received_orders
 from .payments import Paying, confirm_trade, finish_issuing, settle_free_order
@@ -87,7 +87,7 @@ def expire_order(ctx: Scheduling, order_id: str) -> bool:
     if order.total == 0:                  # no trade at WeChat: settled as placing it would have
         settle_free_order(ctx, order)
         return False
-    if not _closed_unpaid_at_wechat(ctx, order_id):
+    if not _closed_unpaid_at_wechat(ctx, order):
         return False
     uow = ctx.unit_of_work()
     end_unpaid(ctx, uow, order, counted, OrderStatus.EXPIRED, "system")
@@ -98,9 +98,10 @@ def expire_order(ctx: Scheduling, order_id: str) -> bool:
     return True
 
 
-def _closed_unpaid_at_wechat(ctx: Scheduling, order_id: str) -> bool:
-    """True once WeChat holds no money for the order and can take none; a payment it reports is
-    confirmed instead."""
+def _closed_unpaid_at_wechat(ctx: Scheduling, order: Order) -> bool:
+    """True once WeChat holds no money for the order's open attempt and can take none; a payment
+    it reports is confirmed instead. (Earlier attempts were closed by the change that ended them.)"""
+    order_id = order.trade_no
     try:
         trade = ctx.wechat_pay.query(order_id)
         if trade is not None and trade.state == "USERPAYING":

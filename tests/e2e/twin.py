@@ -97,7 +97,7 @@ def _expiry_without_protection() -> None:
     _drop_conditions("order", "sku:", "payment")
     # Asking WeChat takes a while (a query, then a close): the window in which a payment lands
     # between the expiry's read of the order and its write.
-    schedule._closed_unpaid_at_wechat = lambda ctx, order_id: (time.sleep(1.5), True)[1]  # type: ignore[assignment]
+    schedule._closed_unpaid_at_wechat = lambda ctx, order: (time.sleep(1.5), True)[1]  # type: ignore[assignment]
 
 
 REMOVALS: dict[str, Callable[[], None]] = {

@@ -82,7 +82,8 @@ class FakeOrders:
                        contact_name=order.contact_name, contact_phone=order.contact_phone,
                        visitors=list(order.visitors), fulfillment=order.fulfillment, address=order.address,
                        history=list(order.history), holds_unpaid=order.holds_unpaid,
-                       promotions=list(order.promotions), coupon_id=order.coupon_id)
+                       promotions=list(order.promotions), coupon_id=order.coupon_id, attempt=order.attempt,
+                       changes=order.changes)
         item = OrderItem(copy.deepcopy(stored), frozenset(l.product_id for l in order.lines
                                                           if l.product_id in counted_products))
         uow.add(ORDERS, order.order_id, Tag.ORDER, absent, lambda _: item)
