@@ -104,6 +104,7 @@ class RefundRecord(Model):
     accepted_no = UnicodeAttribute(null=True)        # the out_refund_no WeChat accepted last
     accepted_at = UnicodeAttribute(null=True)        # when (WeChat's create_time)
     bill_day = UnicodeAttribute(null=True)           # <Beijing date of accepted_at>#<shard>
+    out_trade_no = UnicodeAttribute(null=True)       # the payment attempt refunded (absent: the order id)
     status_index = RefundStatusIndex()
     order_index = RefundOrderIndex()
     query_due_index = QueryDueIndex()
@@ -121,7 +122,7 @@ def refund_from(r: RefundRecord) -> Refund:
                   claims_goods=bool(r.claims_goods), queries=int(r.queries or 0),
                   next_query_at=read_time(r.next_query_at), gateway_status=r.gateway_status,
                   superseded_by=r.superseded_by, review_reasons=list(r.review_reasons or []),
-                  unsettled=bool(r.unsettled))
+                  unsettled=bool(r.unsettled), out_trade_no=r.out_trade_no or r.order_id)
 
 
 def _waits_for_wechat(target: RefundStatus, gateway_status: object) -> bool:
@@ -133,6 +134,7 @@ class RefundRepository:
     def add(self, uow: UnitOfWork, refund: Refund, at: datetime) -> None:
         uow.put(RefundRecord(
             refund_id=refund.refund_id, order_id=refund.order_id, user_id=refund.user_id,
+            out_trade_no=refund.out_trade_no if refund.out_trade_no != refund.order_id else None,
             transaction_id=refund.transaction_id, amount=refund.amount, total=refund.total,
             status=refund.status.value, reason=refund.reason, source=refund.source,
             ticket_codes=refund.ticket_codes,
@@ -274,5 +276,6 @@ class RefundRepository:
 
 
 def _our_refund(record: RefundRecord, number: str) -> OurRefund:
-    return OurRefund(refund_id=record.refund_id, out_refund_no=number, out_trade_no=record.order_id,
+    return OurRefund(refund_id=record.refund_id, out_refund_no=number,
+                     out_trade_no=record.out_trade_no or record.order_id,
                      amount=int(record.amount), status=record.status)

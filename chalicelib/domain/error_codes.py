@@ -79,6 +79,12 @@ class ErrorCode(StrEnum):
     PROMOTION_NOT_FOUND = "PROMOTION_NOT_FOUND"
     INVALID_CHANGE = "INVALID_CHANGE"                    # a change the rules forbid (a coupon's total shrinking)
 
+    # Changes after ordering: an unpaid order's (改单), a ticket's (改签, its visitor), a session's.
+    CHANGE_LIMIT_REACHED = "CHANGE_LIMIT_REACHED"        # an unpaid order changed as often as it may be
+    NOT_CHANGEABLE = "NOT_CHANGEABLE"                    # contact, fulfilment and address stay as ordered
+    NOT_RESCHEDULABLE = "NOT_RESCHEDULABLE"              # details.reason says why
+    SESSION_NOT_CANCELLED = "SESSION_NOT_CANCELLED"      # no cancellation of that session to show
+
     # Payments and refunds. FAIL is WeChat Pay's word for a notice not taken: the status says
     # whether to send it again (401 untrustworthy, 503 not recorded yet).
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"

@@ -220,10 +220,15 @@ class Refund:
     # SUCCEEDED by WeChat's word after its order had moved on (its codes taken over by a newer
     # refund, its goods shipped): the money left twice, but this refund returned no stock.
     unsettled: bool = False
+    # The payment attempt whose money it returns (WeChat's out_trade_no): the order's paid one, or
+    # the attempt money landed on that the order was not paid by.
+    out_trade_no: str = ""
 
     def __post_init__(self) -> None:
         if not self.out_refund_no:
             self.out_refund_no = self.refund_id
+        if not self.out_trade_no:
+            self.out_trade_no = self.order_id
 
     @property
     def returns_goods_and_stock(self) -> bool:

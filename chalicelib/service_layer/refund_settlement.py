@@ -62,7 +62,7 @@ def process_refund(ctx: Refunding, refund_id: str, attempt: int) -> SettlementOu
         # fen (nor any of a free order, which it never saw). They come back as a refund does.
         return succeed(ctx, refund, NO_MONEY)
     try:
-        answer = ctx.wechat_pay.refund(refund.out_refund_no, refund.order_id, refund.amount, refund.total,
+        answer = ctx.wechat_pay.refund(refund.out_refund_no, refund.out_trade_no, refund.amount, refund.total,
                                      refund.reason)
     except ports.PaymentGatewayError as error:
         if attempt < ctx.refund_max_attempts:

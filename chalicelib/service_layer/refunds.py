@@ -63,7 +63,7 @@ def request_refund(ctx: Refunding, actor: Actor, order_id: str, request: RefundR
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=order_id, amount=plan.amount,
                     total=order.total, status=RefundStatus.REQUESTED if plan.needs_review else RefundStatus.APPROVED,
                     reason=reason, source="customer", created_at=now, user_id=order.user_id,
-                    transaction_id=order.transaction_id, ticket_codes=plan.codes, stock_lines=plan.stock_lines(),
+                    transaction_id=order.transaction_id, out_trade_no=order.trade_no, ticket_codes=plan.codes, stock_lines=plan.stock_lines(),
                     claims_goods=bool(plan.merch_lines), review_reasons=plan.review_reasons)
     uow = ctx.unit_of_work()
     ctx.refunds.add(uow, refund, now)

@@ -71,7 +71,8 @@ class FakeRefunds:
                         created_at=refund.created_at, user_id=refund.user_id, transaction_id=refund.transaction_id,
                         ticket_codes=list(refund.ticket_codes), stock_lines=list(refund.stock_lines),
                         decided_by=refund.decided_by, out_refund_no=refund.out_refund_no,
-                        claims_goods=refund.claims_goods, review_reasons=list(refund.review_reasons))
+                        claims_goods=refund.claims_goods, review_reasons=list(refund.review_reasons),
+                        out_trade_no=refund.out_trade_no)
         item = RefundItem(stored, f"{to_storage(refund.created_at)}#{refund.refund_id}", at)
         uow.add(REFUNDS, refund.refund_id, Tag.REFUND, absent, lambda _: item)
 
@@ -151,5 +152,5 @@ class FakeRefunds:
 
 def _our(item: RefundItem, number: str) -> OurRefund:
     r = item.refund
-    return OurRefund(refund_id=r.refund_id, out_refund_no=number, out_trade_no=r.order_id, amount=r.amount,
+    return OurRefund(refund_id=r.refund_id, out_refund_no=number, out_trade_no=r.out_trade_no, amount=r.amount,
                      status=r.status.value)
