@@ -441,6 +441,32 @@ def test_marking_paid_needs_the_order_pending_at_the_amount_paid_and_shows_it_as
     assert ports.orders.from_raw(duplicate.old_items[Tag.ORDER]).transaction_id == "T1"
 
 
+def test_a_change_applies_to_the_attempt_it_was_read_on_and_payment_follows_the_open_attempt(ports: Context) -> None:
+    _, (sku, other) = add_product(ports, 10, 10)
+    order = add_order(ports, an_order(sku, 2), {sku.product_id})
+    before = read_order(ports, order.order_id)
+    line = dataclasses.replace(before.lines[0], sku_id=other.sku_id, quantity=3, discount=500)
+    after = dataclasses.replace(before, lines=[line], attempt=2, changes=1, coupon_id="UC0000000000000001",
+                                promotions=[Promotion("coupon", "C1", "¥5", 500, "UC0000000000000001")],
+                                visitors=[Visitor("李四", "id_card", "110101199003077777", other.sku_id)])
+    write(ports, lambda uow: ports.orders.change(uow, before, after, {sku.product_id}, NOW))
+    stored = read_order(ports, order.order_id)
+    assert ([(l.sku_id, l.quantity, l.discount) for l in stored.lines], stored.total, stored.attempt, stored.changes,
+            stored.coupon_id, stored.trade_no, stored.visitors[0].name) == (
+        [(other.sku_id, 3, 500)], 3 * 6000 - 500, 2, 1, "UC0000000000000001", f"{order.order_id}-2", "李四")
+    assert stored.expires_at == order.expires_at and stored.status is OrderStatus.PENDING_PAYMENT
+    # The same change again (read on the first attempt) is refused, and so is a payment of it.
+    assert refused(ports, lambda uow: ports.orders.change(uow, before, after, set(), NOW)).failed == [Tag.ORDER]
+    assert refused(ports, lambda uow: ports.orders.mark_paid(uow, before, "T1", stored.total, NOW, 0, 0, None)
+                   ).failed == [Tag.ORDER]
+    write(ports, lambda uow: ports.orders.open_attempt(uow, stored))
+    assert read_order(ports, order.order_id).trade_no == f"{order.order_id}-3"
+    assert refused(ports, lambda uow: ports.orders.open_attempt(uow, stored)).failed == [Tag.ORDER]
+    paying = read_order(ports, order.order_id)
+    write(ports, lambda uow: ports.orders.mark_paid(uow, paying, "T1", paying.total, NOW, 0, 0, None))
+    assert refused(ports, lambda uow: ports.orders.change(uow, paying, after, set(), NOW)).failed == [Tag.ORDER]
+
+
 def test_further_tickets_continue_from_the_count_issued(ports: Context) -> None:
     _, (sku,) = add_product(ports)
     order = add_order(ports, an_order(sku))
@@ -609,6 +635,15 @@ def test_a_customer_holds_unpaid_at_most_the_limits(ports: Context) -> None:
     write(ports, lambda uow: ports.unpaid.release(uow, BOB, {a: units - 1}),
           lambda uow: ports.idempotency.remember(uow, "x", "f", "O", NOW))   # one item per write: fine
     assert ports.unpaid.of(BOB) == (1, {a: 1, b: 1})
+
+
+def test_a_changed_order_moves_its_unpaid_units_within_the_limit(ports: Context) -> None:
+    a, b = "P000000000001-S000001", "P000000000001-S000002"
+    units = ports.unpaid.limits.units_per_sku
+    write(ports, lambda uow: ports.unpaid.hold(uow, ALICE, {a: units - 1}))
+    assert refused(ports, lambda uow: ports.unpaid.adjust(uow, ALICE, {a: 2})).failed == [Tag.UNPAID]
+    write(ports, lambda uow: ports.unpaid.adjust(uow, ALICE, {a: -(units - 2), b: 3}))
+    assert ports.unpaid.of(ALICE) == (1, {a: 1, b: 3})
 
 
 def test_an_idempotency_key_is_remembered_once(ports: Context) -> None:

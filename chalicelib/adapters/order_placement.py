@@ -91,6 +91,20 @@ class UnpaidHolds:
         uow.raw("Update", {**_holds_update(user_id, 1, units, limits), "ConditionExpression": " AND ".join(conditions)},
                 tag=Tag.UNPAID)
 
+    def adjust(self, uow: UnitOfWork, user_id: str, deltas: dict[str, int]) -> None:
+        """An unpaid order's units changed (改单): the same order still held, each SKU's units moved
+        by its delta; a SKU that grows must stay within the limit."""
+        limits: dict[str, Any] = {}
+        conditions = []
+        for i, delta in enumerate(deltas[s] for s in sorted(deltas)):
+            if delta > 0:
+                limits[f":m{i}"] = {"N": str(self.limits.units_per_sku - delta)}
+                conditions.append(f"(attribute_not_exists(#u{i}) OR #u{i} <= :m{i})")
+        request = _holds_update(user_id, 0, deltas, limits)
+        if conditions:
+            request["ConditionExpression"] = " AND ".join(conditions)
+        uow.raw("Update", request, tag=Tag.UNPAID)
+
     def release(self, uow: UnitOfWork, user_id: str, units: dict[str, int]) -> None:
         """Unconditional: the order's own conditional write decides that it ends once, and the
         payment or the end of an order must never fail on this."""

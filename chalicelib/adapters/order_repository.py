@@ -17,6 +17,21 @@ def _history_action(status: OrderStatus, at: datetime, by: str) -> Any:
     return OrderRecord.history.set(OrderRecord.history.append([history_entry(status, at, by)]))
 
 
+def _search_text(order: Order) -> str:
+    """Lower-cased product names, for staff's search."""
+    return " ".join(sorted({line.product_name.lower() for line in order.lines}))
+
+
+def _promotions(order: Order) -> list[dict[str, Any]]:
+    return [{"kind": p.kind, "id": p.id, "name": p.name, "amount": p.amount,
+             **({"coupon_id": p.coupon_id} if p.coupon_id else {})} for p in order.promotions]
+
+
+def _on_attempt(attempt: int) -> Any:
+    """The order is still on that payment attempt (the first leaves the attribute absent)."""
+    return OrderRecord.attempt.does_not_exist() if attempt <= 1 else OrderRecord.attempt == attempt
+
+
 def _status_actions(order_id: str, status: OrderStatus, at: datetime, by: str) -> list[Any]:
     """Every status change: the status, its shard of the status index, when and by whom."""
     return [OrderRecord.status.set(status.value), OrderRecord.status_key.set(index_key(status.value, order_id)),
@@ -44,20 +59,21 @@ class OrderRepository:
             expires_at=stored_time(order.expires_at),
             contact_name=self._cipher.encrypt(order.contact_name), contact_phone=self._cipher.encrypt(order.contact_phone),
             phone_index=self.phone_index(order.contact_phone),
-            visitors=[{"name": self._cipher.encrypt(v.name), "id_type": v.id_type,
-                       "id_number": self._cipher.encrypt(v.id_number),
-                       "sku_id": v.sku_id} for v in order.visitors],
+            visitors=self._visitors(order),
             fulfillment=order.fulfillment.value if order.fulfillment else None,
             address=self._cipher.encrypt_json(order.address.__dict__) if order.address else None,
             history=[history_entry(h.status, h.at, h.by) for h in order.history],
-            search_text=" ".join(sorted({line.product_name.lower() for line in order.lines})),
+            search_text=_search_text(order),
             all_orders=index_key("order", order.order_id),
             pending=index_key("pending", order.order_id) if order.status is OrderStatus.PENDING_PAYMENT else None,
             holds_unpaid=order.holds_unpaid or None,
-            promotions=[{"kind": p.kind, "id": p.id, "name": p.name, "amount": p.amount,
-                         **({"coupon_id": p.coupon_id} if p.coupon_id else {})} for p in order.promotions] or None,
+            promotions=_promotions(order) or None,
             coupon_id=order.coupon_id)
         uow.put(record, condition=OrderRecord.order_id.does_not_exist(), tag=Tag.ORDER)
+
+    def _visitors(self, order: Order) -> list[dict[str, str]]:
+        return [{"name": self._cipher.encrypt(v.name), "id_type": v.id_type,
+                 "id_number": self._cipher.encrypt(v.id_number), "sku_id": v.sku_id} for v in order.visitors]
 
     def transition(self, uow: UnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,
                    shipment: dict[str, str] | None = None, receipt_due: datetime | None = None,
@@ -99,11 +115,37 @@ class OrderRepository:
         if pickup_code:
             actions.append(OrderRecord.pickup_code.set(pickup_code))
         uow.update(OrderRecord(order_id=order.order_id), actions,
-                   condition=(OrderRecord.status == OrderStatus.PENDING_PAYMENT.value) & (OrderRecord.total == amount),
+                   condition=(OrderRecord.status == OrderStatus.PENDING_PAYMENT.value) & (OrderRecord.total == amount)
+                   & _on_attempt(order.attempt),
                    tag=Tag.ORDER, return_old_on_failure=True)
         order.status, order.transaction_id, order.paid_at = OrderStatus.PAID, transaction_id, at
         order.tickets_total, order.tickets_issued, order.pickup_code = tickets_total, tickets_now, pickup_code
         order.history.append(HistoryEntry(OrderStatus.PAID, at, "wechatpay"))
+
+    def change(self, uow: UnitOfWork, before: Order, after: Order, counted_products: set[str], at: datetime) -> None:
+        """改单: the lines, visitors, price and coupon of an unpaid order replaced, its next payment
+        attempt opened; conditional on the order still pending on the attempt it was read on, so
+        that a payment, an expiry or another change in between refuses it."""
+        actions = [OrderRecord.lines.set([line_to_map(line, line.product_id in counted_products)
+                                          for line in after.lines]),
+                   OrderRecord.visitors.set(self._visitors(after)), OrderRecord.total.set(after.total),
+                   OrderRecord.search_text.set(_search_text(after)),
+                   OrderRecord.promotions.set(_promotions(after)) if after.promotions else OrderRecord.promotions.remove(),
+                   OrderRecord.coupon_id.set(after.coupon_id) if after.coupon_id else OrderRecord.coupon_id.remove(),
+                   OrderRecord.fulfillment.set(after.fulfillment.value) if after.fulfillment
+                   else OrderRecord.fulfillment.remove(),
+                   OrderRecord.attempt.set(after.attempt), OrderRecord.changes.set(after.changes),
+                   OrderRecord.updated_at.set(stored_time(at))]
+        uow.update(OrderRecord(order_id=before.order_id), actions,
+                   condition=(OrderRecord.status == OrderStatus.PENDING_PAYMENT.value) & _on_attempt(before.attempt),
+                   tag=Tag.ORDER)
+
+    def open_attempt(self, uow: UnitOfWork, order: Order) -> None:
+        """The next payment attempt of an unchanged order: its open trade was closed for a change
+        that could not be made, and a closed trade can no longer be paid."""
+        uow.update(OrderRecord(order_id=order.order_id), [OrderRecord.attempt.set(order.attempt + 1)],
+                   condition=(OrderRecord.status == OrderStatus.PENDING_PAYMENT.value) & _on_attempt(order.attempt),
+                   tag=Tag.ORDER)
 
     def advance_issuance(self, uow: UnitOfWork, order_id: str, issued_before: int, issued_after: int,
                          last: bool = False) -> None:

@@ -86,8 +86,8 @@ class WeChatPayV3:
 
     def close(self, order_id: str) -> None:
         code, message = self._call("close", self._pay.close, out_trade_no=order_id)
-        if code in (200, 204):
-            return
+        if code in (200, 204) or code == 404 or _error_code(message) == "ORDER_NOT_EXIST":
+            return                # closed now, or never opened at WeChat: nothing can be paid on it
         if _error_code(message) == "ORDERPAID":
             raise TradeAlreadyPaid(order_id)
         raise PaymentGatewayError(f"close answered {code}")

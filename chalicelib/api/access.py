@@ -113,6 +113,18 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/orders/{order_id}"): Rule(
         _who(CUSTOMER) | ORDER_STAFF, "An order (its owner, or support/finance/admin)", response="Order",
         errors=("ORDER_NOT_FOUND",), tags=("orders",)),
+    ("PATCH", "/orders/{order_id}"): Rule(
+        _who(CUSTOMER), "Change an unpaid order (改单): its lines, visitors or coupon, at most 3 times "
+        "(`changes_left`) and before `expires_at`, which does not move. The new lines are priced and checked as a "
+        "new order's and replace the old ones in one transaction: all or nothing. The open trade is closed at WeChat "
+        "first (a trade WeChat reports paid is confirmed instead: 409 INVALID_STATE); the answer carries the next "
+        "attempt's payment (out_trade_no <order_id>-N). A change refused after the close leaves the order as it "
+        "was, payable on a new attempt", request="ChangeOrder", response="Order",
+        errors=("ORDER_NOT_FOUND", "INVALID_STATE", "CHANGE_LIMIT_REACHED", "NOT_CHANGEABLE", "SOLD_OUT",
+                "NOT_ON_SALE", "PURCHASE_LIMIT_EXCEEDED", "SKU_NOT_FOUND", "VISITORS_REQUIRED", "DUPLICATE_VISITOR",
+                "FULFILLMENT_NOT_AVAILABLE", "TRY_AGAIN", "UNPAID_LIMIT", "COUPON_UNAVAILABLE",
+                "COUPON_NOT_APPLICABLE", "PAYMENT_UNAVAILABLE"),
+        tags=("orders",)),
     ("POST", "/orders/{order_id}/cancel"): Rule(
         _who(CUSTOMER), "Cancel an order awaiting payment; its stock is released", response="Order",
         errors=("ORDER_NOT_FOUND", "INVALID_STATE"), tags=("orders",)),

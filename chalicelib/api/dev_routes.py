@@ -66,20 +66,27 @@ def pay_in_sandbox(call: Call, order_id: str) -> dict[str, Any]:
     notify = body.boolean("notify", default=True)
     if not identifiers.OUT_TRADE_NO.match(order_id):
         raise InvalidInput("an out_trade_no is 6 to 32 letters, digits, _ or -", field="order_id")
-    found = context().orders.get(order_id) if identifiers.ORDER_ID.match(order_id) else None
+    # An order id pays its open attempt; an attempt's out_trade_no pays that attempt, at what it
+    # was prepaid for (an order's earlier attempt was for its earlier total).
+    attempt = identifiers.attempt_of(order_id)
+    found = context().orders.get(attempt[0]) if attempt else None
+    trade_no = found[0].trade_no if found is not None and identifiers.ORDER_ID.match(order_id) else order_id
     if found is None and amount is None:
         if notify:
             raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
         raise InvalidInput("a trade micromall never saw needs an amount", field="amount")
-    total = amount if amount is not None else found[0].total  # type: ignore[index]
+    gateway = _sandbox()
+    named = None if identifiers.ORDER_ID.match(order_id) else gateway.peer.trade(trade_no)
+    total = amount if amount is not None else int(named.amount) if named is not None and named.amount \
+        else found[0].total  # type: ignore[index]
     # The customer pays at least 1 fen: a voucher as large as the trade leaves them that fen.
     voucher = min(voucher, max(total - 1, 0))
     try:
-        notice = _sandbox().pay(order_id, total, None, notify=notify, transaction_id=transaction_id,
-                                notification_id=notification_id, voucher=voucher)
+        notice = gateway.pay(trade_no, total, None, notify=notify, transaction_id=transaction_id,
+                             notification_id=notification_id, voucher=voucher)
     except sandbox.TradeClosed as closed:
         raise Conflict(f"WeChat Pay refuses the payment: {closed}", code=ErrorCode.TRADE_CLOSED) from None
-    return {"notify_status": _deliver(notice) if notice else None}
+    return {"notify_status": _deliver(notice) if notice else None, "out_trade_no": trade_no, "amount": total}
 
 
 @endpoint(bp, "GET", "/dev/payments/refunds")

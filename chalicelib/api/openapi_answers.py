@@ -60,7 +60,9 @@ REVIEW_REASONS = {**array({"enum": [REVIEW_GOODS, REVIEW_ADMISSION_OPEN]}),
                   "description": "why staff review it: goods (they come back through staff), admission_open (its "
                   "tickets' admission has opened: an offline gate may have let the visitor in)"}
 PAYMENT_PARAMS = obj(["appId", "timeStamp", "nonceStr", "package", "signType", "paySign"], appId=STR,
-                     timeStamp=STR, nonceStr=STR, package=STR, signType={"const": "RSA"}, paySign=STR)
+                     timeStamp=STR, nonceStr=STR, package=STR, signType={"const": "RSA"}, paySign=STR,
+                     out_trade_no={**STR, "description": "the payment attempt these parameters pay: the order id, "
+                                   "then <order_id>-N after a change"})
 ORDER = obj(
     ["order_id", "status", "subtotal", "discount", "total", "currency", "created_at", "expires_at", "items", "contact",
      "history", "promotions"],
@@ -80,7 +82,10 @@ ORDER = obj(
     pickup={**obj(["code", "status"], code=STR, qr=STR, status=STR),
             "description": "whole (code and qr) only to the customer; staff see ****-****-<last 4> and no qr, and hand "
                            "goods over by scanning what the customer shows"},
-    payment={**maybe(ref("PaymentParams")), "description": "wx.requestPayment parameters (placing an order)"},
+    payment={**maybe(ref("PaymentParams")), "description": "while PENDING_PAYMENT, to its customer: the "
+             "wx.requestPayment parameters of its open attempt (null while WeChat Pay cannot be reached)"},
+    changes_left={**INT, "description": "how often it may still be changed while unpaid (改单, PATCH)"},
+    out_trade_no={**STR, "description": "staff only: its open or paid payment attempt at WeChat"},
     user_id={**STR, "description": "staff only: the customer (GET /admin/customers/{user_id}/holds)"})
 REFUND = obj(["refund_id", "order_id", "status", "amount", "reason", "source", "created_at", "tickets"],
              refund_id=STR, order_id=STR, status={"enum": [s.value for s in RefundStatus]}, amount=FEN, reason=STR,
@@ -189,7 +194,9 @@ ANSWERS: dict[str, Schema] = {
         venue_timezone={**STR, "description": "the venue's IANA time zone (VENUE_TIMEZONE), e.g. Asia/Shanghai: a "
                         "gate shows times and counts its days in it, also offline"}),
     "SandboxNotifyResult": obj(["notify_status"], notify_status={
-        "type": ["integer", "null"], "description": "what the notify endpoint answered; null when the notice was lost"}),
+        "type": ["integer", "null"], "description": "what the notify endpoint answered; null when the notice was lost"},
+        out_trade_no={**STR, "description": "the trade paid: the order's open attempt, or the one named"},
+        amount={**FEN, "description": "what WeChat took for it (its total)"}),
     "ScheduleRun": obj(["expiries_due", "listing_changes", "refunds_resent", "refunds_queried", "received",
                         "reconciled"],
                        expiries_due={**INT, "description": "unpaid orders past their expiry handed to the expiry "

@@ -6,9 +6,11 @@ from chalice import Blueprint
 
 from ..bootstrap import context
 from ..domain.commands import parse_place_order
+from ..domain.model import OrderStatus
+from ..domain.order_changes import parse_change_order
 from ..domain.errors import InvalidInput
 from ..domain.validation import Fields
-from ..service_layer import order_search, orders, tickets, unpaid
+from ..service_layer import order_changes, order_search, orders, payments, tickets, unpaid
 from .http import Call, Reply, endpoint
 from .views import views
 
@@ -43,7 +45,16 @@ def my_orders(call: Call) -> dict[str, Any]:
 def get_order(call: Call, order_id: str) -> dict[str, Any]:
     ctx = context()
     order = orders.get_order(ctx, call.actor, order_id)
-    return views().order(order, pickup=tickets.pickup_ticket(ctx, order), staff=call.actor.principal.is_staff)
+    shown = views().order(order, pickup=tickets.pickup_ticket(ctx, order), staff=call.actor.principal.is_staff)
+    if order.status is OrderStatus.PENDING_PAYMENT and not call.actor.principal.is_staff:
+        shown["payment"] = payments.payment_parameters(ctx, call.actor, order)
+    return shown
+
+
+@endpoint(bp, "PATCH", "/orders/{order_id}")
+def change_order(call: Call, order_id: str) -> dict[str, Any]:
+    placed = order_changes.change_order(context(), call.actor, order_id, parse_change_order(call.body()))
+    return {**views().order(placed.order), "payment": placed.payment}
 
 
 @endpoint(bp, "POST", "/orders/{order_id}/cancel")

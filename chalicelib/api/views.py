@@ -6,7 +6,7 @@ from typing import Any
 
 from ..bootstrap import context
 from ..domain.back_office import Alert, AuditEntry
-from ..domain.model import Order, OrderLine, Product, Sku, StockMovement
+from ..domain.model import Order, OrderLine, OrderStatus, Product, Sku, StockMovement
 from ..domain.personal_data import mask_id_number, mask_phone
 from ..domain.redemption import Reason
 from ..domain.refunds import Refund
@@ -116,6 +116,7 @@ class Views:
             "contact": {"name": order.contact_name, "phone": mask_phone(order.contact_phone)},
             "history": [{"status": h.status.value, "at": self.time(h.at), "by": self._by(h.by, order, staff)}
                         for h in order.history],
+            "changes_left": order.changes_left if order.status is OrderStatus.PENDING_PAYMENT else 0,
         }
         if order.visitors:
             data["visitors"] = [{"name": v.name, "id_type": v.id_type, "id_number": mask_id_number(v.id_number),
@@ -133,6 +134,8 @@ class Views:
             data["cancel_reason"] = order.cancel_reason
         if staff:
             data["user_id"] = order.user_id
+            if order.status is OrderStatus.PENDING_PAYMENT or order.transaction_id:
+                data["out_trade_no"] = order.trade_no
         if pickup is not None and staff:
             # Staff hand goods over by scanning what the customer shows: a live code read off the
             # console could be redeemed by anyone who saw it.

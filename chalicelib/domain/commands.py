@@ -52,31 +52,12 @@ def parse_coupon_id(f: Fields) -> str | None:
 
 def parse_place_order(data: object) -> PlaceOrder:
     f = Fields(data)
-    # A SKU on several lines (added to the cart twice) is one line of their sum; but real-name
-    # visitors are named in the order of the lines, so with visitors each SKU is one line.
-    quantities: dict[str, int] = {}
-    naming_visitors = bool(f.data.get("visitors"))
-    for item in f.objects("items", min_items=1, max_items=MAX_ORDER_LINES):
-        sku_id = item.string("sku_id", max_len=64) or ""
-        quantity = item.integer("quantity", minimum=1, maximum=MAX_LINE_QUANTITY) or 0
-        if sku_id in quantities and naming_visitors:
-            raise InvalidInput(f"{item.where}: SKU {sku_id} is listed twice; with visitors give one line per SKU",
-                               field=item.where)
-        quantities[sku_id] = quantities.get(sku_id, 0) + quantity
-        if quantities[sku_id] > MAX_LINE_QUANTITY:
-            raise InvalidInput(f"{item.where}: at most {MAX_LINE_QUANTITY} of SKU {sku_id} in one order",
-                               field=item.where)
-    lines = [RequestedLine(sku_id, quantity) for sku_id, quantity in quantities.items()]
+    lines = parse_lines(f)
     contact = f.obj("contact")
     assert contact is not None
     contact_name = contact.string("name", max_len=50) or ""
     contact_phone = normalize_phone(contact.data.get("phone"), "contact.phone")
-    visitors = []
-    for v in f.objects("visitors", max_items=MAX_ORDER_LINES * MAX_LINE_QUANTITY, required=False):
-        id_type = v.choice("id_type", ("id_card", "passport"), required=False, default="id_card") or "id_card"
-        visitors.append(Visitor(name=v.string("name", max_len=50) or "", id_type=id_type,
-                                id_number=normalize_id_number(v.data.get("id_number"), id_type,
-                                                              f"{v.where}.id_number")))
+    visitors = parse_visitors(f)
     fulfillment = f.choice("fulfillment", ("pickup", "shipping"), required=False)
     address = None
     address_fields = f.obj("address", required=False)
@@ -89,6 +70,36 @@ def parse_place_order(data: object) -> PlaceOrder:
         )
     return PlaceOrder(lines, contact_name, contact_phone, visitors,
                       Fulfillment(fulfillment) if fulfillment else None, address, parse_coupon_id(f))
+
+
+def parse_lines(f: Fields) -> list[RequestedLine]:
+    """An order's `items`. A SKU on several lines (added to the cart twice) is one line of their
+    sum; but real-name visitors are named in the order of the lines, so with visitors each SKU is
+    one line."""
+    quantities: dict[str, int] = {}
+    naming_visitors = bool(f.data.get("visitors"))
+    for item in f.objects("items", min_items=1, max_items=MAX_ORDER_LINES):
+        sku_id = item.string("sku_id", max_len=64) or ""
+        quantity = item.integer("quantity", minimum=1, maximum=MAX_LINE_QUANTITY) or 0
+        if sku_id in quantities and naming_visitors:
+            raise InvalidInput(f"{item.where}: SKU {sku_id} is listed twice; with visitors give one line per SKU",
+                               field=item.where)
+        quantities[sku_id] = quantities.get(sku_id, 0) + quantity
+        if quantities[sku_id] > MAX_LINE_QUANTITY:
+            raise InvalidInput(f"{item.where}: at most {MAX_LINE_QUANTITY} of SKU {sku_id} in one order",
+                               field=item.where)
+    return [RequestedLine(sku_id, quantity) for sku_id, quantity in quantities.items()]
+
+
+def parse_visitors(f: Fields) -> list[Visitor]:
+    """An order's real-name `visitors`, in the order of its lines."""
+    visitors = []
+    for v in f.objects("visitors", max_items=MAX_ORDER_LINES * MAX_LINE_QUANTITY, required=False):
+        id_type = v.choice("id_type", ("id_card", "passport"), required=False, default="id_card") or "id_card"
+        visitors.append(Visitor(name=v.string("name", max_len=50) or "", id_type=id_type,
+                                id_number=normalize_id_number(v.data.get("id_number"), id_type,
+                                                              f"{v.where}.id_number")))
+    return visitors
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,8 @@ def payment_parameters(ctx: Prepaying, actor: Actor, order: Order) -> dict[str, 
         return None                       # a free order waits for its settlement, not for WeChat
     description = ", ".join(sorted({line.product_name for line in order.lines}))
     try:
-        return ctx.wechat_pay.prepay(order.trade_no, description, order.total, actor.principal.openid,
-                                   order.created_at, order.expires_at)
+        return {**ctx.wechat_pay.prepay(order.trade_no, description, order.total, actor.principal.openid,
+                                        order.created_at, order.expires_at), "out_trade_no": order.trade_no}
     except ports.PaymentGatewayError:
         log.warning("prepay failed for order %s", order.order_id)
         return None
@@ -119,16 +119,18 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
     But only on proof: a refused write that does not show the order as no longer pending (a
     conflict with another writer, a ticket code taken) is tried again, and if still unproven,
     WeChat is asked to deliver again rather than the money being sent back."""
+    paid_attempt = identifiers.attempt_of(notice.out_trade_no)
     for _ in attempts(CONFIRM_ATTEMPTS):
         now = ctx.clock()
-        found = ctx.orders.get(notice.out_trade_no) if identifiers.ORDER_ID.match(notice.out_trade_no) else None
+        found = ctx.orders.get(paid_attempt[0]) if paid_attempt else None
         order, counted = found if found else (None, set())
         if order is not None and order.transaction_id == notice.transaction_id:
             finish_issuing(ctx, order)
             return PaymentOutcome.DUPLICATE
         if notice.amount == 0 and (order is None or order.status is not OrderStatus.PENDING_PAYMENT):
             return PaymentOutcome.DUPLICATE     # a free order that ended meanwhile: no money to give back
-        if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.total != notice.amount:
+        if order is None or order.status is not OrderStatus.PENDING_PAYMENT or order.trade_no != notice.out_trade_no \
+                or order.total != notice.amount:
             return _refund_due(ctx, notice, order, counted)
 
         tickets = _signed(ctx, issue_for(order, now))
@@ -136,7 +138,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
         pickup = next((t.code for t in tickets if t.kind is CodeKind.PICKUP), None)
         uow = ctx.unit_of_work()
         ctx.orders.mark_paid(uow, order, notice.transaction_id, notice.amount, now, len(tickets), len(first), pickup)
-        ctx.payment_ledger.record(uow, notice.transaction_id, order.order_id, notice.amount, PaymentOutcome.PAID,
+        ctx.payment_ledger.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount, PaymentOutcome.PAID,
                                    notice.notification_id, now, notice.success_time or now)
         for line in order.lines:
             ctx.stock.sell(uow, line.sku_id, line.shares)
@@ -185,7 +187,7 @@ def settle_free_order(ctx: Paying, order: Order) -> Order:
     try:
         confirm_payment(ctx, PaymentNotice(
             notification_id=f"free:{order.order_id}", nonce="", event_type="TRANSACTION.SUCCESS",
-            out_trade_no=order.order_id, transaction_id=FREE_PREFIX + order.order_id, trade_state="SUCCESS",
+            out_trade_no=order.trade_no, transaction_id=FREE_PREFIX + order.order_id, trade_state="SUCCESS",
             amount=0, payer_openid=None, success_time=now))
     except (Unavailable, Busy):
         log.warning("free order %s not settled yet", order.order_id)
@@ -244,19 +246,26 @@ def finish_issuing(ctx: Paying, order: Order) -> None:
 
 def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None,
                 counted: set[str]) -> PaymentOutcome:
-    """Money that must go back (late or mismatched payment): approved at once, sent by the
-    refunds worker with the refund's id as its stable out_refund_no. A pending order paid the
-    wrong amount can no longer be paid (WeChat keeps one payment per trade): it ends in the
-    same transaction, CANCELLED with its reason, its stock and purchase-limit units released,
-    so that it never waits for a payment that cannot come."""
+    """Money that must go back (late or mismatched payment, or paid on an attempt the order is no
+    longer on): approved at once, sent by the refunds worker with the refund's id as its stable
+    out_refund_no, from the attempt the money landed on. A pending order whose open attempt was
+    paid the wrong amount can no longer be paid (WeChat keeps one payment per trade): it ends in
+    the same transaction, CANCELLED with its reason, its stock and purchase-limit units released,
+    so that it never waits for a payment that cannot come. Money on an earlier attempt (closed
+    by a change) leaves the order waiting on its open one."""
+    other_attempt = order is not None and order.status is OrderStatus.PENDING_PAYMENT \
+        and order.trade_no != notice.out_trade_no
     reason = ("unknown_order" if order is None
+              else "other_attempt" if other_attempt
               else "amount_mismatch" if order.status is OrderStatus.PENDING_PAYMENT
               else f"order_{order.status.value.lower()}")
     now = ctx.clock()
-    refund = Refund(refund_id=identifiers.new_reference("R"), order_id=notice.out_trade_no, amount=notice.amount,
-                    total=notice.amount, status=RefundStatus.APPROVED, reason=reason, source="automatic",
-                    created_at=now, transaction_id=notice.transaction_id)
-    closing = order if order is not None and order.status is OrderStatus.PENDING_PAYMENT else None
+    refund = Refund(refund_id=identifiers.new_reference("R"), order_id=order.order_id if order else notice.out_trade_no,
+                    amount=notice.amount, total=notice.amount, status=RefundStatus.APPROVED, reason=reason,
+                    source="automatic", created_at=now, transaction_id=notice.transaction_id,
+                    out_trade_no=notice.out_trade_no)
+    closing = order if order is not None and order.status is OrderStatus.PENDING_PAYMENT and not other_attempt \
+        else None
     for _ in attempts(CONFIRM_ATTEMPTS):
         uow = ctx.unit_of_work()
         ctx.payment_ledger.record(uow, notice.transaction_id, notice.out_trade_no, notice.amount,

@@ -77,9 +77,8 @@ def test_an_order_a_wechat_voucher_paid_part_of_is_paid_in_full_and_reconciles(m
     alice = customer()
     order = alice.post("/orders", order_body((sku, 2))).json_body
     plain = alice.post("/orders", order_body((sku, 1))).json_body
-    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"voucher": 1500}).json_body == {
-        "notify_status": 204}
-    assert anonymous.post(f"/dev/payments/{plain['order_id']}/succeed", {}).json_body == {"notify_status": 204}
+    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {"voucher": 1500}).json_body["notify_status"] == 204
+    assert anonymous.post(f"/dev/payments/{plain['order_id']}/succeed", {}).json_body["notify_status"] == 204
     shown = alice.get(f"/orders/{order['order_id']}").json_body
     assert (shown["status"], shown["total"]) == ("PAID", 12000)
     ticket = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"][0]

@@ -96,13 +96,13 @@ def test_a_payment_confirmation_is_retried_through_conflicts_and_never_refunded(
     (alice,) = site.customers(1)
     placed = alice.post("/orders", order((sku, 2))).json()
     conflicts(stack["moto"], placed["order_id"], 5)
-    assert site.pay(placed["order_id"]).json() == {"notify_status": 204}
+    assert site.pay(placed["order_id"]).json()["notify_status"] == 204
     assert left(stack["moto"]) == 0
     assert alice.get(f"/orders/{placed['order_id']}").json()["status"] == "PAID"
     # WeChat is asked to deliver again while the confirmation cannot be proven either way
     other = alice.post("/orders", order((sku, 1))).json()
     conflicts(stack["moto"], other["order_id"], 100)
-    assert site.pay(other["order_id"]).json() == {"notify_status": 503}
+    assert site.pay(other["order_id"]).json()["notify_status"] == 503
     conflicts(stack["moto"], other["order_id"], 0)
     assert alice.get(f"/orders/{other['order_id']}").json()["status"] == "PENDING_PAYMENT"
     # WeChat holds the money: before the order would expire, the schedule asks and confirms it.

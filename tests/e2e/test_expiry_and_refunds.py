@@ -79,7 +79,7 @@ def test_a_payment_whose_notice_is_lost_is_found_before_the_order_would_expire(s
     _, (sku,) = ticket_product(admin, [10])
     (alice,) = customers(1)
     placed = alice.post("/orders", order((sku, 2))).json()
-    assert pay(stack, placed["order_id"], notify=False).json() == {"notify_status": None}
+    assert pay(stack, placed["order_id"], notify=False).json()["notify_status"] is None
     wait_past(placed["expires_at"])
     requests.post(f"{stack['url']}/dev/schedule/run", timeout=60)
     assert wait_for(lambda: alice.get(f"/orders/{placed['order_id']}").json()["status"] == "PAID")
@@ -129,7 +129,7 @@ def test_an_abnormal_refund_is_settled_by_hand_and_a_closed_one_sent_again(stack
     refused = admin.post(f"/admin/refunds/{held}/retry")
     assert refused.status_code == 409 and refused.json()["code"] == "REFUND_ABNORMAL"
     settled = requests.post(f"{stack['url']}/dev/payments/refunds/{held}/notify", json={"status": "SUCCESS"}, timeout=30)
-    assert settled.json() == {"notify_status": 204}
+    assert settled.json()["notify_status"] == 204
     retried = admin.post(f"/admin/refunds/{closed}/retry")
     assert retried.status_code == 202 and retried.json()["out_refund_no"] == closed + "-2"
     assert wait_for(lambda: refund_status(placed[0]) == refund_status(placed[1]) == "SUCCEEDED")

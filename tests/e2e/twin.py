@@ -100,6 +100,15 @@ def _expiry_without_protection() -> None:
     schedule._closed_unpaid_at_wechat = lambda ctx, order: (time.sleep(1.5), True)[1]  # type: ignore[assignment]
 
 
+def _change_without_protection() -> None:
+    """改单 and a payment of the old attempt with nothing between them: the open trade is not
+    closed at WeChat (asking takes a while all the same), and no order or stock write is
+    conditional on what it was read as (the order's state and attempt, the units reserved)."""
+    from chalicelib.service_layer import order_changes
+    _drop_conditions("order", "sku:")
+    order_changes.close_open_trade = lambda ctx, order: time.sleep(1.5)  # type: ignore[assignment]
+
+
 REMOVALS: dict[str, Callable[[], None]] = {
     "sku-condition": lambda: _drop_conditions("sku:"),
     "shard-condition": lambda: _drop_conditions("shard:"),
@@ -111,6 +120,7 @@ REMOVALS: dict[str, Callable[[], None]] = {
     "redemption-condition": _unconditional_redemption,
     "payment-conditions": lambda: _drop_conditions("payment", "order", "sku:"),
     "expiry-protection": _expiry_without_protection,
+    "change-protection": _change_without_protection,
 }
 
 

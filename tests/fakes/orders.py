@@ -123,11 +123,31 @@ class FakeOrders:
             item.order.tickets_total, item.issued = tickets_total, tickets_now
             if pickup_code:
                 item.order.pickup_code = pickup_code
+        attempt = order.attempt
         self._update(uow, order.order_id, lambda item: item.order.status is OrderStatus.PENDING_PAYMENT
-                     and item.order.total == amount, apply, return_old=True)
+                     and item.order.total == amount and item.order.attempt == attempt, apply, return_old=True)
         order.status, order.transaction_id, order.paid_at = OrderStatus.PAID, transaction_id, at
         order.tickets_total, order.tickets_issued, order.pickup_code = tickets_total, tickets_now, pickup_code
         order.history.append(HistoryEntry(OrderStatus.PAID, at, "wechatpay"))
+
+    def change(self, uow: FakeUnitOfWork, before: Order, after: Order, counted_products: set[str],
+               at: datetime) -> None:
+        attempt, changed = before.attempt, copy.deepcopy(after)
+
+        def apply(item: OrderItem) -> None:
+            for name in ("lines", "visitors", "promotions", "coupon_id", "fulfillment", "attempt", "changes"):
+                setattr(item.order, name, copy.deepcopy(getattr(changed, name)))
+            item.counted = frozenset(l.product_id for l in changed.lines if l.product_id in counted_products)
+        self._update(uow, before.order_id, lambda item: item.order.status is OrderStatus.PENDING_PAYMENT
+                     and item.order.attempt == attempt, apply)
+
+    def open_attempt(self, uow: FakeUnitOfWork, order: Order) -> None:
+        attempt = order.attempt
+
+        def apply(item: OrderItem) -> None:
+            item.order.attempt = attempt + 1
+        self._update(uow, order.order_id, lambda item: item.order.status is OrderStatus.PENDING_PAYMENT
+                     and item.order.attempt == attempt, apply)
 
     def advance_issuance(self, uow: FakeUnitOfWork, order_id: str, issued_before: int, issued_after: int,
                          last: bool = False) -> None:
@@ -344,6 +364,15 @@ class FakeUnpaidHolds:
             return ("quantity" not in item or item["quantity"] < limits.orders) and all(
                 f"u#{s}" not in item or item[f"u#{s}"] <= limits.units_per_sku - q for s, q in units.items())
         uow.add(COUNTERS, self._key(user_id), Tag.UNPAID, within, self._adding(1, units))
+
+    def adjust(self, uow: FakeUnitOfWork, user_id: str, deltas: dict[str, int]) -> None:
+        limits = self.limits
+
+        def within(item: dict[str, int] | None) -> bool:
+            item = item or {}
+            return all(f"u#{s}" not in item or item[f"u#{s}"] <= limits.units_per_sku - q
+                       for s, q in deltas.items() if q > 0)
+        uow.add(COUNTERS, self._key(user_id), Tag.UNPAID, within, self._adding(0, deltas))
 
     def release(self, uow: FakeUnitOfWork, user_id: str, units: dict[str, int]) -> None:
         uow.add(COUNTERS, self._key(user_id), Tag.UNPAID, apply=self._adding(-1, {s: -q for s, q in units.items()}))

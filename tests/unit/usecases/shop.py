@@ -72,7 +72,7 @@ def place(ctx: Context, actor: Actor, *lines: tuple[str, int], key: str | None =
 
 def pay(ctx: Context, order: Order, amount: int | None = None) -> str:
     """The customer pays at WeChat and its notice arrives."""
-    notice = ctx.wechat_pay.customer_pays(order.order_id, order.total if amount is None else amount)  # type: ignore[attr-defined]
+    notice = ctx.wechat_pay.customer_pays(order.trade_no, order.total if amount is None else amount)  # type: ignore[attr-defined]
     return payments.confirm_payment(ctx, notice)
 
 
