@@ -139,3 +139,25 @@ def test_an_expired_changed_order_is_closed_on_its_open_attempt(customer, make_p
     assert alice.get(f"/orders/{order['order_id']}").json_body["status"] == "EXPIRED"
     assert sandbox().trade_state(f"{order['order_id']}-2") == "CLOSED"
     assert ledger_and_stock(a) == (10, 10)
+
+
+def test_a_changed_order_paid_and_refunded_on_its_attempts_reconciles_with_the_bill(  # type: ignore[no-untyped-def]
+        customer, make_product, anonymous, staff, deliver_notices) -> None:
+    """The bill names attempts (out_trade_no), not orders: the payment on <order>-2 and the
+    refund from it match micromall's records of that attempt."""
+    from datetime import datetime, timedelta, timezone
+    _, (a,) = make_product(ticket_body([10]))
+    alice = customer()
+    order = alice.post("/orders", order_body((a, 1))).json_body
+    alice.patch(f"/orders/{order['order_id']}", {"items": [{"sku_id": a, "quantity": 2}]})
+    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {}).json_body["out_trade_no"] == \
+        f"{order['order_id']}-2"
+    ticket = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"][0]
+    r = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "ill", "ticket_ids": [ticket["ticket_id"]]})
+    assert r.status_code == 202
+    drain_queues()
+    deliver_notices()
+    today = datetime.now(timezone(timedelta(hours=8))).date().isoformat()
+    result = staff("finance").post(f"/admin/reconciliation/{today}/run").json_body
+    assert result["status"] == "MATCHED" and result["differences"] == [], result
+    assert (result["bill"]["trades"], result["bill"]["refunds"]) == (1, 1)
