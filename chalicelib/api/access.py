@@ -175,7 +175,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
         tags=("local sandbox",)),
 
     ("GET", "/orders/{order_id}/tickets"): Rule(
-        _who(CUSTOMER), "The tickets of my paid order", response="TicketList", errors=("ORDER_NOT_FOUND",),
+        _who(CUSTOMER) | ORDER_STAFF, "The tickets of a paid order (its owner; support, finance and admin see "
+        "each code as ****-****-<last 4> and no qr)", response="TicketList", errors=("ORDER_NOT_FOUND",),
         tags=("tickets",)),
     ("GET", "/tickets/{ticket_id}/qr.png"): Rule(
         _who(CUSTOMER), "QR image of a ticket", response="image/png", errors=("TICKET_NOT_FOUND",),

@@ -94,11 +94,11 @@ REFUND = obj(["refund_id", "order_id", "status", "amount", "reason", "source", "
              out_refund_no={**STR, "description": "the number at WeChat (staff only)"}, review_reasons=REVIEW_REASONS,
              unsettled={**BOOL, "description": "staff only: WeChat paid it after its order had moved on (its codes "
                         "taken over by a newer refund): money paid twice, nothing returned to stock"})
-TICKET = obj(["ticket_id", "kind", "sku_id", "product_name", "name", "status", "code", "qr", "valid_from",
+TICKET = obj(["ticket_id", "kind", "sku_id", "product_name", "name", "status", "code", "valid_from",
               "valid_until"], ticket_id=STR, kind={"enum": ["ticket", "pickup"]}, sku_id=STR, product_name=STR,
              name=STR, status={"enum": ["VALID", "REDEEMED", "REVOKED", "EXPIRED"]},
              code={**STR, "description": "manual entry, 12 digits shown 4-4-4"},
-             qr={**STR, "description": "MM1.<kid>.<payload>.<Ed25519 signature>, base64url"},
+             qr={**STR, "description": "MM1.<kid>.<payload>.<Ed25519 signature>, base64url (to its customer only)"},
              valid_from=STR, valid_until=STR, session=SESSION, visitor={"type": "object"}, redeemed_at=STR)
 REASONS = [r.value for r in Reason]
 CONFLICTS = {"enum": [c.value for c in ConflictKind], "description": "an offline scan to review: earlier_scan (another "

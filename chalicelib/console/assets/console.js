@@ -15,6 +15,7 @@ import { page as promotions } from "./pages/promotions.js";
 import { page as reconciliation } from "./pages/reconciliation.js";
 import { page as refunds } from "./pages/refunds.js";
 import { page as reports } from "./pages/reports.js";
+import { page as sessions } from "./pages/sessions.js";
 import { page as staff } from "./pages/staff.js";
 
 const app = document.getElementById("app");
@@ -42,7 +43,7 @@ export function may(call) {
 
 // One module per page (pages/), each naming the call it needs: the menu shows it only to roles the
 // API allows that call.
-export const MENU = [dashboard, products, inventory, orders, refunds, coupons, promotions, memberTiers, alerts, reports,
+export const MENU = [dashboard, products, inventory, sessions, orders, refunds, coupons, promotions, memberTiers, alerts, reports,
                      reconciliation, audit, staff];
 
 // ------------------------------------------------------------------ login

@@ -1,10 +1,14 @@
-// 订单: search orders by number, phone or product; one order's lines, history and shipping.
-import { get, h, post, yuan } from "../api.js";
+// 订单: search orders by number, phone or product; one order's lines, history and shipping; its
+// tickets, moved to another session (改签) or to another visitor for a customer on the phone.
+import { get, h, patch, post, yuan } from "../api.js";
 import { PROMOTION_KINDS } from "../offers.js";
 import { localTime } from "../venue-time.js";
 import { STATUS_WORDS, action, cell, enc, hashQuery, paged, table, tag } from "../widgets.js";
 
-const CANCEL_WORDS = { payment_amount_mismatch: "支付金额与订单不符，款项已自动原路退回" };
+const CANCEL_WORDS = { payment_amount_mismatch: "支付金额与订单不符，款项已自动原路退回",
+                       session_cancelled: "场次已取消，订单已自动关闭" };
+const TICKET_WORDS = { VALID: "未使用", REDEEMED: "已核销", REVOKED: "已作废", EXPIRED: "已过期" };
+const LIVE = ["PAID", "PARTIALLY_REFUNDED", "COMPLETED", "REFUNDING", "REFUNDED"];
 
 const ORDER_STATES = ["", "PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "REFUNDING", "REFUNDED",
                       "PARTIALLY_REFUNDED", "CANCELLED", "EXPIRED"];
@@ -35,6 +39,7 @@ async function orders(body, { may }) {
       h("p", {}, tag(o.status), " 实付 ", yuan(o.total), " · 联系人 ", o.contact ? `${o.contact.name} ${o.contact.phone}` : "—",
         o.user_id ? ` · 用户 ID ${o.user_id}` : ""),
       o.cancel_reason ? h("p", { class: "notice" }, CANCEL_WORDS[o.cancel_reason] || o.cancel_reason) : null,
+      attempt(o),
       table([["商品"], ["规格"], ["单价", 1], ["数量", 1], ["原价小计", 1], ["优惠", 1], ["实付", 1]], o.items.map((i) => h("tr", { testid: "order-line" },
         cell(i.product_name), cell(i.name), cell(yuan(i.price ?? i.unit_price), 1), cell(i.quantity, 1), cell(yuan(i.subtotal), 1),
         cell(i.discount ? "-" + yuan(i.discount) : "—", 1), h("td", { class: "num", testid: "line-paid" }, yuan(i.paid ?? i.subtotal))))),
@@ -43,6 +48,7 @@ async function orders(body, { may }) {
       o.shipment ? h("p", {}, `已发货：${o.shipment.carrier} ${o.shipment.tracking_no}`) : null,
       h("h2", {}, "订单记录"),
       table([["状态"], ["时间"], ["操作人"]], o.history.map((e) => h("tr", {}, cell(STATUS_WORDS[e.status] || e.status), cell(localTime(e.at)), cell(e.by || "—")))),
+      LIVE.includes(o.status) && o.items.some((i) => i.kind !== "merch" && i.session) ? await tickets(o, may, () => show(o.order_id)) : null,
       o.status === "PAID" && o.address && may("POST /admin/orders/{order_id}/ship")
         ? h("div", { class: "row" }, carrier, tracking, action("发货", async () => {
             await post(`/admin/orders/${o.order_id}/ship`, { carrier: carrier.value.trim(), tracking_no: tracking.value.trim() });
@@ -65,6 +71,55 @@ function price(o) {
                                          { "data-kind": p.kind })),
     line("优惠合计", o.discount ? "-" + yuan(o.discount) : yuan(0), "order-discount"),
     line("实付", yuan(o.total), "order-total", { class: "strong" })));
+}
+
+// The order's payment attempt at WeChat (商户订单号) and how often it may still be changed unpaid.
+function attempt(o) {
+  const parts = [];
+  if (o.out_trade_no) parts.push(`微信支付商户订单号 ${o.out_trade_no}`);
+  if (o.status === "PENDING_PAYMENT") parts.push(`顾客还可改单 ${o.changes_left ?? 0} 次`);
+  return parts.length ? h("p", { class: "muted", testid: "order-attempt" }, parts.join(" · ")) : null;
+}
+
+// Sessions a ticket may move to: the same product's, at its price, still ahead and not cancelled.
+function sessionsFor(product, ticket) {
+  const own = product.skus.find((s) => s.sku_id === ticket.sku_id);
+  return product.skus.filter((s) => s.sku_id !== ticket.sku_id && s.session && !s.cancelled && own
+                              && s.price === own.price && Date.parse(s.session.start) > Date.now());
+}
+
+async function tickets(o, may, reload) {
+  const list = (await get(`/orders/${enc(o.order_id)}/tickets`)).items;
+  const products = {};
+  for (const t of list) {
+    const productId = t.sku_id.split("-S")[0];
+    if (!(productId in products)) products[productId] = await get(`/admin/products/${enc(productId)}`).catch(() => null);
+  }
+  const moves = may("POST /orders/{order_id}/tickets/{ticket_id}/reschedule");
+  const renames = may("PATCH /orders/{order_id}/tickets/{ticket_id}");
+  const rows = list.map((t) => {
+    const product = products[t.sku_id.split("-S")[0]];
+    const targets = t.status === "VALID" && product ? sessionsFor(product, t) : [];
+    const target = h("select", { testid: "reschedule-target" }, targets.map((s) =>
+      h("option", { value: s.sku_id }, `${localTime(s.session.start)}–${localTime(s.session.end).slice(-5)} · ${s.name} · 余 ${s.available}`)));
+    const name = h("input", { placeholder: "游客姓名", style: "width:6em", testid: "visitor-name" });
+    const idNumber = h("input", { placeholder: "证件号", style: "width:12em", testid: "visitor-id" });
+    const visitor = t.visitor ? `${t.visitor.name} ${t.visitor.id_number}` : "—";
+    return h("tr", { testid: "order-ticket" }, cell(t.code), cell(t.session ? `${localTime(t.session.start)}–${localTime(t.session.end).slice(-5)}` : "—"),
+      cell(visitor), cell(TICKET_WORDS[t.status] || t.status),
+      h("td", {}, t.status === "VALID" ? h("div", {},
+        moves && targets.length ? h("div", { class: "row" }, target, action("改签", async () => {
+          await post(`/orders/${enc(o.order_id)}/tickets/${enc(t.ticket_id)}/reschedule`, { sku_id: target.value });
+          return "已改签，旧票已作废";
+        }, { then: reload })) : null,
+        renames && t.visitor ? h("div", { class: "row" }, name, idNumber, action("更换游客", async () => {
+          await patch(`/orders/${enc(o.order_id)}/tickets/${enc(t.ticket_id)}`,
+                      { visitor: { name: name.value.trim(), id_number: idNumber.value.trim() } });
+          return "已更换";
+        }, { secondary: true, then: reload })) : null) : null));
+  });
+  return h("div", { testid: "order-tickets" }, h("h2", {}, "门票"),
+           table([["票号"], ["场次"], ["游客"], ["状态"], ["改签 / 更换游客"]], rows, "暂无门票"));
 }
 
 export const page = { route: "orders", title: "订单", needs: "GET /admin/orders", render: orders };
