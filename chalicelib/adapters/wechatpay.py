@@ -86,8 +86,12 @@ class WeChatPayV3:
 
     def close(self, order_id: str) -> None:
         code, message = self._call("close", self._pay.close, out_trade_no=order_id)
-        if code in (200, 204) or code == 404 or _error_code(message) == "ORDER_NOT_EXIST":
-            return                # closed now, or never opened at WeChat: nothing can be paid on it
+        # Closed now (204), closed before (400 ORDER_CLOSED), or never opened at WeChat (404
+        # ORDERNOTEXIST): nothing can be paid on it. USERPAYING (202: the customer is entering
+        # their password) and anything else is not closed: the caller must not act as if it were.
+        if code in (200, 204) or code == 404 or _error_code(message) in ("ORDER_CLOSED", "ORDERNOTEXIST",
+                                                                          "ORDER_NOT_EXIST"):
+            return
         if _error_code(message) == "ORDERPAID":
             raise TradeAlreadyPaid(order_id)
         raise PaymentGatewayError(f"close answered {code}")

@@ -124,3 +124,21 @@ def test_a_payer_total_absent_or_odd_is_no_voucher_and_no_failure(wechat, amount
                           "amount": amount}))
     trade = gateway.query("O1")
     assert (trade.amount, trade.payer_total, trade.voucher) == (1000, None, 0)
+
+
+@pytest.mark.parametrize("status,code,closed", [
+    (400, "ORDER_CLOSED", True),         # closed before: nothing can be paid on it
+    (404, "ORDERNOTEXIST", True),        # never prepaid at WeChat: nothing to pay either
+    (202, "USERPAYING", False),          # the customer is entering their password: not closed
+    (500, "SYSTEM_ERROR", False)])
+def test_closing_a_trade_reads_what_wechat_answers(wechat, status: int, code: str, closed: bool) -> None:  # type: ignore[no-untyped-def]
+    """A change of an order (改单) opens its next attempt only once the open trade cannot be paid:
+    WeChat's answers of a closed or unknown trade mean that; a customer mid-payment does not."""
+    gateway, _, sent, answers = wechat
+    answers.append((status, {"code": code, "message": code}))
+    if closed:
+        gateway.close("O1")
+    else:
+        with pytest.raises(PaymentGatewayError):
+            gateway.close("O1")
+    assert sent[0]["url"].endswith("/v3/pay/transactions/out-trade-no/O1/close")
