@@ -60,15 +60,17 @@ def test_a_change_and_a_payment_of_the_old_attempt_end_paid_once_or_changed_neve
     for o in outcomes:
         if o["changed"] == 200:          # the change won: the old trade was closed before it was paid
             assert o["order"]["total"] * 2 == o["placed"] and o["paid"] in (200, 409), o
-        else:                            # the payment won: WeChat would not close a paid trade
-            assert o["changed"] == 409 and o["order"]["status"] == "PAID" and o["order"]["total"] == o["placed"], o
+        else:                            # the payment won (WeChat would not close a paid trade), or a
+            # fault refused the change (LOCAL_FAULT_RATE): the order as placed either way
+            assert o["changed"] in (409, 503) and o["order"]["total"] == o["placed"], o
+            assert o["changed"] == 503 or o["order"]["status"] == "PAID", o
     sold = sum(sum(l["quantity"] for l in o["order"]["items"]) for o in outcomes if o["order"]["status"] == "PAID")
     held = sum(sum(l["quantity"] for l in o["order"]["items"]) for o in outcomes
                if o["order"]["status"] == "PENDING_PAYMENT")
     assert (stock["sold"], stock["reserved"], stock["available"]) == (sold, held, 100 - sold - held)
     assert ledger == stock["available"]
     # Both outcomes happen: the race is real.
-    assert {o["changed"] for o in outcomes} == {200, 409}, outcomes
+    assert {200, 409} <= {o["changed"] for o in outcomes}, outcomes
 
 
 def test_negative_control_without_the_close_and_the_order_conditions_a_change_keeps_the_old_money(twin) -> None:  # type: ignore[no-untyped-def]
