@@ -4,7 +4,7 @@ body, the revoked code in the gates' offline pack, both sessions' ledgers, a ref
 rescheduled ticket, and the DynamoDB requests one reschedule costs."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from chalicelib.adapters.stock_ledger import StockLedger
 from chalicelib.adapters.tables import TicketRecord
 from chalicelib.domain.personal_data import resident_id_is_valid
 
-from .conftest import clock_ahead, drain_queues, iso, order_body, ticket_body
+from .conftest import clock_ahead, drain_queues, order_body, ticket_body
 
 
 def resident_id(seed: int) -> str:

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.domain.catalog_commands import parse_sku
+from chalicelib.domain.catalog_commands import parse_product_changes, parse_sku
 from chalicelib.domain.commands import parse_refund_request
 from chalicelib.domain.errors import Conflict, DomainError, NotFound, RuleViolation
 from chalicelib.domain.model import Order, OrderStatus, Sku, Visitor
 from chalicelib.domain.personal_data import mask_id_number, resident_id_is_valid
 from chalicelib.domain.ticket_changes import Reschedule, VisitorChange, reschedules_left
 from chalicelib.domain.tickets import Ticket, TicketStatus
-from chalicelib.service_layer import catalog, inventory, redemption, refund_queries, refund_settlement, refunds
+from chalicelib.service_layer import catalog, inventory, redemption, refund_settlement, refunds, ticket_changes
 from chalicelib.service_layer.context import Actor, Context
 from chalicelib.service_layer.tags import ItemTag, Tag
 from tests.fakes import FakeDatabase
@@ -41,7 +41,6 @@ def two_sessions(ctx: Context, stocks: tuple[int, ...] = (5, 5, 5), real_name: b
 
 
 def move(ctx: Context, actor: Actor, order: Order, ticket: Ticket, sku_id: str) -> Ticket:
-    from chalicelib.service_layer import ticket_changes
     return ticket_changes.reschedule(ctx, actor, order.order_id, ticket.ticket_id, Reschedule(sku_id))
 
 
@@ -115,7 +114,6 @@ def test_a_customer_reschedules_until_the_cutoff_before_the_session_staff_until_
 
 
 def test_the_products_own_cutoff_applies(ctx: Context) -> None:
-    from chalicelib.domain.catalog_commands import parse_product_changes
     alice, order, (a, b, _) = two_sessions(ctx)
     catalog.update_product(ctx, ADMIN, a.product_id, parse_product_changes({"reschedule_cutoff_minutes": 3000}))
     assert reason(refused(ctx, alice, order, tickets_of(ctx, order.order_id)[0], b.sku_id)) == \
@@ -231,13 +229,11 @@ def test_another_customers_ticket_or_order_is_not_found(ctx: Context) -> None:
     ticket = tickets_of(ctx, order.order_id)[0]
     assert refused(ctx, customer(ctx, "mallory"), order, ticket, b.sku_id).code == "ORDER_NOT_FOUND"
     with pytest.raises(NotFound) as raised:
-        from chalicelib.service_layer import ticket_changes
-        ticket_changes.reschedule(ctx, alice, order.order_id, "T0000000000000000", Reschedule(b.sku_id))
+            ticket_changes.reschedule(ctx, alice, order.order_id, "T0000000000000000", Reschedule(b.sku_id))
     assert raised.value.code == "TICKET_NOT_FOUND"
 
 
 def test_a_session_not_on_sale_is_refused(ctx: Context) -> None:
-    from chalicelib.domain.catalog_commands import parse_product_changes
     alice, order, (a, b, _) = two_sessions(ctx)
     catalog.update_product(ctx, ADMIN, a.product_id, parse_product_changes({"status": "unlisted"}))
     assert refused(ctx, alice, order, tickets_of(ctx, order.order_id)[0], b.sku_id).code == "NOT_ON_SALE"
@@ -265,7 +261,6 @@ def test_one_person_holds_one_ticket_of_a_session(ctx: Context) -> None:
 # ------------------------------------------------------------------ the visitor
 
 def change(ctx: Context, actor: Actor, order: Order, ticket: Ticket, name: str, number: str) -> Ticket:
-    from chalicelib.service_layer import ticket_changes
     return ticket_changes.change_visitor(ctx, actor, order.order_id, ticket.ticket_id,
                                          VisitorChange(name, "id_card", number))
 
