@@ -19,7 +19,7 @@ TICKET_CHANGE_ROUTES: dict[tuple[str, str], Rule] = {
                 "NOT_RESCHEDULABLE", "INVALID_STATE", "DUPLICATE_VISITOR"), tags=("tickets",)),
     ("PATCH", "/orders/{order_id}/tickets/{ticket_id}"): Rule(
         TICKET_CHANGERS, "Change the real-name visitor of an unused ticket before its session starts (409 "
-        "INVALID_STATE otherwise); one person holds at most one valid ticket of a session in an order. The ID "
+        "INVALID_STATE otherwise, and for a ticket of a product sold without real names); one person holds at most one valid ticket of a session in an order. The ID "
         "number is encrypted at rest and shown masked; the QR stays as it was (it does not name the visitor)",
         request="TicketVisitorChange", response="Ticket",
         errors=("ORDER_NOT_FOUND", "TICKET_NOT_FOUND", "INVALID_STATE", "DUPLICATE_VISITOR"), tags=("tickets",)),

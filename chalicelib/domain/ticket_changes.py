@@ -120,7 +120,11 @@ def rescheduled(ticket: Ticket, target: Sku, now: datetime, by_staff: bool) -> T
 
 
 def check_visitor_change(ticket: Ticket, now: datetime) -> None:
-    """An unused ticket, before its session starts: after that the gate may already know it."""
+    """An unused real-name ticket, before its session starts: after that the gate may already
+    know it. A ticket of a product sold without real names has no visitor to change."""
+    if ticket.visitor is None:
+        raise Conflict("this ticket names no visitor (its product is not real-name)", code=ErrorCode.INVALID_STATE,
+                       status=ticket.status.value, reason="not_real_name")
     if ticket.status is not TicketStatus.VALID or ticket.admitted_offline_at is not None:
         raise Conflict(f"the visitor of a {ticket.status.value} ticket cannot change", code=ErrorCode.INVALID_STATE,
                        status=ticket.status.value)

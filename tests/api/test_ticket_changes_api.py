@@ -249,3 +249,9 @@ def test_a_malformed_visitor_is_a_400(shop, customer) -> None:  # type: ignore[n
     r = customer().patch(f"/orders/{order_id}/tickets/{first['ticket_id']}",
                          {"visitor": {"name": "王五", "id_number": resident_id(3)}})
     assert error(r)[:2] == (404, "ORDER_NOT_FOUND")
+
+
+def test_a_ticket_sold_without_real_names_has_no_visitor_to_change(shop) -> None:  # type: ignore[no-untyped-def]
+    alice, order_id, _, (first, _), _ = shop()
+    r = change(alice, order_id, first["ticket_id"], {"name": "王五", "id_number": resident_id(3)})
+    assert error(r) == (409, "INVALID_STATE", "not_real_name")

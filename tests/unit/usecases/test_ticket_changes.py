@@ -308,6 +308,13 @@ def test_a_used_ticket_or_a_started_session_keeps_its_visitor(ctx: Context) -> N
     assert raised.value.code == "INVALID_STATE"
 
 
+def test_a_ticket_sold_without_real_names_has_no_visitor_to_change(ctx: Context) -> None:
+    alice, order, _ = two_sessions(ctx)
+    with pytest.raises(Conflict) as raised:
+        change(ctx, alice, order, tickets_of(ctx, order.order_id)[0], "王五", resident_id(3))
+    assert (raised.value.code, raised.value.details["reason"]) == ("INVALID_STATE", "not_real_name")
+
+
 def test_a_visitor_change_racing_a_refund_is_refused_by_the_condition(ctx: Context) -> None:
     alice, order, _ = two_sessions(ctx, real_name=True)
     first = tickets_of(ctx, order.order_id)[0]
