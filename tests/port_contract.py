@@ -343,6 +343,34 @@ def test_a_split_is_refused_when_the_stock_moved_since_it_was_read(ports: Contex
     assert not read_sku(ports, sku.sku_id).sharded
 
 
+def test_a_unit_sold_outright_needs_one_free_and_comes_back_only_if_sold(ports: Context) -> None:
+    _, (sku,) = add_product(ports, 1)
+    write(ports, lambda uow: ports.stock.sell_unit(uow, sku.sku_id, 0, "O1", "reschedule_in", NOW))
+    assert counts(ports, sku.sku_id) == (0, 0, 1) and ledger_sum(ports, sku.sku_id) == 0
+    assert refused(ports, lambda uow: ports.stock.sell_unit(uow, sku.sku_id, 0, "O2", "reschedule_in", NOW)
+                   ).failed == [ItemTag.SKU.of(sku.sku_id)]
+    write(ports, lambda uow: ports.stock.unsell_unit(uow, sku.sku_id, 0, "O1", "reschedule_out", NOW))
+    assert counts(ports, sku.sku_id) == (1, 0, 0) and ledger_sum(ports, sku.sku_id) == 1
+    assert refused(ports, lambda uow: ports.stock.unsell_unit(uow, sku.sku_id, 0, "O1", "reschedule_out", NOW)
+                   ).failed == [ItemTag.SKU.of(sku.sku_id)]
+    moved = {(m.reason, m.order_id, m.delta) for m in ports.stock.movements_page(read_sku(ports, sku.sku_id), 10,
+                                                                                  None).items}
+    assert moved == {("initial_stock", None, 1), ("reschedule_in", "O1", -1), ("reschedule_out", "O1", 1)}
+
+
+def test_a_sharded_skus_unit_is_taken_from_a_shard_and_counted_sold_on_the_sku(ports: Context) -> None:
+    _, (sku,) = add_product(ports, 4)
+    sharded = split(ports, sku.sku_id, 4)                      # one unit in each shard
+    write(ports, lambda uow: ports.stock.sell_unit(uow, sku.sku_id, 2, "O1", "reschedule_in", NOW))
+    after = read_sku(ports, sku.sku_id)
+    assert after.free_by_bucket == {0: 0, 1: 1, 2: 0, 3: 1, 4: 1} and (after.available, after.sold) == (3, 1)
+    assert refused(ports, lambda uow: ports.stock.sell_unit(uow, sku.sku_id, 2, "O2", "reschedule_in", NOW)
+                   ).failed == [ItemTag.SKU.of(sku.sku_id)]
+    write(ports, lambda uow: ports.stock.unsell_unit(uow, sku.sku_id, 3, "O1", "reschedule_out", NOW))
+    assert counts(ports, sku.sku_id) == (4, 0, 0) and ledger_sum(ports, sku.sku_id) == 4
+    assert sharded.stock_shards == 4
+
+
 def test_a_blind_pick_of_a_short_shard_is_refused_with_the_shard_tag(ports: Context) -> None:
     _, (sku,) = add_product(ports, 4)
     sharded = split(ports, sku.sku_id, 4)                      # one unit in each shard
@@ -797,6 +825,31 @@ def test_codes_are_found_by_order_and_by_ticket_id(ports: Context) -> None:
     assert {t.code for t in ports.tickets.of_order(order_id)} == {one.code, two.code}
     assert ports.tickets.by_ticket_id(two.ticket_id).code == two.code               # type: ignore[union-attr]
     assert ports.tickets.by_ticket_id("T-none") is None and ports.tickets.by_code(new_code()) is None
+
+
+def test_a_ticket_keeps_its_reschedules_and_predecessor(ports: Context) -> None:
+    ticket = dataclasses.replace(a_ticket(), reschedules=1, rescheduled_from="T0000000000000001", visitor_key="k1")
+    add_ticket(ports, ticket)
+    back = code_of(ports, ticket.code)
+    assert (back.reschedules, back.rescheduled_from, back.visitor_key) == (1, "T0000000000000001", "k1")
+    plain = add_ticket(ports)
+    assert (code_of(ports, plain.code).reschedules, code_of(ports, plain.code).rescheduled_from) == (0, None)
+
+
+def test_a_visitor_changes_on_a_valid_code_only_and_a_refusal_shows_it(ports: Context) -> None:
+    ticket, revoked = add_ticket(ports), add_ticket(ports)
+    visitor = {"name": "王五", "id_type": "passport", "id_number": "E1****678"}
+    write(ports, lambda uow: ports.tickets.change_visitor(uow, ticket.code, visitor, "key-1"))
+    changed = code_of(ports, ticket.code)
+    assert (changed.visitor, changed.visitor_key, changed.qr) == (visitor, "key-1", ticket.qr)
+    write(ports, lambda uow: ports.tickets.revoke(uow, revoked.code, "R1", NOW))
+    refusal = refused(ports, lambda uow: ports.tickets.change_visitor(uow, revoked.code, visitor, "key-1"))
+    assert refusal.failed == [ItemTag.TICKET.of(revoked.code)]
+    assert ports.tickets.from_raw(refusal.old_items[ItemTag.TICKET.of(revoked.code)]).status is TicketStatus.REVOKED
+    assert code_of(ports, revoked.code).visitor == revoked.visitor
+    missing = new_code()
+    assert refused(ports, lambda uow: ports.tickets.change_visitor(uow, missing, visitor, "k")).failed == \
+        [ItemTag.TICKET.of(missing)]
 
 
 # ------------------------------------------------------------------ payments

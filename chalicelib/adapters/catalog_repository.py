@@ -40,6 +40,7 @@ class ProductRecord(Model):
     purchase_limit = NumberAttribute(null=True)
     real_name = BooleanAttribute(default=False)
     member_discount = BooleanAttribute(null=True)    # absent: takes the member discount
+    reschedule_cutoff_minutes = NumberAttribute(null=True)   # absent: the default (domain.ticket_changes)
     fulfillment = ListAttribute(of=UnicodeAttribute, default=list)
     sku_ids = ListAttribute(of=UnicodeAttribute, default=list)
     created_at = UnicodeAttribute()
@@ -55,6 +56,8 @@ def product_from(record: ProductRecord) -> Product:
         status=ProductStatus(record.status), list_at=read_time(record.list_at), delist_at=read_time(record.delist_at),
         purchase_limit=int(record.purchase_limit) if record.purchase_limit is not None else None,
         real_name=bool(record.real_name), member_discount=record.member_discount is not False,
+        reschedule_cutoff_minutes=(int(record.reschedule_cutoff_minutes)
+                                   if record.reschedule_cutoff_minutes is not None else None),
         fulfillment=[Fulfillment(f) for f in record.fulfillment or []],
         sku_ids=list(record.sku_ids or []), created_at=read_time(record.created_at), version=record.updated_at)
 
@@ -67,6 +70,7 @@ class CatalogRepository:
             status=product.status.value, list_at=stored_time(product.list_at), delist_at=stored_time(product.delist_at),
             purchase_limit=product.purchase_limit, real_name=product.real_name,
             member_discount=None if product.member_discount else False,
+            reschedule_cutoff_minutes=product.reschedule_cutoff_minutes,
             fulfillment=[f.value for f in product.fulfillment], sku_ids=product.sku_ids,
             created_at=stored_time(now), updated_at=stored_time(now),
             catalog="listed" if product.may_become_visible else None)

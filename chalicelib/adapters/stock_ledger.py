@@ -171,6 +171,24 @@ class StockLedger:
                        ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), reason, at, order_id)
 
+    def sell_unit(self, uow: UnitOfWork, sku_id: str, bucket: int, order_id: str, reason: str, at: datetime) -> None:
+        """One free unit sold outright (a ticket moved here from another session), never below
+        zero: taken from `bucket`, counted sold on the SKU item (bucket 0), where a refund of it
+        gives it back (see refund_settlement: a SKU not among the order's lines returns there)."""
+        tag = ItemTag.SKU.of(sku_id)
+        self._move(uow, sku_id, bucket, -1, 0, 1 if bucket == 0 else 0, lambda m: m.available >= 1, tag)
+        if bucket != 0:
+            self._move(uow, sku_id, 0, 0, 0, 1, lambda m: m.available.exists(), tag)
+        self._line_movement(uow, sku_id, {bucket: 1}, -1, reason, at, order_id)
+
+    def unsell_unit(self, uow: UnitOfWork, sku_id: str, bucket: int, order_id: str, reason: str,
+                    at: datetime) -> None:
+        """One sold unit back on sale (a ticket moved away to another session), in `bucket`; held
+        to `sold >= 1` on the SKU item, a shard only to exist (as `give_back_sold`)."""
+        self._move(uow, sku_id, bucket, 1, 0, -1,
+                   (lambda m: m.sold >= 1) if bucket == 0 else (lambda m: m.sold.exists()), ItemTag.SKU.of(sku_id))
+        self._line_movement(uow, sku_id, {bucket: 1}, 1, reason, at, order_id)
+
     def latch_low_stock(self, uow: UnitOfWork, sku: Sku) -> None:
         """Set once per crossing: only a SKU not yet alerted, and (unsharded) below its threshold.
         No item holds a sharded SKU's total, and its shards move with every sale: the caller's

@@ -89,6 +89,9 @@ class TicketRecord(Model):
     revoked_at = UnicodeAttribute(null=True)       # when that refund was approved
     admitted_offline_at = UnicodeAttribute(null=True)   # let in offline after it was taken back
     paid = NumberAttribute(null=True)              # what its unit paid after promotions (what it refunds)
+    reschedules = NumberAttribute(null=True)       # 改签 its customer made (absent: none), carried over
+    rescheduled_from = UnicodeAttribute(null=True) # the ticket this one replaced
+    visitor_key = UnicodeAttribute(null=True)      # blind index of the visitor's ID type and number
     order_tickets_index = OrderTicketsIndex()
     ticket_id_index = TicketIdIndex()
     revoked_index = RevokedIndex()
@@ -128,7 +131,9 @@ def ticket_from(record: TicketRecord, cipher: FieldCipher) -> Ticket:
         redeemed_by=record.redeemed_by, redeem_nonce=record.redeem_nonce,
         redeemed_scanned_at=read_time(record.redeemed_scanned_at), revoked_by=record.revoked_by,
         revoked_at=read_time(record.revoked_at), admitted_offline_at=read_time(record.admitted_offline_at),
-        paid=int(record.paid) if record.paid is not None else None)
+        paid=int(record.paid) if record.paid is not None else None,
+        reschedules=int(record.reschedules or 0), rescheduled_from=record.rescheduled_from,
+        visitor_key=record.visitor_key)
 
 
 def _stored(value: Any) -> Any:
@@ -164,8 +169,19 @@ class TicketRepository:
             session_end=stored_time(ticket.session.end) if ticket.session else None,
             valid_from=stored_time(ticket.valid_from), valid_until=stored_time(ticket.valid_until),
             visitor=self._cipher.encrypt_json(ticket.visitor) if ticket.visitor else None, status=ticket.status.value, qr=ticket.qr, issued_at=stored_time(ticket.issued_at),
-            paid=ticket.paid),
+            paid=ticket.paid, reschedules=ticket.reschedules or None, rescheduled_from=ticket.rescheduled_from,
+            visitor_key=ticket.visitor_key),
             condition=TicketRecord.code.does_not_exist(), tag=ItemTag.TICKET.of(ticket.ticket_id))
+
+    def change_visitor(self, uow: UnitOfWork, code: str, visitor: dict[str, str], visitor_key: str) -> None:
+        """The real-name visitor of an unused code, conditional on it still being VALID (the old
+        item comes back on failure, to say what it became). The QR does not name the visitor,
+        so it stays as it was."""
+        uow.update(TicketRecord(code=code),
+                   [TicketRecord.visitor.set(self._cipher.encrypt_json(visitor)),
+                    TicketRecord.visitor_key.set(visitor_key)],
+                   condition=TicketRecord.code.exists() & (TicketRecord.status == TicketStatus.VALID.value),
+                   tag=ItemTag.TICKET.of(code), return_old_on_failure=True)
 
     def revoke(self, uow: UnitOfWork, code: str, refund_id: str, at: datetime, take_over_from: Iterable[str] = (),
                goods_returned: bool = False) -> None:

@@ -23,7 +23,7 @@ SKU = obj(["sku_id", "product_id", "name", "price", "available", "low_stock_thre
 PRODUCT = obj(["product_id", "kind", "name", "description", "category", "tags", "status", "real_name", "skus"],
               product_id=STR, kind={"enum": ["ticket", "merch"]}, name=STR, description=STR, category=STR,
               tags=array(STR), status={"enum": ["listed", "unlisted"]}, list_at=STR, delist_at=STR,
-              purchase_limit=INT, real_name=BOOL, fulfillment=array({"enum": ["pickup", "shipping"]}),
+              purchase_limit=INT, reschedule_cutoff_minutes=INT, real_name=BOOL, fulfillment=array({"enum": ["pickup", "shipping"]}),
               skus=array(ref("Sku")))
 LINE = obj(["sku_id", "product_id", "product_name", "name", "kind", "unit_price", "price", "quantity", "subtotal",
             "discount", "paid"],
@@ -99,7 +99,9 @@ TICKET = obj(["ticket_id", "kind", "sku_id", "product_name", "name", "status", "
              name=STR, status={"enum": ["VALID", "REDEEMED", "REVOKED", "EXPIRED"]},
              code={**STR, "description": "manual entry, 12 digits shown 4-4-4"},
              qr={**STR, "description": "MM1.<kid>.<payload>.<Ed25519 signature>, base64url (to its customer only)"},
-             valid_from=STR, valid_until=STR, session=SESSION, visitor={"type": "object"}, redeemed_at=STR)
+             valid_from=STR, valid_until=STR, session=SESSION, visitor={"type": "object"}, redeemed_at=STR,
+             reschedules_left={**INT, "description": "改签 its customer may still make (1 or 0)"},
+             rescheduled_from={**STR, "description": "the ticket this one replaced (改签)"})
 REASONS = [r.value for r in Reason]
 CONFLICTS = {"enum": [c.value for c in ConflictKind], "description": "an offline scan to review: earlier_scan (another "
              "gate admitted the code first), admitted_then_refunded (let in before the refund that revoked it was "

@@ -18,6 +18,7 @@ from ..domain.commands import (MAX_LINE_QUANTITY, MAX_ORDER_LINES, MAX_STOCK, MA
 from ..domain.personal_data import ID_NUMBER_PATTERN, PHONE_PATTERN
 from ..domain.refunds import RefundStatus
 from ..domain.stock_shards import MAX_STOCK_SHARDS
+from ..domain.ticket_changes import MAX_RESCHEDULE_CUTOFF_MINUTES
 from ..domain.timeutil import EARLIEST_YEAR, LATEST_YEAR, MAX_INSTANT_LENGTH, YEAR_PATTERN
 
 Schema = dict[str, Any]
@@ -127,8 +128,11 @@ _PRODUCT_FIELDS: dict[str, Schema] = {
     "name": text(100), "description": text(5000, min_len=0), "category": text(50),
     "tags": array(text(30), max_items=20), "status": {"enum": ["listed", "unlisted"]},
     "list_at": TIME, "delist_at": TIME, "purchase_limit": integer(1, 999)}
+_CUTOFF = {**integer(0, MAX_RESCHEDULE_CUTOFF_MINUTES),
+           "description": "改签 closes this many minutes before a session (default 120); tickets only"}
 _FULFILLMENT = array({"enum": ["pickup", "shipping"]}, max_items=2)
 NEW_TICKET_PRODUCT = body(["kind", "name", "skus"], kind={"const": "ticket"}, **_PRODUCT_FIELDS, real_name=BOOL,
+                          reschedule_cutoff_minutes=_CUTOFF,
                           fulfillment=array(STR, max_items=0),
                           skus=array(ref("NewTicketSku"), max_items=MAX_SKUS_PER_REQUEST, min_items=1))
 NEW_MERCH_PRODUCT = body(["kind", "name", "skus"], kind={"const": "merch"}, **_PRODUCT_FIELDS,
@@ -162,7 +166,8 @@ REQUESTS: dict[str, Schema] = {
                        "tags": nullable(array(text(30), max_items=20)), "status": {"enum": ["listed", "unlisted"]},
                        "list_at": nullable(TIME), "delist_at": nullable(TIME),
                        "purchase_limit": nullable(integer(1, 999)), "real_name": nullable(BOOL),
-                       "fulfillment": nullable(_FULFILLMENT)}},
+                       "fulfillment": nullable(_FULFILLMENT),
+                       "reschedule_cutoff_minutes": nullable(_CUTOFF)}},
     "Adjustment": obj(["delta", "reason"], delta={**integer(-MAX_STOCK, MAX_STOCK), "not": {"const": 0}},
                       reason=text(200)),
     "StockSplit": obj(["shards"], shards=integer(2, MAX_STOCK_SHARDS)),
@@ -263,6 +268,17 @@ REQUESTS: dict[str, Schema] = {
     "SandboxRefundOutcomes": obj(["outcomes"], outcomes=array(
         {"enum": ["SUCCESS", "SUCCESS_NO_NOTICE", "PENDING", "ABNORMAL", "CLOSED", "ERROR"]}, max_items=100)),
     "SandboxRefundNotice": obj(["status"], status={"enum": ["SUCCESS", "ABNORMAL", "CLOSED"]}),
+    # ---- ticket changes (改签, a ticket's visitor): api/ticket_change_access.py ----
+    "TicketReschedule": {**obj(["sku_id"], sku_id={**text(64), "description": "another session (SKU) of the "
+                                                   "ticket's product at the same price"}),
+                         "additionalProperties": False},
+    "TicketVisitorChange": {**obj(["visitor"], visitor={**body(
+        ["name", "id_number"], name=text(50), id_type={"enum": ["id_card", "passport"], "description": "default "
+                                                       "id_card"},
+        id_number={"type": "string", "pattern": ID_NUMBER_PATTERN, "description": "a resident ID (check digit "
+                   "checked) or a passport number; encrypted at rest, shown masked"}), "additionalProperties": False}),
+        "additionalProperties": False},
+    # ---- end of ticket changes ----
 }
 
 

@@ -6,10 +6,11 @@ from typing import Any
 
 from ..bootstrap import context
 from ..domain.back_office import Alert, AuditEntry
-from ..domain.model import Order, OrderLine, OrderStatus, Product, Sku, StockMovement
+from ..domain.model import Kind, Order, OrderLine, OrderStatus, Product, Sku, StockMovement
 from ..domain.personal_data import mask_id_number, mask_phone
 from ..domain.redemption import Reason
 from ..domain.refunds import Refund
+from ..domain.ticket_changes import reschedule_cutoff, reschedules_left
 from ..domain.tickets import Ticket, display_code
 from ..domain.timeutil import to_display
 from ..service_layer.redemption import Redemption
@@ -70,6 +71,8 @@ class Views:
             data["purchase_limit"] = product.purchase_limit
         if product.fulfillment:
             data["fulfillment"] = [f.value for f in product.fulfillment]
+        if product.kind is Kind.TICKET:      # in effect: the default unless the product sets one
+            data["reschedule_cutoff_minutes"] = int(reschedule_cutoff(product).total_seconds() // 60)
         return data
 
     def line(self, line: OrderLine) -> dict[str, Any]:
@@ -96,6 +99,9 @@ class Views:
             data["visitor"] = ticket.visitor
         if ticket.redeemed_at:
             data["redeemed_at"] = self.time(ticket.redeemed_at)
+        data["reschedules_left"] = reschedules_left(ticket, now)
+        if ticket.rescheduled_from:
+            data["rescheduled_from"] = ticket.rescheduled_from
         return data
 
     @staticmethod

@@ -12,6 +12,7 @@ from typing import Any
 from .commands import MAX_STOCK
 from .errors import InvalidInput
 from .model import Fulfillment, Kind, ProductStatus, Session
+from .ticket_changes import MAX_RESCHEDULE_CUTOFF_MINUTES
 from .validation import Fields
 
 MAX_PRICE = 10_000_000           # 100,000 yuan: far above any ticket or goods price
@@ -93,6 +94,7 @@ class NewProduct:
     fulfillment: list[Fulfillment]
     skus: list[NewSku]
     member_discount: bool = True
+    reschedule_cutoff_minutes: int | None = None
 
 
 def _fulfillment(options: list[str], kind: Kind) -> list[Fulfillment]:
@@ -133,11 +135,22 @@ def parse_new_product(data: object) -> NewProduct:
         fulfillment=_fulfillment(f.strings("fulfillment", max_items=2, max_len=20), kind),
         skus=skus,
         member_discount=f.boolean("member_discount", default=True),
+        reschedule_cutoff_minutes=_cutoff(f, kind),
     )
 
 
+def _cutoff(f: Fields, kind: Kind) -> int | None:
+    """改签's cutoff before a session, in minutes: tickets only (absent or null: the default)."""
+    minutes = f.integer("reschedule_cutoff_minutes", minimum=0, maximum=MAX_RESCHEDULE_CUTOFF_MINUTES,
+                        required=False)
+    if minutes is not None and kind is not Kind.TICKET:
+        raise InvalidInput("reschedule_cutoff_minutes is for tickets only", field="reschedule_cutoff_minutes")
+    return minutes
+
+
 EDITABLE_PRODUCT_FIELDS = {"name", "description", "category", "tags", "status", "list_at", "delist_at",
-                           "purchase_limit", "real_name", "fulfillment", "member_discount"}
+                           "purchase_limit", "real_name", "fulfillment", "member_discount",
+                           "reschedule_cutoff_minutes"}
 
 
 @dataclass(frozen=True)
@@ -152,6 +165,8 @@ class ProductChanges:
             raise InvalidInput("real_name is for tickets only", field="real_name")
         if "fulfillment" in changes:
             changes["fulfillment"] = _fulfillment(changes["fulfillment"], kind)
+        if changes.get("reschedule_cutoff_minutes") is not None and kind is not Kind.TICKET:
+            raise InvalidInput("reschedule_cutoff_minutes is for tickets only", field="reschedule_cutoff_minutes")
         return changes
 
 
@@ -182,4 +197,7 @@ def parse_product_changes(data: object) -> ProductChanges:
         changes["member_discount"] = f.boolean("member_discount")
     if f.has("fulfillment"):
         changes["fulfillment"] = f.strings("fulfillment", max_items=2, max_len=20)
+    if f.has("reschedule_cutoff_minutes"):
+        changes["reschedule_cutoff_minutes"] = f.integer("reschedule_cutoff_minutes", minimum=0,
+                                                         maximum=MAX_RESCHEDULE_CUTOFF_MINUTES, required=False)
     return ProductChanges(changes)

@@ -84,6 +84,7 @@ class Product:
     purchase_limit: int | None = None
     real_name: bool = False
     member_discount: bool = True        # False: no member tier's discount on it
+    reschedule_cutoff_minutes: int | None = None   # 改签 closes this long before a session (None: the default)
     fulfillment: list[Fulfillment] = field(default_factory=list)
     sku_ids: list[str] = field(default_factory=list)
     created_at: datetime | None = None

@@ -88,6 +88,9 @@ class Ticket:
     revoked_at: datetime | None = None             # when that refund was approved
     admitted_offline_at: datetime | None = None    # an offline gate let it in after it was taken back
     paid: int | None = None                        # its unit's share of its line's paid (None: issued before promotions)
+    reschedules: int = 0                           # 改签 its customer made, carried over to the ticket issued instead
+    rescheduled_from: str | None = None            # the ticket this one replaced (改签)
+    visitor_key: str | None = None                 # blind index of the visitor's ID (type and number): duplicates
 
     def shown_status(self, now: datetime) -> TicketStatus:
         if self.status is TicketStatus.VALID and now >= self.valid_until:

@@ -54,7 +54,8 @@ def create_product(ctx: Cataloguing, actor: Actor, command: NewProduct, action: 
                       description=command.description, category=command.category, tags=command.tags,
                       status=command.status, list_at=command.list_at, delist_at=command.delist_at,
                       purchase_limit=command.purchase_limit, real_name=command.real_name, member_discount=command.member_discount,
-                      fulfillment=command.fulfillment, sku_ids=[s.sku_id for s in skus], created_at=now)
+                      fulfillment=command.fulfillment, sku_ids=[s.sku_id for s in skus], created_at=now,
+                      reschedule_cutoff_minutes=command.reschedule_cutoff_minutes)
     uow = ctx.unit_of_work()
     ctx.catalog.add_product(uow, product, now)
     for sku in skus:

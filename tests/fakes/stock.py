@@ -168,6 +168,20 @@ class FakeStock:
                        ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), reason, at, order_id)
 
+    def sell_unit(self, uow: FakeUnitOfWork, sku_id: str, bucket: int, order_id: str, reason: str,
+                  at: datetime) -> None:
+        tag = ItemTag.SKU.of(sku_id)
+        self._move(uow, sku_id, bucket, -1, 0, 1 if bucket == 0 else 0, lambda item: item.available >= 1, tag)
+        if bucket != 0:
+            self._move(uow, sku_id, 0, 0, 0, 1, lambda item: True, tag)
+        self._line_movement(uow, sku_id, {bucket: 1}, -1, reason, at, order_id)
+
+    def unsell_unit(self, uow: FakeUnitOfWork, sku_id: str, bucket: int, order_id: str, reason: str,
+                    at: datetime) -> None:
+        self._move(uow, sku_id, bucket, 1, 0, -1,
+                   (lambda item: item.sold >= 1) if bucket == 0 else (lambda item: True), ItemTag.SKU.of(sku_id))
+        self._line_movement(uow, sku_id, {bucket: 1}, 1, reason, at, order_id)
+
     def _latch(self, uow: FakeUnitOfWork, sku: Sku, condition: Callable[[Sku], bool], alerted: bool) -> None:
         def apply(item: Sku | None) -> Sku:
             assert item is not None

@@ -63,6 +63,14 @@ class FakeTickets:
             return t
         uow.add(TICKETS, code, ItemTag.TICKET.of(code), condition, apply, return_old=True)
 
+    def change_visitor(self, uow: FakeUnitOfWork, code: str, visitor: dict[str, str], visitor_key: str) -> None:
+        def apply(t: Ticket | None) -> Ticket:
+            assert t is not None
+            t.visitor, t.visitor_key = dict(visitor), visitor_key
+            return t
+        uow.add(TICKETS, code, ItemTag.TICKET.of(code), lambda t: t is not None and t.status is TicketStatus.VALID,
+                apply, return_old=True)
+
     def not_admitted_since_revoked(self, uow: FakeUnitOfWork, code: str) -> None:
         uow.check(TICKETS, code, ItemTag.TICKET.of(code), lambda t: t is None or t.admitted_offline_at is None)
 
