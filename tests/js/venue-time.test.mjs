@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { atVenue, localTime, venueClock, venueDate, venueInstant } from "../../chalicelib/console/assets/venue-time.js";
+import { atVenue, localTime, sessionTime, venueClock, venueDate, venueInstant } from "../../chalicelib/console/assets/venue-time.js";
 
 process.env.TZ = "America/New_York";
 
@@ -12,6 +12,14 @@ test("a time is shown as the venue reads it", () => {
   assert.equal(localTime("2026-12-01T10:00:00+08:00", "Europe/Berlin"), "2026/12/1 03:00:00");
   assert.equal(venueClock("2026-12-01T02:00:00Z", "Asia/Shanghai"), "10:00:00");
   assert.equal(localTime(null, "Asia/Shanghai"), "—");
+});
+
+test("a session reads as its day, its start and its end in the venue's zone", () => {
+  const evening = { start: "2026-12-06T10:00:00Z", end: "2026-12-06T12:00:00Z" };
+  assert.equal(sessionTime(evening, "Asia/Shanghai"), "2026/12/6 18:00–20:00");
+  const late = { start: "2026-12-06T14:00:00Z", end: "2026-12-06T17:00:00Z" };   // 22:00 to 01:00 next day
+  assert.equal(sessionTime(late, "Asia/Shanghai"), "2026/12/6 22:00–2026/12/7 01:00");
+  assert.equal(sessionTime(null, "Asia/Shanghai"), "—");
 });
 
 test("the venue's day turns at its own midnight", () => {

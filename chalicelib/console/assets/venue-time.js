@@ -27,6 +27,17 @@ export function venueClock(iso, zone = venueZone()) {
   return new Date(iso).toLocaleTimeString("zh-CN", { timeZone: zone, hour12: false });
 }
 
+// A session (场次) as staff and visitors say it: "2026/12/6 10:00–12:00" in the venue's zone.
+export function sessionTime(session, zone = venueZone()) {
+  if (!session) return "—";
+  const at = (iso, options) => new Date(iso).toLocaleString("zh-CN", { timeZone: zone, hour12: false, ...options });
+  const day = { year: "numeric", month: "numeric", day: "numeric" };
+  const clock = { hour: "2-digit", minute: "2-digit" };
+  const start = `${at(session.start, day)} ${at(session.start, clock)}`;
+  const sameDay = at(session.start, day) === at(session.end, day);
+  return `${start}–${sameDay ? "" : at(session.end, day) + " "}${at(session.end, clock)}`;
+}
+
 // The venue's date (YYYY-MM-DD) today, or `offsetDays` days from now.
 export function venueDate(offsetDays = 0, zone = venueZone(), now = Date.now()) {
   return new Date(now + offsetDays * 86400000).toLocaleDateString("sv-SE", { timeZone: zone });

@@ -2,8 +2,8 @@
 // tickets, moved to another session (改签) or to another visitor for a customer on the phone.
 import { get, h, patch, post, yuan } from "../api.js";
 import { PROMOTION_KINDS } from "../offers.js";
-import { localTime } from "../venue-time.js";
-import { STATUS_WORDS, action, cell, enc, hashQuery, paged, table, tag } from "../widgets.js";
+import { localTime, sessionTime } from "../venue-time.js";
+import { STATUS_WORDS, action, cell, enc, hashQuery, idCell, paged, table, tag } from "../widgets.js";
 
 const CANCEL_WORDS = { payment_amount_mismatch: "支付金额与订单不符，款项已自动原路退回",
                        session_cancelled: "场次已取消，订单已自动关闭" };
@@ -101,11 +101,11 @@ async function tickets(o, may, reload) {
     const product = products[t.sku_id.split("-S")[0]];
     const targets = t.status === "VALID" && product ? sessionsFor(product, t) : [];
     const target = h("select", { testid: "reschedule-target" }, targets.map((s) =>
-      h("option", { value: s.sku_id }, `${localTime(s.session.start)}–${localTime(s.session.end).slice(-5)} · ${s.name} · 余 ${s.available}`)));
+      h("option", { value: s.sku_id }, `${sessionTime(s.session)} · ${s.name} · 余 ${s.available}`)));
     const name = h("input", { placeholder: "游客姓名", style: "width:6em", testid: "visitor-name" });
     const idNumber = h("input", { placeholder: "证件号", style: "width:12em", testid: "visitor-id" });
     const visitor = t.visitor ? `${t.visitor.name} ${t.visitor.id_number}` : "—";
-    return h("tr", { testid: "order-ticket" }, cell(t.code), cell(t.session ? `${localTime(t.session.start)}–${localTime(t.session.end).slice(-5)}` : "—"),
+    return h("tr", { testid: "order-ticket" }, idCell(t.code), cell(sessionTime(t.session)),
       cell(visitor), cell(TICKET_WORDS[t.status] || t.status),
       h("td", {}, t.status === "VALID" ? h("div", {},
         moves && targets.length ? h("div", { class: "row" }, target, action("改签", async () => {

@@ -2,7 +2,7 @@
 // reason the customers are shown, and follows its cancellation: unpaid orders closed, every unused
 // ticket refunded in full through WeChat, step by step.
 import { get, h, post } from "../api.js";
-import { localTime } from "../venue-time.js";
+import { sessionTime } from "../venue-time.js";
 import { action, cell, enc, table } from "../widgets.js";
 
 const STATE_WORDS = { RUNNING: "处理中", DONE: "已完成" };
@@ -51,7 +51,7 @@ async function sessionsPage(body, { may }) {
     const reason = h("input", { placeholder: "取消原因（顾客可见）", style: "width:14em", testid: "cancel-reason" });
     const cancelled = sku.cancelled;
     return h("tr", { testid: "session-row", class: cancelled ? "low" : "" },
-      cell(`${localTime(sku.session.start)}–${localTime(sku.session.end).slice(-5)}`), cell(product.name), cell(sku.name),
+      cell(sessionTime(sku.session)), cell(product.name), cell(sku.name),
       cell(sku.available, 1), cell(sku.sold ?? "—", 1),
       cell(cancelled ? `已取消：${sku.cancel_reason || ""}` : "正常售卖"),
       h("td", {}, cancelled
