@@ -68,7 +68,8 @@ def ticket_facts(record: TicketRecord) -> TicketFacts | None:
         code=record.code, sku_id=record.sku_id, product_id=product_id_of(record.sku_id) or record.sku_id,
         product_name=record.product_name, sku_name=record.sku_name, session_start=read_time(record.session_start),
         admitted_at=read_time(record.redeemed_scanned_at or record.redeemed_at) if admitted else None,
-        gate=record.redeemed_gate if admitted else None)
+        gate=record.redeemed_gate if admitted else None, rescheduled_from=record.rescheduled_from,
+        revoked_by=record.revoked_by if record.status == TicketStatus.REVOKED.value else None)
 
 
 def sku_facts(record: SkuRecord) -> SkuFacts:

@@ -74,6 +74,8 @@ class TicketFacts:
     session_start: datetime | None
     admitted_at: datetime | None    # when the gate scanned it (an offline scan's own time)
     gate: str | None
+    rescheduled_from: str | None = None   # 改签: the ticket it replaced
+    revoked_by: str | None = None         # a refund's id, or reschedule:<its successor>
 
 
 @dataclass(frozen=True)

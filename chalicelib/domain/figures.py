@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from .figure_facts import MEMBER, OrderFacts, RefundFacts, SkuFacts, TicketFacts, UserCouponFacts
+from .ticket_changes import moved_away
+from .figure_facts import MEMBER, OrderFacts, RefundFacts, SkuFacts, TicketFacts
 
 SALES_DIMENSIONS = ("day", "hour", "product", "sku", "category")
 ADMISSION_DIMENSIONS = ("hour", "gate", "sku", "session")
@@ -150,14 +151,8 @@ def order_figures(order: OrderFacts | None, zone: str) -> Figures:
             figures.label(bucket, key, label_of(line))
     for line in order.lines:
         if line.kind == "ticket":
-            session_day = venue_day(line.session_start, zone) if line.session_start else None
-            bucket = issued_bucket(session_day)
-            figures.add(bucket, line.sku_id, "issued", line.units)
-            figures.label(bucket, line.sku_id, f"{line.product_name} · {line.sku_name}")
-            if line.session_start:
-                figures.labels[(bucket, f"{line.sku_id}|session")] = session_key(line.product_id, line.session_start, zone)
-                figures.labels[(bucket, f"{line.sku_id}|session_label")] = session_label(
-                    line.product_name, line.session_start, zone)
+            _issued(figures, line.units, line.sku_id, line.product_id, line.product_name, line.sku_name,
+                    line.session_start, zone)
     if order.user_id:
         figures.add(spend_bucket(order.user_id), day.isoformat(), "paid", total)
     _promotion_figures(figures, order, day)
@@ -242,11 +237,32 @@ def refund_figures(refund: RefundFacts | None, sale: OrderFacts | None, zone: st
     return figures
 
 
+def _issued(figures: Figures, units: int, sku_id: str, product_id: str, product_name: str, sku_name: str,
+            session_start: datetime | None, zone: str) -> None:
+    """Tickets of a session out (issued, not taken back), kept by the day of their session."""
+    bucket = issued_bucket(venue_day(session_start, zone) if session_start else None)
+    figures.add(bucket, sku_id, "issued", units)
+    figures.label(bucket, sku_id, f"{product_name} · {sku_name}")
+    if session_start:
+        figures.labels[(bucket, f"{sku_id}|session")] = session_key(product_id, session_start, zone)
+        figures.labels[(bucket, f"{sku_id}|session_label")] = session_label(product_name, session_start, zone)
+
+
 def ticket_figures(ticket: TicketFacts | None, zone: str) -> Figures:
     """An admission (a ticket redeemed at a gate). Issuing and revoking count with the sale and
-    the refund instead: once per order, not once per ticket."""
+    the refund instead: once per order, not once per ticket; except a 改签, which the order does
+    not see: the ticket that moved away counts one less issued in its session, the one issued in
+    its place one more in its own, until a refund takes it (whose figures know only the order's
+    sessions)."""
     figures = Figures()
-    if ticket is None or ticket.admitted_at is None:
+    if ticket is None:
+        return figures
+    moved = (1 if ticket.rescheduled_from and not (ticket.revoked_by and not moved_away(ticket.revoked_by)) else 0) \
+        - (1 if moved_away(ticket.revoked_by) else 0)
+    if moved:
+        _issued(figures, moved, ticket.sku_id, ticket.product_id, ticket.product_name, ticket.sku_name,
+                ticket.session_start, zone)
+    if ticket.admitted_at is None:
         return figures
     local = ticket.admitted_at.astimezone(ZoneInfo(zone))
     day = local.date()
@@ -274,45 +290,3 @@ def sku_figures(sku: SkuFacts | None, zone: str) -> Figures:
         until = venue_day(sku.sale_ends, zone).isoformat() if sku.sale_ends else OPEN
         figures.add(TODO, "low_stock", until, 1)
     return figures
-
-
-def user_coupon_figures(coupon: UserCouponFacts | None, zone: str) -> Figures:
-    """A claim counts as issued on its claim day from when it first appears; it counts as used
-    while it is USED (so one given back after a refund is no longer used)."""
-    figures = Figures()
-    if coupon is None:
-        return figures
-    bucket = coupons_bucket(venue_day(coupon.claimed_at, zone))
-    figures.add(bucket, coupon.coupon_id, "issued", 1)
-    figures.add(bucket, coupon.coupon_id, "used", 1 if coupon.used else 0)
-    figures.label(bucket, coupon.coupon_id, coupon.name)
-    if coupon.valid_until is not None:
-        # Staff's counts of one coupon, by when its claims stop being valid (few keys: one per
-        # claim day, or one for fixed dates), so that those expired unused are counted exactly.
-        key = coupon.valid_until.isoformat(timespec="minutes")
-        one = coupon_bucket(coupon.coupon_id)
-        figures.add(one, key, "issued", 1)
-        figures.add(one, key, "locked", 1 if coupon.locked else 0)
-        figures.add(one, key, "used", 1 if coupon.used else 0)
-    return figures
-
-
-def coupon_bucket(coupon_id: str) -> str:
-    """One coupon's claims whatever the day: `<valid_until>|issued`, `|locked`, `|used`."""
-    return f"coupon#{coupon_id}"
-
-
-def coupon_counts(counters: dict[str, int], now: datetime) -> dict[str, int]:
-    """AVAILABLE, LOCKED, USED and EXPIRED (available past its validity) from a coupon's bucket."""
-    counts = {"AVAILABLE": 0, "LOCKED": 0, "USED": 0, "EXPIRED": 0}
-    by_end: dict[str, dict[str, int]] = {}
-    for name, value in counters.items():
-        end, _, counter = name.rpartition("|")
-        if isinstance(value, int):
-            by_end.setdefault(end, {})[counter] = value
-    for end, c in by_end.items():
-        available = c.get("issued", 0) - c.get("locked", 0) - c.get("used", 0)
-        counts["LOCKED"] += c.get("locked", 0)
-        counts["USED"] += c.get("used", 0)
-        counts["EXPIRED" if datetime.fromisoformat(end) <= now else "AVAILABLE"] += available
-    return counts

@@ -51,6 +51,11 @@ def revocation_ref(new_ticket_id: str) -> str:
     return f"{RESCHEDULED}:{new_ticket_id}"
 
 
+def moved_away(revoked_by: str | None) -> bool:
+    """Whether a ticket was revoked by a reschedule (its admission moved to its successor)."""
+    return bool(revoked_by) and str(revoked_by).startswith(RESCHEDULED + ":")
+
+
 def reschedules_left(ticket: Ticket, now: datetime) -> int:
     """What a customer may still do with this ticket: 1 or 0 (staff are not counted)."""
     if ticket.kind is not CodeKind.TICKET or ticket.shown_status(now) is not TicketStatus.VALID:

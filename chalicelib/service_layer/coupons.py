@@ -17,7 +17,7 @@ from ..domain.coupons import (Coupon, CouponChanges, CouponStatus, Grant, UserCo
                               coupon_limit_reached)
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, DomainError, NotFound, RuleViolation, Saturated
-from ..domain.figures import coupon_bucket, coupon_counts
+from ..domain.coupon_figures import coupon_bucket, coupon_counts
 from ..domain.model import Sku
 from ..domain.stock_shards import Shares, shards_for_stock
 from . import inventory, ports

@@ -8,8 +8,8 @@ import logging
 from typing import Protocol
 
 from ..domain.figure_facts import Change, OrderFacts, RefundFacts
-from ..domain.figures import (Figures, order_figures, refund_figures, sku_figures, ticket_figures,
-                              user_coupon_figures)
+from ..domain.coupon_figures import user_coupon_figures
+from ..domain.figures import Figures, order_figures, refund_figures, sku_figures, ticket_figures
 from . import ports
 from .ports import AggregateCounters, SaleLookup
 from .retrying import attempts

@@ -255,3 +255,24 @@ def test_a_ticket_sold_without_real_names_has_no_visitor_to_change(shop) -> None
     alice, order_id, _, (first, _), _ = shop()
     r = change(alice, order_id, first["ticket_id"], {"name": "王五", "id_number": resident_id(3)})
     assert error(r) == (409, "INVALID_STATE", "not_real_name")
+
+
+def test_the_admission_report_counts_a_rescheduled_ticket_in_its_new_session(  # type: ignore[no-untyped-def]
+        make_product, customer, anonymous, staff, figures) -> None:
+    """Tickets out per SKU follow a 改签 (the ticket stream moves the count), and a refund of the
+    rescheduled ticket takes it out of the new session, not the old one."""
+    _, (adult, other) = make_product(ticket_body([20, 20], admission_open=True))
+    alice = customer()
+    order = alice.post("/orders", order_body((adult, 3))).json_body
+    anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
+    tickets = alice.get(f"/orders/{order['order_id']}/tickets").json_body["items"]
+    moved = [reschedule(alice, order["order_id"], t["ticket_id"], other).json_body for t in tickets[:2]]
+    scanner = staff("scanner")
+    assert scanner.post("/redemptions", {"code": moved[0]["qr"], "gate": "东门", "device_id": "pda-1"}
+                        ).json_body["result"] == "ok"
+    asked = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "ill", "ticket_ids": [moved[1]["ticket_id"]]})
+    assert staff("finance").post(f"/admin/refunds/{asked.json_body['refund_id']}/approve").status_code == 200
+    figures()
+    rows = staff("support").get("/admin/reports/redemptions?group_by=sku").json_body["rows"]
+    assert {row["key"]: row["issued"] for row in rows} == {other: 1}      # 2 moved in, 1 refunded
+    assert staff("support").get("/admin/reports/redemptions?group_by=session").json_body["rows"][0]["issued"] == 2

@@ -10,7 +10,8 @@ from chalicelib.domain.figure_facts import (AppliedPromotion, Change, OrderFacts
                                            TicketFacts, UserCouponFacts)
 from chalicelib.domain.figures import (TODO, admissions_bucket, allocate, coupons_bucket, issued_bucket,
                                          order_figures, promotions_bucket, refund_figures, sales_bucket, sku_figures,
-                                         spend_bucket, ticket_figures, user_coupon_figures)
+                                         spend_bucket, ticket_figures)
+from chalicelib.domain.coupon_figures import user_coupon_figures
 from chalicelib.domain.promotions import spend_within
 from chalicelib.domain.reports import (SalesQuery, average, dashboard, dashboard_buckets, promotion_buckets,
                                        promotions_report, sales_report)
@@ -272,3 +273,27 @@ def test_spend_and_coupons_counted_twice_count_once(monkeypatch: pytest.MonkeyPa
     shards = {shard for (bucket, shard) in ctx.unit_of_work.__self__.table("aggregates")   # type: ignore[attr-defined]
               if bucket == spend_bucket("U1")}
     assert shards == {0}                                           # the order path reads that one item
+
+
+def test_a_reschedule_moves_a_ticket_out_of_one_sessions_issued_count_into_the_others() -> None:
+    """改签 is not in the order's lines: the ticket stream moves the count. The ticket that moved
+    away is one less in its session; its successor one more in its own, until a refund takes it
+    (the refund's figures know only the order's sessions) or it moves on again."""
+    later = SESSION + timedelta(days=1)
+
+    def ticket(sku: str, start: datetime, rescheduled_from: str | None = None,
+               revoked_by: str | None = None) -> TicketFacts:
+        return TicketFacts("C1", sku, "P1", "Hall", "Adult", start, None, None, rescheduled_from, revoked_by)
+
+    def issued(figures, sku: str, start: datetime) -> int:  # type: ignore[no-untyped-def]
+        return figures.counts.get((issued_bucket(start.date()), f"{sku}|issued"), 0)
+    old_away = ticket_figures(ticket("P1-SA", SESSION, revoked_by="reschedule:T2"), ZONE).minus(
+        ticket_figures(ticket("P1-SA", SESSION), ZONE))
+    assert issued(old_away, "P1-SA", SESSION) == -1
+    arrived = ticket_figures(ticket("P1-SB", later, rescheduled_from="T1"), ZONE)
+    assert issued(arrived, "P1-SB", later) == 1
+    refunded = ticket_figures(ticket("P1-SB", later, "T1", revoked_by="RREFUND0000000001"), ZONE)
+    assert issued(refunded, "P1-SB", later) == 0
+    moved_on = ticket_figures(ticket("P1-SB", later, "T1", revoked_by="reschedule:T3"), ZONE)
+    assert issued(moved_on, "P1-SB", later) == 0
+    assert ticket_figures(ticket("P1-SA", SESSION, revoked_by="RREFUND0000000001"), ZONE).empty
