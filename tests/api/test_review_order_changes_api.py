@@ -98,3 +98,43 @@ def test_changes_that_grow_sharded_lines_leave_an_order_that_can_still_be_paid( 
     assert (OrderRecord.get(order_id).status, largest <= MAX_ITEMS) == ("PAID", True), (
         f"WeChat's trade {taken}, the order {OrderRecord.get(order_id).status}, its payment's transaction "
         f"{largest} items, the notice answered {paid.status_code}")
+
+
+def test_a_change_that_fails_after_the_close_for_any_reason_leaves_the_order_payable(  # type: ignore[no-untyped-def]
+        customer, make_product, anonymous) -> None:
+    """API.md: "A change refused after the close leaves the order as it was, payable on a new
+    attempt". `change_order` opens the new attempt (`_reopen`) only on a DomainError; any other
+    failure of the transaction after WeChat closed the trade (here DynamoDB's 100-item limit,
+    in production also an SDK or network error) leaves the order on its CLOSED attempt: GET
+    hands out parameters of a trade WeChat refuses, and it can only expire."""
+    old, new = [], []
+    for skus in (old, new):
+        for _ in range(20):
+            _, (sku,) = make_product(ticket_body([10], purchase_limit=8))
+            skus.append(sku)
+    alice = customer()
+    order_id = alice.post("/orders", order_body(*[(s, 1) for s in old])).json_body["order_id"]
+    failed = alice.patch(f"/orders/{order_id}", {"items": [{"sku_id": s, "quantity": 1} for s in new]})
+    assert failed.status_code != 200
+    shown = alice.get(f"/orders/{order_id}").json_body
+    assert shown["status"] == "PENDING_PAYMENT" and shown["changes_left"] == 3
+    payment = shown["payment"] or {}
+    assert payment.get("out_trade_no") != order_id, (failed.status_code, sandbox().trade_state(order_id), payment)
+    paid = anonymous.post(f"/dev/payments/{order_id}/succeed", {})
+    assert paid.status_code == 200, (paid.status_code, paid.body)
+    assert OrderRecord.get(order_id).status == "PAID"
+
+
+def test_a_change_that_changes_nothing_does_not_spend_a_change_or_a_trade(  # type: ignore[no-untyped-def]
+        customer, make_product) -> None:
+    """Low. `{"coupon_id": null}` on an order without a coupon (or the same items again, e.g. a
+    client retrying a PATCH whose answer it lost) is accepted as a change: the open trade is
+    closed, a new attempt opened and one of the three changes spent, for an identical order."""
+    _, (a,) = make_product(ticket_body([10]))
+    alice = customer()
+    order_id = alice.post("/orders", order_body((a, 2))).json_body["order_id"]
+    same = alice.patch(f"/orders/{order_id}", {"items": [{"sku_id": a, "quantity": 2}]})
+    nothing = alice.patch(f"/orders/{order_id}", {"coupon_id": None})
+    shown = alice.get(f"/orders/{order_id}").json_body
+    assert (shown["changes_left"], shown["payment"]["out_trade_no"]) == (3, order_id), (
+        same.status_code, nothing.status_code, shown["changes_left"], shown["payment"]["out_trade_no"])
