@@ -51,3 +51,16 @@ def test_an_expiry_racing_a_change_gives_back_the_lines_the_order_holds_now(ctx:
     assert stock_of(ctx, a.sku_id) == (8, 2, 0), (expired, status, stock_of(ctx, a.sku_id), stock_of(ctx, b.sku_id))
     assert stock_of(ctx, b.sku_id) == ((8, 2, 0) if status is OrderStatus.PENDING_PAYMENT else (10, 0, 0)), (
         status, stock_of(ctx, b.sku_id))
+
+
+def test_every_attempt_an_order_can_reach_is_recognised_as_its_own() -> None:
+    """Low. A change refused after the close opens a new attempt without spending a change
+    (`_reopen`), so attempts are not bounded by MAX_ORDER_CHANGES; `trade_no` names attempt 100
+    `<order_id>-100`, which `attempt_of` (ATTEMPT_TRADE_NO allows -2 .. -99) does not recognise:
+    money paid on it would be refunded as an unknown order's and the order never paid."""
+    from chalicelib.domain import identifiers
+    from datetime import datetime, timezone
+    order_id = identifiers.new_order_id(datetime(2026, 12, 3, tzinfo=timezone.utc))
+    assert identifiers.ORDER_ID.match(order_id)
+    for attempt in (1, 2, 99, 100, 101):
+        assert identifiers.attempt_of(identifiers.trade_no(order_id, attempt)) == (order_id, attempt), attempt
