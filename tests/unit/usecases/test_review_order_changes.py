@@ -64,3 +64,32 @@ def test_every_attempt_an_order_can_reach_is_recognised_as_its_own() -> None:
     assert identifiers.ORDER_ID.match(order_id)
     for attempt in (1, 2, 99, 100, 101):
         assert identifiers.attempt_of(identifiers.trade_no(order_id, attempt)) == (order_id, attempt), attempt
+
+
+def test_a_close_whose_answer_is_lost_leaves_the_order_payable(ctx: Context) -> None:
+    """Medium. WeChat closes the trade but its answer does not arrive (a timeout: the adapter
+    raises PaymentGatewayError). `close_open_trade` answers PAYMENT_UNAVAILABLE, "the order is
+    unchanged", and leaves it on its first attempt, whose trade WeChat has closed: no payment can
+    ever be taken for it (GET prepays a closed trade) until the customer happens to change it
+    again or it expires. The order should move on to a fresh attempt (as `_reopen` does), or
+    WeChat be asked what became of the trade."""
+    from chalicelib.domain.errors import Conflict
+    from chalicelib.service_layer.ports import PaymentGatewayError
+    import pytest
+    _, (a,) = ticket_product(ctx, 10, price=6000)
+    alice = customer(ctx)
+    order = place(ctx, alice, (a.sku_id, 2)).order
+    gateway = ctx.wechat_pay
+    close = gateway.close
+
+    def close_then_time_out(out_trade_no: str) -> None:
+        close(out_trade_no)
+        raise PaymentGatewayError("close timed out")
+    gateway.close = close_then_time_out                                            # type: ignore[method-assign]
+    with pytest.raises(Conflict) as refused:
+        order_changes.change_order(ctx, alice, order.order_id, lines((a.sku_id, 1)))
+    gateway.close = close                                                          # type: ignore[method-assign]
+    assert refused.value.code == "PAYMENT_UNAVAILABLE"
+    now = order_of(ctx, order.order_id)
+    assert gateway.trades[now.trade_no].state != "CLOSED", (                       # type: ignore[attr-defined]
+        f"the order waits on {now.trade_no}, which WeChat closed")
