@@ -3,14 +3,12 @@ FAILS on the reviewed commit and names the defect it shows (API.md Orders/Paymen
 invariants 1, 3, 14, 15 and 17)."""
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib import bootstrap
 from chalicelib.adapters.stock_ledger import StockLedger
 from chalicelib.adapters.tables import OrderRecord
 from chalicelib.domain.transactions import MAX_ITEMS
 
-from .conftest import Api, order_body, sandbox, ticket_body
+from .conftest import Api, merch_body, order_body, sandbox, ticket_body
 
 
 def stock_of(sku_id: str) -> tuple[int, int, int]:
@@ -145,7 +143,6 @@ def test_the_goods_can_be_taken_out_of_an_order_by_a_change(customer, make_produ
     order's fulfilment on a command that has no goods left, and pricing refuses it as a new order
     would (400 VALIDATION_ERROR on `fulfillment`, a field the customer did not send), although
     `changed()` is written to drop the fulfilment and address when no goods remain."""
-    from .conftest import merch_body
     _, (t,) = make_product(ticket_body([10]))
     _, (m,) = make_product(merch_body([10]))
     alice = customer()

@@ -2,13 +2,18 @@
 reviewed commit and names the defect it shows (DESIGN.md invariants 1, 3 and 15)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from chalicelib.domain import identifiers
 from chalicelib.domain.commands import RequestedLine
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.model import OrderStatus
 from chalicelib.domain.order_changes import ChangeOrder
 from chalicelib.service_layer import order_changes, schedule
 from chalicelib.service_layer.context import Context
+from chalicelib.service_layer.ports import PaymentGatewayError
 
 from .shop import customer, order_of, place, stock_of, ticket_product
 
@@ -58,8 +63,6 @@ def test_every_attempt_an_order_can_reach_is_recognised_as_its_own() -> None:
     (`_reopen`), so attempts are not bounded by MAX_ORDER_CHANGES; `trade_no` names attempt 100
     `<order_id>-100`, which `attempt_of` (ATTEMPT_TRADE_NO allows -2 .. -99) does not recognise:
     money paid on it would be refunded as an unknown order's and the order never paid."""
-    from chalicelib.domain import identifiers
-    from datetime import datetime, timezone
     order_id = identifiers.new_order_id(datetime(2026, 12, 3, tzinfo=timezone.utc))
     assert identifiers.ORDER_ID.match(order_id)
     for attempt in (1, 2, 99, 100, 101):
@@ -73,9 +76,6 @@ def test_a_close_whose_answer_is_lost_leaves_the_order_payable(ctx: Context) -> 
     ever be taken for it (GET prepays a closed trade) until the customer happens to change it
     again or it expires. The order should move on to a fresh attempt (as `_reopen` does), or
     WeChat be asked what became of the trade."""
-    from chalicelib.domain.errors import Conflict
-    from chalicelib.service_layer.ports import PaymentGatewayError
-    import pytest
     _, (a,) = ticket_product(ctx, 10, price=6000)
     alice = customer(ctx)
     order = place(ctx, alice, (a.sku_id, 2)).order
