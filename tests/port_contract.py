@@ -487,6 +487,9 @@ def test_a_change_applies_to_the_attempt_it_was_read_on_and_payment_follows_the_
     assert refused(ports, lambda uow: ports.orders.change(uow, before, after, set(), NOW)).failed == [Tag.ORDER]
     assert refused(ports, lambda uow: ports.orders.mark_paid(uow, before, "T1", stored.total, NOW, 0, 0, None)
                    ).failed == [Tag.ORDER]
+    # Ending it as read on its first attempt would give back lines it no longer holds.
+    assert refused(ports, lambda uow: ports.orders.transition(uow, dataclasses.replace(before), OrderStatus.EXPIRED,
+                                                              NOW, "system")).failed == [Tag.ORDER]
     write(ports, lambda uow: ports.orders.open_attempt(uow, stored))
     assert read_order(ports, order.order_id).trade_no == f"{order.order_id}-3"
     assert refused(ports, lambda uow: ports.orders.open_attempt(uow, stored)).failed == [Tag.ORDER]

@@ -79,7 +79,9 @@ class OrderRepository:
                    shipment: dict[str, str] | None = None, receipt_due: datetime | None = None,
                    reason: str | None = None) -> None:
         """The conditional write of every state change: it applies only if the order is still in
-        the state it was read in. Shipping also needs the goods unclaimed by any refund."""
+        the state it was read in (an unpaid one: on the payment attempt it was read on, so that
+        its end gives back the lines it holds now). Shipping also needs the goods unclaimed by
+        any refund."""
         actions = _status_actions(order.order_id, target, at, by)
         if reason:
             actions.append(OrderRecord.cancel_reason.set(reason))
@@ -95,6 +97,8 @@ class OrderRepository:
         if order.status is OrderStatus.PENDING_PAYMENT:
             actions.append(OrderRecord.pending.remove())
         condition = OrderRecord.status == order.status.value
+        if order.status is OrderStatus.PENDING_PAYMENT:
+            condition &= _on_attempt(order.attempt)     # a change meanwhile holds other lines
         if shipment:
             condition &= OrderRecord.merch_refund.does_not_exist() & OrderRecord.shipment.does_not_exist()
         uow.update(OrderRecord(order_id=order.order_id), actions, condition=condition, tag=Tag.ORDER)

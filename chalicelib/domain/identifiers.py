@@ -18,7 +18,7 @@ PROMOTION_ID = re.compile(r"^PRM[0-9A-Z]{16}$")
 OUT_TRADE_NO = re.compile(r"^[A-Za-z0-9_-]{6,32}$")     # WeChat Pay's out_trade_no: what any trade may be called
 
 
-ATTEMPT_TRADE_NO = re.compile(r"^(O\d{14}[0-9A-Z]{12})-([2-9]|[1-9]\d)$")
+ATTEMPT_TRADE_NO = re.compile(r"^(O\d{14}[0-9A-Z]{12})-([2-9]|[1-9]\d{1,3})$")   # within 32 characters
 
 
 def trade_no(order_id: str, attempt: int) -> str:

@@ -15,8 +15,11 @@ from datetime import datetime
 from .commands import PlaceOrder, RequestedLine, parse_coupon_id, parse_lines, parse_visitors
 from .error_codes import ErrorCode
 from .errors import Conflict, InvalidInput, RuleViolation
-from .model import Order, OrderStatus, Sku, Visitor
+from . import identifiers
+from .model import Fulfillment, Kind, Order, OrderStatus, Product, Sku, Visitor
+from .ordering import unpaid_units
 from .stock_shards import Shares, take_from
+from .transactions import MAX_ITEMS
 from .validation import Fields
 
 # What the body of a change may name; contact, fulfilment and address are named only to be refused.
@@ -69,6 +72,53 @@ def as_new_order(order: Order, change: ChangeOrder) -> PlaceOrder:
                       coupon_id=change.coupon_id if change.coupon_given else order.coupon_id)
 
 
+def with_fulfilment(order: Order, command: PlaceOrder, products: dict[str, Product]) -> PlaceOrder:
+    """The changed order's fulfilment is the order's: none once it holds no goods, and goods
+    added to an order without any are picked up (goods that can only be shipped need an address,
+    which a change cannot add)."""
+    merch = [products[p] for p in {identifiers.product_id_of(l.sku_id) for l in command.lines}
+             if p in products and products[p].kind is Kind.MERCH]
+    if not merch:
+        return dataclasses.replace(command, fulfillment=None, address=None)
+    if order.fulfillment is None and not all(Fulfillment.PICKUP in p.fulfillment for p in merch):
+        raise RuleViolation("goods that can only be shipped need an address, which a change cannot add; "
+                            "place a new order for them", code=ErrorCode.NOT_CHANGEABLE, fields=["fulfillment"])
+    return command
+
+
+def unchanged(order: Order, command: PlaceOrder) -> bool:
+    """A change that asks for what the order already is (a client sending its PATCH again): it
+    spends neither a change nor a trade."""
+    return ([(l.sku_id, l.quantity) for l in command.lines] == [(l.sku_id, l.quantity) for l in order.lines]
+            and [(v.name, v.id_type, v.id_number) for v in command.visitors]
+            == [(v.name, v.id_type, v.id_number) for v in order.visitors]
+            and command.coupon_id == order.coupon_id)
+
+
+def change_items(before: Order, after: Order, counted: set[str], limited: set[str]) -> int:
+    """What the change's one transaction writes: per SKU its stock writes (each bucket given back,
+    one bucket taken from) with a movement each way, each purchase count that moves, the unpaid
+    holds, the coupon(s) and the order."""
+    items = 1
+    for change in stock_changes(before, after):
+        items += len(change.give_back) + (1 if change.give_back else 0) + (2 if change.take else 0)
+    had = {p: q for p, q in before.quantities_by_product().items() if p in counted}
+    has = {p: q for p, q in after.quantities_by_product().items() if p in limited}
+    items += sum(1 for p in set(had) | set(has) if had.get(p, 0) != has.get(p, 0))
+    if before.holds_unpaid and unpaid_units(before) != unpaid_units(after):
+        items += 1
+    if before.coupon_id != after.coupon_id:
+        items += (1 if before.coupon_id else 0) + (1 if after.coupon_id else 0)
+    return items
+
+
+def check_fits(before: Order, after: Order, counted: set[str], limited: set[str]) -> None:
+    """Checked before the trade is closed: a change too large for one transaction changes nothing."""
+    if change_items(before, after, counted, limited) > MAX_ITEMS:
+        raise Conflict("too many lines change at once; change fewer, or cancel and place a new order",
+                       code=ErrorCode.INVALID_CHANGE)
+
+
 def without_own_holdings(order: Order, counted: set[str], skus: dict[str, Sku],
                          purchased: dict[str, int]) -> tuple[dict[str, Sku], dict[str, int]]:
     """The catalog and the customer's counts as they would be without this order: its reserved
@@ -85,8 +135,9 @@ def without_own_holdings(order: Order, counted: set[str], skus: dict[str, Sku],
 
 def changed(before: Order, built: Order) -> Order:
     """The order after the change: the new lines, visitors and price on the same order, on its
-    next payment attempt. A change may not move the fulfilment: goods that the order would now
-    have to ship, or pick up, when it was placed otherwise, are NOT_CHANGEABLE."""
+    next payment attempt. A change may not move the fulfilment: goods are picked up or shipped as
+    the order said; an order without goods may gain goods to pick up, never goods to ship (that
+    needs an address, which a change cannot add); an order may give up its goods."""
     if built.fulfillment is not None and before.fulfillment is not None and built.fulfillment != before.fulfillment:
         raise RuleViolation("the goods' fulfilment cannot be changed", code=ErrorCode.NOT_CHANGEABLE,
                             fields=["fulfillment"])

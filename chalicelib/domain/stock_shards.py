@@ -93,6 +93,19 @@ def plan(quantity: int, free: Shares, rng: random.Random | None = None, fullest_
 MAX_PLAN_BUCKETS = 2
 
 
+def plan_beside(kept: Shares, quantity: int, free: Shares, rng: random.Random | None = None) -> Shares | None:
+    """Where more units of an order's line come from (改单) so that the line still holds at most
+    MAX_PLAN_BUCKETS buckets: one it holds already if that has them, else (while it holds fewer)
+    one other bucket that has them all. None when neither is possible."""
+    held = [b for b in sorted(kept) if free.get(b, 0) >= quantity]
+    if held:
+        return {(rng or random).choice(held): quantity}
+    whole = [b for b, units in sorted(free.items()) if units >= quantity]
+    if len(kept) >= MAX_PLAN_BUCKETS or not whole:
+        return None
+    return {(rng or random).choice(whole): quantity}
+
+
 def take_from(shares: Shares, quantity: int, already_back: int = 0) -> Shares:
     """Which of an order line's buckets `quantity` of its units go back to (a partial refund):
     the highest buckets first, after the `already_back` units earlier refunds of the line

@@ -15,17 +15,18 @@ from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, DomainError, Saturated
 from ..domain.commands import PlaceOrder
 from ..domain.model import Order, OrderStatus, Sku
-from ..domain.order_changes import (ChangeOrder, as_new_order, changed, check_changeable, merged, stock_changes,
-                                    without_own_holdings)
-from ..domain.ordering import check_unpaid_units, purchase_limit_exceeded, unpaid_limit_exceeded, unpaid_units
-from ..domain.stock_shards import Shares
+from ..domain.order_changes import (ChangeOrder, as_new_order, changed, check_changeable, check_fits, merged,
+                                    stock_changes, unchanged, with_fulfilment, without_own_holdings)
+from ..domain.ordering import (check_unpaid_units, purchase_limit_exceeded, sold_out, unpaid_limit_exceeded,
+                               unpaid_units)
+from ..domain.stock_shards import Shares, plan_beside
 from . import ports
 from .context import Actor
 from .order_pricing import priced, product_ids_of, wants_spend
 from .orders import CONFLICT_ATTEMPTS, Ordering, PlacedOrder, own_order
 from .payments import confirm_trade, payment_parameters, settle_free_order
 from .publishing import announce_hot_stock, announce_stock_change
-from .reservations import plan_sharded, stock_refused
+from .reservations import stock_refused
 from .retrying import attempts
 from .tags import ItemTag, Tag
 from .writes import commit
@@ -49,12 +50,15 @@ def change_order(ctx: Ordering, actor: Actor, order_id: str, change: ChangeOrder
     order, counted = own_order(ctx, actor, order_id)
     check_changeable(order, ctx.clock())
     command = as_new_order(order, change)
+    if unchanged(order, command):
+        return PlacedOrder(order, payment_parameters(ctx, actor, order))
     first = _reprice(ctx, order, counted, command)
+    check_fits(order, first.after, counted, set(first.limits))
     close_open_trade(ctx, order)
     try:
         after = _commit(ctx, order, counted, command, first)
-    except DomainError:
-        _reopen(ctx, order)
+    except Exception:
+        _reopen(ctx, order)      # whatever stopped it, the closed trade can never be paid
         raise
     ctx.metrics.count("OrdersChanged")
     if after.total == 0:
@@ -77,8 +81,26 @@ def close_open_trade(ctx: Ordering, order: Order) -> None:
         raise Conflict("the order has just been paid and can no longer be changed", code=ErrorCode.INVALID_STATE,
                        status=OrderStatus.PAID.value) from None
     except ports.PaymentGatewayError:
+        _closed_anyway(ctx, order)
         raise Conflict("the payment service is unavailable; the order is unchanged, try again shortly",
                        code=ErrorCode.PAYMENT_UNAVAILABLE) from None
+
+
+def _closed_anyway(ctx: Ordering, order: Order) -> None:
+    """The close's answer was lost or refused: WeChat is asked what became of the trade. Closed
+    after all, the unchanged order moves on to a new attempt (a closed trade can never be paid);
+    paid, it is confirmed."""
+    try:
+        trade = ctx.wechat_pay.query(order.trade_no)
+    except ports.PaymentGatewayError:
+        return                    # still unknown: the expiry asks again before it ends the order
+    if trade is not None and trade.paid:
+        try:
+            confirm_trade(ctx, trade)
+        except DomainError:
+            log.warning("the payment of %s is confirmed when its notice comes", order.trade_no)
+    elif trade is not None and trade.state == "CLOSED":
+        _reopen(ctx, order)
 
 
 def _reopen(ctx: Ordering, order: Order) -> None:
@@ -108,6 +130,7 @@ def _reprice(ctx: Ordering, order: Order, counted: set[str], command: PlaceOrder
     skus, purchased = without_own_holdings(order, counted, snapshot.skus, snapshot.purchased)
     own = dataclasses.replace(snapshot, skus=skus, purchased=purchased,
                               user_coupon=_held_by(snapshot.user_coupon, order))
+    command = with_fulfilment(order, command, snapshot.products)
     built, coupon = priced(ctx, command, order.user_id, own, ctx.clock())
     after = changed(order, built)
     check_unpaid_units(after, ctx.unpaid.limits)
@@ -117,8 +140,8 @@ def _reprice(ctx: Ordering, order: Order, counted: set[str], command: PlaceOrder
 
 
 def _commit(ctx: Ordering, order: Order, counted: set[str], command: PlaceOrder, first: _Priced) -> Order:
-    planned: dict[str, Shares] = {}
     current = first
+    planned = _beside_held(ctx, order, current)
     for _ in attempts(CONFLICT_ATTEMPTS):
         uow = ctx.order_writes()
         after = _writes(ctx, uow, order, counted, current, planned)
@@ -137,14 +160,32 @@ def _commit(ctx: Ordering, order: Order, counted: set[str], command: PlaceOrder,
             raise
         except Busy:
             current = _reprice(ctx, order, counted, command)
+            planned = _beside_held(ctx, order, current)
             continue
-        if not written:                   # a shard was short: its buckets read and the take planned
-            planned = plan_sharded(ctx, {c.sku_id: c.take for c in stock_changes(order, current.after)
-                                         if c.take and current.skus[c.sku_id].sharded})
+        if not written:                   # a shard was short: its buckets read again
+            planned = _beside_held(ctx, order, current)
             continue
         announce_stock_change(ctx, sorted({l.sku_id for l in order.lines} | {l.sku_id for l in after.lines}))
         return after
     raise Busy("the shop is busy; please try again", retry_after_seconds=1)
+
+
+def _beside_held(ctx: Ordering, order: Order, current: _Priced) -> dict[str, Shares]:
+    """Where more units of a sharded line come from: a bucket the line holds already, or one
+    more while it holds fewer than MAX_PLAN_BUCKETS, so that however often it changes a line
+    never spreads over more buckets than its payment's transaction counts on."""
+    wanted = {c.sku_id: c for c in stock_changes(order, current.after) if c.take and current.skus[c.sku_id].sharded}
+    planned: dict[str, Shares] = {}
+    for sku in ctx.stock.skus(sorted(wanted)).values() if wanted else ():
+        change = wanted[sku.sku_id]
+        shares = plan_beside(change.kept, change.take, sku.free_by_bucket or {})
+        if shares is None:
+            if sku.available < change.take:
+                raise sold_out(sku.sku_id, sku.available)
+            raise Conflict("these units cannot be added beside those the order holds; place a new order for them",
+                           code=ErrorCode.INVALID_CHANGE, sku_id=sku.sku_id)
+        planned[sku.sku_id] = shares
+    return planned
 
 
 def _writes(ctx: Ordering, uow: ports.Writes, order: Order, counted: set[str], current: _Priced,

@@ -217,29 +217,29 @@ def cancel_order(ctx: Ordering, actor: Actor, order_id: str) -> Order:
     """Only while awaiting payment; the stock and purchase-limit units come back in the same
     transaction that changes the status, conditional on the status still being pending. The
     trade is closed at WeChat first, so that it cannot be paid behind the cancellation."""
-    order, counted = own_order(ctx, actor, order_id)
-    check_transition(order.status, OrderStatus.CANCELLED)
-    try:
-        ctx.wechat_pay.close(order.trade_no)
-    except ports.TradeAlreadyPaid:
-        # WeChat's notice (or, if it is lost, the expiry job's query) will make the order PAID.
-        raise Conflict("the order has just been paid and can no longer be cancelled",
-                       code=ErrorCode.INVALID_STATE) from None
-    except ports.PaymentGatewayError:
-        # The trade expires at WeChat by itself (time_expire); money that still arrives for a
-        # cancelled order is refunded automatically.
-        log.warning("could not close the trade of order %s before cancelling it", order_id)
-    uow = ctx.unit_of_work()
-    end_unpaid(ctx, uow, order, counted, OrderStatus.CANCELLED, actor.name)
-
-    def no_longer_pending(_: str) -> Conflict:
-        current = get_order(ctx, actor, order_id)
-        return Conflict(f"the order is {current.status.value} and can no longer be cancelled",
-                        code=ErrorCode.INVALID_STATE, status=current.status.value)
-    commit(uow, {Tag.ORDER: no_longer_pending})
-    ctx.metrics.count("OrdersCancelled")
-    announce_stock_change(ctx, [line.sku_id for line in order.lines])
-    return order
+    for _ in attempts(CONFLICT_ATTEMPTS):
+        order, counted = own_order(ctx, actor, order_id)
+        check_transition(order.status, OrderStatus.CANCELLED)
+        try:
+            ctx.wechat_pay.close(order.trade_no)
+        except ports.TradeAlreadyPaid:
+            # WeChat's notice (or, if it is lost, the expiry job's query) will make the order PAID.
+            raise Conflict("the order has just been paid and can no longer be cancelled",
+                           code=ErrorCode.INVALID_STATE) from None
+        except ports.PaymentGatewayError:
+            # The trade expires at WeChat by itself (time_expire); money that still arrives for a
+            # cancelled order is refunded automatically.
+            log.warning("could not close the trade of order %s before cancelling it", order_id)
+        uow = ctx.unit_of_work()
+        end_unpaid(ctx, uow, order, counted, OrderStatus.CANCELLED, actor.name)
+        if not commit(uow, {Tag.ORDER: None}):
+            continue          # paid, or changed (改单) meanwhile: read again, its new trade closed too
+        ctx.metrics.count("OrdersCancelled")
+        announce_stock_change(ctx, [line.sku_id for line in order.lines])
+        return order
+    current = get_order(ctx, actor, order_id)
+    raise Conflict(f"the order is {current.status.value} and can no longer be cancelled",
+                   code=ErrorCode.INVALID_STATE, status=current.status.value)
 
 
 def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, tracking_no: str) -> Order:

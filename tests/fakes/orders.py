@@ -91,10 +91,11 @@ class FakeOrders:
     def transition(self, uow: FakeUnitOfWork, order: Order, target: OrderStatus, at: datetime, by: str,
                    shipment: dict[str, str] | None = None, receipt_due: datetime | None = None,
                    reason: str | None = None) -> None:
-        read = order.status
+        read, attempt = order.status, order.attempt
 
         def condition(item: OrderItem) -> bool:
-            return item.order.status is read and (
+            return item.order.status is read and (read is not OrderStatus.PENDING_PAYMENT
+                                                  or item.order.attempt == attempt) and (
                 not shipment or (item.order.merch_refund is None and item.order.shipment is None))
 
         def apply(item: OrderItem) -> None:
