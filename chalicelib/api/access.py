@@ -7,6 +7,7 @@ from __future__ import annotations
 from .access_rule import (ALL_STAFF, ANYONE, BACK_OFFICE, CATALOG_EDITORS, CUSTOMER, FINANCE_READERS, ORDER_STAFF,
                           PAGE, Rule, who as _who)
 from .promotion_access import PROMOTION_ROUTES
+from .session_access import SESSION_ROUTES
 
 __all__ = ["ALL_STAFF", "ANYONE", "BACK_OFFICE", "CATALOG_EDITORS", "CUSTOMER", "FINANCE_READERS", "ORDER_STAFF",
            "PAGE", "ROUTES", "Rule"]
@@ -244,3 +245,4 @@ ROUTES: dict[tuple[str, str], Rule] = {
         response="Reconciliation", errors=("BILL_UNAVAILABLE@503", "BILL_UNREADABLE@503"), tags=("reports",)),
 }
 ROUTES.update(PROMOTION_ROUTES)
+ROUTES.update(SESSION_ROUTES)

@@ -282,3 +282,11 @@ QUERY: dict[str, Schema] = {
     "coupon_status": {"enum": ["AVAILABLE", "LOCKED", "USED", "EXPIRED"]},
     "refund_status": {"enum": [s.value for s in RefundStatus], "description": "default REQUESTED"},
 }
+
+
+# ------------------------------------------------------------------ session cancellation (场次取消)
+# Kept together at the end, so that this block merges apart from the others' edits.
+from ..domain.session_cancellation import MAX_REASON as _SESSION_CANCEL_REASON  # noqa: E402
+
+REQUESTS["SessionCancel"] = obj(["reason"], reason={**text(_SESSION_CANCEL_REASON),
+                                                     "description": "what customers read (台风停园...)"})

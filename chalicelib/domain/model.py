@@ -51,6 +51,10 @@ class Sku:
     stock_shards: int = 0                 # >0: the free units sit in that many shard items
     free_by_bucket: dict[int, int] | None = None   # free units per bucket (0 = the SKU), when read
     low_stock_alerted: bool = False       # alerted for the present crossing below the threshold
+    # The venue cancelled the session (typhoon, closure): never on sale again; see
+    # domain/session_cancellation.py. The reason is shown to customers.
+    cancelled: bool = False
+    cancel_reason: str | None = None
 
     @property
     def sharded(self) -> bool:

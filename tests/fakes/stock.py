@@ -29,6 +29,7 @@ class Bucket:
     available: int = 0
     reserved: int = 0
     sold: int = 0
+    cancelled: bool = False
 
 
 def ledger(sku_id: str, bucket: int) -> str:
@@ -85,6 +86,8 @@ class FakeStock:
         tag = ItemTag.SKU.of(sku.sku_id)
 
         def unchanged(item: Sku | None) -> bool:
+            if item is not None and item.cancelled:
+                return False
             if sku.sharded:
                 return item is not None and item.available == free[0] and item.stock_shards == sku.stock_shards
             return item is not None and item.available >= moved and not item.stock_shards
@@ -137,7 +140,8 @@ class FakeStock:
         else:
             shares, tag = {0: quantity}, ItemTag.SKU.of(sku.sku_id)
         for bucket, units in shares.items():
-            self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda item, units=units: item.available >= units, tag)
+            self._move(uow, sku.sku_id, bucket, -units, units, 0,
+                       lambda item, units=units: item.available >= units and not item.cancelled, tag)
         self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id, tag=tag)
         return dict(shares) if sku.sharded else {}
 
@@ -167,6 +171,30 @@ class FakeStock:
             self._move(uow, sku_id, bucket, units, -units, 0, lambda item, units=units: item.reserved >= units,
                        ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), reason, at, order_id)
+
+    def cancel_sale(self, uow: FakeUnitOfWork, sku: Sku, reason: str, tag: str) -> None:
+        def apply_sku(item: Sku | None) -> Sku:
+            assert item is not None
+            item.cancelled, item.cancel_reason = True, reason
+            return item
+
+        def apply_shard(item: Bucket | None) -> Bucket:
+            assert item is not None
+            item.cancelled = True
+            return item
+        uow.add(SKUS, sku.sku_id, tag, lambda item: item is not None and not item.cancelled
+                and item.stock_shards == sku.stock_shards, apply_sku)
+        for bucket in range(1, sku.stock_shards + 1):
+            uow.add(SHARDS, ledger(sku.sku_id, bucket), tag, lambda item: item is not None, apply_shard)
+
+    def reservations_page(self, sku_id: str, bucket: int, after: str | None, limit: int
+                          ) -> tuple[list[tuple[str, str]], str | None]:
+        where = ledger(sku_id, bucket)
+        rows = sorted((movement_id, m) for (at, movement_id), m in self.db.table(MOVEMENTS).items()
+                      if at == where and (after is None or movement_id > after))[:limit]
+        found = [(movement_id, m.order_id) for movement_id, m in rows
+                 if m.order_id and m.delta < 0 and m.reason == "order_reserved"]
+        return found, (rows[-1][0] if len(rows) == limit else None)
 
     def _latch(self, uow: FakeUnitOfWork, sku: Sku, condition: Callable[[Sku], bool], alerted: bool) -> None:
         def apply(item: Sku | None) -> Sku:
