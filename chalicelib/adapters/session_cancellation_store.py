@@ -13,6 +13,8 @@ A session's items are written by one step at a time (one chain of queue messages
 order: no partition key is shared across sessions, and none is hot."""
 from __future__ import annotations
 
+import random
+import time
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -26,6 +28,7 @@ from .unit_of_work import UnitOfWork
 
 PROGRESS = "progress"
 REFUND, NOTICE, DEFERRED = "refund#", "notice#", "deferred#"
+CONFLICT_ATTEMPTS = 4
 
 
 class SessionCancellationRecord(Model):
@@ -66,6 +69,23 @@ def _progress_from(r: SessionCancellationRecord) -> SessionCancellation:
         finished_at=read_time(r.finished_at))
 
 
+def _written(uow: UnitOfWork, refusing: str, attempts: int = CONFLICT_ATTEMPTS) -> bool:
+    """True when written, False when the write tagged `refusing` was refused (done before, or
+    moved on by another step). A transaction that collided with another wrote nothing: it is sent
+    again (a few times, briefly apart) rather than failing the whole step for it."""
+    for attempt in range(attempts):
+        try:
+            uow.commit()
+            return True
+        except WriteRefused as refused:
+            if refusing in refused.failed:
+                return False
+            if refused.failed or attempt == attempts - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1) * random.random())
+    raise AssertionError("unreachable")
+
+
 class SessionCancellationStore:
     def start(self, uow: UnitOfWork, c: SessionCancellation) -> None:
         uow.put(SessionCancellationRecord(
@@ -90,13 +110,7 @@ class SessionCancellationStore:
         uow = UnitOfWork()
         uow.update(SessionCancellationRecord(sku_id=c.sku_id, entry=PROGRESS), actions,
                    condition=SessionCancellationRecord.version == c.version, tag=Tag.CANCELLATION)
-        try:
-            uow.commit()
-        except WriteRefused as refused:
-            if refused.failed:
-                return False
-            raise
-        return True
+        return _written(uow, Tag.CANCELLATION)
 
     def link_refund(self, uow: UnitOfWork, sku_id: str, refund_id: str) -> None:
         """In the refund's approving transaction: the link, and the count of refunds asked for."""
@@ -119,13 +133,7 @@ class SessionCancellationStore:
         uow.update(SessionCancellationRecord(sku_id=sku_id, entry=PROGRESS),
                    [counter.add(1), SessionCancellationRecord.tickets_refunded.add(tickets)],
                    condition=SessionCancellationRecord.sku_id.exists(), tag=Tag.CANCELLATION)
-        try:
-            uow.commit()
-        except WriteRefused as refused:
-            if Tag.NOTICE in refused.failed:
-                return False
-            raise
-        return True
+        return _written(uow, Tag.NOTICE)
 
     def notices(self, sku_id: str) -> dict[str, tuple[str, int]]:
         """Every order's notice: order_id -> (kind, tickets). For checks and support; pages through."""

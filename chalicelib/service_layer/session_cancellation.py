@@ -178,12 +178,15 @@ def _settle(ctx: CancellingSessions, c: SessionCancellation, order_id: str, repo
                 _notice(ctx, c, order, Affected.CANCELLED, 0)
                 return True
             continue                                # paid or changed meanwhile: read it again
-        if order.status in REFUNDABLE_ORDER_STATES:
+        if order.status in REFUNDABLE_ORDER_STATES or order.status is OrderStatus.REFUNDED:
             if order.tickets_issued < order.tickets_total:
                 finish_issuing(ctx, order)          # its last tickets must exist to be refunded
                 continue
+            # REFUNDED: its refunds may be ours, settled before a redelivered step recorded the notice.
             return _refund_paid(ctx, c, order, report)
-        return True                                 # cancelled, expired or refunded: holds nothing
+        if order.status is OrderStatus.CANCELLED and order.cancel_reason == ORDER_CANCEL_REASON:
+            _notice(ctx, c, order, Affected.CANCELLED, 0)   # ours; its notice may not be recorded yet
+        return True                                 # ended otherwise: holds nothing
     return False
 
 

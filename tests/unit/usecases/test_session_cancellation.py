@@ -270,3 +270,35 @@ def test_twenty_thousand_tickets_complete_in_bounded_steps_and_survive_a_crash_h
     settle_refunds(ctx)
     assert stock_of(ctx, sku.sku_id) == (20_000, 0, 0)
     ledger_sums(ctx, sku.sku_id)
+
+
+def test_a_cancelled_session_raises_no_low_stock_alert(ctx: Context) -> None:
+    from chalicelib.service_layer import alerts
+    _, (sku,) = ticket_product(ctx, 10, threshold=5)
+    paid_order(ctx, customer(ctx), (sku.sku_id, 8))
+    cancel(ctx, sku.sku_id)
+    assert not alerts.check_low_stock(ctx, sku.sku_id)
+
+
+def test_a_notice_lost_with_its_worker_is_recorded_when_the_step_comes_back(ctx: Context) -> None:
+    """The order was cancelled or refunded (and the refund even settled) when the worker died
+    before its notice: the redelivered step finds it ended by the cancellation and notices it."""
+    _, (sku,) = ticket_product(ctx, 10)
+    paid = paid_order(ctx, customer(ctx, "a"), (sku.sku_id, 2))
+    pending = place(ctx, customer(ctx, "b"), (sku.sku_id, 1)).order
+    cancel(ctx, sku.sku_id)
+    store, real = ctx.session_cancellations, ctx.session_cancellations.record_affected
+
+    def lost(*args, **kwargs):                  # type: ignore[no-untyped-def]
+        raise WorkerDied("the worker died before the notice")
+    store.record_affected = lost                # type: ignore[method-assign]
+    with pytest.raises(WorkerDied):
+        session_cancellation.run_step(ctx, sku.sku_id)
+    store.record_affected = real                # type: ignore[method-assign]
+    settle_refunds(ctx)
+    assert order_of(ctx, paid.order_id).status is OrderStatus.REFUNDED
+    run_to_done(ctx, sku.sku_id)
+    assert store.notices(sku.sku_id) == {paid.order_id: ("refunded", 2), pending.order_id: ("cancelled", 0)}
+    progress = store.get(sku.sku_id)
+    assert progress is not None and (progress.orders_refunded, progress.orders_cancelled) == (1, 1)
+    assert len(ctx.refunds.of_order(paid.order_id)) == 1
