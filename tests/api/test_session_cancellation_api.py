@@ -138,3 +138,28 @@ def test_what_cannot_be_cancelled_and_who_may_ask(admin, staff, customer, make_p
     assert customer().post(f"/admin/sessions/{sku}/cancel", {"reason": REASON}).status_code == 403
     assert anonymous.post(f"/admin/sessions/{sku}/cancel", {"reason": REASON}).status_code == 401
     assert int(SkuRecord.get(sku).available) == 5 and not SkuRecord.get(sku).cancelled
+
+
+def test_a_step_reads_one_page_and_costs_a_bounded_number_of_requests_without_a_scan(
+        admin, customer, make_product, anonymous, ddb_calls, transactions) -> None:  # type: ignore[no-untyped-def]
+    """One step: a page of 25 ledger movements, each order a handful of keyed requests; no Scan."""
+    from chalicelib import bootstrap
+    from chalicelib.domain.session_cancellation import MOVEMENTS_PER_STEP
+    from chalicelib.service_layer import session_cancellation
+    _, (sku,) = make_product(ticket_body([100]))
+    for i in range(MOVEMENTS_PER_STEP):
+        o = customer().post("/orders", order_body((sku, 2))).json_body
+        if i % 5:
+            assert anonymous.post(f"/dev/payments/{o['order_id']}/succeed", {}).json_body["notify_status"] == 204
+    assert admin.post(f"/admin/sessions/{sku}/cancel", {"reason": REASON}).status_code == 202
+    ddb_calls.reset()
+    before = len(transactions)
+    report = session_cancellation.run_step(bootstrap.context(), sku)
+    operations = list(ddb_calls.operations)
+    # The first page holds the initial stock's movement and 24 orders' reservations.
+    assert report.saved and report.orders_seen == MOVEMENTS_PER_STEP - 1 and "Scan" not in operations
+    per_order = len(operations) / report.orders_seen
+    print(f"\none step: {report.orders_seen} orders, {len(operations)} DynamoDB requests "
+          f"({per_order:.1f} an order), {len(transactions) - before} transactions, "
+          f"largest {max(len(t) for t in transactions[before:])} items")
+    assert per_order <= 12
