@@ -302,3 +302,12 @@ def test_a_notice_lost_with_its_worker_is_recorded_when_the_step_comes_back(ctx:
     progress = store.get(sku.sku_id)
     assert progress is not None and (progress.orders_refunded, progress.orders_cancelled) == (1, 1)
     assert len(ctx.refunds.of_order(paid.order_id)) == 1
+
+
+def test_the_most_shards_a_session_may_have_fit_the_cancelling_transaction(ctx: Context) -> None:
+    from chalicelib.domain.stock_shards import MAX_STOCK_SHARDS
+    _, (sku,) = ticket_product(ctx, 10 * MAX_STOCK_SHARDS)
+    inventory.split_stock(ctx, ADMIN, sku.sku_id, MAX_STOCK_SHARDS)
+    cancel(ctx, sku.sku_id)
+    assert len(db(ctx).committed[-1]) == MAX_STOCK_SHARDS + 3 <= MAX_ITEMS      # 99: shards, SKU, progress, audit
+    assert sum(1 for b in db(ctx).table("stock-shards").values() if b.cancelled) == MAX_STOCK_SHARDS
