@@ -24,6 +24,7 @@ from .adapters.payment_ledger import PaymentLedger
 from .adapters.people_repository import LoginThrottle, PeopleRepository
 from .adapters.reconciliation_store import ReconciliationStore
 from .adapters.refund_repository import RefundRepository
+from .adapters.session_cancellation_store import SessionCancellationStore
 from .adapters.security import FieldCipher, PasswordHasher
 from .adapters.stock_ledger import StockLedger
 from .adapters.ticket_codes import QrSigner
@@ -66,7 +67,8 @@ def build_context(**pieces: Any) -> Context:
         throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_ledger=PaymentLedger(),
         refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
         sales=SaleLookup(), reconciliations=ReconciliationStore(), coupons=CouponRepository(),
-        user_coupons=UserCouponRepository(), promotions=PromotionRepository(), unit_of_work=UnitOfWork,
+        user_coupons=UserCouponRepository(), promotions=PromotionRepository(),
+        session_cancellations=SessionCancellationStore(), unit_of_work=UnitOfWork,
         order_writes=lambda: UnitOfWork(sheddable=True),
         clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region, s.expiry_queue),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),

@@ -1141,3 +1141,104 @@ def test_promotions_and_tiers_are_kept_and_priced_from(ports: Context) -> None:
     assert refused(ports, lambda uow: ports.promotions.stop(uow, promotion.promotion_id)).failed == [Tag.PROMOTION]
     stopped = ports.promotions.get(promotion.promotion_id)
     assert stopped is not None and stopped.status == "stopped" and ports.promotions.get("member-tiers") is None
+
+
+# ------------------------------------------------------------------ session cancellation (场次取消)
+# Kept together at the end, so that this block merges apart from the others' edits.
+from chalicelib.domain.session_cancellation import (Affected, CancellationStatus,  # noqa: E402
+                                                    SessionCancellation)
+
+
+def _cancel_tag(sku_id: str) -> str:
+    return ItemTag.SKU.of(sku_id)
+
+
+def test_a_cancelled_session_refuses_every_reservation_and_split_and_is_cancelled_once(ports: Context) -> None:
+    _, (sku, sharded) = add_product(ports, 10, 8)
+    sharded = split(ports, sharded.sku_id, 4)
+    for s in (sku, sharded):
+        write(ports, lambda uow, s=s: ports.stock.cancel_sale(uow, s, "台风", _cancel_tag(s.sku_id)))
+        after = read_sku(ports, s.sku_id)
+        assert (after.cancelled, after.cancel_reason) == (True, "台风")
+        assert refused(ports, lambda uow, s=s: ports.stock.cancel_sale(uow, after, "again", _cancel_tag(s.sku_id))
+                       ).failed[0] == _cancel_tag(s.sku_id)
+    assert refused(ports, lambda uow: ports.stock.reserve(uow, sku, 1, "O1", NOW)).failed == [ItemTag.SKU.of(sku.sku_id)]
+    for bucket in range(1, 5):           # each shard refuses too, whichever a blind pick takes
+        assert refused(ports, lambda uow, b=bucket: ports.stock.reserve(uow, sharded, 1, "O1", NOW, {b: 1})).failed \
+            == [ItemTag.SHARD.of(sharded.sku_id)]
+    assert refused(ports, lambda uow: ports.stock.split(uow, read_sku(ports, sku.sku_id), 4)).failed
+    assert refused(ports, lambda uow: ports.stock.split(uow, read_sku(ports, sharded.sku_id), 8)).failed
+    assert counts(ports, sku.sku_id) == (10, 0, 0) and counts(ports, sharded.sku_id) == (8, 0, 0)
+
+
+def test_a_cancellation_is_refused_when_the_sku_was_split_since_it_was_read(ports: Context) -> None:
+    _, (sku,) = add_product(ports, 8)
+    as_read = read_sku(ports, sku.sku_id)
+    split(ports, sku.sku_id, 4)
+    assert refused(ports, lambda uow: ports.stock.cancel_sale(uow, as_read, "台风", _cancel_tag(sku.sku_id))).failed
+    assert not read_sku(ports, sku.sku_id).cancelled
+
+
+def test_a_buckets_reservations_are_paged_in_time_order_with_their_orders(ports: Context) -> None:
+    _, (sku,) = add_product(ports, 10)
+    orders = [f"O{i}" for i in range(5)]
+    for i, order_id in enumerate(orders):
+        write(ports, lambda uow, o=order_id, i=i: ports.stock.reserve(uow, sku, 1, o, NOW + timedelta(seconds=i)))
+    write(ports, lambda uow: ports.stock.release(uow, sku.sku_id, {0: 1}, "O0", "order_cancelled",
+                                                 NOW + timedelta(seconds=9)))
+    found, after = [], None
+    pages = 0
+    while True:
+        rows, after = ports.stock.reservations_page(sku.sku_id, 0, after, 2)
+        found += [order_id for _, order_id in rows]
+        pages += 1
+        if after is None:
+            break
+    assert found == orders and pages >= 4          # the initial stock and the release are no reservations
+    assert ports.stock.reservations_page(sku.sku_id, 1, None, 2) == ([], None)
+
+
+def a_cancellation(sku_id: str) -> SessionCancellation:
+    return SessionCancellation(sku_id=sku_id, product_id="P1", reason="台风", cancelled_at=NOW, cancelled_by="boss",
+                               buckets=1, tickets=4)
+
+
+def test_a_cancellations_progress_is_started_once_and_moves_on_from_the_version_read(ports: Context) -> None:
+    c = a_cancellation("P000000000001-S000001")
+    write(ports, lambda uow: ports.session_cancellations.start(uow, c))
+    assert refused(ports, lambda uow: ports.session_cancellations.start(uow, c)).failed == [Tag.CANCELLATION]
+    read = ports.session_cancellations.get(c.sku_id)
+    assert read is not None and (read.status, read.version, read.bucket, read.after) == \
+        (CancellationStatus.RUNNING, 0, 0, None)
+    assert (read.reason, read.cancelled_at, read.cancelled_by, read.tickets) == ("台风", NOW, "boss", 4)
+    assert ports.session_cancellations.advance(read, 0, "m1", False, NOW)
+    assert not ports.session_cancellations.advance(read, 1, None, False, NOW)     # a stale step stops
+    moved = ports.session_cancellations.get(c.sku_id)
+    assert moved is not None and (moved.version, moved.bucket, moved.after) == (1, 0, "m1")
+    assert ports.session_cancellations.advance(moved, 1, None, True, NOW)
+    done = ports.session_cancellations.get(c.sku_id)
+    assert done is not None and (done.status, done.finished_at, done.after) == (CancellationStatus.DONE, NOW, None)
+    assert ports.session_cancellations.get("P000000000001-S000002") is None
+
+
+def test_a_cancellations_refunds_and_notices_are_counted_once(ports: Context) -> None:
+    c = a_cancellation("P000000000001-S000003")
+    write(ports, lambda uow: ports.session_cancellations.start(uow, c))
+    write(ports, lambda uow: ports.session_cancellations.link_refund(uow, c.sku_id, "R1"))
+    assert refused(ports, lambda uow: ports.session_cancellations.link_refund(uow, c.sku_id, "R1")).failed
+    write(ports, lambda uow: ports.session_cancellations.link_refund(uow, c.sku_id, "R2"))
+    assert ports.session_cancellations.record_affected(c.sku_id, "O1", ALICE, Affected.REFUNDED, 3, NOW)
+    assert not ports.session_cancellations.record_affected(c.sku_id, "O1", ALICE, Affected.REFUNDED, 3, NOW)
+    assert ports.session_cancellations.record_affected(c.sku_id, "O2", BOB, Affected.CANCELLED, 0, NOW)
+    read = ports.session_cancellations.get(c.sku_id)
+    assert read is not None and (read.refunds_requested, read.orders_refunded, read.orders_cancelled,
+                                 read.tickets_refunded) == (2, 1, 1, 3)
+    assert sorted(ports.session_cancellations.refund_ids(c.sku_id)) == ["R1", "R2"]
+    assert ports.session_cancellations.notices(c.sku_id) == {"O1": ("refunded", 3), "O2": ("cancelled", 0)}
+    ports.session_cancellations.defer(c.sku_id, "O3")
+    ports.session_cancellations.defer(c.sku_id, "O3")
+    ports.session_cancellations.defer(c.sku_id, "O4")
+    assert ports.session_cancellations.deferred(c.sku_id, 10) == ["O3", "O4"]
+    ports.session_cancellations.undefer(c.sku_id, "O3")
+    assert ports.session_cancellations.deferred(c.sku_id, 10) == ["O4"]
+    assert ports.session_cancellations.refund_ids(c.sku_id) and ports.session_cancellations.get(c.sku_id)

@@ -77,6 +77,7 @@ def sku_facts(record: SkuRecord) -> SkuFacts:
     # alerts worker, which reads every bucket, found it below the threshold.
     below = (bool(record.low_stock_alerted) if record.stock_shards
              else int(record.available) < int(record.low_stock_threshold or 0))
+    below = below and not record.cancelled        # a cancelled session is no stock to replenish
     return SkuFacts(sku_id=record.sku_id, below_threshold=below,
                     sale_ends=read_time(record.valid_until))
 

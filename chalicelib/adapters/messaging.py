@@ -63,6 +63,12 @@ class SqsMessages:
         self._send("alerts", {"type": MessageType.ALERT, "kind": kind, "message": message, "severity": severity,
                               "details": details})
 
+    def session_cancellation_step(self, sku_id: str, delay_seconds: int = 0) -> None:
+        """The next step of a cancelled session's work, for the back-office queue (later, when
+        it waits for orders that cannot be settled yet)."""
+        self._sqs.send_message(QueueUrl=self._url("alerts"), DelaySeconds=min(max(delay_seconds, 0), 900),
+                               MessageBody=json.dumps({"type": MessageType.SESSION_CANCELLATION, "sku_id": sku_id}))
+
     def code_redeemed(self, order_id: str) -> None:
         """The back-office queue also completes orders whose every code has been used."""
         self._send("alerts", {"type": MessageType.CODE_REDEEMED, "order_id": order_id})

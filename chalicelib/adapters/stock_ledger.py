@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from ..domain.model import Sku
+from ..domain.model import ORDER_RESERVED, TAKES_A_UNIT, Sku
 from ..domain.stock_shards import Shares, adjustment_changes, gathering, pick_shard, spread_evenly
 from ..service_layer.ports import Page
 from ..service_layer.tags import ItemTag, Tag
@@ -69,12 +69,13 @@ class StockLedger:
         if sku.sharded:
             uow.update(SkuRecord(sku_id=sku.sku_id),
                        [SkuRecord.available.set(0), SkuRecord.stock_shards.set(shards), SkuRecord.transfers.add(1)],
-                       condition=(SkuRecord.available == free[0]) & (SkuRecord.stock_shards == sku.stock_shards),
-                       tag=tag)
-        else:
+                       condition=(SkuRecord.available == free[0]) & (SkuRecord.stock_shards == sku.stock_shards)
+                       & SkuRecord.cancelled.does_not_exist(), tag=tag)
+        else:       # a cancelled session is never split: its shards would be unflagged
             uow.update(SkuRecord(sku_id=sku.sku_id),
                        [SkuRecord.available.add(-moved), SkuRecord.stock_shards.set(shards), SkuRecord.transfers.add(1)],
-                       condition=(SkuRecord.available >= moved) & SkuRecord.stock_shards.does_not_exist(), tag=tag)
+                       condition=(SkuRecord.available >= moved) & SkuRecord.stock_shards.does_not_exist()
+                       & SkuRecord.cancelled.does_not_exist(), tag=tag)
         for bucket in range(1, shards + 1):
             if bucket in free:
                 uow.update(StockShardRecord(shard_id=ledger(sku.sku_id, bucket)),
@@ -121,8 +122,10 @@ class StockLedger:
         else:
             shares, tag = {0: quantity}, ItemTag.SKU.of(sku.sku_id)
         for bucket, units in shares.items():
-            self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda m, units=units: m.available >= units, tag)
-        self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id, tag=tag)
+            # A cancelled session refuses every reservation in the write itself, whatever was read.
+            self._move(uow, sku.sku_id, bucket, -units, units, 0,
+                       lambda m, units=units: (m.available >= units) & m.cancelled.does_not_exist(), tag)
+        self._line_movement(uow, sku.sku_id, shares, -quantity, ORDER_RESERVED, at, order_id, tag=tag)
         return dict(shares) if sku.sharded else {}
 
     @staticmethod
@@ -176,7 +179,9 @@ class StockLedger:
         zero: taken from `bucket`, counted sold on the SKU item (bucket 0), where a refund of it
         gives it back (see refund_settlement: a SKU not among the order's lines returns there)."""
         tag = ItemTag.SKU.of(sku_id)
-        self._move(uow, sku_id, bucket, -1, 0, 1 if bucket == 0 else 0, lambda m: m.available >= 1, tag)
+        # A cancelled session takes no ticket in, whatever was read (as a reservation).
+        self._move(uow, sku_id, bucket, -1, 0, 1 if bucket == 0 else 0,
+                   lambda m: (m.available >= 1) & m.cancelled.does_not_exist(), tag)
         if bucket != 0:
             self._move(uow, sku_id, 0, 0, 0, 1, lambda m: m.available.exists(), tag)
         self._line_movement(uow, sku_id, {bucket: 1}, -1, reason, at, order_id)
@@ -188,6 +193,34 @@ class StockLedger:
         self._move(uow, sku_id, bucket, 1, 0, -1,
                    (lambda m: m.sold >= 1) if bucket == 0 else (lambda m: m.sold.exists()), ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, {bucket: 1}, 1, reason, at, order_id)
+
+    def cancel_sale(self, uow: UnitOfWork, sku: Sku, reason: str, tag: str) -> None:
+        """Sales of a cancelled session stop in this write: the SKU and each of its shards (as
+        read: the condition on `stock_shards` refuses it if a split came in between) are flagged,
+        which every reservation's condition refuses. At most 96 shards + the SKU: the caller adds
+        its own record and audit entry and stays within 100 items."""
+        shards = SkuRecord.stock_shards == sku.stock_shards if sku.sharded else SkuRecord.stock_shards.does_not_exist()
+        uow.update(SkuRecord(sku_id=sku.sku_id), [SkuRecord.cancelled.set(True), SkuRecord.cancel_reason.set(reason)],
+                   condition=SkuRecord.sku_id.exists() & SkuRecord.cancelled.does_not_exist() & shards, tag=tag)
+        for bucket in range(1, sku.stock_shards + 1):
+            uow.update(StockShardRecord(shard_id=ledger(sku.sku_id, bucket)), [StockShardRecord.cancelled.set(True)],
+                       condition=StockShardRecord.shard_id.exists(), tag=tag)
+
+    def reservations_page(self, sku_id: str, bucket: int, after: str | None, limit: int
+                          ) -> tuple[list[tuple[str, str]], str | None]:
+        """One page of a bucket's ledger (a Query, in time order, strongly consistent): the
+        (movement_id, order_id) of each reservation in it, and where the next page starts (None:
+        the ledger is read to its end). Every order that ever held a unit of the bucket reserved it
+        here: this is how a session's orders are found without a Scan."""
+        rows = MovementRecord.query(ledger(sku_id, bucket), MovementRecord.movement_id > after if after else None,
+                                    limit=limit, consistent_read=True)
+        found: list[tuple[str, str]] = []
+        last = None
+        for row in rows:
+            last = row.movement_id
+            if row.order_id and int(row.delta) < 0 and row.reason in TAKES_A_UNIT:
+                found.append((row.movement_id, row.order_id))
+        return found, (last if rows.last_evaluated_key else None)
 
     def latch_low_stock(self, uow: UnitOfWork, sku: Sku) -> None:
         """Set once per crossing: only a SKU not yet alerted, and (unsharded) below its threshold.

@@ -47,6 +47,8 @@ class SkuRecord(Model):
     transfers = NumberAttribute(null=True)           # counts moves of units between buckets (split, gather)
     inventory = UnicodeAttribute(null=True)           # absent: not stock staff keep (a coupon's claims left)
     inventory_index = InventoryIndex()
+    cancelled = BooleanAttribute(null=True)          # the venue cancelled the session: reservations refused
+    cancel_reason = UnicodeAttribute(null=True)
 
 
 class StockShardRecord(Model):
@@ -57,6 +59,7 @@ class StockShardRecord(Model):
     available = NumberAttribute(default=0)
     reserved = NumberAttribute(default=0)
     sold = NumberAttribute(default=0)
+    cancelled = BooleanAttribute(null=True)          # flagged with its SKU: a shard's reservation refuses it too
 
 
 class MovementRecord(Model):
@@ -106,7 +109,8 @@ def sku_from(record: SkuRecord, shards: dict[str, StockShardRecord] | None = Non
                low_stock_threshold=int(record.low_stock_threshold or 0), session=session,
                valid_from=read_time(record.valid_from), valid_until=read_time(record.valid_until),
                attributes=dict(record.attributes.as_dict() if record.attributes else {}),
-               stock_shards=count, free_by_bucket=free, low_stock_alerted=bool(record.low_stock_alerted))
+               stock_shards=count, free_by_bucket=free, low_stock_alerted=bool(record.low_stock_alerted),
+               cancelled=bool(record.cancelled), cancel_reason=record.cancel_reason)
 
 
 def with_shards(records: dict[str, SkuRecord]) -> dict[str, Sku]:

@@ -16,6 +16,7 @@ from .promotion_repository import PromotionRecord
 from .people_repository import CustomerRecord, LoginThrottleRecord, RevokedTokenRecord, StaffRecord
 from .reconciliation_store import ReconciliationRecord
 from .refund_repository import RefundRecord
+from .session_cancellation_store import SessionCancellationRecord
 from .stock_records import MovementRecord, SkuRecord, StockShardRecord
 from .ticket_repository import ScanConflictRecord, TicketRecord
 
@@ -23,7 +24,7 @@ ALL_TABLES: tuple[type[Model], ...] = (
     ProductRecord, SkuRecord, StockShardRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
     CustomerRecord, StaffRecord, RevokedTokenRecord, LoginThrottleRecord, AuditRecord, TicketRecord, ScanConflictRecord,
     PaymentRecord, RefundRecord, AlertRecord, AggregateRecord, ReconciliationRecord, CouponRecord, UserCouponRecord,
-    PromotionRecord,
+    PromotionRecord, SessionCancellationRecord,
 )
 
 

@@ -8,6 +8,7 @@ from .access_rule import (ALL_STAFF, ANYONE, BACK_OFFICE, CATALOG_EDITORS, CUSTO
                           PAGE, Rule, who as _who)
 from .promotion_access import PROMOTION_ROUTES
 from .ticket_change_access import TICKET_CHANGE_ROUTES
+from .session_access import SESSION_ROUTES
 
 __all__ = ["ALL_STAFF", "ANYONE", "BACK_OFFICE", "CATALOG_EDITORS", "CUSTOMER", "FINANCE_READERS", "ORDER_STAFF",
            "PAGE", "ROUTES", "Rule"]
@@ -259,3 +260,4 @@ ROUTES: dict[tuple[str, str], Rule] = {
 }
 ROUTES.update(PROMOTION_ROUTES)
 ROUTES.update(TICKET_CHANGE_ROUTES)
+ROUTES.update(SESSION_ROUTES)

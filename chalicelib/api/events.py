@@ -16,7 +16,7 @@ from .. import config, observability
 from ..adapters.change_stream import changes
 from ..adapters.messaging import delay_retry
 from ..bootstrap import context
-from ..service_layer import alerts, figures, inventory, orders, refund_settlement, schedule
+from ..service_layer import alerts, figures, inventory, orders, refund_settlement, schedule, session_cancellation
 from ..service_layer.context import Context
 from ..service_layer.queue_messages import MessageType
 
@@ -76,9 +76,17 @@ def _alert(ctx: Context, body: dict[str, Any], record: SQSRecord) -> None:
                        dict(body.get("details") or {}))
 
 
+def _session_cancellation(ctx: Context, body: dict[str, Any], record: SQSRecord) -> None:
+    # A failure (raised) brings the message back: the step resumes from the saved cursor.
+    sku_id = str(body.get("sku_id", ""))[:80]
+    observability.correlate(sku_id=sku_id, message_id=record.message_id)
+    session_cancellation.run_step(ctx, sku_id)
+
+
 _HANDLERS: dict[MessageType, Callable[[Context, dict[str, Any], SQSRecord], None]] = {
     MessageType.STOCK_CHANGED: _stock_changed, MessageType.STOCK_HOT: _stock_hot,
     MessageType.CODE_REDEEMED: _code_redeemed, MessageType.ALERT: _alert,
+    MessageType.SESSION_CANCELLATION: _session_cancellation,
 }
 
 

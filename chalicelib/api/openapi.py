@@ -12,6 +12,7 @@ from ..domain.error_codes import ErrorCode
 from ..domain.identifiers import OUT_TRADE_NO
 from .access import ROUTES, Rule
 from .openapi_answers import ANSWERS
+from .openapi_change_schemas import CHANGE_REQUESTS
 from .openapi_schemas import DATE, MEDIA_SCHEMAS, QUERY, REQUESTS, STR, ref, wechat_login
 
 # Every code's status, but FAIL's: a WeChat Pay notice's route names it (FAIL@401, FAIL@503),
@@ -134,6 +135,6 @@ def document() -> dict[str, Any]:
                  "x-venue-timezone": config.settings().venue_timezone},
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": {**REQUESTS, **ANSWERS, "WeChatLogin": wechat_login(local)},
+        "components": {"schemas": {**REQUESTS, **CHANGE_REQUESTS, **ANSWERS, "WeChatLogin": wechat_login(local)},
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }

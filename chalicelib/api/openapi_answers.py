@@ -250,3 +250,27 @@ ANSWERS: dict[str, Schema] = {
         ["out_refund_no", "out_trade_no", "amount", "status"], out_refund_no=STR, out_trade_no=STR, amount=FEN,
         status={"enum": ["SUCCESS", "PROCESSING", "ABNORMAL", "CLOSED"]}))),
 }
+
+
+# ------------------------------------------------------------------ session cancellation (场次取消)
+# Kept together at the end, so that this block merges apart from the others' edits.
+from ..domain.refunds import SOURCE_SESSION_CANCELLED as _SESSION_CANCELLED  # noqa: E402
+from ..domain.session_cancellation import ORDER_CANCEL_REASON as _ORDER_SESSION_CANCELLED  # noqa: E402
+
+SKU["properties"].update(
+    cancelled={**BOOL, "description": "the venue cancelled this session: not on sale (available 0)"},
+    cancel_reason={**STR, "description": "the venue's reason, for customers"})
+REFUND["properties"]["source"]["enum"].append(_SESSION_CANCELLED)
+ORDER["properties"]["cancel_reason"]["enum"].append(_ORDER_SESSION_CANCELLED)
+_CANCEL_COUNTS = dict(
+    sku_id=STR, status={"enum": ["RUNNING", "DONE"]}, reason=STR,
+    orders={**INT, "description": "orders settled so far: unpaid ones cancelled plus paid ones refunded"},
+    tickets={**INT, "description": "units orders held when sales stopped (reserved and sold)"},
+    orders_cancelled=INT, orders_refunded=INT, tickets_refunded=INT, cancelled_at=STR, cancelled_by=STR,
+    finished_at=maybe(STR))
+ANSWERS["SessionCancelAccepted"] = obj(["sku_id", "orders", "tickets", "status"], **_CANCEL_COUNTS)
+ANSWERS["SessionCancellation"] = obj(
+    ["sku_id", "status", "reason", "refunds_requested", "refunds_succeeded", "refunds_failed", "orders", "tickets"],
+    **_CANCEL_COUNTS, refunds_requested=INT, refunds_succeeded=INT, refunds_failed=INT,
+    refunds_in_flight={**INT, "description": "approved or processing at WeChat"},
+    refunded={**FEN, "description": "what the succeeded refunds paid back, in fen"})

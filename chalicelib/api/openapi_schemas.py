@@ -193,21 +193,6 @@ REQUESTS: dict[str, Schema] = {
         "description": "lines of one SKU are added up (at most 99; with visitors, one line per SKU); one "
                        "visitor per real-name admission (resident ID check digit "
                        "checked); fulfillment and address for goods only, an address for shipping"},
-    "ChangeOrder": {**body(
-        [], items=array(obj(["sku_id", "quantity"], sku_id=SKU_ID_SCHEMA, quantity=integer(1, MAX_LINE_QUANTITY)),
-                        max_items=MAX_ORDER_LINES, min_items=1),
-        visitors=array(body(["name", "id_number"], name=text(50), id_type={"enum": ["id_card", "passport"]},
-                            id_number={"type": "string", "pattern": ID_NUMBER_PATTERN,
-                                       "examples": ["11010519491231002X"]}),
-                       max_items=MAX_ORDER_LINES * MAX_LINE_QUANTITY),
-        coupon_id={"type": "string", "pattern": USER_COUPON_ID.pattern,
-                   "description": "a user coupon of yours; null takes the order's coupon off"},
-        contact={"description": "cannot change: 422 NOT_CHANGEABLE"},
-        fulfillment={"description": "cannot change: 422 NOT_CHANGEABLE"},
-        address={"description": "cannot change: 422 NOT_CHANGEABLE"}),
-        "additionalProperties": False, "minProperties": 1,
-        "description": "what to change, each as in PlaceOrder: items (the order's new lines, all of them), visitors "
-                       "(all of them, in the order of the lines) and coupon_id; what is not named stays"},
     "NewCoupon": {**body(["name", "kind", "threshold", "claim_from", "claim_until"], name=text(60),
                          kind={"enum": ["cash", "percent"]}, amount=integer(1, 10_000_000), percent_off=integer(1, 99),
                          max_discount=integer(1, 10_000_000), threshold=integer(0, 100_000_000), scope=SCOPE,
@@ -268,17 +253,6 @@ REQUESTS: dict[str, Schema] = {
     "SandboxRefundOutcomes": obj(["outcomes"], outcomes=array(
         {"enum": ["SUCCESS", "SUCCESS_NO_NOTICE", "PENDING", "ABNORMAL", "CLOSED", "ERROR"]}, max_items=100)),
     "SandboxRefundNotice": obj(["status"], status={"enum": ["SUCCESS", "ABNORMAL", "CLOSED"]}),
-    # ---- ticket changes (改签, a ticket's visitor): api/ticket_change_access.py ----
-    "TicketReschedule": {**obj(["sku_id"], sku_id={**text(64), "description": "another session (SKU) of the "
-                                                   "ticket's product at the same price"}),
-                         "additionalProperties": False},
-    "TicketVisitorChange": {**obj(["visitor"], visitor={**body(
-        ["name", "id_number"], name=text(50), id_type={"enum": ["id_card", "passport"], "description": "default "
-                                                       "id_card"},
-        id_number={"type": "string", "pattern": ID_NUMBER_PATTERN, "description": "a resident ID (check digit "
-                   "checked) or a passport number; encrypted at rest, shown masked"}), "additionalProperties": False}),
-        "additionalProperties": False},
-    # ---- end of ticket changes ----
 }
 
 

@@ -52,6 +52,10 @@ class Views:
             data["attributes"] = sku.attributes
         if staff:
             data["reserved"], data["sold"] = sku.reserved, sku.sold
+        if sku.cancelled:       # customers see why, and nothing to buy
+            data["cancelled"], data["cancel_reason"] = True, sku.cancel_reason or ""
+            if not staff:
+                data["available"] = 0
         return data
 
     def product(self, product: Product, skus: list[Sku], now: datetime | None = None,

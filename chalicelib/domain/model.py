@@ -51,6 +51,10 @@ class Sku:
     stock_shards: int = 0                 # >0: the free units sit in that many shard items
     free_by_bucket: dict[int, int] | None = None   # free units per bucket (0 = the SKU), when read
     low_stock_alerted: bool = False       # alerted for the present crossing below the threshold
+    # The venue cancelled the session (typhoon, closure): never on sale again; see
+    # domain/session_cancellation.py. The reason is shown to customers.
+    cancelled: bool = False
+    cancel_reason: str | None = None
 
     @property
     def sharded(self) -> bool:
@@ -262,6 +266,14 @@ class Order(PricedLines):
         for line in self.lines:
             totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
         return totals
+
+
+# Movements by which an order comes to hold a unit of a SKU, with its order_id: placing (or
+# changing) the order, and a ticket rescheduled into the session (改签). A session's orders are
+# found by them (session cancellation).
+ORDER_RESERVED = "order_reserved"
+RESCHEDULED_IN, RESCHEDULED_OUT = "reschedule_in", "reschedule_out"
+TAKES_A_UNIT = frozenset({ORDER_RESERVED, RESCHEDULED_IN})
 
 
 @dataclass(frozen=True)

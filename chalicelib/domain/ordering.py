@@ -22,7 +22,7 @@ def build_order(*, order_id: str, user_id: str, command: PlaceOrder, skus: dict[
         if sku is None or product is None:
             raise NotFound(f"SKU {requested.sku_id} does not exist", code=ErrorCode.SKU_NOT_FOUND,
                            sku_id=requested.sku_id)
-        if not product.is_visible(now) or sku.sale_has_ended(now):
+        if not product.is_visible(now) or sku.sale_has_ended(now) or sku.cancelled:
             raise Conflict(f"{product.name} / {sku.name} is not on sale", code=ErrorCode.NOT_ON_SALE,
                            sku_id=sku.sku_id)
         if sku.stock_known and sku.available < requested.quantity:

@@ -17,6 +17,10 @@ MAX_TICKETS_PER_REFUND = 90     # a refund and its revocations are one transacti
 REFUNDABLE_ORDER_STATES = frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COMPLETED,
                                      OrderStatus.REFUNDING, OrderStatus.PARTIALLY_REFUNDED})
 MAX_QUERY_INTERVAL = timedelta(hours=6)
+# Refunds that sold something and so return it: a customer's request, and the venue's own refund of
+# a session it cancelled (domain/session_cancellation.py). Automatic ones (late money) sold nothing.
+SOURCE_CUSTOMER = "customer"
+SOURCE_SESSION_CANCELLED = "session_cancelled"
 
 
 class RefundStatus(str, Enum):
@@ -233,7 +237,7 @@ class Refund:
     @property
     def returns_goods_and_stock(self) -> bool:
         """Automatic refunds (late or mismatched payments) never sold anything: no stock moves."""
-        return self.source == "customer"
+        return self.source in (SOURCE_CUSTOMER, SOURCE_SESSION_CANCELLED)
 
     @property
     def held_by_wechat(self) -> bool:

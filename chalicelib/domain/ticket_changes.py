@@ -106,7 +106,7 @@ def check_reschedule(ticket: Ticket, current: Sku, target: Sku, product: Product
         if now >= until:
             raise not_reschedulable(NotReschedulable.TOO_LATE, "too close to the session's start to reschedule",
                                     ticket_id=ticket.ticket_id, until=until.isoformat())
-    if not product.is_visible(now) or target.sale_has_ended(now):
+    if not product.is_visible(now) or target.sale_has_ended(now) or target.cancelled:
         raise Conflict(f"{product.name} / {target.name} is not on sale", code=ErrorCode.NOT_ON_SALE,
                        sku_id=target.sku_id)
 

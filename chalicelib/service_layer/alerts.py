@@ -39,6 +39,8 @@ def check_low_stock(ctx: Alerting, sku_id: str) -> bool:
         sku = ctx.stock.skus([sku_id]).get(sku_id)
         if sku is None or sku.below_threshold == sku.low_stock_alerted:
             return False                   # nothing to change: alerted for this crossing, or not low
+        if sku.cancelled and sku.below_threshold:
+            return False                   # a cancelled session is not restocked: nothing to alert
         uow = ctx.unit_of_work()
         if not sku.below_threshold:
             ctx.stock.rearm_low_stock(uow, sku)

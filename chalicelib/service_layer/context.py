@@ -47,6 +47,7 @@ class Context:
     coupons: ports.CouponStore
     user_coupons: ports.UserCouponStore
     promotions: ports.PromotionStore
+    session_cancellations: ports.SessionCancellationStore
     unit_of_work: Callable[[], ports.Writes]
     # An order's writes: new demand, the first to wait when an item it needs is saturated.
     order_writes: Callable[[], ports.Writes]

@@ -88,6 +88,8 @@ def split_stock(ctx: Stocking, actor: Actor, sku_id: str, shards: int, leave_sha
     caller's to the split's own transaction."""
     for _ in attempts(attempts_made):
         sku = _require_sku(ctx, sku_id, claims_left=True)
+        if sku.cancelled:       # no sale to spread; the split's own condition refuses it too
+            raise Conflict("this session was cancelled: it is not on sale", code=ErrorCode.INVALID_STATE)
         check_shard_count(shards, sku.stock_shards)
         if shards == sku.stock_shards:
             return sku
@@ -121,7 +123,7 @@ def split_hot_stock(ctx: HotStockSplitting, sku_id: str) -> Sku | None:
     splits itself: its free units go over shards, and staff are told once. Nothing happens to
     a SKU already split (a redelivered or late message) or with too few units to split."""
     sku = ctx.stock.skus([sku_id]).get(sku_id)
-    if sku is None:
+    if sku is None or sku.cancelled:
         return None
     shards = shards_for_hot_stock(sku.sharded, sku.available, sku.available + sku.reserved + sku.sold)
     if not shards:

@@ -11,3 +11,4 @@ class MessageType(StrEnum):
     STOCK_HOT = "stock_hot"              # SKUs whose one stock item was throttled: split them
     CODE_REDEEMED = "code_redeemed"      # an order one of whose codes was used: complete it once all are
     ALERT = "alert"                      # an operational alert to keep and send
+    SESSION_CANCELLATION = "session_cancellation"   # the next step of a cancelled session's work

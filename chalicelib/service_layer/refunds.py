@@ -2,6 +2,8 @@
 failed. Sending them to WeChat and settling them on its word is refund_settlement.py."""
 from __future__ import annotations
 
+from typing import Callable
+
 from ..domain import identifiers
 from ..domain.commands import RefundRequest
 from ..domain.error_codes import ErrorCode
@@ -75,6 +77,22 @@ def request_refund(ctx: Refunding, actor: Actor, order_id: str, request: RefundR
     _commit_approval(ctx, uow, refund)
     if refund.status is RefundStatus.APPROVED:
         enqueue_refund(ctx, refund.refund_id)
+    return refund
+
+
+def approve_for_the_venue(ctx: Refunding, refund: Refund, order: Order, by: str,
+                          also: Callable[[ports.Writes], None]) -> Refund:
+    """A refund the venue owes (a session it cancelled): APPROVED at once with no review, through
+    the same approving transaction as any refund (its codes revoked there, the order claimed, never
+    beyond what was paid) plus the caller's own writes (`also`), then the refunds queue; refused in
+    the same words as a customer's request."""
+    assert refund.status is RefundStatus.APPROVED and refund.ticket_codes
+    uow = ctx.unit_of_work()
+    ctx.refunds.add(uow, refund, ctx.clock())
+    _approval_writes(ctx, uow, refund, order, by, goods_returned=False, failed=set())
+    also(uow)
+    _commit_approval(ctx, uow, refund)
+    enqueue_refund(ctx, refund.refund_id)
     return refund
 
 

@@ -7,6 +7,7 @@ from typing import Callable, Protocol
 from ..domain.errors import Busy, DomainError
 from ..domain.model import Order
 from ..domain.ordering import sold_out
+from ..domain.session_cancellation import not_on_sale
 from ..domain.stock_shards import MAX_PLAN_BUCKETS, Shares, plan
 from . import ports
 from .tags import ItemTag
@@ -33,6 +34,8 @@ def plan_sharded(ctx: Reserving, quantities: dict[str, int],
     touch are first gathered into one. (An order's lines, a coupon's claim.)"""
     planned = {}
     for sku in ctx.stock.skus(list(quantities)).values():
+        if sku.cancelled:
+            raise not_on_sale(sku.sku_id)
         shares = plan(quantities[sku.sku_id], sku.free_by_bucket or {})
         if shares is None:
             raise short(sku.sku_id, sku.available)
@@ -52,6 +55,8 @@ def stock_refused(ctx: Reserving, sku_id: str,
     """The SKU held fewer units than the line when the order was written: sold out, unless staff
     split it meanwhile (its units moved to shards), when the order is tried again."""
     sku = ctx.stock.skus([sku_id]).get(sku_id)
+    if sku is not None and sku.cancelled:
+        return not_on_sale(sku_id)        # the venue cancelled the session after it was read
     if sku is not None and sku.sharded:
         return Busy("the stock was being split; try again")
     return short(sku_id, sku.available if sku else None)

@@ -23,6 +23,8 @@ class Tag(StrEnum):
     ALERT = "alert"
     COUPON = "coupon"            # a coupon template
     PROMOTION = "promotion"      # a full reduction, or the member tiers
+    CANCELLATION = "cancellation"  # a session cancellation's progress record
+    NOTICE = "notice"            # a session cancellation's notice of one order: recorded once
 
 
 class ItemTag(StrEnum):

@@ -8,7 +8,7 @@ from typing import Protocol
 from ..domain import identifiers
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, DomainError, NotFound
-from ..domain.model import Order, Product, Sku
+from ..domain.model import RESCHEDULED_IN, RESCHEDULED_OUT, Order, Product, Sku
 from ..domain.refunds import RefundStatus
 from ..domain.ticket_changes import (NotReschedulable, Reschedule, VisitorChange, check_no_duplicate, check_order,
                                      check_reschedule, check_ticket_unused, check_visitor_change, not_reschedulable,
@@ -23,7 +23,6 @@ from .tags import ItemTag
 from .writes import commit
 
 RESCHEDULE_ATTEMPTS = 3          # a sharded session's bucket emptied between the read and the write
-RESCHEDULE_IN, RESCHEDULE_OUT = "reschedule_in", "reschedule_out"
 
 
 class ChangingTickets(Refunding, Protocol):
@@ -88,8 +87,8 @@ def reschedule(ctx: ChangingTickets, actor: Actor, order_id: str, ticket_id: str
         uow = ctx.unit_of_work()
         ctx.tickets.revoke(uow, ticket.code, revocation_ref(new.ticket_id), now)
         ctx.tickets.add(uow, new)
-        ctx.stock.sell_unit(uow, target.sku_id, take_bucket(target), order.order_id, RESCHEDULE_IN, now)
-        ctx.stock.unsell_unit(uow, ticket.sku_id, return_bucket(ticket, order), order.order_id, RESCHEDULE_OUT, now)
+        ctx.stock.sell_unit(uow, target.sku_id, take_bucket(target), order.order_id, RESCHEDULED_IN, now)
+        ctx.stock.unsell_unit(uow, ticket.sku_id, return_bucket(ticket, order), order.order_id, RESCHEDULED_OUT, now)
         ctx.audit.record(actor.name, "ticket_rescheduled", now, target=ticket.ticket_id, source_ip=actor.source_ip,
                          details={"order_id": order.order_id, "from_sku": ticket.sku_id, "to_sku": target.sku_id,
                                   "new_ticket_id": new.ticket_id, "by_staff": by_staff}, uow=uow)

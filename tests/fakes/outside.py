@@ -56,6 +56,7 @@ class FakeMessages:
     hot: list[str] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     redeemed: list[str] = field(default_factory=list)
+    session_steps: list[tuple[str, int]] = field(default_factory=list)
     broken: bool = False
 
     def _send(self) -> None:
@@ -81,6 +82,10 @@ class FakeMessages:
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None:
         self._send()
         self.alerts.append({"kind": kind, "message": message, "severity": severity, **details})
+
+    def session_cancellation_step(self, sku_id: str, delay_seconds: int = 0) -> None:
+        self._send()
+        self.session_steps.append((sku_id, delay_seconds))
 
     def code_redeemed(self, order_id: str) -> None:
         self._send()

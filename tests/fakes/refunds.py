@@ -124,8 +124,8 @@ class FakeRefunds:
         return list(self.db.table(REFUNDS).values())
 
     def of_order(self, order_id: str) -> list[Refund]:
-        return [copy.deepcopy(i.refund) for i in sorted(self._items(), key=lambda i: i.listed_at)
-                if i.refund.order_id == order_id]
+        return [copy.deepcopy(i.refund) for i in sorted((i for i in self._items() if i.refund.order_id == order_id),
+                                                         key=lambda i: i.listed_at)]
 
     def page(self, status: str, limit: int, cursor: str | None) -> Page:
         return paging.page([i for i in self._items() if i.refund.status.value == status], lambda i: i.listed_at,

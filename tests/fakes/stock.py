@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from chalicelib.domain.model import Sku, StockMovement
+from chalicelib.domain.model import ORDER_RESERVED, TAKES_A_UNIT, Sku, StockMovement
 from chalicelib.domain.stock_shards import Shares, adjustment_changes, gathering, pick_shard, spread_evenly
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
@@ -29,6 +29,7 @@ class Bucket:
     available: int = 0
     reserved: int = 0
     sold: int = 0
+    cancelled: bool = False
 
 
 def ledger(sku_id: str, bucket: int) -> str:
@@ -85,6 +86,8 @@ class FakeStock:
         tag = ItemTag.SKU.of(sku.sku_id)
 
         def unchanged(item: Sku | None) -> bool:
+            if item is not None and item.cancelled:
+                return False
             if sku.sharded:
                 return item is not None and item.available == free[0] and item.stock_shards == sku.stock_shards
             return item is not None and item.available >= moved and not item.stock_shards
@@ -137,8 +140,9 @@ class FakeStock:
         else:
             shares, tag = {0: quantity}, ItemTag.SKU.of(sku.sku_id)
         for bucket, units in shares.items():
-            self._move(uow, sku.sku_id, bucket, -units, units, 0, lambda item, units=units: item.available >= units, tag)
-        self._line_movement(uow, sku.sku_id, shares, -quantity, "order_reserved", at, order_id, tag=tag)
+            self._move(uow, sku.sku_id, bucket, -units, units, 0,
+                       lambda item, units=units: item.available >= units and not item.cancelled, tag)
+        self._line_movement(uow, sku.sku_id, shares, -quantity, ORDER_RESERVED, at, order_id, tag=tag)
         return dict(shares) if sku.sharded else {}
 
     def gather(self, uow: FakeUnitOfWork, sku: Sku, quantity: int) -> None:
@@ -171,7 +175,8 @@ class FakeStock:
     def sell_unit(self, uow: FakeUnitOfWork, sku_id: str, bucket: int, order_id: str, reason: str,
                   at: datetime) -> None:
         tag = ItemTag.SKU.of(sku_id)
-        self._move(uow, sku_id, bucket, -1, 0, 1 if bucket == 0 else 0, lambda item: item.available >= 1, tag)
+        self._move(uow, sku_id, bucket, -1, 0, 1 if bucket == 0 else 0,
+                   lambda item: item.available >= 1 and not item.cancelled, tag)
         if bucket != 0:
             self._move(uow, sku_id, 0, 0, 0, 1, lambda item: True, tag)
         self._line_movement(uow, sku_id, {bucket: 1}, -1, reason, at, order_id)
@@ -181,6 +186,30 @@ class FakeStock:
         self._move(uow, sku_id, bucket, 1, 0, -1,
                    (lambda item: item.sold >= 1) if bucket == 0 else (lambda item: True), ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, {bucket: 1}, 1, reason, at, order_id)
+
+    def cancel_sale(self, uow: FakeUnitOfWork, sku: Sku, reason: str, tag: str) -> None:
+        def apply_sku(item: Sku | None) -> Sku:
+            assert item is not None
+            item.cancelled, item.cancel_reason = True, reason
+            return item
+
+        def apply_shard(item: Bucket | None) -> Bucket:
+            assert item is not None
+            item.cancelled = True
+            return item
+        uow.add(SKUS, sku.sku_id, tag, lambda item: item is not None and not item.cancelled
+                and item.stock_shards == sku.stock_shards, apply_sku)
+        for bucket in range(1, sku.stock_shards + 1):
+            uow.add(SHARDS, ledger(sku.sku_id, bucket), tag, lambda item: item is not None, apply_shard)
+
+    def reservations_page(self, sku_id: str, bucket: int, after: str | None, limit: int
+                          ) -> tuple[list[tuple[str, str]], str | None]:
+        where = ledger(sku_id, bucket)
+        rows = sorted((movement_id, m) for (at, movement_id), m in self.db.table(MOVEMENTS).items()
+                      if at == where and (after is None or movement_id > after))[:limit]
+        found = [(movement_id, m.order_id) for movement_id, m in rows
+                 if m.order_id and m.delta < 0 and m.reason in TAKES_A_UNIT]
+        return found, (rows[-1][0] if len(rows) == limit else None)
 
     def _latch(self, uow: FakeUnitOfWork, sku: Sku, condition: Callable[[Sku], bool], alerted: bool) -> None:
         def apply(item: Sku | None) -> Sku:

@@ -11,7 +11,7 @@ from .outside import (Clock, FieldCipher, Messages, Metrics, NoBill, Notificatio
                       PaymentGateway, PaymentGatewayError, QrSigner, Tokens, TradeAlreadyPaid, WeChatLogin)
 from .storage import (AlertStore, AuditTrail, CatalogStore, CouponStore, PromotionStore, UserCouponStore, IdempotencyReplies, IdempotentReply, LoginThrottle,
                       OrderStore, Page, PaymentRecords, PeopleStore, PlacementRead, PlacementSnapshot,
-                      PurchaseCounterStore, RedeemAttempt, RefundStore, StaffStanding, StockStore, TicketStore,
+                      PurchaseCounterStore, RedeemAttempt, RefundStore, SessionCancellationStore, StaffStanding, StockStore, TicketStore,
                       UnpaidHoldStore, WriteRefused, Writes)
 
 __all__ = ["AggregateCounters", "AlertStore", "AuditTrail", "CatalogStore", "Clock", "CouponStore",
@@ -20,5 +20,5 @@ __all__ = ["AggregateCounters", "AlertStore", "AuditTrail", "CatalogStore", "Clo
            "NotificationRejected", "Notifier", "OrderStore", "Page", "Passwords", "PaymentGateway",
            "PaymentGatewayError", "PaymentRecords", "PeopleStore", "PlacementRead", "PlacementSnapshot",
            "PurchaseCounterStore", "QrSigner", "Reconciliations", "RedeemAttempt", "RefundStore",
-           "SaleLookup", "StaffStanding", "StockStore", "TicketStore", "Tokens", "TradeAlreadyPaid",
+           "SaleLookup", "SessionCancellationStore", "StaffStanding", "StockStore", "TicketStore", "Tokens", "TradeAlreadyPaid",
            "UnpaidHoldStore", "WeChatLogin", "WriteRefused", "Writes"]
