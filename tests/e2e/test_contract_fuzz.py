@@ -94,7 +94,7 @@ def _known_identifiers(url: str, admin: Http, customer: Http) -> dict[str, list[
                     for _ in range(USER_COUPONS)]
     return {"coupon_id": [coupon.json()["coupon_id"]], "promotion_id": [promotion.json()["promotion_id"]],
             "user_coupon_id": user_coupons,"product_id": [product_id, merch["product_id"]], "sku_id": [*skus, merch_sku, *many],
-            "session_sku_id": sessions,
+            "session_sku_id": sessions, "reschedule_sku_id": skus[1:],
             "order_id": [ticket_order, goods_order], "ticket_id": tickets, "refund_id": refunds,
             "out_refund_no": refunds[:1]}
 
@@ -106,7 +106,8 @@ def _config(known: dict[str, list[str]]) -> Path:
         f'"path.{name}" = {{ dictionary = "{name}", probability = 0.7 }}\n' for name in known if name in PATHS)
     text += ('"body.counts[*].sku_id" = { dictionary = "sku_id", probability = 0.9 }\n'           # stocktakes
              '"body.items[*].sku_id" = { dictionary = "session_sku_id", probability = 0.9 }\n'    # orders
-             '"body.coupon_id" = { dictionary = "user_coupon_id", probability = 0.9 }\n')
+             '"body.coupon_id" = { dictionary = "user_coupon_id", probability = 0.9 }\n'
+             '"body.sku_id" = { dictionary = "reschedule_sku_id", probability = 0.9 }\n')    # 改签
     for name, values in known.items():
         text += f"\n[dictionaries.{name}]\nvalues = [{', '.join(repr(str(v)) for v in values)}]\n"
     path = Path(tempfile.mkdtemp(prefix="micromall-fuzz-")) / "schemathesis.toml"
