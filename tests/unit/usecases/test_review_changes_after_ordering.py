@@ -1,0 +1,61 @@
+"""Review of 改签 / visitor change and session cancellation (fakes): failing tests for defects found."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.model import OrderStatus
+from chalicelib.domain.refunds import RefundStatus
+from chalicelib.domain.session_cancellation import CancellationStatus
+from chalicelib.domain.ticket_changes import Reschedule
+from chalicelib.domain.tickets import TicketStatus
+from chalicelib.service_layer import refund_settlement, session_cancellation, ticket_changes
+from chalicelib.service_layer.context import Context
+from tests.fakes import fake_context
+
+from .shop import ADMIN, customer, order_of, paid_order, place, stock_of, ticket_product, tickets_of
+
+REASON = "台风停园"
+
+
+@pytest.fixture
+def ctx() -> Context:
+    return fake_context()
+
+
+def run_to_done(ctx: Context, sku_id: str, max_steps: int = 1000) -> None:
+    for _ in range(max_steps):
+        if session_cancellation.run_step(ctx, sku_id).done:
+            return
+    raise AssertionError("the cancellation did not finish")
+
+
+def settle_refunds(ctx: Context) -> None:
+    ctx.wechat_pay.default_refund_answer = "SUCCESS"        # type: ignore[attr-defined]
+    for refund_id in list(ctx.messages.refunds):            # type: ignore[attr-defined]
+        refund_settlement.process_refund(ctx, refund_id, 1)
+
+
+def ledger(ctx: Context, sku_id: str) -> int:
+    return sum(ctx.stock.all_movements(sku_id))  # type: ignore[attr-defined]
+
+
+def test_a_ticket_rescheduled_into_a_cancelled_session_is_refunded(ctx: Context) -> None:
+    """The order's lines name only the session it was placed for; a ticket moved INTO the cancelled
+    session is found in that session's ledger (reschedule_in) but `_settle` skips the order because
+    none of its lines is of the session: the ticket stays VALID for a session that will not happen,
+    and its money is never refunded."""
+    _, (a, b) = ticket_product(ctx, 5, 5)
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (a.sku_id, 2))
+    first = tickets_of(ctx, order.order_id)[0]
+    moved = ticket_changes.reschedule(ctx, alice, order.order_id, first.ticket_id, Reschedule(b.sku_id))
+
+    session_cancellation.cancel_session(ctx, ADMIN, b.sku_id, REASON)
+    run_to_done(ctx, b.sku_id)
+
+    now = {t.ticket_id: t for t in tickets_of(ctx, order.order_id)}
+    assert now[moved.ticket_id].status is TicketStatus.REVOKED, "the moved-in ticket is still VALID"
+    (refund,) = ctx.refunds.of_order(order.order_id)
+    assert refund.amount == moved.paid
+    settle_refunds(ctx)
+    assert stock_of(ctx, b.sku_id) == (5, 0, 0) and ledger(ctx, b.sku_id) == 5
