@@ -59,3 +59,30 @@ def test_a_ticket_rescheduled_into_a_cancelled_session_is_refunded(ctx: Context)
     assert refund.amount == moved.paid
     settle_refunds(ctx)
     assert stock_of(ctx, b.sku_id) == (5, 0, 0) and ledger(ctx, b.sku_id) == 5
+
+
+def test_orders_past_the_first_page_of_deferred_ones_are_not_starved(ctx: Context) -> None:
+    """Once the ledgers are read, a step asks about only the first MOVEMENTS_PER_STEP (25) deferred
+    orders, always from the start of the list. While those wait for staff (refund reviews nobody
+    decided yet), an order after them whose review staff rejected is never asked about again: its
+    tickets stay VALID for a cancelled session and its money is not refunded."""
+    from chalicelib.domain.commands import parse_refund_request
+    from chalicelib.service_layer import refunds
+
+    _, (sku,) = ticket_product(ctx, 40, admission_open=True)        # refunds now need review
+    asked = []
+    for i in range(26):
+        who = customer(ctx, f"c{i:02d}")
+        order = paid_order(ctx, who, (sku.sku_id, 1))
+        asked.append((order, refunds.request_refund(ctx, who, order.order_id,
+                                                    parse_refund_request({"reason": "ill"}))))
+    session_cancellation.cancel_session(ctx, ADMIN, sku.sku_id, REASON)
+    for _ in range(3):
+        session_cancellation.run_step(ctx, sku.sku_id)             # ledger read; all 26 deferred
+    last_order, last_request = max(asked, key=lambda a: a[0].order_id)
+    refunds.reject_refund(ctx, ADMIN, last_request.refund_id, "no")  # staff decide this one
+    for _ in range(20):
+        session_cancellation.run_step(ctx, sku.sku_id)
+    (ticket,) = tickets_of(ctx, last_order.order_id)
+    assert ticket.status is TicketStatus.REVOKED, "the order after the first 25 deferred is never asked about again"
+    assert any(r.source == "session_cancelled" for r in ctx.refunds.of_order(last_order.order_id))
