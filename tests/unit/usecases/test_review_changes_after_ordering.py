@@ -86,3 +86,33 @@ def test_orders_past_the_first_page_of_deferred_ones_are_not_starved(ctx: Contex
     (ticket,) = tickets_of(ctx, last_order.order_id)
     assert ticket.status is TicketStatus.REVOKED, "the order after the first 25 deferred is never asked about again"
     assert any(r.source == "session_cancelled" for r in ctx.refunds.of_order(last_order.order_id))
+
+
+def test_a_visitor_change_racing_a_reschedule_is_not_lost(ctx: Context) -> None:
+    """The reschedule copies the visitor it READ into the new ticket and revokes the old one on the
+    condition `status == VALID` only: a visitor change committed between its read and its write is
+    silently undone (the caller got 200 with the new visitor; the live ticket names the old one, so
+    the real-name gate admits the person who was replaced and refuses the new one)."""
+    from chalicelib.domain.ticket_changes import VisitorChange
+
+    from .test_ticket_changes import resident_id, two_sessions
+
+    alice, order, (_, b, _) = two_sessions(ctx, real_name=True)
+    ticket = tickets_of(ctx, order.order_id)[0]
+    sign = ctx.qr.sign
+
+    def visitor_changed_meanwhile(t):  # type: ignore[no-untyped-def]
+        ctx.qr.sign = sign                                  # type: ignore[method-assign]
+        changed = ticket_changes.change_visitor(ctx, alice, order.order_id, ticket.ticket_id,
+                                                VisitorChange("王五", "id_card", resident_id(3)))
+        assert changed.visitor["name"] == "王五"              # type: ignore[index]
+        return sign(t)
+
+    ctx.qr.sign = visitor_changed_meanwhile                 # type: ignore[method-assign]
+    try:
+        new = ticket_changes.reschedule(ctx, alice, order.order_id, ticket.ticket_id, Reschedule(b.sku_id))
+    except Exception:
+        return                                              # refused: acceptable, nothing lost
+    stored = ctx.tickets.by_code(new.code)
+    assert stored is not None and stored.visitor is not None
+    assert stored.visitor["name"] == "王五", "the live ticket names the visitor that was replaced"
