@@ -116,3 +116,31 @@ def test_a_visitor_change_racing_a_reschedule_is_not_lost(ctx: Context) -> None:
     stored = ctx.tickets.by_code(new.code)
     assert stored is not None and stored.visitor is not None
     assert stored.visitor["name"] == "王五", "the live ticket names the visitor that was replaced"
+
+
+def test_tickets_issued_by_the_step_itself_are_not_missed_by_a_lagging_index(ctx: Context) -> None:
+    """The step confirms a trade WeChat reports paid (or finishes an order's issuing) and at once
+    reads the order's tickets through the tickets-by-order GSI, which DynamoDB answers eventually
+    consistently: a read that does not see the codes written milliseconds earlier finds "nothing
+    to refund", and the order is taken as settled, never asked about again. Simulated here by an
+    index that lags one read behind the tickets just issued."""
+    _, (sku,) = ticket_product(ctx, 10)
+    placed = place(ctx, customer(ctx), (sku.sku_id, 2)).order
+    ctx.wechat_pay.customer_pays(placed.trade_no, placed.total)          # type: ignore[attr-defined]  # notice lost
+    session_cancellation.cancel_session(ctx, ADMIN, sku.sku_id, REASON)
+
+    real = ctx.tickets.of_order
+    lagged: set[str] = set()
+
+    def lagging_index(order_id: str):  # type: ignore[no-untyped-def]
+        found = real(order_id)
+        if found and order_id not in lagged:                # the first read after issuing misses them
+            lagged.add(order_id)
+            return []
+        return found
+
+    ctx.tickets.of_order = lagging_index                    # type: ignore[method-assign]
+    run_to_done(ctx, sku.sku_id)
+    ctx.tickets.of_order = real                             # type: ignore[method-assign]
+    assert {t.status for t in tickets_of(ctx, placed.order_id)} == {TicketStatus.REVOKED}, \
+        "the order's tickets for the cancelled session stay VALID and are never refunded"
