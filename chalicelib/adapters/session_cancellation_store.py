@@ -152,6 +152,9 @@ class SessionCancellationStore:
     def undefer(self, sku_id: str, order_id: str) -> None:
         SessionCancellationRecord(sku_id=sku_id, entry=DEFERRED + order_id).delete()
 
-    def deferred(self, sku_id: str, limit: int) -> list[str]:
+    def deferred(self, sku_id: str, limit: int, after: str | None = None) -> list[str]:
+        """The orders put aside, in order id order, those after `after` (an order id) only."""
+        where = (SessionCancellationRecord.entry.between(DEFERRED + after + "\x00", DEFERRED + "\U0010ffff")
+                 if after else SessionCancellationRecord.entry.startswith(DEFERRED))
         return [r.entry[len(DEFERRED):] for r in SessionCancellationRecord.query(
-            sku_id, SessionCancellationRecord.entry.startswith(DEFERRED), consistent_read=True, limit=limit)]
+            sku_id, where, consistent_read=True, limit=limit)]

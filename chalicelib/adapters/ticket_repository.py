@@ -184,10 +184,11 @@ class TicketRepository:
                    tag=ItemTag.TICKET.of(code), return_old_on_failure=True)
 
     def revoke(self, uow: UnitOfWork, code: str, refund_id: str, at: datetime, take_over_from: Iterable[str] = (),
-               goods_returned: bool = False) -> None:
+               goods_returned: bool = False, visitor_as_read: Ticket | None = None) -> None:
         """A refund takes a code back: an unused one; one a failed refund took back (`take_over_from`);
         or, once the goods came back, a pickup code already used. The old item comes back on
-        failure, to tell a used code from one that changed otherwise."""
+        failure, to tell a used code from one that changed otherwise. `visitor_as_read`: only if
+        its visitor is still the one read (a 改签 copies the visitor to the new ticket)."""
         condition = TicketRecord.status == TicketStatus.VALID.value
         previous = sorted(set(take_over_from))
         if previous:
@@ -195,6 +196,9 @@ class TicketRepository:
                           & TicketRecord.admitted_offline_at.does_not_exist())
         if goods_returned:
             condition |= (TicketRecord.status == TicketStatus.REDEEMED.value) & (TicketRecord.kind == "pickup")
+        if visitor_as_read is not None:
+            key = visitor_as_read.visitor_key
+            condition &= (TicketRecord.visitor_key == key) if key else TicketRecord.visitor_key.does_not_exist()
         uow.update(TicketRecord(code=code),
                    [TicketRecord.status.set(TicketStatus.REVOKED.value),
                     TicketRecord.revoked.set(revoked_key(code)),

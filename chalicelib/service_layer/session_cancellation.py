@@ -18,7 +18,7 @@ import logging
 from typing import Protocol
 
 from ..domain import identifiers
-from ..domain.errors import Busy, Conflict, NotFound
+from ..domain.errors import Busy, DomainError, NotFound
 from ..domain.error_codes import ErrorCode
 from ..domain.model import Order, OrderStatus
 from ..domain.refunds import REFUNDABLE_ORDER_STATES, SOURCE_SESSION_CANCELLED, Refund, RefundStatus, plan_refund
@@ -131,11 +131,15 @@ def run_step(ctx: CancellingSessions, sku_id: str) -> StepReport:
         bucket, done = (c.bucket, False) if after else (c.bucket + 1, False)
         delay = 0
     else:
-        waiting = ctx.session_cancellations.deferred(sku_id, MOVEMENTS_PER_STEP)
+        # The orders put aside, a page at a time after the last one asked about, round again from
+        # the first: none waits behind others that keep waiting. Done once a round finds none.
+        waiting = ctx.session_cancellations.deferred(sku_id, MOVEMENTS_PER_STEP, c.after)
         for order_id in waiting:
             if _settle_or_defer(ctx, c, order_id, report, again=True):
                 ctx.session_cancellations.undefer(sku_id, order_id)
-        bucket, after, done = c.bucket, None, not waiting
+        bucket = c.bucket
+        after = waiting[-1] if len(waiting) == MOVEMENTS_PER_STEP else None
+        done = not waiting and c.after is None
         # Orders still waiting (for staff's review, say) are asked about again a minute later.
         delay = DEFERRED_DELAY_SECONDS if waiting and len(report.deferred) == len(waiting) else 0
     report.saved = ctx.session_cancellations.advance(c, bucket, after, done, ctx.clock())
@@ -156,8 +160,12 @@ def _settle_or_defer(ctx: CancellingSessions, c: SessionCancellation, order_id: 
     try:
         if _settle(ctx, c, order_id, report):
             return True
-    except (Conflict, Busy) as refused:         # changed meanwhile: a ticket used, a refund in flight
+    except DomainError as refused:              # changed meanwhile: a ticket used, a refund in flight
         log.info("order %s of cancelled session %s waits: %s", order_id, c.sku_id, refused)
+    except Exception:
+        # One order that cannot be settled must not hold up every other: it waits, and is asked
+        # about again with the others put aside (the log says why).
+        log.exception("order %s of cancelled session %s could not be settled; asked again later", order_id, c.sku_id)
     report.deferred.append(order_id)
     if not again:
         ctx.session_cancellations.defer(c.sku_id, order_id)
@@ -170,18 +178,22 @@ def _settle(ctx: CancellingSessions, c: SessionCancellation, order_id: str, repo
         if found is None:
             return True
         order, counted = found
-        if not any(line.sku_id == c.sku_id for line in order.lines):
-            return True                             # changed to other sessions before it was paid
         if order.status is OrderStatus.PENDING_PAYMENT:
+            if not any(line.sku_id == c.sku_id for line in order.lines):
+                return True                         # changed to other sessions before it was paid
             if _cancel_unpaid(ctx, c, order, counted):
                 report.cancelled += 1
                 _notice(ctx, c, order, Affected.CANCELLED, 0)
                 return True
-            continue                                # paid or changed meanwhile: read it again
+            # Paid (confirmed just now) or changed meanwhile: asked again once the ledgers are read,
+            # when the index of its tickets has them all.
+            return False
         if order.status in REFUNDABLE_ORDER_STATES or order.status is OrderStatus.REFUNDED:
+            # A paid order is judged by its tickets, not its lines: a ticket rescheduled (改签)
+            # into the session is the order's, though its lines name the session it was bought for.
             if order.tickets_issued < order.tickets_total:
                 finish_issuing(ctx, order)          # its last tickets must exist to be refunded
-                continue
+                return False                        # asked again when the index has them
             # REFUNDED: its refunds may be ours, settled before a redelivered step recorded the notice.
             return _refund_paid(ctx, c, order, report)
         if order.status is OrderStatus.CANCELLED and order.cancel_reason == ORDER_CANCEL_REASON:
@@ -225,6 +237,9 @@ def _refund_paid(ctx: CancellingSessions, c: SessionCancellation, order: Order, 
         tickets = ctx.tickets.of_order(order.order_id)
         earlier = ctx.refunds.of_order(order.order_id)
         under_review = {code for r in earlier if r.status is RefundStatus.REQUESTED for code in r.ticket_codes}
+        bought = sum(line.quantity for line in order.lines if line.sku_id == c.sku_id)
+        if sum(1 for t in tickets if t.sku_id == c.sku_id) < bought:
+            return False            # the index of its tickets lags behind their issue: asked again
         chunks, waiting = tickets_to_refund(tickets, c.sku_id, under_review)
         if not chunks:
             if waiting:

@@ -85,7 +85,7 @@ def reschedule(ctx: ChangingTickets, actor: Actor, order_id: str, ticket_id: str
         check_no_duplicate(new, target.sku_id, new.visitor, new.visitor_key, codes)
         new.qr = ctx.qr.sign(new)
         uow = ctx.unit_of_work()
-        ctx.tickets.revoke(uow, ticket.code, revocation_ref(new.ticket_id), now)
+        ctx.tickets.revoke(uow, ticket.code, revocation_ref(new.ticket_id), now, visitor_as_read=ticket)
         ctx.tickets.add(uow, new)
         ctx.stock.sell_unit(uow, target.sku_id, take_bucket(target), order.order_id, RESCHEDULED_IN, now)
         ctx.stock.unsell_unit(uow, ticket.sku_id, return_bucket(ticket, order), order.order_id, RESCHEDULED_OUT, now)

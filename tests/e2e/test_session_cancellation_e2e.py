@@ -1,6 +1,6 @@
-"""The venue cancels a session on the running stack (also with LOCAL_FAULT_RATE faults: `make test`
-runs this layer again with 5% of DynamoDB and SQS requests failing): 300 tickets over 100 orders,
-a fifth of them unpaid. The pump's back-office worker settles the orders in steps, the refunds
+"""The venue cancels a session on the running stack with LOCAL_FAULT_RATE faults (5% of DynamoDB and
+SQS requests failing; `make test` runs it only so, the API tests prove the rules without): 300
+tickets over 50 orders, a fifth of them unpaid. The pump's back-office worker settles the orders in steps, the refunds
 worker and the sandbox's REFUND.SUCCESS notices pay the tickets back; nothing is lost or doubled."""
 from __future__ import annotations
 
@@ -8,12 +8,18 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+import os
+
+import pytest
 import requests
 
 from .conftest import Http, Site, inventory_of, ledger_sum, order, ticket_product, wait_for
 
-ORDERS, PER_ORDER, UNPAID_EVERY = 100, 3, 5
+ORDERS, PER_ORDER, UNPAID_EVERY = 50, 6, 5
 REASON = "台风停园，场次取消"
+
+pytestmark = pytest.mark.skipif(not os.environ.get("LOCAL_FAULT_RATE"),
+                                reason="the cancellation of a few hundred tickets is proven under faults")
 
 
 def answered(call: Callable[[], requests.Response], ok: Callable[[requests.Response], bool],

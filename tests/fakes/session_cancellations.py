@@ -87,5 +87,6 @@ class FakeSessionCancellations:
     def undefer(self, sku_id: str, order_id: str) -> None:
         self.db.table(TABLE).pop((sku_id, DEFERRED + order_id), None)
 
-    def deferred(self, sku_id: str, limit: int) -> list[str]:
-        return [entry[len(DEFERRED):] for entry, _ in self._entries(sku_id, DEFERRED)[:limit]]
+    def deferred(self, sku_id: str, limit: int, after: str | None = None) -> list[str]:
+        found = [entry[len(DEFERRED):] for entry, _ in self._entries(sku_id, DEFERRED)]
+        return [order_id for order_id in found if after is None or order_id > after][:limit]

@@ -47,11 +47,15 @@ class FakeTickets:
         uow.add(TICKETS, ticket.code, ItemTag.TICKET.of(ticket.ticket_id), absent, lambda _: stored)
 
     def revoke(self, uow: FakeUnitOfWork, code: str, refund_id: str, at: datetime,
-               take_over_from: Iterable[str] = (), goods_returned: bool = False) -> None:
+               take_over_from: Iterable[str] = (), goods_returned: bool = False,
+               visitor_as_read: Ticket | None = None) -> None:
         previous = set(take_over_from)
+        read_key = visitor_as_read.visitor_key if visitor_as_read is not None else None
 
         def condition(t: Ticket | None) -> bool:
             if t is None:
+                return False
+            if visitor_as_read is not None and t.visitor_key != read_key:
                 return False
             return t.status is TicketStatus.VALID or (
                 bool(previous) and t.status is TicketStatus.REVOKED and t.revoked_by in previous
