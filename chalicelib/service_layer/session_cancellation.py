@@ -160,12 +160,10 @@ def _settle_or_defer(ctx: CancellingSessions, c: SessionCancellation, order_id: 
     try:
         if _settle(ctx, c, order_id, report):
             return True
-    except DomainError as refused:              # changed meanwhile: a ticket used, a refund in flight
+    except DomainError as refused:
+        # Changed meanwhile (a ticket used, a refund in flight), or refused by a rule: it waits and
+        # is asked about again with the others put aside, never holding up the rest.
         log.info("order %s of cancelled session %s waits: %s", order_id, c.sku_id, refused)
-    except Exception:
-        # One order that cannot be settled must not hold up every other: it waits, and is asked
-        # about again with the others put aside (the log says why).
-        log.exception("order %s of cancelled session %s could not be settled; asked again later", order_id, c.sku_id)
     report.deferred.append(order_id)
     if not again:
         ctx.session_cancellations.defer(c.sku_id, order_id)
