@@ -18,9 +18,9 @@ CHANGE_REQUESTS: dict[str, Schema] = {
                        max_items=MAX_ORDER_LINES * MAX_LINE_QUANTITY),
         coupon_id={"type": "string", "pattern": USER_COUPON_ID.pattern,
                    "description": "a user coupon of yours; null takes the order's coupon off"},
-        contact={"description": "cannot change: 422 NOT_CHANGEABLE"},
-        fulfillment={"description": "cannot change: 422 NOT_CHANGEABLE"},
-        address={"description": "cannot change: 422 NOT_CHANGEABLE"}),
+        contact={"not": {}, "description": "cannot change: 422 NOT_CHANGEABLE"},
+        fulfillment={"not": {}, "description": "cannot change: 422 NOT_CHANGEABLE"},
+        address={"not": {}, "description": "cannot change: 422 NOT_CHANGEABLE"}),
         "additionalProperties": False, "minProperties": 1,
         "description": "what to change, each as in PlaceOrder: items (the order's new lines, all of them), visitors "
                        "(all of them, in the order of the lines) and coupon_id; what is not named stays"},

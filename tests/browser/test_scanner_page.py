@@ -67,7 +67,9 @@ def test_a_gate_admits_online_and_offline_and_settles_up_when_the_network_return
     other = staff_login(url, *new_staff(admin, "scanner"))
     assert other.post("/redemptions", {"code": tickets[3]["code"], "gate": "西门", "device_id": "pda-9"}).status_code == 200
 
-    # The network drops: the page reloads from its service worker and checks QR signatures itself.
+    # The network drops: the page reloads from its service worker and checks QR signatures itself
+    # (once the worker has cached the pages: on a busy machine its install may still be running).
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
     page.context.set_offline(True)
     expect(page.get_by_test_id("connection")).to_have_attribute("data-online", "false")
     page.reload()

@@ -8,10 +8,11 @@ from chalicelib.domain.refunds import RefundStatus
 from chalicelib.domain.session_cancellation import CancellationStatus
 from chalicelib.domain.ticket_changes import Reschedule
 from chalicelib.domain.tickets import TicketStatus
-from chalicelib.service_layer import refund_settlement, session_cancellation, ticket_changes
+from chalicelib.service_layer import session_cancellation, ticket_changes
 from chalicelib.service_layer.context import Context
 from tests.fakes import fake_context
 
+from .test_session_cancellation import run_to_done, settle_refunds
 from .shop import ADMIN, customer, order_of, paid_order, place, stock_of, ticket_product, tickets_of
 
 REASON = "台风停园"
@@ -20,19 +21,6 @@ REASON = "台风停园"
 @pytest.fixture
 def ctx() -> Context:
     return fake_context()
-
-
-def run_to_done(ctx: Context, sku_id: str, max_steps: int = 1000) -> None:
-    for _ in range(max_steps):
-        if session_cancellation.run_step(ctx, sku_id).done:
-            return
-    raise AssertionError("the cancellation did not finish")
-
-
-def settle_refunds(ctx: Context) -> None:
-    ctx.wechat_pay.default_refund_answer = "SUCCESS"        # type: ignore[attr-defined]
-    for refund_id in list(ctx.messages.refunds):            # type: ignore[attr-defined]
-        refund_settlement.process_refund(ctx, refund_id, 1)
 
 
 def ledger(ctx: Context, sku_id: str) -> int:
