@@ -3,7 +3,7 @@ and keeps Chalice's own error answers in the error body of API.md."""
 from chalice import Chalice, Rate
 
 from chalicelib import bootstrap, config, observability
-from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, console_routes, errors, guard,
+from chalicelib.api import (after_sale_routes, auth_routes, back_office_routes, catalog_routes, console_routes, errors, guard,
                             inventory_routes, order_routes, payment_routes, promotion_routes, report_routes,
                             session_routes, system_routes, ticket_change_routes, ticket_routes)
 from chalicelib.lazy import LazyModule
@@ -18,7 +18,8 @@ app.experimental_feature_flags.update(["BLUEPRINTS"])
 app.register_blueprint(guard.guard)
 for blueprint in (system_routes.bp, auth_routes.bp, catalog_routes.bp, inventory_routes.bp, order_routes.bp,
                   payment_routes.bp, ticket_routes.bp, back_office_routes.bp, report_routes.bp,
-                  promotion_routes.bp, console_routes.bp, ticket_change_routes.bp, session_routes.bp):
+                  promotion_routes.bp, console_routes.bp, ticket_change_routes.bp, session_routes.bp,
+                  after_sale_routes.bp):
     app.register_blueprint(blueprint)
 if config.settings().is_local:
     from chalicelib.api import dev_routes

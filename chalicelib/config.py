@@ -41,6 +41,7 @@ class Settings:
     aggregate_shards: int
     reconcile_after_hour: int
     offline_scan_max_age_hours: int
+    after_sales_days: int = 7
 
     @property
     def is_local(self) -> bool:
@@ -80,6 +81,8 @@ def settings() -> Settings:
         reconcile_after_hour=int(_env("RECONCILE_AFTER_HOUR", "10") or 10),
         # An offline scan uploaded later than this after it was made is refused (invalid_time).
         offline_scan_max_age_hours=max(1, int(_env("OFFLINE_SCAN_MAX_AGE_HOURS", "72") or 72)),
+        # After-sales (returns, exchanges) close this many days after the goods were received.
+        after_sales_days=max(0, int(_env("AFTER_SALES_DAYS", "7") or 7)),
     )
 
 

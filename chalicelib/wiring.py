@@ -25,6 +25,7 @@ from .adapters.people_repository import LoginThrottle, PeopleRepository
 from .adapters.reconciliation_store import ReconciliationStore
 from .adapters.refund_repository import RefundRepository
 from .adapters.session_cancellation_store import SessionCancellationStore
+from .adapters.after_sale_store import AfterSaleStore
 from .adapters.security import FieldCipher, PasswordHasher
 from .adapters.stock_ledger import StockLedger
 from .adapters.ticket_codes import QrSigner
@@ -68,7 +69,7 @@ def build_context(**pieces: Any) -> Context:
         refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
         sales=SaleLookup(), reconciliations=ReconciliationStore(), coupons=CouponRepository(),
         user_coupons=UserCouponRepository(), promotions=PromotionRepository(),
-        session_cancellations=SessionCancellationStore(), unit_of_work=UnitOfWork,
+        session_cancellations=SessionCancellationStore(), after_sales=AfterSaleStore(), unit_of_work=UnitOfWork,
         order_writes=lambda: UnitOfWork(sheddable=True),
         clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region, s.expiry_queue),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),
@@ -78,7 +79,7 @@ def build_context(**pieces: Any) -> Context:
         refund_max_attempts=s.refund_max_attempts,
         refund_query_after=timedelta(seconds=s.refund_query_after_seconds),
         auto_receipt_after=timedelta(days=s.auto_receipt_days), reconcile_after_hour=s.reconcile_after_hour,
-        offline_scan_max_age=timedelta(hours=s.offline_scan_max_age_hours))
+        offline_scan_max_age=timedelta(hours=s.offline_scan_max_age_hours), after_sales_days=s.after_sales_days)
     unknown = set(pieces) - set(wired)
     if unknown:
         raise TypeError(f"no such piece of the context: {sorted(unknown)}")

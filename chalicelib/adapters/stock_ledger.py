@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
-from ..domain.model import ORDER_RESERVED, TAKES_A_UNIT, Sku
+from ..domain.model import ORDER_RESERVED, RETURNED, TAKES_A_UNIT, Sku
 from ..domain.stock_shards import Shares, adjustment_changes, gathering, pick_shard, spread_evenly
 from ..service_layer.ports import Page
 from ..service_layer.tags import ItemTag, Tag
@@ -166,6 +166,16 @@ class StockLedger:
                        (lambda m, units=units: m.sold >= units) if bucket == 0 else (lambda m: m.sold.exists()),
                        ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), f"refunded {refund_id}", at)
+
+    def return_sold(self, uow: UnitOfWork, sku_id: str, shares: Shares, order_id: str, at: datetime) -> None:
+        """Goods a customer sent back go on sale again (an after-sale received with restock):
+        available +n, sold -n, movement reason `return` naming the order; held as `give_back_sold`
+        is (the SKU item to `sold >= units`, a shard to exist)."""
+        for bucket, units in shares.items():
+            self._move(uow, sku_id, bucket, units, 0, -units,
+                       (lambda m, units=units: m.sold >= units) if bucket == 0 else (lambda m: m.sold.exists()),
+                       ItemTag.SKU.of(sku_id))
+        self._line_movement(uow, sku_id, shares, sum(shares.values()), RETURNED, at, order_id)
 
     def release(self, uow: UnitOfWork, sku_id: str, shares: Shares, order_id: str, reason: str,
                 at: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from .after_sale_store import AfterSaleRecord
 from .aggregate_store import AggregateRecord
 from .alert_log import AlertRecord
 from .audit_log import AuditRecord
@@ -24,7 +25,7 @@ ALL_TABLES: tuple[type[Model], ...] = (
     ProductRecord, SkuRecord, StockShardRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
     CustomerRecord, StaffRecord, RevokedTokenRecord, LoginThrottleRecord, AuditRecord, TicketRecord, ScanConflictRecord,
     PaymentRecord, RefundRecord, AlertRecord, AggregateRecord, ReconciliationRecord, CouponRecord, UserCouponRecord,
-    PromotionRecord, SessionCancellationRecord,
+    PromotionRecord, SessionCancellationRecord, AfterSaleRecord,
 )
 
 

@@ -9,6 +9,7 @@ from .access_rule import (ALL_STAFF, ANYONE, BACK_OFFICE, CATALOG_EDITORS, CUSTO
 from .promotion_access import PROMOTION_ROUTES
 from .ticket_change_access import TICKET_CHANGE_ROUTES
 from .session_access import SESSION_ROUTES
+from .after_sale_access import AFTER_SALE_ROUTES
 
 __all__ = ["ALL_STAFF", "ANYONE", "BACK_OFFICE", "CATALOG_EDITORS", "CUSTOMER", "FINANCE_READERS", "ORDER_STAFF",
            "PAGE", "ROUTES", "Rule"]
@@ -261,3 +262,4 @@ ROUTES: dict[tuple[str, str], Rule] = {
 ROUTES.update(PROMOTION_ROUTES)
 ROUTES.update(TICKET_CHANGE_ROUTES)
 ROUTES.update(SESSION_ROUTES)
+ROUTES.update(AFTER_SALE_ROUTES)

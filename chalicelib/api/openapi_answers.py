@@ -274,3 +274,27 @@ ANSWERS["SessionCancellation"] = obj(
     **_CANCEL_COUNTS, refunds_requested=INT, refunds_succeeded=INT, refunds_failed=INT,
     refunds_in_flight={**INT, "description": "approved or processing at WeChat"},
     refunded={**FEN, "description": "what the succeeded refunds paid back, in fen"})
+
+
+# ------------------------------------------------------------------ after-sales for goods (售后)
+# Kept together at the end, so that this block merges apart from the others' edits.
+from ..domain.after_sales import AfterSaleStatus as _AfterSaleStatus, AfterSaleType as _AfterSaleType  # noqa: E402
+from ..domain.refunds import SOURCE_AFTER_SALE as _AFTER_SALE  # noqa: E402
+
+REFUND["properties"]["source"]["enum"].append(_AFTER_SALE)
+_AS_STATUS = {"enum": [s.value for s in _AfterSaleStatus]}
+ANSWERS["AfterSale"] = obj(
+    ["after_sale_id", "order_id", "type", "status", "lines", "reason", "created_at", "history"],
+    after_sale_id=STR, order_id=STR, type={"enum": [t.value for t in _AfterSaleType]}, status=_AS_STATUS,
+    lines=array(obj(["sku_id", "quantity"], sku_id=STR, quantity=INT)), reason=STR, description=STR,
+    exchange_sku_id=STR, created_at=STR,
+    history=array(obj(["status", "at", "by"], status=_AS_STATUS, at=STR, by=STR)),
+    return_shipment={"type": "object", "additionalProperties": STR,
+                     "description": "{carrier, tracking_no} or {at_counter: \"true\"}"},
+    reject_reason=STR, restocked=BOOL, receive_note=STR,
+    refund_id={**STR, "description": "a return's refund, made when the goods were received"},
+    amount={**FEN, "description": "what the return refunds: its units' paid"},
+    shipment={"type": "object", "additionalProperties": STR,
+              "description": "the replacement's: {carrier, tracking_no} or {pickup_code, pickup_ticket_id}"})
+ANSWERS["AfterSaleList"] = obj(["items"], items=array(ref("AfterSale")))
+ANSWERS["AfterSalePage"] = page("AfterSale")

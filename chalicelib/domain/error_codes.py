@@ -96,6 +96,11 @@ class ErrorCode(StrEnum):
     GOODS_NOT_RETURNED = "GOODS_NOT_RETURNED"
     REFUND_ABNORMAL = "REFUND_ABNORMAL"
 
+    # After-sales for goods (售后).
+    AFTER_SALES_CLOSED = "AFTER_SALES_CLOSED"            # more than AFTER_SALES_DAYS since the goods were received
+    AFTER_SALE_NOT_FOUND = "AFTER_SALE_NOT_FOUND"
+    USE_AFTER_SALES = "USE_AFTER_SALES"                  # goods the customer has come back through a return
+
     # Reconciliation with WeChat Pay's bill.
     BILL_UNAVAILABLE = "BILL_UNAVAILABLE"
     BILL_UNREADABLE = "BILL_UNREADABLE"

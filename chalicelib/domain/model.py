@@ -273,6 +273,7 @@ class Order(PricedLines):
 # found by them (session cancellation).
 ORDER_RESERVED = "order_reserved"
 RESCHEDULED_IN, RESCHEDULED_OUT = "reschedule_in", "reschedule_out"
+RETURNED = "return"              # goods sent back under after-sales, on sale again (restocked)
 TAKES_A_UNIT = frozenset({ORDER_RESERVED, RESCHEDULED_IN})
 
 

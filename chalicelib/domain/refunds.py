@@ -21,6 +21,10 @@ MAX_QUERY_INTERVAL = timedelta(hours=6)
 # a session it cancelled (domain/session_cancellation.py). Automatic ones (late money) sold nothing.
 SOURCE_CUSTOMER = "customer"
 SOURCE_SESSION_CANCELLED = "session_cancelled"
+# A return received under after-sales (domain/after_sales.py): it settles its order like a
+# customer's refund, but its `stock_lines` are empty: the goods went back to stock (or not, when
+# damaged) in the after-sale's receiving transaction, never a second time through the refund.
+SOURCE_AFTER_SALE = "after_sale"
 
 
 class RefundStatus(str, Enum):
@@ -237,7 +241,7 @@ class Refund:
     @property
     def returns_goods_and_stock(self) -> bool:
         """Automatic refunds (late or mismatched payments) never sold anything: no stock moves."""
-        return self.source in (SOURCE_CUSTOMER, SOURCE_SESSION_CANCELLED)
+        return self.source in (SOURCE_CUSTOMER, SOURCE_SESSION_CANCELLED, SOURCE_AFTER_SALE)
 
     @property
     def held_by_wechat(self) -> bool:

@@ -48,6 +48,7 @@ class Context:
     user_coupons: ports.UserCouponStore
     promotions: ports.PromotionStore
     session_cancellations: ports.SessionCancellationStore
+    after_sales: ports.AfterSaleStore
     unit_of_work: Callable[[], ports.Writes]
     # An order's writes: new demand, the first to wait when an item it needs is saturated.
     order_writes: Callable[[], ports.Writes]
@@ -70,6 +71,7 @@ class Context:
     auto_receipt_after: timedelta
     reconcile_after_hour: int
     offline_scan_max_age: timedelta
+    after_sales_days: int = 7        # AFTER_SALES_DAYS: after-sales close this long after the goods were received
 
     # Built on first use: each needs a secret, and not every function (the authorizer, the
     # alerts worker) needs all of them, so a cold start fetches only what it uses.

@@ -7,13 +7,15 @@ customer's card closed) holds the money at WeChat until staff settle it by hand:
 stays in flight, its order claimed, and is asked about until WeChat decides."""
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from ..domain import identifiers
+from ..domain.after_sales import AfterSaleStatus, after_sale_of_refund
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict
 from ..domain.model import Order, OrderStatus
-from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, outcome_of, query_delay,
+from ..domain.refunds import (HELD_BY_WECHAT, SOURCE_AFTER_SALE, Refund, RefundStatus, outcome_of, query_delay,
                               settled_status)
 from ..domain.stock_shards import take_from
 from . import ports
@@ -146,8 +148,10 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
             for product_id, quantity in by_product.items():   # one write per counter in a transaction
                 if product_id in counted and refund.user_id:
                     ctx.counters.give_back(uow, refund.user_id, product_id, quantity)
+        if refund.source == SOURCE_AFTER_SALE:
+            _complete_after_sale(ctx, uow, refund, now)
         try:
-            written = commit(uow, {Tag.REFUND: None, Tag.ORDER: None})
+            written = commit(uow, {Tag.REFUND: None, Tag.ORDER: None, Tag.AFTER_SALE: None})
         except ports.WriteRefused:
             if not late:
                 raise
@@ -164,6 +168,14 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
             return _paid_back_after_moving_on(ctx, current, gateway_status)
         refund = current                  # read again and decide again
     raise Busy("the refund's order kept changing; it is settled on the next notice or query")
+
+
+def _complete_after_sale(ctx: Refunding, uow: ports.Writes, refund: Refund, now: datetime) -> None:
+    """A return's refund reached the customer: its after-sale COMPLETES in the same transaction,
+    conditional on its being RECEIVED as read (once, whoever settles the refund)."""
+    after_sale = ctx.after_sales.get(after_sale_of_refund(refund.refund_id))
+    if after_sale is not None and after_sale.status is AfterSaleStatus.RECEIVED:
+        ctx.after_sales.move(uow, after_sale, after_sale.moved(AfterSaleStatus.COMPLETED, now, "wechat_pay"))
 
 
 def _order_of(ctx: Refunding, refund: Refund) -> tuple[Order, set[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..domain import identifiers
+from ..domain.after_sales import check_not_after_sales
 from ..domain.commands import RefundRequest
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
@@ -60,7 +61,9 @@ def request_refund(ctx: Refunding, actor: Actor, order_id: str, request: RefundR
         order, _ = own_order(ctx, actor, order_id)      # as it is now that earlier failures are resolved
     now = ctx.clock()
     under_review = {code for r in earlier if r.status is RefundStatus.REQUESTED for code in r.ticket_codes}
-    plan = plan_refund(order, ctx.tickets.of_order(order_id), ticket_ids, order.merch_refund is not None, now,
+    codes = ctx.tickets.of_order(order_id)
+    check_not_after_sales(order, codes, ticket_ids)
+    plan = plan_refund(order, codes, ticket_ids, order.merch_refund is not None, now,
                        reclaimable=failed, under_review=under_review)
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=order_id, amount=plan.amount,
                     total=order.total, status=RefundStatus.REQUESTED if plan.needs_review else RefundStatus.APPROVED,
@@ -94,6 +97,16 @@ def approve_for_the_venue(ctx: Refunding, refund: Refund, order: Order, by: str,
     _commit_approval(ctx, uow, refund)
     enqueue_refund(ctx, refund.refund_id)
     return refund
+
+
+def approve_returned_goods(ctx: Refunding, uow: ports.Writes, refund: Refund, order: Order, by: str) -> None:
+    """A return received under after-sales (service_layer/after_sales.py): its refund, APPROVED
+    with its goods returned, added to the receiving transaction with the approving writes of any
+    refund (the order claimed, never beyond what was paid). It returns no stock (`stock_lines`
+    empty): the receipt restocked what it restocked. The caller commits, then enqueues it."""
+    assert refund.status is RefundStatus.APPROVED and not refund.stock_lines and not refund.ticket_codes
+    ctx.refunds.add(uow, refund, ctx.clock())
+    _approval_writes(ctx, uow, refund, order, by, goods_returned=True, failed=set())
 
 
 def _approval_writes(ctx: Refunding, uow: ports.Writes, refund: Refund, order: Order, by: str, goods_returned: bool,

@@ -25,6 +25,7 @@ class Tag(StrEnum):
     PROMOTION = "promotion"      # a full reduction, or the member tiers
     CANCELLATION = "cancellation"  # a session cancellation's progress record
     NOTICE = "notice"            # a session cancellation's notice of one order: recorded once
+    AFTER_SALE = "after_sale"    # an after-sale request (售后), moved from the state it was read in
 
 
 class ItemTag(StrEnum):
@@ -40,6 +41,7 @@ class ItemTag(StrEnum):
     BUCKET = "bucket:"           # a figures bucket
     COUNTED = "counted:"         # a change's marker: counted once
     USER_COUPON = "user_coupon:"  # a customer's coupon
+    UNITS = "units:"             # an order line's units under after-sales (their counter)
 
     def of(self, item_id: str) -> str:
         return self.value + item_id

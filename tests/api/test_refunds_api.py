@@ -345,9 +345,10 @@ def test_a_refunded_pickup_code_no_longer_hands_out_the_goods(paid, staff) -> No
 def test_goods_already_collected_come_back_before_the_money(paid, staff, deliver_notices) -> None:  # type: ignore[no-untyped-def]
     alice, order, sku = paid(merch_body([6]), quantity=1, fulfillment="pickup")
     pickup = alice.get(f"/orders/{order['order_id']}").json_body["pickup"]
+    # Asked before the handover (after it, goods come back through after-sales: USE_AFTER_SALES).
+    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "broken"}).json_body["refund_id"]
     assert staff("scanner").post("/redemptions", {"code": pickup["code"], "gate": "shop", "device_id": "till"}
                                  ).status_code == 200
-    refund_id = alice.post(f"/orders/{order['order_id']}/refunds", {"reason": "broken"}).json_body["refund_id"]
     finance = staff("finance")
     r = finance.post(f"/admin/refunds/{refund_id}/approve")
     assert r.status_code == 409 and r.json_body["code"] == "GOODS_NOT_RETURNED"

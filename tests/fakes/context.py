@@ -17,6 +17,7 @@ from .people import FakeAudit, FakePeople, FakeThrottle
 from .promotions import FakeCoupons, FakePromotions, FakeUserCoupons
 from .refunds import FakeRefunds
 from .session_cancellations import FakeSessionCancellations
+from .after_sales import FakeAfterSales
 from .stock import FakeStock
 from .tickets import FakeTickets
 from .unit_of_work import FakeDatabase
@@ -36,7 +37,8 @@ def fake_context(clock: FakeClock | None = None, unpaid_limits: UnpaidLimits | N
         audit=FakeAudit(db), tickets=FakeTickets(db), payment_ledger=FakePaymentRecords(db), refunds=FakeRefunds(db),
         alerts=FakeAlerts(db), aggregates=FakeAggregates(db), sales=FakeSales(db),
         reconciliations=FakeReconciliations(db), coupons=FakeCoupons(db), user_coupons=FakeUserCoupons(db),
-        promotions=FakePromotions(db), session_cancellations=FakeSessionCancellations(db), unit_of_work=db.unit_of_work, order_writes=db.order_writes,
+        promotions=FakePromotions(db), session_cancellations=FakeSessionCancellations(db),
+        after_sales=FakeAfterSales(db), unit_of_work=db.unit_of_work, order_writes=db.order_writes,
         clock=clock, metrics=FakeMetrics(), messages=FakeMessages(), notifier=FakeNotifier(),
         tokens=FakeTokens(clock), passwords=FakePasswords(), cipher=FakeCipher(),
         wechat_pay_factory=lambda: gateway, qr_factory=lambda: qr, wechat_factory=lambda: wechat,

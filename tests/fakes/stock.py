@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from chalicelib.domain.model import ORDER_RESERVED, TAKES_A_UNIT, Sku, StockMovement
+from chalicelib.domain.model import ORDER_RESERVED, RETURNED, TAKES_A_UNIT, Sku, StockMovement
 from chalicelib.domain.stock_shards import Shares, adjustment_changes, gathering, pick_shard, spread_evenly
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
@@ -164,6 +164,13 @@ class FakeStock:
                        (lambda item, units=units: item.sold >= units) if bucket == 0 else (lambda item: True),
                        ItemTag.SKU.of(sku_id))
         self._line_movement(uow, sku_id, shares, sum(shares.values()), f"refunded {refund_id}", at)
+
+    def return_sold(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, order_id: str, at: datetime) -> None:
+        for bucket, units in shares.items():
+            self._move(uow, sku_id, bucket, units, 0, -units,
+                       (lambda item, units=units: item.sold >= units) if bucket == 0 else (lambda item: True),
+                       ItemTag.SKU.of(sku_id))
+        self._line_movement(uow, sku_id, shares, sum(shares.values()), RETURNED, at, order_id)
 
     def release(self, uow: FakeUnitOfWork, sku_id: str, shares: Shares, order_id: str, reason: str,
                 at: datetime) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from .back_office import AggregateCounters, Reconciliations, SaleLookup
 from .outside import (Clock, FieldCipher, Messages, Metrics, NoBill, NotificationRejected, Notifier, Passwords,
                       PaymentGateway, PaymentGatewayError, QrSigner, Tokens, TradeAlreadyPaid, WeChatLogin)
-from .storage import (AlertStore, AuditTrail, CatalogStore, CouponStore, PromotionStore, UserCouponStore, IdempotencyReplies, IdempotentReply, LoginThrottle,
+from .storage import (AfterSaleStore, AlertStore, AuditTrail, CatalogStore, CouponStore, PromotionStore, UserCouponStore, IdempotencyReplies, IdempotentReply, LoginThrottle,
                       OrderStore, Page, PaymentRecords, PeopleStore, PlacementRead, PlacementSnapshot,
                       PurchaseCounterStore, RedeemAttempt, RefundStore, SessionCancellationStore, StaffStanding, StockStore, TicketStore,
                       UnpaidHoldStore, WriteRefused, Writes)
 
-__all__ = ["AggregateCounters", "AlertStore", "AuditTrail", "CatalogStore", "Clock", "CouponStore",
+__all__ = ["AfterSaleStore", "AggregateCounters", "AlertStore", "AuditTrail", "CatalogStore", "Clock", "CouponStore",
            "PromotionStore", "UserCouponStore", "FieldCipher",
            "IdempotencyReplies", "IdempotentReply", "LoginThrottle", "Messages", "Metrics", "NoBill",
            "NotificationRejected", "Notifier", "OrderStore", "Page", "Passwords", "PaymentGateway",

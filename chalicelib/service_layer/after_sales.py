@@ -1,0 +1,289 @@
+"""After-sales for goods (售后: 退货退款, 换货): the customer's request, return and cancellation,
+staff's approval, rejection, receipt and the replacement's shipping. Each step is ONE transaction
+conditional on the after-sale's status as read, and moves what it moves there and only there:
+
+- request: the after-sale and, per line, its units counter (never beyond what was bought);
+- approve (exchange): the replacement reserved (SOLD_OUT when there is none), with the after-sale
+  id as the movement's order id;
+- reject / cancel: the units given back to be asked for again, the replacement released;
+- receive: restocked goods on sale again (movement `return`); a return's refund of exactly those
+  units' `paid`, APPROVED with its goods returned, through the refunds' own approving writes
+  (`refunds._approval_writes`), then the refunds queue. The refund moves no stock
+  (`stock_lines` empty): what comes back to stock came back here, once, or not at all
+  (damaged goods are not restocked). The after-sale COMPLETES when WeChat confirms the refund
+  (`refund_settlement.succeed`, in its own transaction);
+- ship (exchange): the reserved replacement sold, a new pickup code when collected; COMPLETED.
+
+Staff steps are audited in their own transaction."""
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..domain import identifiers
+from ..domain.after_sales import (AfterSale, AfterSaleEntry, AfterSaleRequest, AfterSaleStatus,
+                                  AfterSaleType, Receipt, Replacement, ReturnShipment, check_exchange, check_window,
+                                  merch_lines, not_found, refund_amount, refund_id_for)
+from ..domain.error_codes import ErrorCode
+from ..domain.errors import Conflict, InvalidInput
+from ..domain.model import Kind, Order, OrderLine
+from ..domain.refunds import SOURCE_AFTER_SALE, Refund, RefundStatus
+from ..domain.stock_shards import take_from
+from ..domain.tickets import PICKUP_VALIDITY, CodeKind, Ticket, new_code
+from . import ports
+from .context import Actor
+from .orders import own_order, visible_order
+from .publishing import enqueue_refund
+from .refunding import Refunding
+from .refunds import approve_returned_goods
+from .tags import ItemTag, Tag
+from .writes import commit
+
+RELEASED = "after_sale_released"      # a replacement's reservation given back (rejected, cancelled)
+
+
+class AfterSelling(Refunding, Protocol):
+    @property
+    def after_sales_days(self) -> int: ...
+
+
+def _changed(after_sale_id: str) -> Conflict:
+    return Conflict("this after-sale changed meanwhile", code=ErrorCode.INVALID_STATE, after_sale_id=after_sale_id)
+
+
+def _pickup(ctx: AfterSelling, order: Order) -> Ticket | None:
+    return ctx.tickets.by_code(order.pickup_code) if order.pickup_code else None
+
+
+def _line(order: Order, sku_id: str) -> OrderLine:
+    return next(line for line in order.lines if line.sku_id == sku_id and line.kind is Kind.MERCH)
+
+
+def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: AfterSaleRequest) -> AfterSale:
+    """The customer asks to return or exchange goods they have. The units are counted against the
+    line in the request's own transaction: two requests racing for the last units cannot both
+    pass (409 INVALID_STATE), whatever each read."""
+    order, _ = own_order(ctx, actor, order_id)
+    now = ctx.clock()
+    check_window(order, _pickup(ctx, order), now, ctx.after_sales_days)
+    chosen = merch_lines(order, request.lines)
+    if request.type is AfterSaleType.EXCHANGE:
+        line = chosen[0][0]
+        target = ctx.stock.skus([request.exchange_sku_id or ""]).get(request.exchange_sku_id or "") \
+            if identifiers.SKU_ID.match(request.exchange_sku_id or "") else None
+        check_exchange(line, target, line.product_id)
+    after_sale = AfterSale(
+        after_sale_id=identifiers.new_reference("A"), order_id=order_id, user_id=order.user_id, type=request.type,
+        status=AfterSaleStatus.REQUESTED, lines=list(request.lines), reason=request.reason, created_at=now,
+        description=request.description, exchange_sku_id=request.exchange_sku_id,
+        history=[AfterSaleEntry(AfterSaleStatus.REQUESTED, now, actor.name)])
+    uow = ctx.unit_of_work()
+    ctx.after_sales.add(uow, after_sale)
+    for line, quantity in chosen:
+        ctx.after_sales.take_units(uow, order_id, line.sku_id, quantity, line.quantity)
+    commit(uow, {ItemTag.UNITS.value: lambda sku_id: Conflict(
+        "these units are already under after-sales (or were all returned)", code=ErrorCode.INVALID_STATE,
+        sku_id=sku_id)})
+    return after_sale
+
+
+def _existing(ctx: AfterSelling, after_sale_id: str) -> AfterSale:
+    found = ctx.after_sales.get(after_sale_id) if 2 <= len(after_sale_id) <= 40 else None
+    if found is None:
+        raise not_found(after_sale_id)
+    return found
+
+
+def _own(ctx: AfterSelling, actor: Actor, order_id: str, after_sale_id: str) -> AfterSale:
+    own_order(ctx, actor, order_id)
+    found = _existing(ctx, after_sale_id)
+    if found.order_id != order_id:
+        raise not_found(after_sale_id)
+    return found
+
+
+def after_sales_of_order(ctx: AfterSelling, actor: Actor, order_id: str) -> list[AfterSale]:
+    visible_order(ctx, actor, order_id)
+    return ctx.after_sales.of_order(order_id)
+
+
+def list_after_sales(ctx: AfterSelling, status: str | None, kind: str | None, limit: int,
+                     cursor: str | None) -> ports.Page:
+    status = status or AfterSaleStatus.REQUESTED.value
+    if status not in AfterSaleStatus.__members__:
+        raise InvalidInput(f"status must be one of {', '.join(AfterSaleStatus.__members__)}", field="status")
+    if kind is not None and kind not in {t.value for t in AfterSaleType}:
+        raise InvalidInput("type must be return_refund or exchange", field="type")
+    return ctx.after_sales.page(status, kind, limit, cursor)
+
+
+def _finish(ctx: AfterSelling, uow: ports.Writes, after_sale: AfterSale, more: dict[ItemTag | Tag, object]
+            | None = None) -> None:
+    explain: dict[str, object] = {Tag.AFTER_SALE.value: lambda _: _changed(after_sale.after_sale_id)}
+    explain.update({str(k): v for k, v in (more or {}).items()})
+    commit(uow, explain)  # type: ignore[arg-type]
+
+
+def _audit(ctx: AfterSelling, uow: ports.Writes, actor: Actor, action: str, after_sale: AfterSale,
+           **details: object) -> None:
+    ctx.audit.record(actor.name, action, ctx.clock(), target=after_sale.after_sale_id, source_ip=actor.source_ip,
+                     details={"order_id": after_sale.order_id, **details}, uow=uow)
+
+
+def _give_back(ctx: AfterSelling, uow: ports.Writes, after_sale: AfterSale) -> None:
+    """A request that ends without its goods coming back (rejected, cancelled) frees its units to
+    be asked for again and releases a reserved replacement."""
+    now = ctx.clock()
+    for sku_id, quantity in after_sale.lines:
+        ctx.after_sales.give_units(uow, after_sale.order_id, sku_id, quantity)
+    if after_sale.replacement_shares and after_sale.exchange_sku_id:
+        ctx.stock.release(uow, after_sale.exchange_sku_id, after_sale.replacement_shares, after_sale.after_sale_id,
+                          RELEASED, now)
+
+
+def approve(ctx: AfterSelling, actor: Actor, after_sale_id: str) -> AfterSale:
+    """Staff accept the request; an exchange's replacement is reserved in the same transaction."""
+    after_sale = _existing(ctx, after_sale_id)
+    now = ctx.clock()
+    entry = after_sale.moved(AfterSaleStatus.APPROVED, now, actor.name)
+    uow = ctx.unit_of_work()
+    shares: dict[int, int] = {}
+    sku_id = after_sale.exchange_sku_id
+    if after_sale.type is AfterSaleType.EXCHANGE and sku_id:
+        sku = ctx.stock.skus([sku_id]).get(sku_id)
+        if sku is None:
+            raise Conflict("the replacement's SKU is gone", code=ErrorCode.INVALID_STATE, sku_id=sku_id)
+        if sku.available < after_sale.units:
+            raise _sold_out(sku_id)
+        shares = ctx.stock.reserve(uow, sku, after_sale.units, after_sale_id, now) or {0: after_sale.units}
+    ctx.after_sales.move(uow, after_sale, entry, **({"replacement_shares": shares} if shares else {}))
+    _audit(ctx, uow, actor, "after_sale_approved", after_sale, type=after_sale.type.value)
+    _finish(ctx, uow, after_sale, {ItemTag.SKU: lambda _: _sold_out(sku_id or ""),
+                                   ItemTag.SHARD: lambda _: _sold_out(sku_id or "")})
+    after_sale.status, after_sale.replacement_shares = entry.status, shares
+    after_sale.history.append(entry)
+    return after_sale
+
+
+def _sold_out(sku_id: str) -> Conflict:
+    return Conflict("the replacement is sold out", code=ErrorCode.SOLD_OUT, sku_id=sku_id)
+
+
+def reject(ctx: AfterSelling, actor: Actor, after_sale_id: str, reason: str) -> AfterSale:
+    after_sale = _existing(ctx, after_sale_id)
+    now = ctx.clock()
+    entry = after_sale.moved(AfterSaleStatus.REJECTED, now, actor.name)
+    uow = ctx.unit_of_work()
+    ctx.after_sales.move(uow, after_sale, entry, reject_reason=reason)
+    _give_back(ctx, uow, after_sale)
+    _audit(ctx, uow, actor, "after_sale_rejected", after_sale, reason=reason)
+    _finish(ctx, uow, after_sale)
+    after_sale.status, after_sale.reject_reason = entry.status, reason
+    after_sale.history.append(entry)
+    return after_sale
+
+
+def cancel(ctx: AfterSelling, actor: Actor, order_id: str, after_sale_id: str) -> AfterSale:
+    """The customer withdraws the request, before the goods are received."""
+    after_sale = _own(ctx, actor, order_id, after_sale_id)
+    entry = after_sale.moved(AfterSaleStatus.CANCELLED, ctx.clock(), actor.name)
+    uow = ctx.unit_of_work()
+    ctx.after_sales.move(uow, after_sale, entry)
+    _give_back(ctx, uow, after_sale)
+    _finish(ctx, uow, after_sale)
+    after_sale.status = entry.status
+    after_sale.history.append(entry)
+    return after_sale
+
+
+def send_back(ctx: AfterSelling, actor: Actor, order_id: str, after_sale_id: str,
+              shipment: ReturnShipment) -> AfterSale:
+    """The customer sent the goods (or brought them to the shop): RETURNING."""
+    after_sale = _own(ctx, actor, order_id, after_sale_id)
+    entry = after_sale.moved(AfterSaleStatus.RETURNING, ctx.clock(), actor.name)
+    uow = ctx.unit_of_work()
+    ctx.after_sales.move(uow, after_sale, entry, return_shipment=shipment.shown())
+    _finish(ctx, uow, after_sale)
+    after_sale.status, after_sale.return_shipment = entry.status, shipment.shown()
+    after_sale.history.append(entry)
+    return after_sale
+
+
+def _already_back(ctx: AfterSelling, after_sale: AfterSale, sku_id: str) -> int:
+    """Units of the line that earlier returns already refunded (they take the first shares)."""
+    return sum(q for other in ctx.after_sales.of_order(after_sale.order_id)
+               if other.after_sale_id != after_sale.after_sale_id and other.type is AfterSaleType.RETURN_REFUND
+               and other.refund_id and other.status in (AfterSaleStatus.RECEIVED, AfterSaleStatus.COMPLETED)
+               for s, q in other.lines if s == sku_id)
+
+
+def receive(ctx: AfterSelling, actor: Actor, after_sale_id: str, receipt: Receipt) -> tuple[AfterSale, Refund | None]:
+    """The goods are back. In ONE transaction: RECEIVED, the restocked units on sale again
+    (`return`), and for a return its refund, approved with the goods returned."""
+    after_sale = _existing(ctx, after_sale_id)
+    found = ctx.orders.get(after_sale.order_id)
+    if found is None:
+        raise Conflict("the after-sale's order is gone", code=ErrorCode.INVALID_STATE)
+    order = found[0]
+    now = ctx.clock()
+    entry = after_sale.moved(AfterSaleStatus.RECEIVED, now, actor.name)
+    uow = ctx.unit_of_work()
+    fields: dict[str, object] = {"restocked": receipt.restock, "receive_note": receipt.note}
+    refund = None
+    if after_sale.type is AfterSaleType.RETURN_REFUND:
+        amount = sum(refund_amount(_line(order, sku_id), quantity, _already_back(ctx, after_sale, sku_id))
+                     for sku_id, quantity in after_sale.lines)
+        refund = Refund(refund_id=refund_id_for(after_sale_id), order_id=order.order_id, amount=amount,
+                        total=order.total, status=RefundStatus.APPROVED, reason=f"after-sale {after_sale.reason}",
+                        source=SOURCE_AFTER_SALE, created_at=now, user_id=order.user_id,
+                        transaction_id=order.transaction_id, out_trade_no=order.trade_no, ticket_codes=[],
+                        stock_lines=[], decided_by=actor.name, goods_returned=True)
+        fields.update(refund_id=refund.refund_id, amount=amount)
+        approve_returned_goods(ctx, uow, refund, order, actor.name)
+    ctx.after_sales.move(uow, after_sale, entry, **{k: v for k, v in fields.items() if v is not None})
+    if receipt.restock:
+        for sku_id, quantity in after_sale.lines:
+            line = _line(order, sku_id)
+            shares = take_from(line.stock_shares, quantity) if line.stock_shares else {0: quantity}
+            ctx.stock.return_sold(uow, sku_id, shares, order.order_id, now)
+    _audit(ctx, uow, actor, "after_sale_received", after_sale, restock=receipt.restock,
+           refund_id=refund.refund_id if refund else None)
+    _finish(ctx, uow, after_sale, {Tag.ORDER: lambda _: Conflict(
+        "the order changed meanwhile (a refund in flight); try again", code=ErrorCode.INVALID_STATE),
+        Tag.REFUND: lambda _: _changed(after_sale_id)})
+    if refund is not None:
+        enqueue_refund(ctx, refund.refund_id)
+    after_sale.status, after_sale.restocked, after_sale.receive_note = entry.status, receipt.restock, receipt.note
+    after_sale.history.append(entry)
+    if refund is not None:
+        after_sale.refund_id, after_sale.amount = refund.refund_id, refund.amount
+    return after_sale, refund
+
+
+def ship(ctx: AfterSelling, actor: Actor, after_sale_id: str, replacement: Replacement) -> AfterSale:
+    """An exchange's replacement goes out (or waits at the counter under a new pickup code): the
+    reserved units sold, COMPLETED, in one transaction."""
+    after_sale = _existing(ctx, after_sale_id)
+    if after_sale.type is not AfterSaleType.EXCHANGE or not after_sale.exchange_sku_id:
+        raise Conflict("only an exchange ships a replacement", code=ErrorCode.INVALID_STATE,
+                       status=after_sale.status.value)
+    now = ctx.clock()
+    entry = after_sale.moved(AfterSaleStatus.COMPLETED, now, actor.name)
+    uow = ctx.unit_of_work()
+    ctx.stock.sell(uow, after_sale.exchange_sku_id, after_sale.replacement_shares)
+    if replacement.pickup:
+        sku = ctx.stock.skus([after_sale.exchange_sku_id]).get(after_sale.exchange_sku_id)
+        code = Ticket(code=new_code(), ticket_id=identifiers.new_reference("K"), kind=CodeKind.PICKUP,
+                      order_id=after_sale.order_id, user_id=after_sale.user_id, sku_id="",
+                      product_name=(sku.name if sku else after_sale.exchange_sku_id)[:500],
+                      sku_name="pickup", valid_from=now, valid_until=now + PICKUP_VALIDITY, issued_at=now)
+        code.qr = ctx.qr.sign(code)
+        ctx.tickets.add(uow, code)
+        shipment = {"pickup_code": code.code, "pickup_ticket_id": code.ticket_id}
+    else:
+        shipment = {"carrier": replacement.carrier or "", "tracking_no": replacement.tracking_no or ""}
+    ctx.after_sales.move(uow, after_sale, entry, shipment=shipment)
+    _audit(ctx, uow, actor, "after_sale_shipped", after_sale, **shipment)
+    _finish(ctx, uow, after_sale)
+    after_sale.status, after_sale.shipment = entry.status, shipment
+    after_sale.history.append(entry)
+    return after_sale
