@@ -1242,3 +1242,82 @@ def test_a_cancellations_refunds_and_notices_are_counted_once(ports: Context) ->
     ports.session_cancellations.undefer(c.sku_id, "O3")
     assert ports.session_cancellations.deferred(c.sku_id, 10) == ["O4"]
     assert ports.session_cancellations.refund_ids(c.sku_id) and ports.session_cancellations.get(c.sku_id)
+
+
+# ------------------------------------------------------------------ after-sales (售后)
+from chalicelib.domain.after_sales import (AfterSale, AfterSaleEntry, AfterSaleStatus,  # noqa: E402
+                                           AfterSaleType)
+
+
+def an_after_sale(order_id: str = "O00000000000000AAAAAAAAAAAA", kind: AfterSaleType = AfterSaleType.RETURN_REFUND,
+                  at: datetime = NOW) -> AfterSale:
+    return AfterSale(after_sale_id=identifiers.new_reference("A"), order_id=order_id, user_id=ALICE, type=kind,
+                     status=AfterSaleStatus.REQUESTED, lines=[("P000000000001-S000001", 2)], reason="damaged",
+                     created_at=at, description="torn", history=[AfterSaleEntry(AfterSaleStatus.REQUESTED, at, ALICE)])
+
+
+def test_goods_sent_back_return_to_stock_only_when_sold(ports: Context) -> None:
+    _, (sku,) = add_product(ports, 5, kind=Kind.MERCH)
+    write(ports, lambda uow: ports.stock.reserve(uow, sku, 2, "O1", NOW))
+    write(ports, lambda uow: ports.stock.sell(uow, sku.sku_id, {0: 2}))
+    assert refused(ports, lambda uow: ports.stock.return_sold(uow, sku.sku_id, {0: 3}, "O1", NOW)).failed == \
+        [ItemTag.SKU.of(sku.sku_id)]
+    write(ports, lambda uow: ports.stock.return_sold(uow, sku.sku_id, {0: 1}, "O1", NOW))
+    assert counts(ports, sku.sku_id) == (4, 0, 1) and ledger_sum(ports, sku.sku_id) == 4
+    movements = ports.stock.movements_page(read_sku(ports, sku.sku_id), 100, None).items
+    assert [(m.delta, m.order_id) for m in movements if m.reason == "return"] == [(1, "O1")]
+
+
+def test_an_after_sale_is_added_once_and_moves_only_from_the_status_it_was_read_in(ports: Context) -> None:
+    a = an_after_sale()
+    write(ports, lambda uow: ports.after_sales.add(uow, a))
+    assert refused(ports, lambda uow: ports.after_sales.add(uow, a)).failed == [Tag.AFTER_SALE]
+    read = ports.after_sales.get(a.after_sale_id)
+    assert read is not None and (read.lines, read.description, read.status) == (a.lines, "torn",
+                                                                                 AfterSaleStatus.REQUESTED)
+    approved = AfterSaleEntry(AfterSaleStatus.APPROVED, NOW + timedelta(minutes=1), "kefu")
+    write(ports, lambda uow: ports.after_sales.move(uow, read, approved, replacement_shares={0: 2}))
+    assert refused(ports, lambda uow: ports.after_sales.move(uow, read, approved)).failed == [Tag.AFTER_SALE]
+    moved = ports.after_sales.get(a.after_sale_id)
+    assert moved is not None and moved.status is AfterSaleStatus.APPROVED and moved.replacement_shares == {0: 2}
+    assert [(h.status, h.by) for h in moved.history] == [(AfterSaleStatus.REQUESTED, ALICE),
+                                                         (AfterSaleStatus.APPROVED, "kefu")]
+    received = AfterSaleEntry(AfterSaleStatus.RECEIVED, NOW + timedelta(minutes=2), "kefu")
+    write(ports, lambda uow: ports.after_sales.move(uow, moved, received, restocked=False, refund_id="RX", amount=0,
+                                                    return_shipment={"at_counter": "true"}))
+    done = ports.after_sales.get(a.after_sale_id)
+    assert done is not None and (done.restocked, done.refund_id, done.amount, done.return_shipment) == (
+        False, "RX", 0, {"at_counter": "true"})
+    assert ports.after_sales.get("Anothing") is None
+
+
+def test_an_order_lines_units_under_after_sales_stay_within_what_was_bought(ports: Context) -> None:
+    order_id, sku_id = "O00000000000000AAAAAAAAAAAA", "P000000000001-S000001"
+    write(ports, lambda uow: ports.after_sales.take_units(uow, order_id, sku_id, 2, 3))
+    assert refused(ports, lambda uow: ports.after_sales.take_units(uow, order_id, sku_id, 2, 3)).failed == \
+        [ItemTag.UNITS.of(sku_id)]
+    write(ports, lambda uow: ports.after_sales.take_units(uow, order_id, sku_id, 1, 3))
+    assert ports.after_sales.units_taken(order_id, sku_id) == 3
+    write(ports, lambda uow: ports.after_sales.give_units(uow, order_id, sku_id, 2))
+    assert refused(ports, lambda uow: ports.after_sales.give_units(uow, order_id, sku_id, 2)).failed == \
+        [ItemTag.UNITS.of(sku_id)]
+    assert ports.after_sales.units_taken(order_id, sku_id) == 1
+    assert refused(ports, lambda uow: ports.after_sales.give_units(uow, order_id, "P000000000001-S000002", 1)).failed
+    assert ports.after_sales.units_taken(order_id, "P000000000001-S000002") == 0
+
+
+def test_after_sales_are_listed_by_order_and_by_status_and_type_newest_first(ports: Context) -> None:
+    first = an_after_sale()
+    second = an_after_sale(kind=AfterSaleType.EXCHANGE, at=NOW + timedelta(minutes=1))
+    other = an_after_sale(order_id="O00000000000000BBBBBBBBBBBB", at=NOW + timedelta(minutes=2))
+    for a in (first, second, other):
+        write(ports, lambda uow, a=a: ports.after_sales.add(uow, a))
+    assert [a.after_sale_id for a in ports.after_sales.of_order(first.order_id)] == [first.after_sale_id,
+                                                                                      second.after_sale_id]
+    page = ports.after_sales.page("REQUESTED", None, 2, None)
+    assert [a.after_sale_id for a in page.items] == [other.after_sale_id, second.after_sale_id] and page.next
+    rest = ports.after_sales.page("REQUESTED", None, 2, page.next)
+    assert [a.after_sale_id for a in rest.items] == [first.after_sale_id]
+    assert [a.after_sale_id for a in ports.after_sales.page("REQUESTED", "exchange", 10, None).items] == [
+        second.after_sale_id]
+    assert ports.after_sales.page("APPROVED", None, 10, None).items == []
