@@ -239,3 +239,28 @@ def test_staff_lists_by_status_and_type(ctx: Context) -> None:
     assert after_sales.list_after_sales(ctx, "COMPLETED", None, 50, None).items == []
     with pytest.raises(InvalidInput):
         after_sales.list_after_sales(ctx, "NOPE", None, 50, None)
+
+
+def test_the_largest_return_fits_one_transaction_at_each_step(ctx: Context, database: FakeDatabase) -> None:
+    """Invariant 17: an after-sale names at most MAX_AFTER_SALE_LINES lines, so its largest step
+    (receive: the refund, the order, the after-sale, each line's SKU and movement, the audit
+    record) stays well within DynamoDB's 100 items."""
+    from chalicelib.domain.after_sales import MAX_AFTER_SALE_LINES
+    from chalicelib.domain.transactions import MAX_ITEMS
+    _, skus = merch_product(ctx, *([5] * MAX_AFTER_SALE_LINES), price=1000)
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, *[(s.sku_id, 1) for s in skus], fulfillment=Fulfillment.PICKUP)
+    handed_over(ctx, order)
+    made = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
+        {"type": "return_refund", "lines": [{"sku_id": s.sku_id, "quantity": 1} for s in skus], "reason": "other"}))
+    with pytest.raises(InvalidInput):
+        parse_request({"type": "return_refund", "reason": "other",
+                       "lines": [{"sku_id": f"P000000000001-S{i:06d}", "quantity": 1}
+                                 for i in range(MAX_AFTER_SALE_LINES + 1)]})
+    after_sales.approve(ctx, SUPPORT, made.after_sale_id)
+    before = len(database.committed)
+    _, refund = after_sales.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
+    [receiving] = database.committed[before:]
+    assert len(receiving) == 4 + 2 * MAX_AFTER_SALE_LINES <= MAX_ITEMS
+    assert refund is not None and refund.amount == order.total
+    assert all(ledger_agrees(ctx, s.sku_id) and stock_of(ctx, s.sku_id) == (5, 0, 0) for s in skus)
