@@ -16,13 +16,18 @@ def _closed(schema: Schema) -> Schema:
 
 
 AFTER_SALE_REQUESTS: dict[str, Schema] = {
-    "AfterSaleRequest": _closed(body(
+    "AfterSaleRequest": {**_closed(body(
         ["type", "lines", "reason"], type={"enum": _TYPES},
         lines=array(_closed(obj(["sku_id", "quantity"], sku_id=SKU_ID_SCHEMA, quantity=integer(1, 999))),
                     max_items=MAX_AFTER_SALE_LINES, min_items=1),
         reason={"enum": list(REASONS)}, description=text(MAX_DESCRIPTION),
         exchange_sku_id={**SKU_ID_SCHEMA, "description": "exchange only: another spec of the same product at the "
                                                          "same price"})),
+        # An exchange names its replacement and is of one line; a return names none.
+        "if": {"properties": {"type": {"const": "exchange"}}, "required": ["type"]},
+        "then": {"required": ["exchange_sku_id"], "properties": {"exchange_sku_id": SKU_ID_SCHEMA,
+                                                                 "lines": {"maxItems": 1}}},
+        "else": {"properties": {"exchange_sku_id": {"type": "null"}}}},
     "AfterSaleReturn": {"oneOf": [_closed(obj(["carrier", "tracking_no"], carrier=text(50), tracking_no=text(50))),
                                   _closed(obj(["at_counter"], at_counter={"const": True}))]},
     "AfterSaleReject": _closed(obj(["reason"], reason=text(MAX_REASON))),

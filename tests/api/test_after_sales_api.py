@@ -58,8 +58,12 @@ def test_a_return_is_refunded_through_wechat_and_its_goods_restocked_once(  # ty
     transactions.clear()
     assert support.post(f"/admin/after-sales/{aid}/approve").json_body["status"] == "APPROVED"
     assert ddb_calls.operations == ["GetItem", "TransactWriteItems"] and transactions == [["after_sale", "audit"]]
+    ddb_calls.reset()
+    transactions.clear()
     r = alice.post(f"/orders/{oid}/after-sales/{aid}/return", {"carrier": "SF", "tracking_no": "SF123"})
     assert r.status_code == 200 and r.json_body["return_shipment"] == {"carrier": "SF", "tracking_no": "SF123"}
+    # The order (yours?), the after-sale, one transaction of the after-sale alone.
+    assert ddb_calls.operations == ["GetItem", "GetItem", "TransactWriteItems"] and transactions == [["after_sale"]]
     ddb_calls.reset()
     transactions.clear()
     r = staff("merchandiser").post(f"/admin/after-sales/{aid}/receive", {"restock": True, "note": "as new"})
@@ -127,7 +131,7 @@ def test_an_exchange_reserves_at_approval_and_is_collected_with_a_new_pickup_cod
     assert {"after_sale_approved", "after_sale_received", "after_sale_shipped"} <= actions
 
 
-def test_every_refusal_in_its_words(customer, make_product, anonymous, staff) -> None:  # type: ignore[no-untyped-def]
+def test_every_refusal_in_its_words(customer, make_product, anonymous, staff, ddb_calls) -> None:  # type: ignore[no-untyped-def]
     _, skus = make_product(merch_body([10, 0, 10], price=2500))
     alice = customer()
     waiting = alice.post("/orders", order_body((skus[0], 2), fulfillment="pickup")).json_body
@@ -151,7 +155,9 @@ def test_every_refusal_in_its_words(customer, make_product, anonymous, staff) ->
     assert staff("finance").post(f"/admin/after-sales/{aid}/approve").status_code == 403
     assert support.post("/admin/after-sales/Anope/approve").json_body["code"] == "AFTER_SALE_NOT_FOUND"
     assert alice.post(f"/orders/{oid}/after-sales/Anope/cancel").json_body["code"] == "AFTER_SALE_NOT_FOUND"
+    ddb_calls.reset()
     r = support.post(f"/admin/after-sales/{aid}/reject", {"reason": "out of that size"})
+    assert ddb_calls.operations == ["GetItem", "TransactWriteItems"]     # the after-sale; it, its units, the audit
     assert r.status_code == 200 and r.json_body["reject_reason"] == "out of that size"
     assert support.post(f"/admin/after-sales/{aid}/reject", {"reason": "again"}).json_body["code"] == "INVALID_STATE"
     assert support.get("/admin/after-sales?status=NOPE").status_code == 400

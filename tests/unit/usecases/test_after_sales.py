@@ -264,3 +264,38 @@ def test_the_largest_return_fits_one_transaction_at_each_step(ctx: Context, data
     assert len(receiving) == 4 + 2 * MAX_AFTER_SALE_LINES <= MAX_ITEMS
     assert refund is not None and refund.amount == order.total
     assert all(ledger_agrees(ctx, s.sku_id) and stock_of(ctx, s.sku_id) == (5, 0, 0) for s in skus)
+
+
+def test_an_exchange_shipped_by_post_completes_and_sells_its_replacement(ctx: Context) -> None:
+    _, (sku, other) = merch_product(ctx, 10, 10)
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (sku.sku_id, 1), fulfillment=Fulfillment.SHIPPING, address=ADDRESS)
+    orders.ship_order(ctx, ADMIN, order.order_id, "SF", "SF1")
+    orders.confirm_receipt(ctx, alice, order.order_id)
+    made = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
+        {"type": "exchange", "lines": [{"sku_id": sku.sku_id, "quantity": 1}], "reason": "wrong_item",
+         "exchange_sku_id": other.sku_id}))
+    after_sales.approve(ctx, SUPPORT, made.after_sale_id)
+    after_sales.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
+    with pytest.raises(InvalidInput):
+        parse_replacement({"carrier": "SF"})
+    with pytest.raises(InvalidInput):
+        parse_replacement({"pickup": True, "carrier": "SF"})
+    shipped = after_sales.ship(ctx, SUPPORT, made.after_sale_id, parse_replacement({"carrier": "SF",
+                                                                                      "tracking_no": "SF2"}))
+    assert shipped.status is AfterSaleStatus.COMPLETED and shipped.shipment == {"carrier": "SF", "tracking_no": "SF2"}
+    assert stock_of(ctx, other.sku_id) == (9, 0, 1) and stock_of(ctx, sku.sku_id) == (10, 0, 0)
+    assert ledger_agrees(ctx, other.sku_id) and ledger_agrees(ctx, sku.sku_id)
+    with pytest.raises(Conflict) as again:                          # the units exchanged stay taken
+        ask(ctx, alice, order_of(ctx, order.order_id), sku.sku_id)
+    assert again.value.code == "INVALID_STATE"
+
+
+def test_a_return_ships_nothing(ctx: Context) -> None:
+    alice, order, (sku_id, _) = collected(ctx, 10, 10)
+    made = ask(ctx, alice, order, sku_id)
+    after_sales.approve(ctx, SUPPORT, made.after_sale_id)
+    after_sales.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
+    with pytest.raises(Conflict) as refused:
+        after_sales.ship(ctx, SUPPORT, made.after_sale_id, parse_replacement({"pickup": True}))
+    assert refused.value.code == "INVALID_STATE"
