@@ -277,3 +277,15 @@ def refund_amount(line: OrderLine, quantity: int, already_back: int) -> int:
     its own share once and they sum to what was paid."""
     shares = line.unit_paid()
     return sum(shares[already_back:already_back + quantity])
+
+
+def all_goods_returned(order: Order, after_sales: list[AfterSale]) -> bool:
+    """Every unit of the order's goods came back through returns (received, refunded or being
+    refunded): the order holds no goods any more (what a fully refunded order is judged by)."""
+    returned: dict[str, int] = {}
+    for a in after_sales:
+        if a.type is AfterSaleType.RETURN_REFUND and a.status in (AfterSaleStatus.RECEIVED, AfterSaleStatus.COMPLETED):
+            for sku_id, quantity in a.lines:
+                returned[sku_id] = returned.get(sku_id, 0) + quantity
+    goods = [line for line in order.lines if line.kind is Kind.MERCH]
+    return bool(goods) and all(returned.get(line.sku_id, 0) >= line.quantity for line in goods)

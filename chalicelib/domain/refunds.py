@@ -187,11 +187,13 @@ def settled_status(total: int, refunded: int, before_refund: OrderStatus, all_ba
     return before_refund
 
 
-def everything_back(order: Order, codes: list[Ticket]) -> bool:
+def everything_back(order: Order, codes: list[Ticket], goods_returned: bool = False) -> bool:
     """Every ticket and pickup code of the order taken back, and its goods by post claimed by a
-    refund: nothing it paid for is left to use."""
+    refund: nothing it paid for is left to use. `goods_returned`: every unit of its goods came
+    back through after-sales returns, so its used pickup code, or its parcel, holds nothing."""
     goods_by_post = order.fulfillment is Fulfillment.SHIPPING and any(line.kind is Kind.MERCH for line in order.lines)
-    return all(t.status is TicketStatus.REVOKED for t in codes) and (not goods_by_post or order.merch_refund is not None)
+    return all(t.status is TicketStatus.REVOKED or (goods_returned and t.kind is CodeKind.PICKUP) for t in codes) \
+        and (not goods_by_post or order.merch_refund is not None or goods_returned)
 
 
 def query_delay(queries: int, first: timedelta) -> timedelta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..domain.after_sales import all_goods_returned
 from ..domain.coupons import UserCouponStatus
 from ..domain.model import Order
 from ..domain.refunds import Refund, everything_back
@@ -13,7 +14,9 @@ from .refunding import Refunding
 
 def all_back(ctx: Refunding, order: Order, refunded_after: int) -> bool:
     """Whether nothing the order paid for is left to use (read only when its money is all back)."""
-    return refunded_after >= order.total and everything_back(order, ctx.tickets.of_order(order.order_id))
+    return refunded_after >= order.total and everything_back(
+        order, ctx.tickets.of_order(order.order_id),
+        goods_returned=all_goods_returned(order, ctx.after_sales.of_order(order.order_id)))
 
 
 def coupon_back(ctx: Refunding, uow: ports.Writes, order: Order, now: datetime) -> None:

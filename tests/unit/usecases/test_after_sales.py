@@ -299,3 +299,15 @@ def test_a_return_ships_nothing(ctx: Context) -> None:
     with pytest.raises(Conflict) as refused:
         after_sales.ship(ctx, SUPPORT, made.after_sale_id, parse_replacement({"pickup": True}))
     assert refused.value.code == "INVALID_STATE"
+
+
+def test_an_order_whose_goods_all_came_back_and_were_refunded_is_refunded(ctx: Context) -> None:
+    alice, order, (sku_id, _) = collected(ctx, 10, 10, quantity=2)
+    for _ in range(2):
+        made = ask(ctx, alice, order, sku_id)
+        after_sales.approve(ctx, SUPPORT, made.after_sale_id)
+        _, refund = after_sales.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
+        assert refund is not None and settle(ctx, refund.refund_id) == "succeeded"
+    settled = order_of(ctx, order.order_id)
+    assert (settled.status, settled.refunded_total) == (OrderStatus.REFUNDED, order.total)
+    assert stock_of(ctx, sku_id) == (10, 0, 0) and ledger_agrees(ctx, sku_id)
