@@ -12,8 +12,9 @@ AFTER_SALE_ROUTES: dict[tuple[str, str], Rule] = {
         "or received (COMPLETED after shipping), within AFTER_SALES_DAYS (default 7) of that: 422 AFTER_SALES_CLOSED "
         "after. Never more units than were bought, never units already under after-sales (409 INVALID_STATE). An "
         "exchange is of one line, for another spec (SKU) of the same product at the same price",
-        request="AfterSaleRequest", response="AfterSale", status=201,
-        errors=("ORDER_NOT_FOUND", "SKU_NOT_FOUND", "INVALID_STATE", "AFTER_SALES_CLOSED"), tags=("after-sales",)),
+        request="AfterSaleRequest", response="AfterSale", status=201, idempotent=True,
+        errors=("ORDER_NOT_FOUND", "SKU_NOT_FOUND", "INVALID_STATE", "AFTER_SALES_CLOSED", "IDEMPOTENCY_KEY_REUSED"),
+        tags=("after-sales",)),
     ("GET", "/orders/{order_id}/after-sales"): Rule(
         _who(CUSTOMER) | ORDER_STAFF, "The after-sales of an order, oldest first, each with its history",
         response="AfterSaleList", errors=("ORDER_NOT_FOUND",), tags=("after-sales",)),

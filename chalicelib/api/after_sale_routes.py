@@ -11,6 +11,7 @@ from ..domain.after_sales import AfterSale, parse_receipt, parse_reject, parse_r
     parse_return
 from ..service_layer import after_sales
 from .http import Call, Reply, endpoint
+from .order_routes import idempotency_key
 from .views import Views, views
 
 bp = Blueprint(__name__)
@@ -36,7 +37,8 @@ def shown(a: AfterSale, v: Views, staff: bool = True) -> dict[str, Any]:
 
 @endpoint(bp, "POST", "/orders/{order_id}/after-sales")
 def request_after_sale(call: Call, order_id: str) -> Reply:
-    made = after_sales.request_after_sale(context(), call.actor, order_id, parse_request(call.body()))
+    made = after_sales.request_after_sale(context(), call.actor, order_id, parse_request(call.body()),
+                                          idempotency_key(call))
     return Reply(shown(made, views(), staff=False), 201)
 
 

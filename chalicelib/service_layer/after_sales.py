@@ -17,6 +17,8 @@ conditional on the after-sale's status as read, and moves what it moves there an
 Staff steps are audited in their own transaction."""
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Protocol
 
 from ..domain import identifiers
@@ -24,14 +26,14 @@ from ..domain.after_sales import (AfterSale, AfterSaleEntry, AfterSaleRequest, A
                                   AfterSaleType, Receipt, Replacement, ReturnShipment, check_exchange, check_window,
                                   merch_lines, not_found, refund_amount, refund_id_for)
 from ..domain.error_codes import ErrorCode
-from ..domain.errors import Conflict, InvalidInput
+from ..domain.errors import Conflict, InvalidInput, RuleViolation
 from ..domain.model import Kind, Order, OrderLine
 from ..domain.refunds import SOURCE_AFTER_SALE, Refund, RefundStatus
 from ..domain.stock_shards import take_from
 from ..domain.tickets import PICKUP_VALIDITY, CodeKind, Ticket, new_code
 from . import ports
 from .context import Actor
-from .orders import own_order, visible_order
+from .orders import FINGERPRINT_VERSION, own_order, visible_order
 from .publishing import enqueue_refund
 from .refunding import Refunding
 from .refunds import approve_returned_goods
@@ -58,10 +60,32 @@ def _line(order: Order, sku_id: str) -> OrderLine:
     return next(line for line in order.lines if line.sku_id == sku_id and line.kind is Kind.MERCH)
 
 
-def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: AfterSaleRequest) -> AfterSale:
+def _fingerprint(ctx: AfterSelling, order_id: str, request: AfterSaleRequest) -> str:
+    canonical = json.dumps({"order_id": order_id, **dataclasses.asdict(request)}, sort_keys=True, ensure_ascii=False,
+                           default=str)
+    return FINGERPRINT_VERSION + ctx.cipher.blind_index(canonical)
+
+
+def _replayed(ctx: AfterSelling, reply: ports.IdempotentReply, fingerprint: str) -> AfterSale:
+    """The first answer to a request repeated under its Idempotency-Key (the key's record keeps
+    the after-sale's id where an order's keeps the order's)."""
+    if reply.fingerprint != fingerprint:
+        raise RuleViolation("this Idempotency-Key was used with a different request",
+                            code=ErrorCode.IDEMPOTENCY_KEY_REUSED)
+    return _existing(ctx, reply.order_id)
+
+
+def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: AfterSaleRequest,
+                       idempotency_key: str | None = None) -> AfterSale:
     """The customer asks to return or exchange goods they have. The units are counted against the
     line in the request's own transaction: two requests racing for the last units cannot both
-    pass (409 INVALID_STATE), whatever each read."""
+    pass (409 INVALID_STATE), whatever each read. The same request under the same Idempotency-Key
+    answers the first after-sale again."""
+    key = f"{actor.name}#after-sale#{idempotency_key}" if idempotency_key else None
+    fingerprint = _fingerprint(ctx, order_id, request) if key else ""
+    earlier = ctx.idempotency.get(key) if key else None
+    if earlier is not None:
+        return _replayed(ctx, earlier, fingerprint)
     order, _ = own_order(ctx, actor, order_id)
     now = ctx.clock()
     check_window(order, _pickup(ctx, order), now, ctx.after_sales_days)
@@ -80,9 +104,15 @@ def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: 
     ctx.after_sales.add(uow, after_sale)
     for line, quantity in chosen:
         ctx.after_sales.take_units(uow, order_id, line.sku_id, quantity, line.quantity)
-    commit(uow, {ItemTag.UNITS.value: lambda sku_id: Conflict(
+    if key:
+        ctx.idempotency.remember(uow, key, fingerprint, after_sale.after_sale_id, now)
+    if not commit(uow, {Tag.IDEMPOTENCY.value: None, ItemTag.UNITS.value: lambda sku_id: Conflict(
         "these units are already under after-sales (or were all returned)", code=ErrorCode.INVALID_STATE,
-        sku_id=sku_id)})
+        sku_id=sku_id)}):
+        reply = ctx.idempotency.get(key or "")      # the same key's request won the race: its answer
+        if reply is None:
+            raise Conflict("this request changed meanwhile; try again", code=ErrorCode.INVALID_STATE)
+        return _replayed(ctx, reply, fingerprint)
     return after_sale
 
 

@@ -165,6 +165,14 @@ def test_every_refusal_in_its_words(customer, make_product, anonymous, staff, dd
     with clock_ahead(timedelta(days=8)):
         r = alice.post(f"/orders/{oid}/after-sales", line)
     assert r.status_code == 422 and r.json_body["code"] == "AFTER_SALES_CLOSED"
+    keyed = {"Idempotency-Key": "return-1"}
+    first = alice.post(f"/orders/{oid}/after-sales", line, headers=keyed)
+    assert first.status_code == 201
+    again = alice.post(f"/orders/{oid}/after-sales", line, headers=keyed)
+    assert again.status_code == 201 and again.json_body["after_sale_id"] == first.json_body["after_sale_id"]
+    r = alice.post(f"/orders/{oid}/after-sales", {**line, "reason": "size"}, headers=keyed)
+    assert r.status_code == 422 and r.json_body["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert len(alice.get(f"/orders/{oid}/after-sales").json_body["items"]) == 2
     for sku_id in skus:
         total, free = ledger_and_stock(sku_id)
         assert total == free

@@ -311,3 +311,20 @@ def test_an_order_whose_goods_all_came_back_and_were_refunded_is_refunded(ctx: C
     settled = order_of(ctx, order.order_id)
     assert (settled.status, settled.refunded_total) == (OrderStatus.REFUNDED, order.total)
     assert stock_of(ctx, sku_id) == (10, 0, 0) and ledger_agrees(ctx, sku_id)
+
+
+def test_a_request_repeated_under_its_idempotency_key_answers_the_first(ctx: Context, database: FakeDatabase) -> None:
+    alice, order, (sku_id, _) = collected(ctx, 10, 10, quantity=3)
+    body = {"type": "return_refund", "lines": [{"sku_id": sku_id, "quantity": 1}], "reason": "damaged"}
+    first = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(body), "k1")
+    again = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(body), "k1")
+    assert again.after_sale_id == first.after_sale_id and len(ctx.after_sales.of_order(order.order_id)) == 1
+    with pytest.raises(RuleViolation) as reused:
+        after_sales.request_after_sale(ctx, alice, order.order_id, parse_request({**body, "reason": "size"}), "k1")
+    assert reused.value.code == "IDEMPOTENCY_KEY_REUSED"
+    rival: list[AfterSale] = []
+    database.before_commit(lambda: rival.append(
+        after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(body), "k2")))
+    raced = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(body), "k2")
+    assert raced.after_sale_id == rival[0].after_sale_id and len(ctx.after_sales.of_order(order.order_id)) == 2
+    assert ctx.after_sales.units_taken(order.order_id, sku_id) == 2
