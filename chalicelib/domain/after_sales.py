@@ -289,3 +289,14 @@ def all_goods_returned(order: Order, after_sales: list[AfterSale]) -> bool:
                 returned[sku_id] = returned.get(sku_id, 0) + quantity
     goods = [line for line in order.lines if line.kind is Kind.MERCH]
     return bool(goods) and all(returned.get(line.sku_id, 0) >= line.quantity for line in goods)
+
+
+def units_back_before(after_sales: list[AfterSale], this: AfterSale, sku_id: str, refunded: bool) -> int:
+    """Units of a line that other after-sales of its order already brought back: refunded by a
+    return (`refunded`: they take the line's first shares of `paid`), or restocked (they went back
+    to the line's highest stock buckets first)."""
+    return sum(q for other in after_sales
+               if other.after_sale_id != this.after_sale_id
+               and other.status in (AfterSaleStatus.RECEIVED, AfterSaleStatus.COMPLETED)
+               and ((other.type is AfterSaleType.RETURN_REFUND and other.refund_id) if refunded else other.restocked)
+               for s, q in other.lines if s == sku_id)

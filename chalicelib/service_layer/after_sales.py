@@ -18,13 +18,15 @@ Staff steps are audited in their own transaction."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from typing import Protocol
 
 from ..domain import identifiers
 from ..domain.after_sales import (AfterSale, AfterSaleEntry, AfterSaleRequest, AfterSaleStatus,
                                   AfterSaleType, Receipt, Replacement, ReturnShipment, check_exchange, check_window,
-                                  merch_lines, not_found, refund_amount, refund_id_for)
+                                  merch_lines, not_found, refund_amount, refund_id_for,
+                                  units_back_before)
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, RuleViolation
 from ..domain.model import Kind, Order, OrderLine
@@ -238,14 +240,6 @@ def send_back(ctx: AfterSelling, actor: Actor, order_id: str, after_sale_id: str
     return after_sale
 
 
-def _already_back(ctx: AfterSelling, after_sale: AfterSale, sku_id: str) -> int:
-    """Units of the line that earlier returns already refunded (they take the first shares)."""
-    return sum(q for other in ctx.after_sales.of_order(after_sale.order_id)
-               if other.after_sale_id != after_sale.after_sale_id and other.type is AfterSaleType.RETURN_REFUND
-               and other.refund_id and other.status in (AfterSaleStatus.RECEIVED, AfterSaleStatus.COMPLETED)
-               for s, q in other.lines if s == sku_id)
-
-
 def receive(ctx: AfterSelling, actor: Actor, after_sale_id: str, receipt: Receipt) -> tuple[AfterSale, Refund | None]:
     """The goods are back. In ONE transaction: RECEIVED, the restocked units on sale again
     (`return`), and for a return its refund, approved with the goods returned."""
@@ -256,11 +250,13 @@ def receive(ctx: AfterSelling, actor: Actor, after_sale_id: str, receipt: Receip
     order = found[0]
     now = ctx.clock()
     entry = after_sale.moved(AfterSaleStatus.RECEIVED, now, actor.name)
+    others = functools.cache(lambda: ctx.after_sales.of_order(after_sale.order_id))   # read once, if needed
     uow = ctx.unit_of_work()
     fields: dict[str, object] = {"restocked": receipt.restock, "receive_note": receipt.note}
     refund = None
     if after_sale.type is AfterSaleType.RETURN_REFUND:
-        amount = sum(refund_amount(_line(order, sku_id), quantity, _already_back(ctx, after_sale, sku_id))
+        amount = sum(refund_amount(_line(order, sku_id), quantity,
+                                   units_back_before(others(), after_sale, sku_id, True))
                      for sku_id, quantity in after_sale.lines)
         refund = Refund(refund_id=refund_id_for(after_sale_id), order_id=order.order_id, amount=amount,
                         total=order.total, status=RefundStatus.APPROVED, reason=f"after-sale {after_sale.reason}",
@@ -273,7 +269,8 @@ def receive(ctx: AfterSelling, actor: Actor, after_sale_id: str, receipt: Receip
     if receipt.restock:
         for sku_id, quantity in after_sale.lines:
             line = _line(order, sku_id)
-            shares = take_from(line.stock_shares, quantity) if line.stock_shares else {0: quantity}
+            shares = take_from(line.stock_shares, quantity, units_back_before(others(), after_sale, sku_id, False)) \
+                if line.stock_shares else {0: quantity}
             ctx.stock.return_sold(uow, sku_id, shares, order.order_id, now)
     _audit(ctx, uow, actor, "after_sale_received", after_sale, restock=receipt.restock,
            refund_id=refund.refund_id if refund else None)

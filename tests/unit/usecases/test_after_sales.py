@@ -328,3 +328,19 @@ def test_a_request_repeated_under_its_idempotency_key_answers_the_first(ctx: Con
     raced = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(body), "k2")
     assert raced.after_sale_id == rival[0].after_sale_id and len(ctx.after_sales.of_order(order.order_id)) == 2
     assert ctx.after_sales.units_taken(order.order_id, sku_id) == 2
+
+
+def test_goods_sold_from_shards_go_back_to_the_buckets_they_came_from(ctx: Context) -> None:
+    from chalicelib.service_layer import inventory
+    _, (sku,) = merch_product(ctx, 40)
+    inventory.split_stock(ctx, ADMIN, sku.sku_id, 4)
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (sku.sku_id, 2), fulfillment=Fulfillment.PICKUP)
+    handed_over(ctx, order)
+    taken = order_of(ctx, order.order_id).lines[0].shares
+    for _ in range(2):
+        made = ask(ctx, alice, order, sku.sku_id)
+        after_sales.approve(ctx, SUPPORT, made.after_sale_id)
+        after_sales.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
+    back = ctx.stock.skus([sku.sku_id])[sku.sku_id]
+    assert (back.available, back.sold) == (40, 0) and ledger_agrees(ctx, sku.sku_id) and sum(taken.values()) == 2
