@@ -3,9 +3,9 @@ and keeps Chalice's own error answers in the error body of API.md."""
 from chalice import Chalice, Rate
 
 from chalicelib import bootstrap, config, observability
-from chalicelib.api import (after_sale_routes, auth_routes, back_office_routes, catalog_routes, console_routes, errors, guard,
+from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, console_routes, errors, guard,
                             inventory_routes, order_routes, payment_routes, promotion_routes, report_routes,
-                            session_routes, system_routes, ticket_change_routes, ticket_routes)
+                            session_routes, system_routes, ticket_change_routes, ticket_routes, after_sale_routes)
 from chalicelib.lazy import LazyModule
 
 # The SQS, stream and schedule plumbing (Powertools' batch utilities, the adapters) loads with the

@@ -137,6 +137,7 @@ def document() -> dict[str, Any]:
                  "x-venue-timezone": config.settings().venue_timezone},
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": {**REQUESTS, **CHANGE_REQUESTS, **AFTER_SALE_REQUESTS, **ANSWERS, "WeChatLogin": wechat_login(local)},
+        "components": {"schemas": {**REQUESTS, **CHANGE_REQUESTS, **AFTER_SALE_REQUESTS, **ANSWERS,
+                                   "WeChatLogin": wechat_login(local)},
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }
