@@ -6,18 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.after_sales import AfterSaleStatus, parse_receipt, parse_request
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.commands import parse_refund_request
+from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.model import Fulfillment, Order, OrderStatus
 from chalicelib.domain.refunds import RefundStatus
 from chalicelib.domain.coupons import UserCouponStatus
 from chalicelib.domain.tickets import CodeKind
-from chalicelib.service_layer import after_sales, coupons, redemption, refund_settlement
+from chalicelib.service_layer import after_sales, coupons, inventory, orders, redemption, refund_settlement, refunds
 from chalicelib.service_layer.context import Actor, Context
 from tests.fakes import FakeDatabase
 
 import pytest
 
-from .shop import customer, merch_product, new_coupon, order_of, paid_order, refund_of, staff, stock_of, tickets_of
+from .shop import ADDRESS, ADMIN, customer, merch_product, new_coupon, order_of, paid_order, refund_of, staff, stock_of, tickets_of
 
 SUPPORT = staff("support", name="kefu")
 
@@ -105,3 +106,54 @@ def test_a_receipt_with_restock_null_is_refused_not_taken_as_false() -> None:
     Receipt(restock=None): the goods silently never go back to stock."""
     with pytest.raises(InvalidInput):
         parse_receipt({"restock": None})
+
+
+# ------------------------------------------------------------------------------ stock
+def test_an_exchange_for_a_sharded_spec_is_not_sold_out_while_it_has_the_units(ctx: Context) -> None:
+    """API: approving an exchange reserves the replacement, 409 SOLD_OUT when there is none.
+    `approve` checks `sku.available` (all buckets) and then reserves from ONE random shard with no
+    plan (`ctx.stock.reserve(..., planned=None)`), unlike placing an order, which gathers: a
+    sharded spec with enough units spread thinly answers SOLD_OUT."""
+    _, (x, y) = merch_product(ctx, 10, 4)
+    inventory.split_stock(ctx, ADMIN, y.sku_id, 4)                   # one unit in each shard
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP)
+    handed_over(ctx, order)
+    made = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
+        {"type": "exchange", "lines": [{"sku_id": x.sku_id, "quantity": 2}], "reason": "size",
+         "exchange_sku_id": y.sku_id}))
+    assert stock_of(ctx, y.sku_id)[0] == 4
+    approved = after_sales.approve(ctx, SUPPORT, made.after_sale_id)
+    assert approved.status is AfterSaleStatus.APPROVED and stock_of(ctx, y.sku_id)[:2] == (2, 2)
+    assert ledger_agrees(ctx, y.sku_id)
+
+
+def test_goods_a_failed_refund_still_claims_are_not_returned_again_through_after_sales(ctx: Context) -> None:
+    """A refund of shipped goods approved with goods_returned that FAILED releases the order's
+    goods claim (`merch_refund`) and sends the order back to SHIPPED (receipt due again); it can
+    still be retried. `check_window` only looks at `merch_refund`, so once the order is received
+    the same goods can be asked for under after-sales: received and restocked there, and then the
+    failed refund, retried, gives the same units back to stock a second time (and the two refunds
+    claim the same goods' money, only the order's total cap stopping the second)."""
+    _, (x,) = merch_product(ctx, 10, price=2500)
+    bob = customer(ctx, "bob")
+    paid_order(ctx, bob, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP)          # other sales of the SKU
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.SHIPPING, address=ADDRESS)
+    orders.ship_order(ctx, ADMIN, order.order_id, "SF", "SF1")
+    asked = refunds.request_refund(ctx, alice, order.order_id, parse_refund_request({"reason": "broken"}))
+    refunds.approve_refund(ctx, ADMIN, asked.refund_id, goods_returned=True)
+    assert settle(ctx, asked.refund_id, "CLOSED") == "failed"
+    assert refund_of(ctx, asked.refund_id).status is RefundStatus.FAILED
+    orders.confirm_receipt(ctx, alice, order.order_id)
+    try:
+        made = ask(ctx, alice, order_of(ctx, order.order_id), x.sku_id, 2)
+    except Conflict:
+        return                                                     # refused: the failed refund claims them
+    after_sales.approve(ctx, SUPPORT, made)
+    returned = receive(ctx, made)
+    assert stock_of(ctx, x.sku_id) == (8, 0, 2)                    # alice's 2 back, bob's 2 sold
+    assert settle(ctx, returned, "CLOSED") == "failed"
+    refunds.retry_refund(ctx, ADMIN, asked.refund_id)
+    settle(ctx, asked.refund_id)
+    assert stock_of(ctx, x.sku_id) == (8, 0, 2) and ledger_agrees(ctx, x.sku_id), stock_of(ctx, x.sku_id)
