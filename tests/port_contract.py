@@ -1246,7 +1246,7 @@ def test_a_cancellations_refunds_and_notices_are_counted_once(ports: Context) ->
 
 # ------------------------------------------------------------------ after-sales (售后)
 from chalicelib.domain.after_sales import (AfterSale, AfterSaleEntry, AfterSaleStatus,  # noqa: E402
-                                           AfterSaleType)
+                                           AfterSaleType, LineUnits)
 
 
 def an_after_sale(order_id: str = "O00000000000000AAAAAAAAAAAA", kind: AfterSaleType = AfterSaleType.RETURN_REFUND,
@@ -1297,13 +1297,23 @@ def test_an_order_lines_units_under_after_sales_stay_within_what_was_bought(port
     assert refused(ports, lambda uow: ports.after_sales.take_units(uow, order_id, sku_id, 2, 3)).failed == \
         [ItemTag.UNITS.of(sku_id)]
     write(ports, lambda uow: ports.after_sales.take_units(uow, order_id, sku_id, 1, 3))
-    assert ports.after_sales.units_taken(order_id, sku_id) == 3
+    assert ports.after_sales.line_units(order_id, sku_id).taken == 3
     write(ports, lambda uow: ports.after_sales.give_units(uow, order_id, sku_id, 2))
     assert refused(ports, lambda uow: ports.after_sales.give_units(uow, order_id, sku_id, 2)).failed == \
         [ItemTag.UNITS.of(sku_id)]
-    assert ports.after_sales.units_taken(order_id, sku_id) == 1
+    assert ports.after_sales.line_units(order_id, sku_id).taken == 1
     assert refused(ports, lambda uow: ports.after_sales.give_units(uow, order_id, "P000000000001-S000002", 1)).failed
-    assert ports.after_sales.units_taken(order_id, "P000000000001-S000002") == 0
+    assert ports.after_sales.line_units(order_id, "P000000000001-S000002") == LineUnits()
+    # A receipt's counts, conditional on both as read: a second receipt that read the same is refused.
+    taken = ports.after_sales.line_units(order_id, sku_id)
+    write(ports, lambda uow: ports.after_sales.count_back(uow, order_id, sku_id, taken, 1, 0))
+    assert refused(ports, lambda uow: ports.after_sales.count_back(uow, order_id, sku_id, taken, 1, 1)).failed == \
+        [ItemTag.UNITS.of(sku_id)]
+    write(ports, lambda uow: ports.after_sales.count_back(uow, order_id, sku_id, LineUnits(1, 1, 0), 0, 1))
+    assert ports.after_sales.line_units(order_id, sku_id) == LineUnits(1, 1, 1)
+    write(ports, lambda uow: ports.after_sales.none_taken(uow, order_id, "P000000000001-S000002"))
+    assert refused(ports, lambda uow: ports.after_sales.none_taken(uow, order_id, sku_id)).failed == \
+        [ItemTag.UNITS.of(sku_id)]
 
 
 def test_after_sales_are_listed_by_order_and_by_status_and_type_newest_first(ports: Context) -> None:

@@ -18,7 +18,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from ..domain import timeutil
-from ..domain.after_sales import AfterSale, AfterSaleEntry, AfterSaleStatus, AfterSaleType
+from ..domain.after_sales import AfterSale, AfterSaleEntry, AfterSaleStatus, AfterSaleType, LineUnits
 from ..service_layer.ports import Page
 from ..service_layer.tags import ItemTag, Tag
 from .dynamo import batch_get_many, fanned_page, get_or_none, plain, spread, spread_keys, stored_time, table_meta
@@ -59,6 +59,8 @@ class AfterSaleRecord(Model):
     Meta = table_meta("after-sales")
     after_sale_id = UnicodeAttribute(hash_key=True)     # or units#<order_id>#<sku_id>
     taken = NumberAttribute(null=True)                  # units#: units under after-sales
+    refunded = NumberAttribute(null=True)               # units#: of those, refunded by returns
+    restocked = NumberAttribute(null=True)              # units#: of those, back in stock
     order_id = UnicodeAttribute(null=True)
     user_id = UnicodeAttribute(null=True)
     type = UnicodeAttribute(null=True)
@@ -153,9 +155,30 @@ class AfterSaleStore:
     def of_order(self, order_id: str) -> list[AfterSale]:
         return [after_sale_from(r) for r in AfterSaleRecord.order_index.query(order_id)]
 
-    def units_taken(self, order_id: str, sku_id: str) -> int:
+    def line_units(self, order_id: str, sku_id: str) -> LineUnits:
         record = get_or_none(AfterSaleRecord, units_key(order_id, sku_id))
-        return int(record.taken or 0) if record is not None else 0
+        if record is None:
+            return LineUnits()
+        return LineUnits(int(record.taken or 0), int(record.refunded or 0), int(record.restocked or 0))
+
+    def count_back(self, uow: UnitOfWork, order_id: str, sku_id: str, read: LineUnits, refunded: int,
+                   restocked: int) -> None:
+        """A receipt's units refunded and restocked, conditional on both counts as `read`: two
+        receipts of one line that read the same offsets cannot both be written (their units would
+        refund the same shares of `paid`, or go back to the same bucket)."""
+        def as_read(attribute: Any, value: int) -> Any:
+            return attribute.does_not_exist() | (attribute == value) if value == 0 else attribute == value
+        uow.update(AfterSaleRecord(after_sale_id=units_key(order_id, sku_id)),
+                   [AfterSaleRecord.refunded.set(read.refunded + refunded),
+                    AfterSaleRecord.restocked.set(read.restocked + restocked)],
+                   condition=AfterSaleRecord.taken.exists() & as_read(AfterSaleRecord.refunded, read.refunded)
+                   & as_read(AfterSaleRecord.restocked, read.restocked), tag=ItemTag.UNITS.of(sku_id))
+
+    def none_taken(self, uow: UnitOfWork, order_id: str, sku_id: str) -> None:
+        """A check that no unit of the line is under after-sales (a refund of the goods taken up
+        again must not give back units a return already brought back)."""
+        uow.check(AfterSaleRecord, units_key(order_id, sku_id),
+                  AfterSaleRecord.taken.does_not_exist() | (AfterSaleRecord.taken == 0), tag=ItemTag.UNITS.of(sku_id))
 
     def page(self, status: str, kind: str | None, limit: int, cursor: str | None) -> Page:
         """Staff's queue of one status (and type, or both), newest first: the shards read together."""

@@ -185,6 +185,10 @@ class OrderRepository:
         uow.update(OrderRecord(order_id=order_id), [OrderRecord.merch_refund.set(refund_id)],
                    condition=OrderRecord.merch_refund.does_not_exist(), tag=Tag.ORDER)
 
+    def goods_unclaimed(self, uow: UnitOfWork, order_id: str) -> None:
+        """A check that no refund claims the order's goods (an after-sale takes them instead)."""
+        uow.check(OrderRecord, order_id, OrderRecord.merch_refund.does_not_exist(), tag=Tag.ORDER)
+
     def release_goods(self, uow: UnitOfWork, order_id: str, refund_id: str) -> None:
         """A rejected request gives the goods back to the order, so the customer may ask again."""
         uow.update(OrderRecord(order_id=order_id), [OrderRecord.merch_refund.remove()],

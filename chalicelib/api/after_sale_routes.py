@@ -9,7 +9,7 @@ from chalice import Blueprint
 from ..bootstrap import context
 from ..domain.after_sales import AfterSale, parse_receipt, parse_reject, parse_replacement, parse_request, \
     parse_return
-from ..service_layer import after_sales
+from ..service_layer import after_sale_receipts, after_sales
 from .http import Call, Reply, endpoint
 from .order_routes import idempotency_key
 from .views import Views, views
@@ -80,7 +80,7 @@ def reject(call: Call, after_sale_id: str) -> dict[str, Any]:
 
 @endpoint(bp, "POST", "/admin/after-sales/{after_sale_id}/receive")
 def receive(call: Call, after_sale_id: str) -> dict[str, Any]:
-    received, _ = after_sales.receive(context(), call.actor, after_sale_id, parse_receipt(call.body()))
+    received, _ = after_sale_receipts.receive(context(), call.actor, after_sale_id, parse_receipt(call.body()))
     return shown(received, views())
 
 

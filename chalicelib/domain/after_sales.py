@@ -17,9 +17,9 @@ from .tickets import CodeKind, Ticket, TicketStatus
 from .validation import Fields
 
 DEFAULT_AFTER_SALES_DAYS = 7
-# A request's lines bound every step's transaction: receive writes the after-sale, a counter per
-# line, a SKU item and a movement per line, the refund, the order and the audit record:
-# 1 + 3 x 20 + 3 <= 100 (domain/transactions.MAX_ITEMS).
+# A request's lines bound every step's transaction: receive writes the after-sale, per line its
+# counts, its stock (a SKU item, or at most 2 buckets of a sharded one) and a movement, then the
+# refund, the order and the audit record: 1 + 4 x 20 + 3 <= 100 (domain/transactions.MAX_ITEMS).
 MAX_AFTER_SALE_LINES = 20
 MAX_DESCRIPTION = 500
 MAX_NOTE = 500
@@ -186,8 +186,8 @@ def parse_return(data: object) -> ReturnShipment:
 def parse_receipt(data: object) -> Receipt:
     f = Fields(data)
     f.only({"restock", "note"})
-    if not f.has("restock"):
-        raise InvalidInput("restock is required", field="restock")
+    if not isinstance(f.data.get("restock"), bool):     # staff say whether the goods go back on sale
+        raise InvalidInput("restock is required: true or false", field="restock")
     return Receipt(f.boolean("restock"), f.string("note", required=False, max_len=MAX_NOTE))
 
 
@@ -291,12 +291,12 @@ def all_goods_returned(order: Order, after_sales: list[AfterSale]) -> bool:
     return bool(goods) and all(returned.get(line.sku_id, 0) >= line.quantity for line in goods)
 
 
-def units_back_before(after_sales: list[AfterSale], this: AfterSale, sku_id: str, refunded: bool) -> int:
-    """Units of a line that other after-sales of its order already brought back: refunded by a
-    return (`refunded`: they take the line's first shares of `paid`), or restocked (they went back
-    to the line's highest stock buckets first)."""
-    return sum(q for other in after_sales
-               if other.after_sale_id != this.after_sale_id
-               and other.status in (AfterSaleStatus.RECEIVED, AfterSaleStatus.COMPLETED)
-               and ((other.type is AfterSaleType.RETURN_REFUND and other.refund_id) if refunded else other.restocked)
-               for s, q in other.lines if s == sku_id)
+@dataclass(frozen=True)
+class LineUnits:
+    """An order line's units under after-sales: `taken` by requests (never beyond what was
+    bought), and of those, how many a return has `refunded` and how many went back to stock
+    (`restocked`). The last two are the offsets a receipt starts from: a line's units refund
+    its shares of `paid` in turn, and go back to the buckets it took them from in turn."""
+    taken: int = 0
+    refunded: int = 0
+    restocked: int = 0

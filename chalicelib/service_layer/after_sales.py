@@ -6,41 +6,32 @@ conditional on the after-sale's status as read, and moves what it moves there an
 - approve (exchange): the replacement reserved (SOLD_OUT when there is none), with the after-sale
   id as the movement's order id;
 - reject / cancel: the units given back to be asked for again, the replacement released;
-- receive: restocked goods on sale again (movement `return`); a return's refund of exactly those
-  units' `paid`, APPROVED with its goods returned, through the refunds' own approving writes
-  (`refunds._approval_writes`), then the refunds queue. The refund moves no stock
-  (`stock_lines` empty): what comes back to stock came back here, once, or not at all
-  (damaged goods are not restocked). The after-sale COMPLETES when WeChat confirms the refund
-  (`refund_settlement.succeed`, in its own transaction);
+- receive (after_sale_receipts.py): restocked goods on sale again, a return's refund; the
+  after-sale COMPLETES when WeChat confirms the refund (`refund_settlement.succeed`);
 - ship (exchange): the reserved replacement sold, a new pickup code when collected; COMPLETED.
 
 Staff steps are audited in their own transaction."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 from typing import Protocol
 
 from ..domain import identifiers
 from ..domain.after_sales import (AfterSale, AfterSaleEntry, AfterSaleRequest, AfterSaleStatus,
-                                  AfterSaleType, Receipt, Replacement, ReturnShipment, check_exchange, check_window,
-                                  merch_lines, not_found, refund_amount, refund_id_for,
-                                  units_back_before)
+                                  AfterSaleType, Replacement, ReturnShipment, check_exchange, check_window,
+                                  merch_lines, not_found)
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, RuleViolation
 from ..domain.model import Kind, Order, OrderLine
-from ..domain.refunds import SOURCE_AFTER_SALE, Refund, RefundStatus
-from ..domain.stock_shards import take_from
 from ..domain.tickets import PICKUP_VALIDITY, CodeKind, Ticket, new_code
 from . import ports
 from .context import Actor
 from .orders import FINGERPRINT_VERSION, own_order, visible_order
-from .publishing import enqueue_refund
 from .refunding import Refunding
-from .refunds import approve_returned_goods
+from .reservations import plan_sharded
 from .tags import ItemTag, Tag
-from .writes import commit
+from .writes import CONFLICT_ATTEMPTS, attempted, commit
 
 RELEASED = "after_sale_released"      # a replacement's reservation given back (rejected, cancelled)
 
@@ -50,7 +41,7 @@ class AfterSelling(Refunding, Protocol):
     def after_sales_days(self) -> int: ...
 
 
-def _changed(after_sale_id: str) -> Conflict:
+def changed_meanwhile(after_sale_id: str) -> Conflict:
     return Conflict("this after-sale changed meanwhile", code=ErrorCode.INVALID_STATE, after_sale_id=after_sale_id)
 
 
@@ -58,7 +49,7 @@ def _pickup(ctx: AfterSelling, order: Order) -> Ticket | None:
     return ctx.tickets.by_code(order.pickup_code) if order.pickup_code else None
 
 
-def _line(order: Order, sku_id: str) -> OrderLine:
+def goods_line(order: Order, sku_id: str) -> OrderLine:
     return next(line for line in order.lines if line.sku_id == sku_id and line.kind is Kind.MERCH)
 
 
@@ -74,7 +65,7 @@ def _replayed(ctx: AfterSelling, reply: ports.IdempotentReply, fingerprint: str)
     if reply.fingerprint != fingerprint:
         raise RuleViolation("this Idempotency-Key was used with a different request",
                             code=ErrorCode.IDEMPOTENCY_KEY_REUSED)
-    return _existing(ctx, reply.order_id)
+    return existing_after_sale(ctx, reply.order_id)
 
 
 def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: AfterSaleRequest,
@@ -106,9 +97,14 @@ def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: 
     ctx.after_sales.add(uow, after_sale)
     for line, quantity in chosen:
         ctx.after_sales.take_units(uow, order_id, line.sku_id, quantity, line.quantity)
+    # A refund of the goods taken up again (a failed one retried) and this request exclude each
+    # other in the write: the retry checks these units, this checks the refund's claim.
+    ctx.orders.goods_unclaimed(uow, order_id)
     if key:
         ctx.idempotency.remember(uow, key, fingerprint, after_sale.after_sale_id, now)
-    if not commit(uow, {Tag.IDEMPOTENCY.value: None, ItemTag.UNITS.value: lambda sku_id: Conflict(
+    if not commit(uow, {Tag.IDEMPOTENCY.value: None, Tag.ORDER.value: lambda _: Conflict(
+        "a refund of these goods is under way", code=ErrorCode.INVALID_STATE, order_id=order_id),
+                        ItemTag.UNITS.value: lambda sku_id: Conflict(
         "these units are already under after-sales (or were all returned)", code=ErrorCode.INVALID_STATE,
         sku_id=sku_id)}):
         reply = ctx.idempotency.get(key or "")      # the same key's request won the race: its answer
@@ -118,7 +114,7 @@ def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: 
     return after_sale
 
 
-def _existing(ctx: AfterSelling, after_sale_id: str) -> AfterSale:
+def existing_after_sale(ctx: AfterSelling, after_sale_id: str) -> AfterSale:
     found = ctx.after_sales.get(after_sale_id) if 2 <= len(after_sale_id) <= 40 else None
     if found is None:
         raise not_found(after_sale_id)
@@ -127,7 +123,7 @@ def _existing(ctx: AfterSelling, after_sale_id: str) -> AfterSale:
 
 def _own(ctx: AfterSelling, actor: Actor, order_id: str, after_sale_id: str) -> AfterSale:
     own_order(ctx, actor, order_id)
-    found = _existing(ctx, after_sale_id)
+    found = existing_after_sale(ctx, after_sale_id)
     if found.order_id != order_id:
         raise not_found(after_sale_id)
     return found
@@ -150,12 +146,12 @@ def list_after_sales(ctx: AfterSelling, status: str | None, kind: str | None, li
 
 def _finish(ctx: AfterSelling, uow: ports.Writes, after_sale: AfterSale, more: dict[ItemTag | Tag, object]
             | None = None) -> None:
-    explain: dict[str, object] = {Tag.AFTER_SALE.value: lambda _: _changed(after_sale.after_sale_id)}
+    explain: dict[str, object] = {Tag.AFTER_SALE.value: lambda _: changed_meanwhile(after_sale.after_sale_id)}
     explain.update({str(k): v for k, v in (more or {}).items()})
     commit(uow, explain)  # type: ignore[arg-type]
 
 
-def _audit(ctx: AfterSelling, uow: ports.Writes, actor: Actor, action: str, after_sale: AfterSale,
+def audit_step(ctx: AfterSelling, uow: ports.Writes, actor: Actor, action: str, after_sale: AfterSale,
            **details: object) -> None:
     ctx.audit.record(actor.name, action, ctx.clock(), target=after_sale.after_sale_id, source_ip=actor.source_ip,
                      details={"order_id": after_sale.order_id, **details}, uow=uow)
@@ -173,8 +169,17 @@ def _give_back(ctx: AfterSelling, uow: ports.Writes, after_sale: AfterSale) -> N
 
 
 def approve(ctx: AfterSelling, actor: Actor, after_sale_id: str) -> AfterSale:
-    """Staff accept the request; an exchange's replacement is reserved in the same transaction."""
-    after_sale = _existing(ctx, after_sale_id)
+    """Staff accept the request; an exchange's replacement is reserved in the same transaction.
+    A sharded spec's units are planned over its buckets as an order's are (SOLD_OUT only when
+    all of them together are short); a bucket emptied meanwhile makes it plan again."""
+    for _ in range(CONFLICT_ATTEMPTS):
+        done = _approved(ctx, actor, existing_after_sale(ctx, after_sale_id))
+        if done is not None:
+            return done
+    raise _sold_out(existing_after_sale(ctx, after_sale_id).exchange_sku_id or "")
+
+
+def _approved(ctx: AfterSelling, actor: Actor, after_sale: AfterSale) -> AfterSale | None:
     now = ctx.clock()
     entry = after_sale.moved(AfterSaleStatus.APPROVED, now, actor.name)
     uow = ctx.unit_of_work()
@@ -186,11 +191,15 @@ def approve(ctx: AfterSelling, actor: Actor, after_sale_id: str) -> AfterSale:
             raise Conflict("the replacement's SKU is gone", code=ErrorCode.INVALID_STATE, sku_id=sku_id)
         if sku.available < after_sale.units:
             raise _sold_out(sku_id)
-        shares = ctx.stock.reserve(uow, sku, after_sale.units, after_sale_id, now) or {0: after_sale.units}
+        planned = plan_sharded(ctx, {sku_id: after_sale.units}, lambda s, _: _sold_out(s)).get(sku_id) \
+            if sku.sharded else None
+        shares = ctx.stock.reserve(uow, sku, after_sale.units, after_sale.after_sale_id, now, planned) \
+            or {0: after_sale.units}
     ctx.after_sales.move(uow, after_sale, entry, **({"replacement_shares": shares} if shares else {}))
-    _audit(ctx, uow, actor, "after_sale_approved", after_sale, type=after_sale.type.value)
-    _finish(ctx, uow, after_sale, {ItemTag.SKU: lambda _: _sold_out(sku_id or ""),
-                                   ItemTag.SHARD: lambda _: _sold_out(sku_id or "")})
+    audit_step(ctx, uow, actor, "after_sale_approved", after_sale, type=after_sale.type.value)
+    if not attempted(uow, {Tag.AFTER_SALE.value: lambda _: changed_meanwhile(after_sale.after_sale_id),
+                           ItemTag.SKU: lambda _: _sold_out(sku_id or ""), ItemTag.SHARD: None}):
+        return None
     after_sale.status, after_sale.replacement_shares = entry.status, shares
     after_sale.history.append(entry)
     return after_sale
@@ -201,13 +210,13 @@ def _sold_out(sku_id: str) -> Conflict:
 
 
 def reject(ctx: AfterSelling, actor: Actor, after_sale_id: str, reason: str) -> AfterSale:
-    after_sale = _existing(ctx, after_sale_id)
+    after_sale = existing_after_sale(ctx, after_sale_id)
     now = ctx.clock()
     entry = after_sale.moved(AfterSaleStatus.REJECTED, now, actor.name)
     uow = ctx.unit_of_work()
     ctx.after_sales.move(uow, after_sale, entry, reject_reason=reason)
     _give_back(ctx, uow, after_sale)
-    _audit(ctx, uow, actor, "after_sale_rejected", after_sale, reason=reason)
+    audit_step(ctx, uow, actor, "after_sale_rejected", after_sale, reason=reason)
     _finish(ctx, uow, after_sale)
     after_sale.status, after_sale.reject_reason = entry.status, reason
     after_sale.history.append(entry)
@@ -240,56 +249,10 @@ def send_back(ctx: AfterSelling, actor: Actor, order_id: str, after_sale_id: str
     return after_sale
 
 
-def receive(ctx: AfterSelling, actor: Actor, after_sale_id: str, receipt: Receipt) -> tuple[AfterSale, Refund | None]:
-    """The goods are back. In ONE transaction: RECEIVED, the restocked units on sale again
-    (`return`), and for a return its refund, approved with the goods returned."""
-    after_sale = _existing(ctx, after_sale_id)
-    found = ctx.orders.get(after_sale.order_id)
-    if found is None:
-        raise Conflict("the after-sale's order is gone", code=ErrorCode.INVALID_STATE)
-    order = found[0]
-    now = ctx.clock()
-    entry = after_sale.moved(AfterSaleStatus.RECEIVED, now, actor.name)
-    others = functools.cache(lambda: ctx.after_sales.of_order(after_sale.order_id))   # read once, if needed
-    uow = ctx.unit_of_work()
-    fields: dict[str, object] = {"restocked": receipt.restock, "receive_note": receipt.note}
-    refund = None
-    if after_sale.type is AfterSaleType.RETURN_REFUND:
-        amount = sum(refund_amount(_line(order, sku_id), quantity,
-                                   units_back_before(others(), after_sale, sku_id, True))
-                     for sku_id, quantity in after_sale.lines)
-        refund = Refund(refund_id=refund_id_for(after_sale_id), order_id=order.order_id, amount=amount,
-                        total=order.total, status=RefundStatus.APPROVED, reason=f"after-sale {after_sale.reason}",
-                        source=SOURCE_AFTER_SALE, created_at=now, user_id=order.user_id,
-                        transaction_id=order.transaction_id, out_trade_no=order.trade_no, ticket_codes=[],
-                        stock_lines=[], decided_by=actor.name, goods_returned=True)
-        fields.update(refund_id=refund.refund_id, amount=amount)
-        approve_returned_goods(ctx, uow, refund, order, actor.name)
-    ctx.after_sales.move(uow, after_sale, entry, **{k: v for k, v in fields.items() if v is not None})
-    if receipt.restock:
-        for sku_id, quantity in after_sale.lines:
-            line = _line(order, sku_id)
-            shares = take_from(line.stock_shares, quantity, units_back_before(others(), after_sale, sku_id, False)) \
-                if line.stock_shares else {0: quantity}
-            ctx.stock.return_sold(uow, sku_id, shares, order.order_id, now)
-    _audit(ctx, uow, actor, "after_sale_received", after_sale, restock=receipt.restock,
-           refund_id=refund.refund_id if refund else None)
-    _finish(ctx, uow, after_sale, {Tag.ORDER: lambda _: Conflict(
-        "the order changed meanwhile (a refund in flight); try again", code=ErrorCode.INVALID_STATE),
-        Tag.REFUND: lambda _: _changed(after_sale_id)})
-    if refund is not None:
-        enqueue_refund(ctx, refund.refund_id)
-    after_sale.status, after_sale.restocked, after_sale.receive_note = entry.status, receipt.restock, receipt.note
-    after_sale.history.append(entry)
-    if refund is not None:
-        after_sale.refund_id, after_sale.amount = refund.refund_id, refund.amount
-    return after_sale, refund
-
-
 def ship(ctx: AfterSelling, actor: Actor, after_sale_id: str, replacement: Replacement) -> AfterSale:
     """An exchange's replacement goes out (or waits at the counter under a new pickup code): the
     reserved units sold, COMPLETED, in one transaction."""
-    after_sale = _existing(ctx, after_sale_id)
+    after_sale = existing_after_sale(ctx, after_sale_id)
     if after_sale.type is not AfterSaleType.EXCHANGE or not after_sale.exchange_sku_id:
         raise Conflict("only an exchange ships a replacement", code=ErrorCode.INVALID_STATE,
                        status=after_sale.status.value)
@@ -309,7 +272,7 @@ def ship(ctx: AfterSelling, actor: Actor, after_sale_id: str, replacement: Repla
     else:
         shipment = {"carrier": replacement.carrier or "", "tracking_no": replacement.tracking_no or ""}
     ctx.after_sales.move(uow, after_sale, entry, shipment=shipment)
-    _audit(ctx, uow, actor, "after_sale_shipped", after_sale, **shipment)
+    audit_step(ctx, uow, actor, "after_sale_shipped", after_sale, **shipment)
     _finish(ctx, uow, after_sale)
     after_sale.status, after_sale.shipment = entry.status, shipment
     after_sale.history.append(entry)

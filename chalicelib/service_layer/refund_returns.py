@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ..domain.after_sales import all_goods_returned
 from ..domain.coupons import UserCouponStatus
-from ..domain.model import Order
+from ..domain.model import Kind, Order
 from ..domain.refunds import Refund, everything_back
 from . import ports
 from .refunding import Refunding
@@ -40,3 +40,12 @@ def units_returned(ctx: Refunding, refund: Refund, order: Order) -> dict[str, in
             for sku_id, quantity in other.stock_lines:
                 returned[sku_id] = returned.get(sku_id, 0) + quantity
     return returned
+
+
+def goods_still_its_own(ctx: Refunding, uow: ports.Writes, refund: Refund, order: Order) -> None:
+    """A failed refund of goods taken up again (retried, or confirmed late) checks in its own
+    write that no return took its goods meanwhile: they came back, and are refunded, there."""
+    if refund.claims_goods:
+        for line in order.lines:
+            if line.kind is Kind.MERCH:
+                ctx.after_sales.none_taken(uow, order.order_id, line.sku_id)

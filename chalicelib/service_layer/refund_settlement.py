@@ -14,16 +14,16 @@ from ..domain import identifiers
 from ..domain.after_sales import AfterSaleStatus, after_sale_of_refund
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict
-from ..domain.model import Order, OrderStatus
+from ..domain.model import Kind, Order, OrderStatus
 from ..domain.refunds import (HELD_BY_WECHAT, SOURCE_AFTER_SALE, Refund, RefundStatus, outcome_of, query_delay,
                               settled_status)
 from ..domain.stock_shards import take_from
 from . import ports
 from .publishing import announce_stock_change, send_alert
-from .refund_returns import all_back, coupon_back, units_returned
+from .refund_returns import all_back, coupon_back, goods_still_its_own, units_returned
 from .refunding import Refunding
 from .retrying import attempts
-from .tags import Tag
+from .tags import ItemTag, Tag
 from .writes import commit
 
 SETTLE_ATTEMPTS = 4
@@ -130,6 +130,7 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
             if late:
                 # Its codes are still its own: a newer refund taking them over would have marked
                 # it superseded, which the refund's move is conditional on.
+                goods_still_its_own(ctx, uow, refund, order)
                 ctx.orders.settle_released_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                                   refund.goods_returned, finish, now)
             else:
@@ -195,7 +196,9 @@ def _moved_on(ctx: Refunding, refund: Refund) -> bool:
         return True
     order, _ = _order_of(ctx, refund)
     return (refund.claims_goods and not refund.goods_returned and order.shipment is not None) or \
-        order.refunded_total + refund.amount > order.total
+        order.refunded_total + refund.amount > order.total or \
+        (refund.claims_goods and any(ctx.after_sales.line_units(order.order_id, line.sku_id).taken
+                                     for line in order.lines if line.kind is Kind.MERCH))
 
 
 def _paid_back_after_moving_on(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOutcome:
@@ -244,7 +247,8 @@ def hold(ctx: Refunding, refund: Refund) -> SettlementOutcome:
             order, _ = _order_of(ctx, refund)
             ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                     refund.goods_returned, now, "wechatpay")
-        written, moved_on = commit(uow, {Tag.REFUND: None, Tag.ORDER: None}), False
+            goods_still_its_own(ctx, uow, refund, order)
+        written, moved_on = commit(uow, {Tag.REFUND: None, Tag.ORDER: None, ItemTag.UNITS: None}), False
         if not written and reclaim:
             current = ctx.refunds.get(refund.refund_id)
             if current is not None and current.held_by_wechat:

@@ -18,6 +18,7 @@ from . import ports
 from .context import Actor
 from .orders import own_order, visible_order
 from .publishing import enqueue_refund
+from .refund_returns import goods_still_its_own
 from .refund_settlement import succeed
 from .refunding import Refunding
 from .tags import ItemTag, Tag
@@ -152,6 +153,9 @@ def _why_refused(ctx: Refunding, refused: ports.WriteRefused, refund: Refund) ->
                             code=ErrorCode.INVALID_STATE)
         if tag == Tag.REFUND or ItemTag.SUPERSEDED.matches(tag):
             return Conflict("the refund changed meanwhile", code=ErrorCode.INVALID_STATE)
+        if ItemTag.UNITS.matches(tag):
+            return Conflict("these goods are under after-sales: they come back, and are refunded, there",
+                            code=ErrorCode.USE_AFTER_SALES, refund_id=refund.refund_id)
     return refused
 
 
@@ -244,6 +248,7 @@ def retry_refund(ctx: Refunding, actor: Actor, refund_id: str) -> Refund:
         order = _order_of(ctx, refund)
         ctx.orders.claim_refund(uow, order, refund.refund_id, refund.amount, refund.claims_goods,
                                 refund.goods_returned, now, actor.name)
+        goods_still_its_own(ctx, uow, refund, order)
     for code in refund.ticket_codes:        # never paid again for a visitor an offline gate let in since
         ctx.tickets.not_admitted_since_revoked(uow, code)
     ctx.audit.record(actor.name, "refund_retried", now, target=refund_id, source_ip=actor.source_ip,

@@ -46,9 +46,10 @@ def test_a_return_is_refunded_through_wechat_and_its_goods_restocked_once(  # ty
                                                   "reason": "damaged", "description": "the strap tore"})
     assert r.status_code == 201, r.body
     made = r.json_body
-    # The order, its pickup code, one transaction of the after-sale and its units counter.
+    # The order, its pickup code, one transaction of the after-sale, its units counter and a check that no refund
+    # claims the goods.
     assert ddb_calls.operations == ["GetItem", "GetItem", "TransactWriteItems"]
-    assert transactions == [["after_sale", f"units:{sku}"]]
+    assert transactions == [["after_sale", f"units:{sku}", "order"]]
     assert made["status"] == "REQUESTED" and made["history"][0]["status"] == "REQUESTED"
     aid = made["after_sale_id"]
     support = staff("support")
@@ -69,11 +70,13 @@ def test_a_return_is_refunded_through_wechat_and_its_goods_restocked_once(  # ty
     r = staff("merchandiser").post(f"/admin/after-sales/{aid}/receive", {"restock": True, "note": "as new"})
     assert r.status_code == 200, r.body
     received = r.json_body
-    # The after-sale, the order, the order's after-sales (units returned before) and codes; ONE transaction: the
-    # refund, the order claimed, the after-sale, the SKU and its movement, the audit record.
-    assert ddb_calls.operations == ["GetItem", "GetItem", "Query", "Query", "BatchGetItem", "TransactWriteItems"]
-    assert sorted(transactions[0]) == sorted(["refund", "order", "after_sale", f"sku:{sku}", f"movement:{sku}",
-                                              "audit"])
+    # The after-sale, the order, the line's units counts (where its refund and restock start), the order's codes;
+    # ONE transaction: the refund, the order claimed, the after-sale, the counts, the SKU and its movement, the
+    # audit record.
+    assert ddb_calls.operations == ["GetItem", "GetItem", "GetItem", "Query", "BatchGetItem", "TransactWriteItems"], \
+        ddb_calls.operations
+    assert sorted(transactions[0]) == sorted(["refund", "order", "after_sale", f"units:{sku}", f"sku:{sku}",
+                                              f"movement:{sku}", "audit"])
     assert (received["status"], received["amount"], received["restocked"]) == ("RECEIVED", 2500, True)
     assert counts(sku) == (9, 0, 1) and ledger_and_stock(sku) == (9, 9)
     refund = alice.get(f"/orders/{oid}/refunds").json_body["items"][0]

@@ -7,7 +7,7 @@ import copy
 import dataclasses
 from typing import Any
 
-from chalicelib.domain.after_sales import AfterSale, AfterSaleEntry
+from chalicelib.domain.after_sales import AfterSale, AfterSaleEntry, LineUnits
 from chalicelib.domain.timeutil import to_storage
 from chalicelib.service_layer.ports import Page
 from chalicelib.service_layer.tags import ItemTag, Tag
@@ -32,11 +32,23 @@ class FakeAfterSales:
 
     def take_units(self, uow: FakeUnitOfWork, order_id: str, sku_id: str, quantity: int, bought: int) -> None:
         uow.add(UNITS, (order_id, sku_id), ItemTag.UNITS.of(sku_id),
-                lambda taken: taken is None or taken <= bought - quantity, lambda taken: (taken or 0) + quantity)
+                lambda units: units is None or units.taken <= bought - quantity,
+                lambda units: dataclasses.replace(units or LineUnits(), taken=(units or LineUnits()).taken + quantity))
 
     def give_units(self, uow: FakeUnitOfWork, order_id: str, sku_id: str, quantity: int) -> None:
         uow.add(UNITS, (order_id, sku_id), ItemTag.UNITS.of(sku_id),
-                lambda taken: taken is not None and taken >= quantity, lambda taken: taken - quantity)
+                lambda units: units is not None and units.taken >= quantity,
+                lambda units: dataclasses.replace(units, taken=units.taken - quantity))
+
+    def count_back(self, uow: FakeUnitOfWork, order_id: str, sku_id: str, read: LineUnits, refunded: int,
+                   restocked: int) -> None:
+        uow.add(UNITS, (order_id, sku_id), ItemTag.UNITS.of(sku_id),
+                lambda units: units is not None and (units.refunded, units.restocked) == (read.refunded, read.restocked),
+                lambda units: dataclasses.replace(units, refunded=read.refunded + refunded,
+                                                  restocked=read.restocked + restocked))
+
+    def none_taken(self, uow: FakeUnitOfWork, order_id: str, sku_id: str) -> None:
+        uow.check(UNITS, (order_id, sku_id), ItemTag.UNITS.of(sku_id), lambda units: units is None or not units.taken)
 
     def move(self, uow: FakeUnitOfWork, a: AfterSale, entry: AfterSaleEntry, **fields: Any) -> None:
         status = a.status
@@ -60,8 +72,8 @@ class FakeAfterSales:
                                                   if a.order_id == order_id),
                                                  key=lambda a: (a.created_at, a.after_sale_id))]
 
-    def units_taken(self, order_id: str, sku_id: str) -> int:
-        return self.db.get(UNITS, (order_id, sku_id)) or 0
+    def line_units(self, order_id: str, sku_id: str) -> LineUnits:
+        return self.db.get(UNITS, (order_id, sku_id)) or LineUnits()
 
     def page(self, status: str, kind: str | None, limit: int, cursor: str | None) -> Page:
         chosen = [a for a in self.db.table(AFTER_SALES).values()

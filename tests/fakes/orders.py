@@ -182,6 +182,9 @@ class FakeOrders:
             item.order.merch_refund = refund_id
         self._update(uow, order_id, lambda item: item.order.merch_refund is None, apply)
 
+    def goods_unclaimed(self, uow: FakeUnitOfWork, order_id: str) -> None:
+        uow.check(ORDERS, order_id, Tag.ORDER, lambda item: item is not None and item.order.merch_refund is None)
+
     def release_goods(self, uow: FakeUnitOfWork, order_id: str, refund_id: str) -> None:
         def apply(item: OrderItem) -> None:
             item.order.merch_refund = None

@@ -12,7 +12,7 @@ from chalicelib.domain.model import Fulfillment, Order, OrderStatus
 from chalicelib.domain.refunds import RefundStatus
 from chalicelib.domain.coupons import UserCouponStatus
 from chalicelib.domain.tickets import CodeKind
-from chalicelib.service_layer import after_sales, coupons, inventory, orders, redemption, refund_settlement, refunds
+from chalicelib.service_layer import after_sale_receipts, after_sales, coupons, inventory, orders, redemption, refund_settlement, refunds
 from chalicelib.service_layer.context import Actor, Context
 from tests.fakes import FakeDatabase
 
@@ -44,7 +44,7 @@ def ledger_agrees(ctx: Context, sku_id: str) -> bool:
 
 
 def receive(ctx: Context, after_sale_id: str, restock: bool = True) -> str:
-    _, refund = after_sales.receive(ctx, SUPPORT, after_sale_id, parse_receipt({"restock": restock}))
+    _, refund = after_sale_receipts.receive(ctx, SUPPORT, after_sale_id, parse_receipt({"restock": restock}))
     assert refund is not None
     return refund.refund_id
 
@@ -154,9 +154,30 @@ def test_goods_a_failed_refund_still_claims_are_not_returned_again_through_after
     returned = receive(ctx, made)
     assert stock_of(ctx, x.sku_id) == (8, 0, 2)                    # alice's 2 back, bob's 2 sold
     assert settle(ctx, returned, "CLOSED") == "failed"
-    refunds.retry_refund(ctx, ADMIN, asked.refund_id)
-    settle(ctx, asked.refund_id)
+    with pytest.raises(Conflict) as refused:                       # the return has them now
+        refunds.retry_refund(ctx, ADMIN, asked.refund_id)
+    assert refused.value.code == "USE_AFTER_SALES"
+    assert refund_of(ctx, asked.refund_id).status is RefundStatus.FAILED
+    refunds.retry_refund(ctx, ADMIN, returned)                     # the return's own refund goes again
+    assert settle(ctx, returned) == "succeeded"
     assert stock_of(ctx, x.sku_id) == (8, 0, 2) and ledger_agrees(ctx, x.sku_id), stock_of(ctx, x.sku_id)
+
+
+def test_goods_a_refund_is_under_way_for_are_not_asked_for_under_after_sales(ctx: Context) -> None:
+    """The request's own write checks that no refund claims the goods: a refund approved between
+    the request's read and its write refuses it."""
+    _, (x,) = merch_product(ctx, 10, price=2500)
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP)
+    handed_over(ctx, order)
+    uow = ctx.unit_of_work()
+    ctx.orders.claim_goods(uow, order.order_id, "Rsomeone")          # a refund's claim, after the read below
+    uow.commit()
+    ctx.orders.get = lambda order_id: (order, set())                 # type: ignore[method-assign]  # as read
+    with pytest.raises(Conflict) as refused:
+        ask(ctx, alice, order, x.sku_id)
+    assert "refund" in str(refused.value)
+    assert ctx.after_sales.of_order(order.order_id) == []
 
 
 def test_units_returned_one_by_one_go_back_to_the_buckets_the_line_took_them_from(

@@ -1,0 +1,83 @@
+"""After-sales (售后): the goods come back. Staff receive them in ONE transaction: RECEIVED, the
+restocked units on sale again (movement `return`), and for a return its refund of exactly those
+units' `paid`, approved with the goods returned through the refunds' own approving writes, then
+the refunds queue. The refund moves no stock (`stock_lines` empty): what comes back to stock came
+back here, once, or not at all (damaged goods are not restocked)."""
+from __future__ import annotations
+
+from ..domain.after_sales import AfterSale, AfterSaleStatus, AfterSaleType, Receipt, refund_amount, refund_id_for
+from ..domain.error_codes import ErrorCode
+from ..domain.errors import Busy, Conflict
+from ..domain.refunds import SOURCE_AFTER_SALE, Refund, RefundStatus
+from ..domain.stock_shards import take_from
+from .after_sales import AfterSelling, audit_step, changed_meanwhile, existing_after_sale, goods_line
+from .context import Actor
+from .publishing import enqueue_refund
+from .refunds import approve_returned_goods
+from .tags import ItemTag, Tag
+from .writes import CONFLICT_ATTEMPTS, attempted
+
+
+def receive(ctx: AfterSelling, actor: Actor, after_sale_id: str, receipt: Receipt) -> tuple[AfterSale, Refund | None]:
+    """The goods are back. In ONE transaction: RECEIVED, the restocked units on sale again
+    (`return`), and for a return its refund, approved with the goods returned. Each line's
+    counts of units refunded and restocked are the offsets its units take their shares of `paid`
+    and their buckets from; the write is conditional on them, so a receipt of the same line that
+    landed meanwhile makes this one read again."""
+    for _ in range(CONFLICT_ATTEMPTS):
+        done = _received(ctx, actor, existing_after_sale(ctx, after_sale_id), receipt)
+        if done is not None:
+            return done
+    raise Busy("the shop is busy; please try again")
+
+
+def _received(ctx: AfterSelling, actor: Actor, after_sale: AfterSale,
+              receipt: Receipt) -> tuple[AfterSale, Refund | None] | None:
+    found = ctx.orders.get(after_sale.order_id)
+    if found is None:
+        raise Conflict("the after-sale's order is gone", code=ErrorCode.INVALID_STATE)
+    order = found[0]
+    now = ctx.clock()
+    entry = after_sale.moved(AfterSaleStatus.RECEIVED, now, actor.name)
+    returning = after_sale.type is AfterSaleType.RETURN_REFUND
+    counted = {sku_id: ctx.after_sales.line_units(order.order_id, sku_id) for sku_id, _ in after_sale.lines}
+    uow = ctx.unit_of_work()
+    fields: dict[str, object] = {"restocked": receipt.restock, "receive_note": receipt.note}
+    refund = None
+    if returning:
+        amount = sum(refund_amount(goods_line(order, sku_id), quantity, counted[sku_id].refunded)
+                     for sku_id, quantity in after_sale.lines)
+        refund = Refund(refund_id=refund_id_for(after_sale.after_sale_id), order_id=order.order_id, amount=amount,
+                        total=order.total, status=RefundStatus.APPROVED, reason=f"after-sale {after_sale.reason}",
+                        source=SOURCE_AFTER_SALE, created_at=now, user_id=order.user_id,
+                        transaction_id=order.transaction_id, out_trade_no=order.trade_no, ticket_codes=[],
+                        stock_lines=[], decided_by=actor.name, goods_returned=True)
+        fields.update(refund_id=refund.refund_id, amount=amount)
+        approve_returned_goods(ctx, uow, refund, order, actor.name)
+    ctx.after_sales.move(uow, after_sale, entry, **{k: v for k, v in fields.items() if v is not None})
+    for sku_id, quantity in after_sale.lines:
+        restocked = quantity if receipt.restock else 0
+        if returning or restocked:
+            ctx.after_sales.count_back(uow, order.order_id, sku_id, counted[sku_id], quantity if returning else 0,
+                                       restocked)
+        if restocked:
+            line = goods_line(order, sku_id)
+            shares = take_from(line.stock_shares, quantity, counted[sku_id].restocked) \
+                if line.stock_shares else {0: quantity}
+            ctx.stock.return_sold(uow, sku_id, shares, order.order_id, now)
+    audit_step(ctx, uow, actor, "after_sale_received", after_sale, restock=receipt.restock,
+           refund_id=refund.refund_id if refund else None)
+    if not attempted(uow, {Tag.AFTER_SALE.value: lambda _: changed_meanwhile(after_sale.after_sale_id),
+                           Tag.ORDER.value: lambda _: Conflict(
+                               "the order changed meanwhile (a refund in flight); try again",
+                               code=ErrorCode.INVALID_STATE),
+                           Tag.REFUND.value: lambda _: changed_meanwhile(after_sale.after_sale_id),
+                           ItemTag.UNITS: None}):
+        return None
+    if refund is not None:
+        enqueue_refund(ctx, refund.refund_id)
+    after_sale.status, after_sale.restocked, after_sale.receive_note = entry.status, receipt.restock, receipt.note
+    after_sale.history.append(entry)
+    if refund is not None:
+        after_sale.refund_id, after_sale.amount = refund.refund_id, refund.amount
+    return after_sale, refund
