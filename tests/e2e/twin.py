@@ -109,6 +109,20 @@ def _change_without_protection() -> None:
     order_changes.close_open_trade = lambda ctx, order: time.sleep(1.5)  # type: ignore[assignment]
 
 
+def _after_sale_without_condition() -> None:
+    """An after-sale's moves are not conditional on the status they were read in, and reading
+    it takes a while (as on a busy Lambda): the window in which two staff both see it waiting."""
+    from chalicelib.service_layer import after_sales
+    _drop_conditions("after_sale")
+    existing = after_sales.existing_after_sale
+
+    def slow(ctx: Any, after_sale_id: str) -> Any:
+        found = existing(ctx, after_sale_id)
+        time.sleep(0.5)
+        return found
+    after_sales.existing_after_sale = slow  # type: ignore[assignment]
+
+
 REMOVALS: dict[str, Callable[[], None]] = {
     "sku-condition": lambda: _drop_conditions("sku:"),
     "shard-condition": lambda: _drop_conditions("shard:"),
@@ -121,6 +135,7 @@ REMOVALS: dict[str, Callable[[], None]] = {
     "payment-conditions": lambda: _drop_conditions("payment", "order", "sku:"),
     "expiry-protection": _expiry_without_protection,
     "change-protection": _change_without_protection,
+    "after-sale-condition": _after_sale_without_condition,
 }
 
 
