@@ -3,10 +3,9 @@
 Three lanes run side by side, each its steps in order; the layers share nothing but the CPU (each
 end-to-end step starts its own stack on free ports, the API layer runs moto in-process):
 
-1. unit, infra and API tests (in-process), then the contract's acceptance suite, plain and with faults,
-   then a session's cancellation of a few hundred tickets with faults (long, it waits mostly on the
-   queues; left out of the end-to-end layers below);
-2. end-to-end and browser tests against `make run`;
+1. unit, infra and API tests (in-process), then the contract's acceptance suite, plain and with faults;
+2. end-to-end and browser tests against `make run`, then a session's cancellation of a few hundred
+   tickets with faults (long, it waits mostly on the queues; left out of the faults' layer below);
 3. the contract fuzz (schemathesis, each role on the operations it may call), then the end-to-end
    layer again with 5% of the embedded AWS's DynamoDB and SQS requests failing as AWS fails
    (LOCAL_FAULT_RATE), its negative controls left out.
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "build" / "test-logs"
 FUZZ = "tests/e2e/test_contract_fuzz.py"
 FAULTS = {"LOCAL_FAULT_RATE": "0.05"}
-CANCELLATION = "tests/e2e/test_session_cancellation_e2e.py"      # under faults only, in the shortest lane
+CANCELLATION = "tests/e2e/test_session_cancellation_e2e.py"      # under faults only, after the e2e layer
 
 
 @dataclass
@@ -50,9 +49,9 @@ class Step:
 LANES = [
     [Step("unit infra api", ["tests/unit", "tests/infra", "tests/api"]),
      Step("acceptance", ["../shared/acceptance"]),
-     Step("acceptance with faults", ["../shared/acceptance"], FAULTS),
+     Step("acceptance with faults", ["../shared/acceptance"], FAULTS)],
+    [Step("e2e browser", ["tests/e2e", "tests/browser", "--deselect", FUZZ]),
      Step("cancellation with faults", [CANCELLATION], FAULTS)],
-    [Step("e2e browser", ["tests/e2e", "tests/browser", "--deselect", FUZZ])],
     [Step("contract fuzz", [FUZZ]),
      Step("e2e with faults", ["tests/e2e", "-k", "not negative_control", "--ignore", CANCELLATION], FAULTS)],
 ]
