@@ -66,7 +66,7 @@ def build_context(**pieces: Any) -> Context:
         unpaid=UnpaidHolds(UnpaidLimits(s.max_unpaid_orders_per_customer, s.max_unpaid_units_per_sku)),
         idempotency=IdempotencyStore(), placement=PlacementReads(), people=PeopleRepository(),
         throttle=LoginThrottle(), audit=AuditLog(), tickets=TicketRepository(cipher), payment_ledger=PaymentLedger(),
-        refunds=RefundRepository(), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
+        refunds=RefundRepository(cipher), alerts=AlertLog(), aggregates=AggregateStore(s.aggregate_shards),
         sales=SaleLookup(), reconciliations=ReconciliationStore(), coupons=CouponRepository(),
         user_coupons=UserCouponRepository(), promotions=PromotionRepository(),
         session_cancellations=SessionCancellationStore(), after_sales=AfterSaleStore(), unit_of_work=UnitOfWork,

@@ -43,26 +43,39 @@ def sqs_event(queue_arn: str, messages: list[dict[str, Any]], region: str) -> di
         "eventSourceARN": queue_arn, "awsRegion": region} for m in messages]}
 
 
+class QueuePoller:
+    """Polls one queue as Lambda's event source mapping does: hands what it receives to the
+    handler, deletes what the handler did not report as failed. Its client, the queue's URL and
+    ARN are looked up once (the pump's pollers run for the life of the stack)."""
+
+    def __init__(self, queue_name: str, handler: Any, region: str) -> None:
+        self._handler, self._region = handler, region
+        self._sqs = boto3.client("sqs", region_name=region)
+        self._url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        self._arn = self._sqs.get_queue_attributes(QueueUrl=self._url,
+                                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    def deliver_once(self, wait_seconds: int = 0) -> int:
+        """One poll; how many messages were handed over."""
+        received = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
+                                             AttributeNames=["All"]).get("Messages", [])
+        if not received:
+            return 0
+        failed: set[str] = set()
+        try:
+            answer = self._handler(sqs_event(self._arn, received, self._region), None) or {}
+            failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+        except Exception:
+            failed = {m["MessageId"] for m in received}      # the whole batch comes back, as in Lambda
+            raise
+        finally:
+            done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)
+                    if m["MessageId"] not in failed]
+            if done:
+                self._sqs.delete_message_batch(QueueUrl=self._url, Entries=done)
+        return len(received)
+
+
 def deliver_once(queue_name: str, handler: Any, region: str, wait_seconds: int = 0) -> int:
-    """One poll of a queue: hands what it receives to the handler as Lambda would, deletes what
-    the handler did not report as failed. Returns how many messages were handed over."""
-    sqs = boto3.client("sqs", region_name=region)
-    url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds,
-                                   AttributeNames=["All"]).get("Messages", [])
-    if not received:
-        return 0
-    failed: set[str] = set()
-    try:
-        answer = handler(sqs_event(arn, received, region), None) or {}
-        failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
-    except Exception:
-        failed = {m["MessageId"] for m in received}      # the whole batch comes back, as in Lambda
-        raise
-    finally:
-        done = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(received)
-                if m["MessageId"] not in failed]
-        if done:
-            sqs.delete_message_batch(QueueUrl=url, Entries=done)
-    return len(received)
+    """One poll of a queue (the tests' way: queues are made afresh under each test's mock)."""
+    return QueuePoller(queue_name, handler, region).deliver_once(wait_seconds)

@@ -9,7 +9,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from local.aws_resources import deliver_once
+from local.aws_resources import QueuePoller
 from local.streams import StreamReader
 
 log = logging.getLogger("micromall.pump")
@@ -39,9 +39,12 @@ class EventPump:
         self._stop.set()
 
     def _poll(self, queue: str, handler: Callable[..., Any]) -> None:
+        poller: QueuePoller | None = None
         while not self._stop.is_set():
             try:
-                deliver_once(queue, handler, self._region, wait_seconds=1)
+                poller = poller or QueuePoller(queue, handler, self._region)
+                # A long poll answers as soon as a message comes; a longer one only costs less idling.
+                poller.deliver_once(wait_seconds=5)
             except Exception:
                 log.exception("handler for %s failed; its messages will be retried", queue)
                 time.sleep(0.5)
@@ -68,10 +71,12 @@ class EventPump:
 
     def _read_streams(self) -> None:
         assert self._streams is not None
+        idle = 0
         while not self._stop.is_set():
             try:
-                if not self._streams.deliver_once():
-                    self._stop.wait(0.2)
+                idle = 0 if self._streams.deliver_once() else idle + 1
+                if idle:     # quiet streams are read less often: a read is a request per table
+                    self._stop.wait(0.2 if idle < 10 else 0.5)
             except Exception:
                 log.exception("reading the tables' streams failed; trying again")
                 self._stop.wait(1)

@@ -5,6 +5,8 @@ failure answered by reading again from that record (as with ReportBatchItemFailu
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any, Callable
 
 import boto3
@@ -40,6 +42,10 @@ def lambda_record(record: dict[str, Any], stream_arn: str, region: str) -> dict[
 class StreamReader:
     """Reads the streams of the given tables (name -> handler) where the last read stopped."""
 
+    # The tables' streams and shards are looked up again at most this often (each look-up is two
+    # requests per table; a stack idling at 5 reads a second spent half a core on them).
+    TOPOLOGY_SECONDS = 5.0
+
     def __init__(self, handlers: dict[str, Handler], region: str) -> None:
         self._handlers, self._region = handlers, region
         self._dynamodb = boto3.client("dynamodb", region_name=region)
@@ -48,6 +54,8 @@ class StreamReader:
                                      config=Config(account_id_endpoint_mode="disabled"))
         self._iterators: dict[tuple[str, str], str | None] = {}
         self._arns: dict[str, str] = {}
+        self._shards: dict[str, list[str]] = {}
+        self._looked_up = -math.inf
 
     def _arn(self, table: str) -> str:
         arn = self._dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
@@ -56,20 +64,29 @@ class StreamReader:
             self._iterators = {k: v for k, v in self._iterators.items() if k[0] != table}
         return arn
 
-    def deliver_once(self) -> int:
-        """One read of every shard of every stream; how many records were handed over."""
+    def _look_up(self) -> None:
+        for table in self._handlers:
+            arn = self._arn(table)
+            self._shards[table] = [shard["ShardId"] for shard in
+                                   self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]]
+        self._looked_up = time.monotonic()
+
+    def deliver_once(self, look_up: bool = False) -> int:
+        """One read of every shard of every stream; how many records were handed over. The
+        streams and their shards are looked up when asked, or when the last look-up is old."""
+        if look_up or time.monotonic() - self._looked_up > self.TOPOLOGY_SECONDS:
+            self._look_up()
         handed = 0
         for table, handler in self._handlers.items():
-            arn = self._arn(table)
-            for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-                handed += self._read(table, arn, shard["ShardId"], handler)
+            for shard_id in self._shards[table]:
+                handed += self._read(table, self._arns[table], shard_id, handler)
         return handed
 
     def drain(self, rounds: int = 20) -> int:
         """Reads until every stream is quiet (the handlers' own writes may add records)."""
         total = 0
-        for _ in range(rounds):
-            handed = self.deliver_once()
+        for round_ in range(rounds):
+            handed = self.deliver_once(look_up=round_ == 0)
             total += handed
             if not handed:
                 break

@@ -5,7 +5,7 @@ end-to-end step starts its own stack on free ports, the API layer runs moto in-p
 
 1. unit, infra and API tests (in-process), then the contract's acceptance suite, plain and with faults;
 2. end-to-end and browser tests against `make run`, then a session's cancellation of a few hundred
-   tickets with faults (below), which is long and waits mostly on the queues;
+   tickets with faults (long, it waits mostly on the queues; left out of the faults' layer below);
 3. the contract fuzz (schemathesis, each role on the operations it may call), then the end-to-end
    layer again with 5% of the embedded AWS's DynamoDB and SQS requests failing as AWS fails
    (LOCAL_FAULT_RATE), its negative controls left out.
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / "build" / "test-logs"
 FUZZ = "tests/e2e/test_contract_fuzz.py"
 FAULTS = {"LOCAL_FAULT_RATE": "0.05"}
-CANCELLATION = "tests/e2e/test_session_cancellation_e2e.py"      # under faults only, in the shorter lane
+CANCELLATION = "tests/e2e/test_session_cancellation_e2e.py"      # under faults only, after the e2e layer
 
 
 @dataclass

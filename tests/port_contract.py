@@ -27,6 +27,7 @@ from chalicelib.domain.pricing import EVERYTHING, Promotion
 from chalicelib.domain.promotions import Promotion as FullReductionPromotion, TierRule
 from chalicelib.domain.reconciliation import MATCHED, NOT_RUN, Reconciliation
 from chalicelib.domain.redemption import Scan, ScanConflict, ConflictKind, admission_checks, admission_condition
+from chalicelib.domain.refund_summary import RefundContact, RefundItem
 from chalicelib.domain.refunds import HELD_BY_WECHAT, Refund, RefundStatus
 from chalicelib.domain.figures import Figures
 from chalicelib.domain.tickets import CodeKind, Ticket, TicketStatus, new_code
@@ -876,6 +877,26 @@ def test_a_refund_is_added_once_and_read_back(ports: Context) -> None:
             stored.review_reasons, stored.queries) == (RefundStatus.REQUESTED, ["c1", "c2"], [("S1", 2)], True,
                                                        refund.refund_id, ["goods"], 0)
     assert refused(ports, lambda uow: ports.refunds.add(uow, refund, NOW)).failed == [Tag.REFUND]
+
+
+def test_a_refund_keeps_what_it_takes_back_and_for_whom_and_an_old_one_reads_none(ports: Context) -> None:
+    session = Session(NOW + timedelta(days=2), NOW + timedelta(days=2, hours=2))
+    items = [RefundItem("S1", "城市博物馆 门票", "上午场", 2, 11999, session), RefundItem("S2", "帆布袋", "红色", 1, None)]
+    refund = add_refund(ports, a_refund(items=items, contact=RefundContact("王小明", PHONE)))
+    stored = read_refund(ports, refund.refund_id)
+    assert (stored.items, stored.contact) == (items, RefundContact("王小明", PHONE))
+    assert read_refund(ports, add_refund(ports, a_refund(items=[])).refund_id).items == []
+    old = read_refund(ports, add_refund(ports).refund_id)
+    assert (old.items, old.contact) == (None, None)
+
+
+def test_orders_are_read_many_at_once_those_that_exist(ports: Context) -> None:
+    _, (sku,) = add_product(ports, 10)
+    first, second = add_order(ports, an_order(sku)), add_order(ports, an_order(sku, 2))
+    found = ports.orders.many([second.order_id, "O00000000000000NOSUCHORDER1", first.order_id, first.order_id])
+    assert set(found) == {first.order_id, second.order_id}
+    assert (found[second.order_id].lines[0].quantity, found[first.order_id].contact_phone) == (2, PHONE)
+    assert ports.orders.many([]) == {}
 
 
 def test_a_refund_moves_only_from_the_state_it_was_read_in(ports: Context) -> None:

@@ -3,7 +3,7 @@ read in (refund bookkeeping included); reads by customer, status, phone and due 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from ..domain.model import HistoryEntry, Order, OrderStatus
 from ..service_layer.ports import FieldCipher, Page
@@ -257,6 +257,10 @@ class OrderRepository:
             return None
         return self._from(record), {
             line["product_id"] for line in map(plain, record.lines) if line.get("limit_counted")}
+
+    def many(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        """Orders by id, a hundred per BatchGetItem (those that exist)."""
+        return {order_id: self._from(record) for order_id, record in batch_get_many(OrderRecord, order_ids).items()}
 
     def _load(self, keys: list[str]) -> list[Order]:
         """The orders behind an index page, read whole (the indexes hold keys), in its order."""

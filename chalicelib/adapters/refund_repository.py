@@ -12,8 +12,10 @@ from pynamodb.models import Model
 from ..domain import timeutil
 from ..domain.payments import bill_day
 from ..domain.reconciliation import OurRefund
+from ..domain.model import Session
+from ..domain.refund_summary import RefundContact, RefundItem
 from ..domain.refunds import HELD_BY_WECHAT, Refund, RefundStatus
-from ..service_layer.ports import Page
+from ..service_layer.ports import FieldCipher, Page
 from ..service_layer.tags import ItemTag, Tag
 from .dynamo import (batch_get_many, each_shard, fanned_page, get_or_none, plain, read_time, spread,
                      spread_keys, stored_time, table_meta)
@@ -105,13 +107,36 @@ class RefundRecord(Model):
     accepted_at = UnicodeAttribute(null=True)        # when (WeChat's create_time)
     bill_day = UnicodeAttribute(null=True)           # <Beijing date of accepted_at>#<shard>
     out_trade_no = UnicodeAttribute(null=True)       # the payment attempt refunded (absent: the order id)
+    # What it takes back, by SKU: [{sku_id, product_name, name, quantity, amount?, session_start?,
+    # session_end?}] (absent: made before this was kept), and for whom: the order's contact, encrypted.
+    items = ListAttribute(of=MapAttribute, null=True)
+    contact = UnicodeAttribute(null=True)            # encrypted JSON {name, phone}
     status_index = RefundStatusIndex()
     order_index = RefundOrderIndex()
     query_due_index = QueryDueIndex()
     bill_day_index = RefundBillDayIndex()
 
 
-def refund_from(r: RefundRecord) -> Refund:
+def _item_to_map(item: RefundItem) -> dict[str, Any]:
+    data: dict[str, Any] = {"sku_id": item.sku_id, "product_name": item.product_name, "name": item.name,
+                            "quantity": item.quantity}
+    if item.amount is not None:
+        data["amount"] = item.amount
+    if item.session is not None:
+        data["session_start"], data["session_end"] = stored_time(item.session.start), stored_time(item.session.end)
+    return data
+
+
+def _item_from(m: dict[str, Any]) -> RefundItem:
+    session = (Session(timeutil.from_storage(m["session_start"]), timeutil.from_storage(m["session_end"]))
+               if m.get("session_start") else None)
+    return RefundItem(sku_id=m["sku_id"], product_name=m["product_name"], name=m["name"],
+                      quantity=int(m["quantity"]), amount=int(m["amount"]) if m.get("amount") is not None else None,
+                      session=session)
+
+
+def refund_from(r: RefundRecord, cipher: FieldCipher) -> Refund:
+    contact = cipher.decrypt_json(r.contact) if r.contact else None
     return Refund(refund_id=r.refund_id, order_id=r.order_id, amount=int(r.amount), total=int(r.total),
                   status=RefundStatus(r.status), reason=r.reason, source=r.source,
                   created_at=timeutil.from_storage(r.created_at), user_id=r.user_id, transaction_id=r.transaction_id,
@@ -122,7 +147,10 @@ def refund_from(r: RefundRecord) -> Refund:
                   claims_goods=bool(r.claims_goods), queries=int(r.queries or 0),
                   next_query_at=read_time(r.next_query_at), gateway_status=r.gateway_status,
                   superseded_by=r.superseded_by, review_reasons=list(r.review_reasons or []),
-                  unsettled=bool(r.unsettled), out_trade_no=r.out_trade_no or r.order_id)
+                  unsettled=bool(r.unsettled), out_trade_no=r.out_trade_no or r.order_id,
+                  items=[_item_from(m) for m in map(plain, r.items)] if r.items is not None else None,
+                  contact=RefundContact(contact["name"], contact["phone"])  # type: ignore[index]
+                  if isinstance(contact, dict) else None)
 
 
 def _waits_for_wechat(target: RefundStatus, gateway_status: object) -> bool:
@@ -131,6 +159,12 @@ def _waits_for_wechat(target: RefundStatus, gateway_status: object) -> bool:
 
 
 class RefundRepository:
+    def __init__(self, cipher: FieldCipher) -> None:
+        self._cipher = cipher
+
+    def _from(self, record: RefundRecord) -> Refund:
+        return refund_from(record, self._cipher)
+
     def add(self, uow: UnitOfWork, refund: Refund, at: datetime) -> None:
         uow.put(RefundRecord(
             refund_id=refund.refund_id, order_id=refund.order_id, user_id=refund.user_id,
@@ -143,7 +177,10 @@ class RefundRepository:
             out_refund_no=refund.out_refund_no, claims_goods=refund.claims_goods or None,
             status_key=status_key(refund.status.value, refund.refund_id),
             listed_at=f"{stored_time(refund.created_at)}#{refund.refund_id}",
-            review_reasons=refund.review_reasons or None),
+            review_reasons=refund.review_reasons or None,
+            items=[_item_to_map(i) for i in refund.items] if refund.items is not None else None,
+            contact=self._cipher.encrypt_json({"name": refund.contact.name, "phone": refund.contact.phone})
+            if refund.contact else None),
             condition=RefundRecord.refund_id.does_not_exist(), tag=Tag.REFUND)
 
     @staticmethod
@@ -208,16 +245,15 @@ class RefundRepository:
 
     def get(self, refund_id: str) -> Refund | None:
         record = get_or_none(RefundRecord, refund_id)
-        return refund_from(record) if record else None
+        return self._from(record) if record else None
 
     def of_order(self, order_id: str) -> list[Refund]:
-        return [refund_from(r) for r in RefundRecord.order_index.query(order_id)]
+        return [self._from(r) for r in RefundRecord.order_index.query(order_id)]
 
-    @staticmethod
-    def _load(keys: list[str]) -> list[Refund]:
+    def _load(self, keys: list[str]) -> list[Refund]:
         """The refunds behind an index's keys, read whole, in their order."""
         found = batch_get_many(RefundRecord, keys)
-        return [refund_from(found[k]) for k in keys if k in found]
+        return [self._from(found[k]) for k in keys if k in found]
 
     def page(self, status: str, limit: int, cursor: str | None) -> Page:
         """Staff's queue of one status, newest first: the status's shards read together and merged."""

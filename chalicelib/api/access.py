@@ -208,7 +208,8 @@ ROUTES: dict[tuple[str, str], Rule] = {
         _who(CUSTOMER) | ORDER_STAFF, "The refunds of an order", response="RefundPage",
         errors=("ORDER_NOT_FOUND",), tags=("refunds",)),
     ("GET", "/admin/refunds"): Rule(
-        _who("finance", "support", "admin"), "Refunds by status (default REQUESTED), newest first",
+        _who("finance", "support", "admin"), "Refunds by status (default REQUESTED), newest first, each with what it "
+        "takes back (items by SKU) and for whom (the contact, masked)",
         response="RefundPage", query=("status:refund_status",) + PAGE, tags=("refunds",)),
     ("POST", "/admin/refunds/{refund_id}/approve"): Rule(
         _who("finance", "admin"), "Approve a requested refund: its tickets and pickup code revoked, money sent by "

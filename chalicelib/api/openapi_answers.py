@@ -93,7 +93,16 @@ REFUND = obj(["refund_id", "order_id", "status", "amount", "reason", "source", "
              decided_by=STR, last_error=STR, gateway_status=STR, superseded_by=STR, goods=BOOL, goods_returned=BOOL,
              out_refund_no={**STR, "description": "the number at WeChat (staff only)"}, review_reasons=REVIEW_REASONS,
              unsettled={**BOOL, "description": "staff only: WeChat paid it after its order had moved on (its codes "
-                        "taken over by a newer refund): money paid twice, nothing returned to stock"})
+                        "taken over by a newer refund): money paid twice, nothing returned to stock"},
+             items={**array(obj(["sku_id", "product_name", "name", "quantity"], sku_id=STR, product_name=STR,
+                                name={**STR, "description": "the SKU's spec or session name"}, quantity=INT,
+                                amount={**FEN, "description": "what this refund pays for these units (absent on a "
+                                        "refund made before this was kept, when not known exactly)"},
+                                session=SESSION)),
+                    "description": "staff only: what this refund takes back, by SKU (its tickets, its goods lines); "
+                    "empty for a refund of money that bought nothing"},
+             contact={**obj(["name", "phone"], name=STR, phone=STR),
+                      "description": "staff only: for whom (the order's contact), masked"})
 TICKET = obj(["ticket_id", "kind", "sku_id", "product_name", "name", "status", "code", "valid_from",
               "valid_until"], ticket_id=STR, kind={"enum": ["ticket", "pickup"]}, sku_id=STR, product_name=STR,
              name=STR, status={"enum": ["VALID", "REDEEMED", "REVOKED", "EXPIRED"]},

@@ -7,8 +7,9 @@ from typing import Any
 from ..bootstrap import context
 from ..domain.back_office import Alert, AuditEntry
 from ..domain.model import Kind, Order, OrderLine, OrderStatus, Product, Sku, StockMovement
-from ..domain.personal_data import mask_id_number, mask_phone
+from ..domain.personal_data import mask_id_number, mask_name, mask_phone
 from ..domain.redemption import Reason
+from ..domain.refund_summary import RefundItem
 from ..domain.refunds import Refund
 from ..domain.ticket_changes import reschedule_cutoff, reschedules_left
 from ..domain.tickets import Ticket, display_code
@@ -164,7 +165,8 @@ class Views:
 
     def refund(self, refund: Refund, staff: bool = True) -> dict[str, Any]:
         """Customers see a refund's status, amount and reason (and why it was rejected), never
-        who decided it or what the gateway said."""
+        who decided it or what the gateway said. Staff also see what it takes back (`items`, by
+        SKU) and for whom (`contact`, masked)."""
         data: dict[str, Any] = {"refund_id": refund.refund_id, "order_id": refund.order_id,
                                 "status": refund.status.value, "amount": refund.amount, "reason": refund.reason,
                                 "source": refund.source, "created_at": self.time(refund.created_at),
@@ -183,6 +185,19 @@ class Views:
                 data["goods_returned"] = refund.goods_returned
             if refund.unsettled:
                 data["unsettled"] = True
+            if refund.items is not None:
+                data["items"] = [self.refund_item(i) for i in refund.items]
+            if refund.contact is not None:
+                data["contact"] = {"name": mask_name(refund.contact.name), "phone": mask_phone(refund.contact.phone)}
+        return data
+
+    def refund_item(self, item: RefundItem) -> dict[str, Any]:
+        data: dict[str, Any] = {"sku_id": item.sku_id, "product_name": item.product_name, "name": item.name,
+                                "quantity": item.quantity}
+        if item.amount is not None:
+            data["amount"] = item.amount
+        if item.session is not None:
+            data["session"] = {"start": self.time(item.session.start), "end": self.time(item.session.end)}
         return data
 
     def alert(self, alert: Alert) -> dict[str, Any]:

@@ -37,6 +37,11 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def mask_name(name: str) -> str:
+    """A name as lists show it: its first character (the family name), the rest starred."""
+    return name[:1] + "*" * max(len(name) - 1, 0) if len(name) > 1 else "*" * len(name)
+
+
 def resident_id_is_valid(number: str) -> bool:
     """GB 11643-1999 check digit of the 18-character resident identity card number."""
     if not _RESIDENT_ID.match(number):

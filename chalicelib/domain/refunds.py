@@ -10,6 +10,7 @@ from typing import Collection
 from .error_codes import ErrorCode
 from .errors import Conflict, NotFound, RuleViolation
 from .model import Fulfillment, Kind, Order, OrderLine, OrderStatus
+from .refund_summary import RefundContact, RefundItem
 from .tickets import CodeKind, Ticket, TicketStatus
 from .transactions import MAX_ITEMS, approval_items
 
@@ -233,6 +234,10 @@ class Refund:
     # The payment attempt whose money it returns (WeChat's out_trade_no): the order's paid one, or
     # the attempt money landed on that the order was not paid by.
     out_trade_no: str = ""
+    # What it takes back (by SKU) and for whom (the order's contact), for staff: kept when it is
+    # made; None on a refund made before they were kept (read from its order then).
+    items: list[RefundItem] | None = None
+    contact: RefundContact | None = None
 
     def __post_init__(self) -> None:
         if not self.out_refund_no:

@@ -13,6 +13,7 @@ from ..domain.errors import Busy, Conflict, NotAuthenticated, Unavailable
 from ..domain.model import CANCELLED_PAYMENT_MISMATCH, Order, OrderStatus
 from ..domain.ordering import unpaid_units
 from ..domain.payments import PaymentNotice, TradeState
+from ..domain.refund_summary import contact_of
 from ..domain.refunds import Refund, RefundStatus
 from ..domain.tickets import CodeKind, Ticket, issue_for
 from ..domain.transactions import MAX_ITEMS
@@ -263,7 +264,7 @@ def _refund_due(ctx: Paying, notice: PaymentNotice, order: Order | None,
     refund = Refund(refund_id=identifiers.new_reference("R"), order_id=order.order_id if order else notice.out_trade_no,
                     amount=notice.amount, total=notice.amount, status=RefundStatus.APPROVED, reason=reason,
                     source="automatic", created_at=now, transaction_id=notice.transaction_id,
-                    out_trade_no=notice.out_trade_no)
+                    out_trade_no=notice.out_trade_no, items=[], contact=contact_of(order))
     closing = order if order is not None and order.status is OrderStatus.PENDING_PAYMENT and not other_attempt \
         else None
     for _ in attempts(CONFIRM_ATTEMPTS):

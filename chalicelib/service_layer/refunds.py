@@ -10,6 +10,7 @@ from ..domain.commands import RefundRequest
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from ..domain.model import Order
+from ..domain.refund_summary import contact_of, items_taken_back
 from ..domain.refunds import (HELD_BY_WECHAT, Refund, RefundStatus, check_refund_transition, goods_handed_over,
                               goods_not_returned, not_refundable, outcome_of, plan_refund)
 from ..domain.tickets import CodeKind, TicketStatus
@@ -70,7 +71,8 @@ def request_refund(ctx: Refunding, actor: Actor, order_id: str, request: RefundR
                     total=order.total, status=RefundStatus.REQUESTED if plan.needs_review else RefundStatus.APPROVED,
                     reason=reason, source="customer", created_at=now, user_id=order.user_id,
                     transaction_id=order.transaction_id, out_trade_no=order.trade_no, ticket_codes=plan.codes, stock_lines=plan.stock_lines(),
-                    claims_goods=bool(plan.merch_lines), review_reasons=plan.review_reasons)
+                    claims_goods=bool(plan.merch_lines), review_reasons=plan.review_reasons,
+                    items=items_taken_back(order, plan.tickets, plan.merch_lines), contact=contact_of(order))
     uow = ctx.unit_of_work()
     ctx.refunds.add(uow, refund, now)
     if plan.needs_review:

@@ -21,6 +21,7 @@ from ..domain import identifiers
 from ..domain.errors import Busy, DomainError, NotFound
 from ..domain.error_codes import ErrorCode
 from ..domain.model import Order, OrderStatus
+from ..domain.refund_summary import contact_of, items_taken_back
 from ..domain.refunds import REFUNDABLE_ORDER_STATES, SOURCE_SESSION_CANCELLED, Refund, RefundStatus, plan_refund
 from ..domain.session_cancellation import (DEFERRED_DELAY_SECONDS, MOVEMENTS_PER_STEP, ORDER_CANCEL_REASON, Affected,
                                            CancellationStatus, RefundOutcomes, SessionCancellation, StepReport,
@@ -255,7 +256,8 @@ def _refund_paid(ctx: CancellingSessions, c: SessionCancellation, order: Order, 
                         total=order.total, status=RefundStatus.APPROVED, reason=c.reason,
                         source=SOURCE_SESSION_CANCELLED, created_at=ctx.clock(), user_id=order.user_id,
                         transaction_id=order.transaction_id, out_trade_no=order.trade_no, ticket_codes=plan.codes,
-                        stock_lines=plan.stock_lines(), decided_by=c.cancelled_by)
+                        stock_lines=plan.stock_lines(), decided_by=c.cancelled_by,
+                        items=items_taken_back(order, plan.tickets, plan.merch_lines), contact=contact_of(order))
         approve_for_the_venue(ctx, refund, order, c.cancelled_by,
                               lambda uow: ctx.session_cancellations.link_refund(uow, c.sku_id, refund.refund_id))
         report.refunds += 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from chalicelib.domain.model import HistoryEntry, Order, OrderStatus
 from chalicelib.domain.ordering import UnpaidLimits
@@ -264,6 +264,10 @@ class FakeOrders:
     def get(self, order_id: str) -> tuple[Order, set[str]] | None:
         item = self.db.table(ORDERS).get(order_id)
         return (item.view(), set(item.counted)) if item is not None else None
+
+    def many(self, order_ids: Iterable[str]) -> dict[str, Order]:
+        table = self.db.table(ORDERS)
+        return {i: table[i].view() for i in dict.fromkeys(order_ids) if i in table}
 
     def _items(self) -> list[OrderItem]:
         return list(self.db.table(ORDERS).values())

@@ -72,7 +72,8 @@ class FakeRefunds:
                         ticket_codes=list(refund.ticket_codes), stock_lines=list(refund.stock_lines),
                         decided_by=refund.decided_by, out_refund_no=refund.out_refund_no,
                         claims_goods=refund.claims_goods, review_reasons=list(refund.review_reasons),
-                        out_trade_no=refund.out_trade_no)
+                        out_trade_no=refund.out_trade_no,
+                        items=list(refund.items) if refund.items is not None else None, contact=refund.contact)
         item = RefundItem(stored, f"{to_storage(refund.created_at)}#{refund.refund_id}", at)
         uow.add(REFUNDS, refund.refund_id, Tag.REFUND, absent, lambda _: item)
 

@@ -50,11 +50,18 @@ export async function paged(container, path, render) {
   const more = h("button", { class: "secondary", type: "button", onclick: () => next() }, "加载更多");
   if (container.more) container.more.remove();       // a new search: the old list's button goes
   container.more = more;
+  // A second click while a page is on its way would ask for the same cursor and show its rows twice.
   async function next() {
-    const page = await get(path + (cursor ? `${join}cursor=${enc(cursor)}` : ""));
-    render(page.items);
-    cursor = page.next;
-    more.hidden = !cursor;
+    if (more.disabled) return;
+    more.disabled = true;
+    try {
+      const page = await get(path + (cursor ? `${join}cursor=${enc(cursor)}` : ""));
+      render(page.items);
+      cursor = page.next;
+      more.hidden = !cursor;
+    } finally {
+      more.disabled = false;
+    }
   }
   container.after(more);
   await next();
