@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..domain.after_sales import AfterSale, AfterSaleStatus, AfterSaleType, Receipt, refund_amount, refund_id_for
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict
+from ..domain.refund_summary import RefundItem, contact_of
 from ..domain.refunds import SOURCE_AFTER_SALE, Refund, RefundStatus
 from ..domain.stock_shards import take_from
 from .after_sales import AfterSelling, audit_step, changed_meanwhile, existing_after_sale, goods_line
@@ -45,13 +46,18 @@ def _received(ctx: AfterSelling, actor: Actor, after_sale: AfterSale,
     fields: dict[str, object] = {"restocked": receipt.restock, "receive_note": receipt.note}
     refund = None
     if returning:
-        amount = sum(refund_amount(goods_line(order, sku_id), quantity, counted[sku_id].refunded)
-                     for sku_id, quantity in after_sale.lines)
+        paid = {sku_id: refund_amount(goods_line(order, sku_id), quantity, counted[sku_id].refunded)
+                for sku_id, quantity in after_sale.lines}
+        amount = sum(paid.values())
+        # What staff read in the refund queue: these units, what each line refunds, and for whom.
+        items = [RefundItem(sku_id, line.product_name, line.sku_name, quantity, paid[sku_id])
+                 for sku_id, quantity in after_sale.lines for line in [goods_line(order, sku_id)]]
         refund = Refund(refund_id=refund_id_for(after_sale.after_sale_id), order_id=order.order_id, amount=amount,
                         total=order.total, status=RefundStatus.APPROVED, reason=f"after-sale {after_sale.reason}",
                         source=SOURCE_AFTER_SALE, created_at=now, user_id=order.user_id,
                         transaction_id=order.transaction_id, out_trade_no=order.trade_no, ticket_codes=[],
-                        stock_lines=[], decided_by=actor.name, goods_returned=True)
+                        stock_lines=[], decided_by=actor.name, goods_returned=True, items=items,
+                        contact=contact_of(order))
         fields.update(refund_id=refund.refund_id, amount=amount)
         approve_returned_goods(ctx, uow, refund, order, actor.name)
     ctx.after_sales.move(uow, after_sale, entry, **{k: v for k, v in fields.items() if v is not None})

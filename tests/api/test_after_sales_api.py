@@ -81,6 +81,11 @@ def test_a_return_is_refunded_through_wechat_and_its_goods_restocked_once(  # ty
     assert counts(sku) == (9, 0, 1) and ledger_and_stock(sku) == (9, 9)
     refund = alice.get(f"/orders/{oid}/refunds").json_body["items"][0]
     assert (refund["refund_id"], refund["status"], refund["amount"]) == (received["refund_id"], "APPROVED", 2500)
+    # The refund queue says what comes back and for whom, as for any refund.
+    (queued,) = [r for r in staff("finance").get("/admin/refunds?status=APPROVED").json_body["items"]
+                 if r["refund_id"] == received["refund_id"]]
+    assert [(i["sku_id"], i["quantity"], i["amount"]) for i in queued["items"]] == [(sku, 1, 2500)]
+    assert queued["contact"]["phone"].count("*") == 4
     drain_queues()
     deliver_notices()
     assert alice.get(f"/orders/{oid}/refunds").json_body["items"][0]["status"] == "SUCCEEDED"
