@@ -60,8 +60,8 @@ def alerts_worker(event):  # type: ignore[no-untyped-def]
     return events.alerts_batch(event.to_dict(), event.context)
 
 
-# The back office's figures follow the orders, refunds, tickets, SKUs and user coupons as they
-# change. The ARN is the table's name here; `make synth` puts the stream's real ARN in the template.
+# The back office's figures follow the orders, refunds, tickets, SKUs, user coupons and after-sales
+# as they change. The ARN is the table's name here; `make synth` puts the stream's real ARN in the template.
 # A handler is named after its table (`user-coupons` -> user_coupons_stream: local/streams.py).
 @app.on_dynamodb_record(stream_arn=config.stream_source("orders"), batch_size=100)
 def orders_stream(event):  # type: ignore[no-untyped-def]
@@ -85,6 +85,11 @@ def skus_stream(event):  # type: ignore[no-untyped-def]
 
 @app.on_dynamodb_record(stream_arn=config.stream_source("user-coupons"), batch_size=100)
 def user_coupons_stream(event):  # type: ignore[no-untyped-def]
+    return events.stream_batch(event.to_dict())
+
+
+@app.on_dynamodb_record(stream_arn=config.stream_source("after-sales"), batch_size=100)
+def after_sales_stream(event):  # type: ignore[no-untyped-def]
     return events.stream_batch(event.to_dict())
 
 

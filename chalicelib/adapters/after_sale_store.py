@@ -56,7 +56,7 @@ class AfterSaleOrderIndex(GlobalSecondaryIndex["AfterSaleRecord"]):
 
 
 class AfterSaleRecord(Model):
-    Meta = table_meta("after-sales")
+    Meta = table_meta("after-sales", streamed=True)   # its changes feed the after-sales report
     after_sale_id = UnicodeAttribute(hash_key=True)     # or units#<order_id>#<sku_id>
     taken = NumberAttribute(null=True)                  # units#: units under after-sales
     refunded = NumberAttribute(null=True)               # units#: of those, refunded by returns

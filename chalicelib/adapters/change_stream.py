@@ -1,5 +1,5 @@
 """DynamoDB Streams records (as Lambda delivers them: NEW_AND_OLD_IMAGES) read as the domain's
-changes: the same order, refund, ticket, SKU or user coupon as it was and as it is. Only the
+changes: the same order, refund, ticket, SKU, user coupon or after-sale as it was and as it is. Only the
 attributes the figures need are read; personal data stays encrypted."""
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any
 from pynamodb.models import Model
 
 from ..domain.coupons import UserCouponStatus
-from ..domain.figure_facts import (AppliedPromotion, Change, OrderFacts, RefundFacts, SaleLine, SkuFacts,
-                                   TicketFacts, UserCouponFacts)
+from ..domain.figure_facts import (AfterSaleFacts, AppliedPromotion, Change, OrderFacts, RefundFacts, SaleLine,
+                                   SkuFacts, TicketFacts, UserCouponFacts)
 from ..domain.identifiers import product_id_of
 from ..domain.model import OrderStatus, awaiting_shipment
 from ..domain.refunds import RefundStatus
 from ..domain.tickets import CodeKind, TicketStatus
+from .after_sale_store import AfterSaleRecord
 from .coupon_repository import UserCouponRecord
 from .dynamo import batch_get_many, plain, read_time
 from .order_records import OrderRecord
@@ -21,7 +22,8 @@ from .refund_repository import RefundRecord
 from .stock_records import SkuRecord
 from .ticket_repository import TicketRecord
 
-STREAMED: tuple[type[Model], ...] = (OrderRecord, RefundRecord, TicketRecord, SkuRecord, UserCouponRecord)
+STREAMED: tuple[type[Model], ...] = (OrderRecord, RefundRecord, TicketRecord, SkuRecord, UserCouponRecord,
+                                     AfterSaleRecord)
 
 
 def applied_promotion(m: dict[str, Any]) -> AppliedPromotion:
@@ -43,7 +45,7 @@ def order_facts(record: OrderRecord) -> OrderFacts:
     waiting = awaiting_shipment(OrderStatus(record.status), record.fulfillment, record.shipment is not None,
                                 record.merch_refund is not None)
     return OrderFacts(order_id=record.order_id, paid_at=read_time(record.paid_at), lines=tuple(lines),
-                      awaiting_shipment=waiting, user_id=record.user_id,
+                      awaiting_shipment=waiting, user_id=record.user_id, refunded=int(record.refunded_total or 0) > 0,
                       promotions=tuple(applied_promotion(m) for m in map(plain, record.promotions or [])))
 
 
@@ -90,10 +92,21 @@ def user_coupon_facts(record: UserCouponRecord) -> UserCouponFacts:
                            valid_until=read_time(record.valid_until))
 
 
+def after_sale_facts(record: AfterSaleRecord) -> AfterSaleFacts | None:
+    if not record.status:
+        return None                                   # a line's units# counters: no request
+    created = read_time(record.created_at)
+    history = [plain(h) for h in record.history or []]
+    return AfterSaleFacts(after_sale_id=record.after_sale_id, type=str(record.type), status=record.status,
+                          reason=record.reason or "", created_at=created,  # type: ignore[arg-type]
+                          status_at=read_time(history[-1]["at"]) if history else created,  # type: ignore[arg-type]
+                          amount=int(record.amount or 0))
+
+
 _READERS: dict[type[Model], tuple[str, Any]] = {
     OrderRecord: ("order", order_facts), RefundRecord: ("refund", refund_facts),
     TicketRecord: ("ticket", ticket_facts), SkuRecord: ("sku", sku_facts),
-    UserCouponRecord: ("user_coupon", user_coupon_facts)}
+    UserCouponRecord: ("user_coupon", user_coupon_facts), AfterSaleRecord: ("after_sale", after_sale_facts)}
 
 
 def changes(records: list[dict[str, Any]]) -> list[Change]:

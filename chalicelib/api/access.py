@@ -249,6 +249,12 @@ ROUTES: dict[tuple[str, str], Rule] = {
         "between two venue dates (inclusive; default the last 7 days), by the day of payment (a refund leaves it "
         "as it was); and for each coupon the claims made between them and how many of those are used now",
         response="PromotionReport", query=("from", "to"), tags=("reports",)),
+    ("GET", "/admin/reports/after-sales"): Rule(
+        _who("finance", "support", "admin", "auditor"), "After-sales asked between two venue dates (inclusive; "
+        "default the last 7 days) by reason, most first; `refunded`: what returns that completed in them refunded; "
+        "`hours_to_resolve`: the mean time to the end of those that ended in them; `refund_rate`: of the orders paid "
+        "in them, the share with money back since", response="AfterSalesReport", query=("from", "to"),
+        tags=("reports",)),
     ("GET", "/admin/reports/redemptions"): Rule(
         BACK_OFFICE, "Admissions of one venue day (default today) by hour, gate, SKU or session; for SKUs and "
         "sessions also the tickets out (issued, less those refunds took back)", response="RedemptionReport",

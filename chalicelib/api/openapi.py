@@ -13,7 +13,7 @@ from ..domain.identifiers import OUT_TRADE_NO
 from .access import ROUTES, Rule
 from .openapi_answers import ANSWERS
 from .openapi_change_schemas import CHANGE_REQUESTS
-from .openapi_after_sale_schemas import AFTER_SALE_REQUESTS
+from .openapi_after_sale_schemas import AFTER_SALE_ANSWERS, AFTER_SALE_REQUESTS
 from .openapi_schemas import DATE, MEDIA_SCHEMAS, QUERY, REQUESTS, STR, ref, wechat_login
 
 # Every code's status, but FAIL's: a WeChat Pay notice's route names it (FAIL@401, FAIL@503),
@@ -138,6 +138,7 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": {**REQUESTS, **CHANGE_REQUESTS, **AFTER_SALE_REQUESTS, **ANSWERS,
+                                   **AFTER_SALE_ANSWERS,
                                    "WeChatLogin": wechat_login(local)},
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }

@@ -214,9 +214,11 @@ ANSWERS: dict[str, Schema] = {
                                      "workers (asked at WeChat, then expired)"}, listing_changes=INT, refunds_resent=INT, refunds_queried=INT, received=INT,
                        reconciled=INT),
     "Dashboard": obj(["today", "yesterday", "todo"], today=DAY_FIGURES, yesterday=DAY_FIGURES, todo=obj(
-        ["refund_requests", "to_ship", "low_stock", "failed_refunds", "reconciliation_differences"],
+        ["refund_requests", "to_ship", "low_stock", "failed_refunds", "reconciliation_differences", "after_sales"],
         refund_requests=INT, to_ship=INT, low_stock={**INT, "description": "SKUs below their threshold, still on sale"},
-        failed_refunds=INT, reconciliation_differences={**INT, "description": "in yesterday's reconciliation"})),
+        failed_refunds=INT, reconciliation_differences={**INT, "description": "in yesterday's reconciliation"},
+        after_sales={**INT, "description": "after-sales waiting for staff: to review, goods on their way back, "
+                     "exchanges received and not shipped"})),
     "SalesReport": obj(["from", "to", "group_by", "totals", "rows"], **{"from": STR}, to=STR,
                        group_by={"enum": list(SALES_DIMENSIONS)}, totals=SALES_FIGURES,
                        rows=array({**SALES_FIGURES, "required": ["key", "label", *SALES_FIGURES["required"]],

@@ -1,5 +1,5 @@
 """The manager's pages: dashboard, sales and admissions reports (JSON or CSV), promotions,
-reconciliation."""
+after-sales, reconciliation."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -47,6 +47,11 @@ def sales(call: Call) -> dict[str, Any] | Response:
 @endpoint(bp, "GET", "/admin/reports/promotions")
 def promotions(call: Call) -> dict[str, Any]:
     return reports.promotions_report(context(), _date(call, "from"), _date(call, "to"))
+
+
+@endpoint(bp, "GET", "/admin/reports/after-sales")
+def after_sales(call: Call) -> dict[str, Any]:
+    return reports.after_sales_report(context(), _date(call, "from"), _date(call, "to"))
 
 
 @endpoint(bp, "GET", "/admin/reports/redemptions")

@@ -1,6 +1,6 @@
 """What the stores' items say, as the back office's figures read them (adapters.change_stream
 reads the stream records into these): an order's sale, a refund, a ticket's admission, a SKU's
-low stock, a user coupon's claim and use, and a change of one of them."""
+low stock, a user coupon's claim and use, an after-sale's request and end, and a change of one of them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,6 +45,7 @@ class OrderFacts:
     awaiting_shipment: bool         # paid goods for delivery by post, not shipped, not being refunded
     user_id: str = ""
     promotions: tuple[AppliedPromotion, ...] = ()
+    refunded: bool = False          # some of its money is back (refunded_total > 0): once true, true for good
 
     @property
     def total(self) -> int:
@@ -96,14 +97,26 @@ class UserCouponFacts:
     valid_until: datetime | None = None
 
 
-Facts = Union[OrderFacts, RefundFacts, TicketFacts, SkuFacts, UserCouponFacts]
+@dataclass(frozen=True)
+class AfterSaleFacts:
+    """An after-sale (售后) as its item says: not its `units#` counters, which are no request."""
+    after_sale_id: str
+    type: str                       # return_refund | exchange
+    status: str                     # domain.after_sales.AfterSaleStatus's value
+    reason: str
+    created_at: datetime            # when the customer asked
+    status_at: datetime             # when it took its status (its last history entry)
+    amount: int = 0                 # fen: what a return refunds (its units' paid)
+
+
+Facts = Union[OrderFacts, RefundFacts, TicketFacts, SkuFacts, UserCouponFacts, AfterSaleFacts]
 
 
 @dataclass(frozen=True)
 class Change:
     """One item of a store changed: as it was (None when new) and as it is (None when gone)."""
     change_id: str                  # the same on every redelivery of the change
-    kind: str                       # order | refund | ticket | sku | user_coupon
+    kind: str                       # order | refund | ticket | sku | user_coupon | after_sale
     old: Facts | None
     new: Facts | None
     position: str = ""              # where it is in its stream, to ask for it again

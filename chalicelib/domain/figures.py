@@ -128,6 +128,9 @@ def order_figures(order: OrderFacts | None, zone: str) -> Figures:
     total = order.total
     units = sum(line.units for line in order.lines)
     discount = sum(line.discount for line in order.lines)
+    # An order with money back, counted on the day it was paid (so that of a range's paid orders, the
+    # after-sales report's refund rate reads how many had a refund), once: refunded stays true.
+    figures.add(sales_bucket(day, "day"), "", "refunded_orders", 1 if order.refunded else 0)
     for dimension, key in (("day", ""), ("hour", hour)):
         bucket = sales_bucket(day, dimension)
         figures.add(bucket, key, "orders", 1)

@@ -223,4 +223,5 @@ def dashboard(today: date, buckets: Mapping[str, Bucket], reconciliation_differe
     return {"today": day(today), "yesterday": day(today - timedelta(days=1)),
             "todo": {"refund_requests": int(todo.get("refund_requests", 0)), "to_ship": int(todo.get("to_ship", 0)),
                      "low_stock": low_stock, "failed_refunds": int(todo.get("failed_refunds", 0)),
-                     "reconciliation_differences": reconciliation_differences}}
+                     "reconciliation_differences": reconciliation_differences,
+                     "after_sales": int(todo.get("after_sales", 0))}}

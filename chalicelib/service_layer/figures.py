@@ -1,4 +1,4 @@
-"""Keeping the back office's figures: each change of an order, refund, ticket, SKU or user coupon
+"""Keeping the back office's figures: each change of an order, refund, ticket, SKU, user coupon or after-sale
 (a stream record) is counted once into the buckets it touches. A batch is counted in as few transactions
 as fit (each holds a marker per change and one summed increment per bucket), so a redelivered
 batch, or a batch cut short and sent again, counts nothing twice."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from ..domain.after_sale_figures import after_sale_figures
 from ..domain.figure_facts import Change, OrderFacts, RefundFacts
 from ..domain.coupon_figures import user_coupon_figures
 from ..domain.figures import Figures, order_figures, refund_figures, sku_figures, ticket_figures
@@ -49,6 +50,8 @@ def contribution(change: Change, sales: dict[str, OrderFacts], zone: str) -> Fig
         return refund_figures(change.new, sale, zone).minus(refund_figures(change.old, sale, zone))  # type: ignore[arg-type]
     if change.kind == "ticket":
         return ticket_figures(change.new, zone).minus(ticket_figures(change.old, zone))  # type: ignore[arg-type]
+    if change.kind == "after_sale":
+        return after_sale_figures(change.new, zone).minus(after_sale_figures(change.old, zone))  # type: ignore[arg-type]
     if change.kind == "user_coupon":
         return user_coupon_figures(change.new, zone).minus(user_coupon_figures(change.old, zone))  # type: ignore[arg-type]
     return sku_figures(change.new, zone).minus(sku_figures(change.old, zone))  # type: ignore[arg-type]

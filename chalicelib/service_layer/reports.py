@@ -1,12 +1,12 @@
 """The manager's questions, answered from the counters (a few keyed reads, whatever the number
-of orders): sales, promotions, admissions, and the dashboard of today against yesterday with the work
+of orders): sales, promotions, admissions, after-sales, and the dashboard of today against yesterday with the work
 waiting."""
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from ..domain import reports
+from ..domain import after_sale_figures, reports
 from ..domain.reconciliation import DIFFERENCES
 from ..domain.figures import venue_day
 from . import ports
@@ -40,6 +40,15 @@ def promotions_report(ctx: Reporting, first: date | None, last: date | None) -> 
     last = last or (first if first and first > today(ctx) else today(ctx))
     first = first or last - timedelta(days=DEFAULT_DAYS - 1)
     return reports.promotions_report(first, last, ctx.aggregates.read(reports.promotion_buckets(first, last)))
+
+
+def after_sales_report(ctx: Reporting, first: date | None, last: date | None) -> dict[str, Any]:
+    """Without dates: the last seven days, today included (as the sales report). Reads two buckets
+    a day (after-sales, and the sales day for the refund rate), whatever the number of after-sales."""
+    last = last or (first if first and first > today(ctx) else today(ctx))
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    buckets = ctx.aggregates.read(after_sale_figures.after_sales_buckets(first, last))
+    return after_sale_figures.after_sales_report(first, last, buckets)
 
 
 def redemption_report(ctx: Reporting, day: date | None, group_by: str) -> dict[str, Any]:

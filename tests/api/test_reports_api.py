@@ -254,7 +254,7 @@ def test_dashboard_today_against_yesterday_and_work_waiting(make_product, custom
     assert board["today"] == {"gmv": gmv, "orders": 3, "aov": (2 * gmv + 3) // 6, "refunded": 0, "redeemed": 0}
     assert board["yesterday"] == {"gmv": 0, "orders": 0, "aov": 0, "refunded": 0, "redeemed": 0}
     assert board["todo"] == {"refund_requests": 1, "to_ship": 1, "low_stock": 1, "failed_refunds": 0,
-                             "reconciliation_differences": 0}
+                             "reconciliation_differences": 0, "after_sales": 0}
     support = staff("support")
     assert support.post(f"/admin/orders/{post['order_id']}/ship", {"carrier": "顺丰", "tracking_no": "SF1"}).status_code == 200
     requested = alice.get(f"/orders/{picked['order_id']}/refunds").json_body["items"][0]["refund_id"]
@@ -269,6 +269,7 @@ def test_dashboard_today_against_yesterday_and_work_waiting(make_product, custom
     ("/admin/reports/sales", ("admin", "finance", "auditor"), ("scanner", "merchandiser", "support")),
     ("/admin/reports/promotions", ("admin", "finance", "auditor"), ("scanner", "merchandiser", "support")),
     ("/admin/reports/redemptions", ("admin", "merchandiser", "finance", "support", "auditor"), ("scanner",)),
+    ("/admin/reports/after-sales", ("admin", "finance", "support", "auditor"), ("scanner", "merchandiser")),
     ("/admin/reconciliation", ("admin", "finance", "auditor"), ("scanner", "merchandiser", "support")),
 ])
 def test_who_reads_the_reports(staff, customer, path: str, allowed: tuple[str, ...], denied: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]

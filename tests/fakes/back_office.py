@@ -110,7 +110,7 @@ def order_facts(order: Order) -> OrderFacts:
     promotions = tuple(AppliedPromotion(p.kind, (getattr(p, "coupon_id", None) or p.id) if p.kind == "coupon" else p.id,
                                         p.name, p.amount) for p in order.promotions)
     return OrderFacts(order_id=order.order_id, paid_at=order.paid_at, lines=lines, awaiting_shipment=waiting,
-                      user_id=order.user_id, promotions=promotions)
+                      user_id=order.user_id, promotions=promotions, refunded=order.refunded_total > 0)
 
 
 class FakeSales:

@@ -200,7 +200,8 @@ def test_the_lambda_package_is_built_for_the_runtime(synthesized: Path) -> None:
 def test_the_figures_read_each_streamed_tables_real_stream(template: dict[str, Any]) -> None:
     tables = of_type(template, "AWS::DynamoDB::Table")
     streamed = {name for name, t in tables.items() if "StreamSpecification" in t["Properties"]}
-    assert streamed == {"OrdersTable", "RefundsTable", "TicketsTable", "SkusTable", "UserCouponsTable"}
+    assert streamed == {"OrdersTable", "RefundsTable", "TicketsTable", "SkusTable", "UserCouponsTable",
+                        "AfterSalesTable"}
     assert all(tables[t]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
                for t in streamed)
     functions = of_type(template, "AWS::Serverless::Function")
