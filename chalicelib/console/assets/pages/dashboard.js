@@ -24,6 +24,7 @@ async function dashboard(body, { may }) {
                 ["待发货订单", "to_ship", "orders?status=PAID", "todo-to-ship"],
                 ["库存预警", "low_stock", "inventory?low=1", "todo-low-stock"],
                 ["退款失败", "failed_refunds", "refunds?status=FAILED", "todo-failed-refunds"],
+                ["待处理售后", "after_sales", "after-sales", "todo-after-sales"],
                 ["昨日对账差异", "reconciliation_differences", "reconciliation", "todo-reconciliation"]];
   const chart = h("div", { class: "chart", testid: "sales-chart" });
   body.append(h("div", { class: "split section" },
