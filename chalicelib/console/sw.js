@@ -4,11 +4,12 @@
 // own data (offline pack, queue) in IndexedDB.
 // Every module of both pages is listed (tests/api/test_console_api.py holds the list to the files):
 // one missing would leave the page without it offline. A new name for the cache drops files gone.
-const CACHE = "micromall-console-v3";
+const CACHE = "micromall-console-v4";
 const SHELL = [
   "./", "./scanner", "./assets/console.css", "./assets/api.js", "./assets/console.js", "./assets/charts.js",
   "./assets/widgets.js", "./assets/pages/dashboard.js", "./assets/pages/products.js", "./assets/pages/inventory.js",
-  "./assets/pages/orders.js", "./assets/pages/refunds.js", "./assets/pages/alerts.js", "./assets/pages/reports.js",
+  "./assets/pages/orders.js", "./assets/pages/refunds.js", "./assets/pages/after-sales.js",
+  "./assets/after-sales-words.js", "./assets/pages/alerts.js", "./assets/pages/reports.js",
   "./assets/pages/reconciliation.js", "./assets/pages/audit.js", "./assets/pages/staff.js",
   "./assets/pages/coupons.js", "./assets/pages/coupon-form.js", "./assets/pages/promotions.js",
   "./assets/pages/member-tiers.js", "./assets/pages/sessions.js", "./assets/money.js", "./assets/offers.js",
