@@ -43,7 +43,7 @@ async function queue(body, context, status, type) {
   const rows = h("tbody", {});
   list.append(h("table", { class: "after-sales" }, h("thead", {}, h("tr", {}, HEADERS.map((t) => h("th", {}, t)))), rows));
   body.append(h("div", { class: "row" }, field("类型", kind)), said, list);
-  const names = {};            // sku_id -> {product, spec}, from each order once
+  const names = { owners: {} };     // sku_id -> {product, spec}, from each order once; owners: order -> customer
   const refresh = async (message) => {
     flash = message;
     body.replaceChildren();
@@ -61,17 +61,21 @@ async function queue(body, context, status, type) {
 
 function row(a, names, context, refresh) {
   const what = h("td", { testid: "after-sale-what" }, linesWords(a.lines, names));
+  const spots = [];            // what shows a name, and how to say it once the names are read
   const detail = h("tr", { class: "detail", testid: "after-sale-detail", hidden: true });
   const open = h("button", { class: "secondary", type: "button", testid: "after-sale-open", onclick: () => {
     detail.hidden = !detail.hidden;
     open.textContent = detail.hidden ? "详情" : "收起";
-    if (!detail.hidden) detail.replaceChildren(h("td", { colspan: HEADERS.length }, details(a, names, context, refresh)));
+    if (!detail.hidden) detail.replaceChildren(h("td", { colspan: HEADERS.length }, details(a, names, context, refresh, spots)));
   } }, "详情");
   const line = h("tr", { testid: "after-sale-row", "data-after-sale-id": a.after_sale_id, "data-order-id": a.order_id,
                          "data-status": a.status, "data-type": a.type },
     idCell(a.after_sale_id), idCell(a.order_id), cell(typeWord(a.type)), what, cell(reasonWord(a.reason)),
     h("td", { class: "nowrap" }, localTime(a.created_at)), h("td", {}, statusTag(a.status)), h("td", { class: "actions" }, open));
-  return { rows: [line, detail], named: () => { what.textContent = linesWords(a.lines, names); } };
+  return { rows: [line, detail], named: () => {
+    what.textContent = linesWords(a.lines, names);
+    for (const [element, words] of spots) element.textContent = words();
+  } };
 }
 
 // The names of the goods: the lines' from their order (staff may read it), an exchange's target spec
@@ -81,6 +85,7 @@ async function learnNames(items, names) {
   const read = await Promise.all(orders.map((id) => get(`/orders/${enc(id)}`).catch(() => null)));
   const productOf = {};
   for (const order of read.filter(Boolean)) {
+    names.owners[order.order_id] = order.user_id;
     for (const item of order.items || []) {
       names[item.sku_id] = { product: item.product_name, spec: item.name };
       productOf[item.sku_id] = item.product_id;
@@ -95,11 +100,16 @@ async function learnNames(items, names) {
 }
 
 // ------------------------------------------------------------------ one after-sale
-function details(a, names, { may }, refresh) {
+function details(a, names, { may }, refresh, spots) {
+  const named = (words) => {
+    const element = h("span", {}, words());
+    spots.push([element, words]);
+    return element;
+  };
   const facts = [
     ["问题描述", a.description || "（未填写）"],
-    ["商品", linesWords(a.lines, names)],
-    a.exchange_sku_id ? ["换成规格", specWords(a.exchange_sku_id, names)] : null,
+    ["商品", named(() => linesWords(a.lines, names))],
+    a.exchange_sku_id ? ["换成规格", named(() => specWords(a.exchange_sku_id, names))] : null,
     ["退回物流", returnWords(a.return_shipment)],
     a.restocked !== undefined ? ["重新入库", a.restocked ? "是" : "否"] : null,
     a.receive_note ? ["收货备注", a.receive_note] : null,
@@ -110,15 +120,23 @@ function details(a, names, { may }, refresh) {
   const steps = stepsFor(a, (step) => may(CALLS[step]));
   return h("div", { class: "card after-sale-detail", testid: "after-sale-detail-card" },
     h("h2", {}, `${typeWord(a.type)} · 售后单 ${a.after_sale_id}`),
-    h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", { testid: "after-sale-fact" }, v)])),
+    h("dl", { class: "facts" }, facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { testid: "after-sale-fact" }, v)])),
     h("h3", {}, "处理记录"),
     table([["状态"], ["时间"], ["操作人"]], (a.history || []).map((e) => h("tr", { testid: "after-sale-history" },
-      cell(stateWord(e.status)), h("td", { class: "nowrap" }, localTime(e.at)), cell(byWords(e.by, a))))),
+      cell(stateWord(e.status)), h("td", { class: "nowrap" }, localTime(e.at)), cell(named(() => byWords(e.by, names.owners[a.order_id])))))),
     steps.length ? h("div", { class: "steps" }, steps.map((step) => STEPS[step](a, refresh)))
-      : h("p", { class: "hint" }, a.status === "RECEIVED" && a.type === "return_refund" ? "退款完成后自动变为已完成" : "此状态无需操作"));
+      : h("p", { class: "hint", testid: "after-sale-no-step" }, noStepWords(a)));
 }
 
-const byWords = (by) => ({ customer: "顾客", staff: "员工", wechat_pay: "微信支付", system: "系统" }[by] || by || "—");
+function noStepWords(a) {
+  if (stepsFor(a).length) return "当前账号只能查看，处理请联系客服或管理员";
+  if (a.status === "RECEIVED") return "退款成功后自动变为已完成";
+  return "此状态无需操作";
+}
+
+// Who took a step: the order's customer, WeChat Pay (a refund settled), or the staff member by name.
+const byWords = (by, owner) => (by && by === owner ? "顾客"
+  : { customer: "顾客", staff: "员工", wechat_pay: "微信支付", system: "系统" }[by] || by || "—");
 
 // A step's button with its hook for tests: widgets.action says 处理中… and how it went.
 function step(testid, label, work, then, options = {}) {
