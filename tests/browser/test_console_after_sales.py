@@ -96,6 +96,9 @@ def test_support_works_a_return_and_an_exchange_through_the_queue(stack, admin: 
 
     card = detail(page, returned)
     expect(card).to_contain_text("收到时杯口有裂纹")
+    expect(card).to_contain_text("馆藏青花瓷马克杯")                  # the names, read from the order
+    expect(card.get_by_test_id("after-sale-history")).to_contain_text("顾客")
+    expect(row(page, exchanged).get_by_test_id("after-sale-what")).to_contain_text("大号 × 1")
     expect(card.get_by_test_id("after-sale-history")).to_have_count(1)
     expect(card.get_by_test_id("after-sale-approve")).to_be_visible()
     expect(card.get_by_test_id("after-sale-reject")).to_be_visible()
@@ -148,7 +151,12 @@ def test_support_works_a_return_and_an_exchange_through_the_queue(stack, admin: 
     expect(card).to_contain_text("到店自提，提货码 " + final[exchanged]["shipment"]["pickup_code"])
     expect(card.get_by_test_id("after-sale-history")).to_have_count(4)
     expect(card.get_by_test_id("after-sale-approve")).to_have_count(0)
-    detail(page, returned)
+    expect(card).to_contain_text("小号")
+    expect(card.get_by_test_id("after-sale-history").first).to_contain_text("顾客")
+    card = detail(page, returned)
+    expect(card).to_contain_text("微信支付")                          # the refund settled
+    expect(card).to_contain_text("¥68.00")
+    expect(row(page, returned).get_by_test_id("after-sale-what")).to_contain_text("馆藏青花瓷马克杯")
     shot(page, "console-after-sales-4-completed")
 
     page.get_by_test_id("after-sale-tab-report").click()

@@ -42,7 +42,7 @@ async function queue(body, context, status, type) {
   const list = h("div", {});
   const rows = h("tbody", {});
   list.append(h("table", { class: "after-sales" }, h("thead", {}, h("tr", {}, HEADERS.map((t) => h("th", {}, t)))), rows));
-  body.append(h("div", { class: "row" }, field("类型", kind)), said, list);
+  body.append(h("div", { class: "row" }, field("类型", kind)), ...(said ? [said] : []), list);
   const names = { owners: {} };     // sku_id -> {product, spec}, from each order once; owners: order -> customer
   const refresh = async (message) => {
     flash = message;
@@ -55,7 +55,7 @@ async function queue(body, context, status, type) {
     }
     const drawn = items.map((a) => row(a, names, context, refresh));
     rows.append(...drawn.flatMap((d) => d.rows));
-    learnNames(items, names).then(() => drawn.forEach((d) => d.named()));
+    learnNames(items, names, () => drawn.forEach((d) => d.named()));
   });
 }
 
@@ -70,7 +70,7 @@ function row(a, names, context, refresh) {
   } }, "详情");
   const line = h("tr", { testid: "after-sale-row", "data-after-sale-id": a.after_sale_id, "data-order-id": a.order_id,
                          "data-status": a.status, "data-type": a.type },
-    idCell(a.after_sale_id), idCell(a.order_id), cell(typeWord(a.type)), what, cell(reasonWord(a.reason)),
+    idCell(a.after_sale_id), idCell(a.order_id), h("td", { class: "nowrap" }, typeWord(a.type)), what, cell(reasonWord(a.reason)),
     h("td", { class: "nowrap" }, localTime(a.created_at)), h("td", {}, statusTag(a.status)), h("td", { class: "actions" }, open));
   return { rows: [line, detail], named: () => {
     what.textContent = linesWords(a.lines, names);
@@ -80,7 +80,7 @@ function row(a, names, context, refresh) {
 
 // The names of the goods: the lines' from their order (staff may read it), an exchange's target spec
 // from its product in the catalog. A name that cannot be read leaves the SKU shown.
-async function learnNames(items, names) {
+async function learnNames(items, names, named) {
   const orders = [...new Set(items.map((a) => a.order_id))];
   const read = await Promise.all(orders.map((id) => get(`/orders/${enc(id)}`).catch(() => null)));
   const productOf = {};
@@ -91,12 +91,14 @@ async function learnNames(items, names) {
       productOf[item.sku_id] = item.product_id;
     }
   }
+  named();
   const wanted = items.filter((a) => a.exchange_sku_id && !names[a.exchange_sku_id]);
   const products = [...new Set(wanted.map((a) => productOf[a.lines[0] && a.lines[0].sku_id]).filter(Boolean))];
   const catalog = await Promise.all(products.map((id) => get(`/catalog/products/${enc(id)}`, { anonymous: true }).catch(() => null)));
   for (const product of catalog.filter(Boolean)) {
     for (const sku of product.skus || []) names[sku.sku_id] = names[sku.sku_id] || { product: product.name, spec: sku.name };
   }
+  if (wanted.length) named();
 }
 
 // ------------------------------------------------------------------ one after-sale
