@@ -179,3 +179,34 @@ def test_finance_reads_the_queue_and_takes_no_step(stack, admin: Http, page) -> 
     expect(card).to_contain_text("（未填写）")
     expect(card.get_by_test_id("after-sale-no-step")).to_contain_text("只能查看")
     expect(card.locator("button")).to_have_count(0)
+
+
+def test_the_report_draws_totals_and_a_chart_by_reason(stack, admin: Http, page) -> None:  # type: ignore[no-untyped-def]
+    """The report's endpoint is built elsewhere: here the browser is handed one in its shape (API.md
+    "Back office"), and the access table naming it, to see the page draw it."""
+    import json
+    answer = {"from": "2026-11-05", "to": "2026-12-04",
+              "totals": {"requests": 12, "returns": 7, "exchanges": 5, "refund_rate": 0.0425, "hours_to_resolve": 26.25},
+              "rows": [{"key": "damaged", "label": "damaged", "requests": 5, "returns": 4, "exchanges": 1, "refunded": 27200},
+                       {"key": "size", "label": "size", "requests": 4, "returns": 1, "exchanges": 3, "refunded": 6800},
+                       {"key": "no_longer_needed", "label": "no_longer_needed", "requests": 3, "returns": 2,
+                        "exchanges": 1, "refunded": 13600}]}
+
+    def openapi(route: Any) -> None:
+        doc = route.fetch().json()
+        doc["paths"].setdefault("/admin/reports/after-sales", {"get": {"x-roles": ["finance", "support", "admin", "auditor"]}})
+        route.fulfill(json=doc)
+    page.route("**/openapi.json", openapi)
+    page.route("**/admin/reports/after-sales?*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(answer)))
+    open_console(page, stack["url"], *new_staff(admin, "finance"))
+    page.locator("nav a", has_text="售后").click()
+    page.get_by_test_id("after-sale-tab-report").click()
+    expect(page.get_by_test_id("after-sales-total-requests")).to_have_text("12")
+    expect(page.get_by_test_id("after-sales-total-refund-rate")).to_have_text("4.3%")
+    expect(page.get_by_test_id("after-sales-total-hours")).to_have_text("26.3 小时")
+    expect(page.get_by_test_id("after-sales-report-row").first).to_contain_text("商品损坏")
+    expect(page.get_by_test_id("after-sales-report-row").first).to_contain_text("¥272.00")
+    page.locator("[data-testid=after-sales-report-chart] canvas").wait_for()
+    page.wait_for_timeout(700)                                   # the chart's entry animation
+    shot(page, "console-after-sales-6-report-drawn")

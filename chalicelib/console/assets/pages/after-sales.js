@@ -70,7 +70,7 @@ function row(a, names, context, refresh) {
   } }, "详情");
   const line = h("tr", { testid: "after-sale-row", "data-after-sale-id": a.after_sale_id, "data-order-id": a.order_id,
                          "data-status": a.status, "data-type": a.type },
-    idCell(a.after_sale_id), idCell(a.order_id), h("td", { class: "nowrap" }, typeWord(a.type)), what, cell(reasonWord(a.reason)),
+    idCell(a.after_sale_id), idCell(a.order_id), h("td", { class: "nowrap" }, typeWord(a.type)), what, h("td", { class: "nowrap" }, reasonWord(a.reason)),
     h("td", { class: "nowrap" }, localTime(a.created_at)), h("td", {}, statusTag(a.status)), h("td", { class: "actions" }, open));
   return { rows: [line, detail], named: () => {
     what.textContent = linesWords(a.lines, names);
