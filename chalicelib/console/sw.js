@@ -8,7 +8,8 @@ const CACHE = "micromall-console-v4";
 const SHELL = [
   "./", "./scanner", "./assets/console.css", "./assets/api.js", "./assets/console.js", "./assets/charts.js",
   "./assets/widgets.js", "./assets/pages/dashboard.js", "./assets/pages/products.js", "./assets/pages/inventory.js",
-  "./assets/pages/orders.js", "./assets/pages/refunds.js", "./assets/pages/alerts.js", "./assets/pages/reports.js",
+  "./assets/pages/orders.js", "./assets/pages/refunds.js", "./assets/pages/after-sales.js",
+  "./assets/after-sales-words.js", "./assets/pages/alerts.js", "./assets/pages/reports.js",
   "./assets/pages/reconciliation.js", "./assets/pages/audit.js", "./assets/pages/staff.js",
   "./assets/pages/coupons.js", "./assets/pages/coupon-form.js", "./assets/pages/promotions.js",
   "./assets/pages/member-tiers.js", "./assets/pages/sessions.js", "./assets/money.js", "./assets/offers.js",

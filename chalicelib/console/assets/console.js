@@ -3,6 +3,7 @@
 // never offer a page whose calls the server would refuse.
 import { explain, forget, get, h, login, post, session } from "./api.js";
 import { learnVenueZone } from "./venue-time.js";
+import { page as afterSales } from "./pages/after-sales.js";
 import { page as alerts } from "./pages/alerts.js";
 import { page as audit } from "./pages/audit.js";
 import { page as coupons } from "./pages/coupons.js";
@@ -43,7 +44,7 @@ export function may(call) {
 
 // One module per page (pages/), each naming the call it needs: the menu shows it only to roles the
 // API allows that call.
-export const MENU = [dashboard, products, inventory, sessions, orders, refunds, coupons, promotions, memberTiers, alerts, reports,
+export const MENU = [dashboard, products, inventory, sessions, orders, refunds, afterSales, coupons, promotions, memberTiers, alerts, reports,
                      reconciliation, audit, staff];
 
 // ------------------------------------------------------------------ login
