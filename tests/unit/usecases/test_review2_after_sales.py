@@ -282,3 +282,69 @@ def test_the_largest_return_of_sharded_goods_fits_one_transaction(ctx: Context, 
     assert len(receiving) <= MAX_ITEMS, len(receiving)
     assert all(stock_of(ctx, s.sku_id) == (4, 0, 0) and ledger_agrees(ctx, s.sku_id) for s in skus)
     assert parse_return({"at_counter": True}).at_counter
+
+
+# ------------------------------------------------------------------------------ concurrency
+def test_a_receipt_racing_the_settlement_of_another_return_of_the_order_reads_again(
+        ctx: Context, database: FakeDatabase) -> None:
+    """API: staff receive the goods; DESIGN invariant 3 (every change conditional on the state it
+    read) and receive's own docstring: "a receipt of the same line that landed meanwhile makes
+    this one read again" (`attempted` in a CONFLICT_ATTEMPTS loop). DEFECT: the receipt's refund
+    claims the order conditional on the order's status as read, and a refusal of the order item
+    is mapped to a raised 409 instead of a re-read: when WeChat's confirmation of another return
+    of the same order settles it (REFUNDING -> PARTIALLY_REFUNDED) between the receipt's read and
+    its write, staff get 409 INVALID_STATE for a valid receipt (nothing is written; they must
+    send it again), while the same collision on the units item is read again silently."""
+    _, (x,) = merch_product(ctx, 10, price=2500)
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP)
+    handed_over(ctx, order)
+    a = ask(ctx, alice, order, x.sku_id)
+    b = ask(ctx, alice, order, x.sku_id)
+    for made in (a, b):
+        after_sales.approve(ctx, SUPPORT, made)
+    first = receive(ctx, a)
+    assert first is not None
+    database.before_commit(lambda: settle(ctx, first))       # WeChat confirms the first return meanwhile
+    try:
+        second = receive(ctx, b)
+    except Conflict as refused:
+        pytest.fail(f"a valid receipt refused because another refund of the order settled meanwhile: "
+                    f"{refused.code} {refused}")
+    assert second is not None and settle(ctx, second) == "succeeded"
+    settled = order_of(ctx, order.order_id)
+    assert settled.status is OrderStatus.REFUNDED and settled.refunded_total == settled.total
+    assert stock_of(ctx, x.sku_id) == (10, 0, 0) and ledger_agrees(ctx, x.sku_id)
+
+
+def test_a_settlement_racing_another_receipt_of_the_order_leaves_it_in_flight(
+        ctx: Context, database: FakeDatabase) -> None:
+    """PASSING GUARD (invariants 3, 10): the first return's refund settles while a second return
+    of the same order is received between its read and its write: the settlement reads again and
+    leaves the order REFUNDING (a refund still in flight), and the coupon comes back only with the
+    last refund, once."""
+    _, (x,) = merch_product(ctx, 10, price=2500)
+    alice = customer(ctx)
+    coupon = new_coupon(ctx, amount=1001)
+    user_coupon = coupons.claim(ctx, alice, coupon.coupon_id)[0].user_coupon_id
+    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP, coupon_id=user_coupon)
+    handed_over(ctx, order)
+    a = ask(ctx, alice, order, x.sku_id)
+    b = ask(ctx, alice, order, x.sku_id)
+    for made in (a, b):
+        after_sales.approve(ctx, SUPPORT, made)
+    first = receive(ctx, a)
+    assert first is not None
+    seconds: list[str | None] = []
+    database.before_commit(lambda: seconds.append(receive(ctx, b)),
+                           when=lambda tags: "order" in tags and "after_sale" in tags and not any(t.startswith("units:") for t in tags))
+    assert settle(ctx, first) == "succeeded"
+    assert seconds and seconds[0] is not None
+    assert order_of(ctx, order.order_id).status is OrderStatus.REFUNDING
+    found = ctx.user_coupons.get(user_coupon)
+    assert found is not None and found.status is UserCouponStatus.USED
+    assert settle(ctx, seconds[0]) == "succeeded"
+    settled = order_of(ctx, order.order_id)
+    assert settled.status is OrderStatus.REFUNDED and settled.refunded_total == settled.total
+    found = ctx.user_coupons.get(user_coupon)
+    assert found is not None and found.status is not UserCouponStatus.USED
