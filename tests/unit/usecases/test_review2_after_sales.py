@@ -348,3 +348,48 @@ def test_a_settlement_racing_another_receipt_of_the_order_leaves_it_in_flight(
     assert settled.status is OrderStatus.REFUNDED and settled.refunded_total == settled.total
     found = ctx.user_coupons.get(user_coupon)
     assert found is not None and found.status is not UserCouponStatus.USED
+
+
+def test_a_returns_refund_held_by_wechat_completes_its_after_sale_once_paid(ctx: Context) -> None:
+    """PASSING GUARD (API refund states; refund_settlement.hold): a return's refund WeChat holds
+    (ABNORMAL) stays in flight, is never sent again, and when WeChat pays it the after-sale
+    COMPLETES and the order is REFUNDED, once."""
+    _, (x,) = merch_product(ctx, 10)
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (x.sku_id, 1), fulfillment=Fulfillment.PICKUP)
+    handed_over(ctx, order)
+    made = ask(ctx, alice, order, x.sku_id)
+    after_sales.approve(ctx, SUPPORT, made)
+    refund_id = receive(ctx, made)
+    assert refund_id is not None and settle(ctx, refund_id, "ABNORMAL") == "held"
+    with pytest.raises(Conflict):
+        refunds.retry_refund(ctx, ADMIN, refund_id)
+    assert order_of(ctx, order.order_id).status is OrderStatus.REFUNDING
+    assert refund_settlement.apply_outcome(ctx, refund_of(ctx, refund_id), "SUCCESS") == "succeeded"
+    assert refund_settlement.apply_outcome(ctx, refund_of(ctx, refund_id), "SUCCESS") == "skipped"
+    assert ctx.after_sales.get(made).status is AfterSaleStatus.COMPLETED       # type: ignore[union-attr]
+    settled = order_of(ctx, order.order_id)
+    assert settled.status is OrderStatus.REFUNDED and settled.refunded_total == settled.total
+
+
+def test_a_sharded_replacement_reserved_while_its_bucket_empties_and_then_cancelled_balances(
+        ctx: Context, database: FakeDatabase) -> None:
+    """PASSING GUARD (invariant 1): an exchange into a sharded spec whose planned bucket another
+    customer empties between the plan and the write plans again; cancelled afterwards, the units
+    go back to the buckets they were reserved from, and every bucket and the ledger balance."""
+    _, (x, y) = merch_product(ctx, 10, 4)
+    inventory.split_stock(ctx, ADMIN, y.sku_id, 2)                    # two units in each shard
+    alice = customer(ctx)
+    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP)
+    handed_over(ctx, order)
+    swap = exchange(ctx, alice, order, x.sku_id, y.sku_id, 2)
+    bob = customer(ctx, "bob")
+    database.before_commit(lambda: place(ctx, bob, (y.sku_id, 1), fulfillment=Fulfillment.PICKUP),
+                           when=lambda tags: "after_sale" in tags)
+    approved = after_sales.approve(ctx, SUPPORT, swap)
+    assert approved.status is AfterSaleStatus.APPROVED and sum(approved.replacement_shares.values()) == 2
+    assert stock_of(ctx, y.sku_id) == (1, 3, 0)
+    after_sales.cancel(ctx, alice, order.order_id, swap)
+    assert stock_of(ctx, y.sku_id) == (3, 1, 0) and ledger_agrees(ctx, y.sku_id)
+    buckets = [(b.available, b.reserved, b.sold) for b in database.table("stock-shards").values() if b.sku_id == y.sku_id]
+    assert all(v >= 0 for bucket in buckets for v in bucket), buckets
