@@ -231,8 +231,10 @@ def check_not_after_sales(order: Order, codes: list[Ticket], ticket_ids: list[st
                        code=ErrorCode.USE_AFTER_SALES, order_id=order.order_id)
 
 
-def check_window(order: Order, pickup: Ticket | None, now: datetime, days: int) -> None:
-    """Only goods the customer has, within `days` of getting them (422 AFTER_SALES_CLOSED after)."""
+def check_window(order: Order, pickup: Ticket | None, now: datetime, days: int,
+                 since: datetime | None = None) -> None:
+    """Only goods the customer has, within `days` of getting them (422 AFTER_SALES_CLOSED after):
+    the order's handover, or `since` for replacements an exchange handed over later."""
     if order.status not in OPEN_ORDER_STATES or order.merch_refund is not None:
         raise Conflict(f"goods of an order in {order.status.value} cannot be returned or exchanged"
                        + (" (a refund claims them)" if order.merch_refund else ""),
@@ -241,25 +243,10 @@ def check_window(order: Order, pickup: Ticket | None, now: datetime, days: int) 
     if at is None:
         raise Conflict("the goods have not been handed over or received yet; ask for a refund instead",
                        code=ErrorCode.INVALID_STATE, status=order.status.value)
+    at = max(at, since) if since is not None else at
     if now > at + timedelta(days=days):
         raise RuleViolation(f"after-sales close {days} days after the goods were received",
                             code=ErrorCode.AFTER_SALES_CLOSED, received_at=at.isoformat(), days=days)
-
-
-def merch_lines(order: Order, wanted: list[tuple[str, int]]) -> list[tuple[OrderLine, int]]:
-    """The order's goods lines asked for; never more units than were bought (what is already
-    taken is held by the counters' condition in the request's own transaction)."""
-    lines = {line.sku_id: line for line in order.lines if line.kind is Kind.MERCH}
-    chosen = []
-    for sku_id, quantity in wanted:
-        line = lines.get(sku_id)
-        if line is None:
-            raise Conflict("these goods are not in this order", code=ErrorCode.INVALID_STATE, sku_id=sku_id)
-        if quantity > line.quantity:
-            raise Conflict("more units than were bought", code=ErrorCode.INVALID_STATE, sku_id=sku_id,
-                           bought=line.quantity)
-        chosen.append((line, quantity))
-    return chosen
 
 
 def check_exchange(line: OrderLine, target: Sku | None, product_id: str) -> None:
@@ -279,16 +266,12 @@ def refund_amount(line: OrderLine, quantity: int, already_back: int) -> int:
     return sum(shares[already_back:already_back + quantity])
 
 
-def all_goods_returned(order: Order, after_sales: list[AfterSale]) -> bool:
-    """Every unit of the order's goods came back through returns (received, refunded or being
-    refunded): the order holds no goods any more (what a fully refunded order is judged by)."""
-    returned: dict[str, int] = {}
-    for a in after_sales:
-        if a.type is AfterSaleType.RETURN_REFUND and a.status in (AfterSaleStatus.RECEIVED, AfterSaleStatus.COMPLETED):
-            for sku_id, quantity in a.lines:
-                returned[sku_id] = returned.get(sku_id, 0) + quantity
+def all_goods_returned(order: Order, refunded: dict[str, int]) -> bool:
+    """Every unit of the order's goods came back through returns: each goods line's units
+    `refunded` by returns (its units item's count, read consistently) cover what was bought.
+    The order holds no goods any more (what a fully refunded order is judged by)."""
     goods = [line for line in order.lines if line.kind is Kind.MERCH]
-    return bool(goods) and all(returned.get(line.sku_id, 0) >= line.quantity for line in goods)
+    return bool(goods) and all(refunded.get(line.sku_id, 0) >= line.quantity for line in goods)
 
 
 @dataclass(frozen=True)

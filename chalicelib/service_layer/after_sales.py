@@ -20,7 +20,8 @@ from typing import Protocol
 from ..domain import identifiers
 from ..domain.after_sales import (AfterSale, AfterSaleEntry, AfterSaleRequest, AfterSaleStatus,
                                   AfterSaleType, Replacement, ReturnShipment, check_exchange, check_window,
-                                  merch_lines, not_found)
+                                  not_found)
+from ..domain.after_sale_goods import HeldGoods, goods_asked, held_goods, needs_exchanges
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, RuleViolation
 from ..domain.model import Kind, Order, OrderLine
@@ -47,6 +48,12 @@ def changed_meanwhile(after_sale_id: str) -> Conflict:
 
 def _pickup(ctx: AfterSelling, order: Order) -> Ticket | None:
     return ctx.tickets.by_code(order.pickup_code) if order.pickup_code else None
+
+
+def held_goods_of(ctx: AfterSelling, order: Order, wanted: list[tuple[str, int]]) -> dict[str, HeldGoods]:
+    """The goods the customer holds by spec; the order's after-sales are read only when what is
+    asked goes beyond its own lines (a replacement an exchange handed over)."""
+    return held_goods(order, ctx.after_sales.of_order(order.order_id) if needs_exchanges(order, wanted) else [])
 
 
 def goods_line(order: Order, sku_id: str) -> OrderLine:
@@ -81,10 +88,13 @@ def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: 
         return _replayed(ctx, earlier, fingerprint)
     order, _ = own_order(ctx, actor, order_id)
     now = ctx.clock()
-    check_window(order, _pickup(ctx, order), now, ctx.after_sales_days)
-    chosen = merch_lines(order, request.lines)
+    chosen = goods_asked(held_goods_of(ctx, order, request.lines), request.lines)
+    # A replacement's window opens when it was handed over; the order's own goods', at the order's.
+    since = None if any(not goods.replaced for goods, _ in chosen) else \
+        min(goods.received_at for goods, _ in chosen if goods.received_at)
+    check_window(order, _pickup(ctx, order), now, ctx.after_sales_days, since)
     if request.type is AfterSaleType.EXCHANGE:
-        line = chosen[0][0]
+        line = chosen[0][0].line
         target = ctx.stock.skus([request.exchange_sku_id or ""]).get(request.exchange_sku_id or "") \
             if identifiers.SKU_ID.match(request.exchange_sku_id or "") else None
         check_exchange(line, target, line.product_id)
@@ -95,8 +105,8 @@ def request_after_sale(ctx: AfterSelling, actor: Actor, order_id: str, request: 
         history=[AfterSaleEntry(AfterSaleStatus.REQUESTED, now, actor.name)])
     uow = ctx.unit_of_work()
     ctx.after_sales.add(uow, after_sale)
-    for line, quantity in chosen:
-        ctx.after_sales.take_units(uow, order_id, line.sku_id, quantity, line.quantity)
+    for goods, quantity in chosen:
+        ctx.after_sales.take_units(uow, order_id, goods.line.sku_id, quantity, goods.line.quantity)
     # A refund of the goods taken up again (a failed one retried) and this request exclude each
     # other in the write: the retry checks these units, this checks the refund's claim.
     ctx.orders.goods_unclaimed(uow, order_id)

@@ -7,7 +7,7 @@ from datetime import datetime
 from ..domain.after_sales import all_goods_returned
 from ..domain.coupons import UserCouponStatus
 from ..domain.model import Kind, Order
-from ..domain.refunds import Refund, everything_back
+from ..domain.refunds import SOURCE_AFTER_SALE, Refund, everything_back
 from . import ports
 from .refunding import Refunding
 
@@ -16,7 +16,9 @@ def all_back(ctx: Refunding, order: Order, refunded_after: int) -> bool:
     """Whether nothing the order paid for is left to use (read only when its money is all back)."""
     return refunded_after >= order.total and everything_back(
         order, ctx.tickets.of_order(order.order_id),
-        goods_returned=all_goods_returned(order, ctx.after_sales.of_order(order.order_id)))
+        goods_returned=all_goods_returned(order, {
+            line.sku_id: ctx.after_sales.line_units(order.order_id, line.sku_id).refunded
+            for line in order.lines if line.kind is Kind.MERCH}))
 
 
 def coupon_back(ctx: Refunding, uow: ports.Writes, order: Order, now: datetime) -> None:
@@ -49,3 +51,10 @@ def goods_still_its_own(ctx: Refunding, uow: ports.Writes, refund: Refund, order
         for line in order.lines:
             if line.kind is Kind.MERCH:
                 ctx.after_sales.none_taken(uow, order.order_id, line.sku_id)
+
+
+def limits_back(refund: Refund) -> list[tuple[str, int]]:
+    """The units whose purchase limits a settled refund gives back: those it returns to stock, or
+    a return's (back in stock since its receipt), as a refund of the same goods would."""
+    return refund.stock_lines + ([(item.sku_id, item.quantity) for item in refund.items or []]
+                                 if refund.source == SOURCE_AFTER_SALE else [])

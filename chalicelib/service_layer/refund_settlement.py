@@ -20,7 +20,7 @@ from ..domain.refunds import (HELD_BY_WECHAT, SOURCE_AFTER_SALE, Refund, RefundS
 from ..domain.stock_shards import take_from
 from . import ports
 from .publishing import announce_stock_change, send_alert
-from .refund_returns import all_back, coupon_back, goods_still_its_own, units_returned
+from .refund_returns import all_back, coupon_back, goods_still_its_own, limits_back, units_returned
 from .refunding import Refunding
 from .retrying import attempts
 from .tags import ItemTag, Tag
@@ -139,11 +139,12 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
                 coupon_back(ctx, uow, order, now)
             lines = {line.sku_id: line for line in order.lines}
             returned = units_returned(ctx, refund, order)
-            by_product: dict[str, int] = {}
             for sku_id, quantity in refund.stock_lines:
                 back = (take_from(lines[sku_id].shares, quantity, returned.get(sku_id, 0)) if sku_id in lines
                         else {0: quantity})
                 ctx.stock.give_back_sold(uow, sku_id, back, refund.refund_id, now)
+            by_product: dict[str, int] = {}
+            for sku_id, quantity in limits_back(refund):
                 product_id = identifiers.product_id_of(sku_id) or ""
                 by_product[product_id] = by_product.get(product_id, 0) + quantity
             for product_id, quantity in by_product.items():   # one write per counter in a transaction

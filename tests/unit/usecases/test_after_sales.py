@@ -344,3 +344,42 @@ def test_goods_sold_from_shards_go_back_to_the_buckets_they_came_from(ctx: Conte
         after_sale_receipts.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
     back = ctx.stock.skus([sku.sku_id])[sku.sku_id]
     assert (back.available, back.sold) == (40, 0) and ledger_agrees(ctx, sku.sku_id) and sum(taken.values()) == 2
+
+
+def swapped(ctx: Context, alice: Actor, order: Order, sku_id: str, to: str, quantity: int = 1) -> str:
+    """An exchange of `quantity` units of `sku_id` for `to`, handed over at the counter."""
+    made = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
+        {"type": "exchange", "lines": [{"sku_id": sku_id, "quantity": quantity}], "reason": "size",
+         "exchange_sku_id": to}))
+    after_sales.approve(ctx, SUPPORT, made.after_sale_id)
+    after_sale_receipts.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
+    after_sales.ship(ctx, SUPPORT, made.after_sale_id, parse_replacement({"pickup": True}))
+    return made.after_sale_id
+
+
+def test_exchanged_goods_are_returned_in_their_own_window_refunding_the_line_they_came_from(ctx: Context) -> None:
+    """Issue 24, 3: exchanged goods can themselves be returned within the window. A replacement's
+    window opens when it is handed over; its units refund the shares of `paid` of the order line
+    they came from and go back to the replacement's stock; an exchanged replacement passes its
+    line on; never more of a spec than the customer got of it."""
+    alice, order, (small, medium, large) = collected(ctx, 10, 10, 10, quantity=2)
+    ctx.clock.advance(timedelta(days=6))                            # type: ignore[attr-defined]
+    swapped(ctx, alice, order, small, medium)                       # one of the two, on day 6
+    ctx.clock.advance(timedelta(days=3))                            # type: ignore[attr-defined]
+    with pytest.raises(RuleViolation):                              # the bought one: its window closed on day 7
+        ask(ctx, alice, order, small)
+    swapped(ctx, alice, order, medium, large)                       # the replacement, in its own window
+    with pytest.raises(Conflict):                                   # the customer holds no medium any more
+        ask(ctx, alice, order, medium)
+    with pytest.raises(Conflict):
+        ask(ctx, alice, order, large, 2)                            # one large, not two
+    made = ask(ctx, alice, order, large)
+    after_sales.approve(ctx, SUPPORT, made.after_sale_id)
+    received, refund = after_sale_receipts.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
+    line = order.lines[0]
+    assert refund is not None and refund.amount == line.unit_paid()[0]
+    assert [(i.sku_id, i.quantity) for i in refund.items or []] == [(large, 1)]
+    assert stock_of(ctx, large) == (10, 0, 0) and stock_of(ctx, medium) == (10, 0, 0)
+    assert stock_of(ctx, small) == (9, 0, 1)                        # the unit still held, and the one exchanged back
+    assert all(ledger_agrees(ctx, s) for s in (small, medium, large))
+    assert ctx.after_sales.line_units(order.order_id, small).refunded == 1     # the money is the line's
