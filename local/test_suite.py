@@ -45,7 +45,8 @@ class Step:
 
 # A negative control shows that the app's own protection is what holds an invariant: it removes it
 # on a twin, which injected faults change nothing about, so the faults' run leaves the controls out
-# (the races themselves run again under faults).
+# (the races themselves run again under faults). So are the tests that script an exact number of
+# conflicts ("keeps colliding"): a random fault on top is one more than they count.
 LANES = [
     [Step("unit infra api", ["tests/unit", "tests/infra", "tests/api"]),
      Step("acceptance", ["../shared/acceptance"]),
@@ -53,7 +54,8 @@ LANES = [
     [Step("e2e browser", ["tests/e2e", "tests/browser", "--deselect", FUZZ]),
      Step("cancellation with faults", [CANCELLATION], FAULTS)],
     [Step("contract fuzz", [FUZZ]),
-     Step("e2e with faults", ["tests/e2e", "-k", "not negative_control", "--ignore", CANCELLATION], FAULTS)],
+     Step("e2e with faults", ["tests/e2e", "-k", "not negative_control and not keeps_colliding", "--ignore",
+                              CANCELLATION], FAULTS)],
 ]
 
 
