@@ -5,19 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import merch_body, order_body
-
-
-def collected(customer, make_product, anonymous, staff, stocks: list[int], quantity: int = 2,  # type: ignore[no-untyped-def]
-              price: int = 2500) -> tuple[Any, dict[str, Any], list[str]]:
-    _, skus = make_product(merch_body(stocks, price=price))
-    alice = customer()
-    order = alice.post("/orders", order_body((skus[0], quantity), fulfillment="pickup")).json_body
-    assert anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {}).json_body["notify_status"] == 204
-    pickup = alice.get(f"/orders/{order['order_id']}").json_body["pickup"]
-    assert staff("scanner").post("/redemptions", {"code": pickup["code"], "gate": "shop", "device_id": "till"}
-                                 ).status_code == 200
-    return alice, order, skus
+from .conftest import merch_body
+from .test_after_sales_api import collected
 
 
 def test_customers_never_see_staff_names_in_an_after_sales_history(  # type: ignore[no-untyped-def]

@@ -14,19 +14,12 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound, RuleViola
 from chalicelib.domain.model import Fulfillment, Order, OrderStatus
 from chalicelib.domain.refunds import RefundStatus
 from chalicelib.domain.tickets import CodeKind, TicketStatus
-from chalicelib.service_layer import after_sale_receipts, after_sales, orders, redemption, refund_settlement, refunds
+from chalicelib.service_layer import after_sale_receipts, after_sales, orders, refund_settlement, refunds
 from chalicelib.service_layer.context import Actor, Context
 from tests.fakes import FakeDatabase
 
-from .shop import (ADDRESS, ADMIN, customer, merch_product, order_of, paid_order, refund_of, staff, stock_of,
-                   tickets_of)
-
-SUPPORT = staff("support", name="kefu")
-
-
-def handed_over(ctx: Context, order: Order) -> None:
-    [pickup] = tickets_of(ctx, order.order_id, CodeKind.PICKUP)
-    redemption.redeem(ctx, staff("scanner", name="gate"), redemption.ScanRequest(pickup.qr, "g", "d", None, None))
+from .after_sale_steps import SUPPORT, ask, handed_over, ledger_agrees, settle
+from .shop import ADDRESS, ADMIN, customer, merch_product, order_of, paid_order, stock_of, tickets_of
 
 
 def collected(ctx: Context, *stocks: int, quantity: int = 2, price: int = 2500) -> tuple[Actor, Order, list[str]]:
@@ -38,24 +31,16 @@ def collected(ctx: Context, *stocks: int, quantity: int = 2, price: int = 2500) 
     return alice, order_of(ctx, order.order_id), [s.sku_id for s in skus]
 
 
-def ask(ctx: Context, alice: Actor, order: Order, sku_id: str, quantity: int = 1, **body: Any) -> AfterSale:
-    return after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
-        {"type": "return_refund", "lines": [{"sku_id": sku_id, "quantity": quantity}], "reason": "damaged", **body}))
-
-
-def ledger_agrees(ctx: Context, sku_id: str) -> bool:
-    return sum(ctx.stock.all_movements(sku_id)) == stock_of(ctx, sku_id)[0]      # type: ignore[attr-defined]
-
-
-def settle(ctx: Context, refund_id: str, answer: str = "SUCCESS") -> str:
-    ctx.wechat_pay.refund_answers[refund_of(ctx, refund_id).out_refund_no] = answer   # type: ignore[attr-defined]
-    return refund_settlement.process_refund(ctx, refund_id, 1)
+def asked(ctx: Context, alice: Actor, order: Order, sku_id: str, quantity: int = 1, **body: Any) -> AfterSale:
+    found = ctx.after_sales.get(ask(ctx, alice, order, sku_id, quantity, **body))
+    assert found is not None
+    return found
 
 
 def test_a_return_with_restock_puts_the_units_back_once_and_completes_when_wechat_pays(ctx: Context) -> None:
     alice, order, (sku_id, _) = collected(ctx, 10, 10)
     assert stock_of(ctx, sku_id) == (8, 0, 2)
-    made = ask(ctx, alice, order, sku_id)
+    made = asked(ctx, alice, order, sku_id)
     assert made.status is AfterSaleStatus.REQUESTED
     after_sales.approve(ctx, SUPPORT, made.after_sale_id)
     after_sales.send_back(ctx, alice, order.order_id, made.after_sale_id, parse_return({"carrier": "SF",
@@ -88,7 +73,7 @@ def test_goods_not_restocked_stay_out_of_stock_and_the_second_unit_refunds_its_o
     sku_id = skus[0].sku_id
     amounts = []
     for _ in range(2):
-        made = ask(ctx, alice, order, sku_id)
+        made = asked(ctx, alice, order, sku_id)
         after_sales.approve(ctx, SUPPORT, made.after_sale_id)
         _, refund = after_sale_receipts.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": False}))
         assert refund is not None
@@ -102,45 +87,45 @@ def test_only_goods_the_customer_has_within_the_window(ctx: Context) -> None:
     alice = customer(ctx)
     waiting = paid_order(ctx, alice, (sku.sku_id, 1), fulfillment=Fulfillment.PICKUP)
     with pytest.raises(Conflict) as not_yet:
-        ask(ctx, alice, waiting, sku.sku_id)
+        asked(ctx, alice, waiting, sku.sku_id)
     assert not_yet.value.code == "INVALID_STATE"
     posted = paid_order(ctx, alice, (sku.sku_id, 1), fulfillment=Fulfillment.SHIPPING, address=ADDRESS)
     orders.ship_order(ctx, ADMIN, posted.order_id, "SF", "SF1")
     with pytest.raises(Conflict):                                   # shipped, not yet received
-        ask(ctx, alice, order_of(ctx, posted.order_id), sku.sku_id)
+        asked(ctx, alice, order_of(ctx, posted.order_id), sku.sku_id)
     orders.confirm_receipt(ctx, alice, posted.order_id)
-    assert ask(ctx, alice, order_of(ctx, posted.order_id), sku.sku_id).status is AfterSaleStatus.REQUESTED
+    assert asked(ctx, alice, order_of(ctx, posted.order_id), sku.sku_id).status is AfterSaleStatus.REQUESTED
     handed_over(ctx, waiting)
     ctx.clock.advance(timedelta(days=7, seconds=1))                 # type: ignore[attr-defined]
     with pytest.raises(RuleViolation) as late:
-        ask(ctx, alice, order_of(ctx, waiting.order_id), sku.sku_id)
+        asked(ctx, alice, order_of(ctx, waiting.order_id), sku.sku_id)
     assert late.value.code == "AFTER_SALES_CLOSED"
     with pytest.raises(NotFound):                                   # not yours
-        ask(ctx, customer(ctx, "bob"), waiting, sku.sku_id)
+        asked(ctx, customer(ctx, "bob"), waiting, sku.sku_id)
 
 
 def test_never_more_units_than_bought_nor_the_same_units_twice(ctx: Context) -> None:
     alice, order, (sku_id, other) = collected(ctx, 10, 10, quantity=2)
     with pytest.raises(Conflict) as too_many:
-        ask(ctx, alice, order, sku_id, 3)
+        asked(ctx, alice, order, sku_id, 3)
     assert too_many.value.code == "INVALID_STATE"
     with pytest.raises(Conflict):
-        ask(ctx, alice, order, other)                               # not in this order
-    first = ask(ctx, alice, order, sku_id, 2)
+        asked(ctx, alice, order, other)                               # not in this order
+    first = asked(ctx, alice, order, sku_id, 2)
     with pytest.raises(Conflict) as twice:
-        ask(ctx, alice, order, sku_id, 1)
+        asked(ctx, alice, order, sku_id, 1)
     assert twice.value.code == "INVALID_STATE"
     after_sales.cancel(ctx, alice, order.order_id, first.after_sale_id)
-    second = ask(ctx, alice, order, sku_id, 1)
+    second = asked(ctx, alice, order, sku_id, 1)
     after_sales.reject(ctx, SUPPORT, second.after_sale_id, "looks fine")
-    assert ask(ctx, alice, order, sku_id, 2).status is AfterSaleStatus.REQUESTED
+    assert asked(ctx, alice, order, sku_id, 2).status is AfterSaleStatus.REQUESTED
 
 
 def test_two_requests_racing_for_the_same_units_cannot_both_pass(ctx: Context, database: FakeDatabase) -> None:
     alice, order, (sku_id, _) = collected(ctx, 10, 10, quantity=2)
-    database.before_commit(lambda: ask(ctx, alice, order, sku_id, 2))   # a rival lands after our read
+    database.before_commit(lambda: asked(ctx, alice, order, sku_id, 2))   # a rival lands after our read
     with pytest.raises(Conflict) as lost:
-        ask(ctx, alice, order, sku_id, 1)
+        asked(ctx, alice, order, sku_id, 1)
     assert lost.value.code == "INVALID_STATE" and len(ctx.after_sales.of_order(order.order_id)) == 1
 
 
@@ -198,7 +183,7 @@ def test_an_exchange_is_for_another_spec_of_the_same_product_at_the_same_price(c
 
 def test_each_move_is_conditional_on_the_state_it_read(ctx: Context, database: FakeDatabase) -> None:
     alice, order, (sku_id, _) = collected(ctx, 10, 10)
-    made = ask(ctx, alice, order, sku_id)
+    made = asked(ctx, alice, order, sku_id)
     with pytest.raises(Conflict):                                   # not approved yet
         after_sales.send_back(ctx, alice, order.order_id, made.after_sale_id, parse_return({"at_counter": True}))
     database.before_commit(lambda: after_sales.cancel(ctx, alice, order.order_id, made.after_sale_id))
@@ -209,7 +194,7 @@ def test_each_move_is_conditional_on_the_state_it_read(ctx: Context, database: F
     with pytest.raises(NotFound) as missing:
         after_sales.approve(ctx, SUPPORT, "A-nope")
     assert missing.value.code == "AFTER_SALE_NOT_FOUND"
-    received = ask(ctx, alice, order, sku_id)
+    received = asked(ctx, alice, order, sku_id)
     after_sales.approve(ctx, SUPPORT, received.after_sale_id)
     after_sale_receipts.receive(ctx, SUPPORT, received.after_sale_id, parse_receipt({"restock": True}))
     with pytest.raises(Conflict):                                   # received: too late to withdraw
@@ -229,7 +214,7 @@ def test_a_refund_of_goods_already_handed_over_is_sent_to_after_sales(ctx: Conte
 
 def test_staff_lists_by_status_and_type(ctx: Context) -> None:
     alice, order, (sku_id, other) = collected(ctx, 10, 10, quantity=2)
-    ask(ctx, alice, order, sku_id)
+    asked(ctx, alice, order, sku_id)
     after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
         {"type": "exchange", "lines": [{"sku_id": sku_id, "quantity": 1}], "reason": "size",
          "exchange_sku_id": other}))
@@ -287,13 +272,13 @@ def test_an_exchange_shipped_by_post_completes_and_sells_its_replacement(ctx: Co
     assert stock_of(ctx, other.sku_id) == (9, 0, 1) and stock_of(ctx, sku.sku_id) == (10, 0, 0)
     assert ledger_agrees(ctx, other.sku_id) and ledger_agrees(ctx, sku.sku_id)
     with pytest.raises(Conflict) as again:                          # the units exchanged stay taken
-        ask(ctx, alice, order_of(ctx, order.order_id), sku.sku_id)
+        asked(ctx, alice, order_of(ctx, order.order_id), sku.sku_id)
     assert again.value.code == "INVALID_STATE"
 
 
 def test_a_return_ships_nothing(ctx: Context) -> None:
     alice, order, (sku_id, _) = collected(ctx, 10, 10)
-    made = ask(ctx, alice, order, sku_id)
+    made = asked(ctx, alice, order, sku_id)
     after_sales.approve(ctx, SUPPORT, made.after_sale_id)
     after_sale_receipts.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
     with pytest.raises(Conflict) as refused:
@@ -304,7 +289,7 @@ def test_a_return_ships_nothing(ctx: Context) -> None:
 def test_an_order_whose_goods_all_came_back_and_were_refunded_is_refunded(ctx: Context) -> None:
     alice, order, (sku_id, _) = collected(ctx, 10, 10, quantity=2)
     for _ in range(2):
-        made = ask(ctx, alice, order, sku_id)
+        made = asked(ctx, alice, order, sku_id)
         after_sales.approve(ctx, SUPPORT, made.after_sale_id)
         _, refund = after_sale_receipts.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
         assert refund is not None and settle(ctx, refund.refund_id) == "succeeded"
@@ -339,7 +324,7 @@ def test_goods_sold_from_shards_go_back_to_the_buckets_they_came_from(ctx: Conte
     handed_over(ctx, order)
     taken = order_of(ctx, order.order_id).lines[0].shares
     for _ in range(2):
-        made = ask(ctx, alice, order, sku.sku_id)
+        made = asked(ctx, alice, order, sku.sku_id)
         after_sales.approve(ctx, SUPPORT, made.after_sale_id)
         after_sale_receipts.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
     back = ctx.stock.skus([sku.sku_id])[sku.sku_id]
@@ -367,13 +352,13 @@ def test_exchanged_goods_are_returned_in_their_own_window_refunding_the_line_the
     swapped(ctx, alice, order, small, medium)                       # one of the two, on day 6
     ctx.clock.advance(timedelta(days=3))                            # type: ignore[attr-defined]
     with pytest.raises(RuleViolation):                              # the bought one: its window closed on day 7
-        ask(ctx, alice, order, small)
+        asked(ctx, alice, order, small)
     swapped(ctx, alice, order, medium, large)                       # the replacement, in its own window
     with pytest.raises(Conflict):                                   # the customer holds no medium any more
-        ask(ctx, alice, order, medium)
+        asked(ctx, alice, order, medium)
     with pytest.raises(Conflict):
-        ask(ctx, alice, order, large, 2)                            # one large, not two
-    made = ask(ctx, alice, order, large)
+        asked(ctx, alice, order, large, 2)                            # one large, not two
+    made = asked(ctx, alice, order, large)
     after_sales.approve(ctx, SUPPORT, made.after_sale_id)
     received, refund = after_sale_receipts.receive(ctx, SUPPORT, made.after_sale_id, parse_receipt({"restock": True}))
     line = order.lines[0]

@@ -5,62 +5,28 @@ passing guard fails on the code as reviewed and names the defect in its docstrin
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from chalicelib.domain.after_sales import MAX_AFTER_SALE_LINES, AfterSaleStatus, parse_receipt, parse_replacement, \
-    parse_request, parse_return
+from chalicelib.domain.after_sales import (MAX_AFTER_SALE_LINES, AfterSaleStatus, parse_replacement, parse_request,
+                                           parse_return)
 from chalicelib.domain.catalog_commands import NewProduct, NewSku
 from chalicelib.domain.commands import parse_refund_request
 from chalicelib.domain.coupons import UserCouponStatus
 from chalicelib.domain.errors import Conflict, RuleViolation
-from chalicelib.domain.model import Fulfillment, Kind, Order, OrderStatus, ProductStatus
-from chalicelib.domain.refunds import RefundStatus
+from chalicelib.domain.model import Fulfillment, Kind, OrderStatus, ProductStatus
 from chalicelib.domain.tickets import CodeKind
 from chalicelib.domain.transactions import MAX_ITEMS
-from chalicelib.service_layer import after_sale_receipts, after_sales, catalog, coupons, inventory, redemption, \
-    refund_settlement, refunds
-from chalicelib.service_layer.context import Actor, Context
+from chalicelib.service_layer import after_sales, catalog, coupons, inventory, refund_settlement, refunds
+from chalicelib.service_layer.context import Context
 from tests.fakes import FakeDatabase
 
-from .shop import ADMIN, customer, merch_product, new_coupon, order_of, paid_order, place, refund_of, staff, \
-    stock_of, ticket_product, tickets_of
-
-SUPPORT = staff("support", name="kefu")
+from .after_sale_steps import SUPPORT, ask, exchange, handed_over, ledger_agrees, receive, settle
+from .shop import (ADMIN, customer, merch_product, new_coupon, order_of, paid_order, place, refund_of, stock_of,
+                   ticket_product, tickets_of)
 
 
 # ------------------------------------------------------------------------------ helpers
-def handed_over(ctx: Context, order: Order) -> None:
-    [pickup] = tickets_of(ctx, order.order_id, CodeKind.PICKUP)
-    redemption.redeem(ctx, staff("scanner", name="gate"), redemption.ScanRequest(pickup.qr, "g", "d", None, None))
-
-
-def ask(ctx: Context, alice: Actor, order: Order, sku_id: str, quantity: int = 1, **body: Any) -> str:
-    made = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
-        {"type": "return_refund", "lines": [{"sku_id": sku_id, "quantity": quantity}], "reason": "damaged", **body}))
-    return made.after_sale_id
-
-
-def exchange(ctx: Context, alice: Actor, order: Order, sku_id: str, to: str, quantity: int = 1) -> str:
-    made = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
-        {"type": "exchange", "lines": [{"sku_id": sku_id, "quantity": quantity}], "reason": "size",
-         "exchange_sku_id": to}))
-    return made.after_sale_id
-
-
-def settle(ctx: Context, refund_id: str, answer: str = "SUCCESS") -> str:
-    ctx.wechat_pay.refund_answers[refund_of(ctx, refund_id).out_refund_no] = answer   # type: ignore[attr-defined]
-    return refund_settlement.process_refund(ctx, refund_id, 1)
-
-
-def ledger_agrees(ctx: Context, sku_id: str) -> bool:
-    return sum(ctx.stock.all_movements(sku_id)) == stock_of(ctx, sku_id)[0]      # type: ignore[attr-defined]
-
-
-def receive(ctx: Context, after_sale_id: str, restock: bool = True) -> str | None:
-    _, refund = after_sale_receipts.receive(ctx, SUPPORT, after_sale_id, parse_receipt({"restock": restock}))
-    return refund.refund_id if refund else None
 
 
 def limited_merch(ctx: Context, limit: int, stock: int = 10, price: int = 2500) -> tuple[str, str]:

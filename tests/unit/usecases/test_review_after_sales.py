@@ -3,50 +3,22 @@ failing test on the fakes. Contract: API.md "After-sales for goods" and the USE_
 DESIGN.md invariants 1, 3, 6, 10, 11, 13, 15, 17."""
 from __future__ import annotations
 
-from typing import Any
 
 from chalicelib.domain.after_sales import AfterSaleStatus, parse_receipt, parse_request
 from chalicelib.domain.commands import parse_refund_request
 from chalicelib.domain.errors import Conflict, InvalidInput
-from chalicelib.domain.model import Fulfillment, Order, OrderStatus
+from chalicelib.domain.model import Fulfillment, OrderStatus
 from chalicelib.domain.refunds import RefundStatus
 from chalicelib.domain.coupons import UserCouponStatus
-from chalicelib.domain.tickets import CodeKind
-from chalicelib.service_layer import after_sale_receipts, after_sales, coupons, inventory, orders, redemption, refund_settlement, refunds
-from chalicelib.service_layer.context import Actor, Context
+from chalicelib.service_layer import after_sales, coupons, inventory, orders, refunds
+from chalicelib.service_layer.context import Context
 from tests.fakes import FakeDatabase
+
+from .after_sale_steps import SUPPORT, ask, handed_over, ledger_agrees, receive, settle
 
 import pytest
 
-from .shop import ADDRESS, ADMIN, customer, merch_product, new_coupon, order_of, paid_order, refund_of, staff, stock_of, tickets_of
-
-SUPPORT = staff("support", name="kefu")
-
-
-def handed_over(ctx: Context, order: Order) -> None:
-    [pickup] = tickets_of(ctx, order.order_id, CodeKind.PICKUP)
-    redemption.redeem(ctx, staff("scanner", name="gate"), redemption.ScanRequest(pickup.qr, "g", "d", None, None))
-
-
-def ask(ctx: Context, alice: Actor, order: Order, sku_id: str, quantity: int = 1, **body: Any) -> str:
-    made = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
-        {"type": "return_refund", "lines": [{"sku_id": sku_id, "quantity": quantity}], "reason": "damaged", **body}))
-    return made.after_sale_id
-
-
-def settle(ctx: Context, refund_id: str, answer: str = "SUCCESS") -> str:
-    ctx.wechat_pay.refund_answers[refund_of(ctx, refund_id).out_refund_no] = answer   # type: ignore[attr-defined]
-    return refund_settlement.process_refund(ctx, refund_id, 1)
-
-
-def ledger_agrees(ctx: Context, sku_id: str) -> bool:
-    return sum(ctx.stock.all_movements(sku_id)) == stock_of(ctx, sku_id)[0]      # type: ignore[attr-defined]
-
-
-def receive(ctx: Context, after_sale_id: str, restock: bool = True) -> str:
-    _, refund = after_sale_receipts.receive(ctx, SUPPORT, after_sale_id, parse_receipt({"restock": restock}))
-    assert refund is not None
-    return refund.refund_id
+from .shop import ADDRESS, ADMIN, customer, merch_product, new_coupon, order_of, paid_order, refund_of, stock_of
 
 
 # ------------------------------------------------------------------------------ money

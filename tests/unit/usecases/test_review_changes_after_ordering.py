@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.model import OrderStatus
-from chalicelib.domain.refunds import RefundStatus
-from chalicelib.domain.session_cancellation import CancellationStatus
 from chalicelib.domain.ticket_changes import Reschedule
 from chalicelib.domain.tickets import TicketStatus
 from chalicelib.service_layer import session_cancellation, ticket_changes
@@ -13,7 +10,7 @@ from chalicelib.service_layer.context import Context
 from tests.fakes import fake_context
 
 from .test_session_cancellation import run_to_done, settle_refunds
-from .shop import ADMIN, customer, order_of, paid_order, place, stock_of, ticket_product, tickets_of
+from .shop import ADMIN, customer, paid_order, place, stock_of, ticket_product, tickets_of
 
 REASON = "台风停园"
 
