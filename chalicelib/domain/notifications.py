@@ -1,0 +1,140 @@
+"""WeChat subscribe messages (订阅消息): the events that send one, each event's template fields, and
+WeChat's rules for a field's value. A value that breaks its field's rule makes WeChat refuse the
+whole message (47003), so every value is cut to its rule here, before it leaves.
+
+The fields' keys (`thing1`, `time2`, ...) are those of the templates a venue picks in the
+mini-program's console for each event; a stage names the template ids (config), the keys are ours."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Event(StrEnum):
+    TICKET_ISSUED = "ticket_issued"
+    REFUND_RESULT = "refund_result"
+    PICKUP_READY = "pickup_ready"
+    SHIPPED = "shipped"
+    SESSION_REMINDER = "session_reminder"
+    SESSION_CANCELLED = "session_cancelled"
+
+
+class MessageStatus(StrEnum):
+    SENT = "SENT"
+    SKIPPED_NO_SUBSCRIPTION = "SKIPPED_NO_SUBSCRIPTION"
+    FAILED = "FAILED"
+
+
+class SendOutcome(StrEnum):
+    """What WeChat answered a send."""
+    ACCEPTED = "ok"                      # errcode 0: the customer's one-time subscription is used
+    NO_SUBSCRIPTION = "43101"            # the customer refused, or has no subscription left
+    INVALID_VALUE = "47003"              # a value broke its field's rule
+    ERROR = "ERROR"                      # anything else (the caller may try again later)
+
+
+class FieldKind(StrEnum):
+    THING = "thing"
+    CHARACTER_STRING = "character_string"
+    TIME = "time"
+    AMOUNT = "amount"
+    PHRASE = "phrase"
+    NUMBER = "number"
+    DATE = "date"
+
+
+MAX_ACCEPTED = 10          # template ids in one POST /me/subscriptions (wx.requestSubscribeMessage takes 3)
+MAX_TEMPLATE_ID = 64
+
+# Each event's fields: (key, kind), the key's letters naming its kind as WeChat's keys do.
+TEMPLATE_FIELDS: dict[Event, tuple[tuple[str, FieldKind], ...]] = {
+    Event.TICKET_ISSUED: (("thing1", FieldKind.THING), ("time2", FieldKind.TIME), ("number3", FieldKind.NUMBER),
+                          ("character_string4", FieldKind.CHARACTER_STRING)),
+    Event.REFUND_RESULT: (("character_string1", FieldKind.CHARACTER_STRING), ("amount2", FieldKind.AMOUNT),
+                          ("phrase3", FieldKind.PHRASE), ("thing4", FieldKind.THING)),
+    Event.PICKUP_READY: (("thing1", FieldKind.THING), ("character_string2", FieldKind.CHARACTER_STRING),
+                         ("thing3", FieldKind.THING)),
+    Event.SHIPPED: (("character_string1", FieldKind.CHARACTER_STRING), ("thing2", FieldKind.THING),
+                    ("character_string3", FieldKind.CHARACTER_STRING)),
+    Event.SESSION_REMINDER: (("thing1", FieldKind.THING), ("time2", FieldKind.TIME), ("thing3", FieldKind.THING)),
+    Event.SESSION_CANCELLED: (("thing1", FieldKind.THING), ("time2", FieldKind.TIME), ("thing3", FieldKind.THING)),
+}
+
+_LIMITS = {FieldKind.THING: 20, FieldKind.CHARACTER_STRING: 32, FieldKind.PHRASE: 5, FieldKind.NUMBER: 32}
+_NOT_CHARACTER = re.compile(r"[^\x21-\x7e]")          # letters, digits and symbols: printable ASCII, no space
+_NOT_DIGIT = re.compile(r"[^0-9]")
+_NOT_CHINESE = re.compile(r"[^\u4e00-\u9fff]")
+
+
+def cut(kind: FieldKind, value: object, timezone: str = "Asia/Shanghai") -> str:
+    """The value as its field's rule allows it: cut to length, stripped of what the kind refuses,
+    times and dates in the venue's zone as WeChat shows them, amounts in yuan."""
+    if kind is FieldKind.TIME and isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    if kind is FieldKind.DATE and isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d")
+    if kind is FieldKind.AMOUNT and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value // 100}.{value % 100:02d}元"        # fen to yuan
+    text = " ".join(str(value).split())
+    if kind is FieldKind.CHARACTER_STRING:
+        text = _NOT_CHARACTER.sub("", text)
+    elif kind is FieldKind.NUMBER:
+        text = _NOT_DIGIT.sub("", text)
+    elif kind is FieldKind.PHRASE:
+        text = _NOT_CHINESE.sub("", text)
+    limit = _LIMITS.get(kind)
+    if limit is not None and len(text) > limit:
+        text = text[:limit - 1] + "…" if kind is FieldKind.THING else text[:limit]
+    return text
+
+
+def template_data(event: Event, values: dict[str, object], timezone: str = "Asia/Shanghai") -> dict[str, dict[str, str]]:
+    """The `data` of a send: every field of the event's template, each value cut to its rule
+    (a value not given is sent as "-", since WeChat refuses an empty field)."""
+    return {key: {"value": cut(kind, values.get(key, "-"), timezone) or "-"}
+            for key, kind in TEMPLATE_FIELDS[event]}
+
+
+@dataclass(frozen=True)
+class Template:
+    """A stage's template of an event and the mini-program page its message opens."""
+    template_id: str
+    page: str
+
+
+@dataclass(frozen=True)
+class SubscribeMessage:
+    touser: str
+    template_id: str
+    page: str
+    data: dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """What became of an order's message of an event (one a key: `ticket_issued`, or a resend's)."""
+    order_id: str
+    key: str
+    event: Event
+    template_id: str
+    status: MessageStatus | None          # None: claimed, its send not finished
+    at: datetime
+    error: str | None = None
+
+
+def status_after(outcome: SendOutcome) -> MessageStatus:
+    if outcome is SendOutcome.ACCEPTED:
+        return MessageStatus.SENT
+    if outcome is SendOutcome.NO_SUBSCRIPTION:
+        return MessageStatus.SKIPPED_NO_SUBSCRIPTION
+    return MessageStatus.FAILED
+
+
+def page_for(template: Template, order_id: str) -> str:
+    """The page with the order named: `{order_id}` in the configured path, else `?order_id=`."""
+    if "{order_id}" in template.page:
+        return template.page.replace("{order_id}", order_id)
+    return f"{template.page}{'&' if '?' in template.page else '?'}order_id={order_id}" if template.page else ""
