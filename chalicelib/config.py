@@ -200,6 +200,21 @@ def sandbox_platform_private_key() -> str:
     return _secret("SANDBOX_PLATFORM_PRIVATE_KEY", "SANDBOX_PLATFORM_PRIVATE_KEY_ARN").decode()
 
 
+LOCAL_APPID = "wxlocalsandbox00001"
+# The page each event's message opens ({order_id} is the order's id); a stage may set WECHAT_PAGE_<EVENT>.
+_PAGES = {"ticket_issued": "pages/tickets/index?order_id={order_id}"}
+_ORDER_PAGE = "pages/orders/detail?order_id={order_id}"
+
+
+def notification_template(event: str) -> tuple[str, str]:
+    """(template id, page) of an event's subscribe message: WECHAT_TEMPLATE_<EVENT> and
+    WECHAT_PAGE_<EVENT> of the stage; locally `local-<event>`. A deployed stage without a
+    template id for an event sends none of it (its messages are FAILED, "no template")."""
+    name = event.upper()
+    template = _env(f"WECHAT_TEMPLATE_{name}", f"local-{event}" if settings().is_local else "") or ""
+    return template, _env(f"WECHAT_PAGE_{name}", _PAGES.get(event, _ORDER_PAGE)) or ""
+
+
 def reset_caches() -> None:
     """Tests change the environment between runs; forget what was read."""
     global _token_keys

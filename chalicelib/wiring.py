@@ -18,6 +18,7 @@ from .adapters.promotion_repository import PromotionRepository
 from .adapters.change_stream import SaleLookup
 from .adapters.unit_of_work import UnitOfWork
 from .adapters.messaging import SnsNotifier, SqsMessages
+from .adapters.notification_store import NotificationStore
 from .adapters.order_placement import IdempotencyStore, PlacementReads, PurchaseCounters, UnpaidHolds
 from .adapters.order_repository import OrderRepository
 from .adapters.payment_ledger import PaymentLedger
@@ -32,9 +33,10 @@ from .adapters.ticket_codes import QrSigner
 from .adapters.ticket_repository import TicketRepository
 from .adapters.wechat_login import DevLogin, WeChatCode2Session
 from .container import metrics, token_service
+from .domain.notifications import Event, Template
 from .domain.ordering import UnpaidLimits
 from .service_layer.context import Context
-from .service_layer.ports import PaymentGateway, WeChatLogin
+from .service_layer.ports import Messenger, PaymentGateway, WeChatLogin
 
 
 def utc_now() -> datetime:
@@ -58,6 +60,22 @@ def _payment_gateway() -> PaymentGateway:
     return WeChatPayV3(config.wechatpay())
 
 
+def _messenger() -> Messenger:
+    """WeChat's subscribe messages; locally the same adapter answered by the sandbox in-process."""
+    s = config.settings()
+    if s.is_local:
+        from .adapters.wechat_messages_sandbox import SandboxMessages
+        return SandboxMessages(s.wechat_appid or config.LOCAL_APPID, config.wechat_app_secret)
+    if not s.wechat_appid:
+        raise RuntimeError("WECHAT_APPID is not configured")
+    from .adapters.wechat_messages import WeChatMessages
+    return WeChatMessages(s.wechat_appid, config.wechat_app_secret)
+
+
+def _template(event: Event) -> Template:
+    return Template(*config.notification_template(event.value))
+
+
 def build_context(**pieces: Any) -> Context:
     s = config.settings()
     cipher = pieces.get("cipher") or FieldCipher(config.data_encryption_key())
@@ -70,6 +88,7 @@ def build_context(**pieces: Any) -> Context:
         sales=SaleLookup(), reconciliations=ReconciliationStore(), coupons=CouponRepository(),
         user_coupons=UserCouponRepository(), promotions=PromotionRepository(),
         session_cancellations=SessionCancellationStore(), after_sales=AfterSaleStore(), unit_of_work=UnitOfWork,
+        notifications=NotificationStore(), messenger_factory=_messenger, templates=_template,
         order_writes=lambda: UnitOfWork(sheddable=True),
         clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region, s.expiry_queue),
         notifier=SnsNotifier(s.alerts_topic_arn, s.region), tokens=token_service(), passwords=PasswordHasher(),

@@ -57,4 +57,6 @@ def generated_secrets() -> dict[str, str]:
     return {"JWT_SECRET": _b64(secrets.token_bytes(32)), "DATA_KEY": _b64(secrets.token_bytes(32)),
             "QR_SIGNING_KEYS": _b64(qr_key_ring().encode()),
             "WECHATPAY_CONFIG": _b64(json.dumps(wechatpay).encode()),
-            "SANDBOX_PLATFORM_PRIVATE_KEY": _b64(platform_key.encode())}
+            "SANDBOX_PLATFORM_PRIVATE_KEY": _b64(platform_key.encode()),
+            # the mini-program's AppSecret, a dummy the local subscribe-message sandbox checks
+            "WECHAT_APP_SECRET": _b64(secrets.token_hex(16).encode())}

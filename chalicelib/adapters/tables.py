@@ -11,6 +11,7 @@ from .audit_log import AuditRecord
 from .catalog_repository import ProductRecord
 from .coupon_repository import CouponRecord, UserCouponRecord
 from .order_placement import IdempotencyRecord, PurchaseCounterRecord
+from .notification_records import NotificationRecord
 from .order_records import OrderRecord
 from .payment_ledger import PaymentRecord
 from .promotion_repository import PromotionRecord
@@ -25,7 +26,7 @@ ALL_TABLES: tuple[type[Model], ...] = (
     ProductRecord, SkuRecord, StockShardRecord, MovementRecord, OrderRecord, PurchaseCounterRecord, IdempotencyRecord,
     CustomerRecord, StaffRecord, RevokedTokenRecord, LoginThrottleRecord, AuditRecord, TicketRecord, ScanConflictRecord,
     PaymentRecord, RefundRecord, AlertRecord, AggregateRecord, ReconciliationRecord, CouponRecord, UserCouponRecord,
-    PromotionRecord, SessionCancellationRecord, AfterSaleRecord,
+    PromotionRecord, SessionCancellationRecord, AfterSaleRecord, NotificationRecord,
 )
 
 

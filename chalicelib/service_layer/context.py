@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
+from ..domain.notifications import Event, Template
 from ..domain.principal import Principal
 from . import ports
 from .ports import AggregateCounters, Reconciliations, SaleLookup
@@ -49,6 +50,7 @@ class Context:
     promotions: ports.PromotionStore
     session_cancellations: ports.SessionCancellationStore
     after_sales: ports.AfterSaleStore
+    notifications: ports.NotificationStore
     unit_of_work: Callable[[], ports.Writes]
     # An order's writes: new demand, the first to wait when an item it needs is saturated.
     order_writes: Callable[[], ports.Writes]
@@ -63,6 +65,9 @@ class Context:
     wechat_pay_factory: Callable[[], ports.PaymentGateway]
     qr_factory: Callable[[], ports.QrSigner]
     wechat_factory: Callable[[], ports.WeChatLogin]
+    messenger_factory: Callable[[], ports.Messenger]
+    # each event's template id and page, from the stage's configuration
+    templates: Callable[[Event], Template]
     # settings the rules need
     payment_timeout: timedelta
     venue_timezone: str
@@ -86,3 +91,7 @@ class Context:
     @functools.cached_property
     def wechat(self) -> ports.WeChatLogin:
         return self.wechat_factory()
+
+    @functools.cached_property
+    def messenger(self) -> ports.Messenger:
+        return self.messenger_factory()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.domain.notifications import Event, Template
 from chalicelib.domain.ordering import UnpaidLimits
 from chalicelib.service_layer.context import Context
 
 from .back_office import FakeAggregates, FakeAlerts, FakeReconciliations, FakeSales
 from .catalog import FakeCatalog
+from .notifications import FakeMessenger, FakeNotificationStore
 from .orders import FakeCounters, FakeIdempotency, FakeOrders, FakePlacement, FakeUnpaidHolds
 from .outside import (FakeCipher, FakeClock, FakeMessages, FakeMetrics, FakeNotifier, FakePasswords, FakeQr,
                       FakeTokens, FakeWeChatLogin)
@@ -29,7 +31,7 @@ def fake_context(clock: FakeClock | None = None, unpaid_limits: UnpaidLimits | N
     db = FakeDatabase()
     clock = clock or FakeClock()
     catalog, stock = FakeCatalog(db), FakeStock(db)
-    gateway, qr, wechat = FakeGateway(clock), FakeQr(), FakeWeChatLogin()
+    gateway, qr, wechat, messenger = FakeGateway(clock), FakeQr(), FakeWeChatLogin(), FakeMessenger()
     return Context(
         catalog=catalog, stock=stock, orders=FakeOrders(db), counters=FakeCounters(db),
         unpaid=FakeUnpaidHolds(db, unpaid_limits), idempotency=FakeIdempotency(db),
@@ -38,13 +40,18 @@ def fake_context(clock: FakeClock | None = None, unpaid_limits: UnpaidLimits | N
         alerts=FakeAlerts(db), aggregates=FakeAggregates(db), sales=FakeSales(db),
         reconciliations=FakeReconciliations(db), coupons=FakeCoupons(db), user_coupons=FakeUserCoupons(db),
         promotions=FakePromotions(db), session_cancellations=FakeSessionCancellations(db),
-        after_sales=FakeAfterSales(db), unit_of_work=db.unit_of_work, order_writes=db.order_writes,
+        after_sales=FakeAfterSales(db), notifications=FakeNotificationStore(), unit_of_work=db.unit_of_work, order_writes=db.order_writes,
         clock=clock, metrics=FakeMetrics(), messages=FakeMessages(), notifier=FakeNotifier(),
         tokens=FakeTokens(clock), passwords=FakePasswords(), cipher=FakeCipher(),
         wechat_pay_factory=lambda: gateway, qr_factory=lambda: qr, wechat_factory=lambda: wechat,
+        messenger_factory=lambda: messenger, templates=_local_template,
         payment_timeout=timedelta(seconds=900), venue_timezone="Asia/Shanghai", refund_max_attempts=3,
         refund_query_after=timedelta(seconds=60), auto_receipt_after=timedelta(days=10), reconcile_after_hour=10,
         offline_scan_max_age=timedelta(hours=72))
+
+
+def _local_template(event: Event) -> Template:
+    return Template(f"local-{event.value}", "pages/orders/detail?order_id={order_id}")
 
 
 def db(ctx: Context) -> FakeDatabase:

@@ -7,6 +7,7 @@ Reached as `ports.<Name>`: this package's face is every name of its three module
 from __future__ import annotations
 
 from .back_office import AggregateCounters, Reconciliations, SaleLookup
+from .notifying import Messenger, NotificationStore, SendResult
 from .outside import (Clock, FieldCipher, Messages, Metrics, NoBill, NotificationRejected, Notifier, Passwords,
                       PaymentGateway, PaymentGatewayError, QrSigner, Tokens, TradeAlreadyPaid, WeChatLogin)
 from .storage import (AfterSaleStore, AlertStore, AuditTrail, CatalogStore, CouponStore, PromotionStore, UserCouponStore, IdempotencyReplies, IdempotentReply, LoginThrottle,
@@ -16,9 +17,9 @@ from .storage import (AfterSaleStore, AlertStore, AuditTrail, CatalogStore, Coup
 
 __all__ = ["AfterSaleStore", "AggregateCounters", "AlertStore", "AuditTrail", "CatalogStore", "Clock", "CouponStore",
            "PromotionStore", "UserCouponStore", "FieldCipher",
-           "IdempotencyReplies", "IdempotentReply", "LoginThrottle", "Messages", "Metrics", "NoBill",
-           "NotificationRejected", "Notifier", "OrderStore", "Page", "Passwords", "PaymentGateway",
+           "IdempotencyReplies", "IdempotentReply", "LoginThrottle", "Messages", "Messenger", "Metrics", "NoBill",
+           "NotificationRejected", "NotificationStore", "Notifier", "OrderStore", "Page", "Passwords", "PaymentGateway",
            "PaymentGatewayError", "PaymentRecords", "PeopleStore", "PlacementRead", "PlacementSnapshot",
            "PurchaseCounterStore", "QrSigner", "Reconciliations", "RedeemAttempt", "RefundStore",
-           "SaleLookup", "SessionCancellationStore", "StaffStanding", "StockStore", "TicketStore", "Tokens", "TradeAlreadyPaid",
+           "SaleLookup", "SendResult", "SessionCancellationStore", "StaffStanding", "StockStore", "TicketStore", "Tokens", "TradeAlreadyPaid",
            "UnpaidHoldStore", "WeChatLogin", "WriteRefused", "Writes"]

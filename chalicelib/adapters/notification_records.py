@@ -1,0 +1,36 @@
+"""The notifications table: a customer's subscription credits per template
+(`credit#<user_id>` / `<template_id>`), an order's messages (`order#<order_id>` / `message#<key>`),
+and the WeChat access token every container shares (`token#<appid>` / `-`)."""
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+from .dynamo import table_meta
+
+
+class NotificationRecord(Model):
+    Meta = table_meta("notifications")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    credits = NumberAttribute(null=True)            # a credit item: acceptances not yet spent
+    event = UnicodeAttribute(null=True)             # a message item
+    template_id = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)            # absent while its send is under way
+    at = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    token = UnicodeAttribute(null=True)             # the token item
+    expires_at = NumberAttribute(null=True)         # epoch seconds
+    refresh_at = NumberAttribute(null=True)         # when a container fetches the next one
+
+
+def credit_key(user_id: str) -> str:
+    return f"credit#{user_id}"
+
+
+def order_key(order_id: str) -> str:
+    return f"order#{order_id}"
+
+
+def token_key(appid: str) -> tuple[str, str]:
+    return f"token#{appid}", "-"

@@ -1,0 +1,70 @@
+"""Subscription credits and each order's messages, in the notifications table. Every write is
+one conditional item write: a credit is spent only while one is left, and an order's message of
+an event is claimed once (its absence is the condition), so a redelivered event sends nothing."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from ..domain import timeutil
+from ..domain.notifications import Event, MessageStatus, SentMessage
+from .dynamo import get_or_none, stored_time
+from .notification_records import NotificationRecord, credit_key, order_key
+
+MAX_MESSAGES_OF_AN_ORDER = 100
+
+
+def _refused(error: PutError | UpdateError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
+
+
+class NotificationStore:
+    def add_credits(self, user_id: str, template_ids: list[str]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for template_id, n in Counter(template_ids).items():
+            record = NotificationRecord(credit_key(user_id), template_id)
+            record.update(actions=[NotificationRecord.credits.add(n)])
+            counts[template_id] = int(record.credits or 0)
+        return counts
+
+    def credits(self, user_id: str, template_id: str) -> int:
+        record = get_or_none(NotificationRecord, credit_key(user_id), template_id)
+        return int(record.credits or 0) if record is not None else 0
+
+    def spend_credit(self, user_id: str, template_id: str) -> bool:
+        try:
+            NotificationRecord(credit_key(user_id), template_id).update(
+                actions=[NotificationRecord.credits.add(-1)], condition=NotificationRecord.credits > 0)
+        except UpdateError as error:
+            if _refused(error):
+                return False
+            raise
+        return True
+
+    def drop_credits(self, user_id: str, template_id: str) -> None:
+        NotificationRecord(credit_key(user_id), template_id).update(actions=[NotificationRecord.credits.set(0)])
+
+    def claim_message(self, order_id: str, key: str, event: Event, template_id: str, at: datetime) -> bool:
+        try:
+            NotificationRecord(order_key(order_id), f"message#{key}", event=event.value, template_id=template_id,
+                               at=stored_time(at)).save(condition=NotificationRecord.pk.does_not_exist())
+        except PutError as error:
+            if _refused(error):
+                return False
+            raise
+        return True
+
+    def finish_message(self, order_id: str, key: str, status: MessageStatus, at: datetime,
+                       error: str | None = None) -> None:
+        actions = [NotificationRecord.status.set(status.value), NotificationRecord.at.set(stored_time(at))]
+        actions.append(NotificationRecord.error.set(error) if error else NotificationRecord.error.remove())
+        NotificationRecord(order_key(order_id), f"message#{key}").update(actions=actions)
+
+    def messages_of(self, order_id: str) -> list[SentMessage]:
+        rows = NotificationRecord.query(order_key(order_id), NotificationRecord.sk.startswith("message#"),
+                                        limit=MAX_MESSAGES_OF_AN_ORDER)
+        return [SentMessage(order_id=order_id, key=r.sk.removeprefix("message#"), event=Event(r.event),
+                            template_id=r.template_id or "", status=MessageStatus(r.status) if r.status else None,
+                            at=timeutil.from_storage(r.at), error=r.error) for r in rows]

@@ -1,0 +1,97 @@
+"""WeChat's subscribe messages (订阅消息), sent with the mini-program's access token.
+
+The token comes from `POST /cgi-bin/stable_token` and is valid for `expires_in` (7200 s); WeChat
+limits how often it may be fetched, so it is shared: kept in this container's memory and in one
+DynamoDB item that every container reads, and fetched again only within REFRESH_BEFORE of its end
+(never per message). A send answered 40001/42001 (the token is invalid or has expired) fetches a
+token once more and is sent once more."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Protocol
+
+from pynamodb.exceptions import DoesNotExist
+
+from ..domain.notifications import SendOutcome, SubscribeMessage
+from ..service_layer.ports import SendResult
+from .notification_records import NotificationRecord, token_key
+
+API = "https://api.weixin.qq.com"
+STABLE_TOKEN_PATH = "/cgi-bin/stable_token"
+SEND_PATH = "/cgi-bin/message/subscribe/send"
+REFRESH_BEFORE = 300                 # seconds before its end that a token is fetched again
+TOKEN_REFUSED = {40001, 42001}       # invalid credential / access_token expired
+_OUTCOMES = {0: SendOutcome.ACCEPTED, 43101: SendOutcome.NO_SUBSCRIPTION, 47003: SendOutcome.INVALID_VALUE}
+
+
+class Http(Protocol):
+    """What the adapter uses of a `requests.Session`; the local sandbox answers the same calls."""
+    def post(self, url: str, **kwargs: Any) -> Any: ...
+
+
+class TokenUnavailable(Exception):
+    """WeChat gave no token (a wrong secret, its limit reached, unreachable)."""
+
+
+class WeChatMessages:
+    def __init__(self, appid: str, secret: Callable[[], str], http: Http | None = None,
+                 miniprogram_state: str = "formal", clock: Callable[[], float] = time.time,
+                 timeout: float = 5.0) -> None:
+        if http is None:
+            import requests
+            http = requests.Session()
+        self._appid, self._secret, self._http, self._clock, self._timeout = appid, secret, http, clock, timeout
+        self._state = miniprogram_state
+        self._memory: tuple[str, float] | None = None       # (token, when to fetch one again)
+
+    def _fresh(self, refresh_at: float) -> bool:
+        return self._clock() < refresh_at
+
+    def _stored(self) -> tuple[str, float] | None:
+        try:
+            record = NotificationRecord.get(*token_key(self._appid), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return (record.token, float(record.refresh_at)) if record.token and record.refresh_at else None
+
+    def _fetch(self) -> tuple[str, float]:
+        answer = self._http.post(API + STABLE_TOKEN_PATH, json={
+            "grant_type": "client_credential", "appid": self._appid, "secret": self._secret()},
+            timeout=self._timeout).json()
+        if not answer.get("access_token"):
+            raise TokenUnavailable(f"stable_token: {answer.get('errcode')} {answer.get('errmsg')}")
+        lasts = int(answer.get("expires_in") or 7200)
+        # Fetched early, it is fetched again REFRESH_BEFORE its end; in its last minutes (WeChat's
+        # normal mode gives the same token until it ends) it is used until it ends.
+        refresh_at = self._clock() + (lasts - REFRESH_BEFORE if lasts > 2 * REFRESH_BEFORE else lasts - 10)
+        pk, sk = token_key(self._appid)
+        NotificationRecord(pk, sk, token=str(answer["access_token"]), expires_at=int(self._clock() + lasts),
+                           refresh_at=int(refresh_at)).save()
+        return str(answer["access_token"]), refresh_at
+
+    def access_token(self, refused: str | None = None) -> str:
+        """The shared token: this container's, else the stored one, else a new one. `refused`
+        is a token WeChat just refused: neither copy of it is used again."""
+        if self._memory is None or self._memory[0] == refused or not self._fresh(self._memory[1]):
+            stored = self._stored()
+            self._memory = stored if stored and stored[0] != refused and self._fresh(stored[1]) else self._fetch()
+        return self._memory[0]
+
+    def _post(self, token: str, message: SubscribeMessage) -> dict[str, Any]:
+        return dict(self._http.post(API + SEND_PATH, params={"access_token": token}, json={
+            "touser": message.touser, "template_id": message.template_id, "page": message.page,
+            "data": message.data, "miniprogram_state": self._state, "lang": "zh_CN"}, timeout=self._timeout).json())
+
+    def send(self, message: SubscribeMessage) -> SendResult:
+        try:
+            token = self.access_token()
+            answer = self._post(token, message)
+            if answer.get("errcode") in TOKEN_REFUSED:
+                answer = self._post(self.access_token(refused=token), message)
+        except TokenUnavailable as unavailable:
+            return SendResult(SendOutcome.ERROR, str(unavailable)[:200])
+        except Exception as failed:       # unreachable, not JSON: the message is FAILED, never sent twice
+            return SendResult(SendOutcome.ERROR, type(failed).__name__)
+        errcode = int(answer.get("errcode") or 0)
+        outcome = _OUTCOMES.get(errcode, SendOutcome.ERROR)
+        return SendResult(outcome, None if errcode == 0 else f"{errcode} {answer.get('errmsg', '')}".strip()[:200])
