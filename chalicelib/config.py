@@ -33,6 +33,7 @@ class Settings:
     refunds_queue: str
     alerts_queue: str
     expiry_queue: str
+    notifications_queue: str
     alerts_topic_arn: str | None
     refund_max_attempts: int
     retry_base_seconds: int
@@ -67,6 +68,7 @@ def settings() -> Settings:
         refunds_queue=_env("REFUNDS_QUEUE_NAME", "micromall-refunds") or "micromall-refunds",
         alerts_queue=_env("ALERTS_QUEUE_NAME", "micromall-alerts") or "micromall-alerts",
         expiry_queue=_env("EXPIRY_QUEUE_NAME", "micromall-expiry.fifo") or "micromall-expiry.fifo",
+        notifications_queue=_env("NOTIFICATIONS_QUEUE_NAME", "micromall-notifications") or "micromall-notifications",
         alerts_topic_arn=_env("ALERTS_TOPIC_ARN"),
         # Must equal the refunds queue's maxReceiveCount: the last attempt marks the refund FAILED.
         refund_max_attempts=int(_env("REFUND_MAX_ATTEMPTS", "5") or 5),

@@ -96,7 +96,8 @@ def messaging_resources(env: dict[str, str]) -> dict[str, Any]:
     resources["FiguresDeadLetterQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {
         "QueueName": f"{APP}-{env['STAGE']}-figures-dlq", "MessageRetentionPeriod": 1209600,
         "SqsManagedSseEnabled": True}}
-    for queue, name in (("Refunds", env["REFUNDS_QUEUE_NAME"]), ("Alerts", env["ALERTS_QUEUE_NAME"])):
+    for queue, name in (("Refunds", env["REFUNDS_QUEUE_NAME"]), ("Alerts", env["ALERTS_QUEUE_NAME"]),
+                        ("Notifications", env["NOTIFICATIONS_QUEUE_NAME"])):
         resources[f"{queue}DeadLetterQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {
             "QueueName": f"{name}-dlq", "MessageRetentionPeriod": 1209600, "SqsManagedSseEnabled": True}}
         resources[f"{queue}Queue"] = {"Type": "AWS::SQS::Queue", "Properties": {
@@ -182,7 +183,7 @@ def least_privilege_policy(tables: list[str], streamed: list[str]) -> dict[str, 
         {"Sid": "Queues", "Effect": "Allow",
          "Action": ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                     "sqs:GetQueueUrl", "sqs:GetQueueAttributes"],
-         "Resource": [arn("RefundsQueue"), arn("AlertsQueue"), arn("ExpiryQueue")]},
+         "Resource": [arn("RefundsQueue"), arn("AlertsQueue"), arn("ExpiryQueue"), arn("NotificationsQueue")]},
         {"Sid": "AlertsTopic", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": {"Ref": "AlertsTopic"}},
         {"Sid": "Secrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
          "Resource": [{"Ref": name} for name in SECRETS]},
@@ -211,7 +212,7 @@ def alarm_resources(functions: list[str], api_name: str, stream_readers: list[st
             "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function}}]}, 300000, period=60)
         lag["Properties"]["Statistic"] = "Maximum"
         resources[f"{function}LagAlarm"] = lag
-    for queue in ("Refunds", "Alerts", "Figures", "Expiry"):
+    for queue in ("Refunds", "Alerts", "Figures", "Expiry", "Notifications"):
         resources[f"{queue}DeadLetterAlarm"] = alarm(
             f"A message is in the {queue.lower()} dead-letter queue",
             {"Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
@@ -383,7 +384,8 @@ def build(stage: str, out: Path) -> dict[str, Any]:
             if event["Type"] == "SQS":
                 named = event["Properties"]["Queue"]["Fn::Sub"]
                 queue = ("RefundsQueue" if named.endswith("-refunds") else
-                         "ExpiryQueue" if named.endswith("-expiry.fifo") else "AlertsQueue")
+                         "ExpiryQueue" if named.endswith("-expiry.fifo") else
+                         "NotificationsQueue" if named.endswith("-notifications") else "AlertsQueue")
                 event["Properties"]["Queue"] = arn(queue)
                 # Chalice does not set it: without it one failed message retries the whole batch.
                 event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
@@ -419,6 +421,7 @@ def build(stage: str, out: Path) -> dict[str, Any]:
         "RefundsQueueUrl": {"Value": {"Ref": "RefundsQueue"}},
         "AlertsQueueUrl": {"Value": {"Ref": "AlertsQueue"}},
         "ExpiryQueueUrl": {"Value": {"Ref": "ExpiryQueue"}},
+        "NotificationsQueueUrl": {"Value": {"Ref": "NotificationsQueue"}},
     })
     (out / "template.json").write_text(json.dumps(template, indent=1, sort_keys=True) + "\n")
     return template

@@ -8,11 +8,11 @@ import boto3
 
 
 def create_queues_and_topic(prefix: str, max_receive_count: int, region: str) -> dict[str, str]:
-    """Refunds and alerts queues, each with a dead-letter queue, and the alerts topic. Returns the
+    """Refunds, alerts and notifications queues, each with a dead-letter queue, and the alerts topic. Returns the
     environment the app reads them from."""
     sqs = boto3.client("sqs", region_name=region)
     names: dict[str, str] = {}
-    for queue in ("refunds", "alerts"):
+    for queue in ("refunds", "alerts", "notifications"):
         dlq_url = sqs.create_queue(QueueName=f"{prefix}{queue}-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sqs.create_queue(QueueName=f"{prefix}{queue}", Attributes={
@@ -28,6 +28,7 @@ def create_queues_and_topic(prefix: str, max_receive_count: int, region: str) ->
         "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)})})
     topic = boto3.client("sns", region_name=region).create_topic(Name=f"{prefix}alerts")["TopicArn"]
     return {"REFUNDS_QUEUE_NAME": names["refunds"], "ALERTS_QUEUE_NAME": names["alerts"],
+            "NOTIFICATIONS_QUEUE_NAME": names["notifications"],
             "EXPIRY_QUEUE_NAME": f"{prefix}expiry.fifo",
             "ALERTS_TOPIC_ARN": topic, "REFUND_MAX_ATTEMPTS": str(max_receive_count)}
 

@@ -107,7 +107,8 @@ def serve(api_port: int, password: str) -> None:
     retry_scale = float(os.environ.get("SANDBOX_NOTICE_RETRY_SCALE", "0.1"))
     EventPump({os.environ["REFUNDS_QUEUE_NAME"]: app_module.refunds_worker,
                os.environ["ALERTS_QUEUE_NAME"]: app_module.alerts_worker,
-               os.environ["EXPIRY_QUEUE_NAME"]: app_module.expiry_worker},
+               os.environ["EXPIRY_QUEUE_NAME"]: app_module.expiry_worker,
+               os.environ["NOTIFICATIONS_QUEUE_NAME"]: app_module.notifications_worker},
               app_module.every_minute, float(os.environ.get("LOCAL_SCHEDULE_SECONDS", "60")),
               os.environ["AWS_REGION"], notices=lambda: gateway.deliver_notices(post_notice, retry_scale),
               streams=StreamReader(stream_handlers(app_module), os.environ["AWS_REGION"]),

@@ -16,7 +16,7 @@ os.environ.update({
     "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1", "ORDER_PAYMENT_TIMEOUT_SECONDS": "900", **generated_secrets(),
     "REFUNDS_QUEUE_NAME": "micromall-test-refunds", "ALERTS_QUEUE_NAME": "micromall-test-alerts",
-    "EXPIRY_QUEUE_NAME": "micromall-test-expiry.fifo",
+    "EXPIRY_QUEUE_NAME": "micromall-test-expiry.fifo", "NOTIFICATIONS_QUEUE_NAME": "micromall-test-notifications",
     "ALERTS_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:micromall-test-alerts", "REFUND_MAX_ATTEMPTS": "3",
     "RETRY_BASE_SECONDS": "0", "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "micromall",
 })

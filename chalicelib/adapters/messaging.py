@@ -16,8 +16,10 @@ class SqsMessages:
     """Publishes the work of the refund and alert workers. Queue URLs are looked up once per
     container from the names the decorators in app.py listen on."""
 
-    def __init__(self, refunds_queue: str, alerts_queue: str, region: str, expiry_queue: str = "") -> None:
-        self._names = {"refunds": refunds_queue, "alerts": alerts_queue, "expiry": expiry_queue}
+    def __init__(self, refunds_queue: str, alerts_queue: str, region: str, expiry_queue: str = "",
+                 notifications_queue: str = "") -> None:
+        self._names = {"refunds": refunds_queue, "alerts": alerts_queue, "expiry": expiry_queue,
+                       "notifications": notifications_queue}
         self._region = region
         self._hot_sent: dict[str, float] = {}
 
@@ -25,7 +27,7 @@ class SqsMessages:
     def _sqs(self) -> Any:
         return aws.client("sqs", self._region)
 
-    @functools.lru_cache(maxsize=4)
+    @functools.lru_cache(maxsize=8)
     def _url(self, queue: str) -> str:
         return str(self._sqs.get_queue_url(QueueName=self._names[queue])["QueueUrl"])
 
@@ -68,6 +70,10 @@ class SqsMessages:
         it waits for orders that cannot be settled yet)."""
         self._sqs.send_message(QueueUrl=self._url("alerts"), DelaySeconds=min(max(delay_seconds, 0), 900),
                                MessageBody=json.dumps({"type": MessageType.SESSION_CANCELLATION, "sku_id": sku_id}))
+
+    def notify(self, order_id: str, event: str, key: str) -> None:
+        """An order's subscribe message of an event, for the notifications worker."""
+        self._send("notifications", {"order_id": order_id, "event": str(event), "key": key})
 
     def code_redeemed(self, order_id: str) -> None:
         """The back-office queue also completes orders whose every code has been used."""

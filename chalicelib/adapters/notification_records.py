@@ -14,6 +14,7 @@ class NotificationRecord(Model):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     credits = NumberAttribute(null=True)            # a credit item: acceptances not yet spent
+    openid = UnicodeAttribute(null=True)            # ... and whom its messages go to
     event = UnicodeAttribute(null=True)             # a message item
     template_id = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)            # absent while its send is under way

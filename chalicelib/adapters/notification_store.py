@@ -21,17 +21,17 @@ def _refused(error: PutError | UpdateError) -> bool:
 
 
 class NotificationStore:
-    def add_credits(self, user_id: str, template_ids: list[str]) -> dict[str, int]:
+    def add_credits(self, user_id: str, openid: str, template_ids: list[str]) -> dict[str, int]:
         counts: dict[str, int] = {}
         for template_id, n in Counter(template_ids).items():
             record = NotificationRecord(credit_key(user_id), template_id)
-            record.update(actions=[NotificationRecord.credits.add(n)])
+            record.update(actions=[NotificationRecord.credits.add(n), NotificationRecord.openid.set(openid)])
             counts[template_id] = int(record.credits or 0)
         return counts
 
-    def credits(self, user_id: str, template_id: str) -> int:
+    def credit(self, user_id: str, template_id: str) -> tuple[int, str | None]:
         record = get_or_none(NotificationRecord, credit_key(user_id), template_id)
-        return int(record.credits or 0) if record is not None else 0
+        return (int(record.credits or 0), record.openid) if record is not None else (0, None)
 
     def spend_credit(self, user_id: str, template_id: str) -> bool:
         try:

@@ -10,6 +10,7 @@ from .promotion_access import PROMOTION_ROUTES
 from .ticket_change_access import TICKET_CHANGE_ROUTES
 from .session_access import SESSION_ROUTES
 from .after_sale_access import AFTER_SALE_ROUTES
+from .notification_access import NOTIFICATION_ROUTES
 
 __all__ = ["ALL_STAFF", "ANYONE", "BACK_OFFICE", "CATALOG_EDITORS", "CUSTOMER", "FINANCE_READERS", "ORDER_STAFF",
            "PAGE", "ROUTES", "Rule"]
@@ -270,3 +271,4 @@ ROUTES.update(PROMOTION_ROUTES)
 ROUTES.update(TICKET_CHANGE_ROUTES)
 ROUTES.update(SESSION_ROUTES)
 ROUTES.update(AFTER_SALE_ROUTES)
+ROUTES.update(NOTIFICATION_ROUTES)

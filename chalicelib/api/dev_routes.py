@@ -22,6 +22,7 @@ bp = Blueprint(__name__)
 # The sandbox (requests, cryptography, PynamoDB) loads with the first /dev/ request: the local
 # stage's tests import app.py as a cold start does (tests/unit/test_cold_start.py).
 sandbox = LazyModule("..adapters.payment_sandbox", __package__)
+messages_sandbox = LazyModule("..adapters.wechat_messages_sandbox", __package__)
 
 
 def _sandbox() -> SandboxGateway:
@@ -116,6 +117,28 @@ def refund_notice_now(call: Call, out_refund_no: str) -> dict[str, Any]:
     if notice is None:
         raise Conflict("that refund was already decided otherwise", code=ErrorCode.INVALID_STATE)
     return {"notify_status": _deliver(notice)}
+
+
+def _messages_peer() -> Any:
+    messenger = context().messenger
+    if not isinstance(messenger, messages_sandbox.SandboxMessages):
+        raise NotFound("no such route", code=ErrorCode.NOT_FOUND)
+    return messenger.peer
+
+
+@endpoint(bp, "GET", "/dev/wechat/messages")
+def sandbox_messages(call: Call) -> dict[str, Any]:
+    return {"items": list(_messages_peer().received)}
+
+
+@endpoint(bp, "POST", "/dev/wechat/messages/outcomes")
+def message_outcomes(call: Call) -> dict[str, Any]:
+    """How WeChat answers the next subscribe messages, in order; then ok again."""
+    outcomes = Fields(call.body()).strings("outcomes", max_items=100, max_len=10, required=True)
+    if any(o not in messages_sandbox.OUTCOMES for o in outcomes):
+        raise InvalidInput(f"outcomes are {', '.join(messages_sandbox.OUTCOMES)}", field="outcomes")
+    _messages_peer().set_outcomes(outcomes)
+    return {"outcomes": outcomes}
 
 
 @endpoint(bp, "POST", "/dev/schedule/run")

@@ -16,7 +16,9 @@ from .. import config, observability
 from ..adapters.change_stream import changes
 from ..adapters.messaging import delay_retry
 from ..bootstrap import context
-from ..service_layer import alerts, figures, inventory, orders, refund_settlement, schedule, session_cancellation
+from ..domain.notifications import Event
+from ..service_layer import (alerts, figures, inventory, notifications, orders, refund_settlement, schedule,
+                             session_cancellation)
 from ..service_layer.context import Context
 from ..service_layer.queue_messages import MessageType
 
@@ -114,6 +116,25 @@ def _expiry_record(record: SQSRecord) -> None:
     order_id = str(json.loads(record.body)["order_id"])
     observability.correlate(order_id=order_id, message_id=record.message_id)
     schedule.expire_order(context(), order_id)
+
+
+def _notification_record(record: SQSRecord) -> None:
+    """An order's subscribe message. Sent at most once whatever is redelivered: the send claims
+    the message first, and a failure after the claim is recorded FAILED, not retried."""
+    body = json.loads(record.body)
+    order_id = str(body.get("order_id", ""))[:64]
+    try:
+        event = Event(str(body.get("event")))
+    except ValueError:
+        log.warning("unknown notification event %r", body.get("event"))
+        return
+    observability.correlate(order_id=order_id, message_id=record.message_id)
+    notifications.send(context(), order_id, event, str(body.get("key") or event.value)[:120])
+
+
+def notifications_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=_notification_record, processor=_processor(),
+                                    context=lambda_context)
 
 
 def expiry_batch(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:

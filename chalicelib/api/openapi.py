@@ -14,6 +14,7 @@ from .access import ROUTES, Rule
 from .openapi_answers import ANSWERS
 from .openapi_change_schemas import CHANGE_REQUESTS
 from .openapi_after_sale_schemas import AFTER_SALE_ANSWERS, AFTER_SALE_REQUESTS
+from .openapi_notification_schemas import NOTIFICATION_ANSWERS, NOTIFICATION_REQUESTS
 from .openapi_schemas import DATE, MEDIA_SCHEMAS, QUERY, REQUESTS, STR, ref, wechat_login
 
 # Every code's status, but FAIL's: a WeChat Pay notice's route names it (FAIL@401, FAIL@503),
@@ -46,7 +47,7 @@ ERROR_STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_TICKETS: 422, ErrorCode.REFUND_NOT_FOUND: 404, ErrorCode.GOODS_NOT_RETURNED: 409,
     ErrorCode.REFUND_ABNORMAL: 409,
     ErrorCode.AFTER_SALES_CLOSED: 422, ErrorCode.AFTER_SALE_NOT_FOUND: 404, ErrorCode.USE_AFTER_SALES: 409,
-    ErrorCode.BILL_UNAVAILABLE: 503, ErrorCode.BILL_UNREADABLE: 503,
+    ErrorCode.BILL_UNAVAILABLE: 503, ErrorCode.BILL_UNREADABLE: 503, ErrorCode.NO_SUBSCRIPTION: 409,
 }
 # Answered by any operation: malformed input, a body of another media type, and API Gateway's
 # throttling; by any operation that writes, a collision that outlasted the retries.
@@ -138,7 +139,7 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {"schemas": {**REQUESTS, **CHANGE_REQUESTS, **AFTER_SALE_REQUESTS, **ANSWERS,
-                                   **AFTER_SALE_ANSWERS,
+                                   **AFTER_SALE_ANSWERS, **NOTIFICATION_REQUESTS, **NOTIFICATION_ANSWERS,
                                    "WeChatLogin": wechat_login(local)},
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }

@@ -101,6 +101,9 @@ class ErrorCode(StrEnum):
     AFTER_SALE_NOT_FOUND = "AFTER_SALE_NOT_FOUND"
     USE_AFTER_SALES = "USE_AFTER_SALES"                  # goods the customer has come back through a return
 
+    # Notifications (订阅消息).
+    NO_SUBSCRIPTION = "NO_SUBSCRIPTION"                  # the customer has no credit for the message's template
+
     # Reconciliation with WeChat Pay's bill.
     BILL_UNAVAILABLE = "BILL_UNAVAILABLE"
     BILL_UNREADABLE = "BILL_UNREADABLE"

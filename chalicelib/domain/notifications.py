@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from .model import Kind, Order
+
 
 class Event(StrEnum):
     TICKET_ISSUED = "ticket_issued"
@@ -138,3 +140,14 @@ def page_for(template: Template, order_id: str) -> str:
     if "{order_id}" in template.page:
         return template.page.replace("{order_id}", order_id)
     return f"{template.page}{'&' if '?' in template.page else '?'}order_id={order_id}" if template.page else ""
+
+
+def ticket_issued_values(order: Order) -> dict[str, object]:
+    """What, when, how many: the order's first ticket line names it; the page opens the tickets."""
+    lines = [line for line in order.lines if line.kind is Kind.TICKET] or order.lines
+    first = lines[0] if lines else None
+    when = first.session.start if first is not None and first.session else first.valid_from if first else None
+    what = f"{first.product_name} {first.sku_name}".strip() if first is not None else "-"
+    count = order.tickets_total or sum(line.quantity for line in lines)
+    return {"thing1": what + (f" 等{len(lines)}项" if len(lines) > 1 else ""), "time2": when or "-",
+            "number3": count, "character_string4": order.order_id}

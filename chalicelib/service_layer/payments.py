@@ -11,6 +11,7 @@ from ..domain import identifiers
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, NotAuthenticated, Unavailable
 from ..domain.model import CANCELLED_PAYMENT_MISMATCH, Order, OrderStatus
+from ..domain.notifications import Event
 from ..domain.ordering import unpaid_units
 from ..domain.payments import PaymentNotice, TradeState
 from ..domain.refund_summary import contact_of
@@ -19,7 +20,7 @@ from ..domain.tickets import CodeKind, Ticket, issue_for
 from ..domain.transactions import MAX_ITEMS
 from . import ports
 from .context import Actor
-from .publishing import Publishing, announce_stock_change, enqueue_refund, send_alert
+from .publishing import Publishing, announce_message, announce_stock_change, enqueue_refund, send_alert
 from .retrying import attempts
 from .tags import Tag
 from .unpaid import end_unpaid
@@ -170,6 +171,7 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
         issued = sum(1 for t in tickets if t.kind is CodeKind.TICKET)
         if issued:
             ctx.metrics.count("TicketsIssued", issued)
+            announce_message(ctx, order.order_id, Event.TICKET_ISSUED)     # the customer's message, queued
         return PaymentOutcome.PAID
     log.warning("payment %s of order %s not confirmed yet; WeChat will deliver it again", notice.transaction_id,
                 notice.out_trade_no)

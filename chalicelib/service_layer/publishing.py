@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
+from ..domain.notifications import Event
 from . import ports
 
 log = logging.getLogger("micromall.publishing")
@@ -61,3 +62,12 @@ def send_alert(ctx: Publishing, kind: str, message: str, severity: str = "warnin
         ctx.messages.alert(kind, message, severity=severity, **details)
     except Exception:
         log.exception("could not send a %s alert", kind)
+
+
+def announce_message(ctx: Publishing, order_id: str, event: Event) -> None:
+    """Queues the customer's subscribe message of an order's event. One lost here is not sent:
+    a message goes out at most once (invariant 16), never at the cost of the use case."""
+    try:
+        ctx.messages.notify(order_id, event, event.value)
+    except Exception:
+        log.exception("could not queue the %s message of order %s", event, order_id)

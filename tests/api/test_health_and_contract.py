@@ -70,7 +70,8 @@ def test_dev_routes_exist_in_the_local_stage_only() -> None:
     root = str(Path(__file__).resolve().parents[2])
     for stage, expected in (("prod", "[]"), ("", "[]"), ("local", "['/dev/payments/refund-outcomes', '/dev/payments/refunds', "
                                                   "'/dev/payments/refunds/{out_refund_no}/notify', "
-                                                  "'/dev/payments/{order_id}/succeed', '/dev/schedule/run']")):
+                                                  "'/dev/payments/{order_id}/succeed', '/dev/schedule/run', "
+                                                  "'/dev/wechat/messages', '/dev/wechat/messages/outcomes']")):
         env = {k: v for k, v in os.environ.items() if k != "STAGE"}
         if stage:
             env["STAGE"] = stage

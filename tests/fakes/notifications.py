@@ -12,18 +12,20 @@ from chalicelib.service_layer.ports import SendResult
 class FakeNotificationStore:
     def __init__(self) -> None:
         self._credits: dict[tuple[str, str], int] = {}
+        self._openids: dict[str, str] = {}
         self._messages: dict[str, dict[str, SentMessage]] = {}
 
-    def add_credits(self, user_id: str, template_ids: list[str]) -> dict[str, int]:
+    def add_credits(self, user_id: str, openid: str, template_ids: list[str]) -> dict[str, int]:
+        self._openids[user_id] = openid
         for template_id, n in Counter(template_ids).items():
             self._credits[user_id, template_id] = self._credits.get((user_id, template_id), 0) + n
         return {t: self._credits[user_id, t] for t in set(template_ids)}
 
-    def credits(self, user_id: str, template_id: str) -> int:
-        return self._credits.get((user_id, template_id), 0)
+    def credit(self, user_id: str, template_id: str) -> tuple[int, str | None]:
+        return self._credits.get((user_id, template_id), 0), self._openids.get(user_id)
 
     def spend_credit(self, user_id: str, template_id: str) -> bool:
-        if self.credits(user_id, template_id) <= 0:
+        if self._credits.get((user_id, template_id), 0) <= 0:
             return False
         self._credits[user_id, template_id] -= 1
         return True

@@ -57,6 +57,7 @@ class FakeMessages:
     alerts: list[dict[str, Any]] = field(default_factory=list)
     redeemed: list[str] = field(default_factory=list)
     session_steps: list[tuple[str, int]] = field(default_factory=list)
+    notices: list[tuple[str, str, str]] = field(default_factory=list)     # (order_id, event, key)
     broken: bool = False
 
     def _send(self) -> None:
@@ -78,6 +79,10 @@ class FakeMessages:
     def stock_hot(self, sku_ids: list[str]) -> None:
         self._send()
         self.hot.extend(sku_ids)
+
+    def notify(self, order_id: str, event: str, key: str) -> None:
+        self._send()
+        self.notices.append((order_id, str(event), key))
 
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None:
         self._send()

@@ -88,14 +88,14 @@ def test_tables_match_the_pynamodb_models_exactly(template: dict[str, Any], prod
 
 def test_queues_have_dead_letter_queues_and_workers_report_batch_item_failures(template: dict[str, Any]) -> None:
     queues = of_type(template, "AWS::SQS::Queue")
-    for name in ("RefundsQueue", "AlertsQueue", "ExpiryQueue"):
+    for name in ("RefundsQueue", "AlertsQueue", "ExpiryQueue", "NotificationsQueue"):
         redrive = queues[name]["Properties"]["RedrivePolicy"]
         assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [name.replace("Queue", "DeadLetterQueue"), "Arn"]}
         assert redrive["maxReceiveCount"] == 5
     functions = of_type(template, "AWS::Serverless::Function")
     sqs_events = {name: event for name, f in functions.items() for event in f["Properties"].get("Events", {}).values()
                   if event["Type"] == "SQS"}
-    assert set(sqs_events) == {"RefundsWorker", "AlertsWorker", "ExpiryWorker"}
+    assert set(sqs_events) == {"RefundsWorker", "AlertsWorker", "ExpiryWorker", "NotificationsWorker"}
     expiry = queues["ExpiryQueue"]["Properties"]
     assert expiry["FifoQueue"] and expiry["QueueName"].endswith(".fifo")
     assert queues["ExpiryDeadLetterQueue"]["Properties"]["FifoQueue"]
@@ -159,6 +159,7 @@ def test_alarms_cover_dead_letters_errors_throttles_5xx_refunds_and_scans(templa
     alarms = of_type(template, "AWS::CloudWatch::Alarm")
     functions = of_type(template, "AWS::Serverless::Function")
     expected = {"RefundsDeadLetterAlarm", "AlertsDeadLetterAlarm", "ExpiryDeadLetterAlarm", "ExpiryQueueAgeAlarm",
+                "NotificationsDeadLetterAlarm",
                 "Api5xxRateAlarm", "FailedRefundsAlarm",
                 "RejectedRedemptionsSpikeAlarm"} | {f"{f}{m}Alarm" for f in functions for m in ("Errors", "Throttles")}
     assert expected <= set(alarms)

@@ -51,7 +51,7 @@ def test_importing_the_app_registers_everything_and_loads_no_heavy_library(stage
     assert found["loaded"] == []
     assert found["routes"] == found["expected"] and len(found["routes"]) > 40
     # a stream reader per streamed table (orders, refunds, tickets, SKUs, user coupons, after-sales)
-    assert found["events"] == ["DynamoDBEventConfig"] * 6 + ["SQSEventConfig"] * 3 + ["ScheduledEventConfig"]
+    assert found["events"] == ["DynamoDBEventConfig"] * 6 + ["SQSEventConfig"] * 4 + ["ScheduledEventConfig"]
     assert found["authorizers"] == ["token_authorizer"]
     assert found["middleware"] == ["all observe", "http error_bodies"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Protocol
 
+from ...domain.notifications import Event
 from ...domain.payments import PaymentNotice, RefundNotice, RefundResult, TradeState
 from ...domain.principal import Principal
 from ...domain.tickets import QrClaims, Ticket
@@ -51,6 +52,7 @@ class Messages(Protocol):
     def alert(self, kind: str, message: str, severity: str = "warning", **details: Any) -> None: ...
     def code_redeemed(self, order_id: str) -> None: ...
     def session_cancellation_step(self, sku_id: str, delay_seconds: int = 0) -> None: ...
+    def notify(self, order_id: str, event: Event, key: str) -> None: ...
 
 
 class Notifier(Protocol):

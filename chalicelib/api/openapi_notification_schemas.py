@@ -1,0 +1,22 @@
+"""The bodies and answers of API.md's Notifications (订阅消息), beside the others of openapi_schemas."""
+from __future__ import annotations
+
+from ..domain.notifications import MAX_ACCEPTED, MAX_TEMPLATE_ID, Event, MessageStatus
+from .openapi_schemas import INT, STR, Schema, array, obj, text
+
+NOTIFICATION_REQUESTS: dict[str, Schema] = {
+    "Subscriptions": obj(["accepted"], accepted=array(text(MAX_TEMPLATE_ID), max_items=MAX_ACCEPTED)),
+    "SandboxMessageOutcomes": obj(["outcomes"], outcomes=array({"enum": ["ok", "43101", "47003", "ERROR"]},
+                                                                max_items=100)),
+}
+
+NOTIFICATION_ANSWERS: dict[str, Schema] = {
+    "SubscriptionCredits": obj(["credits"], credits={"type": "object", "additionalProperties": INT}),
+    "OrderMessages": obj(["items"], items=array(obj(
+        ["event", "template_id", "status", "at"], event={"enum": [e.value for e in Event]}, template_id=STR,
+        status={"enum": [s.value for s in MessageStatus]}, at=STR, error=STR))),
+    "ResendAccepted": obj(["order_id", "key"], order_id=STR, key=STR),
+    "SandboxMessages": obj(["items"], items=array(obj(
+        ["touser", "template_id", "page", "data", "at"], touser=STR, template_id=STR, page=STR,
+        data={"type": "object"}, at=STR))),
+}

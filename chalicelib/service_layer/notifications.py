@@ -1,0 +1,114 @@
+"""Subscribe messages (订阅消息): a customer's credits, and an order's message of an event sent at
+most once (invariant 16). The queue worker sends; everything else only queues.
+
+A message is claimed first (its item written on its absence), so a redelivered event finds it
+and sends nothing: a worker dying between the claim and WeChat's answer leaves it unsent, never
+sent twice. A credit is spent only once WeChat accepted the message; WeChat's 43101 (no
+subscription left) drops the customer's credits of that template, whatever we had counted."""
+from __future__ import annotations
+
+import logging
+from typing import Callable, Protocol
+
+from ..domain.error_codes import ErrorCode
+from ..domain.errors import Conflict, InvalidInput, NotFound
+from ..domain.model import Order
+from ..domain.notifications import (MAX_ACCEPTED, MAX_TEMPLATE_ID, Event, MessageStatus, SendOutcome, SentMessage,
+                                    SubscribeMessage, Template, page_for, status_after, template_data,
+                                    ticket_issued_values)
+from . import ports
+from .context import Actor
+from .publishing import Publishing
+
+log = logging.getLogger("micromall.notifications")
+
+_VALUES: dict[Event, Callable[[Order], dict[str, object]]] = {Event.TICKET_ISSUED: ticket_issued_values}
+
+
+class Notifying(Publishing, Protocol):
+    @property
+    def notifications(self) -> ports.NotificationStore: ...
+    @property
+    def messenger(self) -> ports.Messenger: ...
+    @property
+    def templates(self) -> Callable[[Event], Template]: ...
+    @property
+    def orders(self) -> ports.OrderStore: ...
+    @property
+    def audit(self) -> ports.AuditTrail: ...
+    @property
+    def venue_timezone(self) -> str: ...
+
+
+def subscribe(ctx: Notifying, actor: Actor, accepted: list[str]) -> dict[str, int]:
+    """What wx.requestSubscribeMessage reported accepted: a credit each, for this shop's templates."""
+    if len(accepted) > MAX_ACCEPTED or any(not t or len(t) > MAX_TEMPLATE_ID for t in accepted):
+        raise InvalidInput(f"at most {MAX_ACCEPTED} template ids", field="accepted")
+    ours = {ctx.templates(event).template_id for event in Event} - {""}
+    if any(t not in ours for t in accepted):
+        raise InvalidInput("not a template of this shop's messages", field="accepted")
+    if not actor.principal.openid:
+        raise InvalidInput("a customer signed in through WeChat subscribes", field="accepted")
+    return ctx.notifications.add_credits(actor.name, actor.principal.openid, accepted) if accepted else {}
+
+
+def send(ctx: Notifying, order_id: str, event: Event, key: str | None = None) -> MessageStatus | None:
+    """The worker's step: the order's message of the event (`key`: a resend's own), once.
+    None when it was claimed before (a redelivery) or the order is unknown."""
+    found = ctx.orders.get(order_id)
+    if found is None:
+        log.warning("a %s message for an order that does not exist: %s", event, order_id)
+        return None
+    order, template = found[0], ctx.templates(event)
+    if not ctx.notifications.claim_message(order_id, key or event.value, event, template.template_id, ctx.clock()):
+        return None
+    status, error = _deliver(ctx, order, event, template)
+    ctx.notifications.finish_message(order_id, key or event.value, status, ctx.clock(), error)
+    ctx.metrics.count("SubscribeMessages", event=event.value, status=status.value)
+    return status
+
+
+def _deliver(ctx: Notifying, order: Order, event: Event, template: Template) -> tuple[MessageStatus, str | None]:
+    if not template.template_id:
+        return MessageStatus.FAILED, "no template configured for this event"
+    credits, openid = ctx.notifications.credit(order.user_id, template.template_id)
+    if credits <= 0 or not openid:
+        return MessageStatus.SKIPPED_NO_SUBSCRIPTION, None
+    data = template_data(event, _VALUES.get(event, _order_only)(order), ctx.venue_timezone)
+    result = ctx.messenger.send(SubscribeMessage(openid, template.template_id, page_for(template, order.order_id), data))
+    if result.outcome is SendOutcome.ACCEPTED:
+        ctx.notifications.spend_credit(order.user_id, template.template_id)
+    elif result.outcome is SendOutcome.NO_SUBSCRIPTION:
+        ctx.notifications.drop_credits(order.user_id, template.template_id)
+    return status_after(result.outcome), result.error
+
+
+def _order_only(order: Order) -> dict[str, object]:
+    return {"character_string1": order.order_id}
+
+
+def messages_of(ctx: Notifying, order_id: str) -> list[SentMessage]:
+    if ctx.orders.get(order_id) is None:
+        raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
+    return ctx.notifications.messages_of(order_id)
+
+
+def resend_tickets(ctx: Notifying, actor: Actor, order_id: str) -> str:
+    """Staff send the tickets message again (queued, its own key); refused while the customer
+    has no credit for it. Audited. Returns the message's key."""
+    found = ctx.orders.get(order_id)
+    if found is None:
+        raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
+    order = found[0]
+    if not order.tickets_issued:
+        raise Conflict("the order has no tickets", code=ErrorCode.INVALID_STATE, order_id=order_id)
+    template = ctx.templates(Event.TICKET_ISSUED)
+    if not template.template_id or ctx.notifications.credit(order.user_id, template.template_id)[0] <= 0:
+        raise Conflict("the customer has no subscription for the tickets message", code=ErrorCode.NO_SUBSCRIPTION,
+                       order_id=order_id)
+    now = ctx.clock()
+    key = f"{Event.TICKET_ISSUED.value}#resend#{now.strftime('%Y%m%dT%H%M%S%f')}"
+    ctx.audit.record(actor.name, "order_tickets_resent", now, target=order_id, source_ip=actor.source_ip)
+    ctx.messages.notify(order_id, Event.TICKET_ISSUED, key)
+    return key
+
