@@ -1352,3 +1352,30 @@ def test_after_sales_are_listed_by_order_and_by_status_and_type_newest_first(por
     assert [a.after_sale_id for a in ports.after_sales.page("REQUESTED", "exchange", 10, None).items] == [
         second.after_sale_id]
     assert ports.after_sales.page("APPROVED", None, 10, None).items == []
+
+
+# ------------------------------------------------------------------ notifications (订阅消息)
+
+def test_subscription_credits_are_counted_spent_only_while_left_and_dropped(ports: Context) -> None:
+    from chalicelib.domain.notifications import Event as _Event, MessageStatus as _Status
+    store = ports.notifications
+    assert store.credit(ALICE, "t1") == (0, None)
+    assert store.add_credits(ALICE, "o-alice", ["t1", "t1", "t2"]) == {"t1": 2, "t2": 1}
+    assert store.credit(ALICE, "t1") == (2, "o-alice") and store.credit(BOB, "t1") == (0, None)
+    assert store.spend_credit(ALICE, "t1") and store.spend_credit(ALICE, "t1")
+    assert not store.spend_credit(ALICE, "t1") and store.credit(ALICE, "t1")[0] == 0      # never below 0
+    store.drop_credits(ALICE, "t2")
+    assert store.credit(ALICE, "t2")[0] == 0 and not store.spend_credit(ALICE, "t2")
+    # An order's message of an event is claimed once; finishing it records what became of it.
+    order_id = "O00000000000000AAAAAAAAAAAA"
+    assert store.claim_message(order_id, "ticket_issued", _Event.TICKET_ISSUED, "t1", NOW)
+    assert not store.claim_message(order_id, "ticket_issued", _Event.TICKET_ISSUED, "t1", NOW)
+    [claimed] = store.messages_of(order_id)
+    assert (claimed.key, claimed.event, claimed.status, claimed.at) == ("ticket_issued", _Event.TICKET_ISSUED,
+                                                                        None, NOW)
+    store.finish_message(order_id, "ticket_issued", _Status.FAILED, NOW, "47003 invalid")
+    assert store.claim_message(order_id, "ticket_issued#resend#1", _Event.TICKET_ISSUED, "t1", NOW)
+    store.finish_message(order_id, "ticket_issued#resend#1", _Status.SENT, NOW + timedelta(seconds=1))
+    assert [(m.key, m.status, m.error) for m in store.messages_of(order_id)] == [
+        ("ticket_issued", _Status.FAILED, "47003 invalid"), ("ticket_issued#resend#1", _Status.SENT, None)]
+    assert store.messages_of("O00000000000000BBBBBBBBBBBB") == []
