@@ -151,3 +151,45 @@ def ticket_issued_values(order: Order) -> dict[str, object]:
     count = order.tickets_total or sum(line.quantity for line in lines)
     return {"thing1": what + (f" 等{len(lines)}项" if len(lines) > 1 else ""), "time2": when or "-",
             "number3": count, "character_string4": order.order_id}
+
+
+_REFUND_PHRASES = {"SUCCEEDED": "退款成功", "FAILED": "退款失败", "REJECTED": "退款驳回"}
+
+
+def _goods(order: Order, kind: Kind) -> str:
+    lines = [line for line in order.lines if line.kind is kind] or order.lines
+    name = f"{lines[0].product_name} {lines[0].sku_name}".strip() if lines else "-"
+    return name + (f" 等{len(lines)}项" if len(lines) > 1 else "")
+
+
+def pickup_ready_values(order: Order) -> dict[str, object]:
+    return {"thing1": _goods(order, Kind.MERCH), "character_string2": order.order_id, "thing3": "凭自提码到店领取"}
+
+
+def shipped_values(order: Order) -> dict[str, object]:
+    shipment = order.shipment or {}
+    return {"character_string1": order.order_id, "thing2": shipment.get("carrier") or "-",
+            "character_string3": shipment.get("tracking_no") or "-"}
+
+
+def refund_result_values(order: Order, status: str, amount: int, reason: str) -> dict[str, object]:
+    """A refund's end: succeeded, failed or rejected (`status`), for `amount` fen."""
+    return {"character_string1": order.order_id, "amount2": amount, "phrase3": _REFUND_PHRASES.get(status, "-"),
+            "thing4": reason or "-"}
+
+
+def session_cancelled_values(order: Order, sku_id: str, reason: str) -> dict[str, object]:
+    line = next((line for line in order.lines if line.sku_id == sku_id), None)
+    when = line.session.start if line is not None and line.session else "-"
+    what = f"{line.product_name} {line.sku_name}".strip() if line is not None else _goods(order, Kind.TICKET)
+    return {"thing1": what, "time2": when, "thing3": reason or "场次取消，已全额退款"}
+
+
+def message_key(event: Event, *subject: str) -> str:
+    """An order's message of an event is keyed by what it is about: `refund_result#<refund>#<status>`,
+    `session_cancelled#<sku>`, or the event alone (one of it per order)."""
+    return "#".join((event.value, *subject))
+
+
+def subject_of(key: str) -> list[str]:
+    return key.split("#")[1:]

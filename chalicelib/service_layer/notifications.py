@@ -14,15 +14,17 @@ from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import Order
 from ..domain.notifications import (MAX_ACCEPTED, MAX_TEMPLATE_ID, Event, MessageStatus, SendOutcome, SentMessage,
-                                    SubscribeMessage, Template, page_for, status_after, template_data,
-                                    ticket_issued_values)
+                                    SubscribeMessage, Template, page_for, pickup_ready_values, refund_result_values,
+                                    session_cancelled_values, shipped_values, status_after, subject_of,
+                                    template_data, ticket_issued_values)
 from . import ports
 from .context import Actor
 from .publishing import Publishing
 
 log = logging.getLogger("micromall.notifications")
 
-_VALUES: dict[Event, Callable[[Order], dict[str, object]]] = {Event.TICKET_ISSUED: ticket_issued_values}
+_VALUES: dict[Event, Callable[[Order], dict[str, object]]] = {
+    Event.TICKET_ISSUED: ticket_issued_values, Event.PICKUP_READY: pickup_ready_values, Event.SHIPPED: shipped_values}
 
 
 class Notifying(Publishing, Protocol):
@@ -36,6 +38,10 @@ class Notifying(Publishing, Protocol):
     def orders(self) -> ports.OrderStore: ...
     @property
     def audit(self) -> ports.AuditTrail: ...
+    @property
+    def refunds(self) -> ports.RefundStore: ...
+    @property
+    def session_cancellations(self) -> ports.SessionCancellationStore: ...
     @property
     def venue_timezone(self) -> str: ...
 
@@ -62,19 +68,20 @@ def send(ctx: Notifying, order_id: str, event: Event, key: str | None = None) ->
     order, template = found[0], ctx.templates(event)
     if not ctx.notifications.claim_message(order_id, key or event.value, event, template.template_id, ctx.clock()):
         return None
-    status, error = _deliver(ctx, order, event, template)
+    status, error = _deliver(ctx, order, event, template, key or event.value)
     ctx.notifications.finish_message(order_id, key or event.value, status, ctx.clock(), error)
     ctx.metrics.count("SubscribeMessages", event=event.value, status=status.value)
     return status
 
 
-def _deliver(ctx: Notifying, order: Order, event: Event, template: Template) -> tuple[MessageStatus, str | None]:
+def _deliver(ctx: Notifying, order: Order, event: Event, template: Template,
+             key: str) -> tuple[MessageStatus, str | None]:
     if not template.template_id:
         return MessageStatus.FAILED, "no template configured for this event"
     credits, openid = ctx.notifications.credit(order.user_id, template.template_id)
     if credits <= 0 or not openid:
         return MessageStatus.SKIPPED_NO_SUBSCRIPTION, None
-    data = template_data(event, _VALUES.get(event, _order_only)(order), ctx.venue_timezone)
+    data = template_data(event, _values(ctx, order, event, subject_of(key)), ctx.venue_timezone)
     result = ctx.messenger.send(SubscribeMessage(openid, template.template_id, page_for(template, order.order_id), data))
     if result.outcome is SendOutcome.ACCEPTED:
         ctx.notifications.spend_credit(order.user_id, template.template_id)
@@ -83,8 +90,16 @@ def _deliver(ctx: Notifying, order: Order, event: Event, template: Template) -> 
     return status_after(result.outcome), result.error
 
 
-def _order_only(order: Order) -> dict[str, object]:
-    return {"character_string1": order.order_id}
+def _values(ctx: Notifying, order: Order, event: Event, subject: list[str]) -> dict[str, object]:
+    """The message's values: the order's, and what the message is about (a refund, a session)."""
+    if event is Event.REFUND_RESULT and len(subject) >= 2:
+        refund = ctx.refunds.get(subject[0])
+        reason = (refund.reject_reason or refund.reason) if refund is not None else ""
+        return refund_result_values(order, subject[1], refund.amount if refund is not None else 0, reason)
+    if event is Event.SESSION_CANCELLED and subject:
+        cancellation = ctx.session_cancellations.get(subject[0])
+        return session_cancelled_values(order, subject[0], cancellation.reason if cancellation is not None else "")
+    return _VALUES.get(event, lambda o: {"character_string1": o.order_id})(order)
 
 
 def messages_of(ctx: Notifying, order_id: str) -> list[SentMessage]:

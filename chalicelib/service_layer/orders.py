@@ -13,6 +13,7 @@ from ..domain.commands import PlaceOrder
 from ..domain.error_codes import ErrorCode
 from ..domain.coupons import coupon_unavailable
 from ..domain.errors import Busy, Conflict, NotFound, RuleViolation, Saturated
+from ..domain.notifications import Event
 from ..domain.model import Order, OrderStatus, awaiting_shipment, check_transition
 from ..domain.ordering import (check_unpaid_units, purchase_limit_exceeded, unpaid_limit_exceeded,
                                unpaid_units)
@@ -22,7 +23,7 @@ from . import ports
 from .context import Actor
 from .payments import Paying, payment_parameters, settle_free_order
 from .order_pricing import Pricing, priced, product_ids_of, wants_spend
-from .publishing import Publishing, announce_hot_stock, announce_stock_change
+from .publishing import Publishing, announce_hot_stock, announce_message, announce_stock_change
 from .reservations import plan_sharded_lines, stock_refused
 from .tags import ItemTag, Tag
 from .unpaid import end_unpaid
@@ -261,6 +262,7 @@ def ship_order(ctx: Ordering, actor: Actor, order_id: str, carrier: str, trackin
                      details={"carrier": carrier}, uow=uow)
     commit(uow, {Tag.ORDER: lambda _: Conflict("the order changed meanwhile", code=ErrorCode.INVALID_STATE)})
     order.shipment = shipment
+    announce_message(ctx, order.order_id, Event.SHIPPED)
     return order
 
 

@@ -172,6 +172,8 @@ def confirm_payment(ctx: Paying, notice: PaymentNotice) -> PaymentOutcome:
         if issued:
             ctx.metrics.count("TicketsIssued", issued)
             announce_message(ctx, order.order_id, Event.TICKET_ISSUED)     # the customer's message, queued
+        if pickup:
+            announce_message(ctx, order.order_id, Event.PICKUP_READY)
         return PaymentOutcome.PAID
     log.warning("payment %s of order %s not confirmed yet; WeChat will deliver it again", notice.transaction_id,
                 notice.out_trade_no)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Protocol
 
-from ..domain.notifications import Event
+from ..domain.notifications import Event, message_key
 from . import ports
 
 log = logging.getLogger("micromall.publishing")
@@ -64,10 +64,16 @@ def send_alert(ctx: Publishing, kind: str, message: str, severity: str = "warnin
         log.exception("could not send a %s alert", kind)
 
 
-def announce_message(ctx: Publishing, order_id: str, event: Event) -> None:
-    """Queues the customer's subscribe message of an order's event. One lost here is not sent:
-    a message goes out at most once (invariant 16), never at the cost of the use case."""
+def announce_message(ctx: Publishing, order_id: str, event: Event, *subject: str) -> None:
+    """Queues the customer's subscribe message of an order's event (about `subject`: a refund and
+    its end, a session). One lost here is not sent: a message goes out at most once (invariant
+    16), never at the cost of the use case."""
     try:
-        ctx.messages.notify(order_id, event, event.value)
+        ctx.messages.notify(order_id, event, message_key(event, *subject))
     except Exception:
         log.exception("could not queue the %s message of order %s", event, order_id)
+
+
+def announce_refund_result(ctx: Publishing, refund_id: str, order_id: str, status: str) -> None:
+    """A refund ended (SUCCEEDED, FAILED, REJECTED): its customer's message, one for each end."""
+    announce_message(ctx, order_id, Event.REFUND_RESULT, refund_id, status)

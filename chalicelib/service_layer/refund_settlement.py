@@ -19,7 +19,7 @@ from ..domain.refunds import (HELD_BY_WECHAT, SOURCE_AFTER_SALE, Refund, RefundS
                               settled_status)
 from ..domain.stock_shards import take_from
 from . import ports
-from .publishing import announce_stock_change, send_alert
+from .publishing import announce_refund_result, announce_stock_change, send_alert
 from .refund_returns import all_back, coupon_back, goods_still_its_own, limits_back, units_returned
 from .refunding import Refunding
 from .retrying import attempts
@@ -160,6 +160,7 @@ def succeed(ctx: Refunding, refund: Refund, gateway_status: str) -> SettlementOu
             written = False               # a code of it belongs to a newer refund now
         if written:
             ctx.metrics.count("Refunds", result=SettlementOutcome.SUCCEEDED)
+            announce_refund_result(ctx, refund.refund_id, refund.order_id, RefundStatus.SUCCEEDED.value)
             if refund.returns_goods_and_stock:
                 announce_stock_change(ctx, [sku for sku, _ in refund.stock_lines])
             return SettlementOutcome.SUCCEEDED
@@ -307,6 +308,7 @@ def fail(ctx: Refunding, refund: Refund, why: str, gateway_status: str | None = 
             ctx.metrics.count("Refunds", result=SettlementOutcome.FAILED)
             if released:
                 return SettlementOutcome.FAILED   # its order was released, and raised, when it first failed
+            announce_refund_result(ctx, refund.refund_id, refund.order_id, RefundStatus.FAILED.value)
             send_alert(ctx, "refund_failed", f"refund {refund.refund_id} of order {refund.order_id} failed: "
                        f"{why[:120]}", severity="critical", refund_id=refund.refund_id, order_id=refund.order_id,
                        amount=refund.amount, out_refund_no=refund.out_refund_no)

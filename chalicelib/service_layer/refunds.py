@@ -18,7 +18,7 @@ from ..domain.transactions import MAX_ITEMS, approval_items
 from . import ports
 from .context import Actor
 from .orders import own_order, visible_order
-from .publishing import enqueue_refund
+from .publishing import announce_refund_result, enqueue_refund
 from .refund_returns import goods_still_its_own
 from .refund_settlement import succeed
 from .refunding import Refunding
@@ -211,6 +211,7 @@ def reject_refund(ctx: Refunding, actor: Actor, refund_id: str, reason: str) -> 
                      details={"order_id": refund.order_id, "reason": reason}, uow=uow)
     _commit_approval(ctx, uow, refund)
     refund.status, refund.decided_by, refund.reject_reason = RefundStatus.REJECTED, actor.name, reason
+    announce_refund_result(ctx, refund.refund_id, refund.order_id, RefundStatus.REJECTED.value)
     return refund
 
 

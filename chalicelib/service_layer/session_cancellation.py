@@ -21,6 +21,7 @@ from ..domain import identifiers
 from ..domain.errors import Busy, DomainError, NotFound
 from ..domain.error_codes import ErrorCode
 from ..domain.model import Order, OrderStatus
+from ..domain.notifications import Event
 from ..domain.refund_summary import contact_of, items_taken_back
 from ..domain.refunds import REFUNDABLE_ORDER_STATES, SOURCE_SESSION_CANCELLED, Refund, RefundStatus, plan_refund
 from ..domain.session_cancellation import (DEFERRED_DELAY_SECONDS, MOVEMENTS_PER_STEP, ORDER_CANCEL_REASON, Affected,
@@ -30,7 +31,7 @@ from ..domain.tickets import TicketStatus
 from . import ports
 from .context import Actor
 from .payments import confirm_trade, finish_issuing
-from .publishing import announce_stock_change
+from .publishing import announce_message, announce_stock_change
 from .refunding import Refunding
 from .refunds import approve_for_the_venue
 from .retrying import attempts
@@ -269,7 +270,8 @@ def _refund_paid(ctx: CancellingSessions, c: SessionCancellation, order: Order, 
 
 
 def _notice(ctx: CancellingSessions, c: SessionCancellation, order: Order, kind: Affected, tickets: int) -> None:
-    """The customer is told once per order: until notifications exist, the `session_cancelled`
-    event is recorded (conditional on its absence), with the counts it adds to."""
+    """The customer is told once per order: the `session_cancelled` event is recorded (conditional
+    on its absence), with the counts it adds to, and only then its message queued."""
     if ctx.session_cancellations.record_affected(c.sku_id, order.order_id, order.user_id, kind, tickets, ctx.clock()):
         ctx.metrics.count("SessionCancelledNotices")
+        announce_message(ctx, order.order_id, Event.SESSION_CANCELLED, c.sku_id)

@@ -158,3 +158,21 @@ def test_the_notifications_queue_has_a_dead_letter_queue() -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
     url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
     assert "RedrivePolicy" in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+
+
+def test_shipped_goods_send_the_shipped_message(customer, anonymous, make_product,
+                                                 staff) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import merch_body
+    alice = customer("alice-openid")
+    credits(alice, "local-shipped")
+    _, (sku,) = make_product(merch_body([5]))
+    address = {"recipient": "Alice", "phone": "13900000000", "region": "Beijing", "detail": "1 Palace Rd"}
+    order = alice.post("/orders", order_body((sku, 1), fulfillment="shipping", address=address)).json_body
+    anonymous.post(f"/dev/payments/{order['order_id']}/succeed", {})
+    r = staff("support").post(f"/admin/orders/{order['order_id']}/ship", {"carrier": "SF", "tracking_no": "SF123"})
+    assert r.status_code == 200
+    deliver_messages()
+    [sent] = received(anonymous)
+    assert sent["template_id"] == "local-shipped" and sent["data"]["character_string3"] == {"value": "SF123"}
+    assert sent["page"] == f"pages/orders/detail?order_id={order['order_id']}"
+    assert [m["event"] for m in messages(staff("admin"), order["order_id"])] == ["shipped"]

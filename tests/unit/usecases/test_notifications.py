@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.domain.commands import parse_refund_request
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
+from chalicelib.domain.model import Fulfillment
 from chalicelib.domain.notifications import Event, MessageStatus, SendOutcome
-from chalicelib.service_layer import notifications
-from chalicelib.service_layer.context import Context
+from chalicelib.service_layer import notifications, orders, refund_settlement, refunds, session_cancellation
+from chalicelib.service_layer.context import Actor, Context
 
-from .shop import customer, paid_order, pay, place, staff, ticket_product
+from .shop import (ADDRESS, ADMIN, customer, merch_product, paid_order, pay, place, staff, ticket_product)
 
 TICKETS = "local-ticket_issued"
 
@@ -86,3 +88,73 @@ def test_only_this_shops_templates_earn_credits(ctx: Context) -> None:
         notifications.subscribe(ctx, customer(ctx), ["another-shops-template"])
     with pytest.raises(InvalidInput):
         notifications.subscribe(ctx, customer(ctx), [TICKETS] * 11)
+
+
+def subscribed(ctx: Context, *events: Event) -> Actor:
+    alice = customer(ctx)
+    notifications.subscribe(ctx, alice, [f"local-{e.value}" for e in events])
+    return alice
+
+
+def notices_of(ctx: Context, event: Event) -> list[tuple[str, str, str]]:
+    return [n for n in ctx.messages.notices if n[1] == event.value]  # type: ignore[attr-defined]
+
+
+def send_queued(ctx: Context) -> list[MessageStatus | None]:
+    return [notifications.send(ctx, o, Event(e), k) for o, e, k in ctx.messages.notices]  # type: ignore[attr-defined]
+
+
+def test_goods_to_pick_up_and_goods_shipped_send_their_messages(ctx: Context) -> None:
+    alice = subscribed(ctx, Event.PICKUP_READY, Event.SHIPPED)
+    _, (goods,) = merch_product(ctx, 5)
+    pickup = paid_order(ctx, alice, (goods.sku_id, 1), fulfillment=Fulfillment.PICKUP)
+    posted = paid_order(ctx, alice, (goods.sku_id, 1), fulfillment=Fulfillment.SHIPPING, address=ADDRESS)
+    orders.ship_order(ctx, ADMIN, posted.order_id, "顺丰速运", "SF1234567890")
+    assert notices_of(ctx, Event.PICKUP_READY) == [(pickup.order_id, "pickup_ready", "pickup_ready")]
+    assert notices_of(ctx, Event.SHIPPED) == [(posted.order_id, "shipped", "shipped")]
+    assert notices_of(ctx, Event.TICKET_ISSUED) == []                  # goods only: no tickets message
+    assert set(send_queued(ctx)) == {MessageStatus.SENT}
+    ready, shipped = ctx.messenger.sent  # type: ignore[attr-defined]
+    assert ready.data["character_string2"] == {"value": pickup.order_id}
+    assert shipped.data["thing2"] == {"value": "顺丰速运"} and shipped.data["character_string3"] == \
+        {"value": "SF1234567890"}
+
+
+def test_each_end_of_a_refund_sends_one_message(ctx: Context) -> None:
+    alice = subscribed(ctx, Event.REFUND_RESULT, Event.REFUND_RESULT)
+    _, (goods,) = merch_product(ctx, 5)
+    order = paid_order(ctx, alice, (goods.sku_id, 1), fulfillment=Fulfillment.PICKUP)
+    refund = refunds.request_refund(ctx, alice, order.order_id, parse_refund_request({"reason": "不想要了"}))
+    refunds.reject_refund(ctx, staff("finance"), refund.refund_id, "商品已使用")
+    key = f"refund_result#{refund.refund_id}#REJECTED"
+    assert notices_of(ctx, Event.REFUND_RESULT) == [(order.order_id, "refund_result", key)]
+    send_queued(ctx)
+    [message] = ctx.messenger.sent  # type: ignore[attr-defined]
+    assert message.data["phrase3"] == {"value": "退款驳回"} and message.data["thing4"] == {"value": "商品已使用"}
+    assert message.data["amount2"] == {"value": "25.00元"}
+    assert notifications.send(ctx, order.order_id, Event.REFUND_RESULT, key) is None      # once
+
+
+def test_a_succeeded_refund_sends_its_result(ctx: Context) -> None:
+    alice = subscribed(ctx, Event.REFUND_RESULT)
+    _, (sku,) = ticket_product(ctx, 10)
+    order = paid_order(ctx, alice, (sku.sku_id, 2))
+    refund = refunds.request_refund(ctx, alice, order.order_id, parse_refund_request({"reason": "行程变化"}))
+    ctx.wechat_pay.refund_answers[refund.out_refund_no] = "SUCCESS"  # type: ignore[attr-defined]
+    refund_settlement.process_refund(ctx, refund.refund_id, 1)
+    assert notices_of(ctx, Event.REFUND_RESULT) == [
+        (order.order_id, "refund_result", f"refund_result#{refund.refund_id}#SUCCEEDED")]
+
+
+def test_a_cancelled_session_sends_one_message_per_order(ctx: Context) -> None:
+    alice = subscribed(ctx, Event.SESSION_CANCELLED)
+    _, (sku,) = ticket_product(ctx, 10)
+    order = paid_order(ctx, alice, (sku.sku_id, 2))
+    session_cancellation.cancel_session(ctx, ADMIN, sku.sku_id, "台风停园")
+    for _ in range(3):                               # a step redelivered records no second notice
+        session_cancellation.run_step(ctx, sku.sku_id)
+    assert notices_of(ctx, Event.SESSION_CANCELLED) == [
+        (order.order_id, "session_cancelled", f"session_cancelled#{sku.sku_id}")]
+    send_queued(ctx)
+    [message] = [m for m in ctx.messenger.sent if m.template_id == "local-session_cancelled"]  # type: ignore[attr-defined]
+    assert message.data["thing3"] == {"value": "台风停园"} and message.data["time2"]["value"] != "-"
