@@ -1379,3 +1379,18 @@ def test_subscription_credits_are_counted_spent_only_while_left_and_dropped(port
     assert [(m.key, m.status, m.error) for m in store.messages_of(order_id)] == [
         ("ticket_issued", _Status.FAILED, "47003 invalid"), ("ticket_issued#resend#1", _Status.SENT, None)]
     assert store.messages_of("O00000000000000BBBBBBBBBBBB") == []
+
+
+def test_reminders_are_kept_by_day_once_each_and_a_day_is_marked_done(ports: Context) -> None:
+    store = ports.notifications
+    store.add_reminders("2026-12-05", "O00000000000000AAAAAAAAAAAA", ["S1", "S2"])
+    store.add_reminders("2026-12-05", "O00000000000000AAAAAAAAAAAA", ["S1"])          # a redelivery
+    store.add_reminders("2026-12-05", "O00000000000000BBBBBBBBBBBB", ["S1"])
+    store.add_reminders("2026-12-06", "O00000000000000CCCCCCCCCCCC", ["S3"])
+    assert sorted(store.reminders_of("2026-12-05")) == [
+        ("O00000000000000AAAAAAAAAAAA", "S1"), ("O00000000000000AAAAAAAAAAAA", "S2"),
+        ("O00000000000000BBBBBBBBBBBB", "S1")]
+    assert store.reminders_of("2026-12-07") == []
+    assert not store.reminded("2026-12-05")
+    store.mark_reminded("2026-12-05", NOW)
+    assert store.reminded("2026-12-05") and not store.reminded("2026-12-06")

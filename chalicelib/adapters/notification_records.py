@@ -1,11 +1,15 @@
 """The notifications table: a customer's subscription credits per template
 (`credit#<user_id>` / `<template_id>`), an order's messages (`order#<order_id>` / `message#<key>`),
-and the WeChat access token every container shares (`token#<appid>` / `-`)."""
+the sessions to remind of by venue day (`reminders#<day>#<shard>` / `<order_id>#<sku_id>`, and
+`reminded#<day>` once done), and the WeChat access token every container shares (`token#<appid>` / `-`)."""
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+import zlib
+
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from ..domain.notifications import REMINDER_SHARDS
 from .dynamo import table_meta
 
 
@@ -23,6 +27,7 @@ class NotificationRecord(Model):
     token = UnicodeAttribute(null=True)             # the token item
     expires_at = NumberAttribute(null=True)         # epoch seconds
     refresh_at = NumberAttribute(null=True)         # when a container fetches the next one
+    expires = TTLAttribute(null=True)               # reminders and their day's marker go after a week
 
 
 def credit_key(user_id: str) -> str:
@@ -35,3 +40,8 @@ def order_key(order_id: str) -> str:
 
 def token_key(appid: str) -> tuple[str, str]:
     return f"token#{appid}", "-"
+
+
+def reminder_key(day: str, order_id: str) -> str:
+    """A day's reminders over REMINDER_SHARDS keys (a release's orders all name one day)."""
+    return f"reminders#{day}#{zlib.crc32(order_id.encode()) % REMINDER_SHARDS}"

@@ -4,16 +4,17 @@ an event is claimed once (its absence is the condition), so a redelivered event 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain import timeutil
-from ..domain.notifications import Event, MessageStatus, SentMessage
+from ..domain.notifications import REMINDER_SHARDS, Event, MessageStatus, SentMessage
 from .dynamo import get_or_none, stored_time
-from .notification_records import NotificationRecord, credit_key, order_key
+from .notification_records import NotificationRecord, credit_key, order_key, reminder_key
 
 MAX_MESSAGES_OF_AN_ORDER = 100
+KEEP_REMINDERS = timedelta(days=7)
 
 
 def _refused(error: PutError | UpdateError) -> bool:
@@ -68,3 +69,22 @@ class NotificationStore:
         return [SentMessage(order_id=order_id, key=r.sk.removeprefix("message#"), event=Event(r.event),
                             template_id=r.template_id or "", status=MessageStatus(r.status) if r.status else None,
                             at=timeutil.from_storage(r.at), error=r.error) for r in rows]
+
+    def add_reminders(self, day: str, order_id: str, sku_ids: list[str]) -> None:
+        for sku_id in sku_ids:
+            NotificationRecord(reminder_key(day, order_id), f"{order_id}#{sku_id}",
+                               expires=datetime.fromisoformat(day).replace(tzinfo=timezone.utc) + KEEP_REMINDERS).save()
+
+    def reminders_of(self, day: str) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for shard in range(REMINDER_SHARDS):
+            for record in NotificationRecord.query(f"reminders#{day}#{shard}"):
+                order_id, _, sku_id = record.sk.partition("#")
+                found.append((order_id, sku_id))
+        return found
+
+    def reminded(self, day: str) -> bool:
+        return get_or_none(NotificationRecord, f"reminded#{day}", "-") is not None
+
+    def mark_reminded(self, day: str, at: datetime) -> None:
+        NotificationRecord(f"reminded#{day}", "-", at=stored_time(at), expires=at + KEEP_REMINDERS).save()

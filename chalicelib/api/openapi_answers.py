@@ -209,10 +209,11 @@ ANSWERS: dict[str, Schema] = {
         out_trade_no={**STR, "description": "the trade paid: the order's open attempt, or the one named"},
         amount={**FEN, "description": "what WeChat took for it (its total)"}),
     "ScheduleRun": obj(["expiries_due", "listing_changes", "refunds_resent", "refunds_queried", "received",
-                        "reconciled"],
+                        "reconciled", "reminders"],
                        expiries_due={**INT, "description": "unpaid orders past their expiry handed to the expiry "
                                      "workers (asked at WeChat, then expired)"}, listing_changes=INT, refunds_resent=INT, refunds_queried=INT, received=INT,
-                       reconciled=INT),
+                       reconciled=INT, reminders={**INT, "description": "sessions of tomorrow queued to be "
+                                                  "reminded of (once a day, from 10:00 venue time)"}),
     "Dashboard": obj(["today", "yesterday", "todo"], today=DAY_FIGURES, yesterday=DAY_FIGURES, todo=obj(
         ["refund_requests", "to_ship", "low_stock", "failed_refunds", "reconciliation_differences", "after_sales"],
         refund_requests=INT, to_ship=INT, low_stock={**INT, "description": "SKUs below their threshold, still on sale"},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -193,3 +193,33 @@ def message_key(event: Event, *subject: str) -> str:
 
 def subject_of(key: str) -> list[str]:
     return key.split("#")[1:]
+
+
+REMINDER_HOUR = 10           # venue time: from then, the sessions of the next day are reminded of
+REMINDER_SHARDS = 8          # a day's reminders spread over this many keys
+
+
+def session_day(start: datetime, timezone: str) -> str:
+    return start.astimezone(ZoneInfo(timezone)).date().isoformat()
+
+
+def reminder_day_due(now: datetime, timezone: str, hour: int = REMINDER_HOUR) -> str | None:
+    """The venue day whose sessions are reminded of now: tomorrow's, once today's `hour` has come."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return (local.date() + timedelta(days=1)).isoformat() if local.hour >= hour else None
+
+
+def sessions_by_day(order: Order, timezone: str) -> dict[str, list[str]]:
+    """The order's ticket sessions by their venue day: what the day before's reminder is about."""
+    days: dict[str, list[str]] = {}
+    for line in order.lines:
+        if line.kind is Kind.TICKET and line.session is not None:
+            days.setdefault(session_day(line.session.start, timezone), []).append(line.sku_id)
+    return days
+
+
+def session_reminder_values(order: Order, sku_id: str) -> dict[str, object]:
+    line = next((line for line in order.lines if line.sku_id == sku_id), None)
+    when = line.session.start if line is not None and line.session else "-"
+    what = f"{line.product_name} {line.sku_name}".strip() if line is not None else _goods(order, Kind.TICKET)
+    return {"thing1": what, "time2": when, "thing3": "明日入园，请凭电子票按时到达"}

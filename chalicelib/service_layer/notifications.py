@@ -15,11 +15,13 @@ from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import Order
 from ..domain.notifications import (MAX_ACCEPTED, MAX_TEMPLATE_ID, Event, MessageStatus, SendOutcome, SentMessage,
                                     SubscribeMessage, Template, page_for, pickup_ready_values, refund_result_values,
-                                    session_cancelled_values, shipped_values, status_after, subject_of,
-                                    template_data, ticket_issued_values)
+                                    reminder_day_due, session_cancelled_values, session_reminder_values,
+                                    sessions_by_day, shipped_values, status_after, subject_of, template_data,
+                                    ticket_issued_values)
+from ..domain.tickets import TicketStatus
 from . import ports
 from .context import Actor
-from .publishing import Publishing
+from .publishing import Publishing, announce_message
 
 log = logging.getLogger("micromall.notifications")
 
@@ -40,6 +42,8 @@ class Notifying(Publishing, Protocol):
     def audit(self) -> ports.AuditTrail: ...
     @property
     def refunds(self) -> ports.RefundStore: ...
+    @property
+    def tickets(self) -> ports.TicketStore: ...
     @property
     def session_cancellations(self) -> ports.SessionCancellationStore: ...
     @property
@@ -66,6 +70,11 @@ def send(ctx: Notifying, order_id: str, event: Event, key: str | None = None) ->
         log.warning("a %s message for an order that does not exist: %s", event, order_id)
         return None
     order, template = found[0], ctx.templates(event)
+    if event is Event.TICKET_ISSUED:            # kept first: a redelivery finds them kept (the puts are idempotent)
+        for day, sku_ids in sessions_by_day(order, ctx.venue_timezone).items():
+            ctx.notifications.add_reminders(day, order_id, sku_ids)
+    if event is Event.SESSION_REMINDER and not _still_admits(ctx, order_id, subject_of(key or "")):
+        return None
     if not ctx.notifications.claim_message(order_id, key or event.value, event, template.template_id, ctx.clock()):
         return None
     status, error = _deliver(ctx, order, event, template, key or event.value)
@@ -90,12 +99,34 @@ def _deliver(ctx: Notifying, order: Order, event: Event, template: Template,
     return status_after(result.outcome), result.error
 
 
+def _still_admits(ctx: Notifying, order_id: str, subject: list[str]) -> bool:
+    """A reminder only of a session the order still holds a valid ticket of (not refunded, not moved)."""
+    return bool(subject) and any(t.sku_id == subject[0] and t.status is TicketStatus.VALID
+                                 for t in ctx.tickets.of_order(order_id))
+
+
+def remind_tomorrow(ctx: Notifying) -> int:
+    """The schedule's job: once a day from REMINDER_HOUR, every session of tomorrow kept at its
+    tickets' issue is queued to be reminded of. Queued again only if this run stopped before the
+    day was marked done; each message is still sent at most once (its claim)."""
+    day = reminder_day_due(ctx.clock(), ctx.venue_timezone)
+    if day is None or ctx.notifications.reminded(day):
+        return 0
+    due = ctx.notifications.reminders_of(day)
+    for order_id, sku_id in due:
+        announce_message(ctx, order_id, Event.SESSION_REMINDER, sku_id)
+    ctx.notifications.mark_reminded(day, ctx.clock())
+    return len(due)
+
+
 def _values(ctx: Notifying, order: Order, event: Event, subject: list[str]) -> dict[str, object]:
     """The message's values: the order's, and what the message is about (a refund, a session)."""
     if event is Event.REFUND_RESULT and len(subject) >= 2:
         refund = ctx.refunds.get(subject[0])
         reason = (refund.reject_reason or refund.reason) if refund is not None else ""
         return refund_result_values(order, subject[1], refund.amount if refund is not None else 0, reason)
+    if event is Event.SESSION_REMINDER and subject:
+        return session_reminder_values(order, subject[0])
     if event is Event.SESSION_CANCELLED and subject:
         cancellation = ctx.session_cancellations.get(subject[0])
         return session_cancelled_values(order, subject[0], cancellation.reason if cancellation is not None else "")

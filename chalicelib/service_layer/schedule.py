@@ -14,6 +14,7 @@ from typing import Callable, Protocol
 from ..domain.errors import DomainError
 from ..domain.model import Order, OrderStatus, ProductStatus
 from . import ports
+from .notifications import Notifying, remind_tomorrow
 from .orders import complete_received_orders
 from .payments import Paying, confirm_trade, finish_issuing, settle_free_order
 from .publishing import announce_stock_change
@@ -31,8 +32,8 @@ EXPIRY_DISPATCH_LIMIT = 10_000
 REFUND_SWEEP_AFTER = timedelta(minutes=2)
 
 
-class Scheduling(Refunding, Paying, Reconciling, Protocol):
-    """The schedule touches orders, payments, refunds, the catalog and the reconciliation."""
+class Scheduling(Refunding, Paying, Reconciling, Notifying, Protocol):
+    """The schedule touches orders, payments, refunds, the catalog, the reconciliation and the reminders."""
 
 
 class Job(StrEnum):
@@ -44,6 +45,7 @@ class Job(StrEnum):
     REFUNDS_QUERIED = "refunds_queried"
     RECEIVED = "received"
     RECONCILED = "reconciled"
+    REMINDERS = "reminders"
 
 
 def run(ctx: Scheduling) -> dict[str, int]:
@@ -51,7 +53,8 @@ def run(ctx: Scheduling) -> dict[str, int]:
     jobs: tuple[tuple[Job, Callable[[Scheduling], int]], ...] = (
         (Job.EXPIRIES_DUE, dispatch_due_expiries), (Job.LISTING_CHANGES, apply_listing_schedule),
         (Job.REFUNDS_RESENT, resend_stuck_refunds), (Job.REFUNDS_QUERIED, query_processing_refunds),
-        (Job.RECEIVED, complete_received_orders), (Job.RECONCILED, reconcile_if_due))
+        (Job.RECEIVED, complete_received_orders), (Job.RECONCILED, reconcile_if_due),
+        (Job.REMINDERS, remind_tomorrow))
     done: dict[str, int] = {}
     for name, job in jobs:
         try:

@@ -105,7 +105,7 @@ def test_the_schedule_expires_unpaid_orders_and_returns_their_stock(customer, ma
         done = app_module.every_minute(TICK, None)
         done.pop("reconciled")          # whether yesterday is due depends on the hour the test runs
         assert done == {"expiries_due": 1, "listing_changes": 0, "refunds_resent": 0, "refunds_queried": 0,
-                        "received": 0}
+                        "received": 0, "reminders": 0}
         deliver_expiries()              # the expiry worker, as its Lambda takes the queue
     finally:
         ctx.clock = real  # type: ignore[method-assign]

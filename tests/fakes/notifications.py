@@ -14,6 +14,8 @@ class FakeNotificationStore:
         self._credits: dict[tuple[str, str], int] = {}
         self._openids: dict[str, str] = {}
         self._messages: dict[str, dict[str, SentMessage]] = {}
+        self._reminders: dict[str, set[tuple[str, str]]] = {}
+        self._reminded: set[str] = set()
 
     def add_credits(self, user_id: str, openid: str, template_ids: list[str]) -> dict[str, int]:
         self._openids[user_id] = openid
@@ -47,6 +49,18 @@ class FakeNotificationStore:
 
     def messages_of(self, order_id: str) -> list[SentMessage]:
         return [m for _, m in sorted(self._messages.get(order_id, {}).items())]
+
+    def add_reminders(self, day: str, order_id: str, sku_ids: list[str]) -> None:
+        self._reminders.setdefault(day, set()).update((order_id, s) for s in sku_ids)
+
+    def reminders_of(self, day: str) -> list[tuple[str, str]]:
+        return sorted(self._reminders.get(day, set()))
+
+    def reminded(self, day: str) -> bool:
+        return day in self._reminded
+
+    def mark_reminded(self, day: str, at: datetime) -> None:
+        self._reminded.add(day)
 
 
 @dataclass

@@ -8,8 +8,10 @@ from chalicelib.domain.commands import parse_refund_request
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.model import Fulfillment
 from chalicelib.domain.notifications import Event, MessageStatus, SendOutcome
+from chalicelib.domain.tickets import TicketStatus
 from chalicelib.service_layer import notifications, orders, refund_settlement, refunds, session_cancellation
 from chalicelib.service_layer.context import Actor, Context
+from tests.fakes import db
 
 from .shop import (ADDRESS, ADMIN, customer, merch_product, paid_order, pay, place, staff, ticket_product)
 
@@ -158,3 +160,29 @@ def test_a_cancelled_session_sends_one_message_per_order(ctx: Context) -> None:
     send_queued(ctx)
     [message] = [m for m in ctx.messenger.sent if m.template_id == "local-session_cancelled"]  # type: ignore[attr-defined]
     assert message.data["thing3"] == {"value": "台风停园"} and message.data["time2"]["value"] != "-"
+
+
+def test_tomorrows_sessions_are_reminded_of_once_from_ten_the_day_before(ctx: Context) -> None:
+    from datetime import timedelta
+    alice = subscribed(ctx, Event.SESSION_REMINDER)
+    _, (sku,) = ticket_product(ctx, 10)                          # a session two days ahead
+    order = paid_order(ctx, alice, (sku.sku_id, 2))
+    _, (other,) = ticket_product(ctx, 10)
+    refunded = paid_order(ctx, customer(ctx, "bob"), (other.sku_id, 1))
+    send_queued(ctx)                                             # the tickets messages keep the sessions' days
+    for ticket in ctx.tickets.of_order(refunded.order_id):       # bob's ticket no longer admits
+        ticket.status = TicketStatus.REVOKED
+        db(ctx).put_now("tickets", ticket.code, ticket)
+    assert notifications.remind_tomorrow(ctx) == 0               # 10:00 today: tomorrow has no session
+    ctx.clock.advance(timedelta(days=1, hours=-1))               # 09:00 the day before: not yet
+    assert notifications.remind_tomorrow(ctx) == 0
+    ctx.clock.advance(timedelta(hours=1))
+    assert notifications.remind_tomorrow(ctx) == 2 and notifications.remind_tomorrow(ctx) == 0
+    assert sorted(notices_of(ctx, Event.SESSION_REMINDER)) == sorted([
+        (order.order_id, "session_reminder", f"session_reminder#{sku.sku_id}"),
+        (refunded.order_id, "session_reminder", f"session_reminder#{other.sku_id}")])
+    before = len(ctx.messenger.sent)  # type: ignore[attr-defined]
+    send_queued(ctx)
+    [reminder] = ctx.messenger.sent[before:]  # type: ignore[attr-defined]
+    assert reminder.touser == alice.principal.openid and reminder.template_id == "local-session_reminder"
+    assert [m.event for m in notifications.messages_of(ctx, refunded.order_id)] == [Event.TICKET_ISSUED]  # bob: none

@@ -146,4 +146,4 @@ def test_one_job_failing_does_not_stop_the_others(ctx: Context) -> None:
     done = schedule.run(ctx)
     assert done["expiries_due"] == -1 and done["listing_changes"] == 0 and done["received"] == 0
     assert set(done) == {"expiries_due", "listing_changes", "refunds_resent", "refunds_queried", "received",
-                         "reconciled"}
+                         "reconciled", "reminders"}
