@@ -217,6 +217,11 @@ def notification_template(event: str) -> tuple[str, str]:
     return template, _env(f"WECHAT_PAGE_{name}", _PAGES.get(event, _ORDER_PAGE)) or ""
 
 
+def miniprogram_state() -> str:
+    """Which version of the mini-program a message opens: formal (released), trial or developer."""
+    return _env("WECHAT_MINIPROGRAM_STATE", "developer" if settings().is_local else "formal") or "formal"
+
+
 def reset_caches() -> None:
     """Tests change the environment between runs; forget what was read."""
     global _token_keys

@@ -69,7 +69,7 @@ def _messenger() -> Messenger:
     if not s.wechat_appid:
         raise RuntimeError("WECHAT_APPID is not configured")
     from .adapters.wechat_messages import WeChatMessages
-    return WeChatMessages(s.wechat_appid, config.wechat_app_secret)
+    return WeChatMessages(s.wechat_appid, config.wechat_app_secret, miniprogram_state=config.miniprogram_state())
 
 
 def _template(event: Event) -> Template:

@@ -129,7 +129,8 @@ SECRETS = {
     "WeChatPaySecret": ("WECHATPAY_CONFIG_ARN", False,
                         "JSON: mchid, appid, cert_serial_no, merchant_private_key, apiv3_key, platform_public_key, "
                         "platform_public_key_id, notify_url"),
-    "WeChatAppSecret": ("WECHAT_APP_SECRET_ARN", False, "the mini-program's AppSecret, for code2session"),
+    "WeChatAppSecret": ("WECHAT_APP_SECRET_ARN", False, "the mini-program's AppSecret, for code2session and the "
+                         "access token of subscribe messages (stable_token)"),
 }
 
 
