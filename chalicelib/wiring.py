@@ -60,16 +60,17 @@ def _payment_gateway() -> PaymentGateway:
     return WeChatPayV3(config.wechatpay())
 
 
-def _messenger() -> Messenger:
+def _messenger(cipher: FieldCipher) -> Messenger:
     """WeChat's subscribe messages; locally the same adapter answered by the sandbox in-process."""
     s = config.settings()
     if s.is_local:
         from .adapters.wechat_messages_sandbox import SandboxMessages
-        return SandboxMessages(s.wechat_appid or config.LOCAL_APPID, config.wechat_app_secret)
+        return SandboxMessages(s.wechat_appid or config.LOCAL_APPID, config.wechat_app_secret, sealer=cipher)
     if not s.wechat_appid:
         raise RuntimeError("WECHAT_APPID is not configured")
     from .adapters.wechat_messages import WeChatMessages
-    return WeChatMessages(s.wechat_appid, config.wechat_app_secret, miniprogram_state=config.miniprogram_state())
+    return WeChatMessages(s.wechat_appid, config.wechat_app_secret, miniprogram_state=config.miniprogram_state(),
+                          sealer=cipher)
 
 
 def _template(event: Event) -> Template:
@@ -88,7 +89,7 @@ def build_context(**pieces: Any) -> Context:
         sales=SaleLookup(), reconciliations=ReconciliationStore(), coupons=CouponRepository(),
         user_coupons=UserCouponRepository(), promotions=PromotionRepository(),
         session_cancellations=SessionCancellationStore(), after_sales=AfterSaleStore(), unit_of_work=UnitOfWork,
-        notifications=NotificationStore(), messenger_factory=_messenger, templates=_template,
+        notifications=NotificationStore(), messenger_factory=lambda: _messenger(cipher), templates=_template,
         order_writes=lambda: UnitOfWork(sheddable=True),
         clock=utc_now, metrics=metrics(), messages=SqsMessages(s.refunds_queue, s.alerts_queue, s.region, s.expiry_queue,
                                                         s.notifications_queue),

@@ -29,6 +29,12 @@ class Http(Protocol):
     def post(self, url: str, **kwargs: Any) -> Any: ...
 
 
+class Sealer(Protocol):
+    """Keeps the stored token unreadable to whoever reads the table (the field cipher)."""
+    def encrypt(self, plaintext: str) -> str: ...
+    def decrypt(self, token: str) -> str: ...
+
+
 class TokenUnavailable(Exception):
     """WeChat gave no token (a wrong secret, its limit reached, unreachable)."""
 
@@ -36,12 +42,12 @@ class TokenUnavailable(Exception):
 class WeChatMessages:
     def __init__(self, appid: str, secret: Callable[[], str], http: Http | None = None,
                  miniprogram_state: str = "formal", clock: Callable[[], float] = time.time,
-                 timeout: float = 5.0) -> None:
+                 timeout: float = 5.0, sealer: Sealer | None = None) -> None:
         if http is None:
             import requests
             http = requests.Session()
         self._appid, self._secret, self._http, self._clock, self._timeout = appid, secret, http, clock, timeout
-        self._state = miniprogram_state
+        self._state, self._sealer = miniprogram_state, sealer
         self._memory: tuple[str, float] | None = None       # (token, when to fetch one again)
 
     def _fresh(self, refresh_at: float) -> bool:
@@ -52,7 +58,13 @@ class WeChatMessages:
             record = NotificationRecord.get(*token_key(self._appid), consistent_read=True)
         except DoesNotExist:
             return None
-        return (record.token, float(record.refresh_at)) if record.token and record.refresh_at else None
+        if not record.token or not record.refresh_at:
+            return None
+        try:
+            token = self._sealer.decrypt(record.token) if self._sealer else record.token
+        except Exception:                 # sealed with a key no longer held: fetched again
+            return None
+        return token, float(record.refresh_at)
 
     def _fetch(self) -> tuple[str, float]:
         answer = self._http.post(API + STABLE_TOKEN_PATH, json={
@@ -65,9 +77,11 @@ class WeChatMessages:
         # normal mode gives the same token until it ends) it is used until it ends.
         refresh_at = self._clock() + (lasts - REFRESH_BEFORE if lasts > 2 * REFRESH_BEFORE else lasts - 10)
         pk, sk = token_key(self._appid)
-        NotificationRecord(pk, sk, token=str(answer["access_token"]), expires_at=int(self._clock() + lasts),
+        token = str(answer["access_token"])
+        NotificationRecord(pk, sk, token=self._sealer.encrypt(token) if self._sealer else token,
+                           expires_at=int(self._clock() + lasts),
                            refresh_at=int(refresh_at)).save()
-        return str(answer["access_token"]), refresh_at
+        return token, refresh_at
 
     def access_token(self, refused: str | None = None) -> str:
         """The shared token: this container's, else the stored one, else a new one. `refused`

@@ -13,7 +13,7 @@ from collections import deque
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from .wechat_messages import API, SEND_PATH, STABLE_TOKEN_PATH, WeChatMessages
+from .wechat_messages import API, SEND_PATH, STABLE_TOKEN_PATH, Sealer, WeChatMessages
 
 OUTCOMES = ("ok", "43101", "47003", "ERROR")
 _ERRORS = {"43101": (43101, "user refuse to accept the msg"), "47003": (47003, "argument invalid! data invalid"),
@@ -114,6 +114,6 @@ class SandboxMessages(WeChatMessages):
     """The real adapter, speaking to the peer in this process."""
 
     def __init__(self, appid: str, secret: Callable[[], str], clock: Callable[[], float] = time.time,
-                 peer: MessagesPeer | None = None) -> None:
+                 peer: MessagesPeer | None = None, sealer: Sealer | None = None) -> None:
         self.peer = peer or MessagesPeer(appid, secret(), clock)
-        super().__init__(appid, secret, http=self.peer, miniprogram_state="developer", clock=clock)
+        super().__init__(appid, secret, http=self.peer, miniprogram_state="developer", clock=clock, sealer=sealer)

@@ -151,7 +151,11 @@ def test_the_token_is_fetched_once_for_every_message(customer, anonymous, make_p
     messenger = bootstrap.context().messenger
     assert isinstance(messenger, SandboxMessages)
     assert len(messenger.peer.received) == 3 and messenger.peer.token_fetches == 1
-    assert NotificationRecord.get("token#wxlocalsandbox00001", "-").token
+    stored = NotificationRecord.get("token#wxlocalsandbox00001", "-").token
+    assert stored and stored != messenger.access_token()                     # sealed at rest
+    fresh = SandboxMessages("wxlocalsandbox00001", lambda: "-", peer=messenger.peer,
+                            sealer=bootstrap.context().cipher)              # another container
+    assert fresh.access_token() == messenger.access_token() and messenger.peer.token_fetches == 1
 
 
 def test_the_notifications_queue_has_a_dead_letter_queue() -> None:
