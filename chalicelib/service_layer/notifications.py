@@ -77,7 +77,11 @@ def send(ctx: Notifying, order_id: str, event: Event, key: str | None = None) ->
         return None
     if not ctx.notifications.claim_message(order_id, key or event.value, event, template.template_id, ctx.clock()):
         return None
-    status, error = _deliver(ctx, order, event, template, key or event.value)
+    try:
+        status, error = _deliver(ctx, order, event, template, key or event.value)
+    except Exception as failed:           # claimed: never tried again, so recorded as it stands
+        log.exception("the %s message of order %s failed", event, order_id)
+        status, error = MessageStatus.FAILED, f"not sent: {type(failed).__name__}"
     ctx.notifications.finish_message(order_id, key or event.value, status, ctx.clock(), error)
     ctx.metrics.count("SubscribeMessages", event=event.value, status=status.value)
     return status

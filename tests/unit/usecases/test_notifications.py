@@ -186,3 +186,16 @@ def test_tomorrows_sessions_are_reminded_of_once_from_ten_the_day_before(ctx: Co
     [reminder] = ctx.messenger.sent[before:]  # type: ignore[attr-defined]
     assert reminder.touser == alice.principal.openid and reminder.template_id == "local-session_reminder"
     assert [m.event for m in notifications.messages_of(ctx, refunded.order_id)] == [Event.TICKET_ISSUED]  # bob: none
+
+
+def test_a_send_that_breaks_is_recorded_failed_and_never_tried_again(ctx: Context) -> None:
+    subscribed(ctx, Event.TICKET_ISSUED)
+    order_id = paid(ctx)
+
+    def broken(message: object) -> object:
+        raise ConnectionError("WeChat unreachable")
+    ctx.messenger.send = broken  # type: ignore[method-assign]
+    assert notifications.send(ctx, order_id, Event.TICKET_ISSUED) is MessageStatus.FAILED
+    [message] = notifications.messages_of(ctx, order_id)
+    assert message.error == "not sent: ConnectionError"
+    assert notifications.send(ctx, order_id, Event.TICKET_ISSUED) is None
