@@ -10,11 +10,12 @@ from typing import Any
 from .. import config
 from ..domain.error_codes import ErrorCode
 from ..domain.identifiers import OUT_TRADE_NO
+from ..domain.notifications import Event
 from .access import ROUTES, Rule
 from .openapi_answers import ANSWERS
 from .openapi_change_schemas import CHANGE_REQUESTS
 from .openapi_after_sale_schemas import AFTER_SALE_ANSWERS, AFTER_SALE_REQUESTS
-from .openapi_notification_schemas import NOTIFICATION_ANSWERS, NOTIFICATION_REQUESTS
+from .openapi_notification_schemas import NOTIFICATION_ANSWERS, NOTIFICATION_REQUESTS, subscriptions
 from .openapi_schemas import DATE, MEDIA_SCHEMAS, QUERY, REQUESTS, STR, ref, wechat_login
 
 # Every code's status, but FAIL's: a WeChat Pay notice's route names it (FAIL@401, FAIL@503),
@@ -140,6 +141,7 @@ def document() -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": {**REQUESTS, **CHANGE_REQUESTS, **AFTER_SALE_REQUESTS, **ANSWERS,
                                    **AFTER_SALE_ANSWERS, **NOTIFICATION_REQUESTS, **NOTIFICATION_ANSWERS,
+                                   "Subscriptions": subscriptions([config.notification_template(e)[0] for e in Event]),
                                    "WeChatLogin": wechat_login(local)},
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
     }

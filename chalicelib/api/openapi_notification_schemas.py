@@ -4,8 +4,16 @@ from __future__ import annotations
 from ..domain.notifications import MAX_ACCEPTED, MAX_TEMPLATE_ID, Event, MessageStatus
 from .openapi_schemas import INT, STR, Schema, array, obj, text
 
+
+
+def subscriptions(template_ids: list[str]) -> Schema:
+    """The stage's templates are the only ones a customer subscribes to (none configured: none)."""
+    ids = sorted({t for t in template_ids if t})
+    items = {"enum": ids} if ids else text(MAX_TEMPLATE_ID)
+    return obj(["accepted"], accepted=array(items, max_items=MAX_ACCEPTED if ids else 0))
+
+
 NOTIFICATION_REQUESTS: dict[str, Schema] = {
-    "Subscriptions": obj(["accepted"], accepted=array(text(MAX_TEMPLATE_ID), max_items=MAX_ACCEPTED)),
     "SandboxMessageOutcomes": obj(["outcomes"], outcomes=array({"enum": ["ok", "43101", "47003", "ERROR"]},
                                                                 max_items=100)),
 }
