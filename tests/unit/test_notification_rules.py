@@ -45,3 +45,19 @@ def test_outcomes_and_pages() -> None:
     assert status_after(SendOutcome.INVALID_VALUE) is MessageStatus.FAILED
     assert page_for(Template("t", "pages/order/index?order_id={order_id}"), "O1") == "pages/order/index?order_id=O1"
     assert page_for(Template("t", "pages/tickets/index"), "O1") == "pages/tickets/index?order_id=O1"
+
+
+def test_tomorrows_sessions_are_due_from_ten_venue_time() -> None:
+    from chalicelib.domain.notifications import reminder_day_due, session_day
+    assert reminder_day_due(datetime(2026, 12, 4, 1, 59, tzinfo=timezone.utc), "Asia/Shanghai") is None   # 09:59
+    assert reminder_day_due(datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc), "Asia/Shanghai") == "2026-12-05"
+    assert reminder_day_due(datetime(2026, 12, 4, 15, 59, tzinfo=timezone.utc), "Asia/Shanghai") == "2026-12-05"
+    assert reminder_day_due(datetime(2026, 12, 4, 16, 30, tzinfo=timezone.utc), "Asia/Shanghai") is None  # 00:30
+    assert session_day(datetime(2026, 12, 4, 16, 30, tzinfo=timezone.utc), "Asia/Shanghai") == "2026-12-05"
+
+
+def test_message_keys_name_what_they_are_about() -> None:
+    from chalicelib.domain.notifications import message_key, subject_of
+    assert message_key(Event.TICKET_ISSUED) == "ticket_issued"
+    key = message_key(Event.REFUND_RESULT, "R1", "SUCCEEDED")
+    assert key == "refund_result#R1#SUCCEEDED" and subject_of(key) == ["R1", "SUCCEEDED"]
