@@ -4,7 +4,7 @@
 // own data (offline pack, queue) in IndexedDB.
 // Every module of both pages is listed (tests/api/test_console_api.py holds the list to the files):
 // one missing would leave the page without it offline. A new name for the cache drops files gone.
-const CACHE = "micromall-console-v5";
+const CACHE = "micromall-console-v6";
 const SHELL = [
   "./", "./scanner", "./assets/console.css", "./assets/api.js", "./assets/console.js", "./assets/charts.js",
   "./assets/widgets.js", "./assets/pages/dashboard.js", "./assets/pages/products.js", "./assets/pages/inventory.js",

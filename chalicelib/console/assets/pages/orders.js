@@ -8,6 +8,10 @@ import { STATUS_WORDS, action, cell, enc, hashQuery, idCell, paged, table, tag }
 const CANCEL_WORDS = { payment_amount_mismatch: "支付金额与订单不符，款项已自动原路退回",
                        session_cancelled: "场次已取消，订单已自动关闭" };
 const TICKET_WORDS = { VALID: "未使用", REDEEMED: "已核销", REVOKED: "已作废", EXPIRED: "已过期" };
+const MESSAGE_EVENTS = { ticket_issued: "出票通知", refund_result: "退款结果", pickup_ready: "待取货", shipped: "已发货",
+                         session_reminder: "场次提醒", session_cancelled: "场次取消" };
+const MESSAGE_STATES = { SENT: "已发送", SKIPPED_NO_SUBSCRIPTION: "未订阅，已跳过", FAILED: "发送失败" };
+const RESEND_WORDS = { NO_SUBSCRIPTION: "顾客没有可用的订阅次数，无法重发", INVALID_STATE: "该订单尚未出票，无法重发门票" };
 const LIVE = ["PAID", "PARTIALLY_REFUNDED", "COMPLETED", "REFUNDING", "REFUNDED"];
 
 const ORDER_STATES = ["", "PENDING_PAYMENT", "PAID", "SHIPPED", "COMPLETED", "REFUNDING", "REFUNDED",
@@ -49,6 +53,7 @@ async function orders(body, { may }) {
       h("h2", {}, "订单记录"),
       table([["状态"], ["时间"], ["操作人"]], o.history.map((e) => h("tr", {}, cell(STATUS_WORDS[e.status] || e.status), cell(localTime(e.at)), cell(e.by || "—")))),
       LIVE.includes(o.status) && o.items.some((i) => i.kind !== "merch" && i.session) ? await tickets(o, may, () => show(o.order_id)) : null,
+      may("GET /admin/orders/{order_id}/messages") ? await messages(o, may) : null,
       o.status === "PAID" && o.address && may("POST /admin/orders/{order_id}/ship")
         ? h("div", { class: "row" }, carrier, tracking, action("发货", async () => {
             await post(`/admin/orders/${o.order_id}/ship`, { carrier: carrier.value.trim(), tracking_no: tracking.value.trim() });
@@ -120,6 +125,51 @@ async function tickets(o, may, reload) {
   });
   return h("div", { testid: "order-tickets" }, h("h2", {}, "门票"),
            table([["票号"], ["场次"], ["游客"], ["状态"], ["改签 / 更换游客"]], rows, "暂无门票"));
+}
+
+// 消息通知: the WeChat subscribe messages of the order (出票通知, 退款结果, …), how each went, and for a
+// ticket order the tickets message sent again (重发门票) while the customer has a subscription left.
+async function messages(o, may) {
+  const box = h("div", { testid: "order-messages" });
+  const load = async () => {
+    const items = (await get(`/admin/orders/${enc(o.order_id)}/messages`)).items
+      .slice().sort((a, b) => String(a.at).localeCompare(String(b.at)));
+    // Each event goes out once an order; a later tickets message is one staff sent again (重发).
+    const seen = new Set();
+    const word = (m) => {
+      const name = MESSAGE_EVENTS[m.event] || m.event;
+      if (!seen.has(m.event)) { seen.add(m.event); return name; }
+      return m.event === "ticket_issued" ? `${name}（重发）` : name;
+    };
+    box.replaceChildren(table([["通知"], ["状态"], ["时间"]], items.map((m) => h("tr", { testid: "order-message", "data-status": m.status },
+      cell(word(m)),
+      h("td", {}, h("span", { class: "tag msg-" + m.status, title: m.status }, MESSAGE_STATES[m.status] || m.status),
+        m.status === "FAILED" && m.error ? h("span", { class: "error" }, ` ${m.error}`) : null),
+      cell(localTime(m.at)))), "暂无消息通知"));
+    return items.length;
+  };
+  // The queue sends a resend a moment later: the list is read again until the new row is there.
+  const follow = async (before) => {
+    for (let i = 0; i < 15; i++) {
+      await new Promise((done) => setTimeout(done, 2000));
+      if (!box.isConnected || await load() > before) return;
+    }
+  };
+  await load();
+  const ticketOrder = LIVE.includes(o.status) && o.items.some((i) => i.kind !== "merch" && i.session);
+  const resend = ticketOrder && may("POST /admin/orders/{order_id}/resend-tickets") ? action("重发门票", async () => {
+    const before = box.querySelectorAll("[data-testid=order-message]").length;
+    try {
+      await post(`/admin/orders/${enc(o.order_id)}/resend-tickets`);
+    } catch (error) {
+      if (error && RESEND_WORDS[error.code]) throw new Error(RESEND_WORDS[error.code]);
+      throw error;
+    }
+    follow(before);
+    return "已提交重发，发送结果见上方列表";
+  }, { secondary: true }) : null;
+  return h("div", { class: "section", testid: "order-notifications" }, h("h2", {}, "消息通知"), box,
+           resend ? h("div", { class: "row", testid: "resend-tickets" }, resend) : null);
 }
 
 export const page = { route: "orders", title: "订单", needs: "GET /admin/orders", render: orders };
