@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_PASSWORD, Http, Site, order, running_stack, staff_login
 
@@ -64,6 +65,20 @@ def shot(page: Any, name: str, full_page: bool = True) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def goto(page: Any, title: str) -> None:
+    """A page of the console, from its menu."""
+    page.locator("nav a", has_text=title).click()
+    expect(page.locator("main h1")).to_have_text(title)
+
+
+def open_order(page: Any, order_id: str) -> None:
+    """An order's detail, found as staff find it: 订单, searched by its number, opened."""
+    goto(page, "订单")
+    page.get_by_placeholder("订单号 / 手机号 / 商品名").fill(order_id)
+    page.get_by_role("button", name="搜索").click()
+    page.get_by_role("link", name=order_id).click()
 
 
 def new_staff(admin: Http, *roles: str) -> tuple[str, str]:

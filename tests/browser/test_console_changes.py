@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_PASSWORD, Http, Site, wait_for
 
-from .conftest import new_staff, shot
+from .conftest import goto, new_staff, open_order, shot
 from .test_console_pages import open_console
 
 CST = timezone(timedelta(hours=8))
@@ -42,11 +42,6 @@ def buy(site: Site, customer: Http, sku: str, quantity: int, pay: bool = True, *
     return str(r.json()["order_id"])
 
 
-def goto(page: Any, title: str) -> None:
-    page.locator("nav a", has_text=title).click()
-    expect(page.locator("main h1")).to_have_text(title)
-
-
 def test_support_reschedules_a_ticket_and_changes_its_visitor_from_the_order_page(stack, admin: Http, page) -> None:  # type: ignore[no-untyped-def]
     site = Site(stack["url"], admin)
     first, second = sessions_product(admin, (2, 3), real_name=True)
@@ -54,10 +49,7 @@ def test_support_reschedules_a_ticket_and_changes_its_visitor_from_the_order_pag
     order_id = buy(site, customer, first, 2, visitors=VISITORS)
     name, password = new_staff(admin, "support")
     open_console(page, stack["url"], name, password)
-    goto(page, "订单")
-    page.locator("form input").first.fill(order_id)
-    page.get_by_role("button", name="搜索").click()
-    page.get_by_role("link", name=order_id).click()
+    open_order(page, order_id)
     tickets = page.get_by_test_id("order-ticket")
     expect(tickets).to_have_count(2)
     expect(tickets.first).to_contain_text("****-****-")

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import Http, Site, wait_for
 
-from .conftest import new_staff, shot
-from .test_console_changes import buy, goto, sessions_product
+from .conftest import new_staff, open_order, shot
+from .test_console_changes import buy, sessions_product
 from .test_console_pages import open_console
 
 TICKETS = "local-ticket_issued"
@@ -31,10 +31,7 @@ def test_support_sees_the_orders_messages_and_resends_the_tickets(stack, admin: 
 
     name, password = new_staff(admin, "support")
     open_console(page, stack["url"], name, password)
-    goto(page, "订单")
-    page.locator("form input").first.fill(order_id)
-    page.get_by_role("button", name="搜索").click()
-    page.get_by_role("link", name=order_id).click()
+    open_order(page, order_id)
     section = page.get_by_test_id("order-notifications")
     expect(section.get_by_role("heading", name="消息通知")).to_be_visible()
     rows = section.get_by_test_id("order-message")
@@ -65,9 +62,6 @@ def test_a_finance_user_sees_no_messages_of_an_order(stack, admin: Http, page) -
     order_id = buy(site, customer, sku, 1)
     name, password = new_staff(admin, "finance")
     open_console(page, stack["url"], name, password)
-    goto(page, "订单")
-    page.locator("form input").first.fill(order_id)
-    page.get_by_role("button", name="搜索").click()
-    page.get_by_role("link", name=order_id).click()
+    open_order(page, order_id)
     expect(page.get_by_role("heading", name=f"订单 {order_id}")).to_be_visible()
     expect(page.get_by_test_id("order-notifications")).to_have_count(0)

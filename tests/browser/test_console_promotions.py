@@ -13,13 +13,8 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import ADMIN_PASSWORD, Http, Site, wait_for
 
-from .conftest import new_staff, shot
+from .conftest import goto, new_staff, open_order, shot
 from .test_console_pages import open_console, yuan
-
-
-def goto(page: Any, title: str) -> None:
-    page.locator("nav a", has_text=title).click()
-    expect(page.locator("main h1")).to_have_text(title)
 
 
 def user_id(customer: Http) -> str:
@@ -144,10 +139,7 @@ def test_a_coupon_created_in_the_console_is_claimable_priced_and_stopped(stack, 
         assert wait_for(lambda: len(alice.post("/orders/quote", cart).json().get("promotions", [])) == 2, seconds=60)
         placed = buy(alice, base, big, 2, coupon_id=mine)
         assert (placed["subtotal"], placed["discount"], placed["total"]) == (20000, 3500, 16500), placed
-        goto(page, "订单")
-        page.get_by_placeholder("订单号 / 手机号 / 商品名").fill(placed["order_id"])
-        page.get_by_role("button", name="搜索").click()
-        page.get_by_role("link", name=placed["order_id"]).click()
+        open_order(page, placed["order_id"])
         price = page.get_by_test_id("order-price")
         expect(price.get_by_test_id("order-subtotal")).to_contain_text(yuan(20000))
         expect(price.get_by_test_id("order-promotion")).to_have_text([

@@ -223,7 +223,7 @@ def test_a_gate_set_to_another_zone_shows_the_venues_time_also_offline(  # type:
         stack, admin: Http, paid_tickets, browser) -> None:
     """The device says New York; the venue (VENUE_TIMEZONE) is in Shanghai. The zone comes with
     the offline pack and stays with it: offline and after a reload, times are the venue's."""
-    from datetime import datetime, timezone
+    from datetime import datetime
     from zoneinfo import ZoneInfo
     context = browser.new_context(locale="zh-CN", timezone_id="America/New_York")
     page = context.new_page()
