@@ -8,12 +8,13 @@ import re
 import pytest
 
 from chalicelib.domain.commands import parse_refund_request
-from chalicelib.domain.notifications import Event, FieldKind, cut
+from chalicelib.domain.notifications import MAX_CREDITS, Event, FieldKind, cut
 from chalicelib.service_layer import notifications, refund_settlement, refunds
 from chalicelib.service_layer.context import Context
 
 from .shop import customer, paid_order, ticket_product
 
+TICKETS = "local-ticket_issued"
 PERSONAL = re.compile(r"\d[\d\s-]{5,}\d")        # seven digits or more: a phone, an ID number
 
 
@@ -38,3 +39,12 @@ def test_a_refund_reason_with_a_phone_number_goes_out_without_it(ctx: Context) -
         notifications.send(ctx, order_id, Event(event), key)
     [message] = [m for m in ctx.messenger.sent if m.template_id == "local-refund_result"]  # type: ignore[attr-defined]
     assert message.data["thing4"]["value"] == "有事 请打***"
+
+
+def test_credits_of_a_template_stop_at_a_cap(ctx: Context) -> None:
+    alice = customer(ctx)
+    assert notifications.subscribe(ctx, alice, [TICKETS] * 3) == {TICKETS: 3}
+    for _ in range(MAX_CREDITS):                         # ten at a time, again and again
+        counts = notifications.subscribe(ctx, alice, [TICKETS] * 9 + ["local-shipped"])
+    assert counts == {TICKETS: MAX_CREDITS, "local-shipped": MAX_CREDITS}
+    assert ctx.notifications.credit(alice.name, TICKETS)[0] == MAX_CREDITS
