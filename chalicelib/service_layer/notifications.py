@@ -15,10 +15,10 @@ from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import Order
 from ..domain.notifications import (MAX_ACCEPTED, MAX_CREDITS, MAX_TEMPLATE_ID, Event, MessageStatus, SendOutcome,
-                                    SentMessage, SubscribeMessage, Template, page_for, pickup_ready_values, refund_result_values,
-                                    reminder_day_due, session_cancelled_values, session_reminder_values,
-                                    sessions_by_day, shipped_values, status_after, subject_of, template_data,
-                                    ticket_issued_values)
+                                    SentMessage, SubscribeMessage, Template, page_for, pickup_ready_values,
+                                    refund_result_values, reminder_day_due, session_cancelled_values,
+                                    session_reminder_values, sessions_by_day, shipped_values, status_after,
+                                    subject_of, template_data, ticket_issued_values)
 from ..domain.tickets import TicketStatus
 from . import ports
 from .context import Actor
@@ -155,8 +155,8 @@ def resend_tickets(ctx: Notifying, actor: Actor, order_id: str) -> str:
     if found is None:
         raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
     order = found[0]
-    if not order.tickets_issued:
-        raise Conflict("the order has no tickets", code=ErrorCode.INVALID_STATE, order_id=order_id)
+    if not order.tickets_issued or all(t.status is not TicketStatus.VALID for t in ctx.tickets.of_order(order_id)):
+        raise Conflict("the order holds no valid ticket", code=ErrorCode.INVALID_STATE, order_id=order_id)
     template = ctx.templates(Event.TICKET_ISSUED)
     if not template.template_id or ctx.notifications.credit(order.user_id, template.template_id)[0] <= 0:
         raise Conflict("the customer has no subscription for the tickets message", code=ErrorCode.NO_SUBSCRIPTION,

@@ -8,11 +8,12 @@ import re
 import pytest
 
 from chalicelib.domain.commands import parse_refund_request
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.notifications import MAX_CREDITS, Event, FieldKind, cut
 from chalicelib.service_layer import notifications, refund_settlement, refunds
 from chalicelib.service_layer.context import Context
 
-from .shop import customer, paid_order, ticket_product
+from .shop import customer, paid_order, staff, ticket_product
 
 TICKETS = "local-ticket_issued"
 PERSONAL = re.compile(r"\d[\d\s-]{5,}\d")        # seven digits or more: a phone, an ID number
@@ -23,7 +24,7 @@ PERSONAL = re.compile(r"\d[\d\s-]{5,}\d")        # seven digits or more: a phone
 def test_a_thing_never_carries_a_phone_or_id_number(typed: str) -> None:
     value = cut(FieldKind.THING, typed)
     assert not PERSONAL.search(value) and len(value) <= 20
-    assert cut(FieldKind.THING, "2026年12月 夜场 3号厅") == "2026年12月 夜场 3号厅"       # short numbers stay
+    assert cut(FieldKind.THING, "2026年12月 夜场 3号厅") == "2026年12月 夜场 3号厅"   # short numbers stay
 
 
 def test_a_refund_reason_with_a_phone_number_goes_out_without_it(ctx: Context) -> None:
@@ -48,3 +49,16 @@ def test_credits_of_a_template_stop_at_a_cap(ctx: Context) -> None:
         counts = notifications.subscribe(ctx, alice, [TICKETS] * 9 + ["local-shipped"])
     assert counts == {TICKETS: MAX_CREDITS, "local-shipped": MAX_CREDITS}
     assert ctx.notifications.credit(alice.name, TICKETS)[0] == MAX_CREDITS
+
+
+def test_no_tickets_message_is_resent_for_an_order_whose_tickets_are_all_refunded(ctx: Context) -> None:
+    alice = customer(ctx)
+    notifications.subscribe(ctx, alice, [TICKETS, TICKETS])
+    _, (sku,) = ticket_product(ctx, 10)
+    order = paid_order(ctx, alice, (sku.sku_id, 1))
+    refund = refunds.request_refund(ctx, alice, order.order_id, parse_refund_request({"reason": "行程变化"}))
+    ctx.wechat_pay.refund_answers[refund.out_refund_no] = "SUCCESS"  # type: ignore[attr-defined]
+    refund_settlement.process_refund(ctx, refund.refund_id, 1)
+    with pytest.raises(Conflict) as refused:
+        notifications.resend_tickets(ctx, staff("support"), order.order_id)
+    assert refused.value.code == "INVALID_STATE"
