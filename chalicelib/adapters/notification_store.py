@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain import timeutil
-from ..domain.notifications import REMINDER_SHARDS, Event, MessageStatus, SentMessage
+from ..domain.notifications import MAX_CREDITS, REMINDER_SHARDS, Event, MessageStatus, SentMessage
 from .dynamo import get_or_none, stored_time
 from .notification_records import NotificationRecord, credit_key, order_key, reminder_key
 
@@ -27,6 +27,13 @@ class NotificationStore:
         for template_id, n in Counter(template_ids).items():
             record = NotificationRecord(credit_key(user_id), template_id)
             record.update(actions=[NotificationRecord.credits.add(n), NotificationRecord.openid.set(openid)])
+            if int(record.credits or 0) > MAX_CREDITS:          # concurrent calls: back to the cap
+                try:
+                    record.update(actions=[NotificationRecord.credits.set(MAX_CREDITS)],
+                                  condition=NotificationRecord.credits > MAX_CREDITS)
+                except UpdateError as error:
+                    if not _refused(error):
+                        raise
             counts[template_id] = int(record.credits or 0)
         return counts
 

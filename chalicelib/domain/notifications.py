@@ -50,6 +50,7 @@ class FieldKind(StrEnum):
 
 MAX_ACCEPTED = 10          # template ids in one POST /me/subscriptions (wx.requestSubscribeMessage takes 3)
 MAX_TEMPLATE_ID = 64
+MAX_CREDITS = 20           # credits of a template a customer may hold: beyond, an acceptance counts no more
 
 # Each event's fields: (key, kind), the key's letters naming its kind as WeChat's keys do.
 TEMPLATE_FIELDS: dict[Event, tuple[tuple[str, FieldKind], ...]] = {
@@ -69,6 +70,8 @@ _LIMITS = {FieldKind.THING: 20, FieldKind.CHARACTER_STRING: 32, FieldKind.PHRASE
 _NOT_CHARACTER = re.compile(r"[^\x21-\x7e]")          # letters, digits and symbols: printable ASCII, no space
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _NOT_CHINESE = re.compile(r"[^\u4e00-\u9fff]")
+# Seven digits or more (spaces, dashes between them): a phone or ID number typed into free text.
+_PERSONAL_NUMBER = re.compile(r"\+?\d(?:[ -]?\d){6,}[Xx]?")
 
 
 def cut(kind: FieldKind, value: object, timezone: str = "Asia/Shanghai") -> str:
@@ -81,7 +84,9 @@ def cut(kind: FieldKind, value: object, timezone: str = "Asia/Shanghai") -> str:
     if kind is FieldKind.AMOUNT and isinstance(value, int) and not isinstance(value, bool):
         return f"{value // 100}.{value % 100:02d}元"        # fen to yuan
     text = " ".join(str(value).split())
-    if kind is FieldKind.CHARACTER_STRING:
+    if kind is FieldKind.THING:           # free text (a refund's reason): never a phone or ID number
+        text = _PERSONAL_NUMBER.sub("***", text)
+    elif kind is FieldKind.CHARACTER_STRING:
         text = _NOT_CHARACTER.sub("", text)
     elif kind is FieldKind.NUMBER:
         text = _NOT_DIGIT.sub("", text)

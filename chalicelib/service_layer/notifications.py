@@ -8,16 +8,17 @@ subscription left) drops the customer's credits of that template, whatever we ha
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Callable, Protocol
 
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import Order
-from ..domain.notifications import (MAX_ACCEPTED, MAX_TEMPLATE_ID, Event, MessageStatus, SendOutcome, SentMessage,
-                                    SubscribeMessage, Template, page_for, pickup_ready_values, refund_result_values,
-                                    reminder_day_due, session_cancelled_values, session_reminder_values,
-                                    sessions_by_day, shipped_values, status_after, subject_of, template_data,
-                                    ticket_issued_values)
+from ..domain.notifications import (MAX_ACCEPTED, MAX_CREDITS, MAX_TEMPLATE_ID, Event, MessageStatus, SendOutcome,
+                                    SentMessage, SubscribeMessage, Template, page_for, pickup_ready_values,
+                                    refund_result_values, reminder_day_due, session_cancelled_values,
+                                    session_reminder_values, sessions_by_day, shipped_values, status_after,
+                                    subject_of, template_data, ticket_issued_values)
 from ..domain.subscription_prompts import StageTemplate, stage_template
 from ..domain.tickets import TicketStatus
 from . import ports
@@ -60,7 +61,11 @@ def subscribe(ctx: Notifying, actor: Actor, accepted: list[str]) -> dict[str, in
         raise InvalidInput("not a template of this shop's messages", field="accepted")
     if not actor.principal.openid:
         raise InvalidInput("a customer signed in through WeChat subscribes", field="accepted")
-    return ctx.notifications.add_credits(actor.name, actor.principal.openid, accepted) if accepted else {}
+    # At most MAX_CREDITS of a template: calling again and again mints no more.
+    held = {t: ctx.notifications.credit(actor.name, t)[0] for t in Counter(accepted)}
+    kept = [t for t, n in Counter(accepted).items() for _ in range(min(n, MAX_CREDITS - held[t]))]
+    added = ctx.notifications.add_credits(actor.name, actor.principal.openid, kept) if kept else {}
+    return {t: added.get(t, held[t]) for t in held}
 
 
 def send(ctx: Notifying, order_id: str, event: Event, key: str | None = None) -> MessageStatus | None:
@@ -151,8 +156,8 @@ def resend_tickets(ctx: Notifying, actor: Actor, order_id: str) -> str:
     if found is None:
         raise NotFound("no such order", code=ErrorCode.ORDER_NOT_FOUND, order_id=order_id)
     order = found[0]
-    if not order.tickets_issued:
-        raise Conflict("the order has no tickets", code=ErrorCode.INVALID_STATE, order_id=order_id)
+    if not order.tickets_issued or all(t.status is not TicketStatus.VALID for t in ctx.tickets.of_order(order_id)):
+        raise Conflict("the order holds no valid ticket", code=ErrorCode.INVALID_STATE, order_id=order_id)
     template = ctx.templates(Event.TICKET_ISSUED)
     if not template.template_id or ctx.notifications.credit(order.user_id, template.template_id)[0] <= 0:
         raise Conflict("the customer has no subscription for the tickets message", code=ErrorCode.NO_SUBSCRIPTION,
