@@ -1394,3 +1394,6 @@ def test_reminders_are_kept_by_day_once_each_and_a_day_is_marked_done(ports: Con
     assert not store.reminded("2026-12-05")
     store.mark_reminded("2026-12-05", NOW)
     assert store.reminded("2026-12-05") and not store.reminded("2026-12-06")
+    assert not store.reminding_started("2026-12-06")
+    store.start_reminding("2026-12-06", NOW)
+    assert store.reminding_started("2026-12-06") and not store.reminding_started("2026-12-07")

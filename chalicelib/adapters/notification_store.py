@@ -95,3 +95,9 @@ class NotificationStore:
 
     def mark_reminded(self, day: str, at: datetime) -> None:
         NotificationRecord(f"reminded#{day}", "-", at=stored_time(at), expires=at + KEEP_REMINDERS).save()
+
+    def start_reminding(self, day: str, at: datetime) -> None:
+        NotificationRecord(f"reminding#{day}", "-", at=stored_time(at), expires=at + KEEP_REMINDERS).save()
+
+    def reminding_started(self, day: str) -> bool:
+        return get_or_none(NotificationRecord, f"reminding#{day}", "-") is not None

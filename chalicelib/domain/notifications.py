@@ -13,6 +13,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from .model import Kind, Order
+from .tickets import Ticket
 
 
 class Event(StrEnum):
@@ -223,8 +224,8 @@ def sessions_by_day(order: Order, timezone: str) -> dict[str, list[str]]:
     return days
 
 
-def session_reminder_values(order: Order, sku_id: str) -> dict[str, object]:
-    line = next((line for line in order.lines if line.sku_id == sku_id), None)
-    when = line.session.start if line is not None and line.session else "-"
-    what = f"{line.product_name} {line.sku_name}".strip() if line is not None else _goods(order, Kind.TICKET)
+def session_reminder_values(order: Order, ticket: Ticket | None) -> dict[str, object]:
+    """Of the ticket that admits (moved to another session, it is the new session's)."""
+    when = ticket.session.start if ticket is not None and ticket.session else "-"
+    what = f"{ticket.product_name} {ticket.sku_name}".strip() if ticket is not None else _goods(order, Kind.TICKET)
     return {"thing1": what, "time2": when, "thing3": "明日入园，请凭电子票按时到达"}

@@ -20,7 +20,7 @@ from ..domain.notifications import (MAX_ACCEPTED, MAX_CREDITS, MAX_TEMPLATE_ID, 
                                     session_reminder_values, sessions_by_day, shipped_values, status_after,
                                     subject_of, template_data, ticket_issued_values)
 from ..domain.subscription_prompts import StageTemplate, stage_template
-from ..domain.tickets import TicketStatus
+from ..domain.tickets import Ticket, TicketStatus
 from . import ports
 from .context import Actor
 from .publishing import Publishing, announce_message
@@ -77,9 +77,8 @@ def send(ctx: Notifying, order_id: str, event: Event, key: str | None = None) ->
         return None
     order, template = found[0], ctx.templates(event)
     if event is Event.TICKET_ISSUED:            # kept first: a redelivery finds them kept (the puts are idempotent)
-        for day, sku_ids in sessions_by_day(order, ctx.venue_timezone).items():
-            ctx.notifications.add_reminders(day, order_id, sku_ids)
-    if event is Event.SESSION_REMINDER and not _still_admits(ctx, order_id, subject_of(key or "")):
+        keep_reminders(ctx, order_id, sessions_by_day(order, ctx.venue_timezone))
+    if event is Event.SESSION_REMINDER and _admitting(ctx, order_id, subject_of(key or "")) is None:
         return None
     if not ctx.notifications.claim_message(order_id, key or event.value, event, template.template_id, ctx.clock()):
         return None
@@ -109,19 +108,34 @@ def _deliver(ctx: Notifying, order: Order, event: Event, template: Template,
     return status_after(result.outcome), result.error
 
 
-def _still_admits(ctx: Notifying, order_id: str, subject: list[str]) -> bool:
-    """A reminder only of a session the order still holds a valid ticket of (not refunded, not moved)."""
-    return bool(subject) and any(t.sku_id == subject[0] and t.status is TicketStatus.VALID
-                                 for t in ctx.tickets.of_order(order_id))
+def _admitting(ctx: Notifying, order_id: str, subject: list[str]) -> Ticket | None:
+    """The order's valid ticket of the session a reminder is about: none once refunded or moved."""
+    return next((t for t in ctx.tickets.of_order(order_id)
+                 if subject and t.sku_id == subject[0] and t.status is TicketStatus.VALID), None)
+
+
+def keep_reminders(ctx: Notifying, order_id: str, days: dict[str, list[str]]) -> None:
+    """The order's sessions by venue day, kept to be reminded of the day before. A session of the
+    day whose reminders are being sent already (a ticket bought, or moved into it, after 10:00 the
+    day before) is announced at once: the day's run may have read its list before this was kept."""
+    due = reminder_day_due(ctx.clock(), ctx.venue_timezone)
+    for day, sku_ids in days.items():
+        ctx.notifications.add_reminders(day, order_id, sku_ids)
+        if day == due and ctx.notifications.reminding_started(day):
+            for sku_id in sku_ids:
+                announce_message(ctx, order_id, Event.SESSION_REMINDER, sku_id)
 
 
 def remind_tomorrow(ctx: Notifying) -> int:
     """The schedule's job: once a day from REMINDER_HOUR, every session of tomorrow kept at its
-    tickets' issue is queued to be reminded of. Queued again only if this run stopped before the
-    day was marked done; each message is still sent at most once (its claim)."""
+    tickets' issue is queued to be reminded of. The day is marked started before its list is read,
+    so a session kept meanwhile is announced by whoever keeps it (keep_reminders); queued again
+    only if this run stopped before the day was marked done; each message is still sent at most
+    once (its claim)."""
     day = reminder_day_due(ctx.clock(), ctx.venue_timezone)
     if day is None or ctx.notifications.reminded(day):
         return 0
+    ctx.notifications.start_reminding(day, ctx.clock())
     due = ctx.notifications.reminders_of(day)
     for order_id, sku_id in due:
         announce_message(ctx, order_id, Event.SESSION_REMINDER, sku_id)
@@ -135,8 +149,8 @@ def _values(ctx: Notifying, order: Order, event: Event, subject: list[str]) -> d
         refund = ctx.refunds.get(subject[0])
         reason = (refund.reject_reason or refund.reason) if refund is not None else ""
         return refund_result_values(order, subject[1], refund.amount if refund is not None else 0, reason)
-    if event is Event.SESSION_REMINDER and subject:
-        return session_reminder_values(order, subject[0])
+    if event is Event.SESSION_REMINDER:
+        return session_reminder_values(order, _admitting(ctx, order.order_id, subject))
     if event is Event.SESSION_CANCELLED and subject:
         cancellation = ctx.session_cancellations.get(subject[0])
         return session_cancelled_values(order, subject[0], cancellation.reason if cancellation is not None else "")

@@ -9,6 +9,7 @@ from ..domain import identifiers
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Busy, Conflict, DomainError, NotFound
 from ..domain.model import RESCHEDULED_IN, RESCHEDULED_OUT, Order, Product, Sku
+from ..domain.notifications import session_day
 from ..domain.refunds import RefundStatus
 from ..domain.ticket_changes import (NotReschedulable, Reschedule, VisitorChange, check_no_duplicate, check_order,
                                      check_reschedule, check_ticket_unused, check_visitor_change, not_reschedulable,
@@ -16,6 +17,7 @@ from ..domain.ticket_changes import (NotReschedulable, Reschedule, VisitorChange
 from ..domain.tickets import CodeKind, Ticket
 from . import ports
 from .context import Actor
+from .notifications import Notifying, keep_reminders
 from .orders import visible_order
 from .refunding import Refunding
 from .retrying import attempts
@@ -25,8 +27,9 @@ from .writes import commit
 RESCHEDULE_ATTEMPTS = 3          # a sharded session's bucket emptied between the read and the write
 
 
-class ChangingTickets(Refunding, Protocol):
-    """The order, its tickets and refunds, the catalog and stock, the QR signer, the audit log."""
+class ChangingTickets(Refunding, Notifying, Protocol):
+    """The order, its tickets and refunds, the catalog and stock, the QR signer, the audit log, and
+    the reminders of sessions."""
 
 
 def _acting_on(ctx: ChangingTickets, actor: Actor, order_id: str, ticket_id: str) -> tuple[Order, Ticket,
@@ -98,6 +101,8 @@ def reschedule(ctx: ChangingTickets, actor: Actor, order_id: str, ticket_id: str
             if _read_again(ctx, refused, ticket, target):
                 continue
             raise
+        if new.session is not None:          # the day before the new session, its reminder
+            keep_reminders(ctx, order.order_id, {session_day(new.session.start, ctx.venue_timezone): [new.sku_id]})
         return new
     raise Busy("the session kept changing; please try again")
 

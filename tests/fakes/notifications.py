@@ -16,6 +16,7 @@ class FakeNotificationStore:
         self._messages: dict[str, dict[str, SentMessage]] = {}
         self._reminders: dict[str, set[tuple[str, str]]] = {}
         self._reminded: set[str] = set()
+        self._reminding: set[str] = set()
 
     def add_credits(self, user_id: str, openid: str, template_ids: list[str]) -> dict[str, int]:
         self._openids[user_id] = openid
@@ -61,6 +62,12 @@ class FakeNotificationStore:
 
     def mark_reminded(self, day: str, at: datetime) -> None:
         self._reminded.add(day)
+
+    def start_reminding(self, day: str, at: datetime) -> None:
+        self._reminding.add(day)
+
+    def reminding_started(self, day: str) -> bool:
+        return day in self._reminding
 
 
 @dataclass
