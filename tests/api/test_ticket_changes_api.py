@@ -63,9 +63,10 @@ def test_a_reschedule_moves_the_ticket_and_one_unit_between_sessions(shop, staff
     r = reschedule(alice, order_id, old["ticket_id"], b)
     assert r.status_code == 200, r.body
     # the order; its codes (index, then one batch); both sessions (one batch); the product; its
-    # refunds (one waiting for review keeps the ticket); then everything in ONE transaction
+    # refunds (one waiting for review keeps the ticket); then everything in ONE transaction; then
+    # the new session kept for its day-before reminder (one put; a session not of tomorrow reads nothing)
     assert ddb_calls.operations == ["GetItem", "Query", "BatchGetItem", "BatchGetItem", "GetItem", "Query",
-                                    "TransactWriteItems"]
+                                    "TransactWriteItems", "PutItem"]
     new = r.json_body
     assert (new["sku_id"], new["status"], new["reschedules_left"], new["rescheduled_from"]) == \
         (b, "VALID", 0, old["ticket_id"])
