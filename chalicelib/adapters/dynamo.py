@@ -89,6 +89,11 @@ def stamp(at: datetime) -> str:
 
 # ------------------------------------------------------------------ reads
 
+def condition_refused(error: Exception) -> bool:
+    """A PynamoDB write refused by its condition (as opposed to a fault worth raising)."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def get_or_none(model: type[M], hash_key: str, range_key: str | None = None) -> M | None:
     """A consistent keyed read; None when there is no such item."""
     try:

@@ -27,6 +27,7 @@ class NotificationRecord(Model):
     token = UnicodeAttribute(null=True)             # the token item
     expires_at = NumberAttribute(null=True)         # epoch seconds
     refresh_at = NumberAttribute(null=True)         # when a container fetches the next one
+    forced_at = NumberAttribute(null=True)          # the last force_refresh (WeChat allows 20 a day)
     expires = TTLAttribute(null=True)               # reminders and their day's marker go after a week
 
 

@@ -10,15 +10,12 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain import timeutil
 from ..domain.notifications import MAX_CREDITS, REMINDER_SHARDS, Event, MessageStatus, SentMessage
-from .dynamo import get_or_none, stored_time
+from .dynamo import condition_refused, get_or_none, stored_time
 from .notification_records import NotificationRecord, credit_key, order_key, reminder_key
 
 MAX_MESSAGES_OF_AN_ORDER = 100
 KEEP_REMINDERS = timedelta(days=7)
 
-
-def _refused(error: PutError | UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 class NotificationStore:
@@ -32,7 +29,7 @@ class NotificationStore:
                     record.update(actions=[NotificationRecord.credits.set(MAX_CREDITS)],
                                   condition=NotificationRecord.credits > MAX_CREDITS)
                 except UpdateError as error:
-                    if not _refused(error):
+                    if not condition_refused(error):
                         raise
             counts[template_id] = int(record.credits or 0)
         return counts
@@ -46,7 +43,7 @@ class NotificationStore:
             NotificationRecord(credit_key(user_id), template_id).update(
                 actions=[NotificationRecord.credits.add(-1)], condition=NotificationRecord.credits > 0)
         except UpdateError as error:
-            if _refused(error):
+            if condition_refused(error):
                 return False
             raise
         return True
@@ -59,7 +56,7 @@ class NotificationStore:
             NotificationRecord(order_key(order_id), f"message#{key}", event=event.value, template_id=template_id,
                                at=stored_time(at)).save(condition=NotificationRecord.pk.does_not_exist())
         except PutError as error:
-            if _refused(error):
+            if condition_refused(error):
                 return False
             raise
         return True

@@ -15,7 +15,7 @@ from ..domain.back_office import StaffMember
 from ..domain.staff import LoginLock
 from ..service_layer.ports import Page
 from ..service_layer.tags import Tag
-from .dynamo import batch_get, get_or_none, page_of, read_time, stored_time, table_meta
+from .dynamo import batch_get, condition_refused, get_or_none, page_of, read_time, stored_time, table_meta
 from .unit_of_work import UnitOfWork
 
 DIRECTORY = "staff"
@@ -189,7 +189,7 @@ class LoginThrottle:
                     condition=(LoginThrottleRecord.window_start > opened) & (LoginThrottleRecord.failures < limit))
                 return None
             except UpdateError as error:
-                if not _refused(error):
+                if not condition_refused(error):
                     raise
             try:           # no window yet, or it has passed: this attempt opens a new one
                 LoginThrottleRecord(key=key, failures=1, refused=0, window_start=stamp,
@@ -198,7 +198,7 @@ class LoginThrottle:
                     | (LoginThrottleRecord.window_start <= opened))
                 return None
             except PutError as error:
-                if not _refused(error):
+                if not condition_refused(error):
                     raise
             current = LoginThrottleRecord(key=key)
             try:           # locked: counts the refusal, which tells the lock's end and whether it is new
@@ -206,7 +206,7 @@ class LoginThrottle:
                                condition=(LoginThrottleRecord.window_start > opened)
                                & (LoginThrottleRecord.failures >= limit))
             except UpdateError as error:
-                if not _refused(error):
+                if not condition_refused(error):
                     raise
                 continue
             until = datetime.fromtimestamp(float(current.window_start) + self.window_seconds, tz=now.tzinfo)
@@ -221,9 +221,6 @@ class LoginThrottle:
                 condition=(LoginThrottleRecord.window_start > now.timestamp() - self.window_seconds)
                 & (LoginThrottleRecord.failures > 0))
         except UpdateError as error:       # its window has passed meanwhile: nothing to give back
-            if not _refused(error):
+            if not condition_refused(error):
                 raise
 
-
-def _refused(error: PutError | UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"

@@ -50,6 +50,8 @@ class MessagesPeer:
         self._tokens: dict[str, float] = {}          # token -> expires_at
         self._outcomes: deque[str] = deque()
         self.token_fetches = 0
+        self.forced = 0
+        self._refused: set[str] = set()             # tokens sends refuse though stable_token still gives them
         self.received: list[dict[str, Any]] = []
 
     def post(self, url: str, json: Any = None, params: Any = None, **_: Any) -> _Answer:
@@ -72,12 +74,13 @@ class MessagesPeer:
         if live and not body.get("force_refresh"):
             token, expires = live[-1]
         else:
+            self.forced += bool(body.get("force_refresh"))
             token, expires = secrets.token_urlsafe(48), now + 7200
             self._tokens = {token: expires}
         return {"access_token": token, "expires_in": int(expires - now)}
 
     def _send(self, token: str, body: dict[str, Any]) -> dict[str, Any]:
-        if token not in self._tokens:
+        if token not in self._tokens or token in self._refused:
             return {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
         if self._tokens[token] <= self._clock():
             return {"errcode": 42001, "errmsg": "access_token expired"}
@@ -103,6 +106,12 @@ class MessagesPeer:
         """WeChat ends its tokens early (42001 for the next send that uses one)."""
         with self._lock:
             self._tokens = {t: self._clock() for t in self._tokens}
+
+    def refuse_tokens(self) -> None:
+        """Sends refuse the tokens given out (40001) while stable_token's normal mode still gives
+        them: only a forced token works."""
+        with self._lock:
+            self._refused |= set(self._tokens)
 
     def forget_tokens(self) -> None:
         """WeChat no longer knows the tokens given out (40001)."""

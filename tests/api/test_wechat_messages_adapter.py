@@ -7,7 +7,7 @@ import pytest
 
 from chalicelib import config
 from chalicelib.adapters.notification_records import NotificationRecord, token_key
-from chalicelib.adapters.wechat_messages import REFRESH_BEFORE, WeChatMessages
+from chalicelib.adapters.wechat_messages import FORCE_EVERY, REFRESH_BEFORE, WeChatMessages
 from chalicelib.adapters.wechat_messages_sandbox import MessagesPeer, SandboxMessages
 from chalicelib.domain.notifications import Event, SendOutcome, SubscribeMessage, template_data
 
@@ -88,3 +88,29 @@ def test_a_wrong_secret_fails_the_send_without_a_token(clock: Clock) -> None:
     wrong = WeChatMessages(APPID, lambda: "not-the-secret", http=peer, clock=clock)
     result = wrong.send(message())
     assert result.outcome is SendOutcome.ERROR and "40125" in (result.error or "")
+
+
+def test_a_token_refused_though_wechat_still_gives_it_is_forced_once_for_every_container(
+        adapter: SandboxMessages, clock: Clock) -> None:
+    adapter.send(message())
+    adapter.peer.refuse_tokens()                         # 40001, and stable_token's normal mode gives it again
+    assert adapter.send(message()).outcome is SendOutcome.ACCEPTED
+    assert adapter.peer.forced == 1 and len(adapter.peer.received) == 2
+    stored = NotificationRecord.get(*token_key(APPID))
+    assert stored.forced_at == int(clock.now) and stored.token == adapter.access_token()
+    adapter.peer.refuse_tokens()                         # again, minutes later, in another container
+    another_container = WeChatMessages(APPID, config.wechat_app_secret, http=adapter.peer, clock=clock)
+    clock.now += 60
+    refused = another_container.send(message())
+    assert refused.outcome is SendOutcome.ERROR and (refused.error or "").startswith("40001")
+    assert adapter.peer.forced == 1                      # WeChat's 20 a day are not spent in a loop
+    clock.now += FORCE_EVERY
+    assert another_container.send(message()).outcome is SendOutcome.ACCEPTED
+    assert adapter.peer.forced == 2
+
+
+def test_an_answer_without_an_errcode_is_no_acceptance(adapter: SandboxMessages, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    adapter.access_token()
+    monkeypatch.setattr(adapter, "_post", lambda token, message: {"errmsg": "gateway"})
+    result = adapter.send(message())
+    assert result.outcome is SendOutcome.ERROR and "no errcode" in (result.error or "")
