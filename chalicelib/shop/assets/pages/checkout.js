@@ -1,0 +1,4 @@
+// Placeholder until its module lands.
+import { h } from "../api.js";
+
+export const page = { title: "checkout", signIn: true, render: async () => h("p", {}, "即将开放") };
