@@ -76,7 +76,7 @@ export const patch = (path, body, options) => request("PATCH", path, body, optio
 export function explain(error) {
   if (error instanceof Offline) return "网络不可用，请检查网络后重试";
   if (error instanceof ApiError) return explainError(error.code, error.details, error.message);
-  return "出错了，请稍后重试";
+  return /[\u4e00-\u9fff]/.test((error && error.message) || "") ? error.message : "出错了，请稍后重试";
 }
 
 // Text into the page without HTML: every value from the API goes through this.
