@@ -58,6 +58,9 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     url = stack["url"]
     product_id, name, sku_id = museum_tickets(admin)
     coupon_id = coupon_for(admin, product_id, amount=2000, threshold=10000)
+    phone.goto(f"{url}/shop/#/orders")                               # no token yet: asked to sign in
+    expect(phone.get_by_test_id("sign-in-panel")).to_be_visible()
+    shot(phone, "shop-0-sign-in", full_page=False)
     sign_in(phone, url, "shop-" + uuid.uuid4().hex[:10])
     card = phone.get_by_test_id("product-card").filter(has_text=name)
     expect(card.get_by_test_id("session")).to_contain_text("余 30")
@@ -89,8 +92,12 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     phone.get_by_test_id("contact-name").fill("王小明")
     phone.get_by_test_id("contact-phone").fill("13800138000")
     expect(phone.get_by_test_id("order-total")).to_have_text("¥100.00")        # 满100减20 taken off ¥120.00
-    expect(phone.get_by_test_id("order-discount")).to_contain_text("-¥20.00")
-    shot(phone, "shop-4-checkout")
+    expect(phone.get_by_test_id("order-discount")).to_have_text("已优惠 ¥20.00")
+    expect(phone.locator('[data-testid="coupon-choice"] input')).to_be_checked()          # the best coupon, chosen for them
+    phone.evaluate("window.scrollTo(0, 0)")
+    shot(phone, "shop-4-checkout", full_page=False)
+    phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    shot(phone, "shop-4b-checkout-total", full_page=False)
     phone.get_by_test_id("place-order").click()
 
     # Payment through the local sandbox, as WeChat's pay sheet would take it.
@@ -121,7 +128,7 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     shot(phone, "shop-8-orders", full_page=False)
     phone.get_by_test_id("order-card").first.click()
     expect(phone.get_by_test_id("order-history")).to_contain_text("已支付")
-    shot(phone, "shop-9-order")
+    shot(phone, "shop-9-order", full_page=False)
 
     # The gate: the scanner page admits one ticket from the payload the shop showed, once.
     username, password = new_staff(admin, "scanner")

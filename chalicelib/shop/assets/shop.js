@@ -44,7 +44,7 @@ function signInPrompt() {
   const openid = h("input", { id: "openid", name: "openid", autocomplete: "username", testid: "openid",
                               placeholder: "例如 visitor-1", required: true });
   const message = h("p", { class: "error", role: "alert", hidden: true });
-  const button = h("button", { type: "submit", testid: "sign-in" }, "登录");
+  const button = h("button", { type: "submit", class: "block", testid: "sign-in" }, "登录");
   const form = h("form", {
     class: "card",
     onsubmit: async (event) => {

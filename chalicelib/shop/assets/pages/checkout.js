@@ -45,6 +45,7 @@ async function render(args, query) {
   const total = h("span", { class: "total", testid: "order-total", "aria-live": "polite" }, yuan(sku.price * form.quantity));
   const priceRows = h("div");
   const hint = h("p", { class: "muted", testid: "quote-hint" });
+  const saved = h("p", { class: "saved", testid: "order-discount" });
   const message = h("p", { class: "error", role: "alert", hidden: true, testid: "order-error" });
   const place = h("button", { type: "submit", class: "block", testid: "place-order" }, "提交订单");
   const couponBox = h("div");
@@ -52,16 +53,23 @@ async function render(args, query) {
   let timer = null;
   let asked = 0;
 
+  // The customer's coupons as choices: those the latest quote found usable here, with what each takes off.
   const drawCoupons = () => {
-    const options = [h("option", { value: "" }, mine.items.length ? "不使用优惠券" : "暂无可用优惠券")];
-    for (const c of mine.items) {
+    const choose = (id) => () => { form.coupon_id = id; couponChosen = true; requote(); };
+    const none = h("label", { class: "choice" }, h("input", { type: "radio", name: "coupon", value: "", checked: !form.coupon_id,
+      testid: "no-coupon", onchange: choose(null) }), h("span", { class: "grow" }, "不使用优惠券"));
+    const options = mine.items.map((c) => {
       const off = applicable && applicable.get(c.user_coupon_id);
       const usable = !applicable || off !== undefined;
-      options.push(h("option", { value: c.user_coupon_id, selected: c.user_coupon_id === form.coupon_id, disabled: !usable },
-        `${c.name}（${couponValue(c)}，${couponCondition(c)}）${off ? ` 可减${yuan(off)}` : usable ? "" : " 不可用"}`));
-    }
-    couponBox.replaceChildren(h("select", { testid: "coupon", "aria-label": "优惠券",
-      onchange: (e) => { form.coupon_id = e.target.value || null; couponChosen = true; requote(); } }, options));
+      return h("label", { class: "choice" + (usable ? "" : " disabled"), testid: "coupon-choice", "data-coupon": c.user_coupon_id },
+        h("input", { type: "radio", name: "coupon", value: c.user_coupon_id, checked: c.user_coupon_id === form.coupon_id,
+                     disabled: !usable, onchange: choose(c.user_coupon_id) }),
+        h("span", { class: "grow" }, h("strong", {}, c.name), h("br"),
+          h("span", { class: "muted" }, `${couponValue(c)} · ${couponCondition(c)}`)),
+        h("span", { class: "side" }, off ? h("span", { class: "ok" }, `减${yuan(off)}`) : usable ? "" : h("span", { class: "muted" }, "不可用")));
+    });
+    couponBox.replaceChildren(mine.items.length ? h("div", { class: "choices" }, none, options)
+                                                : h("p", { class: "muted" }, "暂无可用优惠券，可在“优惠券”页领取"));
   };
 
   const quote = async () => {
@@ -71,6 +79,7 @@ async function render(args, query) {
       hint.textContent = `填写${problems[0]}后显示优惠和实付金额`;
       total.textContent = yuan(sku.price * form.quantity);
       priceRows.replaceChildren(row("商品金额", yuan(sku.price * form.quantity)));
+      saved.textContent = "";
       return;
     }
     total.setAttribute("aria-busy", "true");
@@ -87,8 +96,8 @@ async function render(args, query) {
       }
       drawCoupons();
       priceRows.replaceChildren(row("商品金额", yuan(answer.subtotal)),
-        ...(answer.promotions || []).map((p) => row(p.name || "优惠", "-" + yuan(p.amount), { testid: "promotion" })),
-        answer.discount ? row("共优惠", "-" + yuan(answer.discount), { testid: "order-discount" }) : null);
+        ...(answer.promotions || []).map((p) => row(p.name || "优惠", "-" + yuan(p.amount), { testid: "promotion" })));
+      saved.textContent = answer.discount ? `已优惠 ${yuan(answer.discount)}` : "";
       total.textContent = yuan(answer.total);
       hint.textContent = "";
     } catch (e) {
@@ -146,7 +155,7 @@ async function render(args, query) {
       field("姓名", contactName), field("手机号", contactPhone)),
     fulfillment,
     h("section", { class: "card" }, h("h2", { class: "card-title" }, "优惠券"), couponBox),
-    h("section", { class: "card" }, priceRows, h("div", { class: "row" }, h("span", {}, "实付"), total), hint),
+    h("section", { class: "card" }, priceRows, h("div", { class: "row" }, h("span", {}, "实付"), total), saved, hint),
     h("div", { class: "action-bar" }, message, place));
 }
 

@@ -62,8 +62,9 @@ async function render(args) {
     return h("div", {}, summary, box);
   }
   const message = h("p", { class: "error", role: "alert", hidden: true, testid: "pay-error" });
+  const waitingText = h("span", {}, "正在确认支付结果…");
   const waiting = h("p", { class: "loading", role: "status", hidden: true, testid: "pay-waiting" },
-                    h("span", { class: "spinner" }), "正在确认支付结果…");
+                    h("span", { class: "spinner" }), waitingText);
   const pay = h("button", { type: "button", class: "block", testid: "pay" }, `立即支付 ${yuan(order.total)}`);
   const settle = async () => {
     waiting.hidden = false;
@@ -71,14 +72,15 @@ async function render(args) {
     waiting.hidden = true;
     status.dataset.status = now.status;
     status.textContent = statusWords(now.status);
-    if (now.status === "PAID") { pay.hidden = true; done(now, box); }
-    else if (now.status === "PENDING_PAYMENT") { message.hidden = false; message.textContent = "尚未收到支付结果，请稍后在“我的订单”中查看"; }
+    const here = location.hash.startsWith(`#/pay/${encodeURIComponent(orderId)}`);
+    if (now.status !== "PENDING_PAYMENT" && here) window.dispatchEvent(new HashChangeEvent("hashchange"));   // shown afresh
+    else { message.hidden = false; message.textContent = "尚未收到支付结果，请稍后在“我的订单”中查看"; }
   };
   pay.addEventListener("click", () => act(pay, message, async () => {
     if (inMiniProgram(window)) {
       const asked = handOver(orderId, window, () => { message.hidden = false; message.textContent = "无法打开小程序支付页，请返回小程序重试"; });
       if (!asked) throw new Error("请返回小程序完成支付");
-      waiting.textContent = "请在小程序中完成支付，完成后将自动刷新…";
+      waitingText.textContent = "请在小程序中完成支付，完成后将自动刷新…";
       waiting.hidden = false;
       await settle();
       return;

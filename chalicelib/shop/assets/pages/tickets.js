@@ -7,7 +7,7 @@ import { qrSvg } from "../qr.js";
 import { TICKET_STATUS } from "../words.js";
 import { empty } from "../view.js";
 
-function ticketScreen(ticket, index, count) {
+function ticketScreen(ticket, index, count, names) {
   const usable = ticket.status === "VALID";
   return h("section", { class: "ticket" + (usable ? "" : " used"), testid: "ticket", "data-status": ticket.status,
                         "aria-label": `门票 ${index + 1}/${count}` },
@@ -15,6 +15,7 @@ function ticketScreen(ticket, index, count) {
     h("div", { class: "qr", testid: "ticket-qr", "data-qr": ticket.qr }, qrSvg(ticket.qr, "入场二维码")),
     h("p", { class: "code", testid: "ticket-code" }, ticket.code),
     h("p", { class: "muted" }, "无法扫码时，请向工作人员出示上方数字码"),
+    h("p", { class: "what" }, names.get(ticket.sku_id) || ""),
     h("p", { class: "what" }, ticket.session ? sessionText(ticket.session) : `${dateTime(ticket.valid_from)} 起有效`),
     ticket.visitor ? h("p", {}, `游客：${ticket.visitor.name}`) : null,
     ticket.redeemed_at ? h("p", { class: "muted" }, `已于 ${dateTime(ticket.redeemed_at)} 入场`) : null);
@@ -22,10 +23,12 @@ function ticketScreen(ticket, index, count) {
 
 async function render(args) {
   const orderId = args[0] || "";
-  const answer = await get(`/orders/${encodeURIComponent(orderId)}/tickets`);
+  const [answer, order] = await Promise.all([get(`/orders/${encodeURIComponent(orderId)}/tickets`),
+                                             get(`/orders/${encodeURIComponent(orderId)}`)]);
+  const names = new Map(order.items.map((i) => [i.sku_id, `${i.product_name} · ${i.name}`]));
   const items = answer.items || [];
   if (!items.length) return empty("该订单暂无门票");
-  return h("div", { class: "ticket-list" }, items.map((t, i) => ticketScreen(t, i, items.length)),
+  return h("div", { class: "ticket-list" }, items.map((t, i) => ticketScreen(t, i, items.length, names)),
     h("nav", { class: "ticket-nav" }, h("a", { class: "button secondary", href: `#/order/${encodeURIComponent(orderId)}` }, "订单详情"),
       h("a", { class: "button secondary", href: "#/orders" }, "我的订单")));
 }
