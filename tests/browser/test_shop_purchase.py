@@ -47,6 +47,20 @@ def coupon_for(admin: Http, product_id: str, amount: int, threshold: int) -> str
     return r.json()["coupon_id"]
 
 
+def fits_a_phone(phone: Any) -> None:
+    """Nothing wider than the screen, and everything a thumb taps at least 44 px high (a choice's radio
+    button is tapped through its whole row)."""
+    found = phone.evaluate("""() => {
+        const small = [];
+        for (const e of document.querySelectorAll('a, button, select, input:not([type=radio]), label.choice')) {
+            const r = e.getBoundingClientRect();
+            if (r.width && r.height && r.height < 43.5) small.push(`${e.tagName} ${e.textContent.trim().slice(0, 20)} ${r.height}`);
+        }
+        return {small, overflow: document.documentElement.scrollWidth - window.innerWidth};
+    }""")
+    assert found == {"small": [], "overflow": 0}, found
+
+
 def sign_in(phone: Any, url: str, openid: str) -> None:
     phone.goto(f"{url}/shop/?code=dev:{openid}")
     expect(phone.get_by_test_id("product-card").first).to_be_visible()
@@ -66,6 +80,7 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     expect(card.get_by_test_id("session")).to_contain_text("余 30")
     card.scroll_into_view_if_needed()
     shot(phone, "shop-1-catalog", full_page=False)
+    fits_a_phone(phone)
 
     # 优惠券: the coupon is offered and claimed.
     phone.get_by_role("link", name="优惠券").click()
@@ -74,6 +89,7 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     expect(claim).to_have_text("已领取")
     expect(phone.get_by_test_id("my-coupon").filter(has_text="满100减20")).to_have_attribute("data-status", "AVAILABLE")
     shot(phone, "shop-2-coupons", full_page=False)
+    fits_a_phone(phone)
 
     # The product: its session by date, two tickets.
     phone.get_by_role("link", name="首页").click()
@@ -82,6 +98,7 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     phone.get_by_role("button", name="增加").click()
     expect(phone.get_by_test_id("quantity")).to_have_value("2")
     shot(phone, "shop-3-product")
+    fits_a_phone(phone)
     phone.get_by_test_id("buy").click()
 
     # The order form: one visitor per ticket, the contact, and the price as the API quotes it.
@@ -98,6 +115,7 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     shot(phone, "shop-4-checkout", full_page=False)
     phone.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     shot(phone, "shop-4b-checkout-total", full_page=False)
+    fits_a_phone(phone)
     phone.get_by_test_id("place-order").click()
 
     # Payment through the local sandbox, as WeChat's pay sheet would take it.
@@ -107,6 +125,7 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     expect(pay).to_contain_text("¥100.00")
     expect(phone.get_by_test_id("order-status")).to_have_attribute("data-status", "PENDING_PAYMENT")
     shot(phone, "shop-5-pay", full_page=False)
+    fits_a_phone(phone)
     pay.click()
     expect(phone.get_by_test_id("order-status")).to_have_attribute("data-status", "PAID", timeout=30000)
     shot(phone, "shop-6-paid", full_page=False)
@@ -121,14 +140,17 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     codes = [c.strip() for c in phone.get_by_test_id("ticket-code").all_inner_texts()]
     assert len(set(payloads)) == 2 and all(payloads) and all(codes)
     shot(phone, "shop-7-ticket", full_page=False)
+    fits_a_phone(phone)
 
     # 我的订单: paid, with its history.
     phone.goto(f"{url}/shop/#/orders")
     expect(phone.get_by_test_id("order-status").first).to_have_attribute("data-status", "PAID")
     shot(phone, "shop-8-orders", full_page=False)
+    fits_a_phone(phone)
     phone.get_by_test_id("order-card").first.click()
     expect(phone.get_by_test_id("order-history")).to_contain_text("已支付")
     shot(phone, "shop-9-order", full_page=False)
+    fits_a_phone(phone)
 
     # The gate: the scanner page admits one ticket from the payload the shop showed, once.
     username, password = new_staff(admin, "scanner")
