@@ -56,7 +56,7 @@ def fits_a_phone(phone: Any) -> None:
             const r = e.getBoundingClientRect();
             if (r.width && r.height && r.height < 43.5) small.push(`${e.tagName} ${e.textContent.trim().slice(0, 20)} ${r.height}`);
         }
-        return {small, overflow: document.documentElement.scrollWidth - window.innerWidth};
+        return {small, overflow: Math.max(document.documentElement.scrollWidth, window.innerWidth) - screen.width};
     }""")
     assert found == {"small": [], "overflow": 0}, found
 

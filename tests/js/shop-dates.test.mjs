@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { clock, dateTime, dayLabel, sessionHours, sessionText, sessionsByDate, shiftDate, venueDate, venueToday }
+import { clock, dateTab, dateTime, dayLabel, sessionHours, sessionText, sessionsByDate, shiftDate, venueDate, venueToday }
   from "../../chalicelib/shop/assets/dates.js";
 
 process.env.TZ = "America/New_York";
@@ -40,4 +40,10 @@ test("sessions are grouped by the venue's date, days and hours in order, goods l
   assert.deepEqual(days.map((d) => [d.date, d.skus.map((s) => s.sku_id)]),
                    [["2026-12-04", ["before"]], ["2026-12-05", ["first", "early", "late"]]]);
   assert.deepEqual(sessionsByDate(undefined), []);
+});
+
+test("a tab of the date strip says when and which day", () => {
+  assert.deepEqual(dateTab("2026-12-04", "2026-12-04"), { when: "今天", day: "12月4日" });
+  assert.deepEqual(dateTab("2026-12-05", "2026-12-04"), { when: "明天", day: "12月5日" });
+  assert.deepEqual(dateTab("2026-12-06", "2026-12-04"), { when: "周日", day: "12月6日" });
 });

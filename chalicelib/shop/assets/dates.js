@@ -34,6 +34,14 @@ export function dayLabel(date, today) {
   return label;
 }
 
+// A date as a tab of the date strip says it: {when: "今天" | "明天" | "周五", day: "12月4日"}.
+export function dateTab(date, today) {
+  const [y, m, d] = date.split("-").map(Number);
+  const weekday = WEEKDAYS[new Date(Date.UTC(y, m - 1, d)).getUTCDay()];
+  const when = today && date === today ? "今天" : today && date === shiftDate(today, 1) ? "明天" : weekday;
+  return { when, day: `${m}月${d}日` };
+}
+
 export function shiftDate(date, days) {
   const [y, m, d] = date.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, d + days)).toISOString().slice(0, 10);

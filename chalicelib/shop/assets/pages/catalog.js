@@ -1,7 +1,7 @@
 // 首页: what is on sale. Tickets show their sessions (场次) by date with what is left of each; goods
 // show their price. A card opens the product; a session opens it with that session chosen.
 import { get, h } from "../api.js";
-import { dayLabel, clock, sessionsByDate, venueToday } from "../dates.js";
+import { clock, dateTab, sessionsByDate, venueToday } from "../dates.js";
 import { priceFrom } from "../money.js";
 import { empty } from "../view.js";
 
@@ -18,8 +18,9 @@ function sessionChips(product) {
   const days = sessionsByDate(product.skus).slice(0, DAYS_SHOWN);
   if (!days.length) return null;
   const today = venueToday();
+  const named = (date) => { const tab = dateTab(date, today); return `${tab.when} ${tab.day}`; };
   return h("div", { class: "days" }, days.map(({ date, skus }) => h("div", { class: "day" },
-    h("h3", {}, dayLabel(date, today)),
+    h("h3", {}, named(date)),
     h("div", { class: "chips" }, skus.map((sku) => h("a", {
       class: "chip" + (sku.available > 0 ? "" : " sold-out"), testid: "session",
       href: `#/product/${encodeURIComponent(product.product_id)}?sku=${encodeURIComponent(sku.sku_id)}`,

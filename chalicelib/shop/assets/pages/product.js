@@ -1,6 +1,6 @@
 // 商品详情: a product's specs (goods) or its sessions by date (tickets), how many, and 立即购买.
 import { get, h } from "../api.js";
-import { dayLabel, sessionHours, sessionsByDate, venueToday } from "../dates.js";
+import { dateTab, sessionHours, sessionsByDate, venueToday } from "../dates.js";
 import { yuan } from "../money.js";
 import { KIND_WORDS } from "./catalog.js";
 
@@ -43,6 +43,35 @@ export function stepper(value, max, onChange) {
     h("button", { type: "button", class: "secondary", "aria-label": "增加", onclick: () => set(Number(input.value) + 1) }, "+"));
 }
 
+// A ticket's sessions: a strip of dates (the day chosen underlined), and that day's sessions as choices.
+// A day opens on its first session left; the visitor's session stays chosen until they choose another.
+function sessionPicker(product, chosen, onChoose) {
+  const days = sessionsByDate(product.skus);
+  const today = venueToday();
+  const sessions = h("div", { class: "choices", role: "radiogroup", "aria-label": "场次" });
+  const strip = h("div", { class: "date-strip", role: "tablist", "aria-label": "日期" });
+  const show = (day) => {
+    for (const tab of strip.children) tab.setAttribute("aria-selected", String(tab.dataset.date === day.date));
+    sessions.replaceChildren(...day.skus.map((s) => choice(s, product, chosen() && chosen().sku_id, onChoose,
+                                                           sessionHours(s.session))));
+    if (!day.skus.some((s) => chosen() && s.sku_id === chosen().sku_id)) {
+      const open = day.skus.find((s) => s.available > 0);
+      onChoose(open || null);
+      if (open) sessions.querySelector(`input[value="${CSS.escape(open.sku_id)}"]`).checked = true;
+    }
+  };
+  for (const day of days) {
+    const left = day.skus.reduce((n, s) => n + Math.max(0, s.available), 0);
+    const tab = dateTab(day.date, today);
+    strip.append(h("button", { type: "button", role: "tab", class: "date" + (left ? "" : " sold-out"), testid: "date",
+                               "data-date": day.date, onclick: () => show(day) },
+      h("span", {}, tab.when), h("strong", {}, tab.day), h("small", {}, left ? "可约" : "售罄")));
+  }
+  const first = days.find((d) => d.skus.some((s) => chosen() && s.sku_id === chosen().sku_id)) || days[0];
+  if (first) show(first);
+  return h("fieldset", {}, h("legend", {}, "选择日期和场次"), strip, sessions);
+}
+
 async function render(args, query) {
   const product = await get(`/catalog/products/${encodeURIComponent(args[0] || "")}`);
   const wanted = product.skus.find((s) => s.sku_id === query.get("sku") && s.available > 0);
@@ -67,11 +96,7 @@ async function render(args, query) {
 
   let options;
   if (product.kind === "ticket") {
-    const today = venueToday();
-    const days = sessionsByDate(product.skus);
-    options = h("fieldset", {}, h("legend", {}, "选择场次"), days.map(({ date, skus }) => h("div", { class: "day" },
-      h("h3", {}, dayLabel(date, today)),
-      h("div", { class: "choices" }, skus.map((s) => choice(s, product, sku && sku.sku_id, onChoose, sessionHours(s.session)))))));
+    options = sessionPicker(product, () => sku, onChoose);
   } else {
     options = h("fieldset", {}, h("legend", {}, "选择规格"),
       h("div", { class: "choices" }, product.skus.map((s) => choice(s, product, sku && sku.sku_id, onChoose, specText(s)))));
