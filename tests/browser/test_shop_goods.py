@@ -4,11 +4,12 @@ and when the API refuses (its reason in Chinese)."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import Http
+from tests.e2e.conftest import CST, Http
 
 from .conftest import shot
 from .test_shop_purchase import museum_tickets, sign_in
@@ -91,3 +92,36 @@ def test_a_slow_network_shows_a_waiting_state_and_a_refusal_its_chinese_reason( 
     error = phone.get_by_test_id("order-error")
     expect(error).to_have_text("库存不足，请减少数量或选择其他场次")
     shot(phone, "shop-15-sold-out", full_page=False)
+
+
+def test_a_session_is_picked_from_the_strip_of_dates_and_an_expired_sign_in_asks_again(  # type: ignore[no-untyped-def]
+        stack, admin: Http, phone) -> None:
+    url = stack["url"]
+    now = datetime.now(CST).replace(hour=10, minute=0, second=0, microsecond=0)
+    sessions = [now + timedelta(days=d) for d in (2, 3, 4)]
+    r = admin.post("/admin/products", {
+        "kind": "ticket", "name": "夜游博物馆 " + uuid.uuid4().hex[:4], "category": "museum", "status": "listed",
+        "skus": [{"name": "成人票", "price": 5000, "stock": 10, "low_stock_threshold": 0,
+                  "session": {"start": s.isoformat(), "end": (s + timedelta(hours=2)).isoformat()}} for s in sessions]})
+    assert r.status_code == 201, r.text
+    product_id, skus = r.json()["product_id"], [s["sku_id"] for s in r.json()["skus"]]
+    sign_in(phone, url, "dates-" + uuid.uuid4().hex[:10])
+    phone.goto(f"{url}/shop/#/product/{product_id}")
+    tabs = phone.get_by_test_id("date")
+    expect(tabs).to_have_count(3)
+    expect(tabs.first).to_have_attribute("aria-selected", "true")
+    tabs.nth(2).click()                                             # the third day: its session is chosen
+    expect(tabs.nth(2)).to_have_attribute("aria-selected", "true")
+    expect(phone.locator(f'[data-testid="sku"][data-sku="{skus[2]}"] input')).to_be_checked()
+    expect(phone.get_by_test_id("sku")).to_have_count(1)
+    phone.get_by_test_id("buy").click()
+    expect(phone.locator(".checkout")).to_contain_text(f"{sessions[2].month}月{sessions[2].day}日")
+
+    # The token no longer works (expired, or ended): the visitor is asked to sign in again.
+    phone.evaluate("""() => { const s = JSON.parse(localStorage.getItem('mm.shop.session'));
+                              localStorage.setItem('mm.shop.session', JSON.stringify({...s, token: 'forged'})); }""")
+    phone.goto(f"{url}/shop/#/orders")
+    expect(phone.get_by_test_id("sign-in-notice")).to_have_text("登录已过期，请重新登录")
+    phone.get_by_test_id("openid").fill("again-" + uuid.uuid4().hex[:8])
+    phone.get_by_test_id("sign-in").click()
+    expect(phone.locator("main")).to_contain_text("还没有订单")

@@ -70,6 +70,9 @@ def sign_in(phone: Any, url: str, openid: str) -> None:
 def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate(  # type: ignore[no-untyped-def]
         stack, admin: Http, phone, page) -> None:
     url = stack["url"]
+    problems: list[str] = []                                         # script errors, CSP refusals, failed loads
+    phone.on("pageerror", lambda e: problems.append(str(e)))
+    phone.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     product_id, name, sku_id = museum_tickets(admin)
     coupon_id = coupon_for(admin, product_id, amount=2000, threshold=10000)
     phone.goto(f"{url}/shop/#/orders")                               # no token yet: asked to sign in
@@ -151,6 +154,8 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     expect(phone.get_by_test_id("order-history")).to_contain_text("已支付")
     shot(phone, "shop-9-order", full_page=False)
     fits_a_phone(phone)
+
+    assert problems == []
 
     # The gate: the scanner page admits one ticket from the payload the shop showed, once.
     username, password = new_staff(admin, "scanner")

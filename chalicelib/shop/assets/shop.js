@@ -1,7 +1,7 @@
 // The customer shop: a hash-routed page per step of a visit (catalog, product, order, payment,
 // tickets, coupons) over the same API as the mini-program. One module per page (pages/), each
 // `{title, signIn, render(args, query)}`: add a page by adding its module and its entry in ROUTES.
-import { explain, h, session, signIn, signOut } from "./api.js";
+import { ApiError, explain, h, session, signIn, signOut } from "./api.js";
 import { errorBox, loading } from "./view.js";
 import { page as catalog } from "./pages/catalog.js";
 import { page as product } from "./pages/product.js";
@@ -40,7 +40,7 @@ function shell(page, name, content) {
 
 // Without a token: inside WeChat the mini-program signs the visitor in (it opens the shop with
 // ?code=<wx.login code>); in a browser on the local stack an openid makes the code `dev:<openid>`.
-function signInPrompt() {
+function signInPrompt(notice) {
   const openid = h("input", { id: "openid", name: "openid", autocomplete: "username", testid: "openid",
                               placeholder: "例如 visitor-1", required: true });
   const message = h("p", { class: "error", role: "alert", hidden: true });
@@ -61,7 +61,8 @@ function signInPrompt() {
         button.textContent = "登录";
       }
     },
-  }, h("p", {}, "请从微信小程序进入商城，将自动登录。"),
+  }, notice ? h("p", { class: "notice", testid: "sign-in-notice" }, notice) : null,
+     h("p", {}, "请从微信小程序进入商城，将自动登录。"),
      h("p", { class: "muted" }, "本地调试：输入一个 openid 登录（使用 dev:<openid> 登录码）。"),
      h("label", { for: "openid" }, "openid"), openid, button, message);
   return h("section", { class: "sign-in", testid: "sign-in-panel" }, form);
@@ -84,7 +85,12 @@ export async function route() {
     const built = await page.render(args, query);
     if (mine === current) content.replaceChildren(built);
   } catch (e) {
-    if (mine === current) content.replaceChildren(errorBox(e, route));
+    if (mine !== current) return;
+    if (e instanceof ApiError && e.status === 401) {            // the token expired or was ended: sign in again
+      app.replaceChildren(...shell({ title: "登录" }, name, signInPrompt("登录已过期，请重新登录")));
+      return;
+    }
+    content.replaceChildren(errorBox(e, route));
   }
 }
 
