@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import CST, Http
@@ -125,3 +126,27 @@ def test_a_session_is_picked_from_the_strip_of_dates_and_an_expired_sign_in_asks
     phone.get_by_test_id("openid").fill("again-" + uuid.uuid4().hex[:8])
     phone.get_by_test_id("sign-in").click()
     expect(phone.locator("main")).to_contain_text("还没有订单")
+
+
+def test_an_unpaid_order_is_paid_later_or_cancelled_from_its_page(stack, admin: Http, phone) -> None:  # type: ignore[no-untyped-def]
+    url = stack["url"]
+    _, name, skus = museum_goods(admin)
+    openid = "later-" + uuid.uuid4().hex[:10]
+    customer = Http(url, requests.post(f"{url}/auth/wechat/login", json={"code": f"dev:{openid}"}, timeout=30).json()["token"])
+    placed = customer.post("/orders", {"items": [{"sku_id": skus["中号"], "quantity": 2}], "fulfillment": "pickup",
+                                       "contact": {"name": "张三", "phone": "13900139000"}})
+    assert placed.status_code == 201, placed.text
+    order_id = placed.json()["order_id"]
+    sign_in(phone, url, openid)
+    phone.get_by_role("link", name="我的订单").click()
+    card = phone.locator(f'[data-testid="order-card"][data-order-id="{order_id}"]')
+    expect(card.get_by_test_id("order-status")).to_have_attribute("data-status", "PENDING_PAYMENT")
+    expect(card).to_contain_text(name)
+    card.click()
+    expect(phone.get_by_test_id("to-pay")).to_be_visible()
+    shot(phone, "shop-16-unpaid-order", full_page=False)
+    phone.once("dialog", lambda dialog: dialog.accept())
+    phone.get_by_test_id("cancel-order").click()
+    expect(phone.get_by_test_id("order-status")).to_have_attribute("data-status", "CANCELLED")
+    expect(phone.get_by_test_id("to-pay")).to_have_count(0)
+    assert customer.get(f"/orders/{order_id}").json()["status"] == "CANCELLED"

@@ -44,11 +44,14 @@ async function render(args) {
   const history = (order.history || []).slice().reverse();
   return h("div", { class: "order" },
     h("section", { class: "card" }, h("div", { class: "row" }, h("span", { class: "muted" }, "订单状态"), statusBadge(order.status)),
-      row("订单号", order.order_id), row("下单时间", dateTime(order.created_at))),
+      row("订单号", order.order_id), row("下单时间", dateTime(order.created_at)),
+      order.status === "PENDING_PAYMENT" ? h("p", { class: "notice" }, `请在 ${dateTime(order.expires_at)} 前完成支付，超时订单将自动取消。`) : null,
+      h("div", { class: "actions" }, message, ORDER_ACTIONS.map((make) => make(order)))),
     pickup(order),
     h("section", { class: "card" }, lines, h("hr"), row("商品金额", yuan(order.subtotal)),
       ...(order.promotions || []).map((p) => row(p.name, "-" + yuan(p.amount))),
-      h("div", { class: "row" }, h("span", {}, "实付"), h("span", { class: "total", testid: "order-total" }, yuan(order.total)))),
+      h("div", { class: "row" }, h("span", {}, order.status === "PENDING_PAYMENT" ? "应付" : "实付"),
+        h("span", { class: "total", testid: "order-total" }, yuan(order.total)))),
     h("section", { class: "card" }, h("h2", { class: "card-title" }, "联系人"),
       row("姓名", order.contact && order.contact.name), row("手机号", order.contact && order.contact.phone),
       order.fulfillment ? row("取货方式", FULFILLMENT[order.fulfillment] || order.fulfillment) : null,
@@ -57,7 +60,7 @@ async function render(args) {
     history.length ? h("section", { class: "card" }, h("h2", { class: "card-title" }, "订单记录"),
       h("ol", { class: "history", testid: "order-history" }, history.map((e) => h("li", {},
         h("strong", {}, statusWords(e.status)), " ", h("span", { class: "muted" }, `${dateTime(e.at)} · ${actorWords(e.by)}`))))) : null,
-    h("div", { class: "actions" }, message, ORDER_ACTIONS.map((make) => make(order)), cancelButton(order, message)));
+    cancelButton(order, message));
 }
 
 export const page = { title: "订单详情", signIn: true, render };
