@@ -6,7 +6,7 @@ from chalicelib import bootstrap, config, observability
 from chalicelib.api import (auth_routes, back_office_routes, catalog_routes, console_routes, errors, guard,
                             inventory_routes, order_routes, payment_routes, promotion_routes, report_routes,
                             session_routes, system_routes, ticket_change_routes, ticket_routes, after_sale_routes,
-                            notification_routes)
+                            notification_routes, shop_routes)
 from chalicelib.lazy import LazyModule
 
 # The SQS, stream and schedule plumbing (Powertools' batch utilities, the adapters) loads with the
@@ -20,7 +20,7 @@ app.register_blueprint(guard.guard)
 for blueprint in (system_routes.bp, auth_routes.bp, catalog_routes.bp, inventory_routes.bp, order_routes.bp,
                   payment_routes.bp, ticket_routes.bp, back_office_routes.bp, report_routes.bp,
                   promotion_routes.bp, console_routes.bp, ticket_change_routes.bp, session_routes.bp,
-                  after_sale_routes.bp, notification_routes.bp):
+                  after_sale_routes.bp, notification_routes.bp, shop_routes.bp):
     app.register_blueprint(blueprint)
 if config.settings().is_local:
     from chalicelib.api import dev_routes

@@ -31,6 +31,13 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/console/assets/pages/{name}"): Rule(_who(ANYONE), "The console's pages, a script each",
                                                   response="text/javascript", errors=("NOT_FOUND",),
                                                   tags=("console",)),
+    ("GET", "/shop"): Rule(_who(ANYONE), "The customer shop (zh-CN, phone first); /shop/ is the same page",
+                           response="text/html", redirect="/shop/", tags=("shop",)),
+    ("GET", "/shop/assets/{name}"): Rule(_who(ANYONE), "The shop's scripts and styles (vendored libraries pinned, "
+                                         "with their licences in the repository)",
+                                         response="text/javascript|text/css", errors=("NOT_FOUND",), tags=("shop",)),
+    ("GET", "/shop/assets/pages/{name}"): Rule(_who(ANYONE), "The shop's pages, a script each",
+                                               response="text/javascript", errors=("NOT_FOUND",), tags=("shop",)),
     ("POST", "/auth/wechat/login"): Rule(
         _who(ANYONE), "Customer login with a wx.login code", request="WeChatLogin", response="CustomerToken",
         errors=("INVALID_LOGIN_CODE",), tags=("auth",)),

@@ -16,6 +16,7 @@ from .openapi_answers import ANSWERS
 from .openapi_change_schemas import CHANGE_REQUESTS
 from .openapi_after_sale_schemas import AFTER_SALE_ANSWERS, AFTER_SALE_REQUESTS
 from .openapi_notification_schemas import NOTIFICATION_ANSWERS, NOTIFICATION_REQUESTS, subscriptions
+from .static_site import ASSET_NAME
 from .openapi_schemas import DATE, MEDIA_SCHEMAS, QUERY, REQUESTS, STR, ref, wechat_login
 
 # Every code's status, but FAIL's: a WeChat Pay notice's route names it (FAIL@401, FAIL@503),
@@ -58,9 +59,8 @@ _EVERYWHERE = {400: [ErrorCode.VALIDATION_ERROR, ErrorCode.MALFORMED_JSON, Error
 _PATH_SCHEMAS = {("POST", "/dev/payments/{order_id}/succeed"): {"order_id": {"type": "string",
                                                                              "pattern": OUT_TRADE_NO.pattern}},
                  ("POST", "/admin/reconciliation/{date}/run"): {"date": DATE},
-                 ("GET", "/console/assets/{name}"): {"name": {"type": "string", "pattern": r"^[a-z0-9.-]{1,64}$"}},
-                 ("GET", "/console/assets/pages/{name}"): {"name": {"type": "string",
-                                                                    "pattern": r"^[a-z0-9.-]{1,64}$"}}}
+                 **{("GET", f"/{site}/assets{folder}/{{name}}"): {"name": {"type": "string", "pattern": ASSET_NAME}}
+                    for site in ("console", "shop") for folder in ("", "/pages")}}
 IDEMPOTENCY_KEY = {"type": "string", "pattern": r"^[\x20-\x7E]{1,128}$"}
 
 

@@ -59,6 +59,19 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
+         "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    """A page on a phone: 360 px wide, touch, Chinese (the customer shop is phone first)."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 def shot(page: Any, name: str, full_page: bool = True) -> Path:
     """The page as a person sees it: whole, or (a long list) the screen they are looking at."""
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -33,3 +33,13 @@ def test_no_module_of_ours_is_over_350_lines() -> None:
     assert len(ours) > 10 and len(vendored) == 3
     long = {p.relative_to(CONSOLE).as_posix(): n for p in ours if (n := len(p.read_text().splitlines())) > MAX_LINES}
     assert not long, long
+
+
+def test_no_module_of_the_shop_is_over_300_lines() -> None:
+    """The shop (chalicelib/shop) is built the same way, its vendored files as published."""
+    shop = ROOT / "chalicelib" / "shop"
+    vendored = set(re.findall(r"^\| assets/([^ ]+) \|", (shop / "VENDORED.md").read_text(), re.MULTILINE))
+    ours = [p for p in (shop / "assets").rglob("*.js") if p.name not in vendored]
+    assert len(ours) > 10 and vendored == {"qrcode-generator-2.0.4.js"}
+    long = {p.relative_to(shop).as_posix(): n for p in ours if (n := len(p.read_text().splitlines())) > 300}
+    assert not long, long
