@@ -5,6 +5,7 @@ from typing import Any
 
 from chalice import Blueprint
 
+from .. import config
 from ..bootstrap import context
 from ..domain.notifications import MAX_ACCEPTED, MAX_TEMPLATE_ID, MessageStatus
 from ..domain.validation import Fields
@@ -38,3 +39,18 @@ def order_messages(call: Call, order_id: str) -> dict[str, Any]:
 def resend_tickets(call: Call, order_id: str) -> Reply:
     key = notifications.resend_tickets(context(), call.actor, order_id)
     return Reply({"order_id": order_id, "key": key}, 202)
+
+
+@endpoint(bp, "GET", "/notifications/templates")
+def templates_to_ask(call: Call) -> dict[str, Any]:
+    return {"items": [{"event": t.event.value, "template_id": t.template.template_id, "ask_at": t.ask_at.value}
+                      for t in notifications.stage_templates(context()) if t.configured]}
+
+
+@endpoint(bp, "GET", "/admin/notifications/templates")
+def stage_templates(call: Call) -> dict[str, Any]:
+    return {"miniprogram_state": config.miniprogram_state(),
+            "items": [{"event": t.event.value, "template_id": t.template.template_id, "configured": t.configured,
+                       "page": t.template.page, "ask_at": t.ask_at.value,
+                       "fields": [{"key": key, "kind": kind.value} for key, kind in t.fields]}
+                      for t in notifications.stage_templates(context())]}

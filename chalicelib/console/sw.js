@@ -4,7 +4,7 @@
 // own data (offline pack, queue) in IndexedDB.
 // Every module of both pages is listed (tests/api/test_console_api.py holds the list to the files):
 // one missing would leave the page without it offline. A new name for the cache drops files gone.
-const CACHE = "micromall-console-v6";
+const CACHE = "micromall-console-v7";
 const SHELL = [
   "./", "./scanner", "./assets/console.css", "./assets/api.js", "./assets/console.js", "./assets/charts.js",
   "./assets/widgets.js", "./assets/pages/dashboard.js", "./assets/pages/products.js", "./assets/pages/inventory.js",
@@ -12,7 +12,8 @@ const SHELL = [
   "./assets/after-sales-words.js", "./assets/pages/alerts.js", "./assets/pages/reports.js",
   "./assets/pages/reconciliation.js", "./assets/pages/audit.js", "./assets/pages/staff.js",
   "./assets/pages/coupons.js", "./assets/pages/coupon-form.js", "./assets/pages/promotions.js",
-  "./assets/pages/member-tiers.js", "./assets/pages/sessions.js", "./assets/money.js", "./assets/offers.js",
+  "./assets/pages/member-tiers.js", "./assets/pages/sessions.js", "./assets/pages/notifications.js",
+  "./assets/message-words.js", "./assets/money.js", "./assets/offers.js",
   "./assets/scanner.js", "./assets/gate-rule.js", "./assets/gate-codes.js", "./assets/gate-store.js",
   "./assets/gate-sync.js", "./assets/gate-camera.js", "./assets/gate-conflicts.js", "./assets/venue-time.js",
   "./assets/noble-ed25519-2.3.0.js", "./assets/jsqr-1.4.0.js", "./assets/echarts-5.6.0.common.min.js",

@@ -18,6 +18,7 @@ from ..domain.notifications import (MAX_ACCEPTED, MAX_TEMPLATE_ID, Event, Messag
                                     reminder_day_due, session_cancelled_values, session_reminder_values,
                                     sessions_by_day, shipped_values, status_after, subject_of, template_data,
                                     ticket_issued_values)
+from ..domain.subscription_prompts import StageTemplate, stage_template
 from ..domain.tickets import TicketStatus
 from . import ports
 from .context import Actor
@@ -162,3 +163,8 @@ def resend_tickets(ctx: Notifying, actor: Actor, order_id: str) -> str:
     ctx.messages.notify(order_id, Event.TICKET_ISSUED, key)
     return key
 
+
+
+def stage_templates(ctx: Notifying) -> list[StageTemplate]:
+    """Every event's template as this stage configured it, in the events' order."""
+    return [stage_template(event, ctx.templates(event)) for event in Event]

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import Http, Site, wait_for
 
-from .conftest import new_staff, open_order, shot
+from .conftest import goto, new_staff, open_order, shot
 from .test_console_changes import buy, sessions_product
 from .test_console_pages import open_console
 
@@ -65,3 +65,23 @@ def test_a_finance_user_sees_no_messages_of_an_order(stack, admin: Http, page) -
     open_order(page, order_id)
     expect(page.get_by_role("heading", name=f"订单 {order_id}")).to_be_visible()
     expect(page.get_by_test_id("order-notifications")).to_have_count(0)
+
+
+def test_the_settings_show_which_messages_the_stage_sends(stack, admin: Http, page) -> None:  # type: ignore[no-untyped-def]
+    """消息通知 (settings): each event with its template, the tap that asks for it and its fields;
+    locally every event is configured (`local-<event>`) and opens the developer mini-program."""
+    name, password = new_staff(admin, "support")
+    open_console(page, stack["url"], name, password)
+    goto(page, "消息通知")
+    rows = page.get_by_test_id("template-row")
+    expect(rows).to_have_count(6)
+    expect(rows.filter(has_text="已配置")).to_have_count(6)
+    tickets = page.locator("[data-testid=template-row][data-event=ticket_issued]")
+    expect(tickets).to_contain_text("出票通知")
+    expect(tickets).to_contain_text(TICKETS)
+    expect(tickets).to_contain_text("购买门票支付时")
+    expect(tickets).to_contain_text("thing1（事物）")
+    expect(page.locator("[data-testid=template-row][data-event=refund_result]")).to_contain_text("申请退款/售后时")
+    expect(page.get_by_test_id("miniprogram-state")).to_have_text("消息打开：开发版小程序")
+    expect(page.get_by_test_id("templates-configured")).to_have_text("全部已配置")
+    shot(page, "console-notification-settings")

@@ -10,6 +10,7 @@ import { page as coupons } from "./pages/coupons.js";
 import { page as dashboard } from "./pages/dashboard.js";
 import { page as inventory } from "./pages/inventory.js";
 import { page as memberTiers } from "./pages/member-tiers.js";
+import { page as notifications } from "./pages/notifications.js";
 import { page as orders } from "./pages/orders.js";
 import { page as products } from "./pages/products.js";
 import { page as promotions } from "./pages/promotions.js";
@@ -44,7 +45,7 @@ export function may(call) {
 
 // One module per page (pages/), each naming the call it needs: the menu shows it only to roles the
 // API allows that call.
-export const MENU = [dashboard, products, inventory, sessions, orders, refunds, afterSales, coupons, promotions, memberTiers, alerts, reports,
+export const MENU = [dashboard, products, inventory, sessions, orders, refunds, afterSales, coupons, promotions, memberTiers, notifications, alerts, reports,
                      reconciliation, audit, staff];
 
 // ------------------------------------------------------------------ login

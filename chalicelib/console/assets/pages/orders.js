@@ -1,6 +1,7 @@
 // 订单: search orders by number, phone or product; one order's lines, history and shipping; its
 // tickets, moved to another session (改签) or to another visitor for a customer on the phone.
 import { get, h, patch, post, yuan } from "../api.js";
+import { MESSAGE_STATES, eventWord } from "../message-words.js";
 import { PROMOTION_KINDS } from "../offers.js";
 import { localTime, sessionTime } from "../venue-time.js";
 import { STATUS_WORDS, action, cell, enc, hashQuery, idCell, paged, table, tag } from "../widgets.js";
@@ -8,9 +9,6 @@ import { STATUS_WORDS, action, cell, enc, hashQuery, idCell, paged, table, tag }
 const CANCEL_WORDS = { payment_amount_mismatch: "支付金额与订单不符，款项已自动原路退回",
                        session_cancelled: "场次已取消，订单已自动关闭" };
 const TICKET_WORDS = { VALID: "未使用", REDEEMED: "已核销", REVOKED: "已作废", EXPIRED: "已过期" };
-const MESSAGE_EVENTS = { ticket_issued: "出票通知", refund_result: "退款结果", pickup_ready: "待取货", shipped: "已发货",
-                         session_reminder: "场次提醒", session_cancelled: "场次取消" };
-const MESSAGE_STATES = { SENT: "已发送", SKIPPED_NO_SUBSCRIPTION: "未订阅，已跳过", FAILED: "发送失败" };
 const RESEND_WORDS = { NO_SUBSCRIPTION: "顾客没有可用的订阅次数，无法重发", INVALID_STATE: "该订单尚未出票，无法重发门票" };
 const LIVE = ["PAID", "PARTIALLY_REFUNDED", "COMPLETED", "REFUNDING", "REFUNDED"];
 
@@ -137,7 +135,7 @@ async function messages(o, may) {
     // Each event goes out once an order; a later tickets message is one staff sent again (重发).
     const seen = new Set();
     const word = (m) => {
-      const name = MESSAGE_EVENTS[m.event] || m.event;
+      const name = eventWord(m.event);
       if (!seen.has(m.event)) { seen.add(m.event); return name; }
       return m.event === "ticket_issued" ? `${name}（重发）` : name;
     };
