@@ -138,7 +138,7 @@ async function render([orderId]) {
                        h("ul", { class: "plain" }, items.map((a) => afterSaleCard(order, a, () => load())))) : "",
       h("h2", { class: "section-title" }, "申请售后"),
       requestForm(order, list.items || [], products, load));
-    if (fresh) root.scrollIntoView({ block: "start" });
+    if (fresh) window.scrollTo(0, 0);
   };
   await load();
   return root;

@@ -30,9 +30,9 @@ function ticketChoice(ticket, order, onChange) {
                       "data-ticket-id": ticket.ticket_id },
     box,
     h("span", { class: "grow" }, h("strong", {}, ticket.name),
+      h("span", { class: "why" + (can.ok && !can.review ? " can" : "") }, can.why || "可退"),
       h("span", { class: "muted small block" }, sessionText(ticket.session) || ticket.product_name),
-      ticket.visitor && ticket.visitor.name ? h("span", { class: "muted small block" }, `游客 ${ticket.visitor.name}`) : null),
-    h("span", { class: "side" + (can.ok ? "" : " muted") }, can.why || "可退"));
+      ticket.visitor && ticket.visitor.name ? h("span", { class: "muted small block" }, `游客 ${ticket.visitor.name}`) : null));
 }
 
 function reasonPicker() {
@@ -108,7 +108,7 @@ async function render([orderId]) {
   const root = h("div", { class: "after-order" });
   const id = encodeURIComponent(orderId || "");
   let generation = 0;
-  const load = async (fresh) => {
+  const load = async (fresh, scroll = true) => {
     const mine = ++generation;
     const order = await get(`/orders/${id}`);
     const [tickets, refunds] = await Promise.all([
@@ -124,10 +124,11 @@ async function render([orderId]) {
     say();
     root.replaceChildren(result, orderHead(order), shown.element, h("h2", { class: "section-title" }, "申请退款"),
                          form(order, tickets.items || [], load));
-    if (fresh) root.scrollIntoView({ block: "start" });
+    if (fresh && scroll) window.scrollTo(0, 0);
     keepLooking(root, () => mine === generation && shown.items.some(refundMoving), async () => {
       const again = refundList(await get(`/orders/${id}/refunds`));
       if (mine !== generation) return;
+      if (!again.items.some(refundMoving)) { await load(fresh, false); return; }      // settled: the order's too
       shown.element.replaceWith(again.element);
       shown = again;
       say();

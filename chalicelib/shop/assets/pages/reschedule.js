@@ -38,9 +38,9 @@ function ticketPicker(tickets, products, order, chosen, onPick) {
         h("input", { type: "radio", name: "ticket", value: t.ticket_id, disabled: !can.ok,
                      checked: t.ticket_id === chosen, onchange: () => onPick(t.ticket_id) }),
         h("span", { class: "grow" }, h("strong", {}, t.name),
+          h("span", { class: "why" + (can.ok ? " can" : "") }, can.why || "可改签"),
           h("span", { class: "muted small block" }, sessionText(t.session)),
-          t.visitor && t.visitor.name ? h("span", { class: "muted small block" }, `游客 ${t.visitor.name}`) : null),
-        h("span", { class: "side muted" }, can.why || "可改签"));
+          t.visitor && t.visitor.name ? h("span", { class: "muted small block" }, `游客 ${t.visitor.name}`) : null));
     })));
 }
 
@@ -118,7 +118,7 @@ async function render([orderId], query) {
     const fresh = await tap(submit, message, () => post(path, request, { key: keyFor(path, request) }), "正在改签…");
     if (fresh) {
       root.replaceChildren(result(order, fresh));
-      root.scrollIntoView({ block: "start" });
+      window.scrollTo(0, 0);
     }
   });
   draw();
