@@ -135,6 +135,10 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
     (fresh,) = [t for t in now.values() if t.get("rescheduled_from") == moved]
     assert fresh["sku_id"] == second and fresh["status"] == "VALID"
 
+    # An order that is not there (or not this visitor's) reads as such, in Chinese.
+    phone.goto(f"{url}/shop/#/after-sale/O-NOT-MINE")
+    expect(phone.get_by_test_id("error")).to_contain_text("订单不存在")
+
     # 售后: a return of one of two mugs collected at the shop.
     r = admin.post("/admin/products", {
         "kind": "merch", "name": "馆藏青花瓷马克杯 " + uuid.uuid4().hex[:4], "category": "souvenir", "status": "listed",
@@ -149,6 +153,11 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
     phone.goto(f"{url}/shop/#/after-sale/{goods}")
     line = phone.locator(f"[data-testid=after-sale-line][data-sku-id='{mug}']")
     line.get_by_test_id("after-sale-quantity").select_option("1")
+    phone.locator("[data-testid=after-sale-type]", has_text="换货").tap()
+    expect(line.get_by_test_id("after-sale-exchange")).to_be_visible()
+    expect(line.get_by_test_id("after-sale-exchange").locator("option")).to_have_text(["小号"])
+    line.scroll_into_view_if_needed()
+    shot(phone, "shop-after-sale-exchange", full_page=False)
     phone.locator("[data-testid=after-sale-type]", has_text="退货退款").tap()
     phone.get_by_label("商品损坏").check()
     phone.locator("#after-sale-description").fill("杯口有裂纹")

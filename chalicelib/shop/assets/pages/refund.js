@@ -51,7 +51,8 @@ function reasonPicker() {
 function form(order, tickets, reload) {
   const ticketLines = tickets.filter((t) => t.kind !== "pickup");
   const hasGoods = (order.items || []).some((l) => l.kind === "merch");
-  const goods = hasGoods && !ticketLines.length && GOODS_REFUNDABLE.includes(order.status);
+  const handedOver = Boolean(order.pickup && order.pickup.status === "REDEEMED");
+  const goods = hasGoods && !ticketLines.length && !handedOver && GOODS_REFUNDABLE.includes(order.status);
   if (!REFUNDABLE.includes(order.status)) return h("p", { class: "notice" }, "该订单当前状态不能申请退款");
   if (hasGoods && !ticketLines.length && !goods) {
     return h("p", { class: "notice" }, "商品已交付，如需退货请 ",
