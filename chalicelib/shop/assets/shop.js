@@ -11,11 +11,15 @@ import { page as orders } from "./pages/orders.js";
 import { page as order } from "./pages/order.js";
 import { page as tickets } from "./pages/tickets.js";
 import { page as coupons } from "./pages/coupons.js";
+import { page as refund } from "./pages/refund.js";
+import { page as reschedule } from "./pages/reschedule.js";
+import { page as afterSale } from "./pages/after-sale.js";
 
 // #/<name>/<arg>...?<query>. Next from this branch: refund (退款), reschedule (改签) and after-sales
 // (售后) pages, reached from the order page (pages/order.js `ORDER_ACTIONS`), and the subscribe
 // prompt after payment (pages/pay.js).
-export const ROUTES = { "": catalog, product, checkout, pay, orders, order, tickets, coupons };
+export const ROUTES = { "": catalog, product, checkout, pay, orders, order, tickets, coupons,
+                         refund, reschedule, "after-sale": afterSale };
 
 // The bottom bar: the three places a visitor goes back to.
 const TABS = [["#/", "首页", ""], ["#/coupons", "优惠券", "coupons"], ["#/orders", "我的订单", "orders"]];
