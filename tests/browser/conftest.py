@@ -65,11 +65,15 @@ PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touc
 
 @pytest.fixture
 def phone(browser: Any) -> Iterator[Any]:
-    """A page on a phone: 360 px wide, touch, Chinese (the customer shop is phone first)."""
+    """A page on a phone: 360 px wide, touch, Chinese (the customer shop is phone first). A script
+    error on the page fails the test."""
     context = browser.new_context(**PHONE)
     page = context.new_page()
+    failures: list[str] = []
+    page.on("pageerror", lambda error: failures.append(str(error)))
     yield page
     context.close()
+    assert not failures, failures
 
 
 def shot(page: Any, name: str, full_page: bool = True) -> Path:

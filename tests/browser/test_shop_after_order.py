@@ -7,29 +7,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import CST, Http, Site, wait_for
 
-from .conftest import shot
-
-PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2,
-         "locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
-
-
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    failures: list[str] = []
-    page.on("pageerror", lambda error: failures.append(str(error)))
-    yield page
-    context.close()
-    assert not failures, failures
+from .conftest import PHONE, shot
 
 
 def customer(url: str) -> tuple[str, Http]:
@@ -86,7 +71,11 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
     assert len(tickets) == 3
 
     # 退款: one ticket, with the 退款结果 message allowed in the sheet on the way.
-    phone.goto(f"{url}/shop/?code=dev:{openid}#/refund/{order_id}")
+    phone.goto(f"{url}/shop/?code=dev:{openid}#/orders")            # from 我的订单, as a visitor goes
+    phone.locator(f"[data-testid=order-card][data-order-id='{order_id}']").click()
+    expect(phone.get_by_test_id("to-reschedule")).to_have_text("改签")
+    look(phone, "shop-order-actions", full_page=False)
+    phone.get_by_test_id("to-refund").click()
     phone.get_by_test_id("refund-ticket").first.wait_for()
     expect(phone.get_by_test_id("refund-ticket")).to_have_count(3)
     fits_the_phone(phone)
@@ -113,9 +102,10 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
                              if m["touser"] == openid and m["template_id"] == "local-refund_result"], seconds=30)
     assert len(sent) == 1, sent
 
-    # 改签: the next ticket to the other session.
-    phone.goto(f"{url}/shop/#/reschedule/{order_id}")
+    # 改签: the next ticket to the other session, from its ticket screen.
     moved = tickets[1]["ticket_id"]
+    phone.goto(f"{url}/shop/#/tickets/{order_id}")
+    phone.locator(f"[data-testid=ticket]:has([href*='{moved}'])").get_by_test_id("ticket-reschedule").click()
     phone.locator(f"[data-testid=reschedule-ticket][data-ticket-id='{moved}'] input").wait_for()
     expect(phone.locator(f"[data-testid=reschedule-ticket][data-ticket-id='{refunded}'] input")).to_be_disabled()
     expect(phone.get_by_test_id("reschedule-rules")).to_contain_text("差价 ¥0.00")
@@ -150,7 +140,8 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
     code = shopper.get(f"/orders/{goods}").json()["pickup"]["code"]
     site = Site(url, admin)
     assert site.scanner().post("/redemptions", {"code": code, "gate": "shop", "device_id": "till"}).status_code == 200
-    phone.goto(f"{url}/shop/#/after-sale/{goods}")
+    phone.goto(f"{url}/shop/#/order/{goods}")
+    phone.get_by_test_id("to-after-sale").click()
     line = phone.locator(f"[data-testid=after-sale-line][data-sku-id='{mug}']")
     line.get_by_test_id("after-sale-quantity").select_option("1")
     phone.locator("[data-testid=after-sale-type]", has_text="换货").tap()

@@ -54,6 +54,10 @@ def test_goods_are_bought_for_pickup_and_the_pickup_code_is_shown(stack, admin: 
     phone.get_by_test_id("place-order").click()
 
     phone.get_by_test_id("pay").click()
+    sheet = phone.get_by_test_id("subscribe-sheet")                  # goods: pickup and shipping messages
+    expect(sheet.get_by_test_id("subscribe-template")).to_have_count(2)
+    expect(sheet).to_contain_text("待取货")
+    sheet.get_by_test_id("subscribe-cancel").click()                 # declined: the payment goes on
     expect(phone.get_by_test_id("order-status")).to_have_attribute("data-status", "PAID", timeout=30000)
     expect(phone.get_by_test_id("view-tickets")).to_have_count(0)
     phone.get_by_role("link", name="查看订单").click()

@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import CST, Http
+from tests.e2e.conftest import CST, Http, wait_for
 
 from .conftest import PHONE, new_staff, shot
 from .test_scanner_page import login as scanner_login, scan
@@ -78,7 +78,8 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     phone.goto(f"{url}/shop/#/orders")                               # no token yet: asked to sign in
     expect(phone.get_by_test_id("sign-in-panel")).to_be_visible()
     shot(phone, "shop-0-sign-in", full_page=False)
-    sign_in(phone, url, "shop-" + uuid.uuid4().hex[:10])
+    openid = "shop-" + uuid.uuid4().hex[:10]
+    sign_in(phone, url, openid)
     card = phone.get_by_test_id("product-card").filter(has_text=name)
     expect(card.get_by_test_id("session")).to_contain_text("余 30")
     card.scroll_into_view_if_needed()
@@ -130,8 +131,17 @@ def test_a_visitor_buys_two_tickets_with_a_coupon_pays_and_gets_in_at_the_gate( 
     shot(phone, "shop-5-pay", full_page=False)
     fits_a_phone(phone)
     pay.click()
+    # The pay tap asks for the order's messages, as the mini-program would (订阅消息).
+    sheet = phone.get_by_test_id("subscribe-sheet")
+    expect(sheet).to_contain_text("出票通知")
+    expect(sheet.get_by_test_id("subscribe-template")).to_have_count(3)     # tickets, the day before, a cancellation
+    shot(phone, "shop-5b-subscribe", full_page=False)
+    sheet.get_by_test_id("subscribe-allow").click()
     expect(phone.get_by_test_id("order-status")).to_have_attribute("data-status", "PAID", timeout=30000)
     shot(phone, "shop-6-paid", full_page=False)
+    # ... and the tickets message reaches the visitor's WeChat (the local sandbox), once.
+    assert wait_for(lambda: [m for m in Http(url).get("/dev/wechat/messages").json()["items"]
+                             if m["touser"] == openid and m["template_id"] == "local-ticket_issued"], seconds=60)
 
     # Both tickets, each a QR code a screen.
     phone.get_by_test_id("view-tickets").click()

@@ -4,6 +4,7 @@
 import { ApiError, explain, h, newKey } from "./api.js";
 import { afterOrderError, orderWord } from "./after-order-words.js";
 import { yuan } from "./money.js";
+import { orderNumber } from "./view.js";
 
 export function say(error) {
   if (error instanceof ApiError) return afterOrderError(error.code, error.details) || explain(error);
@@ -48,7 +49,7 @@ export const statusLabel = (text, status, attributes = {}) =>
 // The order the page is about: its number, status and what it bought.
 export function orderHead(order) {
   return h("section", { class: "card order-head" },
-    h("div", { class: "row" }, h("span", { class: "muted" }, "订单号"), h("span", { class: "mono" }, order.order_id)),
+    h("div", { class: "row" }, h("span", { class: "muted" }, "订单号"), orderNumber(order.order_id)),
     h("div", { class: "row" }, h("span", { class: "muted" }, "订单状态"),
       statusLabel(orderWord(order.status), order.status, { testid: "after-order-status" })),
     h("div", { class: "row" }, h("span", { class: "muted" }, "实付"), h("span", {}, yuan(order.total))),

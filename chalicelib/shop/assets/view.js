@@ -46,6 +46,9 @@ export async function act(button, message, action, waiting = "处理中…") {
 }
 
 // A line of a summary: label on the left, value on the right.
+// An order's number: 27 letters and digits, set small and monospaced so that it fits a 360 px row.
+export const orderNumber = (id) => h("span", { class: "order-no" }, id);
+
 export const row = (label, value, attributes = {}) =>
   h("div", { class: "row", ...attributes }, h("span", { class: "muted" }, label), h("span", {}, value));
 

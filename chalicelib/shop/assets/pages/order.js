@@ -4,17 +4,34 @@ import { dateTime, sessionText } from "../dates.js";
 import { yuan } from "../money.js";
 import { qrSvg } from "../qr.js";
 import { FULFILLMENT, actorWords, statusWords } from "../words.js";
-import { act, row } from "../view.js";
+import { act, orderNumber, row } from "../view.js";
 import { statusBadge } from "./orders.js";
 
 const enc = encodeURIComponent;
 
-// What an order offers next, by its state: each entry `(order) => element or null`. The refund (退款),
-// reschedule (改签) and after-sales (售后) pages add their entries here.
+// What an order offers next, by its state: each entry `(order) => element or null`. The pages behind
+// refund (退款), reschedule (改签) and after-sales (售后) say per ticket or line what can be done; the
+// API decides (a ticket already used, a session too close, a return window over).
+const hasTickets = (o) => o.items.some((i) => i.kind === "ticket");
+const hasGoods = (o) => o.items.some((i) => i.kind === "merch");
+const handedOver = (o) => (o.pickup && o.pickup.status === "REDEEMED") || o.status === "COMPLETED";
+const link = (href, testid, text, secondary = true) =>
+  h("a", { class: secondary ? "button secondary block" : "button block", href, testid }, text);
+const REFUNDED = ["REFUNDING", "REFUNDED", "PARTIALLY_REFUNDED"];
+
 export const ORDER_ACTIONS = [
-  (o) => (o.status === "PENDING_PAYMENT" ? h("a", { class: "button block", href: `#/pay/${enc(o.order_id)}`, testid: "to-pay" }, "去支付") : null),
-  (o) => (o.items.some((i) => i.kind === "ticket") && ["PAID", "COMPLETED", "PARTIALLY_REFUNDED"].includes(o.status)
-    ? h("a", { class: "button block", href: `#/tickets/${enc(o.order_id)}`, testid: "view-tickets" }, "查看门票") : null),
+  (o) => (o.status === "PENDING_PAYMENT" ? link(`#/pay/${enc(o.order_id)}`, "to-pay", "去支付", false) : null),
+  (o) => (hasTickets(o) && ["PAID", "COMPLETED", "PARTIALLY_REFUNDED"].includes(o.status)
+    ? link(`#/tickets/${enc(o.order_id)}`, "view-tickets", "查看门票", false) : null),
+  (o) => (hasTickets(o) && ["PAID", "PARTIALLY_REFUNDED"].includes(o.status)
+    ? link(`#/reschedule/${enc(o.order_id)}`, "to-reschedule", "改签") : null),
+  (o) => {
+    const open = ["PAID", "SHIPPED", "COMPLETED", "PARTIALLY_REFUNDED", "REFUNDING"].includes(o.status);
+    const byRefund = hasTickets(o) || (hasGoods(o) && !handedOver(o));
+    if (byRefund && open) return link(`#/refund/${enc(o.order_id)}`, "to-refund", REFUNDED.includes(o.status) ? "退款进度 / 再次退款" : "申请退款");
+    return REFUNDED.includes(o.status) ? link(`#/refund/${enc(o.order_id)}`, "to-refund", "退款进度") : null;
+  },
+  (o) => (hasGoods(o) && handedOver(o) ? link(`#/after-sale/${enc(o.order_id)}`, "to-after-sale", "申请售后 / 售后进度") : null),
 ];
 
 function cancelButton(order, message) {
@@ -44,7 +61,7 @@ async function render(args) {
   const history = (order.history || []).slice().reverse();
   return h("div", { class: "order" },
     h("section", { class: "card" }, h("div", { class: "row" }, h("span", { class: "muted" }, "订单状态"), statusBadge(order.status)),
-      row("订单号", order.order_id), row("下单时间", dateTime(order.created_at)),
+      row("订单号", orderNumber(order.order_id)), row("下单时间", dateTime(order.created_at)),
       order.status === "PENDING_PAYMENT" ? h("p", { class: "notice" }, `请在 ${dateTime(order.expires_at)} 前完成支付，超时订单将自动取消。`) : null,
       h("div", { class: "actions" }, message, ORDER_ACTIONS.map((make) => make(order)))),
     pickup(order),

@@ -10,7 +10,8 @@ import { ApiError, get, h, post } from "../api.js";
 import { dateTime } from "../dates.js";
 import { yuan } from "../money.js";
 import { statusWords } from "../words.js";
-import { act, row } from "../view.js";
+import { act, orderNumber, row } from "../view.js";
+import { askForMessages } from "../subscribe.js";
 import { handOver, inMiniProgram } from "../wx.js";
 
 const POLL_MS = 1500;
@@ -53,7 +54,7 @@ async function render(args) {
   const status = h("span", { class: "status", testid: "order-status", "data-status": order.status }, statusWords(order.status));
   const summary = h("section", { class: "card" },
     order.items.map((i) => row(`${i.product_name} · ${i.name}`, `× ${i.quantity}`)),
-    row("订单号", order.order_id), row("状态", status),
+    row("订单号", orderNumber(order.order_id)), row("状态", status),
     order.discount ? row("已优惠", "-" + yuan(order.discount)) : null,
     h("div", { class: "row" }, h("span", {}, "应付"), h("span", { class: "total", testid: "order-total" }, yuan(order.total))),
     order.status === "PENDING_PAYMENT" ? h("p", { class: "muted" }, `请在 ${dateTime(order.expires_at)} 前完成支付，超时订单将自动取消。`) : null);
@@ -85,6 +86,9 @@ async function render(args) {
       await settle();
       return;
     }
+    // The pay tap is where the mini-program asks for the order's messages (in a web-view its native
+    // pay page asks, as wx.requestSubscribeMessage runs only there); here the sheet stands in.
+    await askForMessages(order.items.some((i) => i.kind === "ticket") ? "ticket_order" : "goods_order");
     await sandboxPay(orderId);
     await settle();
   }, "正在支付…"));

@@ -7,7 +7,7 @@ import { qrSvg } from "../qr.js";
 import { TICKET_STATUS } from "../words.js";
 import { empty } from "../view.js";
 
-function ticketScreen(ticket, index, count, names) {
+function ticketScreen(ticket, index, count, names, orderId) {
   const usable = ticket.status === "VALID";
   return h("section", { class: "ticket" + (usable ? "" : " used"), testid: "ticket", "data-status": ticket.status,
                         "aria-label": `门票 ${index + 1}/${count}` },
@@ -18,7 +18,11 @@ function ticketScreen(ticket, index, count, names) {
     h("p", { class: "what" }, names.get(ticket.sku_id) || ""),
     h("p", { class: "what" }, ticket.session ? sessionText(ticket.session) : `${dateTime(ticket.valid_from)} 起有效`),
     ticket.visitor ? h("p", {}, `游客：${ticket.visitor.name}`) : null,
-    ticket.redeemed_at ? h("p", { class: "muted" }, `已于 ${dateTime(ticket.redeemed_at)} 入场`) : null);
+    ticket.redeemed_at ? h("p", { class: "muted" }, `已于 ${dateTime(ticket.redeemed_at)} 入场`) : null,
+    usable && ticket.session && ticket.reschedules_left > 0
+      ? h("a", { class: "button secondary", testid: "ticket-reschedule",
+                 href: `#/reschedule/${encodeURIComponent(orderId)}?ticket=${encodeURIComponent(ticket.ticket_id)}` }, "改签")
+      : null);
 }
 
 async function render(args) {
@@ -28,7 +32,7 @@ async function render(args) {
   const names = new Map(order.items.map((i) => [i.sku_id, `${i.product_name} · ${i.name}`]));
   const items = answer.items || [];
   if (!items.length) return empty("该订单暂无门票");
-  return h("div", { class: "ticket-list" }, items.map((t, i) => ticketScreen(t, i, items.length, names)),
+  return h("div", { class: "ticket-list" }, items.map((t, i) => ticketScreen(t, i, items.length, names, orderId)),
     h("nav", { class: "ticket-nav" }, h("a", { class: "button secondary", href: `#/order/${encodeURIComponent(orderId)}` }, "订单详情"),
       h("a", { class: "button secondary", href: "#/orders" }, "我的订单")));
 }
