@@ -7,11 +7,11 @@ from pathlib import Path
 from chalice import Blueprint, Response
 
 from .http import Call, endpoint
-from .static_site import StaticSite
+from .static_site import STRICT_POLICY, StaticSite
 
 bp = Blueprint(__name__)
 ROOT = Path(__file__).resolve().parent.parent / "shop"
-SITE = StaticSite(ROOT, "shop")
+SITE = StaticSite(ROOT, "shop", STRICT_POLICY)
 asset_names = SITE.asset_names
 
 

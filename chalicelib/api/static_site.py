@@ -21,6 +21,8 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf
 POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
           "media-src 'self' blob: mediastream:; connect-src 'self'; worker-src 'self'; frame-ancestors 'none'; "
           "base-uri 'none'; form-action 'self'; object-src 'none'")
+# A site that sets no style inline (the shop: its pages are built from classes) allows none either.
+STRICT_POLICY = POLICY.replace("style-src 'self' 'unsafe-inline'", "style-src 'self'")
 ASSET_NAME = r"^[a-z0-9.-]{1,64}$"        # how an asset's name looks (the path parameter's schema)
 
 
@@ -38,6 +40,7 @@ def _text(path: Path) -> str:
 class StaticSite:
     root: Path            # the site's folder
     prefix: str           # its path under the API: "console" serves /console/...
+    policy: str = POLICY  # its Content-Security-Policy
 
     def asset_names(self, folder: str = "") -> tuple[str, ...]:
         """The files in assets/ (or in its folder `folder`: pages/ holds a module per page)."""
@@ -48,7 +51,7 @@ class StaticSite:
         their names, and a page must never run one deployment's script with another's."""
         return Response(body=_text(self.root / relative), status_code=200,
                         headers={"Content-Type": TYPES[Path(relative).suffix], "Cache-Control": cache,
-                                 "Content-Security-Policy": POLICY, "X-Content-Type-Options": "nosniff",
+                                 "Content-Security-Policy": self.policy, "X-Content-Type-Options": "nosniff",
                                  "Referrer-Policy": "no-referrer", **extra})
 
     def page(self, call: Call, relative: str, name: str = "") -> Response:

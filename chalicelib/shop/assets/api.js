@@ -4,7 +4,9 @@
 // returns the first answer instead of doing the thing twice.
 import { explainError } from "./errors.js";
 
-export const BASE = location.pathname.split("/shop")[0];
+// The API's base is what comes before the shop's own /shop (the last one: a stage or base path may
+// itself contain "/shop").
+export const BASE = location.pathname.slice(0, Math.max(0, location.pathname.lastIndexOf("/shop")));
 const SESSION = "mm.shop.session";
 
 export class ApiError extends Error {
@@ -45,6 +47,11 @@ export function newKey() {
 // Sends a request, JSON in and out. Mutating calls carry `options.key` as their Idempotency-Key
 // (a new one unless given; `key: false` for none).
 export async function request(method, path, body, options = {}) {
+  // An id of "." or ".." (from the hash) would climb out of its path once the URL is resolved,
+  // encoded or not: no such thing.
+  if (path.split("?")[0].split("/").some((s) => /^(\.|%2e){1,2}$/i.test(s))) {
+    throw new ApiError(404, "NOT_FOUND", "no such path", null);
+  }
   const headers = {};
   const current = session();
   if (current && !options.anonymous) headers.Authorization = "Bearer " + current.token;

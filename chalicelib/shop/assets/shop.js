@@ -3,6 +3,7 @@
 // `{title, signIn, render(args, query)}`: add a page by adding its module and its entry in ROUTES.
 import { ApiError, explain, h, session, signIn, signOut } from "./api.js";
 import { errorBox, loading } from "./view.js";
+import { parse } from "./hash.js";
 import { page as catalog } from "./pages/catalog.js";
 import { page as product } from "./pages/product.js";
 import { page as checkout } from "./pages/checkout.js";
@@ -26,11 +27,7 @@ const TABS = [["#/", "首页", ""], ["#/coupons", "优惠券", "coupons"], ["#/o
 
 const app = document.getElementById("app");
 
-export function parse(hash) {
-  const [path, search = ""] = hash.replace(/^#\/?/, "").split("?");
-  const [name = "", ...args] = path.split("/").filter(Boolean).map(decodeURIComponent);
-  return { name, args, query: new URLSearchParams(search) };
-}
+export { parse };
 
 function shell(page, name, content) {
   const back = name ? h("a", { class: "back", href: "#/", "aria-label": "返回",

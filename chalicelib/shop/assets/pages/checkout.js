@@ -103,6 +103,9 @@ async function render(args, query) {
     } catch (e) {
       if (mineNow !== asked) return;
       hint.textContent = explain(e);
+      total.textContent = "—";                    // no figure the API did not quote for this form
+      priceRows.replaceChildren();
+      saved.textContent = "";
     } finally {
       if (mineNow === asked) total.removeAttribute("aria-busy");
     }
