@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 from chalice import Response
 
@@ -62,7 +63,9 @@ class StaticSite:
         path = str(call.request.context.get("path") or "")
         directory = not name
         if path and path.endswith("/") != directory:
-            location = f"{self.prefix}/" if directory else f"../{name}"
+            # The query goes along: /shop?code=<wx.login code> must still sign the visitor in.
+            query = urlencode(call.request.query_params or {})
+            location = (f"{self.prefix}/" if directory else f"../{name}") + (f"?{query}" if query else "")
             return Response(body="", status_code=302, headers={"Location": location, "Content-Type": "text/html"})
         return self.file(relative)
 

@@ -39,3 +39,9 @@ def test_the_console_keeps_its_policy(anonymous) -> None:  # type: ignore[no-unt
     if r.status_code == 302:
         r = anonymous.get("/console/")
     assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+
+
+def test_the_slash_redirect_keeps_the_sign_in_code(anonymous) -> None:  # type: ignore[no-untyped-def]
+    """/shop?code=... (no slash) is sent to shop/ with its code, so the visitor is still signed in."""
+    r = anonymous.get("/shop?code=dev%3Avisitor-1")
+    assert r.status_code == 302 and r.headers["Location"] == "shop/?code=dev%3Avisitor-1"

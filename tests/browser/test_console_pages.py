@@ -214,7 +214,7 @@ def test_every_page_of_the_menu_opens_for_an_admin(stack, page) -> None:  # type
     page.on("pageerror", lambda error: failures.append(str(error)))
     open_console(page, stack["url"], "admin", ADMIN_PASSWORD)
     titles = menu(page)[:-1]                                    # the scanner link aside
-    assert titles == ["概览", "商品", "库存", "场次", "订单", "退款", "售后", "优惠券", "满减", "会员等级", "预警", "报表", "对账", "审计日志",
+    assert titles == ["概览", "商品", "库存", "场次", "订单", "退款", "售后", "优惠券", "满减", "会员等级", "消息通知", "预警", "报表", "对账", "审计日志",
                       "员工账号"]
     routes = [a.get_attribute("href") for a in page.locator("nav a").all()[:-1]]
     for route, title in zip(routes, titles):

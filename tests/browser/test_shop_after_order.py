@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import CST, Http, Site, wait_for
 
 from .conftest import PHONE, shot
+from .test_shop_purchase import fits_a_phone
 
 
 def customer(url: str) -> tuple[str, Http]:
@@ -47,10 +48,6 @@ def paid(url: str, shopper: Http, body: dict[str, Any]) -> str:
     return order_id
 
 
-def fits_the_phone(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-
-
 def look(page: Any, name: str, full_page: bool = True) -> None:
     """The whole page as on a phone as tall as it (a full-page shot would draw the fixed bars mid-page)."""
     page.evaluate("window.scrollTo(0, 0)")
@@ -78,7 +75,7 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
     phone.get_by_test_id("to-refund").click()
     phone.get_by_test_id("refund-ticket").first.wait_for()
     expect(phone.get_by_test_id("refund-ticket")).to_have_count(3)
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     refunded = tickets[0]["ticket_id"]
     phone.locator(f"[data-testid=refund-ticket][data-ticket-id='{refunded}']").tap()
     expect(phone.get_by_test_id("refund-estimate")).to_have_text("¥60.00")
@@ -96,7 +93,7 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
     # The page looks again while the money is on its way, until WeChat confirms it.
     expect(phone.locator("[data-testid=refund-item][data-status=SUCCEEDED]")).to_have_count(1, timeout=30000)
     expect(phone.locator(f"[data-testid=refund-ticket][data-ticket-id='{refunded}'] input")).to_be_disabled()
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     look(phone, "shop-refund")
     sent = wait_for(lambda: [m for m in requests.get(url + "/dev/wechat/messages", timeout=30).json()["items"]
                              if m["touser"] == openid and m["template_id"] == "local-refund_result"], seconds=30)
@@ -112,7 +109,7 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
     phone.locator(f"[data-testid=reschedule-ticket][data-ticket-id='{moved}']").tap()
     phone.locator(f"[data-testid=reschedule-session][data-sku-id='{second}']").tap()
     expect(phone.get_by_test_id("reschedule-summary")).to_contain_text("新场次")
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     look(phone, "shop-reschedule")
     phone.get_by_test_id("reschedule-submit").tap()
     result = phone.get_by_test_id("reschedule-result")
@@ -152,14 +149,14 @@ def test_refund_reschedule_and_after_sale_from_the_phone(stack: dict[str, str], 
     phone.locator("[data-testid=after-sale-type]", has_text="退货退款").tap()
     phone.get_by_label("商品损坏").check()
     phone.locator("#after-sale-description").fill("杯口有裂纹")
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     phone.get_by_test_id("after-sale-line").scroll_into_view_if_needed()
     shot(phone, "shop-after-sale-form", full_page=False)
     phone.get_by_test_id("after-sale-submit").tap()
     phone.get_by_test_id("subscribe-cancel").tap()
     expect(phone.get_by_test_id("after-sale-result")).to_be_visible()
     expect(phone.locator("[data-testid=after-sale-item][data-status=REQUESTED]")).to_have_count(1)
-    fits_the_phone(phone)
+    fits_a_phone(phone)
     look(phone, "shop-after-sale")
     (asked,) = shopper.get(f"/orders/{goods}/after-sales").json()["items"]
     assert (asked["type"], asked["lines"], asked["reason"]) == ("return_refund", [{"sku_id": mug, "quantity": 1}],

@@ -49,10 +49,10 @@ def coupon_for(admin: Http, product_id: str, amount: int, threshold: int) -> str
 
 def fits_a_phone(phone: Any) -> None:
     """Nothing wider than the screen, and everything a thumb taps at least 44 px high (a choice's radio
-    button is tapped through its whole row)."""
+    button or checkbox is tapped through its whole row)."""
     found = phone.evaluate("""() => {
         const small = [];
-        for (const e of document.querySelectorAll('a, button, select, input:not([type=radio]), label.choice')) {
+        for (const e of document.querySelectorAll('a, button, select, input:not([type=radio]):not([type=checkbox]), label.choice')) {
             const r = e.getBoundingClientRect();
             if (r.width && r.height && r.height < 43.5) small.push(`${e.tagName} ${e.textContent.trim().slice(0, 20)} ${r.height}`);
         }

@@ -1,7 +1,7 @@
 // What the after-order pages (refund, reschedule, after-sale) share: a tap that waits visibly and
 // shows an error in Chinese, a key per request body (a retry of the same request is the same
 // request), the order's head, and a status label.
-import { ApiError, explain, h, newKey } from "./api.js";
+import { ApiError, explain, h, newKey, post } from "./api.js";
 import { afterOrderError, orderWord } from "./after-order-words.js";
 import { yuan } from "./money.js";
 import { orderNumber } from "./view.js";
@@ -32,13 +32,17 @@ export async function tap(button, message, action, waiting = "正在提交…") 
   }
 }
 
-// One Idempotency-Key per distinct request: a double tap or a retry after a lost answer sends the
-// same key with the same body and gets the first answer.
+// One Idempotency-Key per distinct request until it is answered: a double tap or a retry after a
+// lost answer sends the same key with the same body and gets the first answer; once answered, the
+// same request made again (an after-sale withdrawn and asked for anew) is a new one.
 const keys = new Map();
-export function keyFor(path, body) {
+
+export async function postOnce(path, body) {
   const said = path + " " + JSON.stringify(body);
   if (!keys.has(said)) keys.set(said, newKey());
-  return keys.get(said);
+  const answer = await post(path, body, { key: keys.get(said) });
+  keys.delete(said);
+  return answer;
 }
 
 export const errorLine = () => h("p", { class: "error", role: "alert", hidden: true, testid: "form-error" });

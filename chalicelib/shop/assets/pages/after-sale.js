@@ -2,12 +2,12 @@
 // (退货退款) or an exchange for another spec at the same price (换货): lines and quantities, a reason
 // from the API's list, a description. Below, the order's after-sales with their status and what the
 // customer may do next: send the goods back (carrier and number, or at the counter), or withdraw.
-import { get, h, post } from "../api.js";
+import { get, h } from "../api.js";
 import { yuan } from "../money.js";
 import { askForMessages } from "../subscribe.js";
 import { REASONS, TYPE_WORDS, afterSaleHint, afterSaleWord, customerSteps, exchangeOptions, reasonWord, roomByLine,
          specText } from "../after-order-words.js";
-import { errorLine, keyFor, orderHead, statusLabel, tap } from "../after-order-view.js";
+import { errorLine, postOnce, orderHead, statusLabel, tap } from "../after-order-view.js";
 
 const when = (iso) => (iso || "").slice(0, 16).replace("T", " ");
 
@@ -23,7 +23,7 @@ function steps(order, a, reload) {
   if (!allowed.length) return null;
   const base = `/orders/${encodeURIComponent(order.order_id)}/after-sales/${encodeURIComponent(a.after_sale_id)}`;
   const message = errorLine();
-  const run = (button, path, body, waiting) => tap(button, message, () => post(path, body, { key: keyFor(path, body) }),
+  const run = (button, path, body, waiting) => tap(button, message, () => postOnce(path, body),
                                                    waiting).then((done) => done && reload());
   const carrier = h("input", { placeholder: "快递公司，如 顺丰", maxlength: 50, "aria-label": "快递公司" });
   const number = h("input", { placeholder: "快递单号", maxlength: 64, inputmode: "text", "aria-label": "快递单号" });
@@ -107,7 +107,7 @@ function requestForm(order, afterSales, products, reload) {
     const path = `/orders/${encodeURIComponent(order.order_id)}/after-sales`;
     const made = await tap(submit, message, async () => {
       await askForMessages("refund");
-      return post(path, body, { key: keyFor(path, body) });
+      return postOnce(path, body);
     });
     if (made) await reload(made.after_sale_id);
   } },

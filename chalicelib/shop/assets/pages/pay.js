@@ -69,8 +69,12 @@ async function render(args) {
   const pay = h("button", { type: "button", class: "block", testid: "pay" }, `立即支付 ${yuan(order.total)}`);
   const settle = async () => {
     waiting.hidden = false;
-    const now = await waitForPayment(orderId);
-    waiting.hidden = true;
+    let now;
+    try {
+      now = await waitForPayment(orderId);
+    } finally {
+      waiting.hidden = true;               // a failed check shows its error, not a spinner beside it
+    }
     status.dataset.status = now.status;
     status.textContent = statusWords(now.status);
     const here = location.hash.startsWith(`#/pay/${encodeURIComponent(orderId)}`);

@@ -1,13 +1,13 @@
 // 申请退款 (#/refund/<order_id>): chosen tickets of a paid order, or its goods not yet handed over,
 // with a reason; what it would refund (each unit refunds its share of what was paid); then the
 // order's refunds and their status, looked at again while the money is on its way.
-import { get, h, post } from "../api.js";
+import { get, h } from "../api.js";
 import { sessionText } from "../dates.js";
 import { yuan } from "../money.js";
 import { askForMessages } from "../subscribe.js";
 import { REFUND_REASONS, refundEstimate, refundHint, refundMoving, refundWord, ticketRefundable }
   from "../after-order-words.js";
-import { errorLine, keepLooking, keyFor, orderHead, statusLabel, tap } from "../after-order-view.js";
+import { errorLine, keepLooking, postOnce, orderHead, statusLabel, tap } from "../after-order-view.js";
 
 const REFUNDABLE = ["PAID", "SHIPPED", "COMPLETED", "REFUNDING", "PARTIALLY_REFUNDED"];
 const GOODS_REFUNDABLE = ["PAID", "SHIPPED", "REFUNDING", "PARTIALLY_REFUNDED"];
@@ -56,7 +56,7 @@ function form(order, tickets, reload) {
   if (!REFUNDABLE.includes(order.status)) return h("p", { class: "notice" }, "该订单当前状态不能申请退款");
   if (hasGoods && !ticketLines.length && !goods) {
     return h("p", { class: "notice" }, "商品已交付，如需退货请 ",
-             h("a", { href: `#/after-sale/${encodeURIComponent(order.order_id)}`, testid: "to-after-sale" }, "申请售后"));
+             h("a", { class: "button secondary block", href: `#/after-sale/${encodeURIComponent(order.order_id)}`, testid: "to-after-sale" }, "申请售后"));
   }
   const estimate = h("strong", { class: "total", testid: "refund-estimate" }, "—");
   const note = h("p", { class: "muted small", testid: "refund-rule" });
@@ -87,7 +87,7 @@ function form(order, tickets, reload) {
     const path = `/orders/${encodeURIComponent(order.order_id)}/refunds`;
     const done = await tap(submit, message, async () => {
       await askForMessages("refund");
-      return post(path, body, { key: keyFor(path, body) });
+      return postOnce(path, body);
     });
     if (done) await reload(done.refund_id);
   } },

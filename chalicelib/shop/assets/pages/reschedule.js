@@ -2,12 +2,12 @@
 // same product at the same price, once per ticket, until its session's start less the product's
 // cutoff. The visitor picks the ticket, then the session (by date, with what is left), sees the
 // rules and the from → to summary, confirms, and gets the new ticket (new code and QR).
-import { get, h, post } from "../api.js";
+import { get, h } from "../api.js";
 import { clock, dateTime, dayLabel, sessionText, venueToday } from "../dates.js";
 import { yuan } from "../money.js";
 import { DEFAULT_CUTOFF_MINUTES, lineOf, reschedulable, rescheduleDeadline, rescheduleOptions }
   from "../after-order-words.js";
-import { errorLine, keyFor, orderHead, tap } from "../after-order-view.js";
+import { errorLine, postOnce, orderHead, tap } from "../after-order-view.js";
 
 function cutoffWords(product) {
   const minutes = product && product.reschedule_cutoff_minutes != null
@@ -115,7 +115,7 @@ async function render([orderId], query) {
   submit.addEventListener("click", async () => {
     const path = `/orders/${id}/tickets/${encodeURIComponent(chosen)}/reschedule`;
     const request = { sku_id: target.sku_id };
-    const fresh = await tap(submit, message, () => post(path, request, { key: keyFor(path, request) }), "正在改签…");
+    const fresh = await tap(submit, message, () => postOnce(path, request), "正在改签…");
     if (fresh) {
       root.replaceChildren(result(order, fresh));
       window.scrollTo(0, 0);
