@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { clock, dateTab, dateTime, dayLabel, sessionHours, sessionText, sessionsByDate, shiftDate, venueDate, venueToday }
+import { clock, dateTab, dateTime, dayLabel, sessionHours, sessionText, sessionsByDate, sessionsOf, shiftDate, venueDate, venueToday }
   from "../../chalicelib/shop/assets/dates.js";
 
 process.env.TZ = "America/New_York";
@@ -46,4 +46,14 @@ test("a tab of the date strip says when and which day", () => {
   assert.deepEqual(dateTab("2026-12-04", "2026-12-04"), { when: "今天", day: "12月4日" });
   assert.deepEqual(dateTab("2026-12-05", "2026-12-04"), { when: "明天", day: "12月5日" });
   assert.deepEqual(dateTab("2026-12-06", "2026-12-04"), { when: "周日", day: "12月6日" });
+});
+
+test("the ticket types of one session are one session to choose, with what is left of all", () => {
+  const at = (start, sku_id, available) => ({ sku_id, available, name: sku_id, session: { start, end: start } });
+  assert.deepEqual(sessionsOf([at("2026-12-04T19:00:00+08:00", "stalls", 0), at("2026-12-04T19:00:00+08:00", "circle", 60),
+                               at("2026-12-04T21:00:00+08:00", "late", 5)]),
+    [{ start: "2026-12-04T19:00:00+08:00", available: 60, sku_id: "circle" },
+     { start: "2026-12-04T21:00:00+08:00", available: 5, sku_id: "late" }]);
+  assert.deepEqual(sessionsOf([at("2026-12-04T19:00:00+08:00", "a", 0), at("2026-12-04T19:00:00+08:00", "b", 0)]),
+    [{ start: "2026-12-04T19:00:00+08:00", available: 0, sku_id: "a" }]);
 });

@@ -80,5 +80,21 @@ export function sessionsByDate(skus, zone = VENUE_ZONE) {
   return [...days].map(([date, list]) => ({ date, skus: list }));
 }
 
+// A day's SKUs as its sessions: the ticket types of one session (池座 and 楼座 at 19:00) are one
+// session to a visitor choosing a time, with what is left of all of them and the first type still on
+// sale: [{start, available, sku_id}] in the day's order.
+export function sessionsOf(skus) {
+  const sessions = new Map();
+  for (const sku of skus) {
+    const found = sessions.get(sku.session.start);
+    if (!found) sessions.set(sku.session.start, { start: sku.session.start, available: sku.available, sku_id: sku.sku_id });
+    else {
+      if (found.available <= 0 && sku.available > 0) found.sku_id = sku.sku_id;
+      found.available += Math.max(sku.available, 0);
+    }
+  }
+  return [...sessions.values()];
+}
+
 // Today at the venue: "2026-12-04".
 export const venueToday = (zone = VENUE_ZONE, now = Date.now()) => venueDate(new Date(now).toISOString(), zone);

@@ -1,7 +1,7 @@
 // 首页: what is on sale. Tickets show their sessions (场次) by date with what is left of each; goods
 // show their price. A card opens the product; a session opens it with that session chosen.
 import { get, h } from "../api.js";
-import { clock, dateTab, sessionsByDate, venueToday } from "../dates.js";
+import { clock, dateTab, sessionsByDate, sessionsOf, venueToday } from "../dates.js";
 import { priceFrom } from "../money.js";
 import { empty } from "../view.js";
 
@@ -21,11 +21,11 @@ function sessionChips(product) {
   const named = (date) => { const tab = dateTab(date, today); return `${tab.when} ${tab.day}`; };
   return h("div", { class: "days" }, days.map(({ date, skus }) => h("div", { class: "day" },
     h("h3", {}, named(date)),
-    h("div", { class: "chips" }, skus.map((sku) => h("a", {
-      class: "chip" + (sku.available > 0 ? "" : " sold-out"), testid: "session",
-      href: `#/product/${encodeURIComponent(product.product_id)}?sku=${encodeURIComponent(sku.sku_id)}`,
-      "aria-disabled": sku.available > 0 ? null : "true",
-    }, h("strong", {}, clock(sku.session.start)), h("span", { class: "stock" }, stockWords(sku.available))))))));
+    h("div", { class: "chips" }, sessionsOf(skus).map((session) => h("a", {
+      class: "chip" + (session.available > 0 ? "" : " sold-out"), testid: "session",
+      href: `#/product/${encodeURIComponent(product.product_id)}?sku=${encodeURIComponent(session.sku_id)}`,
+      "aria-disabled": session.available > 0 ? null : "true",
+    }, h("strong", {}, clock(session.start)), h("span", { class: "stock" }, stockWords(session.available))))))));
 }
 
 export function productCard(product) {
