@@ -1357,7 +1357,7 @@ def test_after_sales_are_listed_by_order_and_by_status_and_type_newest_first(por
 # ------------------------------------------------------------------ notifications (订阅消息)
 
 def test_subscription_credits_are_counted_spent_only_while_left_and_dropped(ports: Context) -> None:
-    from chalicelib.domain.notifications import Event as _Event, MessageStatus as _Status
+    from chalicelib.domain.notifications import MAX_CREDITS, Event as _Event, MessageStatus as _Status
     store = ports.notifications
     assert store.credit(ALICE, "t1") == (0, None)
     assert store.add_credits(ALICE, "o-alice", ["t1", "t1", "t2"]) == {"t1": 2, "t2": 1}
@@ -1366,6 +1366,8 @@ def test_subscription_credits_are_counted_spent_only_while_left_and_dropped(port
     assert not store.spend_credit(ALICE, "t1") and store.credit(ALICE, "t1")[0] == 0      # never below 0
     store.drop_credits(ALICE, "t2")
     assert store.credit(ALICE, "t2")[0] == 0 and not store.spend_credit(ALICE, "t2")
+    assert store.add_credits(ALICE, "o-alice", ["t3"] * (MAX_CREDITS + 5)) == {"t3": MAX_CREDITS}    # capped
+    assert store.add_credits(ALICE, "o-alice", ["t3"]) == {"t3": MAX_CREDITS}
     # An order's message of an event is claimed once; finishing it records what became of it.
     order_id = "O00000000000000AAAAAAAAAAAA"
     assert store.claim_message(order_id, "ticket_issued", _Event.TICKET_ISSUED, "t1", NOW)

@@ -31,7 +31,7 @@ class NotificationStore:
                 except UpdateError as error:
                     if not condition_refused(error):
                         raise
-            counts[template_id] = int(record.credits or 0)
+            counts[template_id] = min(int(record.credits or 0), MAX_CREDITS)
         return counts
 
     def credit(self, user_id: str, template_id: str) -> tuple[int, str | None]:

@@ -8,13 +8,12 @@ subscription left) drops the customer's credits of that template, whatever we ha
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from typing import Callable, Protocol
 
 from ..domain.error_codes import ErrorCode
 from ..domain.errors import Conflict, InvalidInput, NotFound
 from ..domain.model import Order
-from ..domain.notifications import (MAX_ACCEPTED, MAX_CREDITS, MAX_TEMPLATE_ID, Event, MessageStatus, SendOutcome,
+from ..domain.notifications import (MAX_ACCEPTED, MAX_TEMPLATE_ID, Event, MessageStatus, SendOutcome,
                                     SentMessage, SubscribeMessage, Template, page_for, pickup_ready_values,
                                     refund_result_values, reminder_day_due, session_cancelled_values,
                                     session_reminder_values, sessions_by_day, shipped_values, status_after,
@@ -61,11 +60,8 @@ def subscribe(ctx: Notifying, actor: Actor, accepted: list[str]) -> dict[str, in
         raise InvalidInput("not a template of this shop's messages", field="accepted")
     if not actor.principal.openid:
         raise InvalidInput("a customer signed in through WeChat subscribes", field="accepted")
-    # At most MAX_CREDITS of a template: calling again and again mints no more.
-    held = {t: ctx.notifications.credit(actor.name, t)[0] for t in Counter(accepted)}
-    kept = [t for t, n in Counter(accepted).items() for _ in range(min(n, MAX_CREDITS - held[t]))]
-    added = ctx.notifications.add_credits(actor.name, actor.principal.openid, kept) if kept else {}
-    return {t: added.get(t, held[t]) for t in held}
+    # The store keeps at most MAX_CREDITS of a template: calling again and again mints no more.
+    return ctx.notifications.add_credits(actor.name, actor.principal.openid, accepted) if accepted else {}
 
 
 def send(ctx: Notifying, order_id: str, event: Event, key: str | None = None) -> MessageStatus | None:

@@ -5,7 +5,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from chalicelib.domain.notifications import Event, MessageStatus, SendOutcome, SentMessage, SubscribeMessage
+from chalicelib.domain.notifications import MAX_CREDITS, Event, MessageStatus, SendOutcome, SentMessage, SubscribeMessage
 from chalicelib.service_layer.ports import SendResult
 
 
@@ -21,7 +21,7 @@ class FakeNotificationStore:
     def add_credits(self, user_id: str, openid: str, template_ids: list[str]) -> dict[str, int]:
         self._openids[user_id] = openid
         for template_id, n in Counter(template_ids).items():
-            self._credits[user_id, template_id] = self._credits.get((user_id, template_id), 0) + n
+            self._credits[user_id, template_id] = min(self._credits.get((user_id, template_id), 0) + n, MAX_CREDITS)
         return {t: self._credits[user_id, t] for t in set(template_ids)}
 
     def credit(self, user_id: str, template_id: str) -> tuple[int, str | None]:

@@ -21,8 +21,9 @@ class Messenger(Protocol):
 
 class NotificationStore(Protocol):
     def add_credits(self, user_id: str, openid: str, template_ids: list[str]) -> dict[str, int]:
-        """One credit per acceptance (a template named twice was accepted twice), kept with the
-        openid the messages go to; the counts after."""
+        """One credit per acceptance (a template named twice was accepted twice), at most
+        MAX_CREDITS of a template however the calls interleave, kept with the openid the messages
+        go to; the counts after."""
     def credit(self, user_id: str, template_id: str) -> tuple[int, str | None]:
         """(credits left, the customer's openid)."""
     def spend_credit(self, user_id: str, template_id: str) -> bool:
