@@ -3,6 +3,7 @@ transaction, conditional on the ticket still being VALID, so that a scan, a refu
 change racing it either comes first (and this one is refused) or finds it changed."""
 from __future__ import annotations
 
+import logging
 from typing import Protocol
 
 from ..domain import identifiers
@@ -24,6 +25,7 @@ from .retrying import attempts
 from .tags import ItemTag
 from .writes import commit
 
+log = logging.getLogger("micromall.ticket_changes")
 RESCHEDULE_ATTEMPTS = 3          # a sharded session's bucket emptied between the read and the write
 
 
@@ -102,7 +104,10 @@ def reschedule(ctx: ChangingTickets, actor: Actor, order_id: str, ticket_id: str
                 continue
             raise
         if new.session is not None:          # the day before the new session, its reminder
-            keep_reminders(ctx, order.order_id, {session_day(new.session.start, ctx.venue_timezone): [new.sku_id]})
+            try:                             # the move is made: a lost reminder must not fail it
+                keep_reminders(ctx, order.order_id, {session_day(new.session.start, ctx.venue_timezone): [new.sku_id]})
+            except Exception:
+                log.exception("could not keep the reminder of ticket %s", new.ticket_id)
         return new
     raise Busy("the session kept changing; please try again")
 
