@@ -4,33 +4,15 @@
 import { ApiError, explain, h, newKey, post } from "./api.js";
 import { afterOrderError, orderWord } from "./after-order-words.js";
 import { yuan } from "./money.js";
-import { orderNumber } from "./view.js";
+import { act, orderNumber } from "./view.js";
 
 export function say(error) {
   if (error instanceof ApiError) return afterOrderError(error.code, error.details) || explain(error);
   return explain(error);
 }
 
-// Runs `action` for a button: disabled with its waiting words until it ends; an error shows in
-// `message`. Answers what `action` answered, or undefined when it failed.
-export async function tap(button, message, action, waiting = "正在提交…") {
-  const label = button.textContent;
-  button.disabled = true;
-  button.setAttribute("aria-busy", "true");
-  button.textContent = waiting;
-  message.hidden = true;
-  try {
-    return await action();
-  } catch (e) {
-    message.hidden = false;
-    message.textContent = say(e);
-    return undefined;
-  } finally {
-    button.disabled = false;
-    button.removeAttribute("aria-busy");
-    button.textContent = label;
-  }
-}
+// A button's request on the after-order pages: view.act, its errors in these pages' words.
+export const tap = (button, message, action, waiting = "正在提交…") => act(button, message, action, waiting, say);
 
 // One Idempotency-Key per distinct request until it is answered: a double tap or a retry after a
 // lost answer sends the same key with the same body and gets the first answer; once answered, the

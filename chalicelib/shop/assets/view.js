@@ -26,8 +26,8 @@ export async function fill(container, build) {
 
 // Runs `action` for a button: the button waits (disabled, 处理中…) so that it cannot be tapped twice,
 // and an error shows in `message` (an element of the page) in Chinese. Answers what `action` answered,
-// or undefined when it failed.
-export async function act(button, message, action, waiting = "处理中…") {
+// or undefined when it failed. `words` says an error (a page may know its own codes better).
+export async function act(button, message, action, waiting = "处理中…", words = explain) {
   const label = button.textContent;
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
@@ -36,7 +36,7 @@ export async function act(button, message, action, waiting = "处理中…") {
   try {
     return await action();
   } catch (e) {
-    if (message) { message.hidden = false; message.textContent = explain(e); }
+    if (message) { message.hidden = false; message.textContent = words(e); }
     return undefined;
   } finally {
     button.disabled = false;
@@ -45,10 +45,10 @@ export async function act(button, message, action, waiting = "处理中…") {
   }
 }
 
-// A line of a summary: label on the left, value on the right.
 // An order's number: 27 letters and digits, set small and monospaced so that it fits a 360 px row.
 export const orderNumber = (id) => h("span", { class: "order-no" }, id);
 
+// A line of a summary: label on the left, value on the right.
 export const row = (label, value, attributes = {}) =>
   h("div", { class: "row", ...attributes }, h("span", { class: "muted" }, label), h("span", {}, value));
 
