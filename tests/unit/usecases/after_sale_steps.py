@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.after_sales import parse_receipt, parse_request
-from chalicelib.domain.model import Order
+from chalicelib.domain.coupons import Coupon
+from chalicelib.domain.model import Fulfillment, Order
 from chalicelib.domain.tickets import CodeKind
-from chalicelib.service_layer import after_sale_receipts, after_sales, redemption, refund_settlement
+from chalicelib.service_layer import after_sale_receipts, after_sales, coupons, redemption, refund_settlement
 from chalicelib.service_layer.context import Actor, Context
 
-from .shop import refund_of, staff, stock_of, tickets_of
+from .shop import customer, paid_order, refund_of, staff, stock_of, tickets_of
 
 SUPPORT = staff("support", name="kefu")
 
@@ -25,6 +26,19 @@ def ask(ctx: Context, alice: Actor, order: Order, sku_id: str, quantity: int = 1
     made = after_sales.request_after_sale(ctx, alice, order.order_id, parse_request(
         {"type": "return_refund", "lines": [{"sku_id": sku_id, "quantity": quantity}], "reason": "damaged", **body}))
     return made.after_sale_id
+
+
+def approved_return(ctx: Context, sku_id: str, units: int = 2, coupon: Coupon | None = None
+                    ) -> tuple[Actor, Order, str]:
+    """A customer's `units` of a spec (paid with `coupon` when given), picked up, all asked back and
+    approved: (the customer, the order, the after-sale's id)."""
+    alice = customer(ctx)
+    coupon_id = coupons.claim(ctx, alice, coupon.coupon_id)[0].user_coupon_id if coupon else None
+    order = paid_order(ctx, alice, (sku_id, units), fulfillment=Fulfillment.PICKUP, coupon_id=coupon_id)
+    handed_over(ctx, order)
+    made = ask(ctx, alice, order, sku_id, units)
+    after_sales.approve(ctx, SUPPORT, made)
+    return alice, order, made
 
 
 def exchange(ctx: Context, alice: Actor, order: Order, sku_id: str, to: str, quantity: int = 1) -> str:

@@ -21,7 +21,7 @@ from chalicelib.service_layer import after_sales, catalog, coupons, inventory, r
 from chalicelib.service_layer.context import Context
 from tests.fakes import FakeDatabase
 
-from .after_sale_steps import SUPPORT, ask, exchange, handed_over, ledger_agrees, receive, settle
+from .after_sale_steps import SUPPORT, approved_return, ask, exchange, handed_over, ledger_agrees, receive, settle
 from .shop import (ADMIN, customer, merch_product, new_coupon, order_of, paid_order, place, refund_of, stock_of,
                    ticket_product, tickets_of)
 
@@ -172,11 +172,7 @@ def test_a_returns_refund_that_failed_is_retried_and_completes_its_after_sale(ct
     refuse an after-sale's own refund): CLOSED, retried under a new out_refund_no, paid: the
     after-sale COMPLETES, the order is REFUNDED, the stock came back once."""
     _, (x,) = merch_product(ctx, 10)
-    alice = customer(ctx)
-    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP)
-    handed_over(ctx, order)
-    made = ask(ctx, alice, order, x.sku_id, 2)
-    after_sales.approve(ctx, SUPPORT, made)
+    alice, order, made = approved_return(ctx, x.sku_id)
     refund_id = receive(ctx, made)
     assert refund_id is not None and settle(ctx, refund_id, "CLOSED") == "failed"
     first = refund_of(ctx, refund_id).out_refund_no
@@ -194,11 +190,7 @@ def test_a_returns_refund_that_failed_here_and_was_paid_after_all_completes_its_
     is FAILED and the order released; WeChat then reports it paid (a late SUCCESS): SUCCEEDED,
     not raised as paid twice, the after-sale COMPLETED, the order settled once."""
     _, (x,) = merch_product(ctx, 10)
-    alice = customer(ctx)
-    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP)
-    handed_over(ctx, order)
-    made = ask(ctx, alice, order, x.sku_id, 2)
-    after_sales.approve(ctx, SUPPORT, made)
+    alice, order, made = approved_return(ctx, x.sku_id)
     refund_id = receive(ctx, made)
     assert refund_id is not None
     refund = refund_of(ctx, refund_id)
@@ -321,11 +313,7 @@ def test_a_returns_refund_held_by_wechat_completes_its_after_sale_once_paid(ctx:
     (ABNORMAL) stays in flight, is never sent again, and when WeChat pays it the after-sale
     COMPLETES and the order is REFUNDED, once."""
     _, (x,) = merch_product(ctx, 10)
-    alice = customer(ctx)
-    order = paid_order(ctx, alice, (x.sku_id, 1), fulfillment=Fulfillment.PICKUP)
-    handed_over(ctx, order)
-    made = ask(ctx, alice, order, x.sku_id)
-    after_sales.approve(ctx, SUPPORT, made)
+    alice, order, made = approved_return(ctx, x.sku_id, 1)
     refund_id = receive(ctx, made)
     assert refund_id is not None and settle(ctx, refund_id, "ABNORMAL") == "held"
     with pytest.raises(Conflict):
@@ -371,13 +359,8 @@ def test_the_last_return_settles_the_order_refunded_even_when_the_order_index_la
     settles the order again, and its coupon is never given back. Simulated here by serving the
     index as it was a moment before the receipt."""
     _, (x,) = merch_product(ctx, 10, price=2500)
-    alice = customer(ctx)
-    coupon = new_coupon(ctx, amount=1000)
-    user_coupon = coupons.claim(ctx, alice, coupon.coupon_id)[0].user_coupon_id
-    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP, coupon_id=user_coupon)
-    handed_over(ctx, order)
-    made = ask(ctx, alice, order, x.sku_id, 2)
-    after_sales.approve(ctx, SUPPORT, made)
+    alice, order, made = approved_return(ctx, x.sku_id, coupon=new_coupon(ctx, amount=1000))
+    user_coupon = order.coupon_id
     lagging = ctx.after_sales.of_order(order.order_id)                # the index as of the approval
     refund_id = receive(ctx, made)
     assert refund_id is not None

@@ -14,7 +14,7 @@ from chalicelib.service_layer import after_sales, coupons, inventory, orders, re
 from chalicelib.service_layer.context import Context
 from tests.fakes import FakeDatabase
 
-from .after_sale_steps import SUPPORT, ask, handed_over, ledger_agrees, receive, settle
+from .after_sale_steps import SUPPORT, approved_return, ask, handed_over, ledger_agrees, receive, settle
 
 import pytest
 
@@ -57,13 +57,8 @@ def test_goods_all_returned_leave_the_order_refunded_and_give_its_coupon_back(ct
     collected pickup code (REDEEMED) keeps the order PARTIALLY_REFUNDED for ever with its whole
     total refunded, and its coupon is never given back (a plain refund of the same goods would)."""
     _, (x,) = merch_product(ctx, 10, price=2500)
-    alice = customer(ctx)
-    coupon = new_coupon(ctx, amount=1000)
-    user_coupon = coupons.claim(ctx, alice, coupon.coupon_id)[0].user_coupon_id
-    order = paid_order(ctx, alice, (x.sku_id, 2), fulfillment=Fulfillment.PICKUP, coupon_id=user_coupon)
-    handed_over(ctx, order)
-    made = ask(ctx, alice, order, x.sku_id, 2)
-    after_sales.approve(ctx, SUPPORT, made)
+    alice, order, made = approved_return(ctx, x.sku_id, coupon=new_coupon(ctx, amount=1000))
+    user_coupon = order.coupon_id
     assert settle(ctx, receive(ctx, made)) == "succeeded"
     settled = order_of(ctx, order.order_id)
     assert settled.refunded_total == settled.total
